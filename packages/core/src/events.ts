@@ -1,0 +1,79 @@
+/**
+ * A run's history on `orch.events` (key: runId). Events of one run are numbered 1, 2, 3, …
+ * (`seq`) by the reducer; `since=N` on the REST API and the WebSocket means "after N".
+ */
+import type { WorkflowDefinition, JitterStrategy } from './definition/types.js';
+import type { ErrorInfo } from './messages.js';
+
+export interface EventDataMap {
+  RunStarted: { workflow: string; version: number; input: unknown; definition: WorkflowDefinition };
+  StepScheduled: { stepId: string; attempt: number; task: string; queue: string; input: unknown };
+  StepStarted: { stepId: string; attempt: number; workerId: string };
+  StepProgress: { stepId: string; attempt: number; fraction: number; message?: string };
+  StepLog: {
+    stepId: string;
+    attempt: number;
+    level: 'debug' | 'info' | 'warn' | 'error';
+    message: string;
+    fields?: Record<string, unknown>;
+  };
+  StepSucceeded: { stepId: string; attempt: number; output: unknown };
+  /** One attempt failed; `reason` tells an error from a timeout. A retry or StepFailed follows. */
+  AttemptFailed: {
+    stepId: string;
+    attempt: number;
+    error: ErrorInfo;
+    reason: 'error' | 'timeout' | 'heartbeat-timeout';
+  };
+  /** Explains a retry: the base delay from the policy, the jitter drawn, and when it is due. */
+  RetryScheduled: {
+    stepId: string;
+    attempt: number;
+    nextAttempt: number;
+    jitter: JitterStrategy;
+    baseDelayMs: number;
+    jitterMs: number;
+    delayMs: number;
+    dueAt: number;
+    /** Set when the worker asked for this delay with a RetryAfterError. */
+    retryAfterMs?: number;
+  };
+  StepFailed: { stepId: string; attempts: number; error: ErrorInfo };
+  StepSkipped: { stepId: string; reason: string };
+  StepCancelled: { stepId: string; attempt?: number; reason: string };
+  RunSucceeded: { output: unknown };
+  RunFailed: { error: ErrorInfo; failedSteps: string[] };
+  RunCancelled: { reason: string };
+  /** A finished run was reopened: these steps go back to PENDING. */
+  RunRetried: { steps: string[] };
+}
+
+export type RunEventType = keyof EventDataMap;
+
+export type RunEventOf<T extends RunEventType> = {
+  runId: string;
+  seq: number;
+  type: T;
+  at: number;
+  data: EventDataMap[T];
+};
+
+export type RunEvent = { [T in RunEventType]: RunEventOf<T> }[RunEventType];
+
+export const RUN_EVENT_TYPES: readonly RunEventType[] = [
+  'RunStarted',
+  'StepScheduled',
+  'StepStarted',
+  'StepProgress',
+  'StepLog',
+  'StepSucceeded',
+  'AttemptFailed',
+  'RetryScheduled',
+  'StepFailed',
+  'StepSkipped',
+  'StepCancelled',
+  'RunSucceeded',
+  'RunFailed',
+  'RunCancelled',
+  'RunRetried',
+];

@@ -1,0 +1,118 @@
+/**
+ * Every record that crosses the bus. Each carries `v` (the schema version) so that a
+ * consumer can tell an unknown version from a corrupt record and dead-letter both.
+ */
+import type { WorkflowDefinition } from './definition/types.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** A failure as it crosses the bus: worker errors, timeouts and validation failures alike. */
+export interface ErrorInfo {
+  /** The error's type, for example `ValidationError` or `ORCH_TIMEOUT`; matched by `nonRetryableErrors`. */
+  type: string;
+  message: string;
+  /** Set by the worker SDK's NonRetryableError. */
+  nonRetryable?: boolean;
+  /** Set by the worker SDK's RetryAfterError: overrides the backoff delay. */
+  retryAfterMs?: number;
+  details?: unknown;
+}
+
+// ---- orch.commands (key: runId) ------------------------------------------------------------
+
+export interface StartRun {
+  v: 1;
+  type: 'StartRun';
+  runId: string;
+  workflow: string;
+  version: number;
+  /** The definition travels with the command, so the orchestrator needs no lookup. */
+  definition: WorkflowDefinition;
+  input: unknown;
+  idempotencyKey?: string;
+  at: number;
+}
+export interface CancelRun {
+  v: 1;
+  type: 'CancelRun';
+  runId: string;
+  reason?: string;
+  at: number;
+}
+/** Reruns the failed, cancelled and skipped steps of a finished run. */
+export interface RetryRun {
+  v: 1;
+  type: 'RetryRun';
+  runId: string;
+  at: number;
+}
+export interface TimerFired {
+  v: 1;
+  type: 'TimerFired';
+  runId: string;
+  timerId: string;
+  at: number;
+}
+export type Command = StartRun | CancelRun | RetryRun | TimerFired;
+
+// ---- orch.results (key: runId) -------------------------------------------------------------
+
+interface ResultBase {
+  v: 1;
+  runId: string;
+  stepId: string;
+  attempt: number;
+  workerId: string;
+  at: number;
+}
+export interface TaskStarted extends ResultBase { type: 'TaskStarted' }
+export interface TaskHeartbeat extends ResultBase { type: 'TaskHeartbeat'; details?: unknown }
+export interface TaskProgress extends ResultBase { type: 'TaskProgress'; fraction: number; message?: string }
+export interface TaskLog extends ResultBase {
+  type: 'TaskLog';
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields?: Record<string, unknown>;
+}
+export interface TaskCompleted extends ResultBase { type: 'TaskCompleted'; output: unknown }
+export interface TaskFailed extends ResultBase { type: 'TaskFailed'; error: ErrorInfo }
+export type TaskResult = TaskStarted | TaskHeartbeat | TaskProgress | TaskLog | TaskCompleted | TaskFailed;
+
+/** What the orchestrator consumes: a command or a worker result. */
+export type RunInput = Command | TaskResult;
+
+// ---- orch.tasks.<queue> (key: runId:stepId) ------------------------------------------------
+
+export interface TaskDispatched {
+  v: 1;
+  type: 'TaskDispatched';
+  runId: string;
+  stepId: string;
+  attempt: number;
+  task: string;
+  queue: string;
+  input: unknown;
+  /** Stable across redeliveries of one attempt: `${runId}:${stepId}:${attempt}`. */
+  idempotencyKey: string;
+  timeoutMs?: number;
+  heartbeatTimeoutMs?: number;
+  /** Absolute start-to-close deadline, epoch ms, when `timeoutMs` is set. */
+  deadlineAt?: number;
+  dispatchedAt: number;
+}
+
+// ---- orch.control (broadcast to every worker) ----------------------------------------------
+
+/** Tells workers to abort in-flight attempts: a cancelled run, or an attempt the orchestrator timed out. */
+export interface CancelTask {
+  v: 1;
+  type: 'CancelTask';
+  runId: string;
+  /** Absent: every step of the run. */
+  stepId?: string;
+  /** Absent: every attempt of the step. */
+  attempt?: number;
+  reason: string;
+  at: number;
+}
+export type ControlMessage = CancelTask;

@@ -1,0 +1,112 @@
+/**
+ * A run as the outside world sees it (`RunView`, the REST shape, projected from events) and as
+ * the orchestrator keeps it (`RunState`: the view plus timers and the bookkeeping of retries).
+ */
+import type { WorkflowDefinition } from '../definition/types.js';
+import type { ErrorInfo } from '../messages.js';
+import type { EventDataMap } from '../events.js';
+
+export const RunStatus = {
+  Pending: 'PENDING',
+  Running: 'RUNNING',
+  Succeeded: 'SUCCEEDED',
+  Failed: 'FAILED',
+  Cancelled: 'CANCELLED',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+export const RUN_STATUSES: readonly RunStatus[] = Object.values(RunStatus);
+
+export const StepStatus = {
+  Pending: 'PENDING',
+  Scheduled: 'SCHEDULED',
+  Running: 'RUNNING',
+  RetryWait: 'RETRY_WAIT',
+  Succeeded: 'SUCCEEDED',
+  Failed: 'FAILED',
+  Skipped: 'SKIPPED',
+  Cancelled: 'CANCELLED',
+} as const;
+export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
+export const STEP_STATUSES: readonly StepStatus[] = Object.values(StepStatus);
+
+export const AttemptStatus = {
+  Scheduled: 'SCHEDULED',
+  Running: 'RUNNING',
+  Succeeded: 'SUCCEEDED',
+  Failed: 'FAILED',
+  TimedOut: 'TIMED_OUT',
+  Cancelled: 'CANCELLED',
+} as const;
+export type AttemptStatus = (typeof AttemptStatus)[keyof typeof AttemptStatus];
+
+export interface AttemptView {
+  attempt: number;
+  status: AttemptStatus;
+  scheduledAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  workerId?: string;
+  output?: unknown;
+  error?: ErrorInfo;
+  progress?: { fraction: number; message?: string };
+  /** The retry this attempt's failure scheduled, as recorded in RetryScheduled. */
+  retry?: EventDataMap['RetryScheduled'];
+}
+
+export interface StepView {
+  status: StepStatus;
+  task: string;
+  dependsOn: string[];
+  attempts: AttemptView[];
+  output?: unknown;
+  error?: ErrorInfo;
+  /** When RETRY_WAIT: the due time of the next attempt, epoch ms. */
+  nextRetryAt?: number;
+}
+
+export interface RunView {
+  runId: string;
+  workflow: string;
+  version: number;
+  status: RunStatus;
+  input: unknown;
+  output?: unknown;
+  error?: ErrorInfo;
+  createdAt: number;
+  updatedAt: number;
+  /** The seq of the last event applied. */
+  lastSeq: number;
+  definition: WorkflowDefinition;
+  steps: Record<string, StepView>;
+}
+
+export const TimerKind = {
+  Retry: 'retry',
+  Timeout: 'timeout',
+  Heartbeat: 'heartbeat',
+} as const;
+export type TimerKind = (typeof TimerKind)[keyof typeof TimerKind];
+
+/** A durable timer: it lives in the snapshot and fires as a TimerFired command. */
+export interface Timer {
+  id: string;
+  kind: TimerKind;
+  stepId: string;
+  attempt: number;
+  dueAt: number;
+}
+
+export interface RunState extends RunView {
+  timers: Timer[];
+  /** The previous retry delay of each step, which decorrelated jitter grows from. */
+  lastDelayMs: Record<string, number>;
+  /**
+   * Written by the orchestrator runtime, never by the reducer: the highest input offset applied,
+   * per input source (`commands/3`, `results/3`), so that a replayed input changes nothing.
+   */
+  applied?: Record<string, number>;
+  /** Bumped on every snapshot: readers and restores prefer the highest (epoch, stateVersion). */
+  stateVersion?: number;
+  /** The owner's fencing epoch when the snapshot was written. */
+  epoch?: number;
+}
