@@ -101,6 +101,11 @@ export interface RunState extends RunView {
   /** The previous retry delay of each step, which decorrelated jitter grows from. */
   lastDelayMs: Record<string, number>;
   /**
+   * Per step, the number of attempts made before the last RetryRun reopened it: maxAttempts and
+   * the backoff exponent count from there, while attempt numbers keep growing. Absent: 0.
+   */
+  attemptBase?: Record<string, number>;
+  /**
    * Written by the orchestrator runtime, never by the reducer: the highest input offset applied,
    * per input source (`commands/3`, `results/3`), so that a replayed input changes nothing.
    */

@@ -1,0 +1,18 @@
+/** @orchestrator-lite/core — the domain: definitions, templates, retries, the run reducer, the codec. */
+export * from './definition/types.js';
+export * from './messages.js';
+export * from './events.js';
+export * from './run/types.js';
+export * from './topics.js';
+
+export * from './errors.js';
+export * from './definition/defaults.js';
+export * from './definition/graph.js';
+export * from './template.js';
+export * from './random.js';
+export * from './backoff.js';
+export { reduceRun, type ReduceContext, type ReduceResult } from './run/reducer.js';
+export { TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, timerId } from './run/draft.js';
+export { STEP_FAILED_ERROR_TYPE } from './run/transitions.js';
+export { applyEvent, projectRun, toView } from './run/projection.js';
+export * from './codec.js';

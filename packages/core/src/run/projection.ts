@@ -1,0 +1,182 @@
+/**
+ * The read model: a RunView folded from a run's events. Everything in a RunView is derivable
+ * from the history (RunStarted carries the definition), so the gateway and the UI can rebuild a
+ * run from `orch.events` alone, and `projectRun(events)` equals `toView(state)` of the reducer.
+ *
+ * Deduplication: `applyEvent` ignores an event whose `seq` is not above the view's `lastSeq`
+ * (a redelivery) and returns the view unchanged. It does not detect gaps; a caller that needs
+ * gap-free views checks `event.seq === view.lastSeq + 1` itself.
+ */
+import type { RunEvent } from '../events.js';
+import { OrchError, ErrorCode } from '../errors.js';
+import type { AttemptView, RunState, RunView, StepView } from './types.js';
+
+/** A RunState without the orchestrator's bookkeeping: the shape a projection produces. */
+export function toView(state: RunState): RunView {
+  const {
+    timers: _timers,
+    lastDelayMs: _lastDelayMs,
+    attemptBase: _attemptBase,
+    applied: _applied,
+    stateVersion: _stateVersion,
+    epoch: _epoch,
+    ...view
+  } = state;
+  return structuredClone(view);
+}
+
+/** Copies the view, the step and its attempts on the way, then lets `fn` edit them. */
+function editStep(view: RunView, stepId: string, fn: (step: StepView, attempt: (n: number) => AttemptView | undefined) => void): void {
+  const prev = view.steps[stepId];
+  if (!prev) return;
+  const step: StepView = { ...prev, attempts: [...prev.attempts] };
+  view.steps = { ...view.steps, [stepId]: step };
+  fn(step, (n) => {
+    const i = step.attempts.findIndex((a) => a.attempt === n);
+    const found = step.attempts[i];
+    if (!found) return undefined;
+    const copy = { ...found };
+    step.attempts[i] = copy;
+    return copy;
+  });
+}
+
+function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView {
+  const { definition } = event.data;
+  const steps: Record<string, StepView> = {};
+  for (const s of definition.steps) {
+    steps[s.id] ??= { status: 'PENDING', task: s.task, dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
+  }
+  return {
+    runId: event.runId,
+    workflow: event.data.workflow,
+    version: event.data.version,
+    status: 'RUNNING',
+    input: structuredClone(event.data.input),
+    createdAt: event.at,
+    updatedAt: event.at,
+    lastSeq: event.seq,
+    definition: structuredClone(definition),
+    steps,
+  };
+}
+
+/**
+ * Applies one event and returns a new view (the argument is not modified). Throws an OrchError
+ * (ORCH_CONFLICT) for an event other than RunStarted when there is no view yet.
+ */
+export function applyEvent(view: RunView | undefined, event: RunEvent): RunView {
+  if (view === undefined) {
+    if (event.type !== 'RunStarted') {
+      throw new OrchError(ErrorCode.Conflict, `event ${event.type} (seq ${event.seq}) of run ${event.runId} arrived before RunStarted`);
+    }
+    return fromStarted(event);
+  }
+  if (event.seq <= view.lastSeq) return view;
+  const next: RunView = { ...view, lastSeq: event.seq, updatedAt: event.at };
+  const at = event.at;
+  switch (event.type) {
+    case 'RunStarted':
+      return { ...fromStarted(event), createdAt: view.createdAt };
+    case 'StepScheduled':
+      editStep(next, event.data.stepId, (step) => {
+        step.status = 'SCHEDULED';
+        delete step.nextRetryAt;
+        step.attempts.push({ attempt: event.data.attempt, status: 'SCHEDULED', scheduledAt: at });
+      });
+      break;
+    case 'StepStarted':
+      editStep(next, event.data.stepId, (step, attempt) => {
+        step.status = 'RUNNING';
+        const a = attempt(event.data.attempt);
+        if (a) Object.assign(a, { status: 'RUNNING', startedAt: at, workerId: event.data.workerId });
+      });
+      break;
+    case 'StepProgress':
+      editStep(next, event.data.stepId, (_step, attempt) => {
+        const a = attempt(event.data.attempt);
+        const { fraction, message } = event.data;
+        if (a) a.progress = message === undefined ? { fraction } : { fraction, message };
+      });
+      break;
+    case 'StepLog':
+      break;
+    case 'StepSucceeded':
+      editStep(next, event.data.stepId, (step, attempt) => {
+        step.status = 'SUCCEEDED';
+        step.output = event.data.output;
+        delete step.nextRetryAt;
+        const a = attempt(event.data.attempt);
+        if (a) Object.assign(a, { status: 'SUCCEEDED', endedAt: at, output: event.data.output });
+      });
+      break;
+    case 'AttemptFailed':
+      editStep(next, event.data.stepId, (_step, attempt) => {
+        const a = attempt(event.data.attempt);
+        if (a) Object.assign(a, { status: event.data.reason === 'error' ? 'FAILED' : 'TIMED_OUT', error: event.data.error, endedAt: at });
+      });
+      break;
+    case 'RetryScheduled':
+      editStep(next, event.data.stepId, (step, attempt) => {
+        step.status = 'RETRY_WAIT';
+        step.nextRetryAt = event.data.dueAt;
+        const a = attempt(event.data.attempt);
+        if (a) a.retry = event.data;
+      });
+      break;
+    case 'StepFailed':
+      editStep(next, event.data.stepId, (step) => {
+        step.status = 'FAILED';
+        step.error = event.data.error;
+        delete step.nextRetryAt;
+      });
+      break;
+    case 'StepSkipped':
+      editStep(next, event.data.stepId, (step) => {
+        step.status = 'SKIPPED';
+      });
+      break;
+    case 'StepCancelled':
+      editStep(next, event.data.stepId, (step, attempt) => {
+        step.status = 'CANCELLED';
+        delete step.nextRetryAt;
+        const n = event.data.attempt;
+        const a = n === undefined ? undefined : attempt(n);
+        if (a) Object.assign(a, { status: 'CANCELLED', endedAt: at });
+      });
+      break;
+    case 'RunSucceeded':
+      next.status = 'SUCCEEDED';
+      next.output = event.data.output;
+      break;
+    case 'RunFailed':
+      next.status = 'FAILED';
+      next.error = event.data.error;
+      break;
+    case 'RunCancelled':
+      next.status = 'CANCELLED';
+      next.error = { type: 'ORCH_CANCELLED', message: event.data.reason };
+      break;
+    case 'RunRetried':
+      next.status = 'RUNNING';
+      delete next.error;
+      delete next.output;
+      for (const id of event.data.steps) {
+        editStep(next, id, (step) => {
+          step.status = 'PENDING';
+          delete step.error;
+          delete step.nextRetryAt;
+        });
+      }
+      break;
+  }
+  return next;
+}
+
+/** Folds a run's events, in any order of delivery with duplicates, into its view. */
+export function projectRun(events: readonly RunEvent[]): RunView | undefined {
+  const sorted = [...events].sort((a, b) => a.seq - b.seq);
+  let view: RunView | undefined;
+  for (const e of sorted) view = applyEvent(view, e);
+  return view;
+}

@@ -1,0 +1,219 @@
+/**
+ * The run state machine as a pure reducer: (state, input, now, random) -> (state', outputs).
+ *
+ * It never mutates its argument and never reads a clock or a random source of its own, so every
+ * transition can be unit-tested and replayed. Inputs that do not apply — a result for an older
+ * attempt, for an unknown or finished step, or for a finished run — change nothing and emit
+ * nothing; this is what makes redelivered records harmless.
+ */
+import type { CancelRun, RetryRun, RunInput, StartRun, TaskResult, TimerFired } from '../messages.js';
+import { Draft, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, type ReduceContext, type ReduceResult } from './draft.js';
+import type { RunState, StepView } from './types.js';
+import { advance, completeStep, failAttempt, heartbeat, startAttempt } from './transitions.js';
+import { checkRunnable } from './runnable.js';
+
+export type { ReduceContext, ReduceResult } from './draft.js';
+
+export function reduceRun(state: RunState | undefined, input: RunInput, ctx: ReduceContext): ReduceResult {
+  if (state === undefined) {
+    return input.type === 'StartRun' ? startRun(input, ctx) : unchanged(undefined);
+  }
+  if (input.type === 'StartRun') return unchanged(state);
+
+  const d = new Draft(structuredClone(state), ctx);
+  switch (input.type) {
+    case 'CancelRun':
+      cancelRun(d, input);
+      break;
+    case 'RetryRun':
+      retryRun(d, input);
+      break;
+    case 'TimerFired':
+      timerFired(d, input);
+      break;
+    default:
+      taskResult(d, input);
+  }
+  if (!d.changed) return unchanged(state);
+  return { state: d.state, events: d.events, tasks: d.tasks, control: d.control };
+}
+
+function unchanged(state: RunState | undefined): ReduceResult {
+  return { state, events: [], tasks: [], control: [] };
+}
+
+function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
+  const definition = structuredClone(cmd.definition);
+  const steps: Record<string, StepView> = {};
+  for (const s of definition.steps) {
+    steps[s.id] ??= { status: 'PENDING', task: s.task, dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
+  }
+  const state: RunState = {
+    runId: cmd.runId,
+    workflow: cmd.workflow,
+    version: cmd.version,
+    status: 'RUNNING',
+    input: structuredClone(cmd.input),
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+    lastSeq: 0,
+    definition,
+    steps,
+    timers: [],
+    lastDelayMs: {},
+  };
+  const d = new Draft(state, ctx);
+  d.emit('RunStarted', {
+    workflow: cmd.workflow,
+    version: cmd.version,
+    input: structuredClone(cmd.input),
+    definition: structuredClone(definition),
+  });
+  // A definition that slipped past validation must not leave a run that can never advance.
+  const problem = checkRunnable(definition);
+  if (problem) {
+    d.state.status = 'FAILED';
+    d.state.error = problem;
+    d.emit('RunFailed', { error: problem, failedSteps: [] });
+  } else {
+    advance(d);
+  }
+  return { state: d.state, events: d.events, tasks: d.tasks, control: d.control };
+}
+
+function isActive(d: Draft, stepId: string, attempt: number): boolean {
+  if (TERMINAL_RUN_STATUSES.has(d.state.status)) return false;
+  const step = d.state.steps[stepId];
+  if (!step || !Object.hasOwn(d.state.steps, stepId) || TERMINAL_STEP_STATUSES.has(step.status)) return false;
+  const current = d.currentAttempt(stepId);
+  return current !== undefined && current.attempt === attempt && (current.status === 'SCHEDULED' || current.status === 'RUNNING');
+}
+
+function taskResult(d: Draft, r: TaskResult): void {
+  if (!isActive(d, r.stepId, r.attempt)) return;
+  switch (r.type) {
+    case 'TaskStarted':
+      startAttempt(d, r);
+      return;
+    case 'TaskHeartbeat':
+      startAttempt(d, r);
+      heartbeat(d, r.stepId, r.attempt);
+      return;
+    case 'TaskProgress': {
+      startAttempt(d, r);
+      const attempt = d.currentAttempt(r.stepId);
+      if (attempt) {
+        attempt.progress = r.message === undefined ? { fraction: r.fraction } : { fraction: r.fraction, message: r.message };
+      }
+      d.emit('StepProgress', {
+        stepId: r.stepId,
+        attempt: r.attempt,
+        fraction: r.fraction,
+        ...(r.message === undefined ? {} : { message: r.message }),
+      });
+      heartbeat(d, r.stepId, r.attempt);
+      return;
+    }
+    case 'TaskLog':
+      startAttempt(d, r);
+      d.emit('StepLog', {
+        stepId: r.stepId,
+        attempt: r.attempt,
+        level: r.level,
+        message: r.message,
+        ...(r.fields === undefined ? {} : { fields: r.fields }),
+      });
+      heartbeat(d, r.stepId, r.attempt);
+      return;
+    case 'TaskCompleted':
+      completeStep(d, r.stepId, r.output);
+      advance(d);
+      return;
+    case 'TaskFailed':
+      failAttempt(d, r.stepId, r.error, 'error');
+      advance(d);
+      return;
+  }
+}
+
+function timerFired(d: Draft, cmd: TimerFired): void {
+  const timer = d.state.timers.find((t) => t.id === cmd.timerId);
+  if (!timer) return;
+  d.removeTimer(timer.id);
+  if (TERMINAL_RUN_STATUSES.has(d.state.status)) return;
+  const step = d.state.steps[timer.stepId];
+  const current = d.state.steps[timer.stepId] ? d.currentAttempt(timer.stepId) : undefined;
+  if (!step || current?.attempt !== timer.attempt) return;
+
+  if (timer.kind === 'retry') {
+    if (step.status !== 'RETRY_WAIT') return;
+    d.step(timer.stepId).status = 'PENDING';
+    // Dependencies are all SUCCEEDED (the step ran), so advance() schedules it right away.
+    advance(d);
+    return;
+  }
+  if (!isActive(d, timer.stepId, timer.attempt)) return;
+  const def = d.state.definition.steps.find((s) => s.id === timer.stepId);
+  const isTimeout = timer.kind === 'timeout';
+  const limit = isTimeout ? def?.timeoutMs : def?.heartbeatTimeoutMs;
+  failAttempt(
+    d,
+    timer.stepId,
+    {
+      type: isTimeout ? 'ORCH_TIMEOUT' : 'ORCH_HEARTBEAT_TIMEOUT',
+      message: isTimeout
+        ? `step "${timer.stepId}" attempt ${timer.attempt} did not finish within its timeout of ${String(limit)} ms`
+        : `step "${timer.stepId}" attempt ${timer.attempt} sent no heartbeat for ${String(limit)} ms`,
+    },
+    isTimeout ? 'timeout' : 'heartbeat-timeout',
+  );
+  advance(d);
+}
+
+function cancelRun(d: Draft, cmd: CancelRun): void {
+  if (TERMINAL_RUN_STATUSES.has(d.state.status)) return;
+  const reason = cmd.reason ?? 'cancelled by request';
+  for (const def of d.state.definition.steps) {
+    const step = d.state.steps[def.id];
+    if (!step || TERMINAL_STEP_STATUSES.has(step.status)) continue;
+    const attempt = d.currentAttempt(def.id);
+    const inFlight = attempt !== undefined && (attempt.status === 'SCHEDULED' || attempt.status === 'RUNNING');
+    step.status = 'CANCELLED';
+    delete step.nextRetryAt;
+    if (inFlight) {
+      attempt.status = 'CANCELLED';
+      attempt.endedAt = d.now;
+      d.emit('StepCancelled', { stepId: def.id, attempt: attempt.attempt, reason });
+    } else {
+      d.emit('StepCancelled', { stepId: def.id, reason });
+    }
+  }
+  d.state.timers = [];
+  d.control.push({ v: 1, type: 'CancelTask', runId: d.state.runId, reason, at: d.now });
+  d.state.status = 'CANCELLED';
+  d.state.error = { type: 'ORCH_CANCELLED', message: reason };
+  d.emit('RunCancelled', { reason });
+}
+
+function retryRun(d: Draft, _cmd: RetryRun): void {
+  if (d.state.status !== 'FAILED' && d.state.status !== 'CANCELLED') return;
+  if (checkRunnable(d.state.definition)) return;
+  const reopened: string[] = [];
+  const attemptBase = { ...(d.state.attemptBase ?? {}) };
+  for (const def of d.state.definition.steps) {
+    const step = d.state.steps[def.id];
+    if (!step || (step.status !== 'FAILED' && step.status !== 'CANCELLED' && step.status !== 'SKIPPED')) continue;
+    step.status = 'PENDING';
+    delete step.error;
+    delete step.nextRetryAt;
+    attemptBase[def.id] = step.attempts.length;
+    delete d.state.lastDelayMs[def.id];
+    reopened.push(def.id);
+  }
+  d.state.attemptBase = attemptBase;
+  d.state.status = 'RUNNING';
+  delete d.state.error;
+  delete d.state.output;
+  d.emit('RunRetried', { steps: reopened });
+  advance(d);
+}

@@ -1,0 +1,210 @@
+/**
+ * The step-level transitions of the run reducer: scheduling, starting, completing, failing
+ * (through the retry policy), skipping, and finishing the run. Each edits a Draft in place.
+ */
+import { computeBackoff } from '../backoff.js';
+import { resolveRetryPolicy } from '../definition/defaults.js';
+import { sinkSteps } from '../definition/graph.js';
+import type { StepDefinition } from '../definition/types.js';
+import type { EventDataMap } from '../events.js';
+import type { ErrorInfo, TaskResult } from '../messages.js';
+import { DEFAULT_QUEUE } from '../topics.js';
+import { resolveTemplates, type TemplateScope } from '../template.js';
+import { TERMINAL_STEP_STATUSES, timerId, type Draft } from './draft.js';
+
+/** The `type` of a run failure caused by failed steps. */
+export const STEP_FAILED_ERROR_TYPE = 'ORCH_STEP_FAILED';
+
+export function stepDefinition(d: Draft, stepId: string): StepDefinition {
+  const def = d.state.definition.steps.find((s) => s.id === stepId);
+  if (!def) throw new Error(`unknown step ${stepId}`);
+  return def;
+}
+
+export function templateScope(d: Draft): TemplateScope {
+  const steps: TemplateScope['steps'] = {};
+  for (const [id, step] of Object.entries(d.state.steps)) {
+    if (step.status === 'SUCCEEDED') steps[id] = { output: step.output };
+  }
+  return { input: d.state.input, steps };
+}
+
+export function scheduleStep(d: Draft, stepId: string, attempt: number): void {
+  const def = stepDefinition(d, stepId);
+  const step = d.step(stepId);
+  const now = d.now;
+  const input = resolveTemplates(def.input, templateScope(d));
+  const queue = def.queue ?? DEFAULT_QUEUE;
+  step.status = 'SCHEDULED';
+  delete step.nextRetryAt;
+  step.attempts.push({ attempt, status: 'SCHEDULED', scheduledAt: now });
+  d.emit('StepScheduled', { stepId, attempt, task: def.task, queue, input });
+  d.tasks.push({
+    v: 1,
+    type: 'TaskDispatched',
+    runId: d.state.runId,
+    stepId,
+    attempt,
+    task: def.task,
+    queue,
+    input,
+    idempotencyKey: `${d.state.runId}:${stepId}:${attempt}`,
+    ...(def.timeoutMs === undefined ? {} : { timeoutMs: def.timeoutMs, deadlineAt: now + def.timeoutMs }),
+    ...(def.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: def.heartbeatTimeoutMs }),
+    dispatchedAt: now,
+  });
+}
+
+/** Marks the current attempt started (idempotent) and arms its timeout and heartbeat timers. */
+export function startAttempt(d: Draft, result: TaskResult): void {
+  const step = d.step(result.stepId);
+  const attempt = d.currentAttempt(result.stepId);
+  if (!attempt || attempt.status !== 'SCHEDULED') return;
+  const def = stepDefinition(d, result.stepId);
+  step.status = 'RUNNING';
+  attempt.status = 'RUNNING';
+  attempt.startedAt = d.now;
+  attempt.workerId = result.workerId;
+  d.emit('StepStarted', { stepId: result.stepId, attempt: attempt.attempt, workerId: result.workerId });
+  if (def.timeoutMs !== undefined) d.setTimer('timeout', result.stepId, attempt.attempt, d.now + def.timeoutMs);
+  if (def.heartbeatTimeoutMs !== undefined) {
+    d.setTimer('heartbeat', result.stepId, attempt.attempt, d.now + def.heartbeatTimeoutMs);
+  }
+}
+
+/** A sign of life from the worker: pushes the heartbeat deadline out. */
+export function heartbeat(d: Draft, stepId: string, attempt: number): void {
+  const def = stepDefinition(d, stepId);
+  if (def.heartbeatTimeoutMs !== undefined) d.setTimer('heartbeat', stepId, attempt, d.now + def.heartbeatTimeoutMs);
+}
+
+export function completeStep(d: Draft, stepId: string, output: unknown): void {
+  const step = d.step(stepId);
+  const attempt = d.currentAttempt(stepId);
+  if (!attempt) return;
+  step.status = 'SUCCEEDED';
+  step.output = output;
+  attempt.status = 'SUCCEEDED';
+  attempt.endedAt = d.now;
+  attempt.output = output;
+  d.removeStepTimers(stepId);
+  d.emit('StepSucceeded', { stepId, attempt: attempt.attempt, output });
+}
+
+export type FailureReason = EventDataMap['AttemptFailed']['reason'];
+
+/** Fails the current attempt, then retries the step or fails it, per its retry policy. */
+export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: FailureReason): void {
+  const step = d.step(stepId);
+  const attempt = d.currentAttempt(stepId);
+  if (!attempt) return;
+  const n = attempt.attempt;
+  attempt.status = reason === 'error' ? 'FAILED' : 'TIMED_OUT';
+  attempt.error = error;
+  attempt.endedAt = d.now;
+  d.removeStepTimers(stepId);
+  d.emit('AttemptFailed', { stepId, attempt: n, error, reason });
+  if (reason !== 'error') {
+    d.control.push({ v: 1, type: 'CancelTask', runId: d.state.runId, stepId, attempt: n, reason, at: d.now });
+  }
+
+  const policy = resolveRetryPolicy(stepDefinition(d, stepId).retry);
+  const epochAttempt = n - (d.state.attemptBase?.[stepId] ?? 0);
+  if (error.nonRetryable === true || policy.nonRetryableErrors.includes(error.type) || epochAttempt >= policy.maxAttempts) {
+    step.status = 'FAILED';
+    step.error = error;
+    d.emit('StepFailed', { stepId, attempts: epochAttempt, error });
+    return;
+  }
+
+  const backoff = computeBackoff(policy, epochAttempt, d.state.lastDelayMs[stepId], d.ctx.random);
+  const retryAfter = error.retryAfterMs !== undefined && error.retryAfterMs >= 0 ? Math.round(error.retryAfterMs) : undefined;
+  const delayMs = retryAfter ?? backoff.delayMs;
+  const retry: EventDataMap['RetryScheduled'] = {
+    stepId,
+    attempt: n,
+    nextAttempt: n + 1,
+    jitter: policy.jitter,
+    baseDelayMs: retryAfter ?? backoff.baseDelayMs,
+    jitterMs: retryAfter === undefined ? backoff.jitterMs : 0,
+    delayMs,
+    dueAt: d.now + delayMs,
+    ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
+  };
+  d.state.lastDelayMs[stepId] = delayMs;
+  step.status = 'RETRY_WAIT';
+  step.nextRetryAt = retry.dueAt;
+  attempt.retry = retry;
+  // Even a zero delay goes through a timer: one path for every retry.
+  d.setTimer('retry', stepId, n, retry.dueAt);
+  d.emit('RetryScheduled', retry);
+}
+
+const FAILED_LIKE = new Set(['FAILED', 'CANCELLED', 'SKIPPED']);
+
+/** Skips every PENDING step with a dependency that can no longer succeed, transitively. */
+export function skipBlocked(d: Draft): void {
+  let changed = true;
+  for (let round = 0; changed && round <= d.state.definition.steps.length; round++) {
+    changed = false;
+    for (const def of d.state.definition.steps) {
+      const step = d.state.steps[def.id];
+      if (!step || step.status !== 'PENDING') continue;
+      const blocker = step.dependsOn.find((dep) => FAILED_LIKE.has(d.state.steps[dep]?.status ?? ''));
+      if (blocker === undefined) continue;
+      const blockerStatus = d.state.steps[blocker]?.status ?? '';
+      step.status = 'SKIPPED';
+      d.emit('StepSkipped', { stepId: def.id, reason: `dependency "${blocker}" ${blockerStatus.toLowerCase()}` });
+      changed = true;
+    }
+  }
+}
+
+export function scheduleReady(d: Draft): void {
+  for (const def of d.state.definition.steps) {
+    const step = d.state.steps[def.id];
+    if (!step || step.status !== 'PENDING') continue;
+    if (step.dependsOn.every((dep) => d.state.steps[dep]?.status === 'SUCCEEDED')) {
+      scheduleStep(d, def.id, step.attempts.length + 1);
+    }
+  }
+}
+
+/** Ends the run when every step is terminal. */
+export function finishIfDone(d: Draft): void {
+  const steps = Object.entries(d.state.steps);
+  if (!steps.every(([, s]) => TERMINAL_STEP_STATUSES.has(s.status))) return;
+  d.state.timers = [];
+  if (steps.every(([, s]) => s.status === 'SUCCEEDED')) {
+    const scope = templateScope(d);
+    const output =
+      d.state.definition.output !== undefined
+        ? resolveTemplates(d.state.definition.output, scope)
+        : Object.fromEntries(sinkSteps(d.state.definition).map((id) => [id, d.state.steps[id]?.output]));
+    d.state.status = 'SUCCEEDED';
+    d.state.output = output;
+    d.emit('RunSucceeded', { output });
+    return;
+  }
+  const failedSteps = steps.filter(([, s]) => s.status === 'FAILED' || s.status === 'CANCELLED').map(([id]) => id);
+  const first = failedSteps[0] === undefined ? undefined : d.state.steps[failedSteps[0]]?.error;
+  const error: ErrorInfo = {
+    type: STEP_FAILED_ERROR_TYPE,
+    message:
+      `step${failedSteps.length === 1 ? '' : 's'} ${failedSteps.map((s) => `"${s}"`).join(', ')} failed` +
+      (first ? `: ${first.message}` : ''),
+    details: { failedSteps },
+  };
+  d.state.status = 'FAILED';
+  d.state.error = error;
+  d.emit('RunFailed', { error, failedSteps });
+}
+
+/** Skip what is blocked, schedule what is ready, finish when all is done. */
+export function advance(d: Draft): void {
+  skipBlocked(d);
+  scheduleReady(d);
+  finishIfDone(d);
+}
+
+export { timerId };

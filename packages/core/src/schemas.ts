@@ -1,0 +1,178 @@
+/**
+ * zod schemas of every record on the bus, used by the codec at the boundary. Objects are not
+ * strict here (unknown keys are dropped): a reader tolerates fields added within version 1.
+ * The `v` field is checked by the codec before these run; events, snapshots and registered
+ * definitions carry it on the wire only (the codec adds it), not in their TypeScript types.
+ */
+import { z } from 'zod';
+import { JitterSchema, RegisteredWorkflowSchema, WorkflowDefinitionSchema } from './definition/schema.js';
+
+const v1 = z.literal(1);
+const ms = z.number().finite();
+const id = z.string().min(1);
+
+export const ErrorInfoSchema = z.object({
+  type: z.string(),
+  message: z.string(),
+  nonRetryable: z.boolean().optional(),
+  retryAfterMs: z.number().min(0).optional(),
+  details: z.unknown().optional(),
+});
+
+export const StartRunSchema = z.object({
+  v: v1,
+  type: z.literal('StartRun'),
+  runId: id,
+  workflow: z.string(),
+  version: z.number().int(),
+  definition: WorkflowDefinitionSchema,
+  input: z.unknown(),
+  idempotencyKey: z.string().optional(),
+  at: ms,
+});
+const CancelRunSchema = z.object({ v: v1, type: z.literal('CancelRun'), runId: id, reason: z.string().optional(), at: ms });
+const RetryRunSchema = z.object({ v: v1, type: z.literal('RetryRun'), runId: id, at: ms });
+const TimerFiredSchema = z.object({ v: v1, type: z.literal('TimerFired'), runId: id, timerId: z.string(), at: ms });
+
+const resultBase = { v: v1, runId: id, stepId: z.string(), attempt: z.number().int().min(1), workerId: z.string(), at: ms };
+const LogLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
+const TaskResultSchemas = [
+  z.object({ ...resultBase, type: z.literal('TaskStarted') }),
+  z.object({ ...resultBase, type: z.literal('TaskHeartbeat'), details: z.unknown().optional() }),
+  z.object({ ...resultBase, type: z.literal('TaskProgress'), fraction: z.number().min(0).max(1), message: z.string().optional() }),
+  z.object({
+    ...resultBase,
+    type: z.literal('TaskLog'),
+    level: LogLevelSchema,
+    message: z.string(),
+    fields: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.object({ ...resultBase, type: z.literal('TaskCompleted'), output: z.unknown() }),
+  z.object({ ...resultBase, type: z.literal('TaskFailed'), error: ErrorInfoSchema }),
+] as const;
+
+export const RunInputSchema = z.discriminatedUnion('type', [
+  StartRunSchema,
+  CancelRunSchema,
+  RetryRunSchema,
+  TimerFiredSchema,
+  ...TaskResultSchemas,
+]);
+
+export const TaskDispatchedSchema = z.object({
+  v: v1,
+  type: z.literal('TaskDispatched'),
+  runId: id,
+  stepId: z.string(),
+  attempt: z.number().int().min(1),
+  task: z.string(),
+  queue: z.string(),
+  input: z.unknown(),
+  idempotencyKey: z.string(),
+  timeoutMs: z.number().int().optional(),
+  heartbeatTimeoutMs: z.number().int().optional(),
+  deadlineAt: ms.optional(),
+  dispatchedAt: ms,
+});
+
+export const ControlMessageSchema = z.object({
+  v: v1,
+  type: z.literal('CancelTask'),
+  runId: id,
+  stepId: z.string().optional(),
+  attempt: z.number().int().optional(),
+  reason: z.string(),
+  at: ms,
+});
+
+const RetryScheduledDataSchema = z.object({
+  stepId: z.string(),
+  attempt: z.number().int(),
+  nextAttempt: z.number().int(),
+  jitter: JitterSchema,
+  baseDelayMs: z.number(),
+  jitterMs: z.number(),
+  delayMs: z.number(),
+  dueAt: ms,
+  retryAfterMs: z.number().optional(),
+});
+
+const ev = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  z.object({ runId: id, seq: z.number().int().min(1), type: z.literal(type), at: ms, data });
+const stepAttempt = { stepId: z.string(), attempt: z.number().int() };
+
+export const RunEventSchema = z.discriminatedUnion('type', [
+  ev('RunStarted', z.object({ workflow: z.string(), version: z.number().int(), input: z.unknown(), definition: WorkflowDefinitionSchema })),
+  ev('StepScheduled', z.object({ ...stepAttempt, task: z.string(), queue: z.string(), input: z.unknown() })),
+  ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string() })),
+  ev('StepProgress', z.object({ ...stepAttempt, fraction: z.number(), message: z.string().optional() })),
+  ev('StepLog', z.object({ ...stepAttempt, level: LogLevelSchema, message: z.string(), fields: z.record(z.string(), z.unknown()).optional() })),
+  ev('StepSucceeded', z.object({ ...stepAttempt, output: z.unknown() })),
+  ev('AttemptFailed', z.object({ ...stepAttempt, error: ErrorInfoSchema, reason: z.enum(['error', 'timeout', 'heartbeat-timeout']) })),
+  ev('RetryScheduled', RetryScheduledDataSchema),
+  ev('StepFailed', z.object({ stepId: z.string(), attempts: z.number().int(), error: ErrorInfoSchema })),
+  ev('StepSkipped', z.object({ stepId: z.string(), reason: z.string() })),
+  ev('StepCancelled', z.object({ stepId: z.string(), attempt: z.number().int().optional(), reason: z.string() })),
+  ev('RunSucceeded', z.object({ output: z.unknown() })),
+  ev('RunFailed', z.object({ error: ErrorInfoSchema, failedSteps: z.array(z.string()) })),
+  ev('RunCancelled', z.object({ reason: z.string() })),
+  ev('RunRetried', z.object({ steps: z.array(z.string()) })),
+]);
+
+const AttemptViewSchema = z.object({
+  attempt: z.number().int(),
+  status: z.enum(['SCHEDULED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']),
+  scheduledAt: ms,
+  startedAt: ms.optional(),
+  endedAt: ms.optional(),
+  workerId: z.string().optional(),
+  output: z.unknown().optional(),
+  error: ErrorInfoSchema.optional(),
+  progress: z.object({ fraction: z.number(), message: z.string().optional() }).optional(),
+  retry: RetryScheduledDataSchema.optional(),
+});
+
+const StepViewSchema = z.object({
+  status: z.enum(['PENDING', 'SCHEDULED', 'RUNNING', 'RETRY_WAIT', 'SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED']),
+  task: z.string(),
+  dependsOn: z.array(z.string()),
+  attempts: z.array(AttemptViewSchema),
+  output: z.unknown().optional(),
+  error: ErrorInfoSchema.optional(),
+  nextRetryAt: ms.optional(),
+});
+
+export const RunViewSchema = z.object({
+  runId: id,
+  workflow: z.string(),
+  version: z.number().int(),
+  status: z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),
+  input: z.unknown(),
+  output: z.unknown().optional(),
+  error: ErrorInfoSchema.optional(),
+  createdAt: ms,
+  updatedAt: ms,
+  lastSeq: z.number().int().min(0),
+  definition: WorkflowDefinitionSchema,
+  steps: z.record(z.string(), StepViewSchema),
+});
+
+/** A state snapshot on `orch.state`. */
+export const RunStateSchema = RunViewSchema.extend({
+  timers: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.enum(['retry', 'timeout', 'heartbeat']),
+      stepId: z.string(),
+      attempt: z.number().int(),
+      dueAt: ms,
+    }),
+  ),
+  lastDelayMs: z.record(z.string(), z.number()),
+  attemptBase: z.record(z.string(), z.number().int()).optional(),
+  applied: z.record(z.string(), z.number()).optional(),
+  stateVersion: z.number().optional(),
+  epoch: z.number().optional(),
+});
+
+export { RegisteredWorkflowSchema };
