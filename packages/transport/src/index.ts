@@ -1,3 +1,5 @@
 export * from './types.js';
 export * from './partitioner.js';
 export * from './embedded/index.js';
+export * from './provision.js';
+export * from './dead-letter.js';

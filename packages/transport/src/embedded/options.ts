@@ -1,0 +1,65 @@
+/**
+ * Options of the embedded transport: a durable, single-process log on SQLite.
+ *
+ * The embedded mode is single-process: several transports may share one `dataDir` inside one
+ * process (they share one database connection, one group coordinator and one wake-up signal),
+ * but another process cannot open it while it is in use (the database is locked exclusively).
+ * Use the Kafka transport to spread roles over several processes.
+ */
+export interface EmbeddedTransportOptions {
+  /** Folder of the log; created if missing. The database is `<dataDir>/bus.db`. */
+  dataDir: string;
+  /**
+   * When SQLite syncs to disk. `full` syncs the write-ahead log at every commit, so nothing that
+   * was acknowledged is lost even on power loss. `normal` survives a process crash (`kill -9`)
+   * but may lose the last commits on power loss or an OS crash.
+   * @default 'full'
+   */
+  synchronous?: 'normal' | 'full';
+  /**
+   * Safety-net poll of an idle partition. Delivery is woken by `produce` within the process;
+   * this interval only bounds the delay if a wake-up were ever missed.
+   * @default 200
+   */
+  pollIntervalMs?: number;
+  /** How often compacted topics are compacted in the background; `0` turns it off. @default 60000 */
+  compactionIntervalMs?: number;
+}
+
+export interface ResolvedEmbeddedOptions {
+  readonly dataDir: string;
+  readonly synchronous: 'normal' | 'full';
+  readonly pollIntervalMs: number;
+  readonly compactionIntervalMs: number;
+}
+
+export const EMBEDDED_DEFAULTS = Object.freeze({
+  synchronous: 'full',
+  pollIntervalMs: 200,
+  compactionIntervalMs: 60_000,
+} as const);
+
+/** Validates the options and fills in defaults; lists every invalid field in one error. */
+export function resolveEmbeddedOptions(options: EmbeddedTransportOptions): ResolvedEmbeddedOptions {
+  const problems: string[] = [];
+  const input = (options ?? {}) as Partial<EmbeddedTransportOptions>;
+  if (typeof input.dataDir !== 'string' || input.dataDir.trim() === '') {
+    problems.push('dataDir must be a non-empty string');
+  }
+  const synchronous = input.synchronous ?? EMBEDDED_DEFAULTS.synchronous;
+  if (synchronous !== 'normal' && synchronous !== 'full') {
+    problems.push(`synchronous must be 'normal' or 'full', got ${JSON.stringify(synchronous)}`);
+  }
+  const pollIntervalMs = input.pollIntervalMs ?? EMBEDDED_DEFAULTS.pollIntervalMs;
+  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 1 || pollIntervalMs > 60_000) {
+    problems.push(`pollIntervalMs must be an integer from 1 to 60000, got ${String(pollIntervalMs)}`);
+  }
+  const compactionIntervalMs = input.compactionIntervalMs ?? EMBEDDED_DEFAULTS.compactionIntervalMs;
+  if (!Number.isInteger(compactionIntervalMs) || compactionIntervalMs < 0) {
+    problems.push(`compactionIntervalMs must be a non-negative integer, got ${String(compactionIntervalMs)}`);
+  }
+  if (problems.length > 0) {
+    throw new TypeError(`Invalid embedded transport options: ${problems.join('; ')}`);
+  }
+  return Object.freeze({ dataDir: input.dataDir as string, synchronous, pollIntervalMs, compactionIntervalMs });
+}

@@ -1,0 +1,269 @@
+import Database from 'better-sqlite3';
+import type { ConsumedRecord, Headers, OffsetCommit, ProduceRecord, RecordMetadata, TopicSpec } from '../types.js';
+import { partitionFor } from '../partitioner.js';
+import { TransportError, TransportErrorReason } from './errors.js';
+
+export interface TopicMeta {
+  partitions: number;
+  compacted: boolean;
+}
+
+export interface CommittedOffset {
+  offset: number;
+  metadata: string | null;
+}
+
+export interface PendingCommit {
+  groupId: string;
+  offsets: OffsetCommit[];
+}
+
+interface RecordRow {
+  offset: number;
+  key: string;
+  value: Buffer | null;
+  headers: string;
+  timestamp: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS topics (
+  name TEXT PRIMARY KEY,
+  partitions INTEGER NOT NULL,
+  compacted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS records (
+  topic TEXT NOT NULL,
+  "partition" INTEGER NOT NULL,
+  "offset" INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value BLOB,
+  headers TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  PRIMARY KEY (topic, "partition", "offset")
+);
+CREATE TABLE IF NOT EXISTS offsets (
+  group_id TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  "partition" INTEGER NOT NULL,
+  "offset" INTEGER NOT NULL,
+  metadata TEXT,
+  PRIMARY KEY (group_id, topic, "partition")
+);
+`;
+
+/** Largest partition count a topic may have. */
+export const MAX_PARTITIONS = 10_000;
+
+/**
+ * The SQLite log: one database file, one connection, every write in one transaction.
+ *
+ * Offsets are assigned as `max + 1` per partition; the next offset of a partition is looked up
+ * once and then kept in memory, which is sound because the database is opened by one process
+ * only (exclusive locking) and every writer of this process shares this object. Compaction never
+ * removes the last record of a partition (like Kafka never compacts the active segment), so
+ * `max + 1` stays correct after a restart and offsets are never reused.
+ */
+export class LogStore {
+  private readonly db: Database.Database;
+  private readonly topicCache = new Map<string, TopicMeta>();
+  private readonly nextOffsets = new Map<string, number>();
+  private readonly stmts;
+  private readonly writeTx;
+
+  constructor(file: string, synchronous: 'normal' | 'full') {
+    this.db = new Database(file, { timeout: 1000 });
+    try {
+      // Exclusive locking keeps other processes out (the in-memory offsets would be wrong for them)
+      // and lets WAL run without shared memory.
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.db.exec('BEGIN IMMEDIATE; COMMIT;'); // take the lock now, not at the first write
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      this.db.close();
+      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+        throw new TransportError(TransportErrorReason.Locked, `The embedded bus ${file} is in use by another process; the embedded mode is single-process`, { file });
+      }
+      throw error;
+    }
+    this.stmts = {
+      topics: this.db.prepare<[], { name: string; partitions: number; compacted: number }>('SELECT name, partitions, compacted FROM topics'),
+      insertTopic: this.db.prepare('INSERT INTO topics (name, partitions, compacted) VALUES (?, ?, ?)'),
+      maxOffset: this.db.prepare<[string, number], { m: number | null }>('SELECT MAX("offset") AS m FROM records WHERE topic = ? AND "partition" = ?'),
+      insertRecord: this.db.prepare('INSERT INTO records (topic, "partition", "offset", key, value, headers, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      read: this.db.prepare<[string, number, number, number, number], RecordRow>(
+        'SELECT "offset", key, value, headers, timestamp FROM records WHERE topic = ? AND "partition" = ? AND "offset" >= ? AND "offset" < ? ORDER BY "offset" LIMIT ?',
+      ),
+      upsertOffset: this.db.prepare(
+        'INSERT INTO offsets (group_id, topic, "partition", "offset", metadata) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, topic, "partition") DO UPDATE SET "offset" = excluded."offset", metadata = excluded.metadata',
+      ),
+      committed: this.db.prepare<[string, string], { partition: number; offset: number; metadata: string | null }>(
+        'SELECT "partition", "offset", metadata FROM offsets WHERE group_id = ? AND topic = ?',
+      ),
+      compactKeys: this.db.prepare(
+        'DELETE FROM records WHERE topic = @topic AND ("partition", "offset") NOT IN (SELECT "partition", MAX("offset") FROM records WHERE topic = @topic GROUP BY "partition", key)',
+      ),
+      compactTombstones: this.db.prepare(
+        'DELETE FROM records WHERE topic = @topic AND value IS NULL AND "offset" < (SELECT MAX(r2."offset") FROM records AS r2 WHERE r2.topic = @topic AND r2."partition" = records."partition")',
+      ),
+    };
+    for (const row of this.stmts.topics.all()) {
+      this.topicCache.set(row.name, { partitions: row.partitions, compacted: row.compacted === 1 });
+    }
+    this.writeTx = this.db.transaction((records: ProduceRecord[], commit: PendingCommit | null, pending: Map<string, number>): RecordMetadata[] => {
+      const metadata = records.map((record) => this.insert(record, pending));
+      if (commit !== null) {
+        for (const o of commit.offsets) {
+          this.stmts.upsertOffset.run(commit.groupId, o.topic, o.partition, o.offset, o.metadata ?? null);
+        }
+      }
+      return metadata;
+    });
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  topic(name: string): TopicMeta {
+    const meta = this.topicCache.get(name);
+    if (meta === undefined) {
+      throw new TransportError(TransportErrorReason.UnknownTopic, `Unknown topic "${name}": create it with ensureTopics first`, { topic: name });
+    }
+    return meta;
+  }
+
+  topicNames(): string[] {
+    return [...this.topicCache.keys()];
+  }
+
+  ensureTopics(specs: TopicSpec[]): void {
+    const toCreate: TopicSpec[] = [];
+    for (const [i, spec] of specs.entries()) {
+      validateSpec(spec, i);
+      const existing = this.topicCache.get(spec.name) ?? toCreate.find((s) => s.name === spec.name);
+      if (existing === undefined) {
+        toCreate.push(spec);
+      } else if (existing.partitions !== spec.partitions) {
+        throw new TransportError(
+          TransportErrorReason.PartitionMismatch,
+          `Topic "${spec.name}" has ${existing.partitions} partitions, but ${spec.partitions} were requested`,
+          { topic: spec.name, existing: existing.partitions, requested: spec.partitions },
+        );
+      }
+    }
+    if (toCreate.length === 0) return;
+    this.db.transaction(() => {
+      for (const spec of toCreate) this.stmts.insertTopic.run(spec.name, spec.partitions, spec.compacted === true ? 1 : 0);
+    })();
+    for (const spec of toCreate) this.topicCache.set(spec.name, { partitions: spec.partitions, compacted: spec.compacted === true });
+  }
+
+  /** Validates every record, then appends them all in one transaction (with `commit`, atomically). */
+  write(records: ProduceRecord[], commit: PendingCommit | null = null): RecordMetadata[] {
+    if (!Array.isArray(records)) throw invalid('records must be an array');
+    records.forEach((record, i) => this.validateRecord(record, i));
+    if (commit !== null) commit.offsets.forEach((o, i) => this.validateOffset(o, i));
+    const pending = new Map<string, number>();
+    const metadata = this.writeTx(records, commit, pending);
+    for (const [k, v] of pending) this.nextOffsets.set(k, v);
+    return metadata;
+  }
+
+  endOffset(topic: string, partition: number): number {
+    const k = `${topic}\u0000${partition}`;
+    let next = this.nextOffsets.get(k);
+    if (next === undefined) {
+      const row = this.stmts.maxOffset.get(topic, partition);
+      next = row?.m === null || row?.m === undefined ? 0 : row.m + 1;
+      this.nextOffsets.set(k, next);
+    }
+    return next;
+  }
+
+  /** Up to `maxRecords` records from `from` (inclusive) to `to` (exclusive); stops early past `maxBytes`. */
+  read(topic: string, partition: number, from: number, to: number, maxRecords: number, maxBytes: number): ConsumedRecord[] {
+    const out: ConsumedRecord[] = [];
+    let bytes = 0;
+    for (const row of this.stmts.read.iterate(topic, partition, from, to, maxRecords)) {
+      out.push({ topic, partition, offset: row.offset, key: row.key, value: row.value, headers: JSON.parse(row.headers) as Headers, timestamp: row.timestamp });
+      bytes += (row.value?.length ?? 0) + row.key.length + row.headers.length;
+      if (bytes >= maxBytes) break;
+    }
+    return out;
+  }
+
+  committed(groupId: string, topic: string): Array<CommittedOffset | null> {
+    const result: Array<CommittedOffset | null> = new Array<CommittedOffset | null>(this.topic(topic).partitions).fill(null);
+    for (const row of this.stmts.committed.all(groupId, topic)) {
+      if (row.partition < result.length) result[row.partition] = { offset: row.offset, metadata: row.metadata };
+    }
+    return result;
+  }
+
+  /** Keeps the latest record per key (and drops tombstones) in compacted topics. Returns how many records were removed. */
+  compact(topics: string[] = this.topicNames()): number {
+    let removed = 0;
+    this.db.transaction(() => {
+      for (const name of topics) {
+        if (!this.topic(name).compacted) continue;
+        removed += this.stmts.compactKeys.run({ topic: name }).changes;
+        removed += this.stmts.compactTombstones.run({ topic: name }).changes;
+      }
+    })();
+    return removed;
+  }
+
+  private insert(record: ProduceRecord, pending: Map<string, number>): RecordMetadata {
+    const meta = this.topic(record.topic);
+    const partition = record.partition ?? partitionFor(record.key, meta.partitions);
+    const k = `${record.topic}\u0000${partition}`;
+    const offset = pending.get(k) ?? this.endOffset(record.topic, partition);
+    pending.set(k, offset + 1);
+    const value = record.value === null ? null : Buffer.isBuffer(record.value) ? record.value : Buffer.from(record.value);
+    this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, JSON.stringify(record.headers ?? {}), Date.now());
+    return { topic: record.topic, partition, offset };
+  }
+
+  private validateRecord(record: ProduceRecord, i: number): void {
+    if (record === null || typeof record !== 'object') throw invalid(`records[${i}] must be an object`);
+    if (typeof record.topic !== 'string') throw invalid(`records[${i}].topic must be a string`);
+    const meta = this.topic(record.topic);
+    if (typeof record.key !== 'string') throw invalid(`records[${i}].key must be a string`);
+    if (record.value !== null && !(record.value instanceof Uint8Array)) throw invalid(`records[${i}].value must be a Buffer or null`);
+    if (record.partition !== undefined && (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= meta.partitions)) {
+      throw invalid(`records[${i}].partition must be an integer from 0 to ${meta.partitions - 1} for topic "${record.topic}", got ${String(record.partition)}`);
+    }
+    if (record.headers !== undefined) {
+      if (record.headers === null || typeof record.headers !== 'object') throw invalid(`records[${i}].headers must be an object`);
+      for (const [name, value] of Object.entries(record.headers)) {
+        if (typeof value !== 'string') throw invalid(`records[${i}].headers.${name} must be a string`);
+      }
+    }
+  }
+
+  private validateOffset(o: OffsetCommit, i: number): void {
+    if (o === null || typeof o !== 'object') throw invalid(`offsets[${i}] must be an object`);
+    const meta = this.topic(o.topic);
+    if (!Number.isInteger(o.partition) || o.partition < 0 || o.partition >= meta.partitions) {
+      throw invalid(`offsets[${i}].partition must be an integer from 0 to ${meta.partitions - 1} for topic "${o.topic}", got ${String(o.partition)}`);
+    }
+    if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw invalid(`offsets[${i}].offset must be a non-negative integer, got ${String(o.offset)}`);
+    if (o.metadata !== undefined && typeof o.metadata !== 'string') throw invalid(`offsets[${i}].metadata must be a string`);
+  }
+}
+
+function validateSpec(spec: TopicSpec, i: number): void {
+  if (spec === null || typeof spec !== 'object') throw invalid(`specs[${i}] must be an object`);
+  if (typeof spec.name !== 'string' || spec.name === '') throw invalid(`specs[${i}].name must be a non-empty string`);
+  if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > MAX_PARTITIONS) {
+    throw invalid(`specs[${i}].partitions of topic "${spec.name}" must be an integer from 1 to ${MAX_PARTITIONS}, got ${String(spec.partitions)}`);
+  }
+  if (spec.compacted !== undefined && typeof spec.compacted !== 'boolean') throw invalid(`specs[${i}].compacted of topic "${spec.name}" must be a boolean`);
+}
+
+function invalid(message: string): TransportError {
+  return new TransportError(TransportErrorReason.InvalidArgument, message);
+}
