@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ensureKafka, repoRoot } from '../src/index.js';
 
-test('repoRoot points at the repository', () => {
+void test('repoRoot points at the repository', () => {
   assert.ok(existsSync(join(repoRoot, 'deploy/kafka/kafka.sh')), repoRoot);
 });
 
-test('ensureKafka returns a reachable broker list', async () => {
+void test('ensureKafka returns a reachable broker list', async () => {
   const { brokers } = await ensureKafka();
   assert.ok(brokers.length > 0);
   for (const b of brokers) assert.match(b, /^[^:]+:\d+$/);

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { spawnRole } from '../src/index.js';
 
-test('spawnRole captures output and stops the process at cleanup', async (t) => {
+void test('spawnRole captures output and stops the process at cleanup', async (t) => {
   let cleanup: (() => unknown) | undefined;
   const role = spawnRole({ after: (fn) => { cleanup = fn; } }, {
     name: 'sleeper',
@@ -18,7 +18,7 @@ test('spawnRole captures output and stops the process at cleanup', async (t) => 
   t.diagnostic(`stopped pid ${role.pid}`);
 });
 
-test('waitForOutput fails with the output tail', async (t) => {
+void test('waitForOutput fails with the output tail', async (t) => {
   const role = spawnRole(t, { name: 'quiet', args: ['-e', 'console.log("hello"); setTimeout(() => {}, 5000)'] });
   await assert.rejects(role.waitForOutput(/never/, 300), /quiet to print[\s\S]*hello/);
 });

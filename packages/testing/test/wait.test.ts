@@ -4,26 +4,26 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { randomPrefix, waitFor, waitForHttp } from '../src/index.js';
 
-test('randomPrefix is unique and ends with a dot', () => {
+void test('randomPrefix is unique and ends with a dot', () => {
   const a = randomPrefix();
   assert.match(a, /^t-[0-9a-f]{8}\.$/);
   assert.notEqual(a, randomPrefix());
 });
 
-test('waitFor returns the first truthy value', async () => {
+void test('waitFor returns the first truthy value', async () => {
   let n = 0;
   const value = await waitFor(() => (++n >= 3 ? `done after ${n}` : false), { timeoutMs: 2000, intervalMs: 5 });
   assert.equal(value, 'done after 3');
 });
 
-test('waitFor times out with the description and the last error', async () => {
+void test('waitFor times out with the description and the last error', async () => {
   await assert.rejects(
     waitFor(() => { throw new Error('boom'); }, { timeoutMs: 100, intervalMs: 10, description: 'the thing' }),
     (error: Error) => error.message.includes('the thing') && (error.cause as Error).message === 'boom',
   );
 });
 
-test('waitForHttp waits for a 2xx and fails on a server that stays unhealthy', async (t) => {
+void test('waitForHttp waits for a 2xx and fails on a server that stays unhealthy', async (t) => {
   let healthy = false;
   const server = createServer((_req, res) => { res.statusCode = healthy ? 200 : 503; res.end(); });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
