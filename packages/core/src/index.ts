@@ -16,3 +16,14 @@ export { TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, timerId } from './run/dr
 export { STEP_FAILED_ERROR_TYPE } from './run/transitions.js';
 export { applyEvent, projectRun, toView } from './run/projection.js';
 export * from './codec.js';
+export * from './definition/validate.js';
+export * from './definition/yaml.js';
+export * from './definition/builder.js';
+export {
+  RetryPolicySchema,
+  StepDefinitionSchema,
+  WorkflowDefinitionSchema,
+  RegisteredWorkflowSchema,
+  formatPath,
+} from './definition/schema.js';
+export * from './ids.js';

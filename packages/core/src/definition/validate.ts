@@ -1,0 +1,125 @@
+/**
+ * Full validation of a workflow definition: the zod schema (types, ranges, unknown keys) plus
+ * the graph rules (unique ids, known dependencies, no cycles, templates that reference only
+ * ancestors). Every issue is reported, each with the path of the offending field.
+ */
+import { ErrorCode, OrchError } from '../errors.js';
+import { joinPath, scanTemplates } from '../template.js';
+import { ancestorsOf, findCycles } from './graph.js';
+import { WorkflowDefinitionSchema, formatZodIssues } from './schema.js';
+import type { StepDefinition, WorkflowDefinition } from './types.js';
+
+export interface ValidationIssue {
+  /** Where the problem is, e.g. `steps[2].retry.maxAttempts` or `steps[3].input.url`. */
+  path: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; definition: WorkflowDefinition } | { ok: false; issues: ValidationIssue[] };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The steps of a raw input that are well-formed enough for the graph checks. */
+function graphSteps(input: unknown): { index: number; step: StepDefinition }[] {
+  if (!isRecord(input) || !Array.isArray(input.steps)) return [];
+  const out: { index: number; step: StepDefinition }[] = [];
+  input.steps.forEach((raw: unknown, index) => {
+    if (!isRecord(raw) || typeof raw.id !== 'string') return;
+    const dependsOn = Array.isArray(raw.dependsOn) ? raw.dependsOn.filter((d): d is string => typeof d === 'string') : [];
+    out.push({ index, step: { id: raw.id, task: String(raw.task), dependsOn, input: raw.input } });
+  });
+  return out;
+}
+
+function graphIssues(input: unknown): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const steps = graphSteps(input);
+  const firstIndex = new Map<string, number>();
+  for (const { index, step } of steps) {
+    const first = firstIndex.get(step.id);
+    if (first === undefined) firstIndex.set(step.id, index);
+    else issues.push({ path: `steps[${index}].id`, message: `duplicate step id "${step.id}" (first declared at steps[${first}])` });
+  }
+  const unique = steps.filter(({ index, step }) => firstIndex.get(step.id) === index).map((s) => s.step);
+
+  for (const { index, step } of steps) {
+    const seen = new Set<string>();
+    (step.dependsOn ?? []).forEach((dep, k) => {
+      const path = `steps[${index}].dependsOn[${k}]`;
+      if (dep === step.id) issues.push({ path, message: `step "${step.id}" depends on itself` });
+      else if (!firstIndex.has(dep)) issues.push({ path, message: `unknown step "${dep}"` });
+      else if (seen.has(dep)) issues.push({ path, message: `"${dep}" is listed twice` });
+      seen.add(dep);
+    });
+  }
+
+  for (const cycle of findCycles({ steps: unique })) {
+    const at = cycle[cycle.length - 1] ?? '';
+    issues.push({ path: `steps[${firstIndex.get(at) ?? 0}].dependsOn`, message: `cycle: ${cycle.join(' -> ')}` });
+  }
+
+  for (const { index, step } of steps) {
+    if (step.input === undefined) continue;
+    const prefix = `steps[${index}].input`;
+    const { references, errors } = scanTemplates(step.input);
+    for (const e of errors) issues.push({ path: joinTemplatePath(prefix, e.path), message: e.message });
+    const ancestors = ancestorsOf({ steps: unique }, step.id);
+    for (const ref of references) {
+      if (ref.root !== 'steps' || ref.stepId === undefined) continue;
+      const path = joinTemplatePath(prefix, ref.path);
+      if (!firstIndex.has(ref.stepId)) {
+        issues.push({ path, message: `template "\${${ref.expr}}" references unknown step "${ref.stepId}"` });
+      } else if (!ancestors.has(ref.stepId) || ref.stepId === step.id) {
+        issues.push({
+          path,
+          message: `dangling reference: template "\${${ref.expr}}" uses step "${ref.stepId}", which is not a (transitive) dependency of "${step.id}"`,
+        });
+      }
+    }
+  }
+
+  if (isRecord(input) && input.output !== undefined) {
+    const { references, errors } = scanTemplates(input.output);
+    for (const e of errors) issues.push({ path: joinTemplatePath('output', e.path), message: e.message });
+    for (const ref of references) {
+      if (ref.root === 'steps' && ref.stepId !== undefined && !firstIndex.has(ref.stepId)) {
+        issues.push({ path: joinTemplatePath('output', ref.path), message: `template "\${${ref.expr}}" references unknown step "${ref.stepId}"` });
+      }
+    }
+  }
+  return issues;
+}
+
+function joinTemplatePath(prefix: string, path: string): string {
+  if (path === '') return prefix;
+  return path.startsWith('[') ? `${prefix}${path}` : joinPath(prefix, path);
+}
+
+/** Validates a definition and reports every issue, not only the first. */
+export function validateDefinition(input: unknown): ValidationResult {
+  const parsed = WorkflowDefinitionSchema.safeParse(input);
+  const issues: ValidationIssue[] = parsed.success ? [] : formatZodIssues(parsed.error);
+  issues.push(...graphIssues(input));
+  if (issues.length > 0 || !parsed.success) return { ok: false, issues };
+  return { ok: true, definition: parsed.data };
+}
+
+/** Formats issues for an error message: `steps[1].id: duplicate step id "a"; …`. */
+export function formatIssues(issues: readonly ValidationIssue[], max = 5): string {
+  const shown = issues.slice(0, max).map((i) => `${i.path || '(root)'}: ${i.message}`);
+  if (issues.length > max) shown.push(`and ${issues.length - max} more`);
+  return shown.join('; ');
+}
+
+/** Validates and returns the definition; throws OrchError ORCH_INVALID_DEFINITION with `details.issues`. */
+export function parseDefinition(input: unknown): WorkflowDefinition {
+  const result = validateDefinition(input);
+  if (!result.ok) {
+    throw new OrchError(ErrorCode.InvalidDefinition, `invalid workflow definition: ${formatIssues(result.issues)}`, {
+      issues: result.issues,
+    });
+  }
+  return result.definition;
+}
