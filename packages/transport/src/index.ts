@@ -3,3 +3,4 @@ export * from './partitioner.js';
 export * from './embedded/index.js';
 export * from './provision.js';
 export * from './dead-letter.js';
+export * from './kafka/index.js';

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.js';
+import type { ConfigInput } from './config.js';
+import { listRuns, runCommand, showRun } from './commands/runs.js';
+import { serve } from './commands/serve.js';
+
+const USAGE = `orch — Orchestrator-lite
+
+  orch start [--port 8080] [--host 127.0.0.1] [--data-dir ./.orch-data] [--no-demo]
+        every role in one process: gateway + UI, orchestrator, demo worker
+        (embedded bus on local disk; on Kafka when KAFKA_BROKERS is set)
+  orch gateway | orch orchestrator | orch worker --demo
+        one role per process, for scaling out on Kafka
+  orch run <workflow> [--input '{"x":1}'] [--version N] [--idempotency-key K] [--wait]
+  orch runs [ls] [--status S] [--workflow W] [--limit N]
+  orch runs show <runId>
+  orch kafka up|down|status|logs
+        a local single-node Apache Kafka 4 broker (needs Java 17+ and Maven)
+
+Client commands talk to --gateway (ORCH_GATEWAY_URL, default http://127.0.0.1:8080).
+Environment: PORT, HOST, ORCH_DATA_DIR, KAFKA_BROKERS, ORCH_TOPIC_PREFIX, ORCH_PARTITIONS,
+ORCH_WORKER_CONCURRENCY, LOG_LEVEL (see the README).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'no-demo': { type: 'boolean', default: false },
+      demo: { type: 'boolean', default: false },
+      concurrency: { type: 'string' },
+      gateway: { type: 'string' },
+      input: { type: 'string' },
+      version: { type: 'string' },
+      'idempotency-key': { type: 'string' },
+      wait: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '600000' },
+      status: { type: 'string' },
+      workflow: { type: 'string' },
+      limit: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const flags: ConfigInput = { port: values.port, host: values.host, dataDir: values['data-dir'], concurrency: values.concurrency, gatewayUrl: values.gateway };
+  const config = loadConfig(flags);
+  switch (command) {
+    case 'start':
+      await serve('start', config, { demo: !values['no-demo'] });
+      return -1;
+    case 'gateway':
+    case 'orchestrator':
+    case 'worker':
+      await serve(command, config, { demo: values.demo });
+      return -1;
+    case 'run': {
+      const workflow = rest[0];
+      if (!workflow) throw new Error('orch run: name the workflow, e.g. `orch run diamond --input \'{"value":1}\' --wait`');
+      return runCommand(config.gatewayUrl, workflow, {
+        input: values.input,
+        version: values.version,
+        idempotencyKey: values['idempotency-key'],
+        wait: values.wait,
+        timeoutMs: Number(values.timeout),
+      });
+    }
+    case 'runs': {
+      const [sub = 'ls', id] = rest;
+      if (sub === 'ls') await listRuns(config.gatewayUrl, { status: values.status, workflow: values.workflow, limit: values.limit });
+      else if (sub === 'show' && id) await showRun(config.gatewayUrl, id);
+      else throw new Error('orch runs: use `orch runs ls` or `orch runs show <runId>`');
+      return 0;
+    }
+    case 'kafka': {
+      const script = fileURLToPath(new URL('../../../../deploy/kafka/kafka.sh', import.meta.url));
+      return spawnSync('bash', [script, rest[0] ?? 'status'], { stdio: 'inherit' }).status ?? 1;
+    }
+    default:
+      throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`orch: ${message}\n`);
+    process.exit(error instanceof ConfigError ? 78 : 1);
+  },
+);

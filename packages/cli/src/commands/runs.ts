@@ -1,0 +1,71 @@
+import { api, follow } from './client.js';
+
+interface RunSummary {
+  runId: string;
+  workflow: string;
+  version: number;
+  status: string;
+  createdAt: number;
+  updatedAt: number;
+}
+interface StepSummary {
+  status: string;
+  attempts: { attempt: number; status: string; error?: { message: string } }[];
+}
+interface RunDetail extends RunSummary {
+  input: unknown;
+  output?: unknown;
+  error?: { type: string; message: string };
+  steps: Record<string, StepSummary>;
+}
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** `orch run <workflow> --input '{...}' [--wait]`: exits 0 when the run succeeds (or without --wait, once accepted). */
+export async function runCommand(gateway: string, workflow: string, options: { input?: string; version?: string; idempotencyKey?: string; wait: boolean; timeoutMs: number }): Promise<number> {
+  let input: unknown;
+  if (options.input !== undefined) {
+    try {
+      input = JSON.parse(options.input);
+    } catch (error) {
+      throw new Error(`--input: not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const body = {
+    workflow,
+    ...(input === undefined ? {} : { input }),
+    ...(options.version === undefined ? {} : { version: Number(options.version) }),
+    ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+  };
+  const accepted = await api<{ runId: string; status: string }>(gateway, 'POST', '/api/v1/runs', body);
+  out(`run ${accepted.runId} accepted (${accepted.status})`);
+  if (!options.wait) return 0;
+  const status = await follow(gateway, accepted.runId, out, options.timeoutMs);
+  const run = await api<RunDetail>(gateway, 'GET', `/api/v1/runs/${accepted.runId}`);
+  out(`run ${run.runId} ${status}`);
+  out(JSON.stringify(status === 'SUCCEEDED' ? run.output : run.error, null, 2));
+  return status === 'SUCCEEDED' ? 0 : 1;
+}
+
+export async function listRuns(gateway: string, filters: { status?: string; workflow?: string; limit?: string }): Promise<void> {
+  const query = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined));
+  const page = await api<{ items: RunSummary[] }>(gateway, 'GET', `/api/v1/runs?${query}`);
+  out(`${'RUN'.padEnd(38)}${'WORKFLOW'.padEnd(20)}${'STATUS'.padEnd(11)}UPDATED`);
+  for (const run of page.items) {
+    out(`${run.runId.padEnd(38)}${`${run.workflow}@${run.version}`.padEnd(20)}${run.status.padEnd(11)}${new Date(run.updatedAt).toISOString()}`);
+  }
+  if (page.items.length === 0) out('(no runs)');
+}
+
+export async function showRun(gateway: string, runId: string): Promise<void> {
+  const run = await api<RunDetail>(gateway, 'GET', `/api/v1/runs/${encodeURIComponent(runId)}`);
+  out(`run ${run.runId}  ${run.workflow}@${run.version}  ${run.status}`);
+  for (const [stepId, step] of Object.entries(run.steps)) {
+    const attempts = step.attempts.map((a) => `#${a.attempt} ${a.status}${a.error ? ` (${a.error.message})` : ''}`).join(', ');
+    out(`  ${stepId.padEnd(16)}${step.status.padEnd(11)}${attempts}`);
+  }
+  if (run.output !== undefined) out(`output: ${JSON.stringify(run.output)}`);
+  if (run.error) out(`error: ${run.error.type}: ${run.error.message}`);
+}

@@ -1,0 +1,38 @@
+import type { Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import { closeOnSignals, registerDemoWorkflows, runDemoWorker, runGateway, runOrchestrator } from '../roles.js';
+import { createTransport } from '../transport.js';
+
+export type Role = 'start' | 'gateway' | 'orchestrator' | 'worker';
+
+/**
+ * Runs one role, or every role in one process (`start`). Each role logs one line with what it
+ * serves; `start` ends with the address a person should open.
+ */
+export async function serve(role: Role, config: Config, options: { demo: boolean }): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const { transport, describe } = createTransport(config);
+  logger.info(`bus: ${describe}`);
+  const closers: (() => Promise<void>)[] = [() => transport.close()];
+  closeOnSignals(logger, closers);
+
+  if (role === 'start' || role === 'orchestrator') {
+    const orchestrator = await runOrchestrator(config, transport, logger);
+    closers.push(() => orchestrator.close());
+    logger.info(`orchestrator ${orchestrator.instanceId} running (topics ${config.topicPrefix}*, ${config.partitions} partitions)`);
+  }
+  if ((role === 'start' && options.demo) || (role === 'worker' && options.demo)) {
+    const worker = await runDemoWorker(config, transport, logger);
+    closers.push(() => worker.close());
+    logger.info(`worker ${worker.workerId} running the demo tasks (concurrency ${config.concurrency})`);
+  } else if (role === 'worker') {
+    throw new Error('`orch worker` without --demo has no tasks: write a worker with the SDK (see the README), or pass --demo');
+  }
+  if (role === 'start' || role === 'gateway') {
+    const gateway = await runGateway(config, transport, logger);
+    closers.push(() => gateway.close());
+    logger.info(`gateway listening on ${gateway.url} (REST ${gateway.url}/api/v1, live stream ws${gateway.url.slice(4)}/api/v1/stream)`);
+    if (role === 'start' && options.demo) await registerDemoWorkflows(gateway.url, logger);
+    if (role === 'start') logger.info(`Orchestrator-lite is ready: open ${gateway.url.replace('127.0.0.1', 'localhost')}`);
+  }
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/** Every environment variable the roles read, in one place. */
+export const ENV = {
+  port: 'PORT',
+  host: 'HOST',
+  dataDir: 'ORCH_DATA_DIR',
+  kafkaBrokers: 'KAFKA_BROKERS',
+  kafkaClientId: 'KAFKA_CLIENT_ID',
+  kafkaSaslMechanism: 'KAFKA_SASL_MECHANISM',
+  kafkaSaslUsername: 'KAFKA_SASL_USERNAME',
+  kafkaSaslPassword: 'KAFKA_SASL_PASSWORD',
+  kafkaTls: 'KAFKA_TLS',
+  topicPrefix: 'ORCH_TOPIC_PREFIX',
+  partitions: 'ORCH_PARTITIONS',
+  concurrency: 'ORCH_WORKER_CONCURRENCY',
+  bodyLimitBytes: 'ORCH_BODY_LIMIT_BYTES',
+  uiDir: 'ORCH_UI_DIR',
+  gatewayUrl: 'ORCH_GATEWAY_URL',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** One schema for every role; each role reads the fields it needs. */
+export const configSchema = z.object({
+  port: intFrom(0, 65535).default(8080),
+  host: z.string().min(1).default('127.0.0.1'),
+  dataDir: z.string().min(1).default('./.orch-data'),
+  kafkaBrokers: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',').map((b) => b.trim()).filter(Boolean) : undefined))
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1).optional()),
+  kafkaClientId: z.string().min(1).default('orchestrator-lite'),
+  kafkaSaslMechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).optional(),
+  kafkaSaslUsername: z.string().optional(),
+  kafkaSaslPassword: z.string().optional(),
+  kafkaTls: z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1'),
+  topicPrefix: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').default('orch.'),
+  partitions: intFrom(1, 1024).default(6),
+  concurrency: intFrom(1, 10_000).default(16),
+  bodyLimitBytes: intFrom(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  uiDir: z.string().optional(),
+  gatewayUrl: z.url().default('http://127.0.0.1:8080'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type ConfigInput = Partial<Record<keyof typeof ENV, string | undefined>>;
+
+/**
+ * Flags win over the environment, the environment over defaults. Every invalid field is listed
+ * at once, with the flag and variable that set it, and the process stops before it starts anything.
+ */
+export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const [field, variable] of Object.entries(ENV)) {
+    const fromFlag = flags[field as keyof typeof ENV];
+    const value = fromFlag ?? env[variable];
+    if (value !== undefined && value !== '') raw[field] = value;
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const field = String(issue.path[0] ?? '');
+      const variable = ENV[field as keyof typeof ENV];
+      return `  ${field} (${variable ?? 'flag'}): ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.data.kafkaSaslMechanism && (!parsed.data.kafkaSaslUsername || !parsed.data.kafkaSaslPassword)) {
+    throw new ConfigError(`invalid configuration:\n  kafkaSaslUsername/kafkaSaslPassword (${ENV.kafkaSaslUsername}/${ENV.kafkaSaslPassword}): required with ${ENV.kafkaSaslMechanism}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}

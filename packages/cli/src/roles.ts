@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { startGateway } from '@orchestrator-lite/gateway';
+import type { GatewayHandle } from '@orchestrator-lite/gateway';
+import { startOrchestrator } from '@orchestrator-lite/orchestrator';
+import type { OrchestratorHandle } from '@orchestrator-lite/orchestrator';
+import type { Transport } from '@orchestrator-lite/transport';
+import { startWorker } from '@orchestrator-lite/worker';
+import type { WorkerHandle } from '@orchestrator-lite/worker';
+import type { Config } from './config.js';
+import { demoTasks } from './demo/tasks.js';
+import { demoWorkflows } from './demo/workflows.js';
+
+/** The UI build the gateway serves in dev and embedded mode (packages/ui/dist). */
+export function defaultUiDir(config: Config): string | undefined {
+  const dir = config.uiDir ?? fileURLToPath(new URL('../../../ui/dist', import.meta.url));
+  return existsSync(`${dir}/index.html`) ? dir : undefined;
+}
+
+export function runOrchestrator(config: Config, transport: Transport, logger: Logger): Promise<OrchestratorHandle> {
+  return startOrchestrator({ transport, topicPrefix: config.topicPrefix, partitions: config.partitions, logger: logger.child({ role: 'orchestrator' }) });
+}
+
+export function runDemoWorker(config: Config, transport: Transport, logger: Logger): Promise<WorkerHandle> {
+  return startWorker({
+    transport,
+    tasks: demoTasks,
+    topicPrefix: config.topicPrefix,
+    partitions: config.partitions,
+    concurrency: config.concurrency,
+    logger: logger.child({ role: 'worker' }),
+  });
+}
+
+export function runGateway(config: Config, transport: Transport, logger: Logger): Promise<GatewayHandle> {
+  const uiDir = defaultUiDir(config);
+  if (!uiDir) logger.warn('no UI build found (packages/ui/dist): the gateway serves the API only; run `npm run build`');
+  return startGateway({
+    transport,
+    topicPrefix: config.topicPrefix,
+    partitions: config.partitions,
+    host: config.host,
+    port: config.port,
+    bodyLimitBytes: config.bodyLimitBytes,
+    ...(uiDir ? { uiDir } : {}),
+    logger: logger.child({ role: 'gateway' }),
+  });
+}
+
+/** Registers the demo workflows through the gateway's own API, so they pass the same validation. */
+export async function registerDemoWorkflows(gatewayUrl: string, logger: Logger): Promise<void> {
+  for (const definition of demoWorkflows) {
+    const response = await fetch(`${gatewayUrl}/api/v1/workflows/${encodeURIComponent(definition.name)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(definition),
+    });
+    if (!response.ok) throw new Error(`registering demo workflow ${definition.name} failed: ${response.status} ${await response.text()}`);
+  }
+  logger.info({ workflows: demoWorkflows.map((d) => d.name) }, `registered ${demoWorkflows.length} demo workflows`);
+}
+
+/** Closes in reverse order of start on SIGINT/SIGTERM; a second signal exits at once. */
+export function closeOnSignals(logger: Logger, closers: (() => Promise<void>)[]): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    (async () => {
+      for (const close of [...closers].reverse()) {
+        await close().catch((error: unknown) => logger.error({ err: error }, 'error while shutting down'));
+      }
+      process.exit(0);
+    })().catch(() => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

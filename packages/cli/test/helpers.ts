@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+
+export const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url));
+
+export function tempDir(t: TestContext, prefix = 'orch-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+/** Starts `orch start` as its own OS process and waits, by polling /readyz with a bound, until it serves. */
+export async function startOrch(t: TestContext, options: { dataDir: string; port: number; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<Started> {
+  const child = spawn(process.execPath, [BIN, 'start', '--port', String(options.port), '--data-dir', options.dataDir, ...(options.args ?? [])], {
+    env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info', KAFKA_BROKERS: '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (b: Buffer) => (log += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (log += b.toString()));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`orch start exited with ${child.exitCode}:\n${log}`);
+    const response = await fetch(`${url}/readyz`).catch(() => undefined);
+    return response?.status === 200;
+  }, 30_000, () => `orch start did not become ready:\n${log}`);
+  // The demo workflows are registered right after the gateway is up.
+  await waitFor(async () => {
+    const response = await fetch(`${url}/api/v1/workflows/diamond`).catch(() => undefined);
+    return response?.status === 200 || (options.args ?? []).includes('--no-demo');
+  }, 15_000, () => `demo workflows were not registered:\n${log}`);
+  return { child, url, output: () => log };
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, message: () => string = () => 'condition not met'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${message()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function json<T = unknown>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+export const post = (url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> =>
+  json(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+export const put = (url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> =>
+  json(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+export async function waitForStatus(url: string, runId: string, statuses: string[], timeoutMs: number): Promise<RunBody> {
+  let last: RunBody | undefined;
+  await waitFor(async () => {
+    const { status, body } = await json<RunBody>(`${url}/api/v1/runs/${runId}`);
+    last = body;
+    return status === 200 && statuses.includes(body.status);
+  }, timeoutMs, () => `run ${runId} never reached ${statuses.join('|')}; last: ${JSON.stringify(last)?.slice(0, 2000)}`);
+  return last!;
+}
+
+export interface AttemptBody {
+  attempt: number;
+  status: string;
+  error?: { type: string; message: string };
+  retry?: { baseDelayMs: number; jitterMs: number; delayMs: number; dueAt: number };
+}
+export interface RunBody {
+  runId: string;
+  status: string;
+  output?: unknown;
+  error?: { type: string; message: string };
+  steps: Record<string, { status: string; attempts: AttemptBody[]; output?: unknown }>;
+}

@@ -1,0 +1,5 @@
+export { startOrchestrator } from './orchestrator.js';
+export type { OrchestratorHandle } from './orchestrator.js';
+export type { OrchestratorOptions } from './options.js';
+export { TimerQueue } from './timer-queue.js';
+export type { TimerEntry } from './timer-queue.js';

@@ -1,0 +1,233 @@
+import { decodeRunInput, encodeMessage, reduceRun, topicNames } from '@orchestrator-lite/core';
+import type { RunInput, RunState, TimerFired } from '@orchestrator-lite/core';
+import { deadLetter, provisionTopics } from '@orchestrator-lite/transport';
+import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
+import { compileOrchestratorOptions } from './options.js';
+import type { OrchestratorOptions } from './options.js';
+import { PartitionOwner } from './partition-owner.js';
+
+export interface OrchestratorHandle {
+  readonly instanceId: string;
+  /** The partitions this instance owns now. */
+  ownedPartitions(): number[];
+  /** The number of runs held in memory (every owned run, finished ones included). */
+  runCount(): number;
+  /** The in-memory state of a run this instance owns, for tests and diagnostics. */
+  getRun(runId: string): RunState | undefined;
+  close(): Promise<void>;
+}
+
+const COMMIT_RETRY_MS = [50, 100, 250, 500, 1000, 2000];
+
+/**
+ * The control plane. For each owned partition p it loops: consume an input from `commands/p` or
+ * `results/p`, apply it with the pure reducer, then produce the events, tasks and control
+ * messages, then the new snapshot to `state`, and commit the input offsets — all in one
+ * `commit(offsets, produce)`, which the transport makes atomic where it can.
+ *
+ * Where it cannot (Kafka without transactions) the loop is at-least-once, and each snapshot
+ * records the highest offset applied per input source (`applied`). A redelivered input at or
+ * below that offset is skipped, so a replay changes nothing; events re-emitted by a crash
+ * between produce and snapshot carry the same seq and are dropped by readers.
+ */
+export async function startOrchestrator(options: OrchestratorOptions): Promise<OrchestratorHandle> {
+  const o = compileOrchestratorOptions(options);
+  const log = o.logger;
+  const names = topicNames(o.topicPrefix);
+  const { transport } = o;
+  await provisionTopics(transport, names, { partitions: o.partitions });
+
+  const owners = new Map<number, PartitionOwner>();
+  const knownQueues = new Set<string>();
+  let timerHandle: NodeJS.Timeout | undefined;
+  let timerDueAt = Infinity;
+  let closed = false;
+
+  const sourceOf = (record: ConsumedRecord): string =>
+    `${record.topic === names.commands ? 'commands' : 'results'}/${record.partition}`;
+
+  async function ensureQueues(queues: Iterable<string>): Promise<void> {
+    const missing = [...queues].filter((q) => !knownQueues.has(q));
+    if (missing.length === 0) return;
+    await transport.ensureTopics(missing.map((q) => ({ name: names.tasks(q), partitions: o.partitions })));
+    for (const q of missing) knownQueues.add(q);
+  }
+
+  async function applyBatch(owner: PartitionOwner, consumer: Consumer, records: ConsumedRecord[]): Promise<void> {
+    if (owner.revoked) return;
+    const produce: ProduceRecord[] = [];
+    const touched = new Map<string, RunState>();
+    const queues = new Set<string>();
+    for (const record of records) {
+      let input: RunInput;
+      try {
+        input = decodeRunInput(record.value);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        log?.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'undecodable input dead-lettered');
+        produce.push(deadLetter(record, reason, names.dlq));
+        continue;
+      }
+      if (input.runId !== record.key) {
+        produce.push(deadLetter(record, `record key ${record.key} does not match runId ${input.runId}`, names.dlq));
+        continue;
+      }
+      const source = sourceOf(record);
+      const previous = owner.runs.get(input.runId);
+      const appliedUpTo = previous?.applied?.[source];
+      if (appliedUpTo !== undefined && record.offset <= appliedUpTo) continue; // a replayed input
+      if (input.type === 'TimerFired') owner.fired.delete(`${input.runId}|${input.timerId}`);
+
+      const result = reduceRun(previous, input, { now: o.clock(), random: o.random });
+      const changed = result.state !== undefined && (result.state !== previous || result.events.length > 0);
+      if (!result.state || !changed) {
+        if (!previous) log?.debug({ runId: input.runId, type: input.type }, 'input for an unknown run ignored');
+        continue;
+      }
+      const next: RunState = {
+        ...result.state,
+        applied: { ...previous?.applied, [source]: record.offset },
+        stateVersion: (previous?.stateVersion ?? 0) + 1,
+      };
+      owner.runs.set(next.runId, next);
+      owner.armTimers(next, previous);
+      touched.set(next.runId, next);
+      for (const event of result.events) {
+        produce.push({ topic: names.events, key: event.runId, value: encodeMessage(event) });
+      }
+      for (const task of result.tasks) {
+        queues.add(task.queue);
+        produce.push({ topic: names.tasks(task.queue), key: `${task.runId}:${task.stepId}`, value: encodeMessage(task) });
+      }
+      for (const message of result.control) {
+        produce.push({ topic: names.control, key: message.runId, value: encodeMessage(message) });
+      }
+    }
+    // Snapshots go last: a crash before them replays the inputs, never skips their outputs.
+    for (const state of touched.values()) {
+      produce.push({ topic: names.state, key: state.runId, value: encodeMessage(state) });
+    }
+    await ensureQueues(queues);
+    const offsets = new Map<string, OffsetCommit>();
+    for (const record of records) {
+      const key = `${record.topic}/${record.partition}`;
+      const current = offsets.get(key);
+      if (!current || current.offset <= record.offset) {
+        offsets.set(key, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
+      }
+    }
+    await commitWithRetry(owner, consumer, [...offsets.values()], produce);
+    scheduleTimers();
+  }
+
+  /** A failed commit is retried until it lands or the partition moves: memory is already ahead. */
+  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], produce: ProduceRecord[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await consumer.commit(offsets, produce);
+        return;
+      } catch (error) {
+        if (owner.revoked || closed) return;
+        const delay = COMMIT_RETRY_MS[Math.min(attempt, COMMIT_RETRY_MS.length - 1)]!;
+        log?.warn({ partition: owner.partition, attempt, err: error }, `commit failed; retrying in ${delay} ms`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  function scheduleTimers(): void {
+    if (closed) return;
+    let earliest = Infinity;
+    for (const owner of owners.values()) earliest = Math.min(earliest, owner.timers.peek()?.dueAt ?? Infinity);
+    if (earliest === Infinity || earliest >= timerDueAt) return;
+    if (timerHandle) clearTimeout(timerHandle);
+    timerDueAt = earliest;
+    timerHandle = setTimeout(fireDueTimers, Math.max(0, earliest - o.clock()));
+  }
+
+  function fireDueTimers(): void {
+    timerHandle = undefined;
+    timerDueAt = Infinity;
+    const now = o.clock();
+    const due: { owner: PartitionOwner; runId: string; timerId: string; record: ProduceRecord }[] = [];
+    for (const owner of owners.values()) {
+      for (let entry = owner.timers.peek(); entry && entry.dueAt <= now; entry = owner.timers.peek()) {
+        owner.timers.pop();
+        const { runId, timerId } = entry;
+        const timer = owner.runs.get(runId)?.timers.find((t) => t.id === timerId);
+        // Stale heap entries (cleared or re-armed timers) are dropped here.
+        if (!timer || timer.dueAt > now) continue;
+        if (owner.fired.has(`${runId}|${timerId}`)) continue;
+        owner.fired.add(`${runId}|${timerId}`);
+        const command: TimerFired = { v: 1, type: 'TimerFired', runId, timerId, at: now };
+        due.push({ owner, runId, timerId, record: { topic: names.commands, key: runId, value: encodeMessage(command) } });
+      }
+    }
+    if (due.length > 0) {
+      transport.produce(due.map((d) => d.record)).catch((error: unknown) => {
+        log?.warn({ err: error, count: due.length }, 'producing TimerFired failed; re-arming');
+        for (const { owner, runId, timerId } of due) {
+          if (owner.fired.delete(`${runId}|${timerId}`)) owner.timers.push({ dueAt: o.clock() + 500, runId, timerId });
+        }
+        scheduleTimers();
+      });
+    }
+    scheduleTimers();
+  }
+
+  const partitionsOf = (tps: TopicPartition[]): number[] => [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
+
+  const consumer = await transport.subscribe({
+    groupId: `${o.topicPrefix}orchestrator`,
+    topics: [names.commands, names.results],
+    maxBatch: o.maxBatch,
+    onAssign: async (tps) => {
+      for (const partition of partitionsOf(tps)) {
+        if (owners.has(partition)) continue;
+        const owner = new PartitionOwner(partition);
+        const started = Date.now();
+        const read = await owner.restore(transport, names.state);
+        owners.set(partition, owner);
+        log?.info({ partition, runs: owner.runs.size, snapshotsRead: read, ms: Date.now() - started }, 'partition assigned and restored');
+      }
+      scheduleTimers();
+    },
+    onRevoke: async (tps) => {
+      for (const partition of partitionsOf(tps)) {
+        const owner = owners.get(partition);
+        if (!owner) continue;
+        owner.revoked = true;
+        await owner.drain();
+        owners.delete(partition);
+        log?.info({ partition }, 'partition revoked');
+      }
+    },
+    onBatch: async (records) => {
+      const first = records[0];
+      if (!first) return;
+      const owner = owners.get(first.partition);
+      if (!owner) return;
+      await owner.serialize(() => applyBatch(owner, consumer, records));
+    },
+    onError: (error) => log?.error({ err: error }, 'orchestrator consumer failed'),
+  });
+
+  return {
+    instanceId: o.instanceId,
+    ownedPartitions: () => [...owners.keys()].sort((a, b) => a - b),
+    runCount: () => [...owners.values()].reduce((n, owner) => n + owner.runs.size, 0),
+    getRun: (runId) => {
+      for (const owner of owners.values()) {
+        const state = owner.runs.get(runId);
+        if (state) return state;
+      }
+      return undefined;
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (timerHandle) clearTimeout(timerHandle);
+      await consumer.close();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import type { TopicNames } from '@orchestrator-lite/core';
+import type { TopicSpec, Transport } from './types.js';
+
+/** The default partition count of the co-partitioned topics. */
+export const DEFAULT_PARTITIONS = 6;
+
+/**
+ * The topics of one deployment. `commands`, `results`, `state` and `events` are co-partitioned:
+ * same count, keyed by runId, so the owner of partition p owns every run hashed to p.
+ */
+export function orchestratorTopicSpecs(names: TopicNames, partitions: number = DEFAULT_PARTITIONS): TopicSpec[] {
+  return [
+    { name: names.commands, partitions },
+    { name: names.results, partitions },
+    { name: names.state, partitions, compacted: true },
+    { name: names.events, partitions },
+    { name: names.definitions, partitions: 1, compacted: true },
+    { name: names.control, partitions: 1 },
+    { name: names.dlq, partitions: 1 },
+  ];
+}
+
+/** Creates what is missing; fails with a clear error when an existing topic's partition count differs. */
+export async function provisionTopics(
+  transport: Transport,
+  names: TopicNames,
+  options: { partitions?: number; queues?: string[] } = {},
+): Promise<void> {
+  const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+  const specs = orchestratorTopicSpecs(names, partitions);
+  for (const queue of options.queues ?? []) specs.push({ name: names.tasks(queue), partitions });
+  await transport.ensureTopics(specs);
+}

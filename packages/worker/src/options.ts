@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { Transport } from '@orchestrator-lite/transport';
+import type { TaskDefinition } from './task.js';
+
+export interface WorkerOptions {
+  transport: Transport;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers of any input and output type
+  tasks: readonly TaskDefinition<any, any>[];
+  /** Prefix of every topic name. @default 'orch.' */
+  topicPrefix?: string;
+  /** Handlers running at once, across every queue. @default 16 */
+  concurrency?: number;
+  /** Names this worker in results and logs. @default a random id */
+  workerId?: string;
+  /** Partitions of a task topic when this worker creates it. @default 6 */
+  partitions?: number;
+  /** Minimum gap between two heartbeats sent for one attempt. @default 1000 */
+  heartbeatThrottleMs?: number;
+  /** Largest task output, serialized. A bigger one fails the attempt, never retried. @default 1 MiB */
+  maxOutputBytes?: number;
+  /** How long `close()` lets in-flight handlers finish before releasing them. @default 10000 */
+  shutdownGraceMs?: number;
+  /** @default a silent logger */
+  logger?: Logger;
+}
+
+export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'logger'>> & { logger: Logger | undefined };
+
+export function compileWorkerOptions(options: WorkerOptions): Readonly<CompiledWorkerOptions> {
+  const compiled = {
+    transport: options.transport,
+    tasks: options.tasks,
+    topicPrefix: options.topicPrefix ?? 'orch.',
+    concurrency: options.concurrency ?? 16,
+    workerId: options.workerId ?? `worker-${Math.random().toString(36).slice(2, 10)}`,
+    partitions: options.partitions ?? 6,
+    heartbeatThrottleMs: options.heartbeatThrottleMs ?? 1000,
+    maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
+    shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+    logger: options.logger,
+  };
+  const problems: string[] = [];
+  const positiveInt = (field: keyof typeof compiled, value: number): void => {
+    if (!Number.isInteger(value) || value < 1) problems.push(`${field}: must be a positive integer, got ${value}`);
+  };
+  positiveInt('concurrency', compiled.concurrency);
+  positiveInt('partitions', compiled.partitions);
+  positiveInt('maxOutputBytes', compiled.maxOutputBytes);
+  if (compiled.tasks.length === 0) problems.push('tasks: at least one task is needed');
+  const seen = new Set<string>();
+  for (const task of compiled.tasks) {
+    if (seen.has(task.name)) problems.push(`tasks: "${task.name}" is defined twice`);
+    seen.add(task.name);
+  }
+  if (problems.length > 0) throw new Error(`invalid worker options:\n  ${problems.join('\n  ')}`);
+  return Object.freeze(compiled);
+}

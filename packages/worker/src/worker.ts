@@ -1,0 +1,260 @@
+import { decodeControl, decodeDispatch, encodeMessage, topicNames } from '@orchestrator-lite/core';
+import type { ErrorInfo, TaskDispatched, TaskResult } from '@orchestrator-lite/core';
+import { deadLetter } from '@orchestrator-lite/transport';
+import type { ConsumedRecord, Consumer, ProduceRecord } from '@orchestrator-lite/transport';
+import { toErrorInfo } from './errors.js';
+import { compileWorkerOptions } from './options.js';
+import type { WorkerOptions } from './options.js';
+import { PartitionTracker } from './partition-tracker.js';
+import { Semaphore } from './semaphore.js';
+import type { TaskContext, TaskDefinition } from './task.js';
+
+export interface WorkerHandle {
+  readonly workerId: string;
+  /** Handlers running now. */
+  inFlight(): number;
+  /** Stops taking work, lets in-flight handlers finish within the grace period, commits, leaves. */
+  close(): Promise<void>;
+}
+
+interface Running {
+  controller: AbortController;
+  task: TaskDispatched;
+  done: Promise<void>;
+}
+
+const SHUTDOWN = 'worker shutting down';
+
+/**
+ * The data plane. One consumer group per queue; each record is a TaskDispatched. A record takes
+ * a concurrency permit and its handler runs detached from the poll loop, so a long task never
+ * stalls delivery nor causes a rebalance. Offsets follow the parallel-consumer rule
+ * (PartitionTracker), and each result is produced together with the commit it allows.
+ */
+export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+  const o = compileWorkerOptions(options);
+  const log = o.logger;
+  const names = topicNames(o.topicPrefix);
+  const { transport } = o;
+  const byName = new Map<string, TaskDefinition>(o.tasks.map((t) => [t.name, t as TaskDefinition]));
+  const queues = [...new Set(o.tasks.map((t) => t.queue))];
+  const permits = new Semaphore(o.concurrency);
+  const running = new Map<string, Running>();
+  const trackers = new Map<string, { tracker: PartitionTracker; chain: Promise<void> }>();
+  let closing = false;
+
+  await transport.ensureTopics([
+    ...queues.map((q) => ({ name: names.tasks(q), partitions: o.partitions })),
+    { name: names.results, partitions: o.partitions },
+    { name: names.control, partitions: 1 },
+    { name: names.dlq, partitions: 1 },
+  ]);
+
+  const result = (task: TaskDispatched, body: Record<string, unknown> & { type: TaskResult['type'] }): ProduceRecord => ({
+    topic: names.results,
+    key: task.runId,
+    value: encodeMessage({ v: 1, runId: task.runId, stepId: task.stepId, attempt: task.attempt, workerId: o.workerId, at: Date.now(), ...body }),
+  });
+  const send = (record: ProduceRecord): void => {
+    transport.produce([record]).catch((error: unknown) => log?.warn({ err: error }, 'sending a task update failed'));
+  };
+
+  function trackerOf(record: ConsumedRecord): { tracker: PartitionTracker; chain: Promise<void> } {
+    const key = `${record.topic}/${record.partition}`;
+    let entry = trackers.get(key);
+    if (!entry) {
+      entry = { tracker: new PartitionTracker(), chain: Promise.resolve() };
+      trackers.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Commits for one partition run one at a time, so a later, higher offset never lands first. */
+  function commitFor(consumer: Consumer, record: ConsumedRecord, produce: ProduceRecord[]): Promise<void> {
+    const entry = trackerOf(record);
+    entry.chain = entry.chain.then(async () => {
+      const offset = entry.tracker.committable();
+      try {
+        if (offset === undefined) throw new Error('nothing to commit');
+        await consumer.commit([{ topic: record.topic, partition: record.partition, offset }], produce);
+      } catch (error) {
+        // The partition moved (or the bus hiccuped): results still go out; the new owner redelivers.
+        log?.debug({ err: error, partition: record.partition }, 'commit failed; producing without it');
+        if (produce.length > 0) await transport.produce(produce).catch((e: unknown) => log?.warn({ err: e }, 'producing a result failed'));
+      }
+    });
+    return entry.chain;
+  }
+
+  function execute(consumer: Consumer, record: ConsumedRecord, task: TaskDispatched, definition: TaskDefinition): Running {
+    const controller = new AbortController();
+    const { tracker } = trackerOf(record);
+    tracker.begin(record.offset);
+    let lastBeat = 0;
+    const beat = (): void => {
+      lastBeat = Date.now();
+    };
+    const ctx: TaskContext = {
+      runId: task.runId,
+      stepId: task.stepId,
+      attempt: task.attempt,
+      idempotencyKey: task.idempotencyKey,
+      signal: controller.signal,
+      heartbeat: (details?: unknown) => {
+        if (Date.now() - lastBeat < o.heartbeatThrottleMs) return;
+        beat();
+        send(result(task, { type: 'TaskHeartbeat', ...(details === undefined ? {} : { details }) }));
+      },
+      progress: (fraction: number, message?: string) => {
+        beat();
+        const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+        send(result(task, { type: 'TaskProgress', fraction: clamped, ...(message === undefined ? {} : { message: String(message).slice(0, 500) }) }));
+      },
+      log: ((a: string, b?: unknown, c?: Record<string, unknown>) => {
+        beat();
+        const levels = ['debug', 'info', 'warn', 'error'];
+        const [level, message, fields] = levels.includes(a) && typeof b === 'string' ? [a, b, c] : ['info', a, b as Record<string, unknown> | undefined];
+        send(result(task, { type: 'TaskLog', level, message: String(message).slice(0, 4096), ...(fields === undefined ? {} : { fields }) }));
+      }) as TaskContext['log'],
+    };
+    let deadline: NodeJS.Timeout | undefined;
+    if (task.deadlineAt !== undefined) {
+      deadline = setTimeout(() => controller.abort(new Error(`attempt exceeded its ${task.timeoutMs} ms timeout`)), Math.max(0, task.deadlineAt - Date.now()));
+    }
+    const done = (async () => {
+      send(result(task, { type: 'TaskStarted' }));
+      let outcome: ProduceRecord | undefined;
+      try {
+        const output = await definition.handler(task.input, ctx);
+        outcome = encodeOutcome(task, output);
+      } catch (error) {
+        if (controller.signal.reason === SHUTDOWN) outcome = undefined; // released: redelivered elsewhere
+        else outcome = result(task, { type: 'TaskFailed', error: failureOf(error, controller.signal) });
+      } finally {
+        if (deadline) clearTimeout(deadline);
+      }
+      if (outcome) tracker.end(record.offset);
+      running.delete(task.idempotencyKey);
+      permits.release();
+      if (outcome) await commitFor(consumer, record, [outcome]);
+    })();
+    return { controller, task, done };
+  }
+
+  function encodeOutcome(task: TaskDispatched, output: unknown): ProduceRecord {
+    let error: ErrorInfo | undefined;
+    try {
+      const record = result(task, { type: 'TaskCompleted', output: output === undefined ? null : output });
+      if (record.value && record.value.length > o.maxOutputBytes) {
+        error = { type: 'ORCH_PAYLOAD_TOO_LARGE', message: `task output is ${record.value.length} bytes; the limit is ${o.maxOutputBytes}`, nonRetryable: true };
+      } else {
+        return record;
+      }
+    } catch (e) {
+      error = { type: 'ORCH_BAD_OUTPUT', message: `task output cannot be serialized as JSON: ${(e as Error).message}`, nonRetryable: true };
+    }
+    return result(task, { type: 'TaskFailed', error });
+  }
+
+  function failureOf(error: unknown, signal: AbortSignal): ErrorInfo {
+    if (signal.aborted) {
+      const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+      return { type: reason.includes('timeout') ? 'ORCH_TIMEOUT' : 'ORCH_CANCELLED', message: reason };
+    }
+    return toErrorInfo(error);
+  }
+
+  async function onTasks(consumer: Consumer, records: ConsumedRecord[]): Promise<void> {
+    for (const record of records) {
+      if (closing) return; // not taken: not committed, so redelivered to another member
+      let task: TaskDispatched;
+      try {
+        task = decodeDispatch(record.value);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        log?.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'undecodable task dead-lettered');
+        trackerOf(record).tracker.skip(record.offset);
+        await commitFor(consumer, record, [deadLetter(record, reason, names.dlq)]);
+        continue;
+      }
+      await permits.acquire();
+      if (closing) {
+        permits.release();
+        return;
+      }
+      const definition = byName.get(task.task);
+      if (!definition) {
+        permits.release();
+        const { tracker } = trackerOf(record);
+        tracker.begin(record.offset);
+        tracker.end(record.offset);
+        const error: ErrorInfo = { type: 'ORCH_TASK_NOT_FOUND', message: `no handler for task "${task.task}" on queue "${task.queue}" (worker ${o.workerId} serves ${[...byName.keys()].join(', ')})` };
+        await commitFor(consumer, record, [result(task, { type: 'TaskFailed', error })]);
+        continue;
+      }
+      if (running.has(task.idempotencyKey)) {
+        // The same attempt redelivered while it still runs here: one execution is enough.
+        permits.release();
+        trackerOf(record).tracker.skip(record.offset);
+        continue;
+      }
+      running.set(task.idempotencyKey, execute(consumer, record, task, definition));
+    }
+  }
+
+  const consumers: Consumer[] = [];
+  for (const queue of queues) {
+    const consumer: Consumer = await transport.subscribe({
+      groupId: `${o.topicPrefix}workers.${queue}`,
+      topics: [names.tasks(queue)],
+      maxBatch: o.concurrency,
+      onBatch: (records) => onTasks(consumer, records),
+      onRevoke: (tps) => {
+        for (const tp of tps) trackers.delete(`${tp.topic}/${tp.partition}`);
+      },
+      onError: (error) => log?.error({ err: error, queue }, 'task consumer failed'),
+    });
+    consumers.push(consumer);
+  }
+
+  const control = await transport.subscribe({
+    groupId: `${o.topicPrefix}control.${o.workerId}`,
+    topics: [names.control],
+    from: 'latest',
+    onBatch: async (records) => {
+      for (const record of records) {
+        let message;
+        try {
+          message = decodeControl(record.value);
+        } catch {
+          continue; // the orchestrator dead-letters nothing here: control records are advisory
+        }
+        for (const run of running.values()) {
+          const t = run.task;
+          if (t.runId !== message.runId) continue;
+          if (message.stepId !== undefined && t.stepId !== message.stepId) continue;
+          if (message.attempt !== undefined && t.attempt !== message.attempt) continue;
+          run.controller.abort(new Error(`cancelled: ${message.reason}`));
+        }
+      }
+    },
+  });
+
+  log?.info({ workerId: o.workerId, queues, tasks: [...byName.keys()], concurrency: o.concurrency }, `worker ${o.workerId} serving ${queues.join(', ')}`);
+
+  return {
+    workerId: o.workerId,
+    inFlight: () => running.size,
+    close: async () => {
+      if (closing) return;
+      closing = true;
+      const pending = [...running.values()];
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, o.shutdownGraceMs).unref());
+      await Promise.race([Promise.all(pending.map((r) => r.done)), grace]);
+      for (const run of running.values()) run.controller.abort(SHUTDOWN);
+      await Promise.all([...running.values()].map((r) => r.done));
+      await Promise.all([...trackers.values()].map((t) => t.chain));
+      await Promise.all([...consumers, control].map((c) => c.close()));
+    },
+  };
+}
