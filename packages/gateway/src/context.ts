@@ -1,0 +1,22 @@
+/** What the route plugins share: the bus, the projections and the compiled config. */
+import type { Logger } from 'pino';
+import type { TopicNames } from '@orchestrator-lite/core';
+import type { Transport } from '@orchestrator-lite/transport';
+import type { GatewayConfig } from './options.js';
+import type { ReadModel } from './read-model.js';
+import type { WorkflowRegistry } from './registry.js';
+import type { GatewayMetrics } from './metrics.js';
+
+export interface GatewayContext {
+  readonly transport: Transport;
+  readonly names: TopicNames;
+  readonly config: GatewayConfig;
+  readonly readModel: ReadModel;
+  readonly registry: WorkflowRegistry;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  /** True once the projections have caught up with the bus. */
+  isReady(): boolean;
+  /** Epoch ms; injectable for tests. */
+  now(): number;
+}

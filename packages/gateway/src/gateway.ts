@@ -1,0 +1,95 @@
+/**
+ * Starts a gateway: provisions topics, starts the projections, then listens. It answers at once;
+ * `/readyz` turns 200 when the read model has caught up with the bus.
+ */
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { topicNames } from '@orchestrator-lite/core';
+import { buildApp } from './app.js';
+import type { GatewayContext } from './context.js';
+import { createMetrics } from './metrics.js';
+import type { GatewayOptions } from './options.js';
+import { resolveGatewayConfig } from './options.js';
+import { Projection } from './projection.js';
+import { ReadModel } from './read-model.js';
+import { WorkflowRegistry } from './registry.js';
+import { provisionGatewayTopics } from './topics.js';
+
+export interface GatewayHandle {
+  /** `http://HOST:PORT` */
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  readModel: ReadModel;
+  /** True once the read model and the registry have caught up with the bus. */
+  isReady(): boolean;
+  /** Stops listening (closing WebSocket clients) and leaves the consumer groups. */
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
+  const config = resolveGatewayConfig(options);
+  const logger = options.logger ?? pino({ name: 'gateway', level: process.env.LOG_LEVEL ?? 'info' });
+  const { transport } = options;
+  const names = topicNames(config.topicPrefix);
+  await provisionGatewayTopics(transport, names, config.partitions);
+
+  const readModel = new ReadModel({
+    onProjectionError: (event, err) => logger.warn({ err, runId: event.runId, seq: event.seq, type: event.type }, 'event could not be applied to the run view'),
+  });
+  const registry = new WorkflowRegistry();
+  const metrics = createMetrics(readModel);
+  const projection = new Projection({
+    transport,
+    names,
+    groupPrefix: `${config.topicPrefix}gateway.${config.instanceId}`,
+    readModel,
+    registry,
+    metrics,
+    logger,
+  });
+  const ctx: GatewayContext = {
+    transport,
+    names,
+    config,
+    readModel,
+    registry,
+    metrics,
+    logger,
+    isReady: () => projection.ready,
+    now: () => Date.now(),
+  };
+
+  await projection.start();
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildApp(ctx);
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app?.close();
+    await projection.close();
+    throw error;
+  }
+  const address = app.server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ instanceId: config.instanceId, topicPrefix: config.topicPrefix }, `gateway listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const started = app;
+  return {
+    url,
+    port: address.port,
+    app: started,
+    readModel,
+    isReady: () => projection.ready,
+    close: () => {
+      closing ??= (async () => {
+        await started.close();
+        await projection.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Runs: start, list, read, history, cancel and retry. Writes go to `commands` keyed by runId;
+ * reads come from the read model.
+ */
+import { z } from 'zod';
+import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
+import type { CancelRun, RetryRun, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.js';
+import { badParameter, fromZodError, notFound } from '../http-errors.js';
+import { isTerminal } from '../read-model.js';
+import { decodeRunListCursor, encodeRunListCursor } from '../stream-cursor.js';
+
+const StartRunBody = z.strictObject({
+  workflow: z.string().min(1).max(200),
+  version: z.number().int().min(1).optional(),
+  input: z.unknown().optional(),
+  idempotencyKey: z.string().min(1).max(512).optional(),
+});
+
+const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() }).optional();
+
+const RunIdParams = z.object({ runId: z.string().min(1).max(200) });
+
+/** Query values arrive as strings; an array means the parameter was repeated, which is an error. */
+const ListQuery = z.object({
+  status: z.string().optional(),
+  workflow: z.string().min(1).max(200).optional(),
+  limit: z.string().optional(),
+  cursor: z.string().optional(),
+});
+
+const EventsQuery = z.object({ since: z.string().optional() });
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1000;
+
+/** A non-negative integer query parameter, or a 400 naming it. */
+export function parseNonNegativeInt(value: string, field: string): number {
+  if (!/^[0-9]{1,15}$/.test(value)) throw badParameter(field, `must be a non-negative integer, got ${JSON.stringify(value.slice(0, 50))}`);
+  return Number(value);
+}
+
+function parseRunId(params: unknown): string {
+  const parsed = RunIdParams.safeParse(params);
+  if (!parsed.success) throw badParameter('runId', 'must be 1 to 200 characters');
+  return parsed.data.runId;
+}
+
+export function runRoutes(ctx: GatewayContext) {
+  const { readModel, registry, transport, names } = ctx;
+
+  function requireRun(runId: string): RunView {
+    const view = readModel.getRun(runId);
+    if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
+    return view;
+  }
+
+  return async (app: FastifyInstance): Promise<void> => {
+    app.post('/api/v1/runs', async (request, reply) => {
+      const parsed = StartRunBody.safeParse(request.body);
+      if (!parsed.success) throw fromZodError(parsed.error, 'body');
+      const { workflow, version, input, idempotencyKey } = parsed.data;
+      const registered = version === undefined ? registry.latest(workflow) : registry.get(workflow, version);
+      if (registered === undefined) {
+        throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`);
+      }
+      const runId = idempotencyKey === undefined ? newRunId() : runIdForIdempotencyKey(workflow, idempotencyKey);
+      const existing = readModel.getRun(runId);
+      if (existing !== undefined) return reply.code(200).send({ runId, status: existing.status });
+      const at = ctx.now();
+      const command: StartRun = {
+        v: 1,
+        type: 'StartRun',
+        runId,
+        workflow,
+        version: registered.version,
+        definition: registered.definition,
+        input: input ?? {},
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        at,
+      };
+      await transport.produce([{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      readModel.addPlaceholder({
+        runId,
+        workflow,
+        version: registered.version,
+        status: 'PENDING',
+        input: command.input,
+        createdAt: at,
+        updatedAt: at,
+        lastSeq: 0,
+        definition: registered.definition,
+        steps: {},
+      });
+      return reply.code(202).send({ runId, status: 'PENDING' });
+    });
+
+    app.get('/api/v1/runs', async (request) => {
+      const parsed = ListQuery.safeParse(request.query);
+      if (!parsed.success) throw fromZodError(parsed.error, 'query');
+      const q = parsed.data;
+      let status: RunStatus | undefined;
+      if (q.status !== undefined) {
+        if (!(RUN_STATUSES as readonly string[]).includes(q.status)) {
+          throw badParameter('status', `must be one of ${RUN_STATUSES.join(', ')}`);
+        }
+        status = q.status as RunStatus;
+      }
+      let limit = DEFAULT_LIMIT;
+      if (q.limit !== undefined) {
+        limit = parseNonNegativeInt(q.limit, 'limit');
+        if (limit < 1 || limit > MAX_LIMIT) throw badParameter('limit', `must be between 1 and ${MAX_LIMIT}`);
+      }
+      const after = q.cursor === undefined ? undefined : decodeRunListCursor(q.cursor);
+      if (q.cursor !== undefined && after === undefined) throw badParameter('cursor', 'is not a cursor this API issued');
+      const page = readModel.listRuns({
+        limit,
+        ...(status === undefined ? {} : { status }),
+        ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
+        ...(after === undefined ? {} : { after }),
+      });
+      return { items: page.items, nextCursor: page.next === null ? null : encodeRunListCursor(page.next), counts: page.counts };
+    });
+
+    app.get('/api/v1/runs/:runId', async (request) => requireRun(parseRunId(request.params)));
+
+    app.get('/api/v1/runs/:runId/events', async (request) => {
+      const runId = parseRunId(request.params);
+      const parsed = EventsQuery.safeParse(request.query);
+      if (!parsed.success) throw fromZodError(parsed.error, 'query');
+      const since = parsed.data.since === undefined ? 0 : parseNonNegativeInt(parsed.data.since, 'since');
+      requireRun(runId);
+      return { items: readModel.eventsSince(runId, since).map(({ seq, type, at, data }) => ({ seq, type, at, data })) };
+    });
+
+    app.post('/api/v1/runs/:runId/cancel', async (request, reply) => {
+      const runId = parseRunId(request.params);
+      const parsed = CancelBody.safeParse(request.body ?? undefined);
+      if (!parsed.success) throw fromZodError(parsed.error, 'body');
+      const view = requireRun(runId);
+      if (isTerminal(view.status)) {
+        throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is already ${view.status}`, { status: view.status });
+      }
+      const command: CancelRun = { v: 1, type: 'CancelRun', runId, ...(parsed.data?.reason === undefined ? {} : { reason: parsed.data.reason }), at: ctx.now() };
+      await transport.produce([{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      return reply.code(202).send({ runId });
+    });
+
+    app.post('/api/v1/runs/:runId/retry', async (request, reply) => {
+      const runId = parseRunId(request.params);
+      const parsed = z.strictObject({}).optional().safeParse(request.body ?? undefined);
+      if (!parsed.success) throw fromZodError(parsed.error, 'body');
+      const view = requireRun(runId);
+      if (view.status !== 'FAILED' && view.status !== 'CANCELLED') {
+        throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is ${view.status}; only a FAILED or CANCELLED run can be retried`, {
+          status: view.status,
+        });
+      }
+      const command: RetryRun = { v: 1, type: 'RetryRun', runId, at: ctx.now() };
+      await transport.produce([{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      return reply.code(202).send({ runId });
+    });
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * The live stream: `GET /api/v1/stream` over WebSocket.
+ *
+ * - `?runId=R&since=N`: every event of run R with seq > N, then live ones. `?runId=R` alone: live only.
+ * - no runId: every run's events; each frame carries `cursor`, and `?cursor=C` resumes after the frame
+ *   that carried C. No cursor: live only, from the moment of connecting.
+ * - bad parameters close the socket with 1008 and a reason that names the parameter.
+ *
+ * No gap, no duplicate: the live listener is registered and the backlog taken in one synchronous
+ * call into the read model, and the read model emits inside its own synchronous ingest.
+ *
+ * Flow control: frames wait in a queue and go out while the socket's `bufferedAmount` is under a
+ * high-water mark; each send's completion pumps the queue again. A client that reads too slowly
+ * to keep up with live events is closed with 1013 (try again later, with its last seq or cursor)
+ * instead of letting its queue grow without bound.
+ */
+import { ErrorCode } from '@orchestrator-lite/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket, RawData } from 'ws';
+import type { GatewayContext } from '../context.js';
+import type { StoredEvent } from '../read-model.js';
+import { decodeStreamCursor, encodeStreamCursor } from '../stream-cursor.js';
+
+export const WS_CLOSE = { policyViolation: 1008, tooBig: 1009, tryAgainLater: 1013 } as const;
+
+interface StreamParams {
+  runId?: string;
+  since?: number;
+  cursor?: readonly number[];
+}
+
+class BadParam extends Error {}
+
+function single(query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new BadParam(`${name}: must be given once`);
+  return value;
+}
+
+function parseParams(request: FastifyRequest, partitions: number): StreamParams {
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  const runId = single(query, 'runId');
+  const sinceText = single(query, 'since');
+  const cursorText = single(query, 'cursor');
+  if (runId !== undefined && (runId.length === 0 || runId.length > 200)) throw new BadParam('runId: must be 1 to 200 characters');
+  let since: number | undefined;
+  if (sinceText !== undefined) {
+    if (runId === undefined) throw new BadParam('since: needs runId; resume the all-runs stream with cursor');
+    if (!/^[0-9]{1,15}$/.test(sinceText)) throw new BadParam('since: must be a non-negative integer');
+    since = Number(sinceText);
+  }
+  let cursor: readonly number[] | undefined;
+  if (cursorText !== undefined) {
+    if (runId !== undefined) throw new BadParam('cursor: not allowed with runId; use since');
+    cursor = decodeStreamCursor(cursorText, partitions);
+    if (cursor === undefined) throw new BadParam('cursor: is not a stream cursor this gateway issued');
+  }
+  return { ...(runId === undefined ? {} : { runId }), ...(since === undefined ? {} : { since }), ...(cursor === undefined ? {} : { cursor }) };
+}
+
+function frameOf(entry: StoredEvent, withCursor: boolean): string {
+  const { seq, runId, type, at, data } = entry.event;
+  return JSON.stringify(withCursor ? { seq, runId, type, at, data, cursor: encodeStreamCursor(entry.positions) } : { seq, runId, type, at, data });
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
+function errorFrame(code: string, message: string): string {
+  return JSON.stringify({ type: 'error', error: { code, message } });
+}
+
+export function streamRoutes(ctx: GatewayContext) {
+  const { readModel, config, metrics } = ctx;
+  const highWater = Math.max(16 * 1024, Math.floor(config.wsMaxBufferedBytes / 4));
+
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get('/api/v1/stream', { websocket: true }, (socket: WebSocket, request: FastifyRequest) => {
+      let params: StreamParams;
+      try {
+        params = parseParams(request, readModel.partitionCount);
+      } catch (error) {
+        const reason = error instanceof BadParam ? error.message : 'bad parameters';
+        socket.close(WS_CLOSE.policyViolation, Buffer.from(reason).subarray(0, 120).toString());
+        return;
+      }
+      metrics.wsClients.inc();
+      const withCursor = params.runId === undefined;
+      // Backlog entries are references to the read model's own events; live ones are counted in bytes.
+      const queue: { entry: StoredEvent; live: boolean }[] = [];
+      let head = 0;
+      let queuedLiveBytes = 0;
+      let closed = false;
+
+      const shutdown = (code?: number, reason?: string): void => {
+        if (closed) return;
+        closed = true;
+        subscription.unsubscribe();
+        metrics.wsClients.dec();
+        queue.length = 0;
+        if (code !== undefined && socket.readyState === socket.OPEN) socket.close(code, reason);
+      };
+
+      const pump = (): void => {
+        while (!closed && head < queue.length && socket.readyState === socket.OPEN && socket.bufferedAmount < highWater) {
+          const item = queue[head];
+          head += 1;
+          if (item === undefined) continue;
+          const text = frameOf(item.entry, withCursor);
+          if (item.live) queuedLiveBytes -= text.length;
+          socket.send(text, (err) => {
+            if (err === undefined || err === null) pump();
+          });
+        }
+        if (head === queue.length) {
+          queue.length = 0;
+          head = 0;
+          queuedLiveBytes = 0;
+        }
+      };
+
+      const onLive = (entry: StoredEvent): void => {
+        if (closed) return;
+        queue.push({ entry, live: true });
+        queuedLiveBytes += frameOf(entry, withCursor).length;
+        if (queuedLiveBytes + socket.bufferedAmount > config.wsMaxBufferedBytes) {
+          shutdown(WS_CLOSE.tryAgainLater, 'client too slow: reconnect with the last seq or cursor');
+          return;
+        }
+        pump();
+      };
+
+      // One synchronous call: listener registered and backlog taken together.
+      const subscription =
+        params.runId !== undefined ? readModel.subscribeRun(params.runId, params.since, onLive) : readModel.subscribeAll(params.cursor, onLive);
+      for (const entry of subscription.backlog) queue.push({ entry, live: false });
+      pump();
+
+      socket.on('message', (data: RawData) => {
+        if (closed) return;
+        if (byteLength(data) > config.wsMaxFrameBytes) {
+          socket.send(errorFrame(ErrorCode.PayloadTooLarge, `frame exceeds ${config.wsMaxFrameBytes} bytes`));
+          shutdown(WS_CLOSE.tooBig, 'frame too large');
+          return;
+        }
+        let message: unknown;
+        try {
+          message = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
+        } catch {
+          socket.send(errorFrame(ErrorCode.BadRequest, 'frame is not valid JSON; the only accepted frame is {"type":"ping"}'));
+          return;
+        }
+        if (typeof message === 'object' && message !== null && !Array.isArray(message) && (message as { type?: unknown }).type === 'ping' && Object.keys(message).length === 1) {
+          socket.send(JSON.stringify({ type: 'pong' }));
+          return;
+        }
+        socket.send(errorFrame(ErrorCode.BadRequest, 'unsupported frame; the only accepted frame is {"type":"ping"}'));
+      });
+      socket.on('close', () => shutdown());
+      socket.on('error', () => shutdown());
+    });
+  };
+}

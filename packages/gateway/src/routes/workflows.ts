@@ -1,0 +1,118 @@
+/**
+ * Workflow registration and lookup.
+ *
+ * Versioning: a PUT whose definition is identical (canonical JSON: keys sorted) to the latest
+ * version answers 200 with that version; any other valid definition becomes latest+1, is written
+ * to the compacted `definitions` topic under `name@version` and is visible here at once.
+ * Registrations of one name are serialized within this gateway so two concurrent PUTs cannot take
+ * the same number.
+ */
+import stringify from 'safe-stable-stringify';
+import { z } from 'zod';
+import { parseDocument } from 'yaml';
+import { ErrorCode, OrchError, encodeMessage, formatIssues, validateDefinition } from '@orchestrator-lite/core';
+import type { RegisteredWorkflow, WorkflowDefinition } from '@orchestrator-lite/core';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.js';
+import { badParameter, fromZodError, notFound } from '../http-errors.js';
+
+const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
+
+const NameParams = z.object({ name: z.string().min(1).max(200) });
+const VersionQuery = z.object({
+  version: z
+    .string()
+    .regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer')
+    .optional(),
+});
+
+function canonical(definition: WorkflowDefinition): string {
+  return stringify(definition) ?? '';
+}
+
+/**
+ * Only parses: validation happens in the route, after the name from the path is filled in. A
+ * syntax error is a malformed body (400), like malformed JSON; aliases are capped against
+ * billion-laughs documents.
+ */
+function parseYamlBody(text: string): unknown {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true });
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    throw new OrchError(ErrorCode.BadRequest, `malformed YAML body: ${first.message.split('\n')[0] ?? ''}`, { field: 'body' });
+  }
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (error) {
+    throw new OrchError(ErrorCode.BadRequest, `malformed YAML body: ${error instanceof Error ? error.message : String(error)}`, { field: 'body' });
+  }
+}
+
+function parseName(params: unknown): string {
+  const parsed = NameParams.safeParse(params);
+  if (!parsed.success) throw badParameter('name', 'must be 1 to 200 characters');
+  return parsed.data.name;
+}
+
+export function workflowRoutes(ctx: GatewayContext) {
+  return async (app: FastifyInstance): Promise<void> => {
+    // YAML is accepted for definitions only, so the parser lives in this plugin's scope.
+    app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, text, done) => {
+      try {
+        done(null, parseYamlBody(String(text)));
+      } catch (error) {
+        done(error instanceof Error ? error : new Error(String(error)), undefined);
+      }
+    });
+
+    app.put('/api/v1/workflows/:name', async (request, reply) => {
+      const name = parseName(request.params);
+      const body: unknown = request.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new OrchError(ErrorCode.BadRequest, 'the body must be a workflow definition object', { field: 'body' });
+      }
+      const candidate: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+      if (candidate.name === undefined) candidate.name = name;
+      else if (candidate.name !== name) {
+        throw new OrchError(ErrorCode.BadRequest, `name in the body (${JSON.stringify(candidate.name)}) differs from the path (${JSON.stringify(name)})`, { field: 'name' });
+      }
+      const result = validateDefinition(candidate);
+      if (!result.ok) {
+        throw new OrchError(ErrorCode.InvalidDefinition, `invalid workflow definition: ${formatIssues(result.issues)}`, {
+          issues: result.issues,
+        });
+      }
+      const definition = result.definition;
+      const { status, version } = await ctx.registry.exclusive(name, async () => {
+        const latest = ctx.registry.latest(name);
+        if (latest !== undefined && canonical(latest.definition) === canonical(definition)) {
+          return { status: 200, version: latest.version };
+        }
+        const registered: RegisteredWorkflow = {
+          name,
+          version: (latest?.version ?? 0) + 1,
+          definition,
+          registeredAt: ctx.now(),
+        };
+        await ctx.transport.produce([{ topic: ctx.names.definitions, key: `${name}@${registered.version}`, value: encodeMessage(registered) }]);
+        ctx.registry.put(registered);
+        return { status: 201, version: registered.version };
+      });
+      return reply.code(status).send({ name, version });
+    });
+
+    app.get('/api/v1/workflows', async () => ({ items: ctx.registry.list() }));
+
+    app.get('/api/v1/workflows/:name', async (request) => {
+      const name = parseName(request.params);
+      const query = VersionQuery.safeParse(request.query);
+      if (!query.success) throw fromZodError(query.error, 'query');
+      const version = query.data.version === undefined ? undefined : Number(query.data.version);
+      const workflow = version === undefined ? ctx.registry.latest(name) : ctx.registry.get(name, version);
+      if (workflow === undefined) {
+        throw notFound(version === undefined ? `workflow ${JSON.stringify(name)} is not registered` : `workflow ${JSON.stringify(name)} has no version ${version}`);
+      }
+      return workflow;
+    });
+  };
+}
