@@ -1,0 +1,43 @@
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { kafkaTransportDefaults, resolveKafkaTransportOptions, toClientOptions } from '../../src/kafka/options.js';
+
+void test('defaults favour fast failover', () => {
+  const o = resolveKafkaTransportOptions({ brokers: ['127.0.0.1:9092'] });
+  assert.equal(o.sessionTimeoutMs, 6000);
+  assert.equal(o.heartbeatIntervalMs, 1000);
+  assert.equal(o.replicationFactor, 1);
+  assert.equal(o.clientId, kafkaTransportDefaults.clientId);
+  assert.equal(o.tls, undefined);
+  assert.ok(Object.isFrozen(o));
+});
+
+void test('invalid options are all listed, each naming its field', () => {
+  assert.throws(
+    () => resolveKafkaTransportOptions({ brokers: ['nope'], sessionTimeoutMs: -1, replicationFactor: 1.5, sasl: { mechanism: 'MD5' as 'PLAIN', username: 'u', password: 'p' } }),
+    (error: Error) =>
+      /brokers\[0\]/.test(error.message) && /sessionTimeoutMs/.test(error.message) && /replicationFactor/.test(error.message) && /sasl\.mechanism/.test(error.message),
+  );
+  assert.throws(() => resolveKafkaTransportOptions({ brokers: [] }), /brokers: expected a non-empty array/);
+  assert.throws(() => resolveKafkaTransportOptions({ brokers: ['h:1'], heartbeatIntervalMs: 7000 }), /heartbeatIntervalMs: must be lower than sessionTimeoutMs/);
+});
+
+void test('SASL and TLS options pass through to the client options', () => {
+  const ca = '-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----';
+  const o = resolveKafkaTransportOptions({
+    brokers: ['broker-1:9093', 'broker-2:9093'],
+    clientId: 'orch',
+    sasl: { mechanism: 'SCRAM-SHA-512', username: 'alice', password: 's3cret' },
+    tls: { ca, servername: 'kafka.internal' },
+  });
+  const client = toClientOptions(o, 'producer');
+  assert.deepEqual(client.bootstrapBrokers, ['broker-1:9093', 'broker-2:9093']);
+  assert.equal(client.clientId, 'orch-producer');
+  assert.deepEqual(client.sasl, { mechanism: 'SCRAM-SHA-512', username: 'alice', password: 's3cret' });
+  assert.deepEqual(client.tls, { ca, servername: 'kafka.internal' });
+
+  const plain = toClientOptions(resolveKafkaTransportOptions({ brokers: ['h:1'], tls: true }), 'admin');
+  assert.deepEqual(plain.tls, {});
+  assert.equal(plain.sasl, undefined);
+  assert.equal(toClientOptions(resolveKafkaTransportOptions({ brokers: ['h:1'], tls: false }), 'admin').tls, undefined);
+});
