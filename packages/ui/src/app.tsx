@@ -1,0 +1,125 @@
+/**
+ * The whole UI as one component. `gateway` is the API's base URL ('' = same origin). Each App
+ * owns a store whose state is projected from the gateway's event stream.
+ */
+import { useEffect, useMemo } from 'react';
+import { ConnectionIndicator } from './components/connection-indicator.tsx';
+import { Link, RouterProvider, useRouter } from './router.tsx';
+import type { Route, RoutingMode } from './router.tsx';
+import { OrchestratorStore } from './store/store.ts';
+import { StoreProvider, useOrchestrator, useStore } from './store/react.tsx';
+import { RunDetail } from './views/run-detail.tsx';
+import { RunsList } from './views/runs-list.tsx';
+import { TriggerForm } from './views/trigger-form.tsx';
+import { WorkflowsView } from './views/workflows-view.tsx';
+
+export interface AppProps {
+  /** Base URL of the gateway, e.g. `http://127.0.0.1:8080`. @default '' (same origin) */
+  gateway?: string;
+  /** 'hash' keeps the route in the URL (standalone); 'memory' leaves the host's URL alone. @default 'memory' */
+  routing?: RoutingMode;
+  /** The first route in memory mode. @default {name: 'runs'} */
+  initialRoute?: Route;
+}
+
+export function useOwnStore(gateway: string): OrchestratorStore {
+  const store = useMemo(() => new OrchestratorStore(gateway), [gateway]);
+  useEffect(() => {
+    store.start();
+    return () => store.stop();
+  }, [store]);
+  return store;
+}
+
+export function App({ gateway = '', routing = 'memory', initialRoute }: AppProps) {
+  const store = useOwnStore(gateway);
+  return (
+    <StoreProvider store={store}>
+      <RouterProvider mode={routing} initial={initialRoute}>
+        <div className="ol-root" data-testid="ol-app">
+          <TopBar />
+          <Page />
+          <Notices />
+        </div>
+      </RouterProvider>
+    </StoreProvider>
+  );
+}
+
+function TopBar() {
+  const { route } = useRouter();
+  const connection = useStore((s) => s.connection);
+  const tab = route.name === 'run' ? 'runs' : route.name;
+  return (
+    <header className="ol-top">
+      <div className="ol-brand">
+        <span className="ol-logo" aria-hidden>
+          ◆
+        </span>
+        Orchestrator<span>-lite</span>
+      </div>
+      <nav className="ol-nav">
+        <Link to={{ name: 'runs' }} className={tab === 'runs' ? 'ol-nav-on' : undefined}>
+          Runs
+        </Link>
+        <Link to={{ name: 'workflows' }} className={tab === 'workflows' ? 'ol-nav-on' : undefined}>
+          Workflows
+        </Link>
+      </nav>
+      <div className="ol-top-right">
+        <ConnectionIndicator state={connection} />
+        <Link to={{ name: 'trigger' }} className="ol-btn ol-btn-primary" title="start a run">
+          + New run
+        </Link>
+      </div>
+    </header>
+  );
+}
+
+function Page() {
+  const { route } = useRouter();
+  switch (route.name) {
+    case 'runs':
+      return <RunsList />;
+    case 'run':
+      return <RunDetail key={route.runId} runId={route.runId} />;
+    case 'workflows':
+      return <WorkflowsView workflow={route.workflow} />;
+    case 'trigger':
+      return <TriggerForm key={route.workflow ?? ''} workflow={route.workflow} />;
+  }
+}
+
+function Notices() {
+  const notices = useStore((s) => s.notices);
+  const store = useOrchestrator();
+  return (
+    <div className="ol-notices" aria-live="polite">
+      {notices.map((n) => (
+        <div key={n.id} className={`ol-notice ol-notice-${n.kind}`} data-testid={`notice-${n.kind}`} onClick={() => store.dismiss(n.id)}>
+          {n.message}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export interface RunViewProps {
+  gateway?: string;
+  runId: string;
+}
+
+/** A single run's live view, for hosts that show one run inside their own page. */
+export function RunViewApp({ gateway = '', runId }: RunViewProps) {
+  const store = useMemo(() => new OrchestratorStore(gateway), [gateway]);
+  useEffect(() => () => store.stop(), [store]);
+  return (
+    <StoreProvider store={store}>
+      <RouterProvider mode="memory" initial={{ name: 'run', runId }}>
+        <div className="ol-root ol-root-embedded" data-testid="ol-run-view">
+          <RunDetail runId={runId} showBack={false} />
+        </div>
+      </RouterProvider>
+    </StoreProvider>
+  );
+}

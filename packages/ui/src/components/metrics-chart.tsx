@@ -1,0 +1,98 @@
+/**
+ * Throughput (runs finished per bucket) and latency (p50 / p95 of run duration) over the last
+ * few minutes, computed from the runs the event stream has projected, drawn as a small SVG.
+ */
+import { useMemo } from 'react';
+import type { RunSummary } from '../api/types.ts';
+import { useNow } from '../store/react.tsx';
+import { formatDuration } from './format.ts';
+
+const BUCKET_MS = 10_000;
+const BUCKETS = 30;
+
+interface Bucket {
+  count: number;
+  failed: number;
+  p50: number | undefined;
+  p95: number | undefined;
+}
+
+function quantile(sorted: number[], q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+export function computeBuckets(runs: readonly RunSummary[], now: number): Bucket[] {
+  const end = Math.floor(now / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
+  const start = end - BUCKETS * BUCKET_MS;
+  const durations: number[][] = Array.from({ length: BUCKETS }, () => []);
+  const failed = new Array<number>(BUCKETS).fill(0);
+  for (const r of runs) {
+    if (r.endedAt === undefined || r.endedAt < start || r.endedAt >= end) continue;
+    const i = Math.floor((r.endedAt - start) / BUCKET_MS);
+    durations[i]?.push(Math.max(0, r.endedAt - r.createdAt));
+    if (r.status !== 'SUCCEEDED') failed[i] = (failed[i] ?? 0) + 1;
+  }
+  return durations.map((d, i) => {
+    d.sort((a, b) => a - b);
+    return { count: d.length, failed: failed[i] ?? 0, p50: quantile(d, 0.5), p95: quantile(d, 0.95) };
+  });
+}
+
+export function MetricsChart({ runs }: { runs: readonly RunSummary[] }) {
+  const now = useNow(2000);
+  const buckets = useMemo(() => computeBuckets(runs, now), [runs, now]);
+  const W = 300;
+  const H = 74;
+  const bw = W / BUCKETS;
+  const maxCount = Math.max(1, ...buckets.map((b) => b.count));
+  const maxLat = Math.max(1, ...buckets.map((b) => b.p95 ?? 0));
+  const total = buckets.reduce((s, b) => s + b.count, 0);
+  const last = [...buckets].reverse().find((b) => b.p50 !== undefined);
+  const line = (key: 'p50' | 'p95') =>
+    buckets
+      .map((b, i) => (b[key] === undefined ? null : `${(i * bw + bw / 2).toFixed(1)},${(H - ((b[key] ?? 0) / maxLat) * (H - 6) - 2).toFixed(1)}`))
+      .filter((p): p is string => p !== null)
+      .join(' ');
+  return (
+    <div className="ol-card ol-metrics" data-testid="metrics">
+      <div className="ol-metrics-head">
+        <div>
+          <div className="ol-kpi-label">Throughput</div>
+          <div className="ol-kpi">
+            {(total / ((BUCKETS * BUCKET_MS) / 60_000)).toFixed(1)}
+            <small> runs/min</small>
+          </div>
+        </div>
+        <div>
+          <div className="ol-kpi-label">Latency p50 / p95</div>
+          <div className="ol-kpi">
+            {formatDuration(last?.p50)}
+            <small> / {formatDuration(last?.p95)}</small>
+          </div>
+        </div>
+      </div>
+      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" className="ol-metrics-svg" role="img" aria-label="throughput and latency, last 5 minutes">
+        {buckets.map((b, i) => {
+          const h = (b.count / maxCount) * (H - 6);
+          const hf = (b.failed / maxCount) * (H - 6);
+          return (
+            <g key={i}>
+              <rect x={i * bw + 1} y={H - h} width={bw - 2} height={h} rx={1.5} className="ol-m-bar" />
+              {hf > 0 && <rect x={i * bw + 1} y={H - hf} width={bw - 2} height={hf} rx={1.5} className="ol-m-bar-fail" />}
+            </g>
+          );
+        })}
+        <polyline points={line('p95')} className="ol-m-p95" />
+        <polyline points={line('p50')} className="ol-m-p50" />
+      </svg>
+      <div className="ol-metrics-legend">
+        <span className="ol-lg-bar">finished / 10 s</span>
+        <span className="ol-lg-fail">failed</span>
+        <span className="ol-lg-p50">p50</span>
+        <span className="ol-lg-p95">p95</span>
+        <span className="ol-muted">last 5 min</span>
+      </div>
+    </div>
+  );
+}

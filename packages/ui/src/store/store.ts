@@ -1,0 +1,349 @@
+/**
+ * The UI's state: a projection of the gateway's event stream, started from a REST snapshot.
+ * Nothing here polls. The all-runs feed keeps the run list live; each open run detail has its own
+ * stream that resumes with `since=<last seq>` and repairs gaps from `/events?since=`.
+ */
+import { ApiError, createApi, streamUrl } from '../api/client.ts';
+import type { Api } from '../api/client.ts';
+import { LiveSocket } from '../api/live-socket.ts';
+import type { ConnectionState } from '../api/live-socket.ts';
+import type { RunEvent, RunSummary, RunView, StreamFrame, WorkflowSummary } from '../api/types.ts';
+import { applyEvent, applyEvents, applySummaryEvent, toSummary } from './run-reducer.ts';
+
+export interface PendingTrigger {
+  tempId: string;
+  workflow: string;
+  createdAt: number;
+}
+
+export interface Notice {
+  id: number;
+  kind: 'error' | 'info';
+  message: string;
+}
+
+export interface RunDetail {
+  view?: RunView;
+  events: RunEvent[];
+  lastSeq: number;
+  loading: boolean;
+  error?: string;
+  connection: ConnectionState;
+}
+
+export interface StoreState {
+  connection: ConnectionState;
+  runs: Readonly<Record<string, RunSummary>>;
+  runsLoaded: boolean;
+  runsError?: string;
+  pending: readonly PendingTrigger[];
+  workflows: readonly WorkflowSummary[];
+  workflowsLoaded: boolean;
+  details: Readonly<Record<string, RunDetail>>;
+  notices: readonly Notice[];
+}
+
+/** The most events kept for one run in memory (log-heavy runs); the view itself is always complete. */
+const MAX_EVENTS_PER_RUN = 50_000;
+const LIST_LIMIT = 1000;
+
+function isFrame(value: unknown): value is StreamFrame {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.runId === 'string' && typeof v.seq === 'number' && typeof v.type === 'string' && typeof v.at === 'number';
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class OrchestratorStore {
+  readonly api: Api;
+  readonly gateway: string;
+  private state: StoreState = {
+    connection: 'connecting',
+    runs: {},
+    runsLoaded: false,
+    pending: [],
+    workflows: [],
+    workflowsLoaded: false,
+    details: {},
+    notices: [],
+  };
+  private readonly listeners = new Set<() => void>();
+  private feed: LiveSocket | undefined;
+  private cursor: string | undefined;
+  /** Frames that arrive while the list snapshot loads; applied after it. */
+  private feedBuffer: StreamFrame[] | undefined;
+  private readonly watchers = new Map<string, { count: number; stop: () => void }>();
+  private noticeSeq = 0;
+  private tempSeq = 0;
+
+  constructor(gateway: string, api: Api = createApi(gateway)) {
+    this.gateway = gateway;
+    this.api = api;
+  }
+
+  getState = (): StoreState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  private set(patch: Partial<StoreState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l();
+  }
+
+  private setDetail(runId: string, update: (d: RunDetail) => RunDetail): void {
+    const cur = this.state.details[runId];
+    if (cur === undefined) return;
+    this.set({ details: { ...this.state.details, [runId]: update(cur) } });
+  }
+
+  // ---- the all-runs feed ------------------------------------------------------------------
+
+  /** Opens the live feed of all runs and loads the list and the workflows. Idempotent. */
+  start(): void {
+    if (this.feed !== undefined) return;
+    this.feedBuffer = [];
+    this.feed = new LiveSocket({
+      url: () => streamUrl(this.gateway, { cursor: this.cursor }),
+      onState: (connection) => this.set({ connection }),
+      onOpen: (reconnect) => {
+        // Without a cursor there is no resume point: take a fresh snapshot and merge it.
+        if (!reconnect || this.cursor === undefined) {
+          this.feedBuffer ??= [];
+          void this.loadRuns();
+        }
+      },
+      onFrame: (frame) => {
+        if (!isFrame(frame)) return;
+        if (frame.cursor !== undefined) this.cursor = frame.cursor;
+        if (this.feedBuffer !== undefined) this.feedBuffer.push(frame);
+        else this.applyFeed([frame]);
+      },
+    });
+    void this.loadWorkflows();
+  }
+
+  stop(): void {
+    this.feed?.close();
+    this.feed = undefined;
+    for (const w of this.watchers.values()) w.stop();
+    this.watchers.clear();
+  }
+
+  private async loadRuns(): Promise<void> {
+    try {
+      const res = await this.api.listRuns({ limit: LIST_LIMIT });
+      const runs: Record<string, RunSummary> = { ...this.state.runs };
+      for (const item of res.items) {
+        const row = toSummary(item);
+        const cur = runs[row.runId];
+        if (cur === undefined || (row.lastSeq ?? 0) >= (cur.lastSeq ?? 0)) runs[row.runId] = row;
+      }
+      this.set({ runs, runsLoaded: true, runsError: undefined });
+    } catch (err) {
+      this.set({ runsLoaded: true, runsError: errorMessage(err) });
+    }
+    const buffered = this.feedBuffer ?? [];
+    this.feedBuffer = undefined;
+    this.applyFeed(buffered);
+  }
+
+  private applyFeed(frames: readonly StreamFrame[]): void {
+    if (frames.length === 0) return;
+    let runs: Record<string, RunSummary> | undefined;
+    for (const f of frames) {
+      const map = runs ?? this.state.runs;
+      const cur = map[f.runId];
+      const next = applySummaryEvent(cur, f);
+      if (next !== cur && next !== undefined) {
+        runs ??= { ...this.state.runs };
+        runs[f.runId] = next;
+      }
+    }
+    if (runs !== undefined) this.set({ runs });
+  }
+
+  async loadWorkflows(): Promise<void> {
+    try {
+      const res = await this.api.listWorkflows();
+      this.set({ workflows: res.items, workflowsLoaded: true });
+    } catch (err) {
+      this.set({ workflowsLoaded: true });
+      this.notify('error', `workflows: ${errorMessage(err)}`);
+    }
+  }
+
+  // ---- one run ----------------------------------------------------------------------------
+
+  /** Keeps `details[runId]` live while at least one caller watches it; returns the unwatch. */
+  watchRun(runId: string): () => void {
+    const existing = this.watchers.get(runId);
+    if (existing !== undefined) {
+      existing.count += 1;
+    } else {
+      const entry = { count: 1, stop: () => {} };
+      this.watchers.set(runId, entry);
+      entry.stop = this.openRun(runId);
+    }
+    return () => {
+      const w = this.watchers.get(runId);
+      if (w === undefined) return;
+      w.count -= 1;
+      if (w.count <= 0) {
+        w.stop();
+        this.watchers.delete(runId);
+      }
+    };
+  }
+
+  private openRun(runId: string): () => void {
+    this.set({ details: { ...this.state.details, [runId]: { events: [], lastSeq: 0, loading: true, connection: 'connecting' } } });
+    let socket: LiveSocket | undefined;
+    let stopped = false;
+    let repairing: Promise<void> | undefined;
+    const buffer: RunEvent[] = [];
+
+    const apply = (events: readonly RunEvent[]): void => {
+      this.setDetail(runId, (d) => {
+        const fresh = events.filter((e, i) => e.seq > d.lastSeq && (i === 0 || e.seq > (events[i - 1] as RunEvent).seq));
+        if (fresh.length === 0) return d;
+        let all = d.events.concat(fresh);
+        if (all.length > MAX_EVENTS_PER_RUN) all = all.slice(all.length - MAX_EVENTS_PER_RUN);
+        return { ...d, events: all, view: applyEvents(d.view, fresh), lastSeq: (fresh[fresh.length - 1] as RunEvent).seq };
+      });
+    };
+
+    /** Fetches what is missing after the last applied seq, then drains frames that arrived meanwhile. */
+    const repair = (): Promise<void> => {
+      repairing ??= (async () => {
+        try {
+          const since = this.state.details[runId]?.lastSeq ?? 0;
+          const res = await this.api.getEvents(runId, since);
+          if (stopped) return;
+          apply(res.items);
+        } catch (err) {
+          this.setDetail(runId, (d) => ({ ...d, error: errorMessage(err) }));
+        } finally {
+          repairing = undefined;
+        }
+        const queued = buffer.splice(0).sort((a, b) => a.seq - b.seq);
+        for (const e of queued) onEvent(e);
+      })();
+      return repairing;
+    };
+
+    const onEvent = (e: RunEvent): void => {
+      if (stopped) return;
+      if (repairing !== undefined) {
+        buffer.push(e);
+        return;
+      }
+      const last = this.state.details[runId]?.lastSeq ?? 0;
+      if (e.seq <= last) return; // a duplicate or a replay
+      if (e.seq === last + 1) {
+        apply([e]);
+        return;
+      }
+      buffer.push(e); // a gap: fetch the missing events, then go on
+      void repair();
+    };
+
+    const load = async (): Promise<void> => {
+      let view: RunView | undefined;
+      try {
+        view = await this.api.getRun(runId);
+      } catch (err) {
+        // A run just triggered may not be in the read model yet: its events will come on the stream.
+        if (!(err instanceof ApiError && err.status === 404)) {
+          this.setDetail(runId, (d) => ({ ...d, error: errorMessage(err) }));
+        }
+      }
+      let events: RunEvent[] = [];
+      try {
+        events = (await this.api.getEvents(runId, 0)).items;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404)) this.setDetail(runId, (d) => ({ ...d, error: errorMessage(err) }));
+      }
+      if (stopped) return;
+      const lastEventSeq = events.length > 0 ? (events[events.length - 1] as RunEvent).seq : 0;
+      const base = view !== undefined && view.lastSeq <= lastEventSeq ? view : undefined;
+      const projected = base !== undefined ? applyEvents(base, events) : applyEvents(undefined, events);
+      this.setDetail(runId, (d) => ({ ...d, view: projected ?? view, events, lastSeq: lastEventSeq, loading: false }));
+      socket = new LiveSocket({
+        url: () => streamUrl(this.gateway, { runId, since: String(this.state.details[runId]?.lastSeq ?? 0) }),
+        onState: (connection) => this.setDetail(runId, (d) => ({ ...d, connection })),
+        onFrame: (frame) => {
+          if (isFrame(frame) && frame.runId === runId) onEvent(frame);
+        },
+      });
+    };
+    void load();
+
+    return () => {
+      stopped = true;
+      socket?.close();
+      const details = { ...this.state.details };
+      delete details[runId];
+      this.set({ details });
+    };
+  }
+
+  // ---- actions ----------------------------------------------------------------------------
+
+  /**
+   * Starts a run optimistically: a pending row shows at once; it becomes the real run on 202, or
+   * is rolled back with the server's error message.
+   */
+  async trigger(workflow: string, input: unknown): Promise<{ ok: true; runId: string } | { ok: false; error: string }> {
+    const tempId = `pending-${++this.tempSeq}`;
+    const createdAt = Date.now();
+    this.set({ pending: [...this.state.pending, { tempId, workflow, createdAt }] });
+    const dropPending = (): readonly PendingTrigger[] => this.state.pending.filter((p) => p.tempId !== tempId);
+    try {
+      const res = await this.api.startRun({ workflow, input });
+      const runs = { ...this.state.runs };
+      runs[res.runId] ??= { runId: res.runId, workflow, status: 'PENDING', createdAt, updatedAt: createdAt };
+      this.set({ pending: dropPending(), runs });
+      return { ok: true, runId: res.runId };
+    } catch (err) {
+      const message = errorMessage(err);
+      this.set({ pending: dropPending() });
+      this.notify('error', `Could not start ${workflow}: ${message}`);
+      return { ok: false, error: message };
+    }
+  }
+
+  async cancel(runId: string): Promise<void> {
+    try {
+      await this.api.cancelRun(runId);
+      this.notify('info', `Cancel requested for ${runId}`);
+    } catch (err) {
+      this.notify('error', `Cancel failed: ${errorMessage(err)}`);
+    }
+  }
+
+  async retry(runId: string): Promise<void> {
+    try {
+      await this.api.retryRun(runId);
+      this.notify('info', `Retry requested for ${runId}`);
+    } catch (err) {
+      this.notify('error', `Retry failed: ${errorMessage(err)}`);
+    }
+  }
+
+  notify(kind: Notice['kind'], message: string): void {
+    const id = ++this.noticeSeq;
+    this.set({ notices: [...this.state.notices, { id, kind, message }].slice(-4) });
+    setTimeout(() => this.dismiss(id), kind === 'error' ? 8000 : 4000);
+  }
+
+  dismiss(id: number): void {
+    if (!this.state.notices.some((n) => n.id === id)) return;
+    this.set({ notices: this.state.notices.filter((n) => n.id !== id) });
+  }
+}

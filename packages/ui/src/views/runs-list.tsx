@@ -1,0 +1,148 @@
+/**
+ * The live run list: counts per status (which double as filters), a workflow filter, search by
+ * id, and a virtualized table that stays smooth with thousands of rows.
+ */
+import { useMemo, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { RUN_STATUSES } from '../api/types.ts';
+import type { RunStatus, RunSummary } from '../api/types.ts';
+import { formatAgo, formatDuration } from '../components/format.ts';
+import { MetricsChart } from '../components/metrics-chart.tsx';
+import { STATUS_COLOR, STATUS_LABEL, StatusBadge } from '../components/status.tsx';
+import { useRouter } from '../router.tsx';
+import { useNow, useStore } from '../store/react.tsx';
+
+const ROW_H = 44;
+
+export function RunsList() {
+  const runsMap = useStore((s) => s.runs);
+  const pending = useStore((s) => s.pending);
+  const loaded = useStore((s) => s.runsLoaded);
+  const loadError = useStore((s) => s.runsError);
+  const { navigate } = useRouter();
+  const [status, setStatus] = useState<RunStatus | 'ALL'>('ALL');
+  const [workflow, setWorkflow] = useState('');
+  const [search, setSearch] = useState('');
+  const now = useNow(5000);
+
+  const all = useMemo(() => Object.values(runsMap).sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1)), [runsMap]);
+  const counts = useMemo(() => {
+    const c: Record<string, number> = { ALL: 0 };
+    for (const s of RUN_STATUSES) c[s] = 0;
+    for (const r of all) if (workflow === '' || r.workflow === workflow) {
+      c[r.status] = (c[r.status] ?? 0) + 1;
+      c.ALL = (c.ALL ?? 0) + 1;
+    }
+    return c;
+  }, [all, workflow]);
+  const workflows = useMemo(() => [...new Set(all.map((r) => r.workflow))].sort(), [all]);
+  const rows = useMemo(() => {
+    const q = search.trim().toLowerCase();
+    return all.filter((r) => (status === 'ALL' || r.status === status) && (workflow === '' || r.workflow === workflow) && (q === '' || r.runId.toLowerCase().includes(q)));
+  }, [all, status, workflow, search]);
+
+  const parent = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => parent.current, estimateSize: () => ROW_H, overscan: 10 });
+
+  return (
+    <div className="ol-page ol-runs">
+      <div className="ol-runs-top">
+        <div className="ol-status-cards" role="tablist" aria-label="filter by status">
+          {(['ALL', ...RUN_STATUSES] as const).map((s) => (
+            <button
+              key={s}
+              type="button"
+              role="tab"
+              aria-selected={status === s}
+              className={`ol-stat${status === s ? ' ol-stat-on' : ''}`}
+              style={{ ['--c' as string]: s === 'ALL' ? '#8ea2ff' : STATUS_COLOR[s] }}
+              onClick={() => setStatus(s)}
+              data-testid={`count-${s}`}
+            >
+              <span className="ol-stat-label">{s === 'ALL' ? 'All runs' : STATUS_LABEL[s]}</span>
+              <span className="ol-stat-num">{counts[s] ?? 0}</span>
+            </button>
+          ))}
+        </div>
+        <MetricsChart runs={all} />
+      </div>
+
+      <div className="ol-card ol-table-card">
+        <div className="ol-toolbar">
+          <input className="ol-input ol-search" placeholder="Search run id…" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="search" aria-label="search by run id" />
+          <select className="ol-input" value={workflow} onChange={(e) => setWorkflow(e.target.value)} data-testid="filter-workflow" aria-label="filter by workflow">
+            <option value="">All workflows</option>
+            {workflows.map((w) => (
+              <option key={w} value={w}>
+                {w}
+              </option>
+            ))}
+          </select>
+          <span className="ol-muted ol-toolbar-count" data-testid="row-count">
+            {rows.length} of {all.length}
+          </span>
+        </div>
+        <div className="ol-thead">
+          <span>Status</span>
+          <span>Run</span>
+          <span>Workflow</span>
+          <span>Started</span>
+          <span>Duration</span>
+        </div>
+        {pending.map((p) => (
+          <div key={p.tempId} className="ol-row ol-row-pending" data-testid="pending-row">
+            <span>
+              <StatusBadge status="PENDING" />
+            </span>
+            <span className="ol-mono ol-muted">sending…</span>
+            <span>{p.workflow}</span>
+            <span className="ol-muted">{formatAgo(p.createdAt, now)}</span>
+            <span className="ol-muted">—</span>
+          </div>
+        ))}
+        <div ref={parent} className="ol-tbody" data-testid="runs-table">
+          {loaded && rows.length === 0 && pending.length === 0 && (
+            <div className="ol-empty">{loadError !== undefined ? `Could not load runs: ${loadError}` : all.length === 0 ? 'No runs yet. Start one with “New run”.' : 'No run matches these filters.'}</div>
+          )}
+          {!loaded && <div className="ol-empty">Loading runs…</div>}
+          <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+            {virtualizer.getVirtualItems().map((item) => {
+              const r = rows[item.index];
+              if (r === undefined) return null;
+              return <RunRow key={r.runId} run={r} now={now} top={item.start} onOpen={() => navigate({ name: 'run', runId: r.runId })} />;
+            })}
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function RunRow({ run, now, top, onOpen }: { run: RunSummary; now: number; top: number; onOpen: () => void }) {
+  const dur = (run.endedAt ?? now) - run.createdAt;
+  return (
+    <div
+      className="ol-row"
+      style={{ transform: `translateY(${top}px)`, height: ROW_H }}
+      onClick={onOpen}
+      role="link"
+      tabIndex={0}
+      onKeyDown={(e) => e.key === 'Enter' && onOpen()}
+      data-testid="run-row"
+      data-run-id={run.runId}
+      data-status={run.status}
+    >
+      <span>
+        <StatusBadge status={run.status} title={run.error?.message} />
+      </span>
+      <span className="ol-mono" title={run.runId}>
+        {run.runId}
+      </span>
+      <span>{run.workflow}</span>
+      <span className="ol-muted" title={new Date(run.createdAt).toISOString()}>
+        {formatAgo(run.createdAt, now)}
+      </span>
+      <span className="ol-mono">{formatDuration(dur)}</span>
+    </div>
+  );
+}
