@@ -11,7 +11,7 @@ function stats(xs: number[]): { mean: number; min: number; max: number } {
 
 const N = 20_000;
 
-test('mulberry32 is deterministic and uniform on [0,1)', () => {
+void test('mulberry32 is deterministic and uniform on [0,1)', () => {
   const a = mulberry32(42);
   const b = mulberry32(42);
   const xs = Array.from({ length: N }, () => a());
@@ -22,7 +22,7 @@ test('mulberry32 is deterministic and uniform on [0,1)', () => {
   assert.notDeepEqual(mulberry32(1)(), mulberry32(2)());
 });
 
-test('the base delay grows by the coefficient and is capped', () => {
+void test('the base delay grows by the coefficient and is capped', () => {
   const p = policy('none', { maxIntervalMs: 10_000 });
   const bases = [1, 2, 3, 4, 5, 6, 7].map((n) => computeBackoff(p, n, undefined, Math.random).baseDelayMs);
   assert.deepEqual(bases, [1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
@@ -31,14 +31,14 @@ test('the base delay grows by the coefficient and is capped', () => {
   assert.deepEqual(r, { baseDelayMs: 4000, jitterMs: 0, delayMs: 4000 });
 });
 
-test('a coefficient of 1 gives a constant base; a huge attempt stays capped and finite', () => {
+void test('a coefficient of 1 gives a constant base; a huge attempt stays capped and finite', () => {
   const p = policy('none', { backoffCoefficient: 1 });
   assert.equal(computeBackoff(p, 50, undefined, Math.random).delayMs, 1000);
   const q = policy('none', { backoffCoefficient: 100, maxIntervalMs: 86_400_000 });
   assert.equal(computeBackoff(q, 100, undefined, Math.random).delayMs, 86_400_000);
 });
 
-test('full jitter is uniform on [0, base]: mean base/2', () => {
+void test('full jitter is uniform on [0, base]: mean base/2', () => {
   const rnd = mulberry32(7);
   const p = policy('full');
   const rs = Array.from({ length: N }, () => computeBackoff(p, 3, undefined, rnd));
@@ -49,7 +49,7 @@ test('full jitter is uniform on [0, base]: mean base/2', () => {
   for (const r of rs) assert.equal(r.jitterMs, r.delayMs - r.baseDelayMs);
 });
 
-test('equal jitter is uniform on [base/2, base]: mean 3/4 base', () => {
+void test('equal jitter is uniform on [base/2, base]: mean 3/4 base', () => {
   const rnd = mulberry32(8);
   const p = policy('equal');
   const s = stats(Array.from({ length: N }, () => computeBackoff(p, 3, undefined, rnd).delayMs));
@@ -57,7 +57,7 @@ test('equal jitter is uniform on [base/2, base]: mean 3/4 base', () => {
   assert.ok(Math.abs(s.mean - 3000) < 40, `mean ${s.mean}`);
 });
 
-test('decorrelated jitter draws from [initial, 3*prev], capped', () => {
+void test('decorrelated jitter draws from [initial, 3*prev], capped', () => {
   const rnd = mulberry32(9);
   const p = policy('decorrelated', { maxIntervalMs: 20_000 });
   const first = stats(Array.from({ length: N }, () => computeBackoff(p, 1, undefined, rnd).delayMs));
@@ -73,7 +73,7 @@ test('decorrelated jitter draws from [initial, 3*prev], capped', () => {
   assert.ok(capped.filter((d) => d === 20_000).length > 500, 'most draws hit the cap');
 });
 
-test('a chain of decorrelated delays stays within [initial, max]', () => {
+void test('a chain of decorrelated delays stays within [initial, max]', () => {
   const rnd = mulberry32(10);
   const p = policy('decorrelated', { maxIntervalMs: 30_000 });
   let prev: number | undefined;
@@ -84,7 +84,7 @@ test('a chain of decorrelated delays stays within [initial, max]', () => {
   }
 });
 
-test('delays are whole milliseconds and jitterMs may be negative', () => {
+void test('delays are whole milliseconds and jitterMs may be negative', () => {
   const r = computeBackoff(policy('full', { initialIntervalMs: 333, backoffCoefficient: 1.5 }), 2, undefined, () => 0.3333);
   assert.equal(r.baseDelayMs, 500);
   assert.equal(r.delayMs, 166); // 0.3333 * 499.5, rounded once at the end

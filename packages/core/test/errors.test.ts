@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ERROR_REGISTRY, ErrorCode, OrchError, toErrorBody, httpStatusOf } from '../src/index.js';
 
-test('every ErrorCode is in the registry with a description and a 4xx/5xx status', () => {
+void test('every ErrorCode is in the registry with a description and a 4xx/5xx status', () => {
   assert.deepEqual(Object.keys(ERROR_REGISTRY).sort(), Object.values(ErrorCode).sort());
   for (const code of Object.values(ErrorCode)) {
     const entry = ERROR_REGISTRY[code];
@@ -12,7 +12,7 @@ test('every ErrorCode is in the registry with a description and a 4xx/5xx status
   }
 });
 
-test('bad-request codes never map to a 5xx', () => {
+void test('bad-request codes never map to a 5xx', () => {
   for (const code of [ErrorCode.BadRequest, ErrorCode.Validation, ErrorCode.NotFound, ErrorCode.Conflict, ErrorCode.PayloadTooLarge, ErrorCode.InvalidDefinition]) {
     assert.ok(ERROR_REGISTRY[code].httpStatus < 500, code);
   }
@@ -20,7 +20,7 @@ test('bad-request codes never map to a 5xx', () => {
   assert.equal(ERROR_REGISTRY[ErrorCode.PayloadTooLarge].httpStatus, 413);
 });
 
-test('OrchError fields are enumerable own properties that survive JSON', () => {
+void test('OrchError fields are enumerable own properties that survive JSON', () => {
   const err = new OrchError(ErrorCode.NotFound, 'no such run', { runId: 'r1' });
   assert.ok(err instanceof Error);
   assert.equal(err.name, 'OrchError');
@@ -29,14 +29,14 @@ test('OrchError fields are enumerable own properties that survive JSON', () => {
   assert.equal(httpStatusOf(err), 404);
 });
 
-test('OrchError without details has no details key', () => {
+void test('OrchError without details has no details key', () => {
   const err = new OrchError(ErrorCode.RateLimited, 'slow down');
   assert.equal(Object.hasOwn(err, 'details'), false);
   assert.equal(err.retryable, true);
   assert.equal(err.httpStatus, 429);
 });
 
-test('toErrorBody builds the REST shape and hides non-OrchErrors behind ORCH_INTERNAL', () => {
+void test('toErrorBody builds the REST shape and hides non-OrchErrors behind ORCH_INTERNAL', () => {
   assert.deepEqual(toErrorBody(new OrchError(ErrorCode.Conflict, 'taken', { key: 'k' })), {
     error: { code: 'ORCH_CONFLICT', message: 'taken', details: { key: 'k' } },
   });

@@ -7,7 +7,7 @@ const scope = {
   steps: { fetch: { output: { body: { id: 42 }, list: [1, 2] } }, str: { output: 'plain' } },
 };
 
-test('a whole-string template keeps the value type', () => {
+void test('a whole-string template keeps the value type', () => {
   assert.equal(resolveTemplates('${input.a.b}', scope), 7);
   assert.deepEqual(resolveTemplates('${input}', scope), scope.input);
   assert.deepEqual(resolveTemplates('${steps.fetch.output.body}', scope), { id: 42 });
@@ -16,7 +16,7 @@ test('a whole-string template keeps the value type', () => {
   assert.equal(resolveTemplates('${input.n}', scope), null);
 });
 
-test('templates inside text are interpolated, objects as JSON, missing as empty', () => {
+void test('templates inside text are interpolated, objects as JSON, missing as empty', () => {
   assert.equal(resolveTemplates('id=${steps.fetch.output.body.id}!', scope), 'id=42!');
   assert.equal(resolveTemplates('${input.s} ${input.s}', scope), 'hi hi');
   assert.equal(resolveTemplates('b=${steps.fetch.output.body}', scope), 'b={"id":42}');
@@ -24,7 +24,7 @@ test('templates inside text are interpolated, objects as JSON, missing as empty'
   assert.equal(resolveTemplates('${steps.str.output}/${input.items[0]}', scope), 'plain/x');
 });
 
-test('a missing whole-string path resolves to undefined', () => {
+void test('a missing whole-string path resolves to undefined', () => {
   assert.equal(resolveTemplates('${input.a.zzz.deeper}', scope), undefined);
   assert.equal(resolveTemplates('${steps.unknown.output}', scope), undefined);
   assert.equal(resolveTemplates('${input.items[9]}', scope), undefined);
@@ -32,14 +32,14 @@ test('a missing whole-string path resolves to undefined', () => {
   assert.equal(resolveTemplates('${input.a.constructor}', scope), undefined, 'never reaches a prototype');
 });
 
-test('deep-walks objects and arrays without touching the argument', () => {
+void test('deep-walks objects and arrays without touching the argument', () => {
   const value = { url: 'http://h/${input.a.b}', list: ['${steps.fetch.output.list}', 3, true, null], nested: { k: '${input.s}' } };
   const copy = structuredClone(value);
   assert.deepEqual(resolveTemplates(value, scope), { url: 'http://h/7', list: [[1, 2], 3, true, null], nested: { k: 'hi' } });
   assert.deepEqual(value, copy);
 });
 
-test('templateReferences lists every reference with its location', () => {
+void test('templateReferences lists every reference with its location', () => {
   const refs = templateReferences({ url: '${input.u}', a: ['x', '${steps.b.output.c} and ${steps.d.output}'] });
   assert.deepEqual(refs, [
     { path: 'url', expr: 'input.u', root: 'input' },
@@ -49,7 +49,7 @@ test('templateReferences lists every reference with its location', () => {
   assert.deepEqual(templateReferences('${input}'), [{ path: '', expr: 'input', root: 'input' }]);
 });
 
-test('malformed templates are reported and left as written when resolved', () => {
+void test('malformed templates are reported and left as written when resolved', () => {
   const cases: [string, RegExp][] = [
     ['x ${input.a', /unclosed/],
     ['${}', /empty/],

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OrchError, workflow } from '../../src/index.js';
 
-test('the builder produces a validated definition', () => {
+void test('the builder produces a validated definition', () => {
   const def = workflow('demo.diamond', { description: 'A to B and C to D' })
     .step('a', 'demo.echo', { input: { v: '${input.v}' }, retry: { maxAttempts: 5 }, timeoutMs: 1000 })
     .step('b', 'demo.echo', { dependsOn: ['a'], input: { x: '${steps.a.output.x}' }, queue: 'fast' })
@@ -23,7 +23,7 @@ test('the builder produces a validated definition', () => {
   });
 });
 
-test('each step returns a new builder; earlier builders are unchanged', () => {
+void test('each step returns a new builder; earlier builders are unchanged', () => {
   const base = workflow('w').step('a', 't');
   const one = base.build();
   base.step('b', 't', { dependsOn: ['a'] }).build();
@@ -31,14 +31,14 @@ test('each step returns a new builder; earlier builders are unchanged', () => {
   assert.equal(one.steps.length, 1);
 });
 
-test('dependsOn only accepts ids declared earlier (checked by the compiler)', () => {
+void test('dependsOn only accepts ids declared earlier (checked by the compiler)', () => {
   const w = workflow('w').step('a', 't');
   // @ts-expect-error 'zzz' is not a declared step id
   const bad = w.step('b', 't', { dependsOn: ['zzz'] });
   assert.throws(() => bad.build(), /unknown step "zzz"/);
 });
 
-test('build() throws ORCH_INVALID_DEFINITION like parseDefinition', () => {
+void test('build() throws ORCH_INVALID_DEFINITION like parseDefinition', () => {
   assert.throws(
     () => workflow('w').step('a', 't', { retry: { maxAttempts: 0 } }).step('a', 't').build(),
     (err: unknown) => err instanceof OrchError && err.code === 'ORCH_INVALID_DEFINITION' && /steps\[1\]\.id/.test(err.message),

@@ -26,14 +26,14 @@ const ok = {
   output: { saved: '${steps.save.output}', raw: '${steps.fetch.output}' },
 };
 
-test('a valid definition passes and comes back equal', () => {
+void test('a valid definition passes and comes back equal', () => {
   const r = validateDefinition(ok);
   assert.equal(r.ok, true);
   if (r.ok) assert.deepEqual(r.definition, ok);
   assert.deepEqual(parseDefinition(ok), ok);
 });
 
-test('retry values out of range are rejected with their path', () => {
+void test('retry values out of range are rejected with their path', () => {
   const bad = (retry: unknown) => ({ name: 'w', steps: [{ id: 'a', task: 't' }, { id: 'b', task: 't', retry }] });
   hasIssue(issuesOf(bad({ maxAttempts: 0 })), 'steps[1].retry.maxAttempts', />= 1/);
   hasIssue(issuesOf(bad({ maxAttempts: 101 })), 'steps[1].retry.maxAttempts', /<= 100/);
@@ -49,7 +49,7 @@ test('retry values out of range are rejected with their path', () => {
   hasIssue(issuesOf(bad({ maxAttempt: 3 })), 'steps[1].retry.maxAttempt', /unknown key/);
 });
 
-test('timeouts, ids, names, queues and tasks are checked', () => {
+void test('timeouts, ids, names, queues and tasks are checked', () => {
   const issues = issuesOf({
     name: '9lives',
     steps: [
@@ -68,7 +68,7 @@ test('timeouts, ids, names, queues and tasks are checked', () => {
   hasIssue(issuesOf({ name: 'a'.repeat(65), steps: [{ id: 'b'.repeat(65), task: 't' }] }), 'steps[0].id', /64/);
 });
 
-test('step count must be 1..500 and unknown keys are rejected', () => {
+void test('step count must be 1..500 and unknown keys are rejected', () => {
   hasIssue(issuesOf({ name: 'w', steps: [] }), 'steps', /at least 1/);
   const many = Array.from({ length: 501 }, (_, i) => ({ id: `s${i}`, task: 't' }));
   hasIssue(issuesOf({ name: 'w', steps: many }), 'steps', /at most 500/);
@@ -80,7 +80,7 @@ test('step count must be 1..500 and unknown keys are rejected', () => {
   hasIssue(issuesOf({ steps: [{ id: 'a', task: 't' }] }), 'name', /./);
 });
 
-test('duplicate ids, unknown dependencies and self-dependencies name their path', () => {
+void test('duplicate ids, unknown dependencies and self-dependencies name their path', () => {
   const issues = issuesOf({
     name: 'w',
     steps: [
@@ -96,7 +96,7 @@ test('duplicate ids, unknown dependencies and self-dependencies name their path'
   assert.equal(issues.length, 3, JSON.stringify(issues));
 });
 
-test('cycles are rejected and named', () => {
+void test('cycles are rejected and named', () => {
   const two = issuesOf({ name: 'w', steps: [{ id: 'a', task: 't', dependsOn: ['b'] }, { id: 'b', task: 't', dependsOn: ['a'] }] });
   assert.equal(two.length, 1);
   assert.match(two[0]?.message ?? '', /^cycle: (a -> b -> a|b -> a -> b)$/);
@@ -114,7 +114,7 @@ test('cycles are rejected and named', () => {
   assert.match(three[0]?.path ?? '', /^steps\[[123]\]\.dependsOn$/);
 });
 
-test('template references must point to known ancestors', () => {
+void test('template references must point to known ancestors', () => {
   const issues = issuesOf({
     name: 'w',
     steps: [
@@ -132,7 +132,7 @@ test('template references must point to known ancestors', () => {
   assert.equal(issues.length, 4, 'a transitive ancestor (a for c) and any step in output are fine');
 });
 
-test('malformed templates and unknown roots are rejected', () => {
+void test('malformed templates and unknown roots are rejected', () => {
   const issues = issuesOf({
     name: 'w',
     steps: [{ id: 'a', task: 't', input: ['${input.x', { env: '${env.HOME}', s: '${steps.a}' }, '${input}'] }],
@@ -145,7 +145,7 @@ test('malformed templates and unknown roots are rejected', () => {
   assert.equal(issues.length, 4);
 });
 
-test('all issues are reported together, schema and graph alike', () => {
+void test('all issues are reported together, schema and graph alike', () => {
   const issues = issuesOf({
     name: 'w',
     steps: [
@@ -161,7 +161,7 @@ test('all issues are reported together, schema and graph alike', () => {
   hasIssue(issues, 'steps[2].input.v', /dangling reference/);
 });
 
-test('parseDefinition throws ORCH_INVALID_DEFINITION with every issue in details', () => {
+void test('parseDefinition throws ORCH_INVALID_DEFINITION with every issue in details', () => {
   assert.throws(
     () => parseDefinition({ name: 'w', steps: [{ id: 'a', task: 't', dependsOn: ['a'] }, { id: 'a', task: 't' }] }),
     (err: unknown) => {

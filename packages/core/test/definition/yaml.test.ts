@@ -28,7 +28,7 @@ const expected = {
   output: '${steps.b.output}',
 };
 
-test('YAML and JSON definitions parse to the same definition', () => {
+void test('YAML and JSON definitions parse to the same definition', () => {
   assert.deepEqual(parseDefinitionText(yamlText), expected);
   assert.deepEqual(parseDefinitionText(yamlText, 'yaml'), expected);
   const json = JSON.stringify(expected, null, 2);
@@ -47,17 +47,17 @@ function assertSyntaxError(fn: () => unknown, where: RegExp): void {
   });
 }
 
-test('a YAML syntax error names its line and column', () => {
+void test('a YAML syntax error names its line and column', () => {
   assertSyntaxError(() => parseDefinitionText('name: demo\nsteps:\n  - id: a\n    task: [unclosed\n'), /YAML syntax error at line \d+, column \d+/);
   assertSyntaxError(() => parseDefinitionText('name: a\nname: b\nsteps: []\n'), /line 2, column 1/);
 });
 
-test('a JSON syntax error names its line and column', () => {
+void test('a JSON syntax error names its line and column', () => {
   assertSyntaxError(() => parseDefinitionText('{\n  "name": "x",\n  "steps": [,]\n}'), /JSON syntax error at line 3, column \d+/);
   assertSyntaxError(() => parseDefinitionText('{"name": "x"', 'json'), /JSON syntax error/);
 });
 
-test('empty text and invalid content are rejected clearly', () => {
+void test('empty text and invalid content are rejected clearly', () => {
   assertSyntaxError(() => parseDefinitionText('   \n'), /empty/);
   assert.throws(
     () => parseDefinitionText('name: demo\nsteps:\n  - id: a\n    task: t\n    retry: { maxAttempts: 0 }\n'),
