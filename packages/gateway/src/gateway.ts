@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { topicNames } from '@orchestrator-lite/core';
+import { provisionTopics } from '@orchestrator-lite/transport';
 import { buildApp } from './app.js';
 import type { GatewayContext } from './context.js';
 import { createMetrics } from './metrics.js';
@@ -14,7 +15,6 @@ import { resolveGatewayConfig } from './options.js';
 import { Projection } from './projection.js';
 import { ReadModel } from './read-model.js';
 import { WorkflowRegistry } from './registry.js';
-import { provisionGatewayTopics } from './topics.js';
 
 export interface GatewayHandle {
   /** `http://HOST:PORT` */
@@ -33,7 +33,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const logger = options.logger ?? pino({ name: 'gateway', level: process.env.LOG_LEVEL ?? 'info' });
   const { transport } = options;
   const names = topicNames(config.topicPrefix);
-  await provisionGatewayTopics(transport, names, config.partitions);
+  // commands/results/state/events co-partitioned with `partitions`; definitions, control, dlq: 1.
+  await provisionTopics(transport, names, { partitions: config.partitions });
 
   const readModel = new ReadModel({
     onProjectionError: (event, err) => logger.warn({ err, runId: event.runId, seq: event.seq, type: event.type }, 'event could not be applied to the run view'),

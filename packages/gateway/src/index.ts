@@ -7,5 +7,4 @@ export { ReadModel, isTerminal, summarize } from './read-model.js';
 export type { EventListener, RunListPage, RunListQuery, RunSummary, StoredEvent } from './read-model.js';
 export { WorkflowRegistry } from './registry.js';
 export type { WorkflowSummary } from './registry.js';
-export { gatewayTopicSpecs } from './topics.js';
 export { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';

@@ -10,7 +10,8 @@
  * reason and its origin in headers) and skipped, so one bad record never stalls the stream.
  */
 import { decodeEvent, decodeRegistered } from '@orchestrator-lite/core';
-import type { ConsumedRecord, Consumer, ProduceRecord, Transport } from '@orchestrator-lite/transport';
+import { deadLetter } from '@orchestrator-lite/transport';
+import type { ConsumedRecord, Consumer, Transport } from '@orchestrator-lite/transport';
 import type { Logger } from 'pino';
 import type { TopicNames } from '@orchestrator-lite/core';
 import type { ReadModel } from './read-model.js';
@@ -144,17 +145,14 @@ export class Projection {
     const out = bad.map(({ record, reason }) => {
       logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'undecodable record sent to the dead-letter topic');
       metrics.dlqRecords.inc({ topic: record.topic });
-      const produced: ProduceRecord = {
-        topic: names.dlq,
-        key: record.key,
-        value: record.value,
-        headers: {
-          ...record.headers,
-          reason: reason.slice(0, 1000),
-          sourceTopic: record.topic,
-          sourcePartition: String(record.partition),
-          sourceOffset: String(record.offset),
-        },
+      // The shared dead-letter shape, plus the origin split into plain headers for tooling.
+      const produced = deadLetter(record, reason, names.dlq);
+      produced.headers = {
+        ...produced.headers,
+        reason: reason.slice(0, 1000),
+        sourceTopic: record.topic,
+        sourcePartition: String(record.partition),
+        sourceOffset: String(record.offset),
       };
       return produced;
     });
