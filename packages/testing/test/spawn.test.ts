@@ -20,5 +20,6 @@ void test('spawnRole captures output and stops the process at cleanup', async (t
 
 void test('waitForOutput fails with the output tail', async (t) => {
   const role = spawnRole(t, { name: 'quiet', args: ['-e', 'console.log("hello"); setTimeout(() => {}, 5000)'] });
+  await role.waitForOutput(/hello/, 10_000);
   await assert.rejects(role.waitForOutput(/never/, 300), /quiet to print[\s\S]*hello/);
 });
