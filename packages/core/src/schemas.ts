@@ -1,6 +1,7 @@
 /**
  * zod schemas of every record on the bus, used by the codec at the boundary. Objects are not
  * strict here (unknown keys are dropped): a reader tolerates fields added within version 1.
+ * Fields of type unknown are optional: JSON drops a key whose value is undefined.
  * The `v` field is checked by the codec before these run; events, snapshots and registered
  * definitions carry it on the wire only (the codec adds it), not in their TypeScript types.
  */
@@ -26,7 +27,7 @@ export const StartRunSchema = z.object({
   workflow: z.string(),
   version: z.number().int(),
   definition: WorkflowDefinitionSchema,
-  input: z.unknown(),
+  input: z.unknown().optional(),
   idempotencyKey: z.string().optional(),
   at: ms,
 });
@@ -47,7 +48,7 @@ const TaskResultSchemas = [
     message: z.string(),
     fields: z.record(z.string(), z.unknown()).optional(),
   }),
-  z.object({ ...resultBase, type: z.literal('TaskCompleted'), output: z.unknown() }),
+  z.object({ ...resultBase, type: z.literal('TaskCompleted'), output: z.unknown().optional() }),
   z.object({ ...resultBase, type: z.literal('TaskFailed'), error: ErrorInfoSchema }),
 ] as const;
 
@@ -67,7 +68,7 @@ export const TaskDispatchedSchema = z.object({
   attempt: z.number().int().min(1),
   task: z.string(),
   queue: z.string(),
-  input: z.unknown(),
+  input: z.unknown().optional(),
   idempotencyKey: z.string(),
   timeoutMs: z.number().int().optional(),
   heartbeatTimeoutMs: z.number().int().optional(),
@@ -102,18 +103,18 @@ const ev = <T extends string, D extends z.ZodType>(type: T, data: D) =>
 const stepAttempt = { stepId: z.string(), attempt: z.number().int() };
 
 export const RunEventSchema = z.discriminatedUnion('type', [
-  ev('RunStarted', z.object({ workflow: z.string(), version: z.number().int(), input: z.unknown(), definition: WorkflowDefinitionSchema })),
-  ev('StepScheduled', z.object({ ...stepAttempt, task: z.string(), queue: z.string(), input: z.unknown() })),
+  ev('RunStarted', z.object({ workflow: z.string(), version: z.number().int(), input: z.unknown().optional(), definition: WorkflowDefinitionSchema })),
+  ev('StepScheduled', z.object({ ...stepAttempt, task: z.string(), queue: z.string(), input: z.unknown().optional() })),
   ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string() })),
   ev('StepProgress', z.object({ ...stepAttempt, fraction: z.number(), message: z.string().optional() })),
   ev('StepLog', z.object({ ...stepAttempt, level: LogLevelSchema, message: z.string(), fields: z.record(z.string(), z.unknown()).optional() })),
-  ev('StepSucceeded', z.object({ ...stepAttempt, output: z.unknown() })),
+  ev('StepSucceeded', z.object({ ...stepAttempt, output: z.unknown().optional() })),
   ev('AttemptFailed', z.object({ ...stepAttempt, error: ErrorInfoSchema, reason: z.enum(['error', 'timeout', 'heartbeat-timeout']) })),
   ev('RetryScheduled', RetryScheduledDataSchema),
   ev('StepFailed', z.object({ stepId: z.string(), attempts: z.number().int(), error: ErrorInfoSchema })),
   ev('StepSkipped', z.object({ stepId: z.string(), reason: z.string() })),
   ev('StepCancelled', z.object({ stepId: z.string(), attempt: z.number().int().optional(), reason: z.string() })),
-  ev('RunSucceeded', z.object({ output: z.unknown() })),
+  ev('RunSucceeded', z.object({ output: z.unknown().optional() })),
   ev('RunFailed', z.object({ error: ErrorInfoSchema, failedSteps: z.array(z.string()) })),
   ev('RunCancelled', z.object({ reason: z.string() })),
   ev('RunRetried', z.object({ steps: z.array(z.string()) })),
@@ -147,7 +148,7 @@ export const RunViewSchema = z.object({
   workflow: z.string(),
   version: z.number().int(),
   status: z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),
-  input: z.unknown(),
+  input: z.unknown().optional(),
   output: z.unknown().optional(),
   error: ErrorInfoSchema.optional(),
   createdAt: ms,
