@@ -19,7 +19,6 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
-    disableRequestLogging: true,
     // Errors Fastify raises before routing (a malformed URL) get the same shape, as a 400.
     frameworkErrors: (error, _request, reply) => {
       void (reply as unknown as FastifyReply)

@@ -159,6 +159,12 @@ export class ReadModel {
     return true;
   }
 
+  /** Drops a placeholder whose StartRun could not be written. A run already started is kept. */
+  removePlaceholder(runId: string): void {
+    if (!this.placeholders.delete(runId)) return;
+    this.views.delete(runId);
+  }
+
   getRun(runId: string): RunView | undefined {
     return this.views.get(runId);
   }

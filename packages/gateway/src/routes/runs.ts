@@ -7,6 +7,7 @@ import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForId
 import type { CancelRun, RetryRun, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import { produceForRequest } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { decodeRunListCursor, encodeRunListCursor } from '../stream-cursor.js';
@@ -80,7 +81,8 @@ export function runRoutes(ctx: GatewayContext) {
         ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         at,
       };
-      await transport.produce([{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      // The placeholder goes in before the write, so a concurrent POST with the same key sees
+      // the run and answers 200 instead of writing a second StartRun.
       readModel.addPlaceholder({
         runId,
         workflow,
@@ -93,6 +95,12 @@ export function runRoutes(ctx: GatewayContext) {
         definition: registered.definition,
         steps: {},
       });
+      try {
+        await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      } catch (error) {
+        readModel.removePlaceholder(runId);
+        throw error;
+      }
       return reply.code(202).send({ runId, status: 'PENDING' });
     });
 
@@ -143,7 +151,7 @@ export function runRoutes(ctx: GatewayContext) {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is already ${view.status}`, { status: view.status });
       }
       const command: CancelRun = { v: 1, type: 'CancelRun', runId, ...(parsed.data?.reason === undefined ? {} : { reason: parsed.data.reason }), at: ctx.now() };
-      await transport.produce([{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
       return reply.code(202).send({ runId });
     });
 
@@ -158,7 +166,7 @@ export function runRoutes(ctx: GatewayContext) {
         });
       }
       const command: RetryRun = { v: 1, type: 'RetryRun', runId, at: ctx.now() };
-      await transport.produce([{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
       return reply.code(202).send({ runId });
     });
   };

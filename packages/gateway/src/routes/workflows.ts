@@ -14,6 +14,7 @@ import { ErrorCode, OrchError, encodeMessage, formatIssues, validateDefinition }
 import type { RegisteredWorkflow, WorkflowDefinition } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import { produceForRequest } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 
 const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
@@ -94,7 +95,7 @@ export function workflowRoutes(ctx: GatewayContext) {
           definition,
           registeredAt: ctx.now(),
         };
-        await ctx.transport.produce([{ topic: ctx.names.definitions, key: `${name}@${registered.version}`, value: encodeMessage(registered) }]);
+        await produceForRequest(ctx.transport, [{ topic: ctx.names.definitions, key: `${name}@${registered.version}`, value: encodeMessage(registered) }]);
         ctx.registry.put(registered);
         return { status: 201, version: registered.version };
       });

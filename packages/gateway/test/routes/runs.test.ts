@@ -1,0 +1,221 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeRunInput, runIdForIdempotencyKey } from '@orchestrator-lite/core';
+import type { RunInput } from '@orchestrator-lite/core';
+import type { EmbeddedTransport } from '@orchestrator-lite/transport';
+import { DEFINITION, http, produceEvents, runFailed, runStarted, runSucceeded, startTestGateway, stepLog, waitFor } from '../helpers.js';
+
+interface ErrorShape {
+  error: { code: string; message: string; details?: { field?: string; issues?: unknown[] } };
+}
+
+async function commands(transport: EmbeddedTransport, topic: string): Promise<RunInput[]> {
+  const out: RunInput[] = [];
+  for (let p = 0; p < (await transport.partitionCount(topic)); p++) {
+    for await (const batch of transport.readPartition(topic, p)) for (const r of batch) out.push(decodeRunInput(r.value));
+  }
+  return out;
+}
+
+void test('POST /runs produces StartRun keyed by runId and answers 202 PENDING; the run is readable at once', async (t) => {
+  const { url, transport, names, gateway } = await startTestGateway(t);
+  await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);
+  const res = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', input: { amount: 3 } });
+  assert.equal(res.status, 202);
+  const { runId, status } = res.body as { runId: string; status: string };
+  assert.equal(status, 'PENDING');
+  const sent = await commands(transport, names.commands);
+  assert.equal(sent.length, 1);
+  const start = sent[0];
+  assert.equal(start?.type, 'StartRun');
+  if (start?.type !== 'StartRun') return;
+  assert.equal(start.runId, runId);
+  assert.equal(start.workflow, 'orders');
+  assert.equal(start.version, 1);
+  assert.deepEqual(start.input, { amount: 3 });
+  assert.equal(start.definition.steps.length, 2);
+
+  const view = await http(url, 'GET', `/api/v1/runs/${runId}`);
+  assert.equal(view.status, 200);
+  assert.equal((view.body as { status: string }).status, 'PENDING');
+
+  // The orchestrator's RunStarted replaces the placeholder.
+  await produceEvents(transport, names, [runStarted(runId, 2_000)]);
+  await waitFor(() => gateway.readModel.getRun(runId)?.status === 'RUNNING', 'RunStarted to be projected');
+  const started = await http(url, 'GET', `/api/v1/runs/${runId}`);
+  const body = started.body as { status: string; steps: Record<string, { status: string }>; createdAt: number };
+  assert.equal(body.status, 'RUNNING');
+  assert.equal(body.steps.charge?.status, 'PENDING');
+});
+
+void test('POST /runs with an idempotencyKey is idempotent: the same runId, 200 the second time, one command', async (t) => {
+  const { url, transport, names } = await startTestGateway(t);
+  await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);
+  const first = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', idempotencyKey: 'order-42' });
+  assert.equal(first.status, 202);
+  const runId = (first.body as { runId: string }).runId;
+  assert.equal(runId, runIdForIdempotencyKey('orders', 'order-42'));
+  const second = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', idempotencyKey: 'order-42' });
+  assert.equal(second.status, 200);
+  assert.deepEqual(second.body, { runId, status: 'PENDING' });
+  assert.equal((await commands(transport, names.commands)).length, 1);
+});
+
+void test('POST /runs: unknown workflow or version is 404; bad bodies are 400 naming the field', async (t) => {
+  const { url } = await startTestGateway(t);
+  await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);
+  assert.equal((await http(url, 'POST', '/api/v1/runs', { workflow: 'nope' })).status, 404);
+  const noVersion = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', version: 7 });
+  assert.equal(noVersion.status, 404);
+  assert.equal((noVersion.body as ErrorShape).error.code, 'ORCH_NOT_FOUND');
+
+  const unknownFields = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', colour: 'red', size: 2 });
+  assert.equal(unknownFields.status, 400);
+  assert.match((unknownFields.body as ErrorShape).error.message, /colour/);
+  assert.match((unknownFields.body as ErrorShape).error.message, /size/);
+  assert.equal((unknownFields.body as ErrorShape).error.details?.field, 'colour');
+
+  const cases: [unknown, string][] = [
+    [{}, 'workflow'],
+    [{ workflow: 5 }, 'workflow'],
+    [{ workflow: 'orders', version: 'one' }, 'version'],
+    [{ workflow: 'orders', version: 0 }, 'version'],
+    [{ workflow: 'orders', idempotencyKey: '' }, 'idempotencyKey'],
+    [[1], 'body'],
+    ['"text"', 'body'],
+  ];
+  for (const [body, field] of cases) {
+    const res = await http(url, 'POST', '/api/v1/runs', body);
+    assert.equal(res.status, 400, JSON.stringify(body));
+    assert.equal((res.body as ErrorShape).error.code, 'ORCH_BAD_REQUEST');
+    assert.equal((res.body as ErrorShape).error.details?.field, field, JSON.stringify(body));
+  }
+});
+
+void test('GET /runs lists newest first with filters, counts, limit and a cursor; bad parameters are 400', async (t) => {
+  const { url, transport, names, gateway } = await startTestGateway(t);
+  const events = [];
+  for (let i = 0; i < 5; i++) {
+    events.push(runStarted(`run-${i}`, 1_000 + i, i < 3 ? 'orders' : 'refunds'));
+    if (i === 1) events.push(runFailed(`run-${i}`, 2));
+    if (i === 2) events.push(runSucceeded(`run-${i}`, 2));
+  }
+  await produceEvents(transport, names, events);
+  await waitFor(() => gateway.readModel.size === 5, 'five runs');
+
+  const page1 = await http(url, 'GET', '/api/v1/runs?limit=2');
+  assert.equal(page1.status, 200);
+  const b1 = page1.body as { items: { runId: string; status: string }[]; nextCursor: string | null; counts: Record<string, number> };
+  assert.deepEqual(
+    b1.items.map((r) => r.runId),
+    ['run-4', 'run-3'],
+  );
+  assert.deepEqual(b1.counts, { PENDING: 0, RUNNING: 3, SUCCEEDED: 1, FAILED: 1, CANCELLED: 0 });
+  assert.equal(typeof b1.nextCursor, 'string');
+  const page2 = await http(url, 'GET', `/api/v1/runs?limit=2&cursor=${b1.nextCursor}`);
+  const b2 = page2.body as { items: { runId: string }[]; nextCursor: string | null };
+  assert.deepEqual(
+    b2.items.map((r) => r.runId),
+    ['run-2', 'run-1'],
+  );
+  const page3 = await http(url, 'GET', `/api/v1/runs?limit=2&cursor=${b2.nextCursor}`);
+  const b3 = page3.body as { items: { runId: string }[]; nextCursor: string | null };
+  assert.deepEqual(
+    b3.items.map((r) => r.runId),
+    ['run-0'],
+  );
+  assert.equal(b3.nextCursor, null);
+
+  const failed = await http(url, 'GET', '/api/v1/runs?status=FAILED');
+  const failedItems = (failed.body as { items: { runId: string; error?: { type: string } }[] }).items;
+  assert.deepEqual(
+    failedItems.map((r) => r.runId),
+    ['run-1'],
+  );
+  assert.equal(failedItems[0]?.error?.type, 'Boom');
+  const refunds = await http(url, 'GET', '/api/v1/runs?workflow=refunds');
+  assert.deepEqual(
+    (refunds.body as { items: { runId: string }[] }).items.map((r) => r.runId),
+    ['run-4', 'run-3'],
+  );
+  const defaultLimit = await http(url, 'GET', '/api/v1/runs');
+  assert.equal((defaultLimit.body as { items: unknown[] }).items.length, 5);
+
+  const bad: [string, string][] = [
+    ['limit=0', 'limit'],
+    ['limit=1001', 'limit'],
+    ['limit=abc', 'limit'],
+    ['limit=-5', 'limit'],
+    ['status=DONE', 'status'],
+    ['status=running', 'status'],
+    ['cursor=!!!', 'cursor'],
+    ['cursor=eyJhIjoxfQ', 'cursor'],
+    ['limit=1&limit=2', 'limit'],
+  ];
+  for (const [query, field] of bad) {
+    const res = await http(url, 'GET', `/api/v1/runs?${query}`);
+    assert.equal(res.status, 400, query);
+    assert.equal((res.body as ErrorShape).error.details?.field, field, query);
+  }
+  assert.equal((await http(url, 'GET', '/api/v1/runs?limit=1000')).status, 200);
+});
+
+void test('GET /runs/{id} and /events: 404 unknown, events after `since` in order, bad since is 400', async (t) => {
+  const { url, transport, names, gateway } = await startTestGateway(t);
+  await produceEvents(transport, names, [runStarted('r1'), stepLog('r1', 2), stepLog('r1', 3), stepLog('r1', 4)]);
+  await waitFor(() => gateway.readModel.getRun('r1')?.lastSeq === 4, 'four events');
+  assert.equal((await http(url, 'GET', '/api/v1/runs/nope')).status, 404);
+  assert.equal((await http(url, 'GET', '/api/v1/runs/nope/events')).status, 404);
+  const all = await http(url, 'GET', '/api/v1/runs/r1/events');
+  assert.deepEqual(
+    (all.body as { items: { seq: number }[] }).items.map((e) => e.seq),
+    [1, 2, 3, 4],
+  );
+  const since = await http(url, 'GET', '/api/v1/runs/r1/events?since=2');
+  const items = (since.body as { items: { seq: number; type: string; at: number; data: unknown }[] }).items;
+  assert.deepEqual(
+    items.map((e) => e.seq),
+    [3, 4],
+  );
+  assert.deepEqual(Object.keys(items[0] ?? {}).sort(), ['at', 'data', 'seq', 'type']);
+  for (const bad of ['-1', 'x', '1.5']) {
+    const res = await http(url, 'GET', `/api/v1/runs/r1/events?since=${bad}`);
+    assert.equal(res.status, 400, bad);
+    assert.equal((res.body as ErrorShape).error.details?.field, 'since');
+  }
+  const view = await http(url, 'GET', '/api/v1/runs/r1');
+  const keys = Object.keys(view.body as object);
+  for (const k of ['runId', 'workflow', 'version', 'status', 'input', 'createdAt', 'updatedAt', 'steps']) assert.ok(keys.includes(k), k);
+});
+
+void test('cancel: 202 producing CancelRun, 409 when terminal, 404 unknown; retry: 202 only when FAILED or CANCELLED', async (t) => {
+  const { url, transport, names, gateway } = await startTestGateway(t);
+  await produceEvents(transport, names, [runStarted('live'), runStarted('failed'), runFailed('failed', 2), runStarted('done'), runSucceeded('done', 2)]);
+  await waitFor(() => gateway.readModel.size === 3 && gateway.readModel.getRun('done')?.status === 'SUCCEEDED', 'three runs');
+
+  assert.equal((await http(url, 'POST', '/api/v1/runs/nope/cancel')).status, 404);
+  const cancel = await http(url, 'POST', '/api/v1/runs/live/cancel', { reason: 'not needed' });
+  assert.equal(cancel.status, 202);
+  assert.deepEqual(cancel.body, { runId: 'live' });
+  // An empty JSON body is "no body".
+  assert.equal((await http(url, 'POST', '/api/v1/runs/live/cancel', '', { 'content-type': 'application/json' })).status, 202);
+  const conflict = await http(url, 'POST', '/api/v1/runs/done/cancel');
+  assert.equal(conflict.status, 409);
+  assert.equal((conflict.body as ErrorShape).error.code, 'ORCH_CONFLICT');
+  assert.equal((await http(url, 'POST', '/api/v1/runs/live/cancel', { why: 1 })).status, 400);
+
+  assert.equal((await http(url, 'POST', '/api/v1/runs/nope/retry')).status, 404);
+  assert.equal((await http(url, 'POST', '/api/v1/runs/live/retry')).status, 409);
+  assert.equal((await http(url, 'POST', '/api/v1/runs/done/retry')).status, 409);
+  const retry = await http(url, 'POST', '/api/v1/runs/failed/retry');
+  assert.equal(retry.status, 202);
+  assert.deepEqual(retry.body, { runId: 'failed' });
+
+  const sent = await commands(transport, names.commands);
+  assert.deepEqual(
+    sent.map((c) => `${c.type}:${c.runId}`).sort(),
+    ['CancelRun:live', 'CancelRun:live', 'RetryRun:failed'],
+  );
+  const withReason = sent.find((c) => c.type === 'CancelRun' && 'reason' in c);
+  assert.equal(withReason?.type === 'CancelRun' ? withReason.reason : undefined, 'not needed');
+});

@@ -1,0 +1,178 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunEvent } from '@orchestrator-lite/core';
+import { http, openStream, produceEvents, runStarted, startTestGateway, stepLog, waitFor } from '../helpers.js';
+
+function ids(frames: Record<string, unknown>[]): string[] {
+  return frames.map((f) => `${String(f.runId)}#${String(f.seq)}`);
+}
+
+/** Events seq from..to of one run (seq 1 is RunStarted). */
+function history(runId: string, from: number, to: number): RunEvent[] {
+  const out: RunEvent[] = [];
+  for (let seq = from; seq <= to; seq++) out.push(seq === 1 ? runStarted(runId) : stepLog(runId, seq));
+  return out;
+}
+
+void test('runId + since: the backlog after since, then live events, with no gap and no duplicate', async (t) => {
+  const { url, transport, names, gateway } = await startTestGateway(t);
+  await produceEvents(transport, names, [...history('r1', 1, 5), ...history('r2', 1, 3)]);
+  await waitFor(() => gateway.readModel.getRun('r1')?.lastSeq === 5, 'r1 projected');
+
+  const client = openStream(t, url, '?runId=r1&since=2');
+  await client.opened;
+  await client.waitForFrames(3);
+  assert.deepEqual(
+    client.frames.map((f) => f.seq),
+    [3, 4, 5],
+  );
+  assert.deepEqual(Object.keys(client.frames[0] ?? {}).sort(), ['at', 'data', 'runId', 'seq', 'type']);
+
+  await produceEvents(transport, names, [...history('r1', 6, 8), ...history('r2', 4, 5)]);
+  await client.waitForFrames(6);
+  await produceEvents(transport, names, history('r1', 9, 9));
+  await client.waitForFrames(7);
+  assert.deepEqual(
+    client.frames.map((f) => f.seq),
+    [3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.ok(client.frames.every((f) => f.runId === 'r1'));
+});
+
+void test('connecting while events are being produced still yields a contiguous, duplicate-free sequence', async (t) => {
+  const { url, transport, names, gateway } = await startTestGateway(t);
+  const total = 120;
+  await produceEvents(transport, names, history('busy', 1, 20));
+  await waitFor(() => gateway.readModel.getRun('busy')?.lastSeq === 20, 'first events projected');
+  // Produce the rest in small batches while clients connect at different moments.
+  const producing = (async () => {
+    for (let seq = 21; seq <= total; seq += 5) await produceEvents(transport, names, history('busy', seq, Math.min(seq + 4, total)));
+  })();
+  const clients = [];
+  for (let i = 0; i < 4; i++) {
+    clients.push({ since: i * 7, client: openStream(t, url, `?runId=busy&since=${i * 7}`) });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await producing;
+  for (const { since, client } of clients) {
+    await client.waitForFrames(total - since);
+    const seqs = client.frames.map((f) => f.seq);
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: total - since }, (_, k) => since + k + 1),
+      `since=${since}`,
+    );
+  }
+});
+
+void test('all runs: every frame carries a cursor, and ?cursor= resumes right after that frame', async (t) => {
+  const { url, transport, names } = await startTestGateway(t);
+  const a = openStream(t, url, '');
+  await a.opened;
+  await produceEvents(transport, names, [...history('x', 1, 4), ...history('y', 1, 3), ...history('z', 1, 3)]);
+  await a.waitForFrames(10);
+  assert.ok(a.frames.every((f) => typeof f.cursor === 'string' && /^[A-Za-z0-9_-]+$/.test(f.cursor)));
+  // Per run, seq order is kept.
+  for (const run of ['x', 'y', 'z']) {
+    const seqs = a.frames.filter((f) => f.runId === run).map((f) => f.seq);
+    assert.deepEqual(seqs, [...seqs].sort((p, q) => Number(p) - Number(q)));
+  }
+
+  const cut = 4;
+  const b = openStream(t, url, `?cursor=${String(a.frames[cut - 1]?.cursor)}`);
+  await b.opened;
+  await b.waitForFrames(10 - cut);
+  assert.deepEqual(ids(b.frames), ids(a.frames.slice(cut)));
+
+  await produceEvents(transport, names, [...history('x', 5, 6), ...history('w', 1, 2)]);
+  await a.waitForFrames(14);
+  await b.waitForFrames(14 - cut);
+  assert.deepEqual(ids(b.frames), ids(a.frames.slice(cut)));
+
+  // The last cursor resumes with nothing missed and nothing repeated.
+  const c = openStream(t, url, `?cursor=${String(a.frames[13]?.cursor)}`);
+  await c.opened;
+  await produceEvents(transport, names, history('x', 7, 7));
+  await c.waitForFrames(1);
+  await a.waitForFrames(15);
+  assert.deepEqual(ids(c.frames), ['x#7']);
+});
+
+void test('bad parameters close with 1008 and a reason naming the parameter', async (t) => {
+  const { url } = await startTestGateway(t);
+  const cases: [string, RegExp][] = [
+    ['?since=0', /since/],
+    ['?runId=r1&since=abc', /since/],
+    ['?runId=r1&since=-1', /since/],
+    ['?cursor=not-a-cursor', /cursor/],
+    ['?cursor=eyJwIjpbMV19', /cursor/],
+    ['?runId=r1&cursor=eyJwIjpbMCwwLDBdfQ', /cursor/],
+    ['?runId=a&runId=b', /runId/],
+  ];
+  for (const [query, reason] of cases) {
+    const client = openStream(t, url, query);
+    const closed = await client.closed;
+    assert.equal(closed.code, 1008, query);
+    assert.match(closed.reason, reason, query);
+  }
+  assert.equal((await http(url, 'GET', '/healthz')).status, 200);
+});
+
+void test('client frames: ping gets pong; anything else gets an error frame; an oversize frame gets an error frame and 1009', async (t) => {
+  const { url } = await startTestGateway(t, { wsMaxFrameBytes: 1024 });
+  const client = openStream(t, url, '?runId=r1');
+  await client.opened;
+  client.socket.send(JSON.stringify({ type: 'ping' }));
+  await client.waitForFrames(1);
+  assert.deepEqual(client.frames[0], { type: 'pong' });
+
+  client.socket.send('not json {');
+  client.socket.send(JSON.stringify({ type: 'subscribe', runId: 'x' }));
+  client.socket.send(Buffer.from([0xff, 0x00, 0x12]));
+  await client.waitForFrames(4);
+  for (const frame of client.frames.slice(1)) {
+    assert.equal(frame.type, 'error');
+    assert.equal((frame.error as { code: string }).code, 'ORCH_BAD_REQUEST');
+    assert.equal(typeof (frame.error as { message: string }).message, 'string');
+  }
+
+  client.socket.send('x'.repeat(2048));
+  const closed = await client.closed;
+  assert.equal(closed.code, 1009);
+  const last = client.frames[client.frames.length - 1];
+  assert.equal(last?.type, 'error');
+  assert.equal((last?.error as { code: string }).code, 'ORCH_PAYLOAD_TOO_LARGE');
+
+  // Far larger than the limit: ws refuses it before buffering; still 1009, and the server lives on.
+  const huge = openStream(t, url, '?runId=r1');
+  await huge.opened;
+  huge.socket.send(Buffer.alloc(64 * 1024, 1));
+  assert.equal((await huge.closed).code, 1009);
+  assert.equal((await http(url, 'GET', '/healthz')).status, 200);
+});
+
+void test('a client that stops reading is closed with 1013 instead of buffering without bound', async (t) => {
+  const { url, transport, names } = await startTestGateway(t, { wsMaxBufferedBytes: 64 * 1024 });
+  const client = openStream(t, url, '');
+  await client.opened;
+  client.socket.pause();
+  const big = 'x'.repeat(8 * 1024);
+  const deadline = Date.now() + 20_000;
+  let seq = 0;
+  // Keep producing until the server gives up on the paused client (bounded in count and time).
+  while (seq < 4_000 && Date.now() < deadline) {
+    const batch: RunEvent[] = [];
+    for (let i = 0; i < 100; i++) {
+      seq += 1;
+      batch.push(seq === 1 ? runStarted('flood') : stepLog('flood', seq, big));
+    }
+    await produceEvents(transport, names, batch);
+    const metrics = await http(url, 'GET', '/metrics');
+    if (/orch_gateway_ws_clients 0/.test(String(metrics.body))) break;
+  }
+  const metrics = await http(url, 'GET', '/metrics');
+  assert.match(String(metrics.body), /orch_gateway_ws_clients 0/);
+  client.socket.resume();
+  const closed = await client.closed;
+  assert.equal(closed.code, 1013);
+});
