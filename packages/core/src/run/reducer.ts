@@ -139,6 +139,9 @@ function taskResult(d: Draft, r: TaskResult): void {
 function timerFired(d: Draft, cmd: TimerFired): void {
   const timer = d.state.timers.find((t) => t.id === cmd.timerId);
   if (!timer) return;
+  // A firing before the due time is stale: the timer was re-armed (a heartbeat pushed it out)
+  // after the firing was scheduled. The timer stays armed and fires again at its new due time.
+  if (d.now < timer.dueAt) return;
   d.removeTimer(timer.id);
   if (TERMINAL_RUN_STATUSES.has(d.state.status)) return;
   const step = d.state.steps[timer.stepId];

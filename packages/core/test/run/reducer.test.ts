@@ -192,7 +192,12 @@ void test('heartbeats push the heartbeat timeout out; silence fails the attempt'
   assert.deepEqual(h.state?.steps.x?.attempts[0]?.progress, { fraction: 0.5, message: 'halfway' });
   h.log('x', 1, 'still here');
   assert.equal(h.ofType('StepLog')[0]?.data.message, 'still here');
-  // Firing the old due time is harmless: the timer id is the same, it fires on its current due time.
+  // A firing scheduled for the old due time arrives after the re-arm: it is stale and ignored.
+  h.now = t0 + 1000;
+  const stale = h.fire('heartbeat:x:1');
+  assert.deepEqual([stale.events, stale.control], [[], []]);
+  assert.equal(h.state?.timers[0]?.dueAt, t0 + 2300, 'the timer stays armed');
+  assert.equal(h.state?.steps.x?.status, 'RUNNING');
   h.fireTimer('heartbeat:x:1');
   assert.equal(h.ofType('AttemptFailed')[0]?.data.reason, 'heartbeat-timeout');
   assert.equal(h.ofType('AttemptFailed')[0]?.data.error.type, 'ORCH_HEARTBEAT_TIMEOUT');
