@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeRunInput, topicNames } from '@orchestrator-lite/core';
 import { createEmbeddedTransport } from '@orchestrator-lite/transport';
-import { freePort, json, post, put, startOrch, tempDir, waitFor, waitForStatus } from './helpers.js';
+import { freePort, json, post, put, rawPost, startOrch, tempDir, waitFor, waitForStatus } from './helpers.js';
 
 test('the diamond runs end to end: the flaky branch retries with recorded backoff, the join sees both branches', async (t) => {
   const orch = await startOrch(t, { dataDir: tempDir(t), port: await freePort() });
@@ -42,7 +42,7 @@ test('kill -9 mid-run, start again: the run completes, and no completed step run
   // Kill while the third step is in flight: two steps are done, one is running.
   await waitFor(async () => {
     const { body } = await json<{ steps: Record<string, { status: string }> }>(`${first.url}/api/v1/runs/${runId}`);
-    return body.steps.three?.status === 'RUNNING';
+    return body.steps?.three?.status === 'RUNNING';
   }, 30_000);
   first.child.kill('SIGKILL');
   await new Promise((resolve) => first.child.once('exit', resolve));
@@ -95,7 +95,7 @@ test('retries are bounded, non-retryable failures are final, and cancel aborts t
   assert.equal(rejected.steps.reject!.attempts[0]!.error?.type, 'DemoFailure');
 
   const slowId = String(slow.body.runId);
-  await waitFor(async () => (await json<{ steps: Record<string, { status: string }> }>(`${orch.url}/api/v1/runs/${slowId}`)).body.steps.one?.status === 'RUNNING', 20_000);
+  await waitFor(async () => (await json<{ steps: Record<string, { status: string }> }>(`${orch.url}/api/v1/runs/${slowId}`)).body.steps?.one?.status === 'RUNNING', 20_000);
   const cancel = await post(`${orch.url}/api/v1/runs/${slowId}/cancel`, {});
   assert.equal(cancel.status, 202);
   const cancelled = await waitForStatus(orch.url, slowId, ['CANCELLED'], 10_000);
@@ -150,9 +150,9 @@ test('bad input gets a 4xx JSON error and the server stays healthy', async (t) =
 
   const notJson = await fetch(`${base}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"workflow": ' });
   assert.equal(notJson.status, 400);
-  const huge = await fetch(`${base}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflow: 'diamond', input: { blob: 'x'.repeat(5 * 1024 * 1024) } }) });
+  const huge = await rawPost(`${base}/runs`, JSON.stringify({ workflow: 'diamond', input: { blob: 'x'.repeat(5 * 1024 * 1024) } }));
   assert.equal(huge.status, 413);
-  assert.equal(((await huge.json()) as { error: { code: string } }).error.code, 'ORCH_PAYLOAD_TOO_LARGE');
+  assert.equal((JSON.parse(huge.body) as { error: { code: string } }).error.code, 'ORCH_PAYLOAD_TOO_LARGE');
   assert.equal((await fetch(`${orch.url}/healthz`)).status, 200);
   assert.equal((await post(`${base}/runs`, { workflow: 'diamond', input: { value: 1 } })).status, 202, 'still serving');
 });

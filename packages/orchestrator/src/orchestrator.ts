@@ -177,6 +177,9 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
 
   const partitionsOf = (tps: TopicPartition[]): number[] => [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
 
+  // Delivery may begin before subscribe() resolves: batches wait for the consumer handle.
+  let resolveReady: (consumer: Consumer) => void = () => undefined;
+  const ready = new Promise<Consumer>((resolve) => (resolveReady = resolve));
   const consumer = await transport.subscribe({
     groupId: `${o.topicPrefix}orchestrator`,
     topics: [names.commands, names.results],
@@ -207,10 +210,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       if (!first) return;
       const owner = owners.get(first.partition);
       if (!owner) return;
-      await owner.serialize(() => applyBatch(owner, consumer, records));
+      const handle = await ready;
+      await owner.serialize(() => applyBatch(owner, handle, records));
     },
     onError: (error) => log?.error({ err: error }, 'orchestrator consumer failed'),
   });
+  resolveReady(consumer);
 
   return {
     instanceId: o.instanceId,

@@ -204,16 +204,20 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   const consumers: Consumer[] = [];
   for (const queue of queues) {
+    // Delivery may begin before subscribe() resolves: batches wait for the consumer handle.
+    let resolveReady: (consumer: Consumer) => void = () => undefined;
+    const ready = new Promise<Consumer>((resolve) => (resolveReady = resolve));
     const consumer: Consumer = await transport.subscribe({
       groupId: `${o.topicPrefix}workers.${queue}`,
       topics: [names.tasks(queue)],
       maxBatch: o.concurrency,
-      onBatch: (records) => onTasks(consumer, records),
+      onBatch: async (records) => onTasks(await ready, records),
       onRevoke: (tps) => {
         for (const tp of tps) trackers.delete(`${tp.topic}/${tp.partition}`);
       },
       onError: (error) => log?.error({ err: error, queue }, 'task consumer failed'),
     });
+    resolveReady(consumer);
     consumers.push(consumer);
   }
 
