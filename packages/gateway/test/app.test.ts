@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { DEFINITION, http, startTestGateway } from './helpers.js';
+
+interface ErrorShape {
+  error: { code: string; message: string; details?: { field?: string; limit?: number } };
+}
+
+function assertErrorShape(body: unknown, code: string): ErrorShape {
+  const shaped = body as ErrorShape;
+  assert.equal(typeof shaped, 'object');
+  assert.deepEqual(Object.keys(shaped), ['error']);
+  assert.equal(shaped.error.code, code);
+  assert.equal(typeof shaped.error.message, 'string');
+  assert.ok(shaped.error.message.length > 0);
+  return shaped;
+}
+
+/** A raw request, for bytes fetch refuses to send (a malformed path). */
+function rawRequest(url: string, path: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+void test('a body over the limit is 413 with the error shape, also for a 5 MB body', async (t) => {
+  const { url } = await startTestGateway(t, { bodyLimitBytes: 64 * 1024 });
+  const justOver = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', input: 'x'.repeat(70 * 1024) });
+  assert.equal(justOver.status, 413);
+  assert.equal(assertErrorShape(justOver.body, 'ORCH_PAYLOAD_TOO_LARGE').error.details?.limit, 64 * 1024);
+  const huge = await http(url, 'PUT', '/api/v1/workflows/orders', JSON.stringify({ ...DEFINITION, description: 'x'.repeat(5 * 1024 * 1024) }));
+  assert.equal(huge.status, 413);
+  assertErrorShape(huge.body, 'ORCH_PAYLOAD_TOO_LARGE');
+});
+
+void test('the default limit is 1 MiB', async (t) => {
+  const { url } = await startTestGateway(t);
+  const huge = await http(url, 'POST', '/api/v1/runs', JSON.stringify({ workflow: 'orders', input: 'x'.repeat(5 * 1024 * 1024) }));
+  assert.equal(huge.status, 413);
+  assertErrorShape(huge.body, 'ORCH_PAYLOAD_TOO_LARGE');
+});
+
+void test('malformed JSON is 400 ORCH_BAD_REQUEST; a wrong content type is 415 with the shape', async (t) => {
+  const { url } = await startTestGateway(t);
+  for (const text of ['{', '{"workflow": }', 'nul', '{"a":1}}']) {
+    const res = await http(url, 'POST', '/api/v1/runs', text);
+    assert.equal(res.status, 400, text);
+    assertErrorShape(res.body, 'ORCH_BAD_REQUEST');
+  }
+  const proto = await http(url, 'POST', '/api/v1/runs', '{"__proto__": {"x": 1}, "workflow": "a"}');
+  assert.equal(proto.status, 400);
+  assertErrorShape(proto.body, 'ORCH_BAD_REQUEST');
+
+  const wrongType = await http(url, 'POST', '/api/v1/runs', 'workflow=orders', { 'content-type': 'application/x-www-form-urlencoded' });
+  assert.equal(wrongType.status, 415);
+  assert.equal(assertErrorShape(wrongType.body, 'ORCH_BAD_REQUEST').error.details?.field, 'content-type');
+  // YAML is for definitions only.
+  const yamlRun = await http(url, 'POST', '/api/v1/runs', 'workflow: orders', { 'content-type': 'application/yaml' });
+  assert.equal(yamlRun.status, 415);
+});
+
+void test('unknown routes and methods are 404 with the shape; a malformed URL is 400', async (t) => {
+  const { url } = await startTestGateway(t);
+  for (const [method, path] of [
+    ['GET', '/nope'],
+    ['GET', '/api/v1/nope'],
+    ['DELETE', '/api/v1/runs/r1'],
+    ['POST', '/api/v1/workflows'],
+  ] as const) {
+    const res = await http(url, method, path);
+    assert.equal(res.status, 404, `${method} ${path}`);
+    assertErrorShape(res.body, 'ORCH_NOT_FOUND');
+  }
+  const bad = await rawRequest(url, '/api/v1/runs/%E0%A4%A');
+  assert.equal(bad.status, 400, bad.body);
+  assert.equal(typeof (JSON.parse(bad.body) as ErrorShape).error.code, 'string');
+});
+
+void test('/healthz, /readyz and /metrics', async (t) => {
+  const { url } = await startTestGateway(t);
+  assert.deepEqual((await http(url, 'GET', '/healthz')).body, { status: 'ok' });
+  assert.equal((await http(url, 'GET', '/readyz')).status, 200);
+  await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);
+  await http(url, 'POST', '/api/v1/runs', { workflow: 'orders' });
+  const metrics = await http(url, 'GET', '/metrics');
+  assert.equal(metrics.status, 200);
+  const text = String(metrics.body);
+  assert.match(text, /orch_runs\{status="PENDING"\} 1/);
+  assert.match(text, /orch_gateway_http_request_duration_seconds_bucket\{.*route="\/api\/v1\/runs".*\}/);
+  assert.match(text, /orch_gateway_ws_clients 0/);
+  assert.match(text, /orch_gateway_records_consumed_total/);
+  assert.match(text, /orch_gateway_dlq_records_total/);
+});
