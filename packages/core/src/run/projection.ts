@@ -27,7 +27,7 @@ export function toView(state: RunState): RunView {
 
 /** Copies the view, the step and its attempts on the way, then lets `fn` edit them. */
 function editStep(view: RunView, stepId: string, fn: (step: StepView, attempt: (n: number) => AttemptView | undefined) => void): void {
-  const prev = view.steps[stepId];
+  const prev = Object.hasOwn(view.steps, stepId) ? view.steps[stepId] : undefined;
   if (!prev) return;
   const step: StepView = { ...prev, attempts: [...prev.attempts] };
   view.steps = { ...view.steps, [stepId]: step };
@@ -45,7 +45,8 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
   const { definition } = event.data;
   const steps: Record<string, StepView> = {};
   for (const s of definition.steps) {
-    steps[s.id] ??= { status: 'PENDING', task: s.task, dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
+    // hasOwn, not ??=: a step may be called `constructor` or `toString`.
+    if (!Object.hasOwn(steps, s.id)) steps[s.id] = { status: 'PENDING', task: s.task, dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
   }
   return {
     runId: event.runId,

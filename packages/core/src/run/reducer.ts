@@ -46,7 +46,8 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
   const definition = structuredClone(cmd.definition);
   const steps: Record<string, StepView> = {};
   for (const s of definition.steps) {
-    steps[s.id] ??= { status: 'PENDING', task: s.task, dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
+    // hasOwn, not ??=: a step may be called `constructor` or `toString`.
+    if (!Object.hasOwn(steps, s.id)) steps[s.id] = { status: 'PENDING', task: s.task, dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
   }
   const state: RunState = {
     runId: cmd.runId,

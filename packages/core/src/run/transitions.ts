@@ -91,6 +91,11 @@ export function completeStep(d: Draft, stepId: string, output: unknown): void {
   d.emit('StepSucceeded', { stepId, attempt: attempt.attempt, output });
 }
 
+/** A record's own numeric entry: step ids such as `constructor` must not hit the prototype. */
+function ownNumber(record: Record<string, number> | undefined, key: string): number | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 export type FailureReason = EventDataMap['AttemptFailed']['reason'];
 
 /** Fails the current attempt, then retries the step or fails it, per its retry policy. */
@@ -109,7 +114,7 @@ export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: 
   }
 
   const policy = resolveRetryPolicy(stepDefinition(d, stepId).retry);
-  const epochAttempt = n - (d.state.attemptBase?.[stepId] ?? 0);
+  const epochAttempt = n - (ownNumber(d.state.attemptBase, stepId) ?? 0);
   if (error.nonRetryable === true || policy.nonRetryableErrors.includes(error.type) || epochAttempt >= policy.maxAttempts) {
     step.status = 'FAILED';
     step.error = error;
@@ -117,7 +122,7 @@ export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: 
     return;
   }
 
-  const backoff = computeBackoff(policy, epochAttempt, d.state.lastDelayMs[stepId], d.ctx.random);
+  const backoff = computeBackoff(policy, epochAttempt, ownNumber(d.state.lastDelayMs, stepId), d.ctx.random);
   const retryAfter = error.retryAfterMs !== undefined && error.retryAfterMs >= 0 ? Math.round(error.retryAfterMs) : undefined;
   const delayMs = retryAfter ?? backoff.delayMs;
   const retry: EventDataMap['RetryScheduled'] = {

@@ -334,3 +334,23 @@ void test('a definition that cannot run fails at once instead of hanging', () =>
   assert.equal(h.retryRun().events.length, 0);
   h.checkInvariants();
 });
+
+void test('step ids that name Object.prototype members behave like any other id', () => {
+  const def = workflow('proto')
+    .step('constructor', 't', { retry: { jitter: 'decorrelated', maxAttempts: 2 } })
+    .step('toString', 't', { dependsOn: ['constructor'], input: { c: '${steps.constructor.output}' } })
+    .build();
+  const h = new RunHarness(def);
+  h.start();
+  assert.equal(h.state?.steps['constructor' as string]?.status, 'SCHEDULED');
+  assert.equal(h.state?.steps['toString' as string]?.status, 'PENDING');
+  h.fail('constructor', 1);
+  const retry = h.ofType('RetryScheduled')[0]?.data;
+  assert.ok(retry && Number.isInteger(retry.delayMs) && retry.delayMs >= 1000 && retry.delayMs <= 3000, JSON.stringify(retry));
+  h.fireTimer('retry:constructor:1');
+  h.complete('constructor', 2, 'C');
+  assert.deepEqual(h.tasks.at(-1)?.input, { c: 'C' });
+  h.complete('toString', 1, 'T');
+  assert.deepEqual(h.state?.output, { toString: 'T' });
+  h.checkInvariants();
+});
