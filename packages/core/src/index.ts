@@ -15,6 +15,7 @@ export { reduceRun, type ReduceContext, type ReduceResult } from './run/reducer.
 export { TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, timerId } from './run/draft.js';
 export { STEP_FAILED_ERROR_TYPE } from './run/transitions.js';
 export { applyEvent, projectRun, toView } from './run/projection.js';
+export { isTerminalRunStatus, isTerminalStepStatus, readySteps } from './run/queries.js';
 export * from './codec.js';
 export * from './definition/validate.js';
 export * from './definition/yaml.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OrchError, applyEvent, projectRun, toView, workflow } from '../../src/index.js';
+import { OrchError, applyEvent, isTerminalRunStatus, isTerminalStepStatus, projectRun, readySteps, toView, workflow } from '../../src/index.js';
 import { RunHarness } from './harness.js';
 
 const def = workflow('p')
@@ -64,4 +64,17 @@ void test('an event before RunStarted is a clear error', () => {
   const h = sampleRun();
   const second = h.events[1] ?? assert.fail();
   assert.throws(() => applyEvent(undefined, second), (err: unknown) => err instanceof OrchError && /before RunStarted/.test(err.message));
+});
+
+void test('readySteps and the terminal-status helpers read a view', () => {
+  const h = new RunHarness(workflow('q').step('a', 't').step('b', 't', { dependsOn: ['a'] }).step('c', 't').build());
+  h.start();
+  const view = projectRun(h.events) ?? assert.fail();
+  assert.deepEqual(readySteps(view), []);
+  const pendingB = { ...view, steps: { ...view.steps, a: { ...(view.steps.a ?? assert.fail()), status: 'SUCCEEDED' as const } } };
+  assert.deepEqual(readySteps(pendingB), ['b']);
+  assert.equal(isTerminalRunStatus('CANCELLED'), true);
+  assert.equal(isTerminalRunStatus('RUNNING'), false);
+  assert.equal(isTerminalStepStatus('SKIPPED'), true);
+  assert.equal(isTerminalStepStatus('RETRY_WAIT'), false);
 });
