@@ -78,89 +78,98 @@ export function streamRoutes(ctx: GatewayContext) {
   const highWater = Math.max(16 * 1024, Math.floor(config.wsMaxBufferedBytes / 4));
 
   return async (app: FastifyInstance): Promise<void> => {
-    app.get('/api/v1/stream', { websocket: true }, (socket: WebSocket, request: FastifyRequest) => {
-      let params: StreamParams;
-      try {
-        params = parseParams(request, readModel.partitionCount);
-      } catch (error) {
-        const reason = error instanceof BadParam ? error.message : 'bad parameters';
-        socket.close(WS_CLOSE.policyViolation, Buffer.from(reason).subarray(0, 120).toString());
-        return;
-      }
-      metrics.wsClients.inc();
-      const withCursor = params.runId === undefined;
-      // Backlog entries are references to the read model's own events; live ones are counted in bytes.
-      const queue: { entry: StoredEvent; live: boolean }[] = [];
-      let head = 0;
-      let queuedLiveBytes = 0;
-      let closed = false;
-
-      const shutdown = (code?: number, reason?: string): void => {
-        if (closed) return;
-        closed = true;
-        subscription.unsubscribe();
-        metrics.wsClients.dec();
-        queue.length = 0;
-        if (code !== undefined && socket.readyState === socket.OPEN) socket.close(code, reason);
-      };
-
-      const pump = (): void => {
-        while (!closed && head < queue.length && socket.readyState === socket.OPEN && socket.bufferedAmount < highWater) {
-          const item = queue[head];
-          head += 1;
-          if (item === undefined) continue;
-          const text = frameOf(item.entry, withCursor);
-          if (item.live) queuedLiveBytes -= text.length;
-          socket.send(text, (err) => {
-            if (err === undefined || err === null) pump();
-          });
-        }
-        if (head === queue.length) {
-          queue.length = 0;
-          head = 0;
-          queuedLiveBytes = 0;
-        }
-      };
-
-      const onLive = (entry: StoredEvent): void => {
-        if (closed) return;
-        queue.push({ entry, live: true });
-        queuedLiveBytes += frameOf(entry, withCursor).length;
-        if (queuedLiveBytes + socket.bufferedAmount > config.wsMaxBufferedBytes) {
-          shutdown(WS_CLOSE.tryAgainLater, 'client too slow: reconnect with the last seq or cursor');
-          return;
-        }
-        pump();
-      };
-
-      // One synchronous call: listener registered and backlog taken together.
-      const subscription =
-        params.runId !== undefined ? readModel.subscribeRun(params.runId, params.since, onLive) : readModel.subscribeAll(params.cursor, onLive);
-      for (const entry of subscription.backlog) queue.push({ entry, live: false });
-      pump();
-
-      socket.on('message', (data: RawData) => {
-        if (closed) return;
-        if (byteLength(data) > config.wsMaxFrameBytes) {
-          socket.send(errorFrame(ErrorCode.PayloadTooLarge, `frame exceeds ${config.wsMaxFrameBytes} bytes`));
-          shutdown(WS_CLOSE.tooBig, 'frame too large');
-          return;
-        }
-        let message: unknown;
+    app.route({
+      method: 'GET',
+      url: '/api/v1/stream',
+      // A plain HTTP GET (no Upgrade) gets the error shape rather than an empty 404.
+      handler: async (_request, reply) =>
+        reply.code(426).header('upgrade', 'websocket').send({
+          error: { code: ErrorCode.BadRequest, message: 'this endpoint speaks WebSocket only: send an Upgrade request', details: { field: 'upgrade' } },
+        }),
+      wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+        let params: StreamParams;
         try {
-          message = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
-        } catch {
-          socket.send(errorFrame(ErrorCode.BadRequest, 'frame is not valid JSON; the only accepted frame is {"type":"ping"}'));
+          params = parseParams(request, readModel.partitionCount);
+        } catch (error) {
+          const reason = error instanceof BadParam ? error.message : 'bad parameters';
+          socket.close(WS_CLOSE.policyViolation, Buffer.from(reason).subarray(0, 120).toString());
           return;
         }
-        if (typeof message === 'object' && message !== null && !Array.isArray(message) && (message as { type?: unknown }).type === 'ping' && Object.keys(message).length === 1) {
-          socket.send(JSON.stringify({ type: 'pong' }));
-          return;
-        }
-        socket.send(errorFrame(ErrorCode.BadRequest, 'unsupported frame; the only accepted frame is {"type":"ping"}'));
-      });
-      socket.on('close', () => shutdown());
-      socket.on('error', () => shutdown());
+        metrics.wsClients.inc();
+        const withCursor = params.runId === undefined;
+        // Backlog entries are references to the read model's own events; live ones are counted in bytes.
+        const queue: { entry: StoredEvent; live: boolean }[] = [];
+        let head = 0;
+        let queuedLiveBytes = 0;
+        let closed = false;
+
+        const shutdown = (code?: number, reason?: string): void => {
+          if (closed) return;
+          closed = true;
+          subscription.unsubscribe();
+          metrics.wsClients.dec();
+          queue.length = 0;
+          if (code !== undefined && socket.readyState === socket.OPEN) socket.close(code, reason);
+        };
+
+        const pump = (): void => {
+          while (!closed && head < queue.length && socket.readyState === socket.OPEN && socket.bufferedAmount < highWater) {
+            const item = queue[head];
+            head += 1;
+            if (item === undefined) continue;
+            const text = frameOf(item.entry, withCursor);
+            if (item.live) queuedLiveBytes -= text.length;
+            socket.send(text, (err) => {
+              if (err === undefined || err === null) pump();
+            });
+          }
+          if (head === queue.length) {
+            queue.length = 0;
+            head = 0;
+            queuedLiveBytes = 0;
+          }
+        };
+
+        const onLive = (entry: StoredEvent): void => {
+          if (closed) return;
+          queue.push({ entry, live: true });
+          queuedLiveBytes += frameOf(entry, withCursor).length;
+          if (queuedLiveBytes + socket.bufferedAmount > config.wsMaxBufferedBytes) {
+            shutdown(WS_CLOSE.tryAgainLater, 'client too slow: reconnect with the last seq or cursor');
+            return;
+          }
+          pump();
+        };
+
+        // One synchronous call: listener registered and backlog taken together.
+        const subscription =
+          params.runId !== undefined ? readModel.subscribeRun(params.runId, params.since, onLive) : readModel.subscribeAll(params.cursor, onLive);
+        for (const entry of subscription.backlog) queue.push({ entry, live: false });
+        pump();
+
+        socket.on('message', (data: RawData) => {
+          if (closed) return;
+          if (byteLength(data) > config.wsMaxFrameBytes) {
+            socket.send(errorFrame(ErrorCode.PayloadTooLarge, `frame exceeds ${config.wsMaxFrameBytes} bytes`));
+            shutdown(WS_CLOSE.tooBig, 'frame too large');
+            return;
+          }
+          let message: unknown;
+          try {
+            message = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
+          } catch {
+            socket.send(errorFrame(ErrorCode.BadRequest, 'frame is not valid JSON; the only accepted frame is {"type":"ping"}'));
+            return;
+          }
+          if (typeof message === 'object' && message !== null && !Array.isArray(message) && (message as { type?: unknown }).type === 'ping' && Object.keys(message).length === 1) {
+            socket.send(JSON.stringify({ type: 'pong' }));
+            return;
+          }
+          socket.send(errorFrame(ErrorCode.BadRequest, 'unsupported frame; the only accepted frame is {"type":"ping"}'));
+        });
+        socket.on('close', () => shutdown());
+        socket.on('error', () => shutdown());
+      },
     });
   };
 }
