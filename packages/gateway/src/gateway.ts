@@ -66,7 +66,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   let app: FastifyInstance | undefined;
   try {
     app = await buildApp(ctx);
-    await app.listen({ host: config.host, port: config.port });
+    // Fastify logs the address once (per interface when bound to all): the one startup line.
+    await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `gateway listening on ${address}` });
   } catch (error) {
     await app?.close();
     await projection.close();
@@ -75,7 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const address = app.server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${address.port}`;
-  logger.info({ instanceId: config.instanceId, topicPrefix: config.topicPrefix }, `gateway listening on ${url}`);
+  logger.debug({ instanceId: config.instanceId, topicPrefix: config.topicPrefix, url }, 'gateway started');
 
   let closing: Promise<void> | undefined;
   const started = app;
