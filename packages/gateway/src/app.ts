@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import { ErrorCode } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
+import { assertBodyDepth } from './body-depth.js';
 import { makeErrorHandler } from './http-errors.js';
 import { opsRoutes } from './routes/ops.js';
 import { runRoutes } from './routes/runs.js';
@@ -38,7 +39,15 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
       done(null, undefined);
       return;
     }
-    void defaultJson(request, String(body), done);
+    void defaultJson(request, String(body), (error, parsed) => {
+      if (error !== null) return done(error, undefined);
+      try {
+        assertBodyDepth(parsed);
+      } catch (depthError) {
+        return done(depthError as Error, undefined);
+      }
+      done(null, parsed);
+    });
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -100,3 +100,22 @@ void test('/healthz, /readyz and /metrics', async (t) => {
   assert.match(text, /orch_gateway_records_consumed_total/);
   assert.match(text, /orch_gateway_dlq_records_total/);
 });
+
+void test('deeply nested bodies are a 400 naming the body, never a stack overflow 500', async (t) => {
+  const { url } = await startTestGateway(t);
+  const depth = 200_000;
+  const deep = '['.repeat(depth) + ']'.repeat(depth);
+  const cases: [string, string, string, string][] = [
+    ['PUT', '/api/v1/workflows/deep', `{"steps":[{"id":"a","task":"t","input":${deep}}]}`, 'application/json'],
+    ['POST', '/api/v1/runs', `{"workflow":"deep","input":${deep}}`, 'application/json'],
+    ['PUT', '/api/v1/workflows/deep', `steps:\n  - id: a\n    task: t\n    input: ${deep}\n`, 'application/yaml'],
+  ];
+  for (const [method, path, body, type] of cases) {
+    const res = await http(url, method, path, body, { 'content-type': type });
+    assert.equal(res.status, 400, `${method} ${path} ${type}`);
+    assert.equal(assertErrorShape(res.body, 'ORCH_BAD_REQUEST').error.details?.field, 'body');
+  }
+  // A reasonable depth is fine.
+  const nested = JSON.stringify({ steps: [{ id: 'a', task: 't', input: JSON.parse('['.repeat(40) + ']'.repeat(40)) as unknown }] });
+  assert.equal((await http(url, 'PUT', '/api/v1/workflows/nested', nested)).status, 201);
+});

@@ -14,6 +14,7 @@ import { ErrorCode, OrchError, encodeMessage, formatIssues, validateDefinition }
 import type { RegisteredWorkflow, WorkflowDefinition } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import { assertBodyDepth } from '../body-depth.js';
 import { produceForRequest } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 
@@ -42,11 +43,14 @@ function parseYamlBody(text: string): unknown {
   if (first !== undefined) {
     throw new OrchError(ErrorCode.BadRequest, `malformed YAML body: ${first.message.split('\n')[0] ?? ''}`, { field: 'body' });
   }
+  let value: unknown;
   try {
-    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (error) {
     throw new OrchError(ErrorCode.BadRequest, `malformed YAML body: ${error instanceof Error ? error.message : String(error)}`, { field: 'body' });
   }
+  assertBodyDepth(value);
+  return value;
 }
 
 function parseName(params: unknown): string {
