@@ -1,6 +1,7 @@
 /**
  * Builds the Fastify application: parsers, error shape, metrics hook, routes and the UI.
  */
+import { STATUS_CODES } from 'node:http';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -26,6 +27,22 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
         .code(400)
         .type('application/json')
         .send({ error: { code: ErrorCode.BadRequest, message: error.message, details: { field: 'url' } } });
+    },
+    // Errors of the HTTP parser itself (bad framing, oversized headers) get the shape too.
+    clientErrorHandler: (error, socket) => {
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
+      const code = (error as NodeJS.ErrnoException).code;
+      const [status, message] =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'the request headers are too large']
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'the request took too long to arrive']
+            : [400, 'the request is not valid HTTP'];
+      const body = JSON.stringify({ error: { code: ErrorCode.BadRequest, message } });
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      }
+      socket.destroy(error);
     },
   });
 

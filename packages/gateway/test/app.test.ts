@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { DEFINITION, http, startTestGateway } from './helpers.js';
 
 interface ErrorShape {
@@ -118,4 +119,29 @@ void test('deeply nested bodies are a 400 naming the body, never a stack overflo
   // A reasonable depth is fine.
   const nested = JSON.stringify({ steps: [{ id: 'a', task: 't', input: JSON.parse('['.repeat(40) + ']'.repeat(40)) as unknown }] });
   assert.equal((await http(url, 'PUT', '/api/v1/workflows/nested', nested)).status, 201);
+});
+
+/** Writes raw bytes on a TCP connection and returns everything the server sends back. */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.end(bytes));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+void test('requests the HTTP parser rejects still get the error shape', async (t) => {
+  const { url } = await startTestGateway(t);
+  const badLength = await rawExchange(url, 'POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}');
+  assert.match(badLength, /^HTTP\/1\.1 400 /);
+  const body = badLength.slice(badLength.indexOf('\r\n\r\n') + 4);
+  assertErrorShape(JSON.parse(body), 'ORCH_BAD_REQUEST');
+  const hugeHeaders = await rawExchange(url, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(32 * 1024)}\r\n\r\n`);
+  assert.match(hugeHeaders, /^HTTP\/1\.1 431 /);
+  assert.equal((await http(url, 'GET', '/healthz')).status, 200);
 });
