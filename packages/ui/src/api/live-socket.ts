@@ -16,7 +16,7 @@ export interface LiveSocketOptions {
   /** Called after each successful (re)connect, before any frame of it. */
   onOpen?: (reconnect: boolean) => void;
   backoff?: BackoffOptions;
-  /** Consecutive failures after which the state reads "offline" (it keeps trying). @default 4 */
+  /** Consecutive failures after which the state reads "offline" (it keeps trying). @default 6 */
   offlineAfter?: number;
 }
 
@@ -81,7 +81,7 @@ export class LiveSocket {
   private scheduleReconnect(): void {
     if (this.closed) return;
     this.failures += 1;
-    const offline = this.failures >= (this.opts.offlineAfter ?? 4) || (typeof navigator !== 'undefined' && navigator.onLine === false);
+    const offline = this.failures >= (this.opts.offlineAfter ?? 6) || (typeof navigator !== 'undefined' && navigator.onLine === false);
     this.opts.onState(offline ? 'offline' : 'reconnecting');
     this.timer = setTimeout(() => this.connect(), backoffDelay(this.failures - 1, this.opts.backoff));
   }
