@@ -30,4 +30,16 @@ export async function provisionTopics(
   const specs = orchestratorTopicSpecs(names, partitions);
   for (const queue of options.queues ?? []) specs.push({ name: names.tasks(queue), partitions });
   await transport.ensureTopics(specs);
+  await checkCoPartitioned(transport, [names.commands, names.results, names.state, names.events]);
+}
+
+/**
+ * The owner of partition p must see every input and snapshot of the runs hashed to p, so these
+ * topics need one partition count. A cluster provisioned by hand can break that: refuse to start.
+ */
+export async function checkCoPartitioned(transport: Transport, topics: string[]): Promise<void> {
+  const counts = await Promise.all(topics.map(async (topic) => [topic, await transport.partitionCount(topic)] as const));
+  if (new Set(counts.map(([, n]) => n)).size > 1) {
+    throw new Error(`topics are not co-partitioned (same partition count needed): ${counts.map(([t, n]) => `${t}=${n}`).join(', ')}`);
+  }
 }

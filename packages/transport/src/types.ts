@@ -55,7 +55,10 @@ export interface TopicPartition {
 export interface OffsetCommit extends TopicPartition {
   /** The next offset to read: the last processed offset plus one. */
   offset: number;
-  /** Free text stored with the offset (Kafka's commit metadata). */
+  /**
+   * Free text stored with the offset (Kafka's commit metadata). Kept by the embedded transport;
+   * the Kafka client in use sends none, so nothing in the engine relies on it.
+   */
   metadata?: string;
 }
 

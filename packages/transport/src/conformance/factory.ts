@@ -11,11 +11,6 @@ export interface ConformanceFactory {
   /** A second, independent client of the same bus. @default `create` */
   createPeer?(t?: TestContext): Promise<Transport>;
   /**
-   * Reads back the metadata of committed offsets, per partition (`null` when none). Without it,
-   * the commit-metadata test is reported as skipped.
-   */
-  readCommitMetadata?(transport: Transport, groupId: string, topic: string): Promise<Array<string | null>>;
-  /**
    * Compacts compacted topics now, where the transport can. Without it the compaction test still
    * runs: whether or not compaction happened, the last record read per key must win.
    */

@@ -128,20 +128,6 @@ export function registerGroupTests(ctx: SuiteContext): void {
     assert.deepEqual(out.find((r) => r.key === 'out-a')?.headers, { from: 'in0' });
   });
 
-  const readMetadata = ctx.factory.readCommitMetadata;
-  void test('commit metadata round-trips', { ...opts, skip: readMetadata === undefined && 'the transport exposes no commit metadata reader' }, async (t) => {
-    assert.ok(readMetadata !== undefined);
-    const transport = await ctx.transport(t);
-    const topic = uniqueName('topic');
-    await transport.ensureTopics([{ name: topic, partitions: 2 }]);
-    const group = uniqueName('group');
-    const inbox = new Inbox();
-    const consumer = await ctx.subscribe(t, transport, inbox.options(group, [topic]));
-    await waitFor(() => consumer.assignments().length === 2, 'the assignment', ctx.timeoutMs);
-    await consumer.commit([{ topic, partition: 1, offset: 0, metadata: 'snapshot=42;owner=a' }]);
-    assert.deepEqual(await readMetadata.call(ctx.factory, transport, group, topic), [null, 'snapshot=42;owner=a']);
-  });
-
   void test("from: 'latest' skips the records written before the group started", opts, async (t) => {
     const transport = await ctx.transport(t);
     const topic = uniqueName('topic');

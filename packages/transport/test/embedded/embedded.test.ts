@@ -19,9 +19,6 @@ runConformanceSuite('embedded', {
     const dataDir = (t === undefined ? undefined : dataDirs.get(t)) ?? tempDataDir();
     return createEmbeddedTransport({ dataDir });
   },
-  async readCommitMetadata(transport, groupId, topic) {
-    return (await asEmbedded(transport).committed(groupId, topic)).map((c) => c?.metadata ?? null);
-  },
   async compact(transport) {
     await asEmbedded(transport).compact();
   },
