@@ -1,0 +1,133 @@
+/**
+ * The run-detail stream of the store: snapshot first, then frames in seq order; duplicates are
+ * dropped, a gap is repaired from `/events?since=`, and a dropped socket reconnects with
+ * `since=<last seq>`. The gateway side is a scripted stand-in for the browser WebSocket and the
+ * REST client, so each frame order can be forced; the browser e2e tests cover the real gateway.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadTs } from './load-ts.mjs';
+
+class ScriptedSocket {
+  static all = [];
+  constructor(url) {
+    this.url = url;
+    this.closed = false;
+    ScriptedSocket.all.push(this);
+  }
+  close() {
+    this.closed = true;
+  }
+  open() {
+    this.onopen?.();
+  }
+  send(frame) {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+  drop() {
+    this.onclose?.();
+  }
+}
+
+function installBrowserGlobals(t) {
+  const saved = { window: globalThis.window, WebSocket: globalThis.WebSocket };
+  globalThis.window = { addEventListener() {}, removeEventListener() {}, location: { origin: 'http://127.0.0.1:1' } };
+  globalThis.WebSocket = ScriptedSocket;
+  ScriptedSocket.all = [];
+  t.after(() => Object.assign(globalThis, saved));
+}
+
+async function until(cond, what, ms = 3000) {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const RUN = 'run-1';
+const definition = { name: 'w', steps: [{ id: 'a', task: 'demo.echo' }] };
+const event = (seq) =>
+  seq === 1
+    ? { runId: RUN, seq, type: 'RunStarted', at: seq, data: { workflow: 'w', version: 1, input: null, definition } }
+    : { runId: RUN, seq, type: 'StepLog', at: seq, data: { stepId: 'a', attempt: 1, level: 'info', message: `line ${seq}` } };
+
+test('run stream: drops duplicates, repairs a gap from /events, resumes with since after a drop', async (t) => {
+  installBrowserGlobals(t);
+  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  let serverLast = 2;
+  const calls = [];
+  const fakeApi = {
+    async getRun() {
+      return { runId: RUN, workflow: 'w', version: 1, status: 'RUNNING', input: null, createdAt: 1, updatedAt: 2, lastSeq: 2, definition, steps: { a: { status: 'PENDING', task: 'demo.echo', dependsOn: [], attempts: [] } } };
+    },
+    async getEvents(runId, since) {
+      calls.push(since);
+      return { items: Array.from({ length: Math.max(0, serverLast - since) }, (_, i) => event(since + i + 1)) };
+    },
+  };
+  const store = new OrchestratorStore('http://127.0.0.1:1', fakeApi);
+  const unwatch = store.watchRun(RUN);
+  t.after(unwatch);
+  await until(() => ScriptedSocket.all.length === 1, 'the run socket');
+  const ws = ScriptedSocket.all[0];
+  assert.match(ws.url, /runId=run-1/);
+  assert.match(ws.url, /since=2/, 'the stream resumes after the snapshot');
+  ws.open();
+  assert.equal(store.getState().details[RUN].connection, 'live');
+
+  serverLast = 6;
+  ws.send(event(3));
+  ws.send(event(3)); // a duplicate
+  ws.send(event(5)); // 4 is missing: a gap
+  await until(() => store.getState().details[RUN].lastSeq === 6, 'the gap repair');
+  assert.deepEqual(calls, [0, 3], 'the snapshot, then one repair since 3');
+  ws.send(event(6)); // already fetched by the repair
+  serverLast = 7;
+  ws.send(event(7));
+  const seqs = () => store.getState().details[RUN].events.map((e) => e.seq);
+  assert.deepEqual(seqs(), [1, 2, 3, 4, 5, 6, 7]);
+
+  ws.drop();
+  assert.notEqual(store.getState().details[RUN].connection, 'live');
+  await until(() => ScriptedSocket.all.length === 2, 'the reconnect');
+  const ws2 = ScriptedSocket.all[1];
+  assert.match(ws2.url, /since=7/, 'the reconnect resumes after the last applied seq');
+  ws2.open();
+  ws2.send(event(7)); // the gateway may resend the boundary: still no double
+  serverLast = 8;
+  ws2.send(event(8));
+  assert.deepEqual(seqs(), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(store.getState().details[RUN].view.lastSeq, 8);
+  unwatch();
+  assert.equal(ws2.closed, true, 'unwatching closes the socket');
+});
+
+test('an optimistic start shows a pending row, then the run; a rejected one is rolled back with the message', async (t) => {
+  installBrowserGlobals(t);
+  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  const { ApiError } = await loadTs(t, ['api/client.ts']);
+  let answer;
+  const fakeApi = {
+    startRun: (body) => new Promise((res, rej) => (answer = { res, rej, body })),
+  };
+  const store = new OrchestratorStore('http://127.0.0.1:1', fakeApi);
+  const ok = store.trigger('diamond', { x: 1 });
+  assert.equal(store.getState().pending.length, 1, 'a pending row at once');
+  assert.deepEqual(answer.body, { workflow: 'diamond', input: { x: 1 } });
+  answer.res({ runId: 'r-9', status: 'PENDING' });
+  assert.deepEqual(await ok, { ok: true, runId: 'r-9' });
+  assert.equal(store.getState().pending.length, 0);
+  assert.equal(store.getState().runs['r-9'].status, 'PENDING');
+
+  const bad = store.trigger('nope', undefined);
+  assert.equal(store.getState().pending.length, 1);
+  answer.rej(new ApiError(404, 'ORCH_NOT_FOUND', 'workflow nope is not registered'));
+  const res = await bad;
+  assert.equal(res.ok, false);
+  assert.equal(res.error, 'workflow nope is not registered');
+  assert.equal(store.getState().pending.length, 0, 'rolled back');
+  assert.equal(store.getState().runs.nope, undefined);
+  assert.match(store.getState().notices.at(-1).message, /workflow nope is not registered/);
+  for (const n of store.getState().notices) store.dismiss(n.id);
+});
