@@ -42,6 +42,10 @@ export class KafkaGroupMember implements Consumer {
   #loop: Promise<void> | undefined;
   readonly #stop = new AbortController();
   #joined!: () => void;
+  /** When the coordinator last confirmed this membership (a heartbeat answered). */
+  #confirmedAt = Date.now();
+  /** Commits waiting for the next heartbeat: true when it confirms the membership, false when it is lost. */
+  #confirmWaiters: ((member: boolean) => void)[] = [];
   readonly #firstJoin = new Promise<void>((resolve) => (this.#joined = resolve));
 
   constructor(sub: SubscribeOptions, deps: GroupMemberDeps) {
@@ -63,10 +67,16 @@ export class KafkaGroupMember implements Consumer {
       minBytes: 1,
       metadataMaxAge: 2000,
     });
-    this.#client.on('consumer:group:rebalance', () => this.#enqueue(() => this.#revokeAll()));
+    this.#client.on('consumer:heartbeat:end', () => this.#settleConfirm(true));
+    this.#client.on('consumer:rejoin', () => this.#settleConfirm(false));
+    this.#client.on('consumer:group:rebalance', () => {
+      this.#settleConfirm(false);
+      this.#enqueue(() => this.#revokeAll());
+    });
     this.#client.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => {
       const assignments = payload.assignments ?? [];
       const parts = assignments.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
+      this.#settleConfirm(true);
       this.#enqueue(async () => {
         await this.#revokeAll();
         await this.#assign(parts);
@@ -96,11 +106,41 @@ export class KafkaGroupMember implements Consumer {
     }
     // At-least-once: the records are acknowledged before the offsets move, so a crash in between
     // redelivers the inputs (the consumers deduplicate) and never loses the outputs.
-    if (produce && produce.length > 0) await this.#deps.produce(produce);
+    if (produce && produce.length > 0) {
+      await this.#confirmMembership();
+      await this.#deps.produce(produce);
+    }
     if (offsets.length === 0) return;
     await this.#client.commit({
       offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })),
     });
+  }
+
+  /**
+   * Zombie fencing. A member that was paused (GC, SIGSTOP, a stalled VM) past the session timeout
+   * has lost its partitions without knowing it: the next owner may already be writing. When the
+   * last heartbeat answer is older than half the session timeout, the outputs wait for a fresh
+   * one; if it reports the membership lost (rejoin, rebalance), the commit is refused, before
+   * anything is produced. Cheap: a live member is confirmed every heartbeat interval.
+   */
+  async #confirmMembership(): Promise<void> {
+    const o = this.#deps.options;
+    if (Date.now() - this.#confirmedAt <= o.sessionTimeoutMs / 2) return;
+    const member = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), o.sessionTimeoutMs);
+      this.#confirmWaiters.push((ok) => {
+        clearTimeout(timer);
+        resolve(ok);
+      });
+    });
+    if (!member) throw new Error(`commit: membership of group ${this.groupId} is no longer confirmed (fenced after a pause or a rebalance)`);
+  }
+
+  #settleConfirm(member: boolean): void {
+    if (member) this.#confirmedAt = Date.now();
+    const waiters = this.#confirmWaiters;
+    this.#confirmWaiters = [];
+    for (const resolve of waiters) resolve(member);
   }
 
   close(): Promise<void> {
