@@ -15,3 +15,13 @@ export async function produceForRequest(transport: Transport, records: ProduceRe
     });
   }
 }
+
+/** How long a write waits for the projections to catch up after a start before answering 503. */
+export const CATCH_UP_WAIT_MS = 10_000;
+
+/** Throws 503 ORCH_UNAVAILABLE when the projection has not caught up within CATCH_UP_WAIT_MS. */
+export async function requireCaughtUp(ctx: { whenCaughtUp(what: 'definitions' | 'all', timeoutMs: number): Promise<boolean> }, what: 'definitions' | 'all'): Promise<void> {
+  if (!(await ctx.whenCaughtUp(what, CATCH_UP_WAIT_MS))) {
+    throw new OrchError(ErrorCode.Unavailable, 'the gateway is still loading state from the bus; retry shortly');
+  }
+}

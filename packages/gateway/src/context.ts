@@ -17,6 +17,8 @@ export interface GatewayContext {
   readonly logger: Logger;
   /** True once the projections have caught up with the bus. */
   isReady(): boolean;
+  /** Resolves true once the registry (`definitions`) or everything (`all`) has caught up; false on timeout. */
+  whenCaughtUp(what: 'definitions' | 'all', timeoutMs: number): Promise<boolean>;
   /** Epoch ms; injectable for tests. */
   now(): number;
 }

@@ -59,6 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     metrics,
     logger,
     isReady: () => projection.ready,
+    whenCaughtUp: (what, timeoutMs) => projection.whenCaughtUp(what, timeoutMs),
     now: () => Date.now(),
   };
 

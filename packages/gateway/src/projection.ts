@@ -31,14 +31,35 @@ export interface ProjectionDeps {
 /** Per-partition progress of one topic against the end offsets measured at start. */
 class CatchUp {
   private readonly consumed: number[];
+  private readonly waiters = new Set<() => void>();
   constructor(private readonly target: readonly number[]) {
     this.consumed = target.map(() => 0);
   }
   record(partition: number, offset: number): void {
     if (offset + 1 > (this.consumed[partition] ?? 0)) this.consumed[partition] = offset + 1;
+    if (this.waiters.size > 0 && this.done) {
+      for (const wake of this.waiters) wake();
+      this.waiters.clear();
+    }
   }
   get done(): boolean {
     return this.target.every((end, p) => (this.consumed[p] ?? 0) >= end);
+  }
+  /** True once caught up; false if `timeoutMs` passes first. */
+  wait(timeoutMs: number): Promise<boolean> {
+    if (this.done) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      this.waiters.add(wake);
+    });
   }
 }
 
@@ -80,6 +101,19 @@ export class Projection {
   /** True once both topics have been consumed up to their end offsets measured at start. */
   get ready(): boolean {
     return this.failure === undefined && (this.eventsCatchUp?.done ?? false) && (this.definitionsCatchUp?.done ?? false);
+  }
+
+  /**
+   * Waits (bounded) until the registry has caught up (`definitions`) or both projections have
+   * (`all`). Writes that depend on what is already on the bus (the next version number, an
+   * idempotent start) wait for it rather than act on a partial picture after a restart.
+   */
+  async whenCaughtUp(what: 'definitions' | 'all', timeoutMs: number): Promise<boolean> {
+    const definitions = this.definitionsCatchUp;
+    const events = this.eventsCatchUp;
+    if (definitions === undefined || events === undefined) return false;
+    const [d, e] = await Promise.all([definitions.wait(timeoutMs), what === 'all' ? events.wait(timeoutMs) : Promise.resolve(true)]);
+    return d && e && this.failure === undefined;
   }
 
   /** The consumer error that stopped the projection, if any. */

@@ -7,7 +7,7 @@ import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForId
 import type { CancelRun, RetryRun, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
-import { produceForRequest } from '../bus.js';
+import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { decodeRunListCursor, encodeRunListCursor } from '../stream-cursor.js';
@@ -62,6 +62,8 @@ export function runRoutes(ctx: GatewayContext) {
       const parsed = StartRunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
       const { workflow, version, input, idempotencyKey } = parsed.data;
+      // Both the registry and the runs already started (idempotency) must be known.
+      await requireCaughtUp(ctx, 'all');
       const registered = version === undefined ? registry.latest(workflow) : registry.get(workflow, version);
       if (registered === undefined) {
         throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`);
@@ -146,6 +148,7 @@ export function runRoutes(ctx: GatewayContext) {
       const runId = parseRunId(request.params);
       const parsed = CancelBody.safeParse(request.body ?? undefined);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
+      await requireCaughtUp(ctx, 'all');
       const view = requireRun(runId);
       if (isTerminal(view.status)) {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is already ${view.status}`, { status: view.status });
@@ -159,6 +162,7 @@ export function runRoutes(ctx: GatewayContext) {
       const runId = parseRunId(request.params);
       const parsed = z.strictObject({}).optional().safeParse(request.body ?? undefined);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
+      await requireCaughtUp(ctx, 'all');
       const view = requireRun(runId);
       if (view.status !== 'FAILED' && view.status !== 'CANCELLED') {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is ${view.status}; only a FAILED or CANCELLED run can be retried`, {

@@ -15,7 +15,7 @@ import type { RegisteredWorkflow, WorkflowDefinition } from '@orchestrator-lite/
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { assertBodyDepth } from '../body-depth.js';
-import { produceForRequest } from '../bus.js';
+import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 
 const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
@@ -88,6 +88,8 @@ export function workflowRoutes(ctx: GatewayContext) {
         });
       }
       const definition = result.definition;
+      // The next version number depends on every version already on the bus.
+      await requireCaughtUp(ctx, 'definitions');
       const { status, version } = await ctx.registry.exclusive(name, async () => {
         const latest = ctx.registry.latest(name);
         if (latest !== undefined && canonical(latest.definition) === canonical(definition)) {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeRegistered } from '@orchestrator-lite/core';
+import type { Transport } from '@orchestrator-lite/transport';
 import { DEFINITION, http, startTestGateway, waitFor } from '../helpers.js';
 
 interface ErrorShape {
@@ -135,4 +136,39 @@ void test('GET of an unknown workflow or version is 404; a bad version is 400', 
     assert.equal(res.status, 400, `version=${bad}`);
     assert.equal((res.body as ErrorShape).error.details?.field, 'version');
   }
+});
+
+void test('right after a restart, registration waits for the registry to load: no version is reused', async (t) => {
+  const a = await startTestGateway(t);
+  assert.equal((await http(a.url, 'PUT', '/api/v1/workflows/orders', DEFINITION)).status, 201);
+  assert.equal((await http(a.url, 'PUT', '/api/v1/workflows/orders', { ...DEFINITION, description: 'v2' })).status, 201);
+  // The same bus, but delivery of `definitions` to the new gateway is held back until we open the gate.
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const slow: Transport = Object.create(a.transport) as Transport;
+  slow.subscribe = (options) =>
+    a.transport.subscribe(
+      options.groupId.endsWith('.definitions')
+        ? {
+            ...options,
+            onBatch: async (records) => {
+              await gate;
+              await options.onBatch(records);
+            },
+          }
+        : options,
+    );
+  const { startGateway } = await import('../../src/index.js');
+  const { pino } = await import('pino');
+  const b = await startGateway({ transport: slow, topicPrefix: a.names.commands.replace(/commands$/, ''), port: 0, partitions: 3, logger: pino({ level: 'silent' }) });
+  t.after(() => b.close());
+  assert.equal(b.isReady(), false);
+  const puts = Promise.all([
+    http(b.url, 'PUT', '/api/v1/workflows/orders', { ...DEFINITION, description: 'v2' }),
+    http(b.url, 'PUT', '/api/v1/workflows/orders', { ...DEFINITION, description: 'v3' }),
+  ]);
+  setTimeout(open, 200);
+  const [same, changed] = await puts;
+  assert.deepEqual([same.status, same.body], [200, { name: 'orders', version: 2 }]);
+  assert.deepEqual([changed.status, changed.body], [201, { name: 'orders', version: 3 }]);
 });
