@@ -97,7 +97,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
       for (const task of result.tasks) {
         queues.add(task.queue);
-        produce.push({ topic: names.tasks(task.queue), key: `${task.runId}:${task.stepId}`, value: encodeMessage(task) });
+        // The attempt is part of the key, so the retry of a step stuck on one worker lands anywhere.
+        produce.push({ topic: names.tasks(task.queue), key: task.idempotencyKey, value: encodeMessage(task) });
       }
       for (const message of result.control) {
         produce.push({ topic: names.control, key: message.runId, value: encodeMessage(message) });
