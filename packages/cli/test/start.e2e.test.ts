@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { decodeRunInput, topicNames } from '@orchestrator-lite/core';
 import { createEmbeddedTransport } from '@orchestrator-lite/transport';
-import { freePort, json, post, put, rawPost, startOrch, tempDir, waitFor, waitForStatus } from './helpers.js';
+import { BIN, freePort, json, post, put, rawPost, startOrch, tempDir, waitFor, waitForStatus } from './helpers.js';
+
+const execFileAsync = promisify(execFile);
 
 test('the diamond runs end to end: the flaky branch retries with recorded backoff, the join sees both branches', async (t) => {
   const orch = await startOrch(t, { dataDir: tempDir(t), port: await freePort() });
@@ -155,4 +159,25 @@ test('bad input gets a 4xx JSON error and the server stays healthy', async (t) =
   assert.equal((JSON.parse(huge.body) as { error: { code: string } }).error.code, 'ORCH_PAYLOAD_TOO_LARGE');
   assert.equal((await fetch(`${orch.url}/healthz`)).status, 200);
   assert.equal((await post(`${base}/runs`, { workflow: 'diamond', input: { value: 1 } })).status, 202, 'still serving');
+});
+
+test('orch run --wait follows the live stream to the end; orch runs lists and shows', async (t) => {
+  const orch = await startOrch(t, { dataDir: tempDir(t), port: await freePort() });
+  const cli = (...args: string[]) => execFileAsync(process.execPath, [BIN, ...args, '--gateway', orch.url], { timeout: 60_000 }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+  const run = await cli('run', 'diamond', '--input', '{"value":5}', '--wait');
+  assert.equal('code' in run ? run.code : 0, 0, run.stderr);
+  assert.match(run.stdout, /RetryScheduled c #1 in \d+ ms \(base 1000, jitter -?\d+\)/);
+  assert.match(run.stdout, /RunSucceeded/);
+  const runId = /run (\S+) accepted/.exec(run.stdout)![1]!;
+
+  const list = await cli('runs', 'ls');
+  assert.match(list.stdout, new RegExp(`${runId}\\s+diamond@1\\s+SUCCEEDED`));
+  const show = await cli('runs', 'show', runId);
+  assert.match(show.stdout, /c\s+SUCCEEDED\s+#1 FAILED .*#2 FAILED .*#3 SUCCEEDED/);
+
+  const missing = await cli('run', 'no-such-workflow');
+  assert.equal('code' in missing ? missing.code : 0, 1);
+  assert.match(missing.stderr, /404 ORCH_NOT_FOUND/);
+  const badInput = await cli('run', 'diamond', '--input', '{oops');
+  assert.match(badInput.stderr, /--input: not valid JSON/);
 });
