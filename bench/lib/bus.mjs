@@ -1,0 +1,54 @@
+/**
+ * The bus a phase runs on: the embedded SQLite log in a fresh temporary folder, or a real Kafka
+ * broker (KAFKA_BROKERS, default 127.0.0.1:9092) under a random topic prefix that is deleted after.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Admin } from '@platformatic/kafka';
+import { createEmbeddedTransport, createKafkaTransport } from '@orchestrator-lite/transport';
+
+export const brokersFromEnv = () => (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+
+export const randomPrefix = (label) => `bench-${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.`;
+
+/** `{ transport, prefix, cleanup() }` for `kind` 'embedded' or 'kafka'. */
+export function openBus(kind, label) {
+  const prefix = randomPrefix(label);
+  if (kind === 'embedded') {
+    const dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-'));
+    const transport = createEmbeddedTransport({ dataDir });
+    return {
+      transport,
+      prefix,
+      cleanup: async () => {
+        await transport.close().catch(() => undefined);
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  if (kind !== 'kafka') throw new Error(`bus: kind must be 'embedded' or 'kafka', got ${JSON.stringify(kind)}`);
+  const brokers = brokersFromEnv();
+  const transport = createKafkaTransport({ brokers, clientId: `orch-bench-${label}` });
+  return {
+    transport,
+    prefix,
+    cleanup: async () => {
+      await transport.close().catch(() => undefined);
+      await deleteTopicsWithPrefix(brokers, prefix);
+    },
+  };
+}
+
+/** Removes the topics a run created, so repeated benchmarks do not pile up on a shared broker. */
+export async function deleteTopicsWithPrefix(brokers, prefix) {
+  const admin = new Admin({ clientId: 'orch-bench-cleanup', bootstrapBrokers: brokers });
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } catch (error) {
+    process.stderr.write(`bench: could not delete topics ${prefix}*: ${error.message}\n`);
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}

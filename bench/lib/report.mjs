@@ -1,0 +1,155 @@
+/** Turns one result set into targets (met or not), a markdown report and a bar-chart SVG. */
+import { WORKLOADS } from './workloads.mjs';
+
+const ok = (phase) => (phase?.status === 'ok' ? phase : undefined);
+const fmt = (v, digits = 1) => (v === null || v === undefined || Number.isNaN(v) ? '—' : Number(v).toFixed(digits));
+const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : a / b);
+
+/** Every target of the brief, with its measured value; `met` is null when it could not be measured. */
+export function evaluateTargets(result) {
+  const p = result.phases;
+  const targets = [];
+  const add = (target, subject, value, threshold, cmp, unit = '') => {
+    const met = value === undefined || value === null ? null : cmp === '>=' ? value >= threshold : value <= threshold;
+    targets.push({ target, subject, value: value ?? null, threshold: `${cmp} ${threshold}${unit}`, unit, met });
+  };
+  const rawKafka = ok(p['raw-kafka'])?.saturation?.roundTripsPerSec;
+  for (const w of WORKLOADS) {
+    add('engine steps/s vs raw Kafka round trips/s', `kafka ${w}`, ratio(ok(p['engine-kafka'])?.workloads?.[w]?.saturation.stepsPerSec, rawKafka), 0.5, '>=', 'x');
+  }
+  for (const [bus, threshold] of [['kafka', 1.5], ['embedded', 2]]) {
+    for (const w of WORKLOADS) {
+      const engine = ok(p[`engine-${bus}`])?.workloads?.[w]?.saturation.runsPerSec;
+      const peer = ok(p.bullmq)?.workloads?.[w]?.saturation.runsPerSec;
+      add('ahead of BullMQ (runs/s ratio at saturation)', `${bus} ${w}`, ratio(engine, peer), threshold, '>=', 'x');
+    }
+  }
+  for (const bus of ['embedded', 'kafka']) {
+    for (const w of WORKLOADS) {
+      const l = ok(p[`engine-${bus}`])?.workloads?.[w]?.fixed.latency;
+      add('task-to-next p50 at half saturation', `${bus} ${w}`, l?.taskToNext.p50, 5, '<=', ' ms');
+      add('task-to-next p99 at half saturation', `${bus} ${w}`, l?.taskToNext.p99, 25, '<=', ' ms');
+    }
+  }
+  for (const bus of ['embedded', 'kafka']) {
+    for (const w of WORKLOADS) {
+      add('event-to-WebSocket p99 at half saturation', `${bus} ${w}`, ok(p[`engine-${bus}`])?.workloads?.[w]?.fixed.latency.wsLatency.p99, 100, '<=', ' ms');
+    }
+  }
+  add('orchestrator heap per idle active run', ok(p.memory)?.bus ?? 'embedded', ok(p.memory)?.bytesPerRun, 2048, '<=', ' B');
+  return targets;
+}
+
+const lat = (s) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)}` : '—');
+
+export function renderMarkdown(result) {
+  const { machine: m, phases: p } = result;
+  const out = [];
+  out.push(`# Orchestrator-lite benchmark (${result.mode}, ${result.when})`, '');
+  out.push('| machine | |', '|---|---|');
+  out.push(`| CPU | ${m.cpu} |`, `| cores | ${m.cores} |`, `| memory | ${m.memoryGiB} GiB |`, `| OS | ${m.os} |`, `| Node | ${m.node} |`, `| Kafka | ${m.kafka} (single KRaft node on 127.0.0.1) |`);
+  out.push(`| Redis | ${ok(p.bullmq)?.redisVersion ?? '—'} (BullMQ 6.7.0 on ioredis 6.0.0) |`, `| load average at start | ${m.loadAverageAtStart.join(' ')} |`, '');
+  out.push(`Settings: ${result.settings.partitions} partitions, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process; BullMQ in one process. Total ${result.seconds} s.`, '');
+
+  const failed = Object.entries(p).filter(([, v]) => v.status !== 'ok');
+  if (failed.length) {
+    out.push('**Phases that did not produce figures:**', '');
+    for (const [id, v] of failed) out.push(`- \`${id}\`: ${v.status.toUpperCase()} — ${v.error}`);
+    out.push('');
+  }
+
+  out.push('## The limit: raw request/reply round trip on the same client', '');
+  out.push('| bus | in flight | round trips/s | latency p50 / p95 / p99 ms |', '|---|---|---|---|');
+  for (const bus of ['embedded', 'kafka']) {
+    const r = ok(p[`raw-${bus}`]);
+    for (const k of ['single', 'saturation']) out.push(`| ${bus} | ${r?.[k]?.inFlight ?? '—'} | ${fmt(r?.[k]?.roundTripsPerSec)} | ${lat(r?.[k]?.latency)} |`);
+  }
+  out.push('');
+
+  out.push('## Throughput at saturation', '');
+  out.push('| workload | system | runs/s | steps/s | engine ÷ BullMQ (runs/s) | steps/s ÷ raw round trips/s (same bus) |', '|---|---|---|---|---|---|');
+  for (const w of WORKLOADS) {
+    const peer = ok(p.bullmq)?.workloads?.[w]?.saturation;
+    for (const bus of ['embedded', 'kafka']) {
+      const s = ok(p[`engine-${bus}`])?.workloads?.[w]?.saturation;
+      const raw = ok(p[`raw-${bus}`])?.saturation?.roundTripsPerSec;
+      out.push(`| ${w} | engine (${bus}) | ${fmt(s?.runsPerSec)} | ${fmt(s?.stepsPerSec)} | ${fmt(ratio(s?.runsPerSec, peer?.runsPerSec), 3)}x | ${fmt(ratio(s?.stepsPerSec, raw), 3)}x |`);
+    }
+    out.push(`| ${w} | BullMQ (Redis) | ${fmt(peer?.runsPerSec)} | ${fmt(peer?.stepsPerSec)} | | |`);
+  }
+  out.push('');
+
+  out.push('## Latency (ms, p50 / p95 / p99)', '');
+  out.push('| workload | system | load | runs/s | dispatch | task-to-next (events) | hand-off (handlers) | event-to-WebSocket | run |', '|---|---|---|---|---|---|---|---|---|');
+  for (const w of WORKLOADS) {
+    for (const [name, phase] of [['engine (embedded)', p['engine-embedded']], ['engine (kafka)', p['engine-kafka']], ['BullMQ', p.bullmq]]) {
+      const r = ok(phase)?.workloads?.[w];
+      for (const load of ['fixed', 'saturation']) {
+        const x = r?.[load];
+        const label = load === 'fixed' ? `fixed ${fmt(x?.offeredRunsPerSec)} runs/s` : 'saturation';
+        out.push(`| ${w} | ${name} | ${label} | ${fmt(x?.runsPerSec)} | ${lat(x?.latency.dispatch)} | ${lat(x?.latency.taskToNext)} | ${lat(x?.latency.handoff)} | ${lat(x?.latency.wsLatency)} | ${lat(x?.latency.runLatency)} |`);
+      }
+    }
+  }
+  out.push('');
+  const mem = ok(p.memory);
+  out.push('## Memory', '', mem ? `Orchestrator alone (embedded bus), ${mem.runs} runs parked on a queue no worker serves: heapUsed ${fmt(mem.heapBefore / 2 ** 20)} → ${fmt(mem.heapAfter / 2 ** 20)} MiB after forced GC: **${mem.bytesPerRun} B per idle active run**.` : 'not measured', '');
+
+  out.push('## Targets', '');
+  out.push('| target | subject | measured | target | met |', '|---|---|---|---|---|');
+  for (const t of result.targets) {
+    const v = t.value === null ? '—' : `${fmt(t.value, t.unit === 'x' ? 3 : 1)}${t.unit}`;
+    out.push(`| ${t.target} | ${t.subject} | ${v} | ${t.threshold} | ${t.met === null ? 'NOT MEASURED' : t.met ? 'met' : 'MISSED'} |`);
+  }
+  out.push('');
+  out.push('## Definitions', '');
+  out.push('- **steps/s**: StepSucceeded events (engine) or completed jobs (BullMQ) per second inside the measurement window; **runs/s**: runs that finished in the window.');
+  out.push('- **saturation**: a closed loop keeping a fixed number of runs in flight; **fixed**: an open loop starting runs at half the saturated rate.');
+  out.push('- **dispatch**: StepScheduled.at → handler start (BullMQ: job added → handler start). **task-to-next (events)**: StepSucceeded.at of the last dependency → StepStarted.at of the step. **hand-off (handlers)**: the last dependency\'s handler end → the step\'s handler start, both instrumented (comparable across engine and BullMQ).');
+  out.push('- **event-to-WebSocket**: event `at` → receipt of its frame by a client of the gateway\'s `/api/v1/stream` (all runs). **run**: start request → terminal event received.');
+  out.push('- The raw round trip uses our Transport (on @platformatic/kafka for Kafka): produce a request; a replier consumes it and, in one commit(offsets, produce), sends the reply; the requester consumes it.');
+  out.push('');
+  return `${out.join('\n')}\n`;
+}
+
+/** A grouped bar chart of steps/s at saturation, with the raw Kafka round trip rate as a reference line. */
+export function renderSvg(result) {
+  const p = result.phases;
+  const series = [
+    { name: 'engine (embedded)', color: '#4c78a8', get: (w) => ok(p['engine-embedded'])?.workloads?.[w]?.saturation.stepsPerSec },
+    { name: 'engine (kafka)', color: '#f58518', get: (w) => ok(p['engine-kafka'])?.workloads?.[w]?.saturation.stepsPerSec },
+    { name: 'BullMQ (redis)', color: '#54a24b', get: (w) => ok(p.bullmq)?.workloads?.[w]?.saturation.stepsPerSec },
+  ];
+  const raw = ok(p['raw-kafka'])?.saturation?.roundTripsPerSec;
+  const values = WORKLOADS.flatMap((w) => series.map((s) => s.get(w) ?? 0));
+  const max = Math.max(1, raw ?? 0, ...values) * 1.1;
+  const W = 760, H = 420, left = 70, right = 20, top = 50, bottom = 70;
+  const plotH = H - top - bottom;
+  const groupW = (W - left - right) / WORKLOADS.length;
+  const barW = (groupW * 0.7) / series.length;
+  const y = (v) => top + plotH - (v / max) * plotH;
+  const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, '<rect width="100%" height="100%" fill="white"/>'];
+  parts.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="15">Steps/s at saturation (${esc(result.machine.cores)} cores, ${esc(result.machine.cpu)})</text>`);
+  for (let i = 0; i <= 5; i++) {
+    const v = (max / 5) * i;
+    parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
+  }
+  WORKLOADS.forEach((w, gi) => {
+    const x0 = left + gi * groupW + groupW * 0.15;
+    series.forEach((s, si) => {
+      const v = s.get(w);
+      const x = x0 + si * barW;
+      if (v === undefined) {
+        parts.push(`<text x="${x + barW / 2}" y="${top + plotH - 4}" text-anchor="middle" fill="#b00">n/a</text>`);
+        return;
+      }
+      parts.push(`<rect x="${x}" y="${y(v)}" width="${barW - 2}" height="${top + plotH - y(v)}" fill="${s.color}"/><text x="${x + barW / 2}" y="${y(v) - 4}" text-anchor="middle">${Math.round(v)}</text>`);
+    });
+    parts.push(`<text x="${left + gi * groupW + groupW / 2}" y="${top + plotH + 18}" text-anchor="middle">${esc(w)}</text>`);
+  });
+  if (raw) parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(raw)}" y2="${y(raw)}" stroke="#b00" stroke-dasharray="6 4"/><text x="${W - right}" y="${y(raw) - 5}" text-anchor="end" fill="#b00">raw Kafka round trips/s: ${Math.round(raw)}</text>`);
+  series.forEach((s, i) => parts.push(`<rect x="${left + i * 190}" y="${H - 28}" width="12" height="12" fill="${s.color}"/><text x="${left + i * 190 + 18}" y="${H - 18}">${esc(s.name)}</text>`));
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}

@@ -1,0 +1,41 @@
+/** Small statistics helpers shared by every phase. */
+
+/** The q-quantile (0..1) of sorted numbers, nearest-rank. */
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return null;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** p50/p95/p99/max/mean of latency samples in ms, rounded to 0.01 ms; `null` fields when empty. */
+export function summarize(samples) {
+  const sorted = Float64Array.from(samples).sort();
+  const round = (v) => (v === null || v === undefined ? null : Math.round(v * 100) / 100);
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return {
+    n: sorted.length,
+    p50: round(quantile(sorted, 0.5)),
+    p95: round(quantile(sorted, 0.95)),
+    p99: round(quantile(sorted, 0.99)),
+    max: round(sorted.length ? sorted[sorted.length - 1] : null),
+    mean: round(sorted.length ? sum / sorted.length : null),
+  };
+}
+
+/** A monotonic clock in ms with sub-ms resolution. Event `at` fields are wall-clock (Date.now). */
+export const mono = () => performance.now();
+
+/** Wall-clock ms with sub-ms resolution, comparable to Date.now() values. */
+export const wallNow = () => performance.timeOrigin + performance.now();
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves when `predicate()` is true, polling every `everyMs`; rejects after `timeoutMs` naming `what`. */
+export async function until(predicate, { timeoutMs, everyMs = 20, what }) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The three workloads, as engine definitions and as the shape the BullMQ peer mirrors:
+ * - chain10: ten steps in a row;
+ * - fanout20: one step fans out to twenty, which a last step joins (22 steps);
+ * - flaky: a step that fails its first attempt and is retried after 1 ms, between two others (4 attempts).
+ */
+export const CHAIN_LENGTH = 10;
+export const FAN_WIDTH = 20;
+
+export const TASK = 'bench.noop';
+export const FLAKY_TASK = 'bench.flaky';
+export const RETRY_DELAY_MS = 1;
+
+/** Attempts each run executes (handler invocations), used for steps/s. */
+export const ATTEMPTS_PER_RUN = { chain10: CHAIN_LENGTH, fanout20: FAN_WIDTH + 2, flaky: 4 };
+/** Successful steps per run. */
+export const STEPS_PER_RUN = { chain10: CHAIN_LENGTH, fanout20: FAN_WIDTH + 2, flaky: 3 };
+
+export const WORKLOADS = ['chain10', 'fanout20', 'flaky'];
+
+/** The no-op handler: returns a tiny output. The flaky one fails attempt 1 of each run. */
+export const noop = (input) => ({ ok: true, n: typeof input === 'object' && input !== null ? (input.n ?? 0) : 0 });
+export const flakyHandler = (attempt) => {
+  if (attempt <= 1) throw new Error('bench.flaky: the first attempt fails on purpose');
+  return { ok: true, attempt };
+};
+
+export function engineDefinitions(prefix) {
+  const chain = {
+    name: `${prefix}chain10`,
+    steps: Array.from({ length: CHAIN_LENGTH }, (_, i) => ({
+      id: `s${i + 1}`,
+      task: TASK,
+      ...(i > 0 ? { dependsOn: [`s${i}`] } : {}),
+      input: { n: i + 1 },
+    })),
+  };
+  const fan = {
+    name: `${prefix}fanout20`,
+    steps: [
+      { id: 'split', task: TASK, input: { n: 0 } },
+      ...Array.from({ length: FAN_WIDTH }, (_, i) => ({ id: `w${i + 1}`, task: TASK, dependsOn: ['split'], input: { n: i + 1 } })),
+      { id: 'join', task: TASK, dependsOn: Array.from({ length: FAN_WIDTH }, (_, i) => `w${i + 1}`), input: { n: 99 } },
+    ],
+  };
+  const flaky = {
+    name: `${prefix}flaky`,
+    steps: [
+      { id: 'before', task: TASK, input: { n: 1 } },
+      {
+        id: 'flaky',
+        task: FLAKY_TASK,
+        dependsOn: ['before'],
+        retry: { maxAttempts: 3, initialIntervalMs: RETRY_DELAY_MS, backoffCoefficient: 1, jitter: 'none' },
+      },
+      { id: 'after', task: TASK, dependsOn: ['flaky'], input: { n: 3 } },
+    ],
+  };
+  return { chain10: chain, fanout20: fan, flaky };
+}
+
+/** For each workload: the steps that follow a given step (task-to-next-task pairs). */
+export function successors(definition) {
+  const next = new Map();
+  for (const step of definition.steps) {
+    for (const dep of step.dependsOn ?? []) {
+      if (!next.has(dep)) next.set(dep, []);
+      next.get(dep).push(step.id);
+    }
+  }
+  return next;
+}

@@ -1,0 +1,131 @@
+/**
+ * The engine, all roles in this one process (orchestrator, worker, gateway) on one bus, driven
+ * through the public REST API and observed through the gateway's WebSocket stream.
+ *
+ * For each workload: a closed loop (saturation), then an open loop at `loadFraction` of the
+ * saturated run rate (a fixed offered load). Handlers are instrumented to time their start and end.
+ */
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { runIdForIdempotencyKey } from '@orchestrator-lite/core';
+import { startGateway } from '@orchestrator-lite/gateway';
+import { startOrchestrator } from '@orchestrator-lite/orchestrator';
+import { defineTask, startWorker } from '@orchestrator-lite/worker';
+import { openBus } from '../lib/bus.mjs';
+import { closedLoop, openLoop } from '../lib/load.mjs';
+import { RunTracker } from '../lib/run-tracker.mjs';
+import { summarize, until, wallNow } from '../lib/stats.mjs';
+import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
+
+export async function run(o) {
+  const bus = openBus(o.bus, 'engine');
+  const probe = { start: new Map(), end: new Map() };
+  const timed = (handler) => (input, ctx) => {
+    const key = `${ctx.runId}|${ctx.stepId}|${ctx.attempt}`;
+    probe.start.set(key, wallNow());
+    try {
+      return handler(input, ctx);
+    } finally {
+      probe.end.set(key, wallNow());
+    }
+  };
+  const tasks = [
+    defineTask(TASK, timed((input) => noop(input))),
+    defineTask(FLAKY_TASK, timed((_input, ctx) => flakyHandler(ctx.attempt))),
+  ];
+  const common = { transport: bus.transport, topicPrefix: bus.prefix, partitions: o.partitions };
+  const closers = [];
+  try {
+    const orchestrator = await startOrchestrator(common);
+    closers.push(() => orchestrator.close());
+    const worker = await startWorker({ ...common, tasks, concurrency: o.concurrency });
+    closers.push(() => worker.close());
+    const gateway = await startGateway({ ...common, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) });
+    closers.push(() => gateway.close());
+    await until(() => gateway.isReady(), { timeoutMs: 60_000, what: 'the gateway to be ready' });
+
+    const definitions = engineDefinitions('bench-');
+    const dependencies = new Map();
+    for (const [workload, def] of Object.entries(definitions)) {
+      dependencies.set(workload, new Map(def.steps.map((s) => [s.id, s.dependsOn ?? []])));
+      const response = await fetch(`${gateway.url}/api/v1/workflows/${def.name}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(def),
+      });
+      if (!response.ok) throw new Error(`registering ${def.name}: ${response.status} ${await response.text()}`);
+    }
+
+    const tracker = new RunTracker(dependencies, probe);
+    const socket = new WebSocket(`ws://127.0.0.1:${gateway.port}/api/v1/stream`);
+    closers.push(async () => socket.close());
+    socket.on('message', (raw) => {
+      const receivedAt = wallNow();
+      tracker.onFrame(JSON.parse(raw.toString()), receivedAt);
+    });
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+
+    let counter = 0;
+    const startRun = (workload) => async (measured) => {
+      const workflow = definitions[workload].name;
+      const idempotencyKey = `r${++counter}`;
+      const runId = runIdForIdempotencyKey(workflow, idempotencyKey);
+      const done = tracker.expect(runId, workload, measured);
+      const response = await fetch(`${gateway.url}/api/v1/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ workflow, idempotencyKey, input: {} }),
+      });
+      if (response.status !== 202) throw new Error(`POST /api/v1/runs: ${response.status} ${await response.text()}`);
+      await response.arrayBuffer();
+      return done;
+    };
+
+    // Warm-up: every workload end to end once (consumer groups joined, code paths compiled).
+    for (const workload of o.workloads) {
+      const outcome = await Promise.race([startRun(workload)(false), new Promise((_, reject) => setTimeout(() => reject(new Error(`warm-up run of ${workload} did not finish in 90 s`)), 90_000))]);
+      if (outcome !== 'RunSucceeded') throw new Error(`warm-up run of ${workload} ended ${outcome}`);
+    }
+
+    const results = {};
+    for (const workload of o.workloads) {
+      const start = startRun(workload);
+      const sat = await measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window }));
+      const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
+      const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
+      results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 } };
+      const f = (x) => x.toFixed(1);
+      process.stderr.write(`  engine/${o.bus} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s; at ${f(rate)} runs/s task-to-next p50 ${fixed.latency.taskToNext.p50} ms p99 ${fixed.latency.taskToNext.p99} ms\n`);
+    }
+    return { bus: o.bus, concurrency: o.concurrency, partitions: o.partitions, window: o.window, workloads: results, attemptsPerRun: ATTEMPTS_PER_RUN };
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await bus.cleanup();
+  }
+}
+
+/** Runs one load pattern; the tracker counts and samples inside the driver's measurement window. */
+async function measure(tracker, drive) {
+  const r = await drive({ onWindow: (t0, t1) => tracker.resetWindow(t0, t1) });
+  const seconds = (r.t1 - r.t0) / 1000;
+  const s = tracker.samples;
+  const round = (v) => Math.round(v * 100) / 100;
+  return {
+    ...r,
+    t0: undefined,
+    t1: undefined,
+    runsPerSec: round(tracker.runsInWindow / seconds),
+    stepsPerSec: round(tracker.stepsInWindow / seconds),
+    failedRuns: tracker.failedRuns,
+    latency: {
+      dispatch: summarize(s.dispatch),
+      taskToNext: summarize(s.taskToNext),
+      handoff: summarize(s.handoff),
+      wsLatency: summarize(s.wsLatency),
+      runLatency: summarize(s.runLatency),
+    },
+  };
+}

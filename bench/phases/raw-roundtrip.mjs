@@ -1,0 +1,116 @@
+/**
+ * The limit: a raw request/reply round trip on the same bus client the engine uses (our Transport,
+ * on @platformatic/kafka for Kafka). A requester produces a record; a replier in another consumer
+ * group consumes it and, in one commit(offsets, produce) like the engine's loop, produces a reply;
+ * the requester consumes the reply. Measured with one request in flight (latency) and with
+ * `window` in flight (throughput).
+ */
+import { openBus } from '../lib/bus.mjs';
+import { closedLoop } from '../lib/load.mjs';
+import { summarize, until, wallNow } from '../lib/stats.mjs';
+
+const nextOffsets = (records) => {
+  const byPartition = new Map();
+  for (const r of records) byPartition.set(`${r.topic}/${r.partition}`, { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
+  return [...byPartition.values()];
+};
+
+export async function run(o) {
+  const bus = openBus(o.bus, 'raw');
+  const { transport, prefix } = bus;
+  const requests = `${prefix}requests`;
+  const replies = `${prefix}replies`;
+  const consumers = [];
+  try {
+    await transport.ensureTopics([
+      { name: requests, partitions: o.partitions },
+      { name: replies, partitions: o.partitions },
+    ]);
+    const waiting = new Map();
+    let replierChain = Promise.resolve();
+    // Requests produced while a produce is in flight go out together in the next one (a linger of
+    // one round trip to the broker), so the producer never has two requests in flight.
+    let queued = [];
+    let flushing = false;
+    const send = (record) =>
+      new Promise((resolve, reject) => {
+        queued.push({ record, resolve, reject });
+        if (!flushing) void flush();
+      });
+    async function flush() {
+      flushing = true;
+      while (queued.length > 0) {
+        const batch = queued;
+        queued = [];
+        try {
+          await transport.produce(batch.map((q) => q.record));
+          for (const q of batch) q.resolve();
+        } catch (error) {
+          for (const q of batch) q.reject(error);
+        }
+      }
+      flushing = false;
+    }
+    consumers.push(
+      await transport.subscribe({
+        groupId: `${prefix}replier`,
+        topics: [requests],
+        from: 'latest',
+        onBatch: async (records) => {
+          const out = records.map((r) => ({ topic: replies, key: r.key, value: r.value }));
+          // One commit at a time: concurrent produces on one idempotent producer can be refused
+          // by the broker (out-of-order sequence), see the report.
+          const turn = replierChain.then(() => consumerOf('replier').commit(nextOffsets(records), out));
+          replierChain = turn.catch(() => undefined);
+          await turn;
+        },
+      }),
+    );
+    consumers.push(
+      await transport.subscribe({
+        groupId: `${prefix}requester`,
+        topics: [replies],
+        from: 'latest',
+        onBatch: async (records) => {
+          const now = wallNow();
+          for (const r of records) waiting.get(r.key)?.(now);
+          await consumerOf('requester').commit(nextOffsets(records));
+        },
+      }),
+    );
+    function consumerOf(role) {
+      return consumers[role === 'replier' ? 0 : 1];
+    }
+    await until(() => consumers.every((c) => c.assignments().length > 0), { timeoutMs: 60_000, what: 'both consumer groups to be assigned' });
+
+    let counter = 0;
+    let samples = [];
+    let completed = 0;
+    let window = { t0: Infinity, t1: Infinity };
+    const roundTrip = async (measured) => {
+      const key = `k${++counter}`;
+      const sentAt = wallNow();
+      const replied = new Promise((resolve) => waiting.set(key, resolve));
+      await send({ topic: requests, key, value: Buffer.from(JSON.stringify({ key, sentAt })) });
+      const at = await replied;
+      waiting.delete(key);
+      if (measured) samples.push(at - sentAt);
+      if (at >= window.t0 && at < window.t1) completed++;
+    };
+    // Warm-up until replies flow (the groups may still be settling).
+    for (let i = 0; i < 20; i++) await Promise.race([roundTrip(false), new Promise((_, reject) => setTimeout(() => reject(new Error('no reply within 30 s')), 30_000))]);
+
+    const results = {};
+    for (const [name, inFlight] of [['single', 1], ['saturation', o.window]]) {
+      samples = [];
+      completed = 0;
+      const r = await closedLoop({ start: roundTrip, window: inFlight, warmupMs: o.warmupMs, measureMs: o.measureMs, onWindow: (t0, t1) => (window = { t0, t1 }) });
+      results[name] = { inFlight, roundTripsPerSec: Math.round((completed / ((r.t1 - r.t0) / 1000)) * 100) / 100, latency: summarize(samples), errors: r.errors };
+      process.stderr.write(`  raw/${o.bus} ${name}: ${results[name].roundTripsPerSec} round trips/s, p50 ${results[name].latency.p50} ms p99 ${results[name].latency.p99} ms\n`);
+    }
+    return { bus: o.bus, partitions: o.partitions, ...results };
+  } finally {
+    for (const c of consumers) await c.close().catch(() => undefined);
+    await bus.cleanup();
+  }
+}

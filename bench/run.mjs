@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the engine against the raw-Kafka limit and a peer (BullMQ), measured in one run.
+ *
+ *   node bench/run.mjs [--quick] [--only=phase,phase] [--no-kafka]
+ *
+ * Phases, each in its own process: raw-embedded, raw-kafka (the limit), engine-embedded,
+ * engine-kafka, bullmq (the peer), memory. Writes bench/results/latest.{json,md,svg}.
+ * Never a timed test: it prints figures and ratios against baselines of the same run, with the
+ * targets beside them, met or not. A phase that fails is reported as failed, never as a pass.
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ensureKafka } from '@orchestrator-lite/testing';
+import { describeMachine } from './lib/machine.mjs';
+import { renderMarkdown, renderSvg, evaluateTargets } from './lib/report.mjs';
+import { WORKLOADS } from './lib/workloads.mjs';
+
+const args = process.argv.slice(2);
+const known = /^--(quick|no-kafka|only=[a-z,-]+)$/;
+for (const arg of args) if (!known.test(arg)) throw new Error(`bench: unknown argument ${JSON.stringify(arg)} (use --quick, --no-kafka, --only=phase,phase)`);
+const quick = args.includes('--quick');
+const noKafka = args.includes('--no-kafka');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+
+const timing = quick ? { warmupMs: 500, measureMs: 3000, rawMeasureMs: 2000, memoryRuns: 1000 } : { warmupMs: 1500, measureMs: 10_000, rawMeasureMs: 6000, memoryRuns: 4000 };
+const shared = { partitions: 6, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: WORKLOADS, warmupMs: timing.warmupMs, measureMs: timing.measureMs };
+const phaseBudgetMs = quick ? 150_000 : 300_000;
+
+const PHASES = [
+  { id: 'raw-embedded', module: 'raw-roundtrip', options: { bus: 'embedded', partitions: 6, window: 64, warmupMs: timing.warmupMs, measureMs: timing.rawMeasureMs } },
+  { id: 'raw-kafka', module: 'raw-roundtrip', kafka: true, options: { bus: 'kafka', partitions: 6, window: 64, warmupMs: timing.warmupMs, measureMs: timing.rawMeasureMs } },
+  { id: 'engine-embedded', module: 'engine', options: { ...shared, bus: 'embedded' } },
+  { id: 'engine-kafka', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka' } },
+  { id: 'bullmq', module: 'bullmq', options: shared },
+  { id: 'memory', module: 'memory', execArgv: ['--expose-gc'], options: { bus: 'embedded', partitions: 6, runs: timing.memoryRuns } },
+];
+if (only) for (const id of only) if (!PHASES.some((p) => p.id === id)) throw new Error(`bench: --only names an unknown phase ${JSON.stringify(id)} (${PHASES.map((p) => p.id).join(', ')})`);
+
+function runPhase(phase, env) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [phase.module, JSON.stringify({ ...phase.options, timeoutMs: phaseBudgetMs })], {
+      execArgv: phase.execArgv ?? [],
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let message;
+    child.on('message', (m) => (message = m));
+    child.on('exit', (code) => {
+      const seconds = Math.round((Date.now() - started) / 100) / 10;
+      if (message?.ok) resolve({ status: 'ok', seconds, ...message.result });
+      else resolve({ status: 'failed', seconds, error: message?.error ?? `exited with code ${code}` });
+    });
+  });
+}
+
+const began = Date.now();
+const machine = describeMachine();
+process.stderr.write(`bench (${quick ? 'quick' : 'full'}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}\n`);
+const env = { ...process.env };
+let kafkaProblem;
+if (!noKafka && PHASES.some((p) => p.kafka && (!only || only.includes(p.id)))) {
+  try {
+    env.KAFKA_BROKERS = (await ensureKafka()).brokers.join(',');
+  } catch (error) {
+    kafkaProblem = error.message;
+  }
+}
+
+const phases = {};
+for (const phase of PHASES) {
+  if (only && !only.includes(phase.id)) continue;
+  if (phase.kafka && (noKafka || kafkaProblem)) {
+    phases[phase.id] = { status: 'skipped', error: noKafka ? 'SKIPPED by --no-kafka: NOT measured' : `SKIPPED, no broker: ${kafkaProblem}` };
+    continue;
+  }
+  process.stderr.write(`phase ${phase.id}\n`);
+  phases[phase.id] = await runPhase(phase, env);
+  if (phases[phase.id].status !== 'ok') process.stderr.write(`phase ${phase.id} FAILED: ${phases[phase.id].error}\n`);
+}
+
+const result = { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', seconds: Math.round((Date.now() - began) / 1000), machine, settings: { ...shared, phases: Object.keys(phases) }, phases };
+result.targets = evaluateTargets(result);
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+writeFileSync(`${dir}latest.json`, `${JSON.stringify(result, null, 2)}\n`);
+const markdown = renderMarkdown(result);
+writeFileSync(`${dir}latest.md`, markdown);
+writeFileSync(`${dir}latest.svg`, renderSvg(result));
+process.stdout.write(`\n${markdown}\nwritten: bench/results/latest.{md,json,svg} in ${result.seconds} s\n`);
