@@ -4,7 +4,7 @@ import { deadLetter, provisionTopics } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
-import { PartitionOwner } from './partition-owner.js';
+import { DefinitionPool, PartitionOwner } from './partition-owner.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -38,6 +38,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   await provisionTopics(transport, names, { partitions: o.partitions });
 
   const owners = new Map<number, PartitionOwner>();
+  const definitions = new DefinitionPool();
   const knownQueues = new Set<string>();
   let timerHandle: NodeJS.Timeout | undefined;
   let timerDueAt = Infinity;
@@ -84,8 +85,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         if (!previous) log?.debug({ runId: input.runId, type: input.type }, 'input for an unknown run ignored');
         continue;
       }
+      // A new run brings its definition: share it with the runs of the same workflow.
+      const reduced = previous ? result.state : definitions.intern(result.state);
       const next: RunState = {
-        ...result.state,
+        ...reduced,
         applied: { ...previous?.applied, [source]: record.offset },
         stateVersion: (previous?.stateVersion ?? 0) + 1,
       };
@@ -188,7 +191,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     onAssign: async (tps) => {
       for (const partition of partitionsOf(tps)) {
         if (owners.has(partition)) continue;
-        const owner = new PartitionOwner(partition);
+        const owner = new PartitionOwner(partition, definitions);
         const started = Date.now();
         const read = await owner.restore(transport, names.state);
         owners.set(partition, owner);

@@ -1,5 +1,5 @@
 import { decodeState } from '@orchestrator-lite/core';
-import type { RunState } from '@orchestrator-lite/core';
+import type { RunState, WorkflowDefinition } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
 import { TimerQueue } from './timer-queue.js';
 
@@ -16,7 +16,10 @@ export class PartitionOwner {
   #chain: Promise<void> = Promise.resolve();
   revoked = false;
 
-  constructor(readonly partition: number) {}
+  constructor(
+    readonly partition: number,
+    readonly definitions: DefinitionPool = new DefinitionPool(),
+  ) {}
 
   /** Runs `work` after every earlier batch of this partition has been applied. */
   serialize(work: () => Promise<void>): Promise<void> {
@@ -61,10 +64,29 @@ export class PartitionOwner {
         }
         const current = this.runs.get(state.runId);
         if (current && (current.stateVersion ?? 0) > (state.stateVersion ?? 0)) continue;
-        this.runs.set(state.runId, state);
+        this.runs.set(state.runId, this.definitions.intern(state));
       }
     }
     for (const state of this.runs.values()) this.armTimers(state);
     return read;
+  }
+}
+
+/**
+ * One definition object per distinct workflow definition, shared by every run of it. A snapshot
+ * carries its definition (so a run never depends on a registry), but in memory thousands of
+ * runs of one workflow then cost one copy, not thousands.
+ */
+export class DefinitionPool {
+  readonly #pool = new Map<string, WorkflowDefinition>();
+
+  intern(state: RunState): RunState {
+    const key = `${state.workflow}@${state.version}:${JSON.stringify(state.definition)}`;
+    const shared = this.#pool.get(key);
+    if (shared === undefined) {
+      this.#pool.set(key, state.definition);
+      return state;
+    }
+    return shared === state.definition ? state : { ...state, definition: shared };
   }
 }

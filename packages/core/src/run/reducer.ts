@@ -20,7 +20,7 @@ export function reduceRun(state: RunState | undefined, input: RunInput, ctx: Red
   }
   if (input.type === 'StartRun') return unchanged(state);
 
-  const d = new Draft(structuredClone(state), ctx);
+  const d = new Draft(cloneState(state), ctx);
   switch (input.type) {
     case 'CancelRun':
       cancelRun(d, input);
@@ -220,4 +220,14 @@ function retryRun(d: Draft, _cmd: RetryRun): void {
   delete d.state.output;
   d.emit('RunRetried', { steps: reopened });
   advance(d);
+}
+
+/**
+ * A working copy of everything the reducer may edit. The definition is never edited, so it is
+ * shared rather than cloned: that keeps a transition's cost independent of the workflow's size,
+ * and lets the runtime hold one definition object for every run of a workflow version.
+ */
+function cloneState(state: RunState): RunState {
+  const { definition, ...rest } = state;
+  return { ...structuredClone(rest), definition };
 }
