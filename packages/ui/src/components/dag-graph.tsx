@@ -9,10 +9,11 @@ import { Background, Controls, Handle, MarkerType, Position, ReactFlow } from '@
 import type { Edge, Node, NodeProps } from '@xyflow/react';
 import type { AttemptView, StepStatus, StepView, WorkflowDefinition } from '../api/types.ts';
 import { STATUS_COLOR, STATUS_LABEL } from './status.tsx';
-import { RetryCountdown } from './retry-countdown.tsx';
+import { retryExplanation } from './retry-countdown.tsx';
+import { useNow } from '../store/react.tsx';
 
 const NODE_W = 210;
-const NODE_H = 78;
+const NODE_H = 86;
 
 interface StepNodeData extends Record<string, unknown> {
   stepId: string;
@@ -57,11 +58,28 @@ const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>) {
           <div style={{ width: `${Math.round(progress.fraction * 100)}%` }} />
         </div>
       )}
-      {retry !== undefined && <RetryCountdown retry={retry} compact />}
+      {retry !== undefined && <NodeCountdown retry={retry} />}
       <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
 });
+
+/** The node's own countdown: one line and a bar, so a waiting node keeps the size of the others. */
+function NodeCountdown({ retry }: { retry: NonNullable<AttemptView['retry']> }) {
+  const now = useNow(100);
+  const left = Math.max(0, retry.dueAt - now);
+  const fraction = retry.delayMs > 0 ? Math.min(1, 1 - left / retry.delayMs) : 1;
+  return (
+    <div className="ol-node-retry" data-testid="retry-countdown" title={retryExplanation(retry)}>
+      <div className="ol-bar ol-bar-amber ol-node-bar">
+        <div style={{ width: `${(fraction * 100).toFixed(1)}%` }} />
+      </div>
+      <span>
+        ⟳ #{retry.nextAttempt} in <strong data-testid="retry-countdown-left">{left > 0 ? `${(left / 1000).toFixed(1)} s` : 'due'}</strong>
+      </span>
+    </div>
+  );
+}
 
 const nodeTypes = { step: StepNode };
 

@@ -22,7 +22,9 @@ export function Timeline({ run, onSelect }: { run: RunView; onSelect?: (stepId: 
   const now = useNow(250, live);
   const start = run.createdAt;
   const end = live ? Math.max(now, run.updatedAt) : run.updatedAt;
-  const span = Math.max(end - start, 1);
+  // A little room after the last event, so the final (often instant) attempts stay visible.
+  const span = Math.max(end - start, 1) * 1.03;
+  const tickList = ticks(span);
   const order = useMemo(() => run.definition.steps.map((s) => s.id), [run.definition]);
   const pct = (t: number) => `${(((t - start) / span) * 100).toFixed(3)}%`;
   const width = (a: number, b: number) => `${Math.max(0.25, ((b - a) / span) * 100).toFixed(3)}%`;
@@ -31,7 +33,7 @@ export function Timeline({ run, onSelect }: { run: RunView; onSelect?: (stepId: 
       <div className="ol-tl-axis">
         <div className="ol-tl-label" />
         <div className="ol-tl-track">
-          {ticks(span).map((t) => (
+          {tickList.map((t) => (
             <span key={t} className="ol-tl-tick" style={{ left: `${((t / span) * 100).toFixed(3)}%` }}>
               {formatDuration(t)}
             </span>
@@ -47,6 +49,9 @@ export function Timeline({ run, onSelect }: { run: RunView; onSelect?: (stepId: 
               {id}
             </div>
             <div className="ol-tl-track">
+              {tickList.map((t) => (
+                <div key={t} className="ol-tl-grid" style={{ left: `${((t / span) * 100).toFixed(3)}%` }} />
+              ))}
               {(step?.attempts ?? []).map((a) => {
                 const began = a.startedAt ?? a.scheduledAt;
                 const stop = a.endedAt ?? (live ? end : run.updatedAt);

@@ -10,7 +10,7 @@ import { formatClock, formatDuration } from '../components/format.ts';
 import { JsonView } from '../components/json-view.tsx';
 import { LogTail } from '../components/log-tail.tsx';
 import { RetryCountdown, retryExplanation } from '../components/retry-countdown.tsx';
-import { StatusBadge } from '../components/status.tsx';
+import { STATUS_COLOR, STATUS_LABEL, StatusBadge } from '../components/status.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { Link } from '../router.tsx';
 import { useNow, useOrchestrator, useStore } from '../store/react.tsx';
@@ -49,7 +49,7 @@ export function RunDetail({ runId, showBack = true }: RunDetailProps) {
           <div className="ol-card-title">
             Graph <span className="ol-muted">· {view.definition.steps.length} steps · click a step for details</span>
           </div>
-          <DagGraph definition={view.definition} steps={view.steps} selected={selected} onSelect={setSelected} height={view.definition.steps.length > 30 ? 560 : 380} />
+          <DagGraph definition={view.definition} steps={view.steps} selected={selected} onSelect={setSelected} height={view.definition.steps.length > 30 ? 560 : undefined} />
         </div>
         <div className="ol-card ol-step-panel" data-testid="step-panel">
           {selected !== undefined && step !== undefined ? (
@@ -120,10 +120,27 @@ function RunHeader({ view, connection, showBack }: { view: RunViewData; connecti
 function RunSummaryPanel({ view, onSelect }: { view: RunViewData; onSelect: (id: string) => void }) {
   const active = Object.entries(view.steps).filter(([, s]) => s.status === 'RUNNING' || s.status === 'RETRY_WAIT' || s.status === 'SCHEDULED');
   const failed = Object.entries(view.steps).filter(([, s]) => s.status === 'FAILED');
+  const attempts = Object.values(view.steps).reduce((n, s) => n + s.attempts.length, 0);
+  const retries = Object.values(view.steps).reduce((n, s) => n + s.attempts.filter((a) => a.retry !== undefined).length, 0);
+  const live = !isTerminalRun(view.status);
+  const now = useNow(500, live);
   return (
     <div>
-      <div className="ol-card-title">Now</div>
-      {active.length === 0 && failed.length === 0 && <div className="ol-muted">{isTerminalRun(view.status) ? 'The run has finished.' : 'Waiting for the next step…'}</div>}
+      <div className="ol-run-stats">
+        <div className="ol-run-stat">
+          <b>{formatDuration((live ? now : view.updatedAt) - view.createdAt)}</b>
+          <span>duration</span>
+        </div>
+        <div className="ol-run-stat">
+          <b>{attempts}</b>
+          <span>attempts</span>
+        </div>
+        <div className="ol-run-stat">
+          <b>{retries}</b>
+          <span>retries</span>
+        </div>
+      </div>
+      {(active.length > 0 || failed.length > 0) && <div className="ol-card-title">Now</div>}
       {active.map(([id, s]) => (
         <button key={id} type="button" className="ol-active-step" onClick={() => onSelect(id)}>
           <div className="ol-active-head">
@@ -140,6 +157,27 @@ function RunSummaryPanel({ view, onSelect }: { view: RunViewData; onSelect: (id:
           <div className="ol-error-text">{s.error?.message}</div>
         </button>
       ))}
+      <div className="ol-card-title" style={{ marginTop: 12 }}>
+        Steps
+      </div>
+      <div className="ol-steps-mini">
+        {view.definition.steps.map(({ id }) => {
+          const s = view.steps[id];
+          if (s === undefined) return null;
+          const first = s.attempts[0];
+          const last = s.attempts[s.attempts.length - 1];
+          const began = first?.startedAt ?? first?.scheduledAt;
+          const ended = last?.endedAt ?? (live && began !== undefined ? now : undefined);
+          return (
+            <button key={id} type="button" className="ol-step-mini" onClick={() => onSelect(id)} title={STATUS_LABEL[s.status]}>
+              <i style={{ background: STATUS_COLOR[s.status] }} />
+              <span>{id}</span>
+              <span className="ol-muted ol-small">{s.attempts.length > 1 ? `×${s.attempts.length}` : ''}</span>
+              <span className="ol-mono">{began !== undefined && ended !== undefined ? formatDuration(ended - began) : '—'}</span>
+            </button>
+          );
+        })}
+      </div>
     </div>
   );
 }

@@ -16,7 +16,7 @@ export function parseInput(text: string): { ok: true; value: unknown } | { ok: f
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     const pos = /position (\d+)/.exec(msg);
-    if (pos?.[1] !== undefined) {
+    if (pos?.[1] !== undefined && !/line \d+/.test(msg)) {
       const before = text.slice(0, Number(pos[1]));
       const line = before.split('\n').length;
       const col = before.length - before.lastIndexOf('\n');
@@ -26,18 +26,28 @@ export function parseInput(text: string): { ok: true; value: unknown } | { ok: f
   }
 }
 
+/** A starting input: every `${input.x}` the definition refers to, as an empty field. */
+export function inputSkeleton(definition: unknown): string {
+  const names = new Set<string>();
+  for (const m of JSON.stringify(definition ?? null).matchAll(/\$\{input\.([A-Za-z0-9_-]+)/g)) if (m[1] !== undefined) names.add(m[1]);
+  if (names.size === 0) return '{}';
+  return `{\n${[...names].map((n) => `  ${JSON.stringify(n)}: ""`).join(',\n')}\n}`;
+}
+
 export function TriggerForm({ workflow: initial }: { workflow?: string }) {
   const store = useOrchestrator();
   const workflows = useStore((s) => s.workflows);
   const { navigate } = useRouter();
   const [workflow, setWorkflow] = useState(initial ?? '');
-  const [text, setText] = useState('{\n  \n}');
+  const [text, setText] = useState<string | undefined>(undefined);
   const [open, setOpen] = useState(true);
   const [serverError, setServerError] = useState<string | undefined>(undefined);
   const chosen = workflow !== '' ? workflow : (workflows[0]?.name ?? '');
   const summary = workflows.find((w) => w.name === chosen);
   const { definition } = useDefinition(summary);
-  const parsed = useMemo(() => parseInput(text), [text]);
+  // Until the user types, the box shows a skeleton of the chosen workflow's input.
+  const shown = text ?? (definition !== undefined ? inputSkeleton(definition) : '{}');
+  const parsed = useMemo(() => parseInput(shown), [shown]);
 
   const submit = () => {
     if (!parsed.ok || chosen === '') return;
@@ -63,7 +73,10 @@ export function TriggerForm({ workflow: initial }: { workflow?: string }) {
         <h1 className="ol-h1">New run</h1>
         <label className="ol-field">
           <span>Workflow</span>
-          <select className="ol-input" value={chosen} onChange={(e) => setWorkflow(e.target.value)} name="workflow" data-testid="trigger-workflow">
+          <select className="ol-input" value={chosen} onChange={(e) => {
+              setWorkflow(e.target.value);
+              setText(undefined);
+            }} name="workflow" data-testid="trigger-workflow">
             {workflows.map((w) => (
               <option key={w.name} value={w.name}>
                 {w.name} (v{w.version})
@@ -75,7 +88,7 @@ export function TriggerForm({ workflow: initial }: { workflow?: string }) {
           <span>Input (JSON)</span>
           <textarea
             className={`ol-input ol-code${parsed.ok ? '' : ' ol-invalid'}`}
-            value={text}
+            value={shown}
             onChange={(e) => setText(e.target.value)}
             rows={10}
             spellCheck={false}
