@@ -21,6 +21,15 @@ interface Running {
   controller: AbortController;
   task: TaskDispatched;
   done: Promise<void>;
+  /** Offsets of redeliveries of this attempt that arrived while it ran: they finish with it. */
+  duplicates: number[];
+}
+
+interface PartitionEntry {
+  tracker: PartitionTracker;
+  /** Results waiting for the next flush, with the offsets they finish. */
+  pending: { offsets: number[]; produce: ProduceRecord[] }[];
+  flushing: Promise<void> | undefined;
 }
 
 const SHUTDOWN = 'worker shutting down';
@@ -40,7 +49,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const queues = [...new Set(o.tasks.map((t) => t.queue))];
   const permits = new Semaphore(o.concurrency);
   const running = new Map<string, Running>();
-  const trackers = new Map<string, { tracker: PartitionTracker; chain: Promise<void> }>();
+  const trackers = new Map<string, PartitionEntry>();
   let closing = false;
 
   await transport.ensureTopics([
@@ -59,37 +68,62 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     transport.produce([record]).catch((error: unknown) => log?.warn({ err: error }, 'sending a task update failed'));
   };
 
-  function trackerOf(record: ConsumedRecord): { tracker: PartitionTracker; chain: Promise<void> } {
+  function trackerOf(record: ConsumedRecord): PartitionEntry {
     const key = `${record.topic}/${record.partition}`;
     let entry = trackers.get(key);
     if (!entry) {
-      entry = { tracker: new PartitionTracker(), chain: Promise.resolve() };
+      entry = { tracker: new PartitionTracker(), pending: [], flushing: undefined };
       trackers.set(key, entry);
     }
     return entry;
   }
 
-  /** Commits for one partition run one at a time, so a later, higher offset never lands first. */
-  function commitFor(consumer: Consumer, record: ConsumedRecord, produce: ProduceRecord[]): Promise<void> {
+  /**
+   * Hands the records a finished task produces to its partition's commit queue; resolves once
+   * they are on the bus. A record counts as finished only inside the flush that produces its
+   * results: were it marked finished earlier, a commit flushed for another record could move the
+   * offset past it while its result still waits in the queue, and a crash then would lose that
+   * result for good (the task would never be redelivered).
+   */
+  function commitFor(consumer: Consumer, record: ConsumedRecord, produce: ProduceRecord[], offsets: number[] = [record.offset]): Promise<void> {
     const entry = trackerOf(record);
-    entry.chain = entry.chain.then(async () => {
-      const offset = entry.tracker.committable();
+    entry.pending.push({ offsets, produce });
+    entry.flushing ??= flush(consumer, record.topic, record.partition, entry).finally(() => {
+      entry.flushing = undefined;
+    });
+    return entry.flushing;
+  }
+
+  /** Commits of one partition run one at a time (a later offset never lands first), each taking every result queued meanwhile. */
+  async function flush(consumer: Consumer, topic: string, partition: number, entry: PartitionEntry): Promise<void> {
+    while (entry.pending.length > 0) {
+      const batch = entry.pending.splice(0);
+      const produce = batch.flatMap((b) => b.produce);
+      const offsets = batch.flatMap((b) => b.offsets);
+      for (const offset of offsets) entry.tracker.end(offset);
+      const next = entry.tracker.committable();
       try {
-        if (offset === undefined) throw new Error('nothing to commit');
-        await consumer.commit([{ topic: record.topic, partition: record.partition, offset }], produce);
+        if (next === undefined) throw new Error('nothing to commit');
+        await consumer.commit([{ topic, partition, offset: next }], produce);
       } catch (error) {
         // The partition moved (or the bus hiccuped): results still go out; the new owner redelivers.
-        log?.debug({ err: error, partition: record.partition }, 'commit failed; producing without it');
-        if (produce.length > 0) await transport.produce(produce).catch((e: unknown) => log?.warn({ err: e }, 'producing a result failed'));
+        log?.debug({ err: error, partition }, 'commit failed; producing without it');
+        if (produce.length === 0) continue;
+        try {
+          await transport.produce(produce);
+        } catch (e) {
+          // Not on the bus: the records stay unfinished, so no commit passes them and they are redelivered.
+          for (const offset of offsets) entry.tracker.begin(offset);
+          log?.warn({ err: e, partition, offsets }, 'producing task results failed; the tasks will be redelivered');
+        }
       }
-    });
-    return entry.chain;
+    }
   }
 
   function execute(consumer: Consumer, record: ConsumedRecord, task: TaskDispatched, definition: TaskDefinition): Running {
     const controller = new AbortController();
-    const { tracker } = trackerOf(record);
-    tracker.begin(record.offset);
+    const duplicates: number[] = [];
+    trackerOf(record).tracker.begin(record.offset);
     let lastBeat = 0;
     const beat = (): void => {
       lastBeat = Date.now();
@@ -133,12 +167,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       } finally {
         if (deadline) clearTimeout(deadline);
       }
-      if (outcome) tracker.end(record.offset);
       running.delete(task.idempotencyKey);
       permits.release();
-      if (outcome) await commitFor(consumer, record, [outcome]);
+      if (outcome) await commitFor(consumer, record, [outcome], [record.offset, ...duplicates]);
     })();
-    return { controller, task, done };
+    return { controller, task, done, duplicates };
   }
 
   function encodeOutcome(task: TaskDispatched, output: unknown): ProduceRecord {
@@ -173,7 +206,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         log?.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'undecodable task dead-lettered');
-        trackerOf(record).tracker.skip(record.offset);
+        trackerOf(record).tracker.begin(record.offset);
         await commitFor(consumer, record, [deadLetter(record, reason, names.dlq)]);
         continue;
       }
@@ -185,17 +218,18 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       const definition = byName.get(task.task);
       if (!definition) {
         permits.release();
-        const { tracker } = trackerOf(record);
-        tracker.begin(record.offset);
-        tracker.end(record.offset);
+        trackerOf(record).tracker.begin(record.offset);
         const error: ErrorInfo = { type: 'ORCH_TASK_NOT_FOUND', message: `no handler for task "${task.task}" on queue "${task.queue}" (worker ${o.workerId} serves ${[...byName.keys()].join(', ')})` };
         await commitFor(consumer, record, [result(task, { type: 'TaskFailed', error })]);
         continue;
       }
-      if (running.has(task.idempotencyKey)) {
-        // The same attempt redelivered while it still runs here: one execution is enough.
+      const same = running.get(task.idempotencyKey);
+      if (same) {
+        // The same attempt redelivered while it still runs here: one execution is enough, and
+        // the redelivered record finishes when it does (not before its result is on the bus).
         permits.release();
-        trackerOf(record).tracker.skip(record.offset);
+        trackerOf(record).tracker.begin(record.offset);
+        same.duplicates.push(record.offset);
         continue;
       }
       running.set(task.idempotencyKey, execute(consumer, record, task, definition));
@@ -257,7 +291,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       await Promise.race([Promise.all(pending.map((r) => r.done)), grace]);
       for (const run of running.values()) run.controller.abort(SHUTDOWN);
       await Promise.all([...running.values()].map((r) => r.done));
-      await Promise.all([...trackers.values()].map((t) => t.chain));
+      await Promise.all([...trackers.values()].map((t) => t.flushing));
       await Promise.all([...consumers, control].map((c) => c.close()));
     },
   };
