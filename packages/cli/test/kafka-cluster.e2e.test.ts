@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import { ensureKafka, kafkaSkip, randomPrefix } from '@orchestrator-lite/testing';
+import { FAN_OUT_STEPS, createCluster, fanOutWorkflow, logLines, registerWorkflow, runCounts, submitRuns, waitForSucceeded } from './cluster-harness.js';
+import type { Cluster } from './cluster-harness.js';
+import type { SpawnedRole } from '@orchestrator-lite/testing';
+import { checkGatewayHistories, checkRunHistory, readBusHistory } from './cluster-history.js';
+import { json } from './helpers.js';
+
+// Every role is its own OS process (`node bin.js <role>`) on a real broker; each test has its own
+// topic prefix, so the tests share the broker without sharing topics or consumer groups.
+
+const RUNS = 200;
+const WORKFLOW = 'fan';
+
+/** 2 orchestrators, 3 demo workers and a gateway; the first orchestrator provisions the topics. */
+async function startFullCluster(t: TestContext, brokers: string[]): Promise<Cluster> {
+  const cluster = createCluster(t, { brokers, prefix: randomPrefix('cl') });
+  await cluster.startOrchestrator();
+  await Promise.all([cluster.startOrchestrator(), cluster.startWorker(), cluster.startWorker(), cluster.startWorker(), cluster.startGateway()]);
+  await registerWorkflow(cluster.url, WORKFLOW, fanOutWorkflow);
+  return cluster;
+}
+
+/** Every run, seen through the gateway and on the raw bus, succeeded exactly once per step. */
+async function assertHistories(cluster: Cluster, runIds: string[]): Promise<Map<string, number>> {
+  const gatewayProblems = await checkGatewayHistories(cluster.url, runIds, FAN_OUT_STEPS);
+  assert.deepEqual(gatewayProblems.slice(0, 20), [], 'the gateway shows every run with a sound history');
+
+  const bus = await readBusHistory(cluster.options.brokers, cluster.options.prefix, runIds);
+  assert.equal(bus.events.size, runIds.length, 'every run has events on the bus');
+  const problems = runIds.flatMap((runId) => checkRunHistory(runId, bus.events.get(runId) ?? [], FAN_OUT_STEPS));
+  assert.deepEqual(problems.slice(0, 20), [], 'the raw events topic holds a sound history for every run');
+
+  // Spot-check one run's output: the join saw its inputs through the templates.
+  const sample = await json<{ status: string; output: unknown; input: { n: number } }>(`${cluster.url}/api/v1/runs/${runIds[7]}`);
+  assert.deepEqual(sample.body.output, { n: sample.body.input.n, p1: 1, p5: 5 });
+  return bus.starts;
+}
+
+void test('a cluster of separate processes runs 200 fan-out/fan-in workflows to completion', { skip: kafkaSkip(), timeout: 150_000 }, async (t) => {
+  const { brokers } = await ensureKafka();
+  const cluster = await startFullCluster(t, brokers);
+
+  const started = Date.now();
+  const runIds = await submitRuns(cluster.url, WORKFLOW, RUNS);
+  assert.equal(new Set(runIds).size, RUNS);
+  const counts = await waitForSucceeded(cluster, WORKFLOW, RUNS, 90_000);
+  t.diagnostic(`${RUNS} runs × ${FAN_OUT_STEPS.length} steps in ${Date.now() - started} ms`);
+  assert.deepEqual(counts, { PENDING: 0, RUNNING: 0, SUCCEEDED: RUNS, FAILED: 0, CANCELLED: 0 });
+
+  const starts = await assertHistories(cluster, runIds);
+  // Nothing was killed: every attempt ran exactly once, and none needed a second attempt.
+  const repeated = [...starts].filter(([, n]) => n !== 1);
+  assert.deepEqual(repeated, [], 'each task ran once');
+  assert.equal(starts.size, RUNS * FAN_OUT_STEPS.length);
+  assert.ok([...starts.keys()].every((k) => k.endsWith('#1')), 'first attempts only');
+
+  // Both orchestrators own a share of the partitions: the work really was split between them.
+  for (const orchestrator of cluster.orchestrators) {
+    assert.ok(logLines(orchestrator.output(), 'partition assigned and restored').length > 0, `${orchestrator.name} owned partitions`);
+  }
+});
+
+void test('kill -9 of an orchestrator and a worker mid-load: no run is lost, no step succeeds twice, the survivor takes over', { skip: kafkaSkip(), timeout: 180_000 }, async (t) => {
+  const { brokers } = await ensureKafka();
+  const cluster = await startFullCluster(t, brokers);
+  const partitions = cluster.options.partitions ?? 6;
+
+  const submitted = submitRuns(cluster.url, WORKFLOW, RUNS);
+  // Kill once ~30% of the runs finished, while the rest are in flight.
+  await waitForSucceeded(cluster, WORKFLOW, Math.round(RUNS * 0.3), 90_000);
+  const [victim, survivor] = cluster.orchestrators as [SpawnedRole, SpawnedRole];
+  const deadWorker = cluster.workers[0]!;
+  const survivorMark = survivor.output().length;
+  victim.kill('SIGKILL');
+  deadWorker.kill('SIGKILL');
+  assert.equal(await victim.exited(), 'SIGKILL');
+  assert.equal(await deadWorker.exited(), 'SIGKILL');
+  const atKill = await runCounts(cluster.url, WORKFLOW);
+  t.diagnostic(`killed ${victim.name} and ${deadWorker.name} at ${JSON.stringify(atKill)}`);
+  assert.ok(atKill.SUCCEEDED < RUNS, 'the kill happened mid-load');
+
+  const runIds = await submitted;
+  const counts = await waitForSucceeded(cluster, WORKFLOW, RUNS, 120_000);
+  assert.deepEqual(counts, { PENDING: 0, RUNNING: 0, SUCCEEDED: RUNS, FAILED: 0, CANCELLED: 0 });
+
+  // The survivor restored every partition from the state topic after the kill (the group's
+  // session timeout expired the dead member, and the rebalance gave it all of them).
+  const restored = new Set(logLines(survivor.output(), 'partition assigned and restored', survivorMark).map((l) => l.partition));
+  assert.deepEqual([...restored].sort(), Array.from({ length: partitions }, (_, i) => i), `${survivor.name} restored every partition`);
+
+  const starts = await assertHistories(cluster, runIds);
+  // At-least-once delivery: a task the dead worker held may run again, but as the same attempt.
+  const retried = [...starts.keys()].filter((k) => !k.endsWith('#1'));
+  assert.deepEqual(retried, [], 'redelivered tasks kept their attempt number');
+  const twice = [...starts].filter(([, n]) => n > 1).length;
+  t.diagnostic(`attempts started more than once (redelivered after the kill): ${twice}`);
+});
