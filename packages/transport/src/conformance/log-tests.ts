@@ -68,6 +68,20 @@ export function registerLogTests(ctx: SuiteContext): void {
     }
   });
 
+  void test('concurrent produce calls to one partition all land, each at the offset it was told', opts, async (t) => {
+    const transport = await ctx.transport(t);
+    const topic = uniqueName('topic');
+    await transport.ensureTopics([{ name: topic, partitions: 2 }]);
+    const calls = range(0, 40).map((i) => transport.produce([{ topic, key: 'same-key', value: Buffer.from(`call-${i}`) }]));
+    const metadata = (await Promise.all(calls)).map((m) => m[0]!);
+    const partition = partitionFor('same-key', 2);
+    assert.ok(metadata.every((m) => m.partition === partition));
+    assert.deepEqual(metadata.map((m) => m.offset).sort((a, b) => a - b), range(0, 40), 'forty distinct offsets');
+    const read = await readAll(transport, topic, partition);
+    assert.equal(read.length, 40, 'every acknowledged record was written');
+    for (const [i, m] of metadata.entries()) assert.equal(read[m.offset]?.value?.toString(), `call-${i}`);
+  });
+
   void test('a null value stays null and an empty value stays empty', opts, async (t) => {
     const transport = await ctx.transport(t);
     const topic = uniqueName('topic');

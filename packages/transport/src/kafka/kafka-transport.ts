@@ -13,6 +13,7 @@ import type {
 import { KafkaGroupMember } from './group-member.js';
 import { resolveKafkaTransportOptions, toClientOptions, type KafkaTransportOptions, type ResolvedKafkaTransportOptions } from './options.js';
 import { decodeFetch, delay, headersToBuffers, withTimeout } from './records.js';
+import { SerialSender } from './serial-send.js';
 
 /** Creates the Kafka implementation of the bus contract on @platformatic/kafka. */
 export function createKafkaTransport(options: KafkaTransportOptions): Transport {
@@ -28,6 +29,10 @@ export class KafkaTransport implements Transport {
   /** A client that never joins a group: used for fetches outside any group (`readPartition`). */
   readonly #reader: KafkaConsumer;
   #producer: Producer | undefined;
+  readonly #sender = new SerialSender<ProduceRecord, RecordMetadata>(
+    (records) => this.#send(records),
+    (r) => (r.value?.length ?? 0) + r.key.length,
+  );
   readonly #partitionCounts = new Map<string, number>();
   readonly #members = new Set<KafkaGroupMember>();
   #closed = false;
@@ -111,18 +116,27 @@ export class KafkaTransport implements Transport {
   async produce(records: ProduceRecord[]): Promise<RecordMetadata[]> {
     this.#checkOpen();
     if (records.length === 0) return [];
-    // The partition is always ours (Java-compatible murmur2), never the client's.
-    const placed: { topic: string; partition: number }[] = [];
     for (const [i, r] of records.entries()) {
       if (typeof r.topic !== 'string' || r.topic.length === 0) throw new TypeError(`produce: records[${i}].topic must be a non-empty string`);
       if (typeof r.key !== 'string') throw new TypeError(`produce: records[${i}].key must be a string`);
       if (r.value !== null && !Buffer.isBuffer(r.value)) throw new TypeError(`produce: records[${i}].value must be a Buffer or null`);
+    }
+    // The partition is always ours (Java-compatible murmur2), never the client's; placed before
+    // queueing, so a bad record fails its own call and never a merged send.
+    const placed: ProduceRecord[] = [];
+    for (const [i, r] of records.entries()) {
       const count = await this.partitionCount(r.topic);
       if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= count)) {
         throw new RangeError(`produce: records[${i}].partition ${r.partition} is out of range for ${r.topic} (${count} partitions)`);
       }
-      placed.push({ topic: r.topic, partition: r.partition ?? partitionFor(r.key, count) });
+      placed.push({ ...r, partition: r.partition ?? partitionFor(r.key, count) });
     }
+    return this.#sender.enqueue(placed);
+  }
+
+  /** One send to the brokers; never two at once (see SerialSender). */
+  async #send(records: ProduceRecord[]): Promise<RecordMetadata[]> {
+    const placed = records.map((r) => ({ topic: r.topic, partition: r.partition! }));
     const producer = this.#getProducer();
     const send = producer.send({
       acks: -1,
