@@ -15,6 +15,8 @@ export interface LiveSocketOptions {
   onState: (state: ConnectionState) => void;
   /** Called after each successful (re)connect, before any frame of it. */
   onOpen?: (reconnect: boolean) => void;
+  /** Called when a connection closes, with the WebSocket close code and reason. */
+  onClose?: (code: number, reason: string) => void;
   backoff?: BackoffOptions;
   /** Consecutive failures after which the state reads "offline" (it keeps trying). @default 6 */
   offlineAfter?: number;
@@ -68,9 +70,10 @@ export class LiveSocket {
       }
       this.opts.onFrame(frame);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      this.opts.onClose?.(ev.code, ev.reason);
       this.scheduleReconnect();
     };
     ws.onerror = () => {

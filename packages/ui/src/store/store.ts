@@ -111,6 +111,10 @@ export class OrchestratorStore {
     this.feed = new LiveSocket({
       url: () => streamUrl(this.gateway, { cursor: this.cursor }),
       onState: (connection) => this.set({ connection }),
+      // 1008: the gateway refused the cursor (say, its topics were re-created): start over from a snapshot.
+      onClose: (code) => {
+        if (code === 1008) this.cursor = undefined;
+      },
       onOpen: (reconnect) => {
         // Without a cursor there is no resume point: take a fresh snapshot and merge it.
         if (!reconnect || this.cursor === undefined) {

@@ -24,8 +24,8 @@ class ScriptedSocket {
   send(frame) {
     this.onmessage?.({ data: JSON.stringify(frame) });
   }
-  drop() {
-    this.onclose?.();
+  drop(code = 1006, reason = '') {
+    this.onclose?.({ code, reason });
   }
 }
 
@@ -130,4 +130,48 @@ test('an optimistic start shows a pending row, then the run; a rejected one is r
   assert.equal(store.getState().runs.nope, undefined);
   assert.match(store.getState().notices.at(-1).message, /workflow nope is not registered/);
   for (const n of store.getState().notices) store.dismiss(n.id);
+});
+
+test('all-runs feed: snapshot on first open, resume with the cursor, start over when the cursor is refused', async (t) => {
+  installBrowserGlobals(t);
+  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  let listCalls = 0;
+  const fakeApi = {
+    async listRuns() {
+      listCalls += 1;
+      return { items: [{ runId: 'old', workflow: 'w', version: 1, status: 'SUCCEEDED', createdAt: 1, updatedAt: 2 }], nextCursor: null };
+    },
+    async listWorkflows() {
+      return { items: [] };
+    },
+  };
+  const store = new OrchestratorStore('http://127.0.0.1:1', fakeApi);
+  store.start();
+  await until(() => ScriptedSocket.all.length === 1, 'the feed socket');
+  const ws = ScriptedSocket.all[0];
+  assert.doesNotMatch(ws.url, /cursor=/, 'no cursor yet: live from now');
+  // A frame that arrives before the snapshot is held, then applied on top of it.
+  ws.open();
+  ws.send({ ...event(1), runId: 'new', cursor: 'c1' });
+  await until(() => store.getState().runsLoaded, 'the snapshot');
+  assert.equal(listCalls, 1);
+  assert.deepEqual(Object.keys(store.getState().runs).sort(), ['new', 'old']);
+  assert.equal(store.getState().runs.new.status, 'RUNNING');
+
+  ws.drop();
+  await until(() => ScriptedSocket.all.length === 2, 'the reconnect');
+  assert.match(ScriptedSocket.all[1].url, /cursor=c1/, 'resumes after the last frame');
+  ScriptedSocket.all[1].open();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(listCalls, 1, 'a resume needs no new snapshot');
+  ScriptedSocket.all[1].send({ runId: 'new', seq: 2, type: 'RunSucceeded', at: 10, data: { output: 1 }, cursor: 'c2' });
+  assert.equal(store.getState().runs.new.status, 'SUCCEEDED');
+
+  ScriptedSocket.all[1].drop(1008, 'cursor: is not a stream cursor this gateway issued');
+  await until(() => ScriptedSocket.all.length === 3, 'the reconnect after a refused cursor');
+  assert.doesNotMatch(ScriptedSocket.all[2].url, /cursor=/, 'the refused cursor is dropped');
+  ScriptedSocket.all[2].open();
+  await until(() => listCalls === 2, 'a fresh snapshot');
+  store.stop();
+  assert.equal(ScriptedSocket.all[2].closed, true);
 });
