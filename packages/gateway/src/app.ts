@@ -2,7 +2,7 @@
  * Builds the Fastify application: parsers, error shape, metrics hook, routes and the UI.
  */
 import { STATUS_CODES } from 'node:http';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
@@ -10,17 +10,24 @@ import { ErrorCode } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { assertBodyDepth } from './body-depth.js';
 import { makeErrorHandler } from './http-errors.js';
+import { pathOf, redactUrl, registerSecurity } from './security.js';
 import { opsRoutes } from './routes/ops.js';
 import { runRoutes } from './routes/runs.js';
 import { streamRoutes } from './routes/stream.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { isSpaPath, sendSpaIndex, uiAvailable } from './routes/ui.js';
 
+/** WebSocket close code sent to stream clients when the gateway shuts down. */
+export const WS_GOING_AWAY = 1001;
+
 export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   const { config, metrics } = ctx;
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
+    // One line per request at info drowns what matters; requests are logged at debug below.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustProxy,
     // Errors Fastify raises before routing (a malformed URL) get the same shape, as a 400.
     frameworkErrors: (error, _request, reply) => {
       void (reply as unknown as FastifyReply)
@@ -67,7 +74,15 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     });
   });
 
+  await registerSecurity(app, config);
+
   app.addHook('onResponse', async (request, reply) => {
+    if (ctx.logger.isLevelEnabled('debug')) {
+      request.log.debug(
+        { method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime), ...(request.principal === null ? {} : { principal: request.principal.name }) },
+        'request completed',
+      );
+    }
     metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
@@ -78,6 +93,12 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     // Frames up to this size reach our handler, which answers an oversize one (over wsMaxFrameBytes)
     // with an error frame and 1009; ws itself closes larger ones with 1009 before buffering them.
     options: { maxPayload: config.wsMaxFrameBytes * 4 },
+    // On shutdown, tell stream clients the server is going away (1001), so they reconnect to
+    // another gateway instead of treating the close as an error.
+    preClose: function (this: FastifyInstance, done: () => void) {
+      for (const client of this.websocketServer.clients) client.close(WS_GOING_AWAY, 'server shutting down');
+      this.websocketServer.close(() => done());
+    },
   });
 
   await app.register(opsRoutes(ctx));
@@ -94,7 +115,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
 
   app.setNotFoundHandler((request, reply) => {
     if (ui !== undefined && isSpaPath(request)) return sendSpaIndex(reply);
-    const path = request.url.split('?')[0] ?? '';
+    const path = pathOf(request.url);
     return reply
       .code(404)
       .type('application/json')

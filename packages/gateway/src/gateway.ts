@@ -15,6 +15,7 @@ import { resolveGatewayConfig } from './options.js';
 import { Projection } from './projection.js';
 import { ReadModel } from './read-model.js';
 import { WorkflowRegistry } from './registry.js';
+import { logSecurityPosture } from './security.js';
 
 export interface GatewayHandle {
   /** `http://HOST:PORT` */
@@ -31,6 +32,7 @@ export interface GatewayHandle {
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
   const config = resolveGatewayConfig(options);
   const logger = options.logger ?? pino({ name: 'gateway', level: process.env.LOG_LEVEL ?? 'info' });
+  logSecurityPosture(config, logger);
   const { transport } = options;
   const names = topicNames(config.topicPrefix);
   // commands/results/state/events co-partitioned with `partitions`; definitions, control, dlq: 1.
@@ -40,7 +42,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     onProjectionError: (event, err) => logger.warn({ err, runId: event.runId, seq: event.seq, type: event.type }, 'event could not be applied to the run view'),
   });
   const registry = new WorkflowRegistry();
-  const metrics = createMetrics(readModel);
+  const metrics = createMetrics(readModel, {
+    bus: { transport, names, topicPrefix: config.topicPrefix, cacheMs: config.busMetricsCacheMs, logger },
+  });
   const projection = new Projection({
     transport,
     names,
@@ -50,6 +54,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     metrics,
     logger,
   });
+  let shuttingDown = false;
   const ctx: GatewayContext = {
     transport,
     names,
@@ -58,7 +63,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     registry,
     metrics,
     logger,
-    isReady: () => projection.ready,
+    // While shutting down, /readyz answers 503 so a load balancer stops sending traffic here.
+    isReady: () => !shuttingDown && projection.ready,
     whenCaughtUp: (what, timeoutMs) => projection.whenCaughtUp(what, timeoutMs),
     now: () => Date.now(),
   };
@@ -86,9 +92,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     port: address.port,
     app: started,
     readModel,
-    isReady: () => projection.ready,
+    isReady: () => ctx.isReady(),
     close: () => {
       closing ??= (async () => {
+        shuttingDown = true;
         await started.close();
         await projection.close();
       })();

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Transport } from '@orchestrator-lite/transport';
 import { DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError } from '@orchestrator-lite/core';
+import { checkApiTokens, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
+import type { ApiToken } from './tokens.js';
 
 export interface GatewayOptions {
   /** The bus. The gateway talks to it only through this interface. */
@@ -34,6 +36,38 @@ export interface GatewayOptions {
   instanceId?: string;
   /** Partition count used when provisioning the co-partitioned topics. @default 6 */
   partitions?: number;
+  /**
+   * Bearer API tokens. With at least one token, every `/api/v1` route and the WebSocket need
+   * `Authorization: Bearer <token>` (the WebSocket also takes `?access_token=`); `read` tokens
+   * may only GET, `write` tokens may do everything. Without tokens auth is off, which is allowed
+   * only on a loopback `host` unless `allowInsecure` is set.
+   * @default undefined (auth off)
+   */
+  auth?: { tokens: readonly ApiToken[] };
+  /** When set, `/metrics` needs `Authorization: Bearer <metricsToken>`. @default undefined (open) */
+  metricsToken?: string;
+  /**
+   * Lets the gateway listen on a non-loopback `host` without API tokens. It then logs a loud
+   * warning at startup. @default false
+   */
+  allowInsecure?: boolean;
+  /**
+   * Origins (`https://portal.example.com`, or `*`) that get CORS headers, so a UI served from
+   * another origin can call the API. @default [] (same-origin only: no CORS headers)
+   */
+  corsOrigins?: readonly string[];
+  /**
+   * Requests per minute allowed per token (per client IP when auth is off); 0 turns the limit
+   * off. `/healthz` and `/readyz` are never limited.
+   * @default 1200, or 0 (off) when auth is off and `host` is loopback (a local developer)
+   */
+  rateLimitPerMinute?: number;
+  /** Largest serialized (JSON) run `input` accepted by POST /runs, in bytes; larger gets 413. @default 262144 (256 KiB) */
+  maxInputBytes?: number;
+  /** How long the bus-derived metrics (queue lag, DLQ size) are cached between scrapes, in ms. @default 5000 */
+  busMetricsCacheMs?: number;
+  /** Trust `X-Forwarded-For` from these proxies (Fastify `trustProxy`) so per-IP limits see the client. @default false */
+  trustProxy?: boolean | string;
 }
 
 export interface GatewayConfig {
@@ -46,6 +80,16 @@ export interface GatewayConfig {
   readonly uiDir: string | undefined;
   readonly instanceId: string;
   readonly partitions: number;
+  /** Configured API tokens; empty means auth is off. */
+  readonly tokens: readonly ApiToken[];
+  readonly metricsToken: string | undefined;
+  readonly allowInsecure: boolean;
+  readonly corsOrigins: readonly string[];
+  /** Resolved: 0 means off. */
+  readonly rateLimitPerMinute: number;
+  readonly maxInputBytes: number;
+  readonly busMetricsCacheMs: number;
+  readonly trustProxy: boolean | string;
 }
 
 export const GATEWAY_DEFAULTS = Object.freeze({
@@ -56,7 +100,21 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   wsMaxFrameBytes: 64 * 1024,
   wsMaxBufferedBytes: 8 * 1024 * 1024,
   partitions: 6,
+  rateLimitPerMinute: 1200,
+  maxInputBytes: 256 * 1024,
+  busMetricsCacheMs: 5000,
 });
+
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin`, or `*`. */
+function isOrigin(value: string): boolean {
+  if (value === '*') return true;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 function positiveInt(value: number, field: string, issues: { field: string; message: string }[], min = 1): void {
   if (!Number.isInteger(value) || value < min) issues.push({ field, message: `must be an integer >= ${min}, got ${String(value)}` });
@@ -64,7 +122,7 @@ function positiveInt(value: number, field: string, issues: { field: string; mess
 
 /** Applies defaults and checks every field; throws ORCH_CONFIG listing all invalid fields. */
 export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
-  const config: GatewayConfig = {
+  const config: { -readonly [K in keyof GatewayConfig]: GatewayConfig[K] } = {
     topicPrefix: options.topicPrefix ?? GATEWAY_DEFAULTS.topicPrefix,
     host: options.host ?? GATEWAY_DEFAULTS.host,
     port: options.port ?? GATEWAY_DEFAULTS.port,
@@ -74,7 +132,19 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     uiDir: options.uiDir,
     instanceId: options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     partitions: options.partitions ?? GATEWAY_DEFAULTS.partitions,
+    tokens: Object.freeze((Array.isArray(options.auth?.tokens) ? options.auth.tokens : []).map((t) => Object.freeze({ ...t }))),
+    metricsToken: options.metricsToken,
+    allowInsecure: options.allowInsecure ?? false,
+    corsOrigins: Object.freeze([...(options.corsOrigins ?? [])]),
+    rateLimitPerMinute: 0,
+    maxInputBytes: options.maxInputBytes ?? GATEWAY_DEFAULTS.maxInputBytes,
+    busMetricsCacheMs: options.busMetricsCacheMs ?? GATEWAY_DEFAULTS.busMetricsCacheMs,
+    trustProxy: options.trustProxy ?? false,
   };
+  const authOff = config.tokens.length === 0;
+  const loopback = isLoopbackHost(config.host);
+  // A local developer on loopback with auth off is not throttled unless they ask for it.
+  config.rateLimitPerMinute = options.rateLimitPerMinute ?? (authOff && loopback ? 0 : GATEWAY_DEFAULTS.rateLimitPerMinute);
   const issues: { field: string; message: string }[] = [];
   if (typeof options.transport !== 'object' || options.transport === null) {
     issues.push({ field: 'transport', message: 'is required' });
@@ -86,6 +156,23 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
   positiveInt(config.wsMaxFrameBytes, 'wsMaxFrameBytes', issues);
   positiveInt(config.wsMaxBufferedBytes, 'wsMaxBufferedBytes', issues);
   positiveInt(config.partitions, 'partitions', issues);
+  positiveInt(config.rateLimitPerMinute, 'rateLimitPerMinute', issues, 0);
+  positiveInt(config.maxInputBytes, 'maxInputBytes', issues);
+  positiveInt(config.busMetricsCacheMs, 'busMetricsCacheMs', issues, 0);
+  if (options.auth !== undefined && !Array.isArray(options.auth.tokens)) issues.push({ field: 'auth.tokens', message: 'must be an array' });
+  else issues.push(...checkApiTokens(config.tokens));
+  if (config.metricsToken !== undefined && (typeof config.metricsToken !== 'string' || config.metricsToken.length < MIN_TOKEN_LENGTH)) {
+    issues.push({ field: 'metricsToken', message: `must be at least ${MIN_TOKEN_LENGTH} characters` });
+  }
+  config.corsOrigins.forEach((origin, i) => {
+    if (!isOrigin(origin)) issues.push({ field: `corsOrigins[${i}]`, message: `must be an origin such as https://app.example.com (scheme://host[:port], no path) or *, got ${JSON.stringify(origin)}` });
+  });
+  if (authOff && !loopback && !config.allowInsecure && config.host.length > 0) {
+    issues.push({
+      field: 'auth',
+      message: `host ${config.host} is not loopback and no API tokens are configured: set auth.tokens (ORCH_API_TOKENS), or allowInsecure (ORCH_ALLOW_INSECURE=1) to run without authentication`,
+    });
+  }
   if (!/^[A-Za-z0-9._-]+$/.test(config.instanceId)) {
     issues.push({ field: 'instanceId', message: 'may hold only letters, digits, ".", "_" and "-"' });
   }
@@ -97,4 +184,9 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     );
   }
   return Object.freeze(config);
+}
+
+/** Whether requests must carry a token. */
+export function authEnabled(config: GatewayConfig): boolean {
+  return config.tokens.length > 0;
 }

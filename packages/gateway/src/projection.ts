@@ -42,6 +42,10 @@ class CatchUp {
       this.waiters.clear();
     }
   }
+  /** Whether `offset` was appended after the end offsets measured at start. */
+  isLive(partition: number, offset: number): boolean {
+    return offset >= (this.target[partition] ?? 0);
+  }
   get done(): boolean {
     return this.target.every((end, p) => (this.consumed[p] ?? 0) >= end);
   }
@@ -138,7 +142,10 @@ export class Projection {
       metrics.eventsConsumed.inc({ topic: names.events });
       try {
         if (record.value === null) throw new Error('null value (tombstone) on the events topic');
-        readModel.ingest(decodeEvent(record.value), record.partition, record.offset);
+        const event = decodeEvent(record.value);
+        if (readModel.ingest(event, record.partition, record.offset)) {
+          metrics.observeEvent(event, readModel.getRun(event.runId), this.eventsCatchUp?.isLive(record.partition, record.offset) ?? false);
+        }
       } catch (error) {
         readModel.advance(record.partition, record.offset);
         bad.push({ record, reason: reasonOf(error) });
@@ -177,7 +184,9 @@ export class Projection {
     if (bad.length === 0) return;
     const { transport, names, metrics, logger } = this.deps;
     const out = bad.map(({ record, reason }) => {
-      logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'undecodable record sent to the dead-letter topic');
+      // Records of `events` are keyed by runId: name the run so its log lines can be found.
+      const run = record.topic === names.events ? { runId: record.key } : {};
+      logger.warn({ ...run, topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'undecodable record sent to the dead-letter topic');
       metrics.dlqRecords.inc({ topic: record.topic });
       // The shared dead-letter shape, plus the origin split into plain headers for tooling.
       const produced = deadLetter(record, reason, names.dlq);

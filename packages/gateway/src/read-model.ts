@@ -7,8 +7,8 @@
  * inside `ingest`: a subscriber that registers its listener and reads the backlog in the same
  * synchronous tick (`subscribeRun`, `subscribeAll`) therefore sees every event exactly once.
  */
-import { applyEvent, RUN_STATUSES } from '@orchestrator-lite/core';
-import type { RunEvent, RunStatus, RunView } from '@orchestrator-lite/core';
+import { applyEvent, RUN_STATUSES, STEP_STATUSES } from '@orchestrator-lite/core';
+import type { RunEvent, RunStatus, RunView, StepStatus } from '@orchestrator-lite/core';
 import { encodeStreamCursor } from './stream-cursor.js';
 import type { RunListPosition } from './stream-cursor.js';
 
@@ -239,6 +239,29 @@ export class ReadModel {
     for (const view of this.views.values()) {
       if (workflow !== undefined && view.workflow !== workflow) continue;
       counts[view.status] += 1;
+    }
+    return counts;
+  }
+
+  /** Runs per status for each workflow that has runs (every status present, zeros included). */
+  countsByWorkflow(): Map<string, Record<RunStatus, number>> {
+    const byWorkflow = new Map<string, Record<RunStatus, number>>();
+    for (const view of this.views.values()) {
+      let counts = byWorkflow.get(view.workflow);
+      if (counts === undefined) {
+        counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
+        byWorkflow.set(view.workflow, counts);
+      }
+      counts[view.status] += 1;
+    }
+    return byWorkflow;
+  }
+
+  /** Steps per status over every run. */
+  stepCounts(): Record<StepStatus, number> {
+    const counts = Object.fromEntries(STEP_STATUSES.map((s) => [s, 0])) as Record<StepStatus, number>;
+    for (const view of this.views.values()) {
+      for (const step of Object.values(view.steps)) counts[step.status] += 1;
     }
     return counts;
   }

@@ -95,7 +95,7 @@ void test('/healthz, /readyz and /metrics', async (t) => {
   const metrics = await http(url, 'GET', '/metrics');
   assert.equal(metrics.status, 200);
   const text = String(metrics.body);
-  assert.match(text, /orch_runs\{status="PENDING"\} 1/);
+  assert.match(text, /orch_runs\{status="PENDING",workflow="orders"\} 1/);
   assert.match(text, /orch_gateway_http_request_duration_seconds_bucket\{.*route="\/api\/v1\/runs".*\}/);
   assert.match(text, /orch_gateway_ws_clients 0/);
   assert.match(text, /orch_gateway_records_consumed_total/);

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import type { CancelRun, RetryRun, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
@@ -42,6 +42,11 @@ export function parseNonNegativeInt(value: string, field: string): number {
   return Number(value);
 }
 
+/** The caller's token name for audit lines, when auth is on. */
+export function principalOf(request: FastifyRequest): { principal?: string } {
+  return request.principal === null ? {} : { principal: request.principal.name };
+}
+
 function parseRunId(params: unknown): string {
   const parsed = RunIdParams.safeParse(params);
   if (!parsed.success) throw badParameter('runId', 'must be 1 to 200 characters');
@@ -62,6 +67,14 @@ export function runRoutes(ctx: GatewayContext) {
       const parsed = StartRunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
       const { workflow, version, input, idempotencyKey } = parsed.data;
+      const inputBytes = Buffer.byteLength(JSON.stringify(input ?? {}));
+      if (inputBytes > ctx.config.maxInputBytes) {
+        throw new OrchError(ErrorCode.PayloadTooLarge, `input is ${inputBytes} bytes serialized; the limit is ${ctx.config.maxInputBytes}`, {
+          field: 'input',
+          limit: ctx.config.maxInputBytes,
+          size: inputBytes,
+        });
+      }
       // Both the registry and the runs already started (idempotency) must be known.
       await requireCaughtUp(ctx, 'all');
       const registered = version === undefined ? registry.latest(workflow) : registry.get(workflow, version);
@@ -103,6 +116,7 @@ export function runRoutes(ctx: GatewayContext) {
         readModel.removePlaceholder(runId);
         throw error;
       }
+      request.log.info({ runId, workflow, version: registered.version, ...principalOf(request) }, 'run submitted');
       return reply.code(202).send({ runId, status: 'PENDING' });
     });
 
@@ -153,6 +167,7 @@ export function runRoutes(ctx: GatewayContext) {
       if (isTerminal(view.status)) {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is already ${view.status}`, { status: view.status });
       }
+      request.log.info({ runId, ...principalOf(request) }, 'run cancellation requested');
       const command: CancelRun = { v: 1, type: 'CancelRun', runId, ...(parsed.data?.reason === undefined ? {} : { reason: parsed.data.reason }), at: ctx.now() };
       await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
       return reply.code(202).send({ runId });
@@ -169,6 +184,7 @@ export function runRoutes(ctx: GatewayContext) {
           status: view.status,
         });
       }
+      request.log.info({ runId, ...principalOf(request) }, 'run retry requested');
       const command: RetryRun = { v: 1, type: 'RetryRun', runId, at: ctx.now() };
       await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
       return reply.code(202).send({ runId });

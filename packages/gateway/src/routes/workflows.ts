@@ -17,6 +17,7 @@ import type { GatewayContext } from '../context.js';
 import { assertBodyDepth } from '../body-depth.js';
 import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
+import { principalOf } from './runs.js';
 
 const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
 
@@ -105,6 +106,7 @@ export function workflowRoutes(ctx: GatewayContext) {
         ctx.registry.put(registered);
         return { status: 201, version: registered.version };
       });
+      if (status === 201) request.log.info({ workflow: name, version, ...principalOf(request) }, 'workflow version registered');
       return reply.code(status).send({ name, version });
     });
 

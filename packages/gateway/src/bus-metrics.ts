@@ -1,0 +1,136 @@
+/**
+ * Metrics that come from the bus itself, measured on scrape through the Transport interface and
+ * cached for `cacheMs`, so frequent scrapes (or several gauges in one scrape) cost one round of
+ * offset queries:
+ *
+ * - `orch_dlq_records`: records ever written to the dead-letter topic (sum of its end offsets);
+ * - `orch_queue_lag{queue}`: tasks not yet consumed by the queue's workers, i.e. the sum over the
+ *   partitions of `endOffsets(tasks.<queue>) - committedOffsets(<prefix>workers.<queue>)`. This is
+ *   the signal to scale workers on: it grows when tasks arrive faster than workers finish them.
+ *   Workers commit up to their lowest unfinished task, so tasks in progress count as lag;
+ * - `orch_bus_metrics_up`: 1 when the last measurement fully succeeded, else 0 (the failed
+ *   series are left out rather than reported stale).
+ */
+import { Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { TopicNames } from '@orchestrator-lite/core';
+import type { Transport } from '@orchestrator-lite/transport';
+
+export interface BusMetricsSource {
+  transport: Transport;
+  names: TopicNames;
+  /** Worker consumer groups are named `${topicPrefix}workers.${queue}`. */
+  topicPrefix: string;
+  /** How long one measurement is reused. 0: every collection measures again. */
+  cacheMs: number;
+  /** A measurement that takes longer is abandoned and counts as failed. @default 5000 */
+  timeoutMs?: number;
+  logger?: Logger;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+export interface BusSnapshot {
+  dlq: number | undefined;
+  lag: ReadonlyMap<string, number>;
+  ok: boolean;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Sum over partitions of end - committed; a partition with no commit (-1) lags by its whole log. */
+export function queueLag(endOffsets: readonly number[], committed: readonly number[]): number {
+  let lag = 0;
+  endOffsets.forEach((end, p) => {
+    lag += Math.max(0, end - Math.max(0, committed[p] ?? -1));
+  });
+  return lag;
+}
+
+export class BusMetrics {
+  private cached: { at: number; value: Promise<BusSnapshot> } | undefined;
+
+  constructor(
+    private readonly source: BusMetricsSource,
+    private readonly queues: ReadonlySet<string>,
+  ) {}
+
+  /** The current measurement, from the cache when it is fresh enough. */
+  snapshot(): Promise<BusSnapshot> {
+    const now = (this.source.now ?? Date.now)();
+    if (this.cached !== undefined && now - this.cached.at < this.source.cacheMs) return this.cached.value;
+    const value = this.measure();
+    this.cached = { at: now, value };
+    return value;
+  }
+
+  private async measure(): Promise<BusSnapshot> {
+    const { transport, names, topicPrefix, logger } = this.source;
+    const timeoutMs = this.source.timeoutMs ?? 5000;
+    let ok = true;
+    const fail = (what: string, error: unknown): void => {
+      ok = false;
+      logger?.warn({ err: error, what }, 'could not measure a bus metric');
+    };
+    const dlqTask = withTimeout(transport.endOffsets(names.dlq), timeoutMs, 'dlq end offsets').then(
+      (ends) => ends.reduce((a, b) => a + b, 0),
+      (error: unknown) => fail(names.dlq, error),
+    );
+    const lag = new Map<string, number>();
+    const lagTasks = [...this.queues].map(async (queue) => {
+      const topic = names.tasks(queue);
+      try {
+        const [ends, committed] = await withTimeout(
+          Promise.all([transport.endOffsets(topic), transport.committedOffsets(`${topicPrefix}workers.${queue}`, topic)]),
+          timeoutMs,
+          `offsets of ${topic}`,
+        );
+        lag.set(queue, queueLag(ends, committed));
+      } catch (error) {
+        fail(topic, error);
+      }
+    });
+    const [dlq] = await Promise.all([dlqTask, ...lagTasks]);
+    return { dlq: typeof dlq === 'number' ? dlq : undefined, lag, ok };
+  }
+
+  register(registry: Registry): void {
+    const snapshot = (): Promise<BusSnapshot> => this.snapshot();
+    new Gauge({
+      name: 'orch_dlq_records',
+      help: 'Records written to the dead-letter topic (sum of its end offsets)',
+      registers: [registry],
+      async collect() {
+        const s = await snapshot();
+        if (s.dlq !== undefined) this.set(s.dlq);
+      },
+    });
+    new Gauge({
+      name: 'orch_queue_lag',
+      help: 'Tasks of a queue not yet consumed by its workers (end offsets minus committed offsets, summed over partitions); scale workers on it',
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect() {
+        const s = await snapshot();
+        this.reset();
+        for (const [queue, lag] of s.lag) this.set({ queue }, lag);
+      },
+    });
+    new Gauge({
+      name: 'orch_bus_metrics_up',
+      help: '1 when the last measurement of the bus metrics (queue lag, dead-letter size) succeeded, else 0',
+      registers: [registry],
+      async collect() {
+        this.set((await snapshot()).ok ? 1 : 0);
+      },
+    });
+  }
+}
