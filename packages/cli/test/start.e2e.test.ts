@@ -181,3 +181,27 @@ test('orch run --wait follows the live stream to the end; orch runs lists and sh
   const badInput = await cli('run', 'diamond', '--input', '{oops');
   assert.match(badInput.stderr, /--input: not valid JSON/);
 });
+
+test('SIGTERM is graceful: the step in flight finishes and is committed, so nothing runs twice after a restart', async (t) => {
+  const dataDir = tempDir(t);
+  const port = await freePort();
+  const first = await startOrch(t, { dataDir, port });
+  const accepted = await post(`${first.url}/api/v1/runs`, { workflow: 'sleepy-chain', input: { ms: 1500 } });
+  const runId = String(accepted.body.runId);
+  await waitFor(async () => (await json<{ steps?: Record<string, { status: string }> }>(`${first.url}/api/v1/runs/${runId}`)).body.steps?.two?.status === 'RUNNING', 30_000);
+  const stoppedAt = Date.now();
+  first.child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => first.child.once('exit', (c) => resolve(c)));
+  assert.equal(code, 0, first.output());
+  assert.match(first.output(), /SIGTERM: shutting down/);
+  assert.ok(Date.now() - stoppedAt < 12_000, 'within the shutdown grace period');
+
+  const second = await startOrch(t, { dataDir, port });
+  const run = await waitForStatus(second.url, runId, ['SUCCEEDED', 'FAILED'], 60_000);
+  assert.equal(run.status, 'SUCCEEDED');
+  // The attempt in flight at SIGTERM finished before the exit: it kept attempt 1 and never ran again.
+  assert.deepEqual(Object.values(run.steps).map((s) => s.attempts.length), [1, 1, 1, 1, 1]);
+  const events = await json<{ items: { type: string; data: { stepId?: string } }[] }>(`${second.url}/api/v1/runs/${runId}/events?since=0`);
+  const started = events.body.items.filter((e) => e.type === 'StepStarted' && e.data.stepId === 'two');
+  assert.equal(started.length, 1);
+});
