@@ -1,5 +1,5 @@
 import { decodeRunInput, encodeMessage, reduceRun, topicNames } from '@orchestrator-lite/core';
-import type { RunInput, RunState, TimerFired } from '@orchestrator-lite/core';
+import type { RunEvent, RunInput, RunState, TimerFired } from '@orchestrator-lite/core';
 import { deadLetter, provisionTopics } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
@@ -43,6 +43,18 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   let timerHandle: NodeJS.Timeout | undefined;
   let timerDueAt = Infinity;
   let closed = false;
+
+  /** One info line per run start and end, a debug line per step event; each carries runId (and stepId). */
+  const logEvent = (event: RunEvent): void => {
+    if (!log) return;
+    if (event.type === 'RunStarted' || event.type === 'RunSucceeded' || event.type === 'RunFailed' || event.type === 'RunCancelled') {
+      const detail = event.type === 'RunFailed' ? { error: event.data.error.message } : event.type === 'RunStarted' ? { workflow: event.data.workflow } : {};
+      log.info({ runId: event.runId, seq: event.seq, ...detail }, `run ${event.type.slice(3).toLowerCase()}`);
+    } else if (log.isLevelEnabled('debug')) {
+      const stepId = 'stepId' in event.data ? event.data.stepId : undefined;
+      log.debug({ runId: event.runId, stepId, seq: event.seq, type: event.type }, event.type);
+    }
+  };
 
   const sourceOf = (record: ConsumedRecord): string =>
     `${record.topic === names.commands ? 'commands' : 'results'}/${record.partition}`;
@@ -97,6 +109,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       touched.set(next.runId, next);
       for (const event of result.events) {
         produce.push({ topic: names.events, key: event.runId, value: encodeMessage(event) });
+        logEvent(event);
       }
       for (const task of result.tasks) {
         queues.add(task.queue);
