@@ -96,6 +96,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   /** Commits of one partition run one at a time (a later offset never lands first), each taking every result queued meanwhile. */
   async function flush(consumer: Consumer, topic: string, partition: number, entry: PartitionEntry): Promise<void> {
+    let failures = 0;
     while (entry.pending.length > 0) {
       const batch = entry.pending.splice(0);
       const produce = batch.flatMap((b) => b.produce);
@@ -111,10 +112,22 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         if (produce.length === 0) continue;
         try {
           await transport.produce(produce);
+          failures = 0;
         } catch (e) {
-          // Not on the bus: the records stay unfinished, so no commit passes them and they are redelivered.
+          // Not on the bus: the records stay unfinished, so no commit passes them. While this
+          // member still owns the partition nobody else will run them, so the results are
+          // retried (the bus may be restarting); once it moved or the worker closes, the new
+          // owner (or the next start) redelivers them from the committed offset.
           for (const offset of offsets) entry.tracker.begin(offset);
-          log?.warn({ err: e, partition, offsets }, 'producing task results failed; the tasks will be redelivered');
+          const owned = !closing && trackers.get(`${topic}/${partition}`) === entry;
+          if (!owned) {
+            log?.warn({ err: e, partition, offsets }, 'producing task results failed; the tasks will be redelivered');
+            continue;
+          }
+          const delay = Math.min(250 * 2 ** failures++, 5000);
+          log?.warn({ err: e, partition, offsets, attempt: failures }, `producing task results failed; retrying in ${delay} ms`);
+          entry.pending.unshift({ offsets, produce });
+          await new Promise((resolve) => setTimeout(resolve, delay));
         }
       }
     }
