@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { ensureKafka, kafkaSkip, randomPrefix } from '@orchestrator-lite/testing';
+import { ensureKafka, kafkaSkip, randomPrefix, waitFor } from '@orchestrator-lite/testing';
 import { FAN_OUT_STEPS, createCluster, fanOutWorkflow, logLines, registerWorkflow, runCounts, submitRuns, waitForSucceeded } from './cluster-harness.js';
 import type { Cluster } from './cluster-harness.js';
 import type { SpawnedRole } from '@orchestrator-lite/testing';
 import { checkGatewayHistories, checkRunHistory, readBusHistory } from './cluster-history.js';
-import { json } from './helpers.js';
+import { startDedicatedBroker } from './cluster-broker.js';
+import { json, post } from './helpers.js';
+import type { RunBody } from './helpers.js';
 
 // Every role is its own OS process (`node bin.js <role>`) on a real broker; each test has its own
 // topic prefix, so the tests share the broker without sharing topics or consumer groups.
@@ -97,4 +99,49 @@ void test('kill -9 of an orchestrator and a worker mid-load: no run is lost, no 
   assert.deepEqual(retried, [], 'redelivered tasks kept their attempt number');
   const twice = [...starts].filter(([, n]) => n > 1).length;
   t.diagnostic(`attempts started more than once (redelivered after the kill): ${twice}`);
+});
+
+const chainWorkflow = {
+  description: 'four sleeps in a row',
+  steps: ['s1', 's2', 's3', 's4'].map((id, i, ids) => ({
+    id,
+    task: 'demo.sleep',
+    ...(i > 0 ? { dependsOn: [ids[i - 1]!] } : {}),
+    input: { ms: 1500, ticks: 3 },
+  })),
+};
+
+void test('the broker restarts in the middle of a run: every role reconnects and the run completes', { skip: kafkaSkip(), timeout: 240_000 }, async (t) => {
+  const broker = await startDedicatedBroker(t);
+  const cluster = createCluster(t, { brokers: broker.brokers, prefix: randomPrefix('rs'), partitions: 3 });
+  await cluster.startOrchestrator();
+  await Promise.all([cluster.startWorker(), cluster.startGateway()]);
+  await registerWorkflow(cluster.url, 'chain', chainWorkflow);
+
+  const [before] = await submitRuns(cluster.url, 'chain', 1);
+  await waitFor(async () => (await json<RunBody>(`${cluster.url}/api/v1/runs/${before}`)).body.steps?.s2?.status === 'RUNNING', { timeoutMs: 30_000, description: 'step s2 running' });
+  await broker.down();
+  // s2 ends while the broker is away: its result cannot be written, and the worker keeps it.
+  const worker = cluster.workers[0]!;
+  await worker.waitForOutput(/producing task results failed; retrying/, 30_000);
+  await broker.up();
+
+  // The gateway writes again once its producer reconnected (until then it answers 503).
+  let after: string | undefined;
+  await waitFor(async () => {
+    const response = await post(`${cluster.url}/api/v1/runs`, { workflow: 'chain' });
+    if (response.status === 202) after = String(response.body.runId);
+    else assert.equal(response.status, 503, `a bus outage is a 503: ${JSON.stringify(response.body)}`);
+    return after !== undefined;
+  }, { timeoutMs: 60_000, intervalMs: 500, description: 'the gateway accepting a run after the restart' });
+
+  const counts = await waitForSucceeded(cluster, 'chain', 2, 120_000);
+  assert.deepEqual(counts, { PENDING: 0, RUNNING: 0, SUCCEEDED: 2, FAILED: 0, CANCELLED: 0 });
+  const bus = await readBusHistory(broker.brokers, cluster.options.prefix, [before!, after!]);
+  for (const runId of [before!, after!]) {
+    assert.deepEqual(checkRunHistory(runId, bus.events.get(runId) ?? [], ['s1', 's2', 's3', 's4']), []);
+  }
+  for (const role of [...cluster.orchestrators, ...cluster.workers, cluster.gateway!]) {
+    assert.equal(role.child.exitCode, null, `${role.name} is still running`);
+  }
 });
