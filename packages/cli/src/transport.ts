@@ -3,19 +3,18 @@ import { resolve } from 'node:path';
 import { createEmbeddedTransport, createKafkaTransport } from '@orchestrator-lite/transport';
 import type { Transport } from '@orchestrator-lite/transport';
 import type { Config } from './config.js';
-import { withSerialProduce } from './serial-produce.js';
 
 /** Kafka when `KAFKA_BROKERS` is set; otherwise the embedded, durable SQLite log under the data dir. */
 export function createTransport(config: Config): { transport: Transport; describe: string } {
   if (config.kafkaBrokers) {
-    const transport = withSerialProduce(createKafkaTransport({
+    const transport = createKafkaTransport({
       brokers: config.kafkaBrokers,
       clientId: config.kafkaClientId,
       ...(config.kafkaSaslMechanism && config.kafkaSaslUsername && config.kafkaSaslPassword
         ? { sasl: { mechanism: config.kafkaSaslMechanism, username: config.kafkaSaslUsername, password: config.kafkaSaslPassword } }
         : {}),
       ...(config.kafkaTls ? { tls: true } : {}),
-    }));
+    });
     return { transport, describe: `kafka ${config.kafkaBrokers.join(',')}` };
   }
   const dataDir = resolve(config.dataDir);
