@@ -1,6 +1,6 @@
 import { decodeRunInput, encodeMessage, reduceRun, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, TimerFired } from '@orchestrator-lite/core';
-import { deadLetter, provisionTopics } from '@orchestrator-lite/transport';
+import { deadLetter, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
@@ -146,6 +146,14 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         return;
       } catch (error) {
         if (owner.revoked || closed) return;
+        if (error instanceof TransportError && error.reason === TransportErrorReason.Fenced) {
+          // The group moved on and this partition is being revoked: the outputs were computed
+          // from state that may already be stale, so they are dropped, not retried. Memory is
+          // ahead of the bus; the revoke discards it and the next owner restores from orch.state.
+          owner.revoked = true;
+          log?.warn({ partition: owner.partition, reason: error.message }, 'outputs refused: this member was fenced; the partition goes to its next owner');
+          return;
+        }
         const delay = COMMIT_RETRY_MS[Math.min(attempt, COMMIT_RETRY_MS.length - 1)]!;
         log?.warn({ partition: owner.partition, attempt, err: error }, `commit failed; retrying in ${delay} ms`);
         await new Promise((resolve) => setTimeout(resolve, delay));
