@@ -17,7 +17,9 @@ export function openBus(kind, label) {
   const prefix = randomPrefix(label);
   if (kind === 'embedded') {
     const dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-'));
-    const transport = createEmbeddedTransport({ dataDir });
+    // The product's default is synchronous 'full'; BENCH_EMBEDDED_SYNCHRONOUS=normal measures the alternative.
+    const synchronous = process.env.BENCH_EMBEDDED_SYNCHRONOUS;
+    const transport = createEmbeddedTransport({ dataDir, ...(synchronous ? { synchronous } : {}) });
     return {
       transport,
       prefix,
@@ -29,7 +31,9 @@ export function openBus(kind, label) {
   }
   if (kind !== 'kafka') throw new Error(`bus: kind must be 'embedded' or 'kafka', got ${JSON.stringify(kind)}`);
   const brokers = brokersFromEnv();
-  const transport = createKafkaTransport({ brokers, clientId: `orch-bench-${label}` });
+  // BENCH_KAFKA_FETCH_MAX_WAIT_MS measures the transport with another fetch wait than its default.
+  const fetchMaxWaitMs = process.env.BENCH_KAFKA_FETCH_MAX_WAIT_MS ? Number(process.env.BENCH_KAFKA_FETCH_MAX_WAIT_MS) : undefined;
+  const transport = createKafkaTransport({ brokers, clientId: `orch-bench-${label}`, ...(fetchMaxWaitMs ? { fetchMaxWaitMs } : {}) });
   return {
     transport,
     prefix,

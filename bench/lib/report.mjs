@@ -15,25 +15,25 @@ export function evaluateTargets(result) {
   };
   const rawKafka = ok(p['raw-kafka'])?.saturation?.roundTripsPerSec;
   for (const w of WORKLOADS) {
-    add('engine steps/s vs raw Kafka round trips/s', `kafka ${w}`, ratio(ok(p['engine-kafka'])?.workloads?.[w]?.saturation.stepsPerSec, rawKafka), 0.5, '>=', 'x');
+    add('engine steps/s vs raw Kafka round trips/s', `kafka ${w}`, ratio(ok(p['engine-kafka'])?.workloads?.[w]?.saturation?.stepsPerSec, rawKafka), 0.5, '>=', 'x');
   }
   for (const [bus, threshold] of [['kafka', 1.5], ['embedded', 2]]) {
     for (const w of WORKLOADS) {
-      const engine = ok(p[`engine-${bus}`])?.workloads?.[w]?.saturation.runsPerSec;
-      const peer = ok(p.bullmq)?.workloads?.[w]?.saturation.runsPerSec;
+      const engine = ok(p[`engine-${bus}`])?.workloads?.[w]?.saturation?.runsPerSec;
+      const peer = ok(p.bullmq)?.workloads?.[w]?.saturation?.runsPerSec;
       add('ahead of BullMQ (runs/s ratio at saturation)', `${bus} ${w}`, ratio(engine, peer), threshold, '>=', 'x');
     }
   }
   for (const bus of ['embedded', 'kafka']) {
     for (const w of WORKLOADS) {
-      const l = ok(p[`engine-${bus}`])?.workloads?.[w]?.fixed.latency;
-      add('task-to-next p50 at half saturation', `${bus} ${w}`, l?.taskToNext.p50, 5, '<=', ' ms');
-      add('task-to-next p99 at half saturation', `${bus} ${w}`, l?.taskToNext.p99, 25, '<=', ' ms');
+      const l = ok(p[`engine-${bus}`])?.workloads?.[w]?.fixed?.latency;
+      add('task-to-next p50 at half saturation', `${bus} ${w}`, l?.taskToNext?.p50, 5, '<=', ' ms');
+      add('task-to-next p99 at half saturation', `${bus} ${w}`, l?.taskToNext?.p99, 25, '<=', ' ms');
     }
   }
   for (const bus of ['embedded', 'kafka']) {
     for (const w of WORKLOADS) {
-      add('event-to-WebSocket p99 at half saturation', `${bus} ${w}`, ok(p[`engine-${bus}`])?.workloads?.[w]?.fixed.latency.wsLatency.p99, 100, '<=', ' ms');
+      add('event-to-WebSocket p99 at half saturation', `${bus} ${w}`, ok(p[`engine-${bus}`])?.workloads?.[w]?.fixed?.latency.wsLatency.p99, 100, '<=', ' ms');
     }
   }
   add('orchestrator heap per idle active run', ok(p.memory)?.bus ?? 'embedded', ok(p.memory)?.bytesPerRun, 2048, '<=', ' B');
@@ -52,6 +52,9 @@ export function renderMarkdown(result) {
   out.push(`Settings: ${result.settings.partitions} partitions, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process; BullMQ in one process. Total ${result.seconds} s.`, '');
 
   const failed = Object.entries(p).filter(([, v]) => v.status !== 'ok');
+  for (const [id, v] of Object.entries(p)) {
+    for (const [w, r] of Object.entries(v.workloads ?? {})) if (r.error) failed.push([`${id} ${w}`, { status: 'failed', error: r.error }]);
+  }
   if (failed.length) {
     out.push('**Phases that did not produce figures:**', '');
     for (const [id, v] of failed) out.push(`- \`${id}\`: ${v.status.toUpperCase()} — ${v.error}`);
@@ -87,7 +90,7 @@ export function renderMarkdown(result) {
       for (const load of ['fixed', 'saturation']) {
         const x = r?.[load];
         const label = load === 'fixed' ? `fixed ${fmt(x?.offeredRunsPerSec)} runs/s` : 'saturation';
-        out.push(`| ${w} | ${name} | ${label} | ${fmt(x?.runsPerSec)} | ${lat(x?.latency.dispatch)} | ${lat(x?.latency.taskToNext)} | ${lat(x?.latency.handoff)} | ${lat(x?.latency.wsLatency)} | ${lat(x?.latency.runLatency)} |`);
+        out.push(`| ${w} | ${name} | ${label} | ${fmt(x?.runsPerSec)} | ${lat(x?.latency?.dispatch)} | ${lat(x?.latency?.taskToNext)} | ${lat(x?.latency?.handoff)} | ${lat(x?.latency?.wsLatency)} | ${lat(x?.latency?.runLatency)} |`);
       }
     }
   }
@@ -116,9 +119,9 @@ export function renderMarkdown(result) {
 export function renderSvg(result) {
   const p = result.phases;
   const series = [
-    { name: 'engine (embedded)', color: '#4c78a8', get: (w) => ok(p['engine-embedded'])?.workloads?.[w]?.saturation.stepsPerSec },
-    { name: 'engine (kafka)', color: '#f58518', get: (w) => ok(p['engine-kafka'])?.workloads?.[w]?.saturation.stepsPerSec },
-    { name: 'BullMQ (redis)', color: '#54a24b', get: (w) => ok(p.bullmq)?.workloads?.[w]?.saturation.stepsPerSec },
+    { name: 'engine (embedded)', color: '#4c78a8', get: (w) => ok(p['engine-embedded'])?.workloads?.[w]?.saturation?.stepsPerSec },
+    { name: 'engine (kafka)', color: '#f58518', get: (w) => ok(p['engine-kafka'])?.workloads?.[w]?.saturation?.stepsPerSec },
+    { name: 'BullMQ (redis)', color: '#54a24b', get: (w) => ok(p.bullmq)?.workloads?.[w]?.saturation?.stepsPerSec },
   ];
   const raw = ok(p['raw-kafka'])?.saturation?.roundTripsPerSec;
   const values = WORKLOADS.flatMap((w) => series.map((s) => s.get(w) ?? 0));

@@ -8,6 +8,7 @@
  * hand-off is a step's handler end -> its successor's handler start.
  */
 import { FlowProducer, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { randomPrefix } from '../lib/bus.mjs';
 import { closedLoop, openLoop } from '../lib/load.mjs';
 import { summarize, wallNow } from '../lib/stats.mjs';
@@ -115,7 +116,8 @@ export async function run(o) {
 
   try {
     await worker.waitUntilReady();
-    const info = await (await queue.client).info('server');
+    const redis = new Redis(connection);
+    const info = await redis.info('server').finally(() => redis.quit());
     const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
     for (const workload of o.workloads) await startRun(workload)(false);
     const results = {};

@@ -84,21 +84,39 @@ export async function run(o) {
       return done;
     };
 
-    // Warm-up: every workload end to end once (consumer groups joined, code paths compiled).
-    for (const workload of o.workloads) {
-      const outcome = await Promise.race([startRun(workload)(false), new Promise((_, reject) => setTimeout(() => reject(new Error(`warm-up run of ${workload} did not finish in 90 s`)), 90_000))]);
-      if (outcome !== 'RunSucceeded') throw new Error(`warm-up run of ${workload} ended ${outcome}`);
-    }
-
+    // Per workload: one run end to end first (consumer groups joined, code paths compiled), then
+    // saturation, then the fixed load. A workload that fails is reported and the next one runs.
     const results = {};
     for (const workload of o.workloads) {
-      const start = startRun(workload);
-      const sat = await measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window }));
-      const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
-      const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
-      results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 } };
-      const f = (x) => x.toFixed(1);
-      process.stderr.write(`  engine/${o.bus} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s; at ${f(rate)} runs/s task-to-next p50 ${fixed.latency.taskToNext.p50} ms p99 ${fixed.latency.taskToNext.p99} ms\n`);
+      try {
+        await warmUp(workload);
+        const start = startRun(workload);
+        const sat = await measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window }));
+        const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
+        const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
+        results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 } };
+        const f = (x) => x.toFixed(1);
+        process.stderr.write(`  engine/${o.bus} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s; at ${f(rate)} runs/s task-to-next p50 ${fixed.latency.taskToNext.p50} ms p99 ${fixed.latency.taskToNext.p99} ms\n`);
+      } catch (error) {
+        results[workload] = { error: error.message };
+        process.stderr.write(`  engine/${o.bus} ${workload}: FAILED: ${error.message}\n`);
+      }
+    }
+
+    async function warmUp(workload) {
+      const before = counter;
+      let timer;
+      const late = new Promise((resolve) => (timer = setTimeout(() => resolve('late'), 60_000)));
+      const outcome = await Promise.race([startRun(workload)(false), late]);
+      clearTimeout(timer);
+      if (outcome === 'late') {
+        const runId = runIdForIdempotencyKey(definitions[workload].name, `r${before + 1}`);
+        const view = await (await fetch(`${gateway.url}/api/v1/runs/${runId}`)).json();
+        const steps = Object.entries(view.steps ?? {}).filter(([, s]) => s.status !== 'SUCCEEDED').map(([id, s]) => `${id}:${s.status}`);
+        const held = orchestrator.getRun(runId);
+        throw new Error(`a single ${workload} run did not finish in 60 s: the gateway has it ${view.status} with unfinished steps ${steps.join(' ')}; the orchestrator holds it ${held ? held.status : 'not at all'}`);
+      }
+      if (outcome !== 'RunSucceeded') throw new Error(`a single ${workload} run ended ${outcome}`);
     }
     return { bus: o.bus, concurrency: o.concurrency, partitions: o.partitions, window: o.window, workloads: results, attemptsPerRun: ATTEMPTS_PER_RUN };
   } finally {

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * Profiles the hot path once: the embedded engine at saturation (chain10 by default) under
+ * `node --cpu-prof`, then prints the functions with the most self time, grouped by package.
+ *
+ *   node bench/profile.mjs [--workload=chain10] [--seconds=10]
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
+const workload = arg('workload', 'chain10');
+const seconds = Number(arg('seconds', '10'));
+if (!['chain10', 'fanout20', 'flaky'].includes(workload)) throw new Error(`profile: --workload must be chain10, fanout20 or flaky, got ${workload}`);
+if (!(seconds > 0 && seconds <= 120)) throw new Error(`profile: --seconds must be 1..120, got ${seconds}`);
+
+const dir = mkdtempSync(join(tmpdir(), 'orch-profile-'));
+const options = { bus: 'embedded', partitions: 6, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), ['engine', JSON.stringify(options)], { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const code = await new Promise((resolve) => child.on('exit', resolve));
+if (code !== 0) throw new Error(`profile: the engine phase exited with ${code}`);
+
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+if (!file) throw new Error('profile: no .cpuprofile was written');
+const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+rmSync(dir, { recursive: true, force: true });
+
+// Self time per node: samples x mean interval.
+const counts = new Map();
+for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+const interval = (profile.endTime - profile.startTime) / profile.samples.length / 1000;
+const total = profile.samples.length;
+const byFunction = new Map();
+const byArea = new Map();
+const areaOf = (url) => {
+  if (!url) return '(native/gc/idle)';
+  const m = /packages\/([^/]+)\//.exec(url) ?? /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (m) return m[1];
+  if (url.startsWith('node:')) return 'node core';
+  return url.includes('/bench/') ? 'bench' : url;
+};
+for (const node of profile.nodes) {
+  const n = counts.get(node.id) ?? 0;
+  if (n === 0) continue;
+  const { functionName, url, lineNumber } = node.callFrame;
+  const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(packages|node_modules)\//, '$1/')}:${lineNumber + 1}` : ''}`;
+  byFunction.set(name, (byFunction.get(name) ?? 0) + n);
+  const area = areaOf(url);
+  byArea.set(area, (byArea.get(area) ?? 0) + n);
+}
+const show = (map, limit) =>
+  [...map].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([k, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${(n * interval).toFixed(0).padStart(6)} ms  ${k}`).join('\n');
+process.stdout.write(`self time by area (${total} samples, ${(total * interval / 1000).toFixed(1)} s):\n${show(byArea, 12)}\n\ntop functions by self time:\n${show(byFunction, 25)}\n`);
