@@ -74,8 +74,6 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     });
   });
 
-  await registerSecurity(app, config);
-
   app.addHook('onResponse', async (request, reply) => {
     if (ctx.logger.isLevelEnabled('debug')) {
       request.log.debug(
@@ -97,9 +95,16 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     // another gateway instead of treating the close as an error.
     preClose: function (this: FastifyInstance, done: () => void) {
       for (const client of this.websocketServer.clients) client.close(WS_GOING_AWAY, 'server shutting down');
-      this.websocketServer.close(() => done());
+      // Like the plugin's own preClose, do not wait for the close handshakes: a client that
+      // never answers would hold shutdown for ws's 30 s closing timeout.
+      this.websocketServer.close();
+      done();
     },
   });
+
+  // After the WebSocket plugin: its onRequest hook must mark upgrade requests before ours may
+  // refuse one, or the refused upgrade's socket is never destroyed and holds shutdown open.
+  await registerSecurity(app, config);
 
   await app.register(opsRoutes(ctx));
   await app.register(workflowRoutes(ctx));

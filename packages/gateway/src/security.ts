@@ -78,8 +78,15 @@ export async function registerSecurity(app: FastifyInstance, config: GatewayConf
   app.decorateRequest('principal', null);
 
   if (config.corsOrigins.length > 0) {
+    const any = config.corsOrigins.includes('*');
+    const allowed = new Set(config.corsOrigins);
     await app.register(fastifyCors, {
-      origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
+      // `false` for any other origin turns CORS off for that request entirely: no headers at all,
+      // not even Allow-Methods on a preflight, which then falls through to a plain 404.
+      origin: (origin, callback) => {
+        if (origin !== undefined && (any || allowed.has(origin))) callback(null, any ? '*' : origin);
+        else callback(null, false);
+      },
       methods: ['GET', 'HEAD', 'PUT', 'POST'],
       allowedHeaders: ['authorization', 'content-type'],
       exposedHeaders: ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
