@@ -219,3 +219,17 @@ void test('cancel: 202 producing CancelRun, 409 when terminal, 404 unknown; retr
   const withReason = sent.find((c) => c.type === 'CancelRun' && 'reason' in c);
   assert.equal(withReason?.type === 'CancelRun' ? withReason.reason : undefined, 'not needed');
 });
+
+void test('a run input over maxInputBytes (serialized) is 413 naming the input field; at the limit it is accepted', async (t) => {
+  const limit = 1024;
+  const { url } = await startTestGateway(t, { maxInputBytes: limit });
+  await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);
+  // {"s":"…"} is 8 bytes of JSON around the string.
+  const atLimit = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', input: { s: 'x'.repeat(limit - 8) } });
+  assert.equal(atLimit.status, 202, JSON.stringify(atLimit.body));
+  const over = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', input: { s: 'x'.repeat(limit - 7) } });
+  assert.equal(over.status, 413);
+  const body = over.body as { error: { code: string; details: { field: string; limit: number; size: number } } };
+  assert.equal(body.error.code, 'ORCH_PAYLOAD_TOO_LARGE');
+  assert.deepEqual(body.error.details, { field: 'input', limit, size: limit + 1 });
+});
