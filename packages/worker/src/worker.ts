@@ -88,48 +88,55 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   function commitFor(consumer: Consumer, record: ConsumedRecord, produce: ProduceRecord[], offsets: number[] = [record.offset]): Promise<void> {
     const entry = trackerOf(record);
     entry.pending.push({ offsets, produce });
-    entry.flushing ??= flush(consumer, record.topic, record.partition, entry).finally(() => {
-      entry.flushing = undefined;
-    });
+    entry.flushing ??= flush(consumer, record.topic, record.partition, entry);
     return entry.flushing;
   }
 
   /** Commits of one partition run one at a time (a later offset never lands first), each taking every result queued meanwhile. */
   async function flush(consumer: Consumer, topic: string, partition: number, entry: PartitionEntry): Promise<void> {
     let failures = 0;
-    while (entry.pending.length > 0) {
-      const batch = entry.pending.splice(0);
-      const produce = batch.flatMap((b) => b.produce);
-      const offsets = batch.flatMap((b) => b.offsets);
-      for (const offset of offsets) entry.tracker.end(offset);
-      const next = entry.tracker.committable();
-      try {
-        if (next === undefined) throw new Error('nothing to commit');
-        await consumer.commit([{ topic, partition, offset: next }], produce);
-      } catch (error) {
-        // The partition moved (or the bus hiccuped): results still go out; the new owner redelivers.
-        log?.debug({ err: error, partition }, 'commit failed; producing without it');
-        if (produce.length === 0) continue;
+    // The flag clears in the same turn as the last look at the queue: cleared any later (a
+    // `.finally` runs a microtask after), a result queued in between would find a flush
+    // "running" and wait, unsent, for another task of this partition to finish. The first await
+    // lets the caller store this flush's promise before anything can clear it.
+    try {
+      await Promise.resolve();
+      while (entry.pending.length > 0) {
+        const batch = entry.pending.splice(0);
+        const produce = batch.flatMap((b) => b.produce);
+        const offsets = batch.flatMap((b) => b.offsets);
+        for (const offset of offsets) entry.tracker.end(offset);
+        const next = entry.tracker.committable();
         try {
-          await transport.produce(produce);
-          failures = 0;
-        } catch (e) {
-          // Not on the bus: the records stay unfinished, so no commit passes them. While this
-          // member still owns the partition nobody else will run them, so the results are
-          // retried (the bus may be restarting); once it moved or the worker closes, the new
-          // owner (or the next start) redelivers them from the committed offset.
-          for (const offset of offsets) entry.tracker.begin(offset);
-          const owned = !closing && trackers.get(`${topic}/${partition}`) === entry;
-          if (!owned) {
-            log?.warn({ err: e, partition, offsets }, 'producing task results failed; the tasks will be redelivered');
-            continue;
+          if (next === undefined) throw new Error('nothing to commit');
+          await consumer.commit([{ topic, partition, offset: next }], produce);
+        } catch (error) {
+          // The partition moved (or the bus hiccuped): results still go out; the new owner redelivers.
+          log?.debug({ err: error, partition }, 'commit failed; producing without it');
+          if (produce.length === 0) continue;
+          try {
+            await transport.produce(produce);
+            failures = 0;
+          } catch (e) {
+            // Not on the bus: the records stay unfinished, so no commit passes them. While this
+            // member still owns the partition nobody else will run them, so the results are
+            // retried (the bus may be restarting); once it moved or the worker closes, the new
+            // owner (or the next start) redelivers them from the committed offset.
+            for (const offset of offsets) entry.tracker.begin(offset);
+            const owned = !closing && trackers.get(`${topic}/${partition}`) === entry;
+            if (!owned) {
+              log?.warn({ err: e, partition, offsets }, 'producing task results failed; the tasks will be redelivered');
+              continue;
+            }
+            const delay = Math.min(250 * 2 ** failures++, 5000);
+            log?.warn({ err: e, partition, offsets, attempt: failures }, `producing task results failed; retrying in ${delay} ms`);
+            entry.pending.unshift({ offsets, produce });
+            await new Promise((resolve) => setTimeout(resolve, delay));
           }
-          const delay = Math.min(250 * 2 ** failures++, 5000);
-          log?.warn({ err: e, partition, offsets, attempt: failures }, `producing task results failed; retrying in ${delay} ms`);
-          entry.pending.unshift({ offsets, produce });
-          await new Promise((resolve) => setTimeout(resolve, delay));
         }
       }
+    } finally {
+      entry.flushing = undefined;
     }
   }
 

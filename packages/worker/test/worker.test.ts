@@ -128,3 +128,13 @@ test('a cancel on the control topic aborts the handler through its AbortSignal; 
   assert.ok(types.includes('TaskHeartbeat'));
   assert.equal((results.at(-1) as { error: { type: string } }).error.type, 'ORCH_CANCELLED');
 });
+
+test('results of tasks that finish together on one partition are all sent (no result waits for a later task)', async (t) => {
+  const { transport, results } = await setup(t, [defineTask('echo', (input: unknown) => input)], 32);
+  for (let round = 0; round < 15; round++) {
+    // Twenty tasks of one fan-out: same partition (the key's run and step are pinned), finishing in one burst.
+    const tasks = Array.from({ length: 20 }, (_, i) => dispatch(`fan-${round}`, 'echo', { i }, { stepId: `s${i}`, idempotencyKey: `fan-${round}:s${i}:1` }));
+    await transport.produce(tasks.map((task) => ({ topic: names.tasks('default'), key: 'one-key', value: encodeMessage(task) })));
+    await until(() => results.filter((r) => r.type === 'TaskCompleted' && r.runId === `fan-${round}`).length === 20, 5000);
+  }
+});
