@@ -10,10 +10,11 @@ export interface EmbeddedTransportOptions {
   /** Folder of the log; created if missing. The database is `<dataDir>/bus.db`. */
   dataDir: string;
   /**
-   * When SQLite syncs to disk. `full` syncs the write-ahead log at every commit, so nothing that
-   * was acknowledged is lost even on power loss. `normal` survives a process crash (`kill -9`)
-   * but may lose the last commits on power loss or an OS crash.
-   * @default 'full'
+   * When SQLite syncs to disk. `normal` (write-ahead log, synced at checkpoints) loses nothing
+   * acknowledged when the process dies, `kill -9` included: a commit is in the log file before it
+   * is acknowledged. Only power loss or an OS crash can lose the last commits; `full` syncs every
+   * commit to survive those too, at about a third of the throughput.
+   * @default 'normal'
    */
   synchronous?: 'normal' | 'full';
   /**
@@ -34,7 +35,7 @@ export interface ResolvedEmbeddedOptions {
 }
 
 export const EMBEDDED_DEFAULTS = Object.freeze({
-  synchronous: 'full',
+  synchronous: 'normal',
   pollIntervalMs: 200,
   compactionIntervalMs: 60_000,
 } as const);
