@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseApiTokens } from '@orchestrator-lite/gateway';
 
 /** Every environment variable the roles read, in one place. */
 export const ENV = {
@@ -17,10 +18,23 @@ export const ENV = {
   bodyLimitBytes: 'ORCH_BODY_LIMIT_BYTES',
   uiDir: 'ORCH_UI_DIR',
   gatewayUrl: 'ORCH_GATEWAY_URL',
+  apiTokens: 'ORCH_API_TOKENS',
+  metricsToken: 'ORCH_METRICS_TOKEN',
+  allowInsecure: 'ORCH_ALLOW_INSECURE',
+  corsOrigins: 'ORCH_CORS_ORIGINS',
+  rateLimit: 'ORCH_RATE_LIMIT',
+  maxInputBytes: 'ORCH_MAX_INPUT_BYTES',
+  wsMaxFrameBytes: 'ORCH_WS_MAX_FRAME_BYTES',
+  trustProxy: 'ORCH_TRUST_PROXY',
   logLevel: 'LOG_LEVEL',
 } as const;
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1');
+const list = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s.split(',').map((item) => item.trim()).filter(Boolean) : []));
 
 /** One schema for every role; each role reads the fields it needs. */
 export const configSchema = z.object({
@@ -36,7 +50,7 @@ export const configSchema = z.object({
   kafkaSaslMechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).optional(),
   kafkaSaslUsername: z.string().optional(),
   kafkaSaslPassword: z.string().optional(),
-  kafkaTls: z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1'),
+  kafkaTls: flag,
   topicPrefix: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').default('orch.'),
   partitions: intFrom(1, 1024).default(6),
   concurrency: intFrom(1, 10_000).default(16),
@@ -44,6 +58,30 @@ export const configSchema = z.object({
   uiDir: z.string().optional(),
   gatewayUrl: z.url().default('http://127.0.0.1:8080'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `name:scope:token,…`; the parser's messages name entries by position and never echo a secret. */
+  apiTokens: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      try {
+        return text ? parseApiTokens(text) : [];
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  allowInsecure: flag,
+  corsOrigins: list,
+  /** Requests per minute per token (per IP without auth); 0 turns it off. Unset: the gateway's default. */
+  rateLimit: intFrom(0, 10_000_000).optional(),
+  maxInputBytes: intFrom(1, 100 * 1024 * 1024).default(256 * 1024),
+  wsMaxFrameBytes: intFrom(1024, 64 * 1024 * 1024).default(64 * 1024),
+  /** `true`/`1`, or the proxies' addresses/CIDRs (comma-separated). */
+  trustProxy: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v)),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

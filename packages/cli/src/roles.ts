@@ -33,27 +33,45 @@ export function runDemoWorker(config: Config, transport: Transport, logger: Logg
   });
 }
 
-export function runGateway(config: Config, transport: Transport, logger: Logger): Promise<GatewayHandle> {
+/**
+ * A write token of each gateway this process started, by URL, so `orch start --demo` can register
+ * its demo workflows through its own gateway when auth is on.
+ */
+const ownWriteTokens = new Map<string, string>();
+
+export async function runGateway(config: Config, transport: Transport, logger: Logger): Promise<GatewayHandle> {
   const uiDir = defaultUiDir(config);
   if (!uiDir) logger.warn('no UI build found (packages/ui/dist): the gateway serves the API only; run `npm run build`');
-  return startGateway({
+  const gateway = await startGateway({
     transport,
     topicPrefix: config.topicPrefix,
     partitions: config.partitions,
     host: config.host,
     port: config.port,
     bodyLimitBytes: config.bodyLimitBytes,
+    maxInputBytes: config.maxInputBytes,
+    wsMaxFrameBytes: config.wsMaxFrameBytes,
+    ...(config.apiTokens.length > 0 ? { auth: { tokens: config.apiTokens } } : {}),
+    ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
+    allowInsecure: config.allowInsecure,
+    corsOrigins: config.corsOrigins,
+    ...(config.rateLimit === undefined ? {} : { rateLimitPerMinute: config.rateLimit }),
+    trustProxy: config.trustProxy,
     ...(uiDir ? { uiDir } : {}),
     logger: logger.child({ role: 'gateway' }),
   });
+  const writer = config.apiTokens.find((t) => t.scope === 'write');
+  if (writer !== undefined) ownWriteTokens.set(gateway.url, writer.token);
+  return gateway;
 }
 
 /** Registers the demo workflows through the gateway's own API, so they pass the same validation. */
 export async function registerDemoWorkflows(gatewayUrl: string, logger: Logger): Promise<void> {
+  const token = ownWriteTokens.get(gatewayUrl);
   for (const definition of demoWorkflows) {
     const response = await fetch(`${gatewayUrl}/api/v1/workflows/${encodeURIComponent(definition.name)}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
       body: JSON.stringify(definition),
     });
     if (!response.ok) throw new Error(`registering demo workflow ${definition.name} failed: ${response.status} ${await response.text()}`);
