@@ -3,7 +3,7 @@ import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, SubscribeOp
 import { TransportError, TransportErrorReason } from './errors.js';
 import type { ConsumerGroup, GroupMember } from './group.js';
 import type { LogStore } from './store.js';
-import type { WakeSignal } from './wake-signal.js';
+import { WakeSignal } from './wake-signal.js';
 
 /** A batch stops growing past this many bytes, so a few large values do not form a huge batch. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
@@ -128,7 +128,7 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
         const batch: ConsumedRecord[] = store.read(tp.topic, tp.partition, position, Number.MAX_SAFE_INTEGER, this.maxBatch, MAX_BATCH_BYTES);
         const last = batch.at(-1);
         if (last === undefined) {
-          await wake.wait(tp.topic, pollIntervalMs, signal);
+          await wake.wait(WakeSignal.key(tp.topic, tp.partition), pollIntervalMs, signal);
           continue;
         }
         position = last.offset + 1;

@@ -63,7 +63,8 @@ class SharedBus {
 
   write(records: ProduceRecord[], commit: { groupId: string; offsets: OffsetCommit[] } | null): RecordMetadata[] {
     const metadata = this.store.write(records, commit);
-    for (const topic of new Set(records.map((r) => r.topic))) this.wake.notify(topic);
+    // Wake only the loops of the partitions written: the others would read nothing.
+    for (const key of new Set(metadata.map((m) => WakeSignal.key(m.topic, m.partition)))) this.wake.notify(key);
     return metadata;
   }
 

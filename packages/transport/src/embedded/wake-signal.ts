@@ -1,5 +1,5 @@
 /**
- * Wakes idle delivery loops when records are appended to a topic within the process, so new
+ * Wakes idle delivery loops when records are appended to a partition within the process, so new
  * records are delivered at once instead of at the next poll. A wait also ends after `timeoutMs`
  * (the safety-net poll) or when `signal` aborts.
  *
@@ -9,30 +9,35 @@
 export class WakeSignal {
   private readonly waiters = new Map<string, Set<() => void>>();
 
-  notify(topic: string): void {
-    const set = this.waiters.get(topic);
+  /** The key of one partition's waiters. */
+  static key(topic: string, partition: number): string {
+    return `${topic}\0${partition}`;
+  }
+
+  notify(key: string): void {
+    const set = this.waiters.get(key);
     if (set === undefined) return;
-    this.waiters.delete(topic);
+    this.waiters.delete(key);
     for (const wake of set) wake();
   }
 
-  wait(topic: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  wait(key: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       if (signal.aborted) {
         resolve();
         return;
       }
-      let set = this.waiters.get(topic);
+      let set = this.waiters.get(key);
       if (set === undefined) {
         set = new Set();
-        this.waiters.set(topic, set);
+        this.waiters.set(key, set);
       }
       const waiters = set;
       const done = (): void => {
         clearTimeout(timer);
         signal.removeEventListener('abort', done);
         waiters.delete(done);
-        if (waiters.size === 0 && this.waiters.get(topic) === waiters) this.waiters.delete(topic);
+        if (waiters.size === 0 && this.waiters.get(key) === waiters) this.waiters.delete(key);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
