@@ -1,4 +1,5 @@
 import { Consumer as KafkaConsumer, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
+import { TransportError, TransportErrorReason } from '../embedded/errors.js';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, SubscribeOptions, TopicPartition } from '../types.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { toClientOptions, type ResolvedKafkaTransportOptions } from './options.js';
@@ -46,6 +47,12 @@ export class KafkaGroupMember implements Consumer {
   #confirmedAt = Date.now();
   /** Commits waiting for the next heartbeat: true when it confirms the membership, false when it is lost. */
   #confirmWaiters: ((member: boolean) => void)[] = [];
+  /**
+   * Set the moment the group moves to a new generation (a rebalance or a join), cleared once the
+   * new assignment is in place. Meanwhile every output is refused: it was computed from the
+   * partitions of the old generation, which may already belong to another member.
+   */
+  #fenced = false;
   readonly #firstJoin = new Promise<void>((resolve) => (this.#joined = resolve));
 
   constructor(sub: SubscribeOptions, deps: GroupMemberDeps) {
@@ -70,13 +77,17 @@ export class KafkaGroupMember implements Consumer {
     this.#client.on('consumer:heartbeat:end', () => this.#settleConfirm(true));
     this.#client.on('consumer:rejoin', () => this.#settleConfirm(false));
     this.#client.on('consumer:group:rebalance', () => {
+      this.#fenced = true;
       this.#settleConfirm(false);
       this.#enqueue(() => this.#revokeAll());
     });
     this.#client.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => {
       const assignments = payload.assignments ?? [];
       const parts = assignments.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
-      this.#settleConfirm(true);
+      // The membership is fresh, but a commit waiting from before belongs to the old generation.
+      this.#fenced = true;
+      this.#settleConfirm(false);
+      this.#confirmedAt = Date.now();
       this.#enqueue(async () => {
         await this.#revokeAll();
         await this.#assign(parts);
@@ -107,7 +118,9 @@ export class KafkaGroupMember implements Consumer {
     // At-least-once: the records are acknowledged before the offsets move, so a crash in between
     // redelivers the inputs (the consumers deduplicate) and never loses the outputs.
     if (produce && produce.length > 0) {
+      this.#refuseIfFenced();
       await this.#confirmMembership();
+      this.#refuseIfFenced();
       await this.#deps.produce(produce);
     }
     if (offsets.length === 0) return;
@@ -133,7 +146,14 @@ export class KafkaGroupMember implements Consumer {
         resolve(ok);
       });
     });
+    this.#refuseIfFenced();
     if (!member) throw new Error(`commit: membership of group ${this.groupId} is no longer confirmed (fenced after a pause or a rebalance)`);
+  }
+
+  /** A definite refusal: the generation changed, so the caller's partitions are being revoked. */
+  #refuseIfFenced(): void {
+    if (!this.#fenced) return;
+    throw new TransportError(TransportErrorReason.Fenced, `commit: group ${this.groupId} moved to a new generation; outputs of the old one are refused (no longer confirmed)`, { groupId: this.groupId });
   }
 
   #settleConfirm(member: boolean): void {
@@ -211,6 +231,7 @@ export class KafkaGroupMember implements Consumer {
     }
     this.#assigned = parts.map((tp) => ({ ...tp }));
     this.#positions = positions;
+    this.#fenced = false;
     await this.#sub.onAssign?.(this.assignments());
     this.#delivering = !this.#closed;
     this.#joined();
