@@ -92,6 +92,8 @@ export interface SubmitOptions {
   parallel?: number;
   /** Pause between two requests of one lane, to spread the load over time. @default 0 */
   paceMs?: number;
+  /** Spread the submissions evenly over this long: run i is not sent before i × spreadOverMs / count. @default 0 */
+  spreadOverMs?: number;
   /** Give up on one run after this long without an answer. @default 90000 */
   perRunTimeoutMs?: number;
   onError?: (message: string) => void;
@@ -106,10 +108,13 @@ export async function submitMix(o: SubmitOptions): Promise<{ accepted: Accepted[
   const accepted: Accepted[] = new Array<Accepted>(o.kinds.length);
   let next = 0;
   let retries = 0;
+  const started = Date.now();
   const lane = async (): Promise<void> => {
     while (next < o.kinds.length) {
       const i = next++;
       const kind = o.kinds[i]!;
+      const notBefore = started + Math.floor((i * (o.spreadOverMs ?? 0)) / o.kinds.length);
+      if (notBefore > Date.now()) await new Promise((r) => setTimeout(r, notBefore - Date.now()));
       const deadline = Date.now() + (o.perRunTimeoutMs ?? 90_000);
       for (let tries = 0; ; tries++) {
         if (Date.now() > deadline) throw new Error(`run #${i} (${kind}) was not accepted within ${o.perRunTimeoutMs ?? 90_000} ms`);
