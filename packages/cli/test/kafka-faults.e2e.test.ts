@@ -87,9 +87,8 @@ void test('randomized kill -9 of workers, orchestrators and the gateway under a 
 // after the broker restarts, the orchestrator's group membership is never confirmed again (no
 // heartbeat answer, no rejoin), so every commit is refused by the membership fence and the runs
 // stall. kafka-cluster's broker-restart test fails the same way.
-const BROKER_RESTART_BUG = 'known bug: after a broker restart no heartbeat confirms the orchestrator\'s membership again, so its commits are refused and runs stall';
 
-void test('the broker restarts in the middle of the load: every accepted run completes', { skip: kafkaSkip(), todo: BROKER_RESTART_BUG, timeout: 240_000 }, async (t) => {
+void test('the broker restarts in the middle of the load: every accepted run completes', { skip: kafkaSkip(), timeout: 240_000 }, async (t) => {
   const broker = await startDedicatedBroker(t);
   const cluster = createCluster(t, { brokers: broker.brokers, prefix: randomPrefix('fb'), partitions: 3 });
   await cluster.startOrchestrator();

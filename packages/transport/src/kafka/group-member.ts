@@ -53,6 +53,7 @@ export class KafkaGroupMember implements Consumer {
    * partitions of the old generation, which may already belong to another member.
    */
   #fenced = false;
+  #rejoining: Promise<void> | undefined;
   readonly #firstJoin = new Promise<void>((resolve) => (this.#joined = resolve));
 
   constructor(sub: SubscribeOptions, deps: GroupMemberDeps) {
@@ -76,6 +77,12 @@ export class KafkaGroupMember implements Consumer {
     });
     this.#client.on('consumer:heartbeat:end', () => this.#settleConfirm(true));
     this.#client.on('consumer:rejoin', () => this.#settleConfirm(false));
+    // The client stops heartbeating after a heartbeat fails on the network (a broker restart) and
+    // never resumes: the membership is gone for the coordinator, so join again, until it works.
+    this.#client.on('consumer:heartbeat:error', () => {
+      this.#settleConfirm(false);
+      this.#rejoin();
+    });
     this.#client.on('consumer:group:rebalance', () => {
       this.#fenced = true;
       this.#settleConfirm(false);
@@ -95,6 +102,22 @@ export class KafkaGroupMember implements Consumer {
     });
     // Errors the client raises outside a call of ours (e.g. a failed rejoin).
     this.#client.on('error', (error: Error) => this.#reportError(error));
+  }
+
+  #rejoin(): void {
+    if (this.#rejoining || this.#closed) return;
+    this.#rejoining = (async () => {
+      for (let attempt = 0; !this.#closed; attempt++) {
+        try {
+          await this.#client.joinGroup({});
+          return;
+        } catch {
+          await delay(Math.min(200 * 2 ** attempt, 5000), this.#stop.signal);
+        }
+      }
+    })().finally(() => {
+      this.#rejoining = undefined;
+    });
   }
 
   /** Joins the group and resolves after the first assignment was handed to `onAssign`. */
