@@ -64,7 +64,7 @@ if (needsKafka && !env.KAFKA_BROKERS) {
 
 console.log(`[test] ${files.length} test files${env.KAFKA_BROKERS ? `, Kafka at ${env.KAFKA_BROKERS}` : ''}`);
 const concurrency = Math.max(1, Math.min(2, availableParallelism()));
-const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files], {
   cwd: root,
   env,
   stdio: 'inherit',

@@ -102,19 +102,20 @@ export interface RunBody {
 }
 
 /**
- * POSTs a body with node:http and reads the answer even when the server stops reading early
- * (as it does for a body over its limit), which fetch reports as a network error instead.
+ * POSTs a large body the way curl does, with `Expect: 100-continue`: a server that refuses the
+ * body by its length answers at once and the body is never sent. (Sent blindly, a refused upload
+ * ends in a connection reset that can swallow the answer.)
  */
-export function rawPost(url: string, body: string): Promise<{ status: number; body: string }> {
+export function rawPost(url: string, body: string, timeoutMs = 15_000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request(url, { method: 'POST', timeout: timeoutMs, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' } }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
-    });
-    req.end(body);
+    req.on('continue', () => req.end(body));
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.flushHeaders();
   });
 }

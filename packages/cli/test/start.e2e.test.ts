@@ -8,7 +8,7 @@ import { BIN, freePort, json, post, put, rawPost, startOrch, tempDir, waitFor, w
 
 const execFileAsync = promisify(execFile);
 
-test('the diamond runs end to end: the flaky branch retries with recorded backoff, the join sees both branches', async (t) => {
+test('the diamond runs end to end: the flaky branch retries with recorded backoff, the join sees both branches', { timeout: 180_000 }, async (t) => {
   const orch = await startOrch(t, { dataDir: tempDir(t), port: await freePort() });
   const accepted = await post(`${orch.url}/api/v1/runs`, { workflow: 'diamond', input: { value: 42 } });
   assert.equal(accepted.status, 202);
@@ -37,7 +37,7 @@ test('the diamond runs end to end: the flaky branch retries with recorded backof
   assert.equal(events.body.items.filter((e) => e.type === 'RetryScheduled').length, 2);
 });
 
-test('kill -9 mid-run, start again: the run completes, and no completed step runs again', async (t) => {
+test('kill -9 mid-run, start again: the run completes, and no completed step runs again', { timeout: 180_000 }, async (t) => {
   const dataDir = tempDir(t);
   const port = await freePort();
   const first = await startOrch(t, { dataDir, port });
@@ -82,7 +82,7 @@ test('kill -9 mid-run, start again: the run completes, and no completed step run
   assert.deepEqual(outputs, ['one', 'two', 'three', 'four', 'five'].map((s) => `${runId}:${s}:1`));
 });
 
-test('retries are bounded, non-retryable failures are final, and cancel aborts the running handler', async (t) => {
+test('retries are bounded, non-retryable failures are final, and cancel aborts the running handler', { timeout: 180_000 }, async (t) => {
   const dataDir = tempDir(t);
   const orch = await startOrch(t, { dataDir, port: await freePort() });
   const failing = await post(`${orch.url}/api/v1/runs`, { workflow: 'always-fails' });
@@ -128,7 +128,7 @@ test('retries are bounded, non-retryable failures are final, and cancel aborts t
   assert.ok(failures[0]!.at <= cancelledAt, 'aborted before the process stopped');
 });
 
-test('bad input gets a 4xx JSON error and the server stays healthy', async (t) => {
+test('bad input gets a 4xx JSON error and the server stays healthy', { timeout: 180_000 }, async (t) => {
   const orch = await startOrch(t, { dataDir: tempDir(t), port: await freePort() });
   const base = `${orch.url}/api/v1`;
   const cases: [string, Promise<{ status: number; body: Record<string, unknown> }>, number][] = [
@@ -161,7 +161,7 @@ test('bad input gets a 4xx JSON error and the server stays healthy', async (t) =
   assert.equal((await post(`${base}/runs`, { workflow: 'diamond', input: { value: 1 } })).status, 202, 'still serving');
 });
 
-test('orch run --wait follows the live stream to the end; orch runs lists and shows', async (t) => {
+test('orch run --wait follows the live stream to the end; orch runs lists and shows', { timeout: 180_000 }, async (t) => {
   const orch = await startOrch(t, { dataDir: tempDir(t), port: await freePort() });
   const cli = (...args: string[]) => execFileAsync(process.execPath, [BIN, ...args, '--gateway', orch.url], { timeout: 60_000 }).catch((e: { code: number; stdout: string; stderr: string }) => e);
   const run = await cli('run', 'diamond', '--input', '{"value":5}', '--wait');
@@ -182,7 +182,7 @@ test('orch run --wait follows the live stream to the end; orch runs lists and sh
   assert.match(badInput.stderr, /--input: not valid JSON/);
 });
 
-test('SIGTERM is graceful: the step in flight finishes and is committed, so nothing runs twice after a restart', async (t) => {
+test('SIGTERM is graceful: the step in flight finishes and is committed, so nothing runs twice after a restart', { timeout: 180_000 }, async (t) => {
   const dataDir = tempDir(t);
   const port = await freePort();
   const first = await startOrch(t, { dataDir, port });

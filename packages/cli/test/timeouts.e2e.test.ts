@@ -57,7 +57,7 @@ async function engine(t: TestContext) {
   return { start, finished, ranOn };
 }
 
-test('a handler that hangs past its timeout fails that attempt, and the step is retried', async (t) => {
+test('a handler that hangs past its timeout fails that attempt, and the step is retried', { timeout: 180_000 }, async (t) => {
   const e = await engine(t);
   await e.start('hang-run', { name: 'hang', steps: [{ id: 'h', task: 'test.hang', timeoutMs: 400, retry: { maxAttempts: 2, initialIntervalMs: 10, jitter: 'none' } }] });
   const run = await e.finished('hang-run');
@@ -70,7 +70,7 @@ test('a handler that hangs past its timeout fails that attempt, and the step is 
   assert.equal(e.ranOn['hang#2']?.length, 1);
 });
 
-test('a handler that stops heartbeating fails that attempt, and the step is retried', async (t) => {
+test('a handler that stops heartbeating fails that attempt, and the step is retried', { timeout: 180_000 }, async (t) => {
   const e = await engine(t);
   await e.start('silent-run', { name: 'silent', steps: [{ id: 's', task: 'test.silent', heartbeatTimeoutMs: 500, timeoutMs: 30_000, retry: { maxAttempts: 2, initialIntervalMs: 10, jitter: 'none' } }] });
   const run = await e.finished('silent-run');

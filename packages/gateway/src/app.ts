@@ -2,6 +2,7 @@
  * Builds the Fastify application: parsers, error shape, metrics hook, routes and the UI.
  */
 import { STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -9,7 +10,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import { ErrorCode } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { assertBodyDepth } from './body-depth.js';
-import { makeErrorHandler } from './http-errors.js';
+import { makeErrorHandler, toErrorResponse } from './http-errors.js';
 import { pathOf, redactUrl, registerSecurity } from './security.js';
 import { opsRoutes } from './routes/ops.js';
 import { runRoutes } from './routes/runs.js';
@@ -54,6 +55,21 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler(makeErrorHandler(config.bodyLimitBytes));
+
+  // A client that asks before sending (`Expect: 100-continue`, as curl does for large uploads)
+  // learns of a body over the limit at once, and never sends it. Refusing after it was sent ends
+  // in a connection reset, which can swallow the answer.
+  app.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    const length = Number(request.headers['content-length']);
+    if (Number.isFinite(length) && length > config.bodyLimitBytes) {
+      const { status, body } = toErrorResponse(Object.assign(new Error('body too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), config.bodyLimitBytes);
+      response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+      response.end(JSON.stringify(body));
+      return;
+    }
+    response.writeContinue();
+    app.server.emit('request', request, response);
+  });
 
   // An empty body with a JSON content type (common for POST …/cancel) means "no body".
   const defaultJson = app.getDefaultJsonParser('error', 'error');
