@@ -80,7 +80,8 @@ export async function startEngine(t, { port, dataDir } = {}) {
   const launch = async () => {
     child = spawn(process.execPath, [CLI, 'start', '--port', String(p), '--host', '127.0.0.1', '--data-dir', dir], {
       cwd: REPO,
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', PORT: String(p), ORCH_DATA_DIR: dir },
+      // Embedded mode: a KAFKA_BROKERS inherited from the test runner would share the default topics.
+      env: { ...process.env, KAFKA_BROKERS: '', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', PORT: String(p), ORCH_DATA_DIR: dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (d) => (log = (log + d).slice(-20_000)));
