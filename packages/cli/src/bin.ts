@@ -20,7 +20,8 @@ const USAGE = `orch — Orchestrator-lite
   orch kafka up|down|status|logs
         a local single-node Apache Kafka 4 broker (needs Java 17+ and Maven)
 
-Client commands talk to --gateway (ORCH_GATEWAY_URL, default http://127.0.0.1:8080).
+Client commands talk to --gateway (ORCH_GATEWAY_URL, default http://127.0.0.1:8080),
+with the bearer token in ORCH_API_TOKEN when the gateway requires one.
 Environment: PORT, HOST, ORCH_DATA_DIR, KAFKA_BROKERS, ORCH_TOPIC_PREFIX, ORCH_PARTITIONS,
 ORCH_WORKER_CONCURRENCY, LOG_LEVEL (see the README).`;
 
@@ -55,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const flags: ConfigInput = { port: values.port, host: values.host, dataDir: values['data-dir'], concurrency: values.concurrency, gatewayUrl: values.gateway };
   const config = loadConfig(flags);
+  const gateway = { url: config.gatewayUrl, ...(config.apiToken ? { token: config.apiToken } : {}) };
   switch (command) {
     case 'start':
       await serve('start', config, { demo: !values['no-demo'] });
@@ -67,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const workflow = rest[0];
       if (!workflow) throw new Error('orch run: name the workflow, e.g. `orch run diamond --input \'{"value":1}\' --wait`');
-      return runCommand(config.gatewayUrl, workflow, {
+      return runCommand(gateway, workflow, {
         input: values.input,
         version: values.version,
         idempotencyKey: values['idempotency-key'],
@@ -77,8 +79,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'runs': {
       const [sub = 'ls', id] = rest;
-      if (sub === 'ls') await listRuns(config.gatewayUrl, { status: values.status, workflow: values.workflow, limit: values.limit });
-      else if (sub === 'show' && id) await showRun(config.gatewayUrl, id);
+      if (sub === 'ls') await listRuns(gateway, { status: values.status, workflow: values.workflow, limit: values.limit });
+      else if (sub === 'show' && id) await showRun(gateway, id);
       else throw new Error('orch runs: use `orch runs ls` or `orch runs show <runId>`');
       return 0;
     }

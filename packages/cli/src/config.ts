@@ -18,6 +18,7 @@ export const ENV = {
   bodyLimitBytes: 'ORCH_BODY_LIMIT_BYTES',
   uiDir: 'ORCH_UI_DIR',
   gatewayUrl: 'ORCH_GATEWAY_URL',
+  apiToken: 'ORCH_API_TOKEN',
   apiTokens: 'ORCH_API_TOKENS',
   metricsToken: 'ORCH_METRICS_TOKEN',
   allowInsecure: 'ORCH_ALLOW_INSECURE',
@@ -57,6 +58,8 @@ export const configSchema = z.object({
   bodyLimitBytes: intFrom(1024, 100 * 1024 * 1024).default(1024 * 1024),
   uiDir: z.string().optional(),
   gatewayUrl: z.url().default('http://127.0.0.1:8080'),
+  /** The bearer token `orch run` and `orch runs` send, when the gateway requires one. */
+  apiToken: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `name:scope:token,…`; the parser's messages name entries by position and never echo a secret. */
   apiTokens: z

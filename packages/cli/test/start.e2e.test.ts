@@ -205,3 +205,15 @@ test('SIGTERM is graceful: the step in flight finishes and is committed, so noth
   const started = events.body.items.filter((e) => e.type === 'StepStarted' && e.data.stepId === 'two');
   assert.equal(started.length, 1);
 });
+
+test('with API tokens on, orch run sends ORCH_API_TOKEN on REST and the stream; without it the gateway says 401', { timeout: 180_000 }, async (t) => {
+  const writer = 'writer-token-0123456789abcdef';
+  const orch = await startOrch(t, { dataDir: tempDir(t), port: await freePort(), env: { ORCH_API_TOKENS: `ci:write:${writer}` } });
+  const cli = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+    execFileAsync(process.execPath, [BIN, ...args, '--gateway', orch.url], { timeout: 60_000, env: { ...process.env, ...env } }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+  const denied = await cli({ ORCH_API_TOKEN: '' }, 'runs', 'ls');
+  assert.match(denied.stderr, /401 ORCH_UNAUTHORIZED/);
+  const run = await cli({ ORCH_API_TOKEN: writer }, 'run', 'fail-fast', '--wait');
+  assert.equal('code' in run ? run.code : 0, 1, 'the run fails, as fail-fast does');
+  assert.match(run.stdout, /RunFailed/, 'the live stream was followed with the token');
+});

@@ -7,15 +7,24 @@ interface ErrorBody {
 }
 
 /** Calls the gateway; any non-2xx answer becomes an error carrying the server's message. */
-export async function api<T>(gateway: string, method: string, path: string, body?: unknown): Promise<T> {
+/** Where the gateway is, and the bearer token to show it when it requires one. */
+export interface GatewayTarget {
+  url: string;
+  token?: string;
+}
+
+const authHeader = (gateway: GatewayTarget): Record<string, string> => (gateway.token ? { authorization: `Bearer ${gateway.token}` } : {});
+
+export async function api<T>(gateway: GatewayTarget, method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(`${gateway}${path}`, {
+    response = await fetch(`${gateway.url}${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: { ...authHeader(gateway), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (error) {
-    throw new Error(`cannot reach the gateway at ${gateway}: ${(error as Error).message} (is \`orch start\` running? set --gateway or ORCH_GATEWAY_URL)`);
+    throw new Error(`cannot reach the gateway at ${gateway.url}: ${(error as Error).message} (is \`orch start\` running? set --gateway or ORCH_GATEWAY_URL)`);
   }
   const text = await response.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;
@@ -47,13 +56,13 @@ const describeFrame = (frame: Frame): string => {
 };
 
 /** Follows a run's live stream, printing each event, until it ends. Resumes after a drop with `since`. */
-export async function follow(gateway: string, runId: string, print: (line: string) => void, timeoutMs: number): Promise<string> {
-  const wsBase = gateway.replace(/^http/, 'ws');
+export async function follow(gateway: GatewayTarget, runId: string, print: (line: string) => void, timeoutMs: number): Promise<string> {
+  const wsBase = gateway.url.replace(/^http/, 'ws');
   let since = 0;
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     const status = await new Promise<string | undefined>((resolve) => {
-      const socket = new WebSocket(`${wsBase}/api/v1/stream?runId=${encodeURIComponent(runId)}&since=${since}`);
+      const socket = new WebSocket(`${wsBase}/api/v1/stream?runId=${encodeURIComponent(runId)}&since=${since}`, { headers: authHeader(gateway) });
       const timer = setTimeout(() => socket.close(), Math.max(0, deadline - Date.now()));
       socket.on('message', (raw) => {
         const frame = JSON.parse(String(raw)) as Frame;

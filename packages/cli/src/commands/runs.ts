@@ -1,4 +1,5 @@
 import { api, follow } from './client.js';
+import type { GatewayTarget } from './client.js';
 
 interface RunSummary {
   runId: string;
@@ -24,7 +25,7 @@ const out = (line: string): void => {
 };
 
 /** `orch run <workflow> --input '{...}' [--wait]`: exits 0 when the run succeeds (or without --wait, once accepted). */
-export async function runCommand(gateway: string, workflow: string, options: { input?: string; version?: string; idempotencyKey?: string; wait: boolean; timeoutMs: number }): Promise<number> {
+export async function runCommand(gateway: GatewayTarget, workflow: string, options: { input?: string; version?: string; idempotencyKey?: string; wait: boolean; timeoutMs: number }): Promise<number> {
   let input: unknown;
   if (options.input !== undefined) {
     try {
@@ -49,7 +50,7 @@ export async function runCommand(gateway: string, workflow: string, options: { i
   return status === 'SUCCEEDED' ? 0 : 1;
 }
 
-export async function listRuns(gateway: string, filters: { status?: string; workflow?: string; limit?: string }): Promise<void> {
+export async function listRuns(gateway: GatewayTarget, filters: { status?: string; workflow?: string; limit?: string }): Promise<void> {
   const query = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined));
   const page = await api<{ items: RunSummary[] }>(gateway, 'GET', `/api/v1/runs?${query}`);
   out(`${'RUN'.padEnd(38)}${'WORKFLOW'.padEnd(20)}${'STATUS'.padEnd(11)}UPDATED`);
@@ -59,7 +60,7 @@ export async function listRuns(gateway: string, filters: { status?: string; work
   if (page.items.length === 0) out('(no runs)');
 }
 
-export async function showRun(gateway: string, runId: string): Promise<void> {
+export async function showRun(gateway: GatewayTarget, runId: string): Promise<void> {
   const run = await api<RunDetail>(gateway, 'GET', `/api/v1/runs/${encodeURIComponent(runId)}`);
   out(`run ${run.runId}  ${run.workflow}@${run.version}  ${run.status}`);
   for (const [stepId, step] of Object.entries(run.steps)) {
