@@ -5,7 +5,8 @@
  *   node bench/run.mjs [--quick] [--only=phase,phase] [--no-kafka]
  *
  * Phases, each in its own process: raw-embedded, raw-kafka (the limit), engine-embedded,
- * engine-kafka, bullmq (the peer), memory. Writes bench/results/latest.{json,md,svg}.
+ * engine-kafka, bullmq (the peer), memory, scaling (1, 2, 4 worker processes on Kafka) and
+ * recovery (kill -9 of an orchestrator with active runs). Writes bench/results/latest.{json,md,svg}.
  * Never a timed test: it prints figures and ratios against baselines of the same run, with the
  * targets beside them, met or not. A phase that fails is reported as failed, never as a pass.
  */
@@ -35,6 +36,8 @@ const PHASES = [
   { id: 'engine-kafka', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka' } },
   { id: 'bullmq', module: 'bullmq', options: shared },
   { id: 'memory', module: 'memory', execArgv: ['--expose-gc'], options: { bus: 'embedded', partitions: 6, runs: timing.memoryRuns } },
+  { id: 'scaling', module: 'scaling', kafka: true, options: { workerCounts: [1, 2, 4], runs: quick ? 100 : 200, steps: 10, partitions: 6, concurrency: 16 } },
+  { id: 'recovery', module: 'recovery', kafka: true, options: { runs: quick ? 300 : 1000, stepMs: 4000, partitions: 6 } },
 ];
 if (only) for (const id of only) if (!PHASES.some((p) => p.id === id)) throw new Error(`bench: --only names an unknown phase ${JSON.stringify(id)} (${PHASES.map((p) => p.id).join(', ')})`);
 

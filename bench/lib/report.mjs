@@ -98,6 +98,22 @@ export function renderMarkdown(result) {
   const mem = ok(p.memory);
   out.push('## Memory', '', mem ? `Orchestrator alone (embedded bus), ${mem.runs} runs parked on a queue no worker serves: heapUsed ${fmt(mem.heapBefore / 2 ** 20)} → ${fmt(mem.heapAfter / 2 ** 20)} MiB after forced GC: **${mem.bytesPerRun} B per idle active run**.` : 'not measured', '');
 
+  const scaling = ok(p.scaling);
+  out.push('## Scaling with worker processes (Kafka, every role its own process)', '');
+  if (scaling) {
+    out.push(`Workload: a batch of runs of ${scaling.description}; 1 orchestrator, 1 gateway, N \`orch worker --demo\` processes.`, '');
+    out.push('| worker processes | runs/s | steps/s | vs 1 worker |', '|---:|---:|---:|---:|');
+    for (const r of scaling.rows) out.push(`| ${r.workers} | ${fmt(r.runsPerSecond)} | ${fmt(r.stepsPerSecond, 0)} | ${fmt(r.speedup, 2)}x |`);
+  } else out.push(p.scaling?.error ?? 'not measured');
+  out.push('');
+  const recovery = ok(p.recovery);
+  out.push('## Recovery after kill -9 of an orchestrator', '');
+  if (recovery) {
+    const d = recovery.progressAfterKillMs;
+    out.push(`Two orchestrator processes, ${recovery.runs} active runs (chains of ${recovery.stepMs} ms steps). One orchestrator is killed with SIGKILL; the survivor restored ${recovery.partitionsTakenOver} partitions. Time from the kill until each run's next event: p50 ${fmt(d.p50, 0)} ms, p95 ${fmt(d.p95, 0)} ms, **the last run ${fmt(d.max, 0)} ms** (the Kafka session timeout, 6 s, bounds the takeover).`);
+  } else out.push(p.recovery?.error ?? 'not measured');
+  out.push('');
+
   out.push('## Targets', '');
   out.push('| target | subject | measured | target | met |', '|---|---|---|---|---|');
   for (const t of result.targets) {
