@@ -6,6 +6,7 @@ import { useEffect, useMemo } from 'react';
 import { ConnectionIndicator } from './components/connection-indicator.tsx';
 import { Link, RouterProvider, useRouter } from './router.tsx';
 import type { Route, RoutingMode } from './router.tsx';
+import { setGatewayToken } from './api/client.ts';
 import { OrchestratorStore } from './store/store.ts';
 import { StoreProvider, useOrchestrator, useStore } from './store/react.tsx';
 import { RunDetail } from './views/run-detail.tsx';
@@ -20,10 +21,15 @@ export interface AppProps {
   routing?: RoutingMode;
   /** The first route in memory mode. @default {name: 'runs'} */
   initialRoute?: Route;
+  /** Bearer token for a gateway that requires one. @default none */
+  token?: string;
 }
 
-export function useOwnStore(gateway: string): OrchestratorStore {
-  const store = useMemo(() => new OrchestratorStore(gateway), [gateway]);
+export function useOwnStore(gateway: string, token?: string): OrchestratorStore {
+  const store = useMemo(() => {
+    setGatewayToken(gateway, token);
+    return new OrchestratorStore(gateway);
+  }, [gateway, token]);
   useEffect(() => {
     store.start();
     return () => store.stop();
@@ -31,8 +37,8 @@ export function useOwnStore(gateway: string): OrchestratorStore {
   return store;
 }
 
-export function App({ gateway = '', routing = 'memory', initialRoute }: AppProps) {
-  const store = useOwnStore(gateway);
+export function App({ gateway = '', routing = 'memory', initialRoute, token }: AppProps) {
+  const store = useOwnStore(gateway, token);
   return (
     <StoreProvider store={store}>
       <RouterProvider mode={routing} initial={initialRoute}>
@@ -107,11 +113,16 @@ function Notices() {
 export interface RunViewProps {
   gateway?: string;
   runId: string;
+  /** Bearer token for a gateway that requires one. @default none */
+  token?: string;
 }
 
 /** A single run's live view, for hosts that show one run inside their own page. */
-export function RunViewApp({ gateway = '', runId }: RunViewProps) {
-  const store = useMemo(() => new OrchestratorStore(gateway), [gateway]);
+export function RunViewApp({ gateway = '', runId, token }: RunViewProps) {
+  const store = useMemo(() => {
+    setGatewayToken(gateway, token);
+    return new OrchestratorStore(gateway);
+  }, [gateway, token]);
   useEffect(() => () => store.stop(), [store]);
   return (
     <StoreProvider store={store}>

@@ -17,6 +17,19 @@ export class ApiError extends Error {
   }
 }
 
+const tokens = new Map<string, string>();
+const tokenKey = (gateway: string): string => gateway.replace(/\/+$/, '');
+
+/**
+ * The bearer token to show a gateway that requires one (its `ORCH_API_TOKENS`): set from the
+ * custom element's `token` attribute or the App's `token` prop. REST calls send it as
+ * `Authorization: Bearer`; the stream, whose browser API cannot set headers, as `access_token`.
+ */
+export function setGatewayToken(gateway: string, token: string | undefined): void {
+  if (token) tokens.set(tokenKey(gateway), token);
+  else tokens.delete(tokenKey(gateway));
+}
+
 /** Joins a gateway base URL ('' for same origin) with an API path. */
 export function apiUrl(gateway: string, path: string): string {
   return `${gateway.replace(/\/+$/, '')}${path}`;
@@ -28,6 +41,8 @@ export function streamUrl(gateway: string, params: Record<string, string | undef
   const url = new URL(`${base}/api/v1/stream`);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') url.searchParams.set(k, v);
+  const token = tokens.get(tokenKey(gateway));
+  if (token !== undefined) url.searchParams.set('access_token', token);
   return url.toString();
 }
 
@@ -36,7 +51,11 @@ async function request<T>(gateway: string, path: string, init?: RequestInit): Pr
   try {
     res = await fetch(apiUrl(gateway, path), {
       ...init,
-      headers: { accept: 'application/json', ...(init?.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        accept: 'application/json',
+        ...(init?.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(tokens.has(tokenKey(gateway)) ? { authorization: `Bearer ${tokens.get(tokenKey(gateway))}` } : {}),
+      },
     });
   } catch (err) {
     throw new ApiError(0, 'NETWORK', `the gateway cannot be reached (${err instanceof Error ? err.message : String(err)})`);

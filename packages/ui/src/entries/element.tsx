@@ -1,7 +1,8 @@
 /**
  * `<orchestrator-lite-app gateway="http://host:port">`: the UI as a custom element with its own
  * React root, its CSS inside its shadow root (so the page's styles and its own never mix).
- * Attributes: `gateway` (API base URL, default same origin), `run-id` (show one run only).
+ * Attributes: `gateway` (API base URL, default same origin), `run-id` (show one run only),
+ * `token` (bearer token, for a gateway that requires one).
  */
 import { createRoot } from 'react-dom/client';
 import type { Root } from 'react-dom/client';
@@ -10,7 +11,7 @@ import appCss from '../styles.css?inline';
 import { App, RunViewApp } from '../app.tsx';
 
 export class OrchestratorLiteElement extends HTMLElement {
-  static observedAttributes = ['gateway', 'run-id'];
+  static observedAttributes = ['gateway', 'run-id', 'token'];
   private root: Root | undefined;
   private mount: HTMLDivElement | undefined;
 
@@ -45,7 +46,14 @@ export class OrchestratorLiteElement extends HTMLElement {
   private render(): void {
     const gateway = this.getAttribute('gateway') ?? '';
     const runId = this.getAttribute('run-id');
-    this.root?.render(runId !== null && runId !== '' ? <RunViewApp key={`${gateway}|${runId}`} gateway={gateway} runId={runId} /> : <App key={gateway} gateway={gateway} routing="memory" />);
+    const token = this.getAttribute('token') ?? undefined;
+    this.root?.render(
+      runId !== null && runId !== '' ? (
+        <RunViewApp key={`${gateway}|${runId}`} gateway={gateway} runId={runId} token={token} />
+      ) : (
+        <App key={gateway} gateway={gateway} routing="memory" token={token} />
+      ),
+    );
   }
 }
 

@@ -55,3 +55,25 @@ test('a plain HTML page renders the custom element with its CSS in the shadow ro
   assert.equal(await host.locator('[data-testid="step-d"]').getAttribute('data-status'), 'SUCCEEDED');
   assert.deepEqual(errors.map(String), []);
 });
+
+test('the custom element works with a gateway that requires tokens, given its token attribute', { skip, timeout: 90_000 }, async (t) => {
+  const reader = 'ui-reader-token-0123456789';
+  const writer = 'ci-writer-token-0123456789';
+  const engine = await startEngine(t, { env: { ORCH_API_TOKENS: `ui:read:${reader},ci:write:${writer}` } });
+  const auth = { headers: { authorization: `Bearer ${writer}` } };
+  const deadline = Date.now() + 20_000;
+  while (!(await api(engine.url, '/api/v1/workflows', auth)).items.some((w) => w.name === 'diamond')) {
+    if (Date.now() > deadline) throw new Error('the demo workflows were not registered');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const { runId } = await api(engine.url, '/api/v1/runs', { ...auth, method: 'POST', body: JSON.stringify({ workflow: 'diamond', input: {} }) });
+  assert.equal((await fetch(`${engine.url}/api/v1/runs`)).status, 401, 'the API requires a token');
+  const { page, errors } = await launchBrowser(t);
+  await page.goto(`${engine.url}/examples/element.html?gateway=${encodeURIComponent(engine.url)}&token=${reader}`);
+  const host = page.locator('orchestrator-lite-app');
+  // REST (Authorization header) and the live stream (access_token) both pass with the read token.
+  await host.locator('[data-testid="connection"][data-state="live"]').waitFor();
+  await host.locator(`[data-testid="run-row"][data-run-id="${runId}"]`).click();
+  await host.locator('[data-testid="run-detail"][data-status="SUCCEEDED"]').waitFor({ timeout: 30_000 });
+  assert.deepEqual(errors.map(String), []);
+});

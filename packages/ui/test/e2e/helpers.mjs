@@ -71,7 +71,7 @@ export async function waitForHttp(url, timeoutMs = 30_000) {
  * Starts the whole engine in one process on 127.0.0.1 with its own data directory. `restart()`
  * stops it and starts it again on the same port and data, as an operator restart would.
  */
-export async function startEngine(t, { port, dataDir } = {}) {
+export async function startEngine(t, { port, dataDir, env = {} } = {}) {
   const p = port ?? (await freePort());
   const dir = dataDir ?? tempDir(t, 'ol-ui-e2e-');
   const url = `http://127.0.0.1:${p}`;
@@ -81,7 +81,7 @@ export async function startEngine(t, { port, dataDir } = {}) {
     child = spawn(process.execPath, [CLI, 'start', '--port', String(p), '--host', '127.0.0.1', '--data-dir', dir], {
       cwd: REPO,
       // Embedded mode: a KAFKA_BROKERS inherited from the test runner would share the default topics.
-      env: { ...process.env, KAFKA_BROKERS: '', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', PORT: String(p), ORCH_DATA_DIR: dir },
+      env: { ...process.env, KAFKA_BROKERS: '', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', PORT: String(p), ORCH_DATA_DIR: dir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (d) => (log = (log + d).slice(-20_000)));
