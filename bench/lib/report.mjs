@@ -5,7 +5,7 @@ const ok = (phase) => (phase?.status === 'ok' ? phase : undefined);
 const fmt = (v, digits = 1) => (v === null || v === undefined || Number.isNaN(v) ? '—' : Number(v).toFixed(digits));
 const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : a / b);
 
-/** Every target of the brief, with its measured value; `met` is null when it could not be measured. */
+/** Every benchmark target, with its measured value; `met` is null when it could not be measured. */
 export function evaluateTargets(result) {
   const p = result.phases;
   const targets = [];
