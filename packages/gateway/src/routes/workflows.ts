@@ -6,7 +6,6 @@
  * claimed on the compacted `definitions` topic (register.ts), and is visible here when answered.
  * Several gateways registering one name at once get consecutive versions, never the same one.
  */
-import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { ErrorCode, OrchError, formatIssues, validateDefinition } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
@@ -16,16 +15,10 @@ import { requireCaughtUp } from '../bus.js';
 import { registerDefinition } from '../register.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { principalOf } from './runs.js';
+import { NameParams, VersionQuery, workflowSchemas } from '../schemas/workflows.js';
 
 const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
 
-const NameParams = z.object({ name: z.string().min(1).max(200) });
-const VersionQuery = z.object({
-  version: z
-    .string()
-    .regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer')
-    .optional(),
-});
 
 /**
  * Only parses: validation happens in the route, after the name from the path is filled in. A
@@ -65,7 +58,7 @@ export function workflowRoutes(ctx: GatewayContext) {
       }
     });
 
-    app.put('/api/v1/workflows/:name', async (request, reply) => {
+    app.put('/api/v1/workflows/:name', { schema: workflowSchemas.put }, async (request, reply) => {
       const name = parseName(request.params);
       const body: unknown = request.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -90,9 +83,9 @@ export function workflowRoutes(ctx: GatewayContext) {
       return reply.code(status).send({ name, version });
     });
 
-    app.get('/api/v1/workflows', async () => ({ items: ctx.registry.list() }));
+    app.get('/api/v1/workflows', { schema: workflowSchemas.list }, async () => ({ items: ctx.registry.list() }));
 
-    app.get('/api/v1/workflows/:name', async (request) => {
+    app.get('/api/v1/workflows/:name', { schema: workflowSchemas.get }, async (request) => {
       const name = parseName(request.params);
       const query = VersionQuery.safeParse(request.query);
       if (!query.success) throw fromZodError(query.error, 'query');
