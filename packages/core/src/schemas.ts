@@ -174,6 +174,7 @@ export const RunStateSchema = RunViewSchema.extend({
   applied: z.record(z.string(), z.number()).optional(),
   stateVersion: z.number().optional(),
   epoch: z.number().optional(),
+  trace: z.record(z.string(), z.string()).optional(),
 });
 
 export { RegisteredWorkflowSchema };

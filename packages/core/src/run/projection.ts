@@ -20,6 +20,7 @@ export function toView(state: RunState): RunView {
     applied: _applied,
     stateVersion: _stateVersion,
     epoch: _epoch,
+    trace: _trace,
     ...view
   } = state;
   return structuredClone(view);

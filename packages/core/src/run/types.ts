@@ -114,4 +114,9 @@ export interface RunState extends RunView {
   stateVersion?: number;
   /** The owner's fencing epoch when the snapshot was written. */
   epoch?: number;
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) the run was started with: every task of
+   * the run carries it as record headers, so one run is one trace.
+   */
+  trace?: Record<string, string>;
 }
