@@ -34,3 +34,4 @@ export {
   formatPath,
 } from './definition/schema.js';
 export * from './ids.js';
+export { ErrorInfoSchema, RunEventSchema, RunViewSchema } from './schemas.js';
