@@ -8,7 +8,6 @@
  * the same number.
  */
 import stringify from 'safe-stable-stringify';
-import { z } from 'zod';
 import { ErrorCode, OrchError, encodeMessage, formatIssues, parseYamlValue, validateDefinition } from '@orchestrator-lite/core';
 import type { RegisteredWorkflow, WorkflowDefinition } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
@@ -17,16 +16,9 @@ import { assertBodyDepth, MAX_BODY_DEPTH } from '../body-depth.js';
 import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { principalOf } from './runs.js';
+import { NameParams, VersionQuery, workflowSchemas } from '../schemas/workflows.js';
 
 const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
-
-const NameParams = z.object({ name: z.string().min(1).max(200) });
-const VersionQuery = z.object({
-  version: z
-    .string()
-    .regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer')
-    .optional(),
-});
 
 function canonical(definition: WorkflowDefinition): string {
   return stringify(definition) ?? '';
@@ -75,7 +67,7 @@ export function workflowRoutes(ctx: GatewayContext) {
       }
     });
 
-    app.put('/api/v1/workflows/:name', async (request, reply) => {
+    app.put('/api/v1/workflows/:name', { schema: workflowSchemas.put }, async (request, reply) => {
       const name = parseName(request.params);
       const body: unknown = request.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -115,9 +107,9 @@ export function workflowRoutes(ctx: GatewayContext) {
       return reply.code(status).send({ name, version });
     });
 
-    app.get('/api/v1/workflows', async () => ({ items: ctx.registry.list() }));
+    app.get('/api/v1/workflows', { schema: workflowSchemas.list }, async () => ({ items: ctx.registry.list() }));
 
-    app.get('/api/v1/workflows/:name', async (request) => {
+    app.get('/api/v1/workflows/:name', { schema: workflowSchemas.get }, async (request) => {
       const name = parseName(request.params);
       const query = VersionQuery.safeParse(request.query);
       if (!query.success) throw fromZodError(query.error, 'query');
