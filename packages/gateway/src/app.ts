@@ -15,6 +15,7 @@ import { pathOf, redactUrl, registerSecurity } from './security.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { opsSchemas } from './schemas/ops.js';
 import { opsRoutes } from './routes/ops.js';
+import { dlqRoutes } from './routes/dlq.js';
 import { runRoutes } from './routes/runs.js';
 import { streamRoutes } from './routes/stream.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -129,6 +130,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   await app.register(workflowRoutes(ctx));
   await app.register(runRoutes(ctx));
   await app.register(streamRoutes(ctx));
+  await app.register(dlqRoutes(ctx));
   await app.register(openApiRoute(opsSchemas.openapi));
 
   const ui = uiAvailable(config.uiDir) ? config.uiDir : undefined;

@@ -26,6 +26,8 @@ const ROUTES: [string, string][] = [
   ['post', '/api/v1/runs/{runId}/cancel'],
   ['post', '/api/v1/runs/{runId}/retry'],
   ['get', '/api/v1/stream'],
+  ['get', '/api/v1/dlq'],
+  ['post', '/api/v1/dlq/redrive'],
 ];
 
 function schemaOf(doc: Doc, method: string, path: string, status: number): Record<string, unknown> {
