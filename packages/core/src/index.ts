@@ -28,3 +28,4 @@ export {
   formatPath,
 } from './definition/schema.js';
 export * from './ids.js';
+export { ErrorInfoSchema, RunEventSchema, RunViewSchema } from './schemas.js';
