@@ -81,9 +81,12 @@ async function killMidLoad(t: TestContext, label: string, pick: (brokers: Broker
   for (const role of [...cluster.orchestrators, ...cluster.workers, cluster.gateway!]) {
     assert.equal(role.child.exitCode, null, `${role.name} survived the fault`);
   }
+  const backAt = restartAt + restartedIn;
   const lines = [
     describeStall(`${label}: around the kill of node ${node}`, meter.stallAround(killedAt)),
-    describeStall(`${label}: around its restart (back in ${restartedIn} ms)`, meter.stallAround(restartAt + restartedIn)),
+    backAt < started + finishedIn
+      ? describeStall(`${label}: around its restart (back in ${restartedIn} ms)`, meter.stallAround(backAt))
+      : `${label}: node ${node} was back ${restartedIn} ms after its restart began, when every run had already finished on the other two`,
     `${label}: ${accepted.length} runs accepted (${retries} POSTs retried), all finished correctly ${finishedIn} ms after the first submission`,
   ];
   for (const line of lines) {
