@@ -2,6 +2,7 @@
  * Runs: start, list, read, history, cancel and retry. Writes go to `commands` keyed by runId;
  * reads come from the read model.
  */
+import stringify from 'safe-stable-stringify';
 import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import type { CancelRun, RetryRun, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -26,6 +27,22 @@ export function parseNonNegativeInt(value: string, field: string): number {
 /** The caller's token name for audit lines, when auth is on. */
 export function principalOf(request: FastifyRequest): { principal?: string } {
   return request.principal === null ? {} : { principal: request.principal.name };
+}
+
+/**
+ * An idempotency key names one request: reused with another input or version it is a client
+ * bug, answered 409 with the run the key already started (as payment APIs do), not that run.
+ */
+function assertSameStart(existing: RunView, key: string, input: unknown, version: number | undefined): void {
+  const differs: string[] = [];
+  if (version !== undefined && version !== existing.version) differs.push('version');
+  if (existing.input !== undefined && stringify(existing.input) !== stringify(input)) differs.push('input');
+  if (differs.length === 0) return;
+  throw new OrchError(ErrorCode.Conflict, `idempotencyKey ${JSON.stringify(key.slice(0, 100))} was used for run ${existing.runId} with a different ${differs.join(' and ')}`, {
+    field: 'idempotencyKey',
+    runId: existing.runId,
+    differs,
+  });
 }
 
 function parseRunId(params: unknown): string {
@@ -64,7 +81,10 @@ export function runRoutes(ctx: GatewayContext) {
       }
       const runId = idempotencyKey === undefined ? newRunId() : runIdForIdempotencyKey(workflow, idempotencyKey);
       const existing = readModel.getRun(runId);
-      if (existing !== undefined) return reply.code(200).send({ runId, status: existing.status });
+      if (existing !== undefined) {
+        assertSameStart(existing, idempotencyKey ?? '', input ?? {}, version);
+        return reply.code(200).send({ runId, status: existing.status });
+      }
       const at = ctx.now();
       const command: StartRun = {
         v: 1,
