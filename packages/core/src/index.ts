@@ -14,6 +14,7 @@ export * from './backoff.js';
 export { reduceRun, type ReduceContext, type ReduceResult } from './run/reducer.js';
 export { TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, timerId } from './run/draft.js';
 export { STEP_FAILED_ERROR_TYPE } from './run/transitions.js';
+export * from './run/snapshot.js';
 export { applyEvent, projectRun, toView } from './run/projection.js';
 export { isTerminalRunStatus, isTerminalStepStatus, readySteps } from './run/queries.js';
 export * from './codec.js';

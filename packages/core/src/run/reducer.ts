@@ -20,7 +20,7 @@ export function reduceRun(state: RunState | undefined, input: RunInput, ctx: Red
   }
   if (input.type === 'StartRun') return unchanged(state);
 
-  const d = new Draft(cloneState(state), ctx);
+  const d = new Draft(state, ctx);
   switch (input.type) {
     case 'CancelRun':
       cancelRun(d, input);
@@ -35,7 +35,7 @@ export function reduceRun(state: RunState | undefined, input: RunInput, ctx: Red
       taskResult(d, input);
   }
   if (!d.changed) return unchanged(state);
-  return { state: d.state, events: d.events, tasks: d.tasks, control: d.control };
+  return { state: d.finish(), events: d.events, tasks: d.tasks, control: d.control };
 }
 
 function unchanged(state: RunState | undefined): ReduceResult {
@@ -43,7 +43,8 @@ function unchanged(state: RunState | undefined): ReduceResult {
 }
 
 function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
-  const definition = structuredClone(cmd.definition);
+  // The definition and the input are shared, never copied: the reducer never edits them.
+  const definition = cmd.definition;
   const steps: Record<string, StepView> = {};
   for (const s of definition.steps) {
     // hasOwn, not ??=: a step may be called `constructor` or `toString`.
@@ -54,7 +55,7 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
     workflow: cmd.workflow,
     version: cmd.version,
     status: 'RUNNING',
-    input: structuredClone(cmd.input),
+    input: cmd.input,
     createdAt: ctx.now,
     updatedAt: ctx.now,
     lastSeq: 0,
@@ -63,12 +64,12 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
     timers: [],
     lastDelayMs: {},
   };
-  const d = new Draft(state, ctx);
+  const d = new Draft(state, ctx, true);
   d.emit('RunStarted', {
     workflow: cmd.workflow,
     version: cmd.version,
-    input: structuredClone(cmd.input),
-    definition: structuredClone(definition),
+    input: cmd.input,
+    definition,
   });
   // A definition that slipped past validation must not leave a run that can never advance.
   const problem = checkRunnable(definition);
@@ -220,14 +221,4 @@ function retryRun(d: Draft, _cmd: RetryRun): void {
   delete d.state.output;
   d.emit('RunRetried', { steps: reopened });
   advance(d);
-}
-
-/**
- * A working copy of everything the reducer may edit. The definition is never edited, so it is
- * shared rather than cloned: that keeps a transition's cost independent of the workflow's size,
- * and lets the runtime hold one definition object for every run of a workflow version.
- */
-function cloneState(state: RunState): RunState {
-  const { definition, ...rest } = state;
-  return { ...structuredClone(rest), definition };
 }

@@ -11,6 +11,7 @@ import type { ErrorInfo, TaskResult } from '../messages.js';
 import { DEFAULT_QUEUE } from '../topics.js';
 import { resolveTemplates, type TemplateScope } from '../template.js';
 import { TERMINAL_STEP_STATUSES, timerId, type Draft } from './draft.js';
+import type { StepView } from './types.js';
 
 /** The `type` of a run failure caused by failed steps. */
 export const STEP_FAILED_ERROR_TYPE = 'ORCH_STEP_FAILED';
@@ -23,8 +24,9 @@ export function stepDefinition(d: Draft, stepId: string): StepDefinition {
 
 export function templateScope(d: Draft): TemplateScope {
   const steps: TemplateScope['steps'] = {};
-  for (const [id, step] of Object.entries(d.state.steps)) {
-    if (step.status === 'SUCCEEDED') steps[id] = { output: step.output };
+  for (const id of Object.keys(d.state.steps)) {
+    const step = d.peek(id);
+    if (step?.status === 'SUCCEEDED') steps[id] = { output: step.output };
   }
   return { input: d.state.input, steps };
 }
@@ -153,12 +155,12 @@ export function skipBlocked(d: Draft): void {
   for (let round = 0; changed && round <= d.state.definition.steps.length; round++) {
     changed = false;
     for (const def of d.state.definition.steps) {
-      const step = d.state.steps[def.id];
-      if (!step || step.status !== 'PENDING') continue;
-      const blocker = step.dependsOn.find((dep) => FAILED_LIKE.has(d.state.steps[dep]?.status ?? ''));
+      const pending = d.peek(def.id);
+      if (!pending || pending.status !== 'PENDING') continue;
+      const blocker = pending.dependsOn.find((dep) => FAILED_LIKE.has(d.peek(dep)?.status ?? ''));
       if (blocker === undefined) continue;
-      const blockerStatus = d.state.steps[blocker]?.status ?? '';
-      step.status = 'SKIPPED';
+      const blockerStatus = d.peek(blocker)?.status ?? '';
+      d.step(def.id).status = 'SKIPPED';
       d.emit('StepSkipped', { stepId: def.id, reason: `dependency "${blocker}" ${blockerStatus.toLowerCase()}` });
       changed = true;
     }
@@ -167,9 +169,9 @@ export function skipBlocked(d: Draft): void {
 
 export function scheduleReady(d: Draft): void {
   for (const def of d.state.definition.steps) {
-    const step = d.state.steps[def.id];
+    const step = d.peek(def.id);
     if (!step || step.status !== 'PENDING') continue;
-    if (step.dependsOn.every((dep) => d.state.steps[dep]?.status === 'SUCCEEDED')) {
+    if (step.dependsOn.every((dep) => d.peek(dep)?.status === 'SUCCEEDED')) {
       scheduleStep(d, def.id, step.attempts.length + 1);
     }
   }
@@ -177,7 +179,7 @@ export function scheduleReady(d: Draft): void {
 
 /** Ends the run when every step is terminal. */
 export function finishIfDone(d: Draft): void {
-  const steps = Object.entries(d.state.steps);
+  const steps = Object.keys(d.state.steps).map((id): [string, StepView] => [id, d.peek(id)!]);
   if (!steps.every(([, s]) => TERMINAL_STEP_STATUSES.has(s.status))) return;
   d.state.timers = [];
   if (steps.every(([, s]) => s.status === 'SUCCEEDED')) {
@@ -185,14 +187,14 @@ export function finishIfDone(d: Draft): void {
     const output =
       d.state.definition.output !== undefined
         ? resolveTemplates(d.state.definition.output, scope)
-        : Object.fromEntries(sinkSteps(d.state.definition).map((id) => [id, d.state.steps[id]?.output]));
+        : Object.fromEntries(sinkSteps(d.state.definition).map((id) => [id, d.peek(id)?.output]));
     d.state.status = 'SUCCEEDED';
     d.state.output = output;
     d.emit('RunSucceeded', { output });
     return;
   }
   const failedSteps = steps.filter(([, s]) => s.status === 'FAILED' || s.status === 'CANCELLED').map(([id]) => id);
-  const first = failedSteps[0] === undefined ? undefined : d.state.steps[failedSteps[0]]?.error;
+  const first = failedSteps[0] === undefined ? undefined : d.peek(failedSteps[0])?.error;
   const error: ErrorInfo = {
     type: STEP_FAILED_ERROR_TYPE,
     message:
