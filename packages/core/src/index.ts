@@ -29,3 +29,4 @@ export {
   formatPath,
 } from './definition/schema.js';
 export * from './ids.js';
+export * from './duration.js';
