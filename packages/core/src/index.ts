@@ -30,3 +30,4 @@ export {
 } from './definition/schema.js';
 export * from './ids.js';
 export * from './duration.js';
+export { ErrorInfoSchema, RunEventSchema, RunViewSchema } from './schemas.js';

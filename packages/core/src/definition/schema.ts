@@ -87,6 +87,7 @@ export const RegisteredWorkflowSchema = z.object({
   version: z.number().int().min(1),
   definition: WorkflowDefinitionSchema,
   registeredAt: z.number(),
+  claim: z.string().min(1).max(200).optional(),
 });
 
 /** Formats a zod path as `steps[2].retry.maxAttempts`. */

@@ -59,4 +59,9 @@ export interface RegisteredWorkflow {
   version: number;
   definition: WorkflowDefinition;
   registeredAt: number;
+  /**
+   * Who claimed this version: a random id per registration attempt. On the `definitions` topic
+   * the first claim of `name@version` in log order wins, so every reader agrees on one body.
+   */
+  claim?: string;
 }
