@@ -10,12 +10,13 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { decodeDispatch, decodeEvent, encodeMessage, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent, TaskDispatched, WorkflowDefinition } from '@orchestrator-lite/core';
-import { createEmbeddedTransport } from '@orchestrator-lite/transport';
+import { ensureKafka, kafkaSkip, randomPrefix } from '@orchestrator-lite/testing';
+import { createEmbeddedTransport, createKafkaTransport } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
 import { startOrchestrator } from '../src/index.js';
 import type { OrchestratorOptions } from '../src/index.js';
 
-const names = topicNames('s.');
+let names = topicNames('s.');
 
 const chain: WorkflowDefinition = {
   name: 'chain',
@@ -25,12 +26,14 @@ const chain: WorkflowDefinition = {
   ],
 };
 
-async function bus(t: TestContext, options: Partial<OrchestratorOptions> = {}) {
+async function bus(t: TestContext, options: Partial<OrchestratorOptions> = {}, kind: 'embedded' | 'kafka' = 'embedded') {
   const dataDir = mkdtempSync(join(tmpdir(), 'orch-state-'));
-  const transport = createEmbeddedTransport({ dataDir });
+  const transport = kind === 'kafka' ? createKafkaTransport({ brokers: (await ensureKafka()).brokers, clientId: 'state-test' }) : createEmbeddedTransport({ dataDir });
+  const prefix = kind === 'kafka' ? randomPrefix('state') : 's.';
+  names = topicNames(prefix);
   const tasks: TaskDispatched[] = [];
   const events: RunEvent[] = [];
-  const start = () => startOrchestrator({ transport, topicPrefix: 's.', partitions: 2, ...options });
+  const start = () => startOrchestrator({ transport, topicPrefix: prefix, partitions: 2, ...options });
   const first = await start();
   await transport.ensureTopics([{ name: names.tasks('default'), partitions: 2 }]);
   const listener = await transport.subscribe({
@@ -94,35 +97,39 @@ test('a run restored from its parts after a restart dispatches with the outputs 
   }
 });
 
-test('an ended run leaves memory at once, and a retry reloads it from orch.state', async (t) => {
-  const { transport, tasks, events, first, start } = await bus(t);
+async function endedRunScenario(t: TestContext, kind: 'embedded' | 'kafka'): Promise<void> {
+  const { transport, tasks, events, first, start } = await bus(t, {}, kind);
   t.after(() => first.close());
   await startRun(transport, 'r2', chain, { blob: 'x' });
-  await until(() => tasks.length === 1, 'step a');
+  await until(() => tasks.length === 1, 'step a', 60_000);
   await result(transport, 'r2', 'a', 1, { output: { v: 1 } });
-  await until(() => tasks.length === 2, 'step b');
+  await until(() => tasks.length === 2, 'step b', 60_000);
   await result(transport, 'r2', 'b', 1, { error: { type: 'Boom', message: 'b failed' } });
-  await until(() => first.runStatus('r2') === 'FAILED', 'the run to fail');
+  await until(() => first.runStatus('r2') === 'FAILED' && first.heldRunCount() === 0, 'the run to fail and be let go once its final header is committed', 60_000);
   assert.equal(first.getRun('r2'), undefined, 'an ended run is not held');
   assert.equal(first.heldRunCount(), 0);
   assert.equal(first.runCount(), 1);
   // A duplicate StartRun of an ended run starts nothing.
   await startRun(transport, 'r2', chain, { blob: 'again' });
   await transport.produce([{ topic: names.commands, key: 'r2', value: encodeMessage({ v: 1, type: 'RetryRun', runId: 'r2', at: Date.now() }) }]);
-  await until(() => tasks.length === 3, 'step b retried');
+  await until(() => tasks.length === 3, 'step b retried', 60_000);
   assert.deepEqual(tasks[2]?.input, { fromA: 1, blob: 'x' });
   assert.equal(tasks[2]?.attempt, 2);
   assert.equal(events.filter((e) => e.type === 'RunStarted').length, 1);
   await result(transport, 'r2', 'b', 2, { output: 'ok' });
-  await until(() => first.runStatus('r2') === 'SUCCEEDED', 'the retried run to succeed');
+  await until(() => first.runStatus('r2') === 'SUCCEEDED' && first.heldRunCount() === 0, 'the retried run to succeed', 60_000);
   await first.close();
   // A restart holds no ended run: it reads its final header and keeps a few fields.
   const second = await start();
   t.after(() => second.close());
-  await until(() => second.ownedPartitions().length === 2, 'partitions');
+  await until(() => second.ownedPartitions().length === 2, 'partitions', 60_000);
   assert.equal(second.heldRunCount(), 0);
   assert.equal(second.runStatus('r2'), 'SUCCEEDED');
-});
+}
+
+test('an ended run leaves memory at once, and a retry reloads it from orch.state', (t) => endedRunScenario(t, 'embedded'));
+
+test('on Kafka: an ended run leaves memory at once, a retry reloads it, a restart holds none', { skip: kafkaSkip(), timeout: 120_000 }, (t) => endedRunScenario(t, 'kafka'));
 
 test('after the retention an ended run is tombstoned on orch.state and can no longer be retried', async (t) => {
   const { transport, tasks, events, first } = await bus(t, { runRetentionMs: 300 });
