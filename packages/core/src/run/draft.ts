@@ -9,7 +9,8 @@
  * `prev.steps[id] === next.steps[id]` tells a snapshot writer which steps did.
  */
 import type { EventDataMap, RunEvent, RunEventType } from '../events.js';
-import type { ControlMessage, TaskDispatched } from '../messages.js';
+import type { Command, ControlMessage, TaskDispatched } from '../messages.js';
+import { findStep } from './lookup.js';
 import type { AttemptView, RunState, StepView, Timer, TimerKind } from './types.js';
 
 export interface ReduceContext {
@@ -25,6 +26,8 @@ export interface ReduceResult {
   events: RunEvent[];
   tasks: TaskDispatched[];
   control: ControlMessage[];
+  /** Commands for other runs (a child to start or cancel, a parent to notify), keyed by their runId. */
+  commands: Command[];
 }
 
 export const TERMINAL_STEP_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED']);
@@ -38,6 +41,7 @@ export class Draft {
   readonly events: RunEvent[] = [];
   readonly tasks: TaskDispatched[] = [];
   readonly control: ControlMessage[] = [];
+  readonly commands: Command[] = [];
   /** Set when the state changed without an event (heartbeats re-arming a timer). */
   touched = false;
 
@@ -95,8 +99,9 @@ export class Draft {
     this.events.push({ runId: this.state.runId, seq, type, at: this.ctx.now, data } as RunEvent);
   }
 
+  /** A step, or the item `<id>[<index>]` of a forEach step. */
   step(stepId: string): StepView {
-    const step = Object.hasOwn(this.state.steps, stepId) ? this.state.steps[stepId] : undefined;
+    const step = findStep(this.state, stepId);
     if (!step) throw new Error(`unknown step ${stepId}`);
     return step;
   }
@@ -128,13 +133,15 @@ export class Draft {
   }
 
   get changed(): boolean {
-    return this.touched || this.events.length > 0 || this.tasks.length > 0 || this.control.length > 0;
+    return this.touched || this.events.length > 0 || this.tasks.length > 0 || this.control.length > 0 || this.commands.length > 0;
   }
 }
 
-/** A step's copy: its attempts are copied one level deep, since the reducer edits them in place. */
+/** A step's copy: its attempts and forEach items are copied too, since the reducer edits them in place. */
 function copyStep(step: StepView): StepView {
-  return { ...step, attempts: step.attempts.map((a) => ({ ...a })) };
+  const copy: StepView = { ...step, attempts: step.attempts.map((a) => ({ ...a })) };
+  if (step.items !== undefined) copy.items = step.items.map(copyStep);
+  return copy;
 }
 
 /**
@@ -170,8 +177,9 @@ function shallowEqual(a: object, b: object): boolean {
 
 /** Whether a step copy still equals its original: the same fields, the same attempts field by field. */
 function sameStep(copy: StepView, original: StepView): boolean {
-  const { attempts: ca, ...cr } = copy;
-  const { attempts: oa, ...or } = original;
+  const { attempts: ca, items: ci, ...cr } = copy;
+  const { attempts: oa, items: oi, ...or } = original;
   if (ca.length !== oa.length || !shallowEqual(cr, or)) return false;
+  if ((ci === undefined) !== (oi === undefined) || (ci !== undefined && oi !== undefined && (ci.length !== oi.length || !ci.every((item, i) => sameStep(item, oi[i]!))))) return false;
   return ca.every((a, i) => shallowEqual(a, oa[i]!));
 }

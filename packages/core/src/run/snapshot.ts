@@ -15,7 +15,9 @@
  */
 import type { WorkflowDefinition } from '../definition/types.js';
 import { sinkSteps } from '../definition/graph.js';
+import { stepLabel } from '../definition/labels.js';
 import { TERMINAL_RUN_STATUSES } from './draft.js';
+import { ownerStepId } from './lookup.js';
 import type { AttemptView, RunState, StepView, Timer } from './types.js';
 
 export const SnapshotKind = {
@@ -31,12 +33,21 @@ export type SnapshotKind = (typeof SnapshotKind)[keyof typeof SnapshotKind];
 export type AttemptControl = Omit<AttemptView, 'output' | 'error' | 'progress' | 'retry' | 'scheduledAt' | 'startedAt' | 'endedAt' | 'workerId'>;
 const ATTEMPT_VIEW_ONLY = ['output', 'error', 'progress', 'retry', 'scheduledAt', 'startedAt', 'endedAt', 'workerId'] as const;
 
-/** One step's control state, as stored (in a step record, or embedded in a finished run's header). */
-export interface StepControl extends Omit<StepView, 'output' | 'task' | 'dependsOn' | 'attempts'> {
+/** A forEach item as stored: its control state and its output, which the step's output lists. */
+export interface ItemControl extends Omit<StepView, 'attempts' | 'items'> {
   attempts: AttemptControl[];
-  timers?: Omit<Timer, 'stepId'>[];
-  lastDelayMs?: number;
-  attemptBase?: number;
+}
+
+/**
+ * One step's control state, as stored (in a step record, or embedded in a finished run's
+ * header), with the timers and retry bookkeeping of the step and of its forEach items (`s[3]`).
+ */
+export interface StepControl extends Omit<StepView, 'output' | 'task' | 'dependsOn' | 'attempts' | 'items'> {
+  attempts: AttemptControl[];
+  items?: ItemControl[];
+  timers?: Timer[];
+  lastDelayMs?: Record<string, number>;
+  attemptBase?: Record<string, number>;
 }
 
 /**
@@ -124,28 +135,42 @@ export function referencedOutputs(definition: WorkflowDefinition): ReadonlySet<s
   return found;
 }
 
+function attemptControl(a: AttemptView): AttemptControl {
+  const c: Record<string, unknown> = { ...a };
+  for (const k of ATTEMPT_VIEW_ONLY) delete c[k];
+  return c as AttemptControl;
+}
+
+/** The entries of a per-step record (lastDelayMs, attemptBase) that belong to `stepId` or its items. */
+function entriesOf(record: Record<string, number> | undefined, stepId: string): Record<string, number> | undefined {
+  if (record === undefined) return undefined;
+  let out: Record<string, number> | undefined;
+  for (const key of Object.keys(record)) {
+    if (ownerStepId(key) === stepId) (out ??= {})[key] = record[key]!;
+  }
+  return out;
+}
+
 function stepControl(state: RunState, stepId: string, step: StepView, timers: Timer[] | undefined): StepControl {
-  const { output: _o, task: _t, dependsOn: _d, attempts, ...rest } = step;
-  const control: StepControl = {
-    ...rest,
-    attempts: attempts.map((a) => {
-      const c: Record<string, unknown> = { ...a };
-      for (const k of ATTEMPT_VIEW_ONLY) delete c[k];
-      return c as AttemptControl;
-    }),
-  };
-  if (timers !== undefined && timers.length > 0) control.timers = timers.map(({ stepId: _s, ...t }) => t);
-  if (Object.hasOwn(state.lastDelayMs, stepId)) control.lastDelayMs = state.lastDelayMs[stepId]!;
-  if (state.attemptBase !== undefined && Object.hasOwn(state.attemptBase, stepId)) control.attemptBase = state.attemptBase[stepId]!;
+  const { output: _o, task: _t, dependsOn: _d, attempts, items, ...rest } = step;
+  const control: StepControl = { ...rest, attempts: attempts.map(attemptControl) };
+  if (items !== undefined) control.items = items.map(({ attempts: ia, items: _ii, ...item }) => ({ ...item, attempts: ia.map(attemptControl) }));
+  if (timers !== undefined && timers.length > 0) control.timers = timers;
+  const delays = entriesOf(state.lastDelayMs, stepId);
+  if (delays !== undefined) control.lastDelayMs = delays;
+  const bases = entriesOf(state.attemptBase, stepId);
+  if (bases !== undefined) control.attemptBase = bases;
   return control;
 }
 
+/** Timers grouped by the step they belong to (an item's timers by its forEach step). */
 function timersByStep(state: RunState | undefined): Map<string, Timer[]> {
   const out = new Map<string, Timer[]>();
   for (const t of state?.timers ?? []) {
-    const list = out.get(t.stepId);
+    const owner = ownerStepId(t.stepId);
+    const list = out.get(owner);
     if (list) list.push(t);
-    else out.set(t.stepId, [t]);
+    else out.set(owner, [t]);
   }
   return out;
 }
@@ -153,6 +178,10 @@ function timersByStep(state: RunState | undefined): Map<string, Timer[]> {
 function sameTimers(a: Timer[] | undefined, b: Timer[] | undefined): boolean {
   if ((a?.length ?? 0) !== (b?.length ?? 0)) return false;
   return (a ?? []).every((t) => (b ?? []).some((u) => u.id === t.id && u.dueAt === t.dueAt));
+}
+
+function sameEntries(a: Record<string, number> | undefined, b: Record<string, number> | undefined): boolean {
+  return JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
 }
 
 function own<T>(record: Record<string, T> | undefined, key: string): T | undefined {
@@ -218,8 +247,8 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
       wasEnded ||
       before !== step ||
       !sameTimers(prevTimers.get(stepId), nextTimers.get(stepId)) ||
-      own(prev?.lastDelayMs, stepId) !== own(next.lastDelayMs, stepId) ||
-      own(prev?.attemptBase, stepId) !== own(next.attemptBase, stepId);
+      !sameEntries(entriesOf(prev?.lastDelayMs, stepId), entriesOf(next.lastDelayMs, stepId)) ||
+      !sameEntries(entriesOf(prev?.attemptBase, stepId), entriesOf(next.attemptBase, stepId));
     if (!touched) continue;
     const now = control();
     // A change to view-only fields (progress, a worker id) writes nothing.
@@ -275,21 +304,22 @@ export function restoreRun(parts: RunParts, definition: WorkflowDefinition): Run
   for (const def of definition.steps) {
     if (Object.hasOwn(steps, def.id)) continue;
     const record: StepControl | undefined = embedded !== undefined ? own(embedded, def.id) : parts.steps?.get(def.id);
-    const base: StepView = { status: 'PENDING', task: def.task, dependsOn: [...(def.dependsOn ?? [])], attempts: [] };
+    const base: StepView = { status: 'PENDING', task: stepLabel(def), dependsOn: [...(def.dependsOn ?? [])], attempts: [] };
     if (record === undefined) {
       steps[def.id] = base;
       continue;
     }
-    const { timers: stepTimers, lastDelayMs: delay, attemptBase: attemptsBefore, attempts, ...control } = record;
+    const { timers: stepTimers, lastDelayMs: delays, attemptBase: bases, attempts, items, ...control } = record;
     const { kind: _rk, lastSeq: _ls, updatedAt: _ua, applied: _ap, stateVersion: _sv, ...view } = control as StepControl & Partial<StepRecord>;
     // Times and workers are view-only: a restored attempt carries its number and status.
-    const step: StepView = { ...base, ...view, attempts: attempts.map((a) => ({ scheduledAt: 0, ...a })) };
+    const step: StepView = { ...base, ...(view as Partial<StepView>), attempts: attempts.map((a) => ({ scheduledAt: 0, ...a })) };
+    if (items !== undefined) step.items = items.map((item) => ({ ...item, attempts: item.attempts.map((a) => ({ scheduledAt: 0, ...a })) }));
     const output = parts.outputs?.get(def.id);
     if (output !== undefined) step.output = output.output;
     steps[def.id] = step;
-    for (const t of stepTimers ?? []) timers.push({ ...t, stepId: def.id });
-    if (delay !== undefined) lastDelayMs[def.id] = delay;
-    if (attemptsBefore !== undefined) attemptBase[def.id] = attemptsBefore;
+    for (const t of stepTimers ?? []) timers.push({ ...t });
+    Object.assign(lastDelayMs, delays);
+    Object.assign(attemptBase, bases);
   }
   return {
     ...rest,
