@@ -6,6 +6,7 @@ import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForId
 import type { CancelRun, RetryRun, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import { traceHeaders } from '../tracing.js';
 import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
@@ -91,7 +92,7 @@ export function runRoutes(ctx: GatewayContext) {
         steps: {},
       });
       try {
-        await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+        await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
       } catch (error) {
         readModel.removePlaceholder(runId);
         throw error;
@@ -149,7 +150,7 @@ export function runRoutes(ctx: GatewayContext) {
       }
       request.log.info({ runId, ...principalOf(request) }, 'run cancellation requested');
       const command: CancelRun = { v: 1, type: 'CancelRun', runId, ...(parsed.data?.reason === undefined ? {} : { reason: parsed.data.reason }), at: ctx.now() };
-      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
       return reply.code(202).send({ runId });
     });
 
@@ -166,7 +167,7 @@ export function runRoutes(ctx: GatewayContext) {
       }
       request.log.info({ runId, ...principalOf(request) }, 'run retry requested');
       const command: RetryRun = { v: 1, type: 'RetryRun', runId, at: ctx.now() };
-      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
       return reply.code(202).send({ runId });
     });
   };
