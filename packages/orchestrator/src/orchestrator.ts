@@ -7,6 +7,8 @@ import type { OrchestratorOptions } from './options.js';
 import { DefinitionPool } from './definition-pool.js';
 import { PartitionOwner } from './partition-owner.js';
 import { expiredRunWrites } from './retention.js';
+import { DefinitionCatalog } from './definition-catalog.js';
+import { childStart } from './child-start.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -47,6 +49,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
 
   const owners = new Map<number, PartitionOwner>();
   const definitions = new DefinitionPool();
+  const catalog = new DefinitionCatalog(transport, names.definitions);
   const knownQueues = new Set<string>();
   let timerHandle: NodeJS.Timeout | undefined;
   let sweeping = false;
@@ -117,6 +120,17 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
       const appliedUpTo = previous?.applied?.[source];
       if (appliedUpTo !== undefined && record.offset <= appliedUpTo) continue; // a replayed input
+      if (input.type === 'StartChildRun') {
+        // The child exists, or has ended and is retained: a replayed start changes nothing.
+        if (previous || owner.finished.has(input.runId)) continue;
+        const start = await childStart(catalog, input);
+        if (start.type === 'ChildRunEnded') {
+          log?.warn({ runId: input.runId, parentRunId: input.parentRunId, workflow: input.workflow }, 'child workflow not found');
+          produce.push({ topic: names.commands, key: start.runId, value: encodeMessage(start) });
+          continue;
+        }
+        input = start;
+      }
 
       const result = reduceRun(previous, input, { now: o.clock(), random: o.random });
       const changed = result.state !== undefined && (result.state !== previous || result.events.length > 0);
@@ -149,6 +163,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
       for (const message of result.control) {
         produce.push({ topic: names.control, key: message.runId, value: encodeMessage(message) });
+      }
+      // Commands for other runs: a child to start or cancel, a parent to tell that its child ended.
+      for (const command of result.commands) {
+        produce.push({ topic: names.commands, key: command.runId, value: encodeMessage(command) });
       }
     }
     // Snapshots go last: a crash before them replays the inputs, never skips their outputs.
