@@ -12,6 +12,7 @@ import type { GatewayContext } from './context.js';
 import { assertBodyDepth } from './body-depth.js';
 import { makeErrorHandler, toErrorResponse } from './http-errors.js';
 import { pathOf, redactUrl, registerSecurity } from './security.js';
+import { registerTracing } from './tracing.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { opsSchemas } from './schemas/ops.js';
 import { opsRoutes } from './routes/ops.js';
@@ -125,6 +126,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   // After the WebSocket plugin: its onRequest hook must mark upgrade requests before ours may
   // refuse one, or the refused upgrade's socket is never destroyed and holds shutdown open.
   await registerSecurity(app, config);
+  registerTracing(app);
 
   await registerOpenApi(app);
   await app.register(opsRoutes(ctx));

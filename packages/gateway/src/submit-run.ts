@@ -15,6 +15,8 @@ export interface SubmitRunRequest {
   input?: unknown;
   /** The same key always names the same run: a second submission answers with the first. */
   idempotencyKey?: string;
+  /** Headers for the StartRun record (trace context). */
+  headers?: Record<string, string>;
 }
 
 export interface SubmitRunResult {
@@ -76,7 +78,7 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     steps: {},
   });
   try {
-    await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+    await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...(request.headers === undefined ? {} : { headers: request.headers }) }]);
   } catch (error) {
     readModel.removePlaceholder(runId);
     throw error;

@@ -95,15 +95,17 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const changed = result.state !== undefined && (result.state !== previous || result.events.length > 0);
       if (!result.state || !changed) {
         if (!previous) log?.debug({ runId: input.runId, type: input.type }, 'input for an unknown run ignored');
-        else if ('stepId' in input) log?.debug({ runId: input.runId, type: input.type, stepId: input.stepId, attempt: input.attempt }, 'stale or duplicate result ignored');
+        else if ('attempt' in input) log?.debug({ runId: input.runId, type: input.type, stepId: input.stepId, attempt: input.attempt }, 'stale or duplicate result ignored');
         continue;
       }
       // A new run brings its definition: share it with the runs of the same workflow.
       const reduced = previous ? result.state : definitions.intern(result.state);
+      const trace = previous ? previous.trace : traceOf(record);
       const next: RunState = {
         ...reduced,
         applied: { ...previous?.applied, [source]: record.offset },
         stateVersion: (previous?.stateVersion ?? 0) + 1,
+        ...(trace === undefined ? {} : { trace }),
       };
       owner.runs.set(next.runId, next);
       owner.armTimers(next, previous);
@@ -115,7 +117,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       for (const task of result.tasks) {
         queues.add(task.queue);
         // The attempt is part of the key, so the retry of a step stuck on one worker lands anywhere.
-        produce.push({ topic: names.tasks(task.queue), key: task.idempotencyKey, value: encodeMessage(task) });
+        produce.push({ topic: names.tasks(task.queue), key: task.idempotencyKey, value: encodeMessage(task), ...(trace === undefined ? {} : { headers: trace }) });
       }
       for (const message of result.control) {
         produce.push({ topic: names.control, key: message.runId, value: encodeMessage(message) });
@@ -261,4 +263,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       await consumer.close();
     },
   };
+}
+
+/** The W3C trace context headers of the record that started a run, if it carried any. */
+function traceOf(record: ConsumedRecord): Record<string, string> | undefined {
+  const traceparent = record.headers.traceparent;
+  if (traceparent === undefined) return undefined;
+  const tracestate = record.headers.tracestate;
+  return tracestate === undefined ? { traceparent } : { traceparent, tracestate };
 }

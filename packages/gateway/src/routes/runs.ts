@@ -7,6 +7,7 @@ import type { CancelRun, RetryRun, RunStatus, RunView } from '@orchestrator-lite
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { submitRun } from '../submit-run.js';
+import { traceHeaders } from '../tracing.js';
 import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
@@ -47,7 +48,7 @@ export function runRoutes(ctx: GatewayContext) {
     app.post('/api/v1/runs', { schema: runSchemas.start }, async (request, reply) => {
       const parsed = StartRunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      const result = await submitRun(ctx, parsed.data);
+      const result = await submitRun(ctx, { ...parsed.data, ...traceHeaders(request) });
       if (!result.created) return reply.code(200).send({ runId: result.runId, status: result.status });
       request.log.info({ runId: result.runId, workflow: parsed.data.workflow, version: result.version, ...principalOf(request) }, 'run submitted');
       return reply.code(202).send({ runId: result.runId, status: 'PENDING' });
@@ -102,7 +103,7 @@ export function runRoutes(ctx: GatewayContext) {
       }
       request.log.info({ runId, ...principalOf(request) }, 'run cancellation requested');
       const command: CancelRun = { v: 1, type: 'CancelRun', runId, ...(parsed.data?.reason === undefined ? {} : { reason: parsed.data.reason }), at: ctx.now() };
-      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
       return reply.code(202).send({ runId });
     });
 
@@ -119,7 +120,7 @@ export function runRoutes(ctx: GatewayContext) {
       }
       request.log.info({ runId, ...principalOf(request) }, 'run retry requested');
       const command: RetryRun = { v: 1, type: 'RetryRun', runId, at: ctx.now() };
-      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
       return reply.code(202).send({ runId });
     });
   };

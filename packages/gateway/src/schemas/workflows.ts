@@ -31,5 +31,5 @@ const definitionBody = (() => {
 export const workflowSchemas = {
   put: route({ summary: 'Register a workflow definition', tag: 'workflows', params: NameParams, body: definitionBody, ok: { 200: Registered, 201: Registered }, errors: [413, 422] }),
   list: route({ summary: 'The latest version of every workflow', tag: 'workflows', ok: { 200: z.object({ items: z.array(WorkflowSummary) }) } }),
-  get: route({ summary: 'A workflow definition', tag: 'workflows', params: NameParams, query: VersionQuery, ok: { 200: RegisteredWorkflowSchema }, errors: [404] }),
+  get: route({ summary: 'A workflow definition', tag: 'workflows', params: NameParams, query: VersionQuery, ok: { 200: RegisteredWorkflowSchema.omit({ claim: true }) }, errors: [404] }),
 };
