@@ -5,6 +5,8 @@ import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartit
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
 import { DefinitionPool, PartitionOwner } from './partition-owner.js';
+import { DefinitionCatalog } from './definition-catalog.js';
+import { childStart } from './child-start.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -39,6 +41,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
 
   const owners = new Map<number, PartitionOwner>();
   const definitions = new DefinitionPool();
+  const catalog = new DefinitionCatalog(transport, names.definitions);
   const knownQueues = new Set<string>();
   let timerHandle: NodeJS.Timeout | undefined;
   let timerDueAt = Infinity;
@@ -90,6 +93,16 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const appliedUpTo = previous?.applied?.[source];
       if (appliedUpTo !== undefined && record.offset <= appliedUpTo) continue; // a replayed input
       if (input.type === 'TimerFired') owner.fired.delete(`${input.runId}|${input.timerId}`);
+      if (input.type === 'StartChildRun') {
+        if (previous) continue; // the child exists: a replayed start changes nothing
+        const start = await childStart(catalog, input);
+        if (start.type === 'ChildRunEnded') {
+          log?.warn({ runId: input.runId, parentRunId: input.parentRunId, workflow: input.workflow }, 'child workflow not found');
+          produce.push({ topic: names.commands, key: start.runId, value: encodeMessage(start) });
+          continue;
+        }
+        input = start;
+      }
 
       const result = reduceRun(previous, input, { now: o.clock(), random: o.random });
       const changed = result.state !== undefined && (result.state !== previous || result.events.length > 0);
@@ -121,6 +134,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
       for (const message of result.control) {
         produce.push({ topic: names.control, key: message.runId, value: encodeMessage(message) });
+      }
+      // Commands for other runs: a child to start or cancel, a parent to tell that its child ended.
+      for (const command of result.commands) {
+        produce.push({ topic: names.commands, key: command.runId, value: encodeMessage(command) });
       }
     }
     // Snapshots go last: a crash before them replays the inputs, never skips their outputs.
