@@ -55,6 +55,7 @@ export async function runGateway(config: Config, transport: Transport, logger: L
     ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
     allowInsecure: config.allowInsecure,
     corsOrigins: config.corsOrigins,
+    allowedHosts: config.allowedHosts,
     ...(config.rateLimit === undefined ? {} : { rateLimitPerMinute: config.rateLimit }),
     trustProxy: config.trustProxy,
     ...(uiDir ? { uiDir } : {}),
