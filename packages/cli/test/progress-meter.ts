@@ -40,6 +40,23 @@ export class ProgressMeter {
     this.#timer = undefined;
   }
 
+  /** When the finished count first reached `n` (epoch ms), if it did. */
+  reachedAt(n: number): number | undefined {
+    return this.#samples.find((s) => s.finished >= n)?.at;
+  }
+
+  /** Runs finished at each `stepMs` from `from` (epoch ms) to the last sample: `+10s 41, +15s 60, …`. */
+  timeline(from: number, stepMs = 5000): string {
+    const last = this.#samples.at(-1)?.at ?? from;
+    const points: string[] = [];
+    for (let t = from; t <= last + stepMs - 1; t += stepMs) {
+      let n = 0;
+      for (const s of this.#samples) if (s.at <= t) n = s.finished;
+      points.push(`+${Math.round((t - from) / 1000)}s ${n}`);
+    }
+    return points.join(', ');
+  }
+
   /** The stall around a fault at `at` (epoch ms), looking `windowMs` past it. */
   stallAround(at: number, windowMs = 60_000): Stall {
     const samples = this.#samples.filter((s) => s.at >= at - 2000 && s.at <= at + windowMs);
