@@ -28,3 +28,4 @@ export {
   formatPath,
 } from './definition/schema.js';
 export * from './ids.js';
+export type * from './api/rest.js';

@@ -2,15 +2,9 @@
  * The workflow registry: every registered version of every definition, projected from the
  * compacted `definitions` topic and updated at once by this gateway's own registrations.
  */
-import type { RegisteredWorkflow } from '@orchestrator-lite/core';
+import type { RegisteredWorkflow, WorkflowSummary } from '@orchestrator-lite/core';
 
-export interface WorkflowSummary {
-  name: string;
-  version: number;
-  description?: string;
-  steps: number;
-  registeredAt: number;
-}
+export type { WorkflowSummary } from '@orchestrator-lite/core';
 
 export class WorkflowRegistry {
   private readonly byName = new Map<string, Map<number, RegisteredWorkflow>>();
@@ -40,6 +34,11 @@ export class WorkflowRegistry {
     let best: RegisteredWorkflow | undefined;
     for (const workflow of versions.values()) if (best === undefined || workflow.version > best.version) best = workflow;
     return best;
+  }
+
+  /** Every registered version of every workflow. */
+  *all(): IterableIterator<RegisteredWorkflow> {
+    for (const versions of this.byName.values()) yield* versions.values();
   }
 
   get(name: string, version: number): RegisteredWorkflow | undefined {

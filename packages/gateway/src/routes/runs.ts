@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
-import type { CancelRun, RetryRun, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
+import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsResponse, RunListResponse, RunStatus, RunView, StartRun, StartRunResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { produceForRequest, requireCaughtUp } from '../bus.js';
@@ -34,6 +34,7 @@ const ListQuery = z.object({
 const EventsQuery = z.object({ since: z.string().optional() });
 
 const DEFAULT_LIMIT = 50;
+const EVENTS_PAGE = 1000;
 const MAX_LIMIT = 1000;
 
 /** A non-negative integer query parameter, or a 400 naming it. */
@@ -56,10 +57,21 @@ function parseRunId(params: unknown): string {
 export function runRoutes(ctx: GatewayContext) {
   const { readModel, registry, transport, names } = ctx;
 
-  function requireRun(runId: string): RunView {
-    const view = readModel.getRun(runId);
+  async function requireRun(runId: string): Promise<RunView> {
+    const view = await readModel.getRun(runId);
     if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
     return view;
+  }
+
+  /**
+   * The run a write acts on. The store resumes from its checkpoint, so after a restart it already
+   * holds every run but the last moments': only a run it does not know waits for the catch-up.
+   */
+  async function findForWrite(runId: string): Promise<RunView | undefined> {
+    const view = await readModel.getRun(runId);
+    if (view !== undefined || ctx.isCaughtUp()) return view;
+    await requireCaughtUp(ctx, 'all');
+    return readModel.getRun(runId);
   }
 
   return async (app: FastifyInstance): Promise<void> => {
@@ -75,15 +87,15 @@ export function runRoutes(ctx: GatewayContext) {
           size: inputBytes,
         });
       }
-      // Both the registry and the runs already started (idempotency) must be known.
-      await requireCaughtUp(ctx, 'all');
+      await requireCaughtUp(ctx, 'definitions');
       const registered = version === undefined ? registry.latest(workflow) : registry.get(workflow, version);
       if (registered === undefined) {
         throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`);
       }
       const runId = idempotencyKey === undefined ? newRunId() : runIdForIdempotencyKey(workflow, idempotencyKey);
-      const existing = readModel.getRun(runId);
-      if (existing !== undefined) return reply.code(200).send({ runId, status: existing.status });
+      // A run already started with this idempotency key answers 200 with its status.
+      const existing = idempotencyKey === undefined ? undefined : await findForWrite(runId);
+      if (existing !== undefined) return reply.code(200).send({ runId, status: existing.status } satisfies StartRunResponse);
       const at = ctx.now();
       const command: StartRun = {
         v: 1,
@@ -98,7 +110,7 @@ export function runRoutes(ctx: GatewayContext) {
       };
       // The placeholder goes in before the write, so a concurrent POST with the same key sees
       // the run and answers 200 instead of writing a second StartRun.
-      readModel.addPlaceholder({
+      if (!readModel.addPlaceholder({
         runId,
         workflow,
         version: registered.version,
@@ -109,7 +121,9 @@ export function runRoutes(ctx: GatewayContext) {
         lastSeq: 0,
         definition: registered.definition,
         steps: {},
-      });
+      })) {
+        return reply.code(200).send({ runId, status: 'PENDING' } satisfies StartRunResponse);
+      }
       try {
         await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
       } catch (error) {
@@ -117,10 +131,10 @@ export function runRoutes(ctx: GatewayContext) {
         throw error;
       }
       request.log.info({ runId, workflow, version: registered.version, ...principalOf(request) }, 'run submitted');
-      return reply.code(202).send({ runId, status: 'PENDING' });
+      return reply.code(202).send({ runId, status: 'PENDING' } satisfies StartRunResponse);
     });
 
-    app.get('/api/v1/runs', async (request) => {
+    app.get('/api/v1/runs', async (request): Promise<RunListResponse> => {
       const parsed = ListQuery.safeParse(request.query);
       if (!parsed.success) throw fromZodError(parsed.error, 'query');
       const q = parsed.data;
@@ -138,7 +152,7 @@ export function runRoutes(ctx: GatewayContext) {
       }
       const after = q.cursor === undefined ? undefined : decodeRunListCursor(q.cursor);
       if (q.cursor !== undefined && after === undefined) throw badParameter('cursor', 'is not a cursor this API issued');
-      const page = readModel.listRuns({
+      const page = await readModel.listRuns({
         limit,
         ...(status === undefined ? {} : { status }),
         ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
@@ -147,38 +161,47 @@ export function runRoutes(ctx: GatewayContext) {
       return { items: page.items, nextCursor: page.next === null ? null : encodeRunListCursor(page.next), counts: page.counts };
     });
 
-    app.get('/api/v1/runs/:runId', async (request) => requireRun(parseRunId(request.params)));
+    app.get('/api/v1/runs/:runId', async (request): Promise<RunView> => requireRun(parseRunId(request.params)));
 
-    app.get('/api/v1/runs/:runId/events', async (request) => {
+    app.get('/api/v1/runs/:runId/events', async (request): Promise<RunEventsResponse> => {
       const runId = parseRunId(request.params);
       const parsed = EventsQuery.safeParse(request.query);
       if (!parsed.success) throw fromZodError(parsed.error, 'query');
       const since = parsed.data.since === undefined ? 0 : parseNonNegativeInt(parsed.data.since, 'since');
-      requireRun(runId);
-      return { items: readModel.eventsSince(runId, since).map(({ seq, type, at, data }) => ({ seq, type, at, data })) };
+      await requireRun(runId);
+      // A run's whole history, read from the store a page at a time.
+      const items: RunEventItem[] = [];
+      for (let after = since; ; ) {
+        const page = await readModel.eventsSince(runId, after, EVENTS_PAGE);
+        for (const { event } of page) items.push({ seq: event.seq, type: event.type, at: event.at, data: event.data } as RunEventItem);
+        const last = page.at(-1);
+        if (page.length < EVENTS_PAGE || last === undefined) break;
+        after = last.event.seq;
+      }
+      return { items };
     });
 
     app.post('/api/v1/runs/:runId/cancel', async (request, reply) => {
       const runId = parseRunId(request.params);
       const parsed = CancelBody.safeParse(request.body ?? undefined);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      await requireCaughtUp(ctx, 'all');
-      const view = requireRun(runId);
+      const view = await findForWrite(runId);
+      if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
       if (isTerminal(view.status)) {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is already ${view.status}`, { status: view.status });
       }
       request.log.info({ runId, ...principalOf(request) }, 'run cancellation requested');
       const command: CancelRun = { v: 1, type: 'CancelRun', runId, ...(parsed.data?.reason === undefined ? {} : { reason: parsed.data.reason }), at: ctx.now() };
       await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
-      return reply.code(202).send({ runId });
+      return reply.code(202).send({ runId } satisfies RunCommandResponse);
     });
 
     app.post('/api/v1/runs/:runId/retry', async (request, reply) => {
       const runId = parseRunId(request.params);
       const parsed = z.strictObject({}).optional().safeParse(request.body ?? undefined);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      await requireCaughtUp(ctx, 'all');
-      const view = requireRun(runId);
+      const view = await findForWrite(runId);
+      if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
       if (view.status !== 'FAILED' && view.status !== 'CANCELLED') {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is ${view.status}; only a FAILED or CANCELLED run can be retried`, {
           status: view.status,
@@ -187,7 +210,7 @@ export function runRoutes(ctx: GatewayContext) {
       request.log.info({ runId, ...principalOf(request) }, 'run retry requested');
       const command: RetryRun = { v: 1, type: 'RetryRun', runId, at: ctx.now() };
       await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
-      return reply.code(202).send({ runId });
+      return reply.code(202).send({ runId } satisfies RunCommandResponse);
     });
   };
 }
