@@ -4,9 +4,17 @@
  */
 import type { WorkflowDefinition, JitterStrategy } from './definition/types.js';
 import type { ErrorInfo } from './messages.js';
+import type { SkipCause } from './run/types.js';
 
 export interface EventDataMap {
-  RunStarted: { workflow: string; version: number; input: unknown; definition: WorkflowDefinition };
+  RunStarted: {
+    workflow: string;
+    version: number;
+    input: unknown;
+    definition: WorkflowDefinition;
+    parentRunId?: string;
+    parentStepId?: string;
+  };
   StepScheduled: { stepId: string; attempt: number; task: string; queue: string; input: unknown };
   StepStarted: { stepId: string; attempt: number; workerId: string };
   StepProgress: { stepId: string; attempt: number; fraction: number; message?: string };
@@ -39,7 +47,17 @@ export interface EventDataMap {
     retryAfterMs?: number;
   };
   StepFailed: { stepId: string; attempts: number; error: ErrorInfo };
-  StepSkipped: { stepId: string; reason: string };
+  StepSkipped: { stepId: string; reason: string; cause?: SkipCause };
+  /** A forEach step evaluated its list: `count` items, with ids `<stepId>[0]` … */
+  ForEachExpanded: { stepId: string; count: number };
+  /** A sleep step started: it wakes at `until` (epoch ms). */
+  StepSleeping: { stepId: string; attempt: number; until: number };
+  /** A wait step started waiting for `signal`. */
+  StepWaiting: { stepId: string; attempt: number; signal: string; timeoutAt?: number };
+  /** A signal arrived; `stepId` is the step it ended, absent when it is kept for later. */
+  SignalReceived: { name: string; payload?: unknown; stepId?: string };
+  /** A workflow step started its child run. */
+  ChildRunStarted: { stepId: string; attempt: number; childRunId: string; workflow: string; version?: number };
   StepCancelled: { stepId: string; attempt?: number; reason: string };
   RunSucceeded: { output: unknown };
   RunFailed: { error: ErrorInfo; failedSteps: string[] };
@@ -71,6 +89,11 @@ export const RUN_EVENT_TYPES: readonly RunEventType[] = [
   'RetryScheduled',
   'StepFailed',
   'StepSkipped',
+  'ForEachExpanded',
+  'StepSleeping',
+  'StepWaiting',
+  'SignalReceived',
+  'ChildRunStarted',
   'StepCancelled',
   'RunSucceeded',
   'RunFailed',

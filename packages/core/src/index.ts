@@ -14,6 +14,12 @@ export * from './backoff.js';
 export { reduceRun, type ReduceContext, type ReduceResult } from './run/reducer.js';
 export { TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, timerId } from './run/draft.js';
 export { STEP_FAILED_ERROR_TYPE } from './run/transitions.js';
+export { EXPRESSION_ERROR_TYPE } from './run/steps/scope.js';
+export { MAX_KEPT_SIGNALS } from './run/steps/wait.js';
+export { childRunId } from './run/steps/child.js';
+export { findStep, itemId, parseItemId, ownerStepId } from './run/lookup.js';
+export { stepLabel } from './definition/labels.js';
+export { CEL_VARIABLES, evaluateCel, parseCel } from './expression/cel.js';
 export { applyEvent, projectRun, toView } from './run/projection.js';
 export { isTerminalRunStatus, isTerminalStepStatus, readySteps } from './run/queries.js';
 export * from './codec.js';
@@ -29,3 +35,4 @@ export {
 } from './definition/schema.js';
 export * from './ids.js';
 export type * from './api/rest.js';
+export { ErrorInfoSchema, RunEventSchema, RunViewSchema } from './schemas.js';

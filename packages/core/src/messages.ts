@@ -30,6 +30,9 @@ export interface StartRun {
   definition: WorkflowDefinition;
   input: unknown;
   idempotencyKey?: string;
+  /** Set on a child run: the run and step that started it. */
+  parentRunId?: string;
+  parentStepId?: string;
   at: number;
 }
 export interface CancelRun {
@@ -53,7 +56,44 @@ export interface TimerFired {
   timerId: string;
   at: number;
 }
-export type Command = StartRun | CancelRun | RetryRun | TimerFired;
+/** A named signal for a run: it ends a wait step (now, or when the step is reached). */
+export interface Signal {
+  v: 1;
+  type: 'Signal';
+  runId: string;
+  name: string;
+  payload?: unknown;
+  at: number;
+}
+/**
+ * Produced by a parent run's workflow step, keyed by the child's runId: the orchestrator that
+ * owns the child looks the definition up and starts it. The child's id derives from the parent
+ * attempt, so a replay starts nothing new.
+ */
+export interface StartChildRun {
+  v: 1;
+  type: 'StartChildRun';
+  runId: string;
+  workflow: string;
+  version?: number;
+  input?: unknown;
+  parentRunId: string;
+  parentStepId: string;
+  at: number;
+}
+/** Produced by a child run when it ends, keyed by the parent's runId. */
+export interface ChildRunEnded {
+  v: 1;
+  type: 'ChildRunEnded';
+  runId: string;
+  childRunId: string;
+  stepId: string;
+  status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  output?: unknown;
+  error?: ErrorInfo;
+  at: number;
+}
+export type Command = StartRun | CancelRun | RetryRun | TimerFired | Signal | StartChildRun | ChildRunEnded;
 
 // ---- orch.results (key: runId) -------------------------------------------------------------
 

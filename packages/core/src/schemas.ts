@@ -29,11 +29,37 @@ export const StartRunSchema = z.object({
   definition: WorkflowDefinitionSchema,
   input: z.unknown().optional(),
   idempotencyKey: z.string().optional(),
+  parentRunId: z.string().optional(),
+  parentStepId: z.string().optional(),
   at: ms,
 });
 const CancelRunSchema = z.object({ v: v1, type: z.literal('CancelRun'), runId: id, reason: z.string().optional(), at: ms });
 const RetryRunSchema = z.object({ v: v1, type: z.literal('RetryRun'), runId: id, at: ms });
 const TimerFiredSchema = z.object({ v: v1, type: z.literal('TimerFired'), runId: id, timerId: z.string(), at: ms });
+const SignalSchema = z.object({ v: v1, type: z.literal('Signal'), runId: id, name: z.string().min(1), payload: z.unknown().optional(), at: ms });
+const StartChildRunSchema = z.object({
+  v: v1,
+  type: z.literal('StartChildRun'),
+  runId: id,
+  workflow: z.string(),
+  version: z.number().int().optional(),
+  input: z.unknown().optional(),
+  parentRunId: id,
+  parentStepId: z.string(),
+  at: ms,
+});
+const RunEndStatusSchema = z.enum(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+const ChildRunEndedSchema = z.object({
+  v: v1,
+  type: z.literal('ChildRunEnded'),
+  runId: id,
+  childRunId: id,
+  stepId: z.string(),
+  status: RunEndStatusSchema,
+  output: z.unknown().optional(),
+  error: ErrorInfoSchema.optional(),
+  at: ms,
+});
 
 const resultBase = { v: v1, runId: id, stepId: z.string(), attempt: z.number().int().min(1), workerId: z.string(), at: ms };
 const LogLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
@@ -57,6 +83,9 @@ export const RunInputSchema = z.discriminatedUnion('type', [
   CancelRunSchema,
   RetryRunSchema,
   TimerFiredSchema,
+  SignalSchema,
+  StartChildRunSchema,
+  ChildRunEndedSchema,
   ...TaskResultSchemas,
 ]);
 
@@ -101,9 +130,20 @@ const RetryScheduledDataSchema = z.object({
 const ev = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   z.object({ runId: id, seq: z.number().int().min(1), type: z.literal(type), at: ms, data });
 const stepAttempt = { stepId: z.string(), attempt: z.number().int() };
+const SkipCauseSchema = z.enum(['condition', 'branch', 'failure']);
 
 export const RunEventSchema = z.discriminatedUnion('type', [
-  ev('RunStarted', z.object({ workflow: z.string(), version: z.number().int(), input: z.unknown().optional(), definition: WorkflowDefinitionSchema })),
+  ev(
+    'RunStarted',
+    z.object({
+      workflow: z.string(),
+      version: z.number().int(),
+      input: z.unknown().optional(),
+      definition: WorkflowDefinitionSchema,
+      parentRunId: z.string().optional(),
+      parentStepId: z.string().optional(),
+    }),
+  ),
   ev('StepScheduled', z.object({ ...stepAttempt, task: z.string(), queue: z.string(), input: z.unknown().optional() })),
   ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string() })),
   ev('StepProgress', z.object({ ...stepAttempt, fraction: z.number(), message: z.string().optional() })),
@@ -112,7 +152,12 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   ev('AttemptFailed', z.object({ ...stepAttempt, error: ErrorInfoSchema, reason: z.enum(['error', 'timeout', 'heartbeat-timeout']) })),
   ev('RetryScheduled', RetryScheduledDataSchema),
   ev('StepFailed', z.object({ stepId: z.string(), attempts: z.number().int(), error: ErrorInfoSchema })),
-  ev('StepSkipped', z.object({ stepId: z.string(), reason: z.string() })),
+  ev('StepSkipped', z.object({ stepId: z.string(), reason: z.string(), cause: SkipCauseSchema.optional() })),
+  ev('ForEachExpanded', z.object({ stepId: z.string(), count: z.number().int().min(0) })),
+  ev('StepSleeping', z.object({ ...stepAttempt, until: ms })),
+  ev('StepWaiting', z.object({ ...stepAttempt, signal: z.string(), timeoutAt: ms.optional() })),
+  ev('SignalReceived', z.object({ name: z.string(), payload: z.unknown().optional(), stepId: z.string().optional() })),
+  ev('ChildRunStarted', z.object({ ...stepAttempt, childRunId: z.string(), workflow: z.string(), version: z.number().int().optional() })),
   ev('StepCancelled', z.object({ stepId: z.string(), attempt: z.number().int().optional(), reason: z.string() })),
   ev('RunSucceeded', z.object({ output: z.unknown().optional() })),
   ev('RunFailed', z.object({ error: ErrorInfoSchema, failedSteps: z.array(z.string()) })),
@@ -133,7 +178,7 @@ const AttemptViewSchema = z.object({
   retry: RetryScheduledDataSchema.optional(),
 });
 
-const StepViewSchema = z.object({
+const stepViewFields = {
   status: z.enum(['PENDING', 'SCHEDULED', 'RUNNING', 'RETRY_WAIT', 'SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED']),
   task: z.string(),
   dependsOn: z.array(z.string()),
@@ -141,7 +186,13 @@ const StepViewSchema = z.object({
   output: z.unknown().optional(),
   error: ErrorInfoSchema.optional(),
   nextRetryAt: ms.optional(),
-});
+  skip: z.object({ cause: SkipCauseSchema, reason: z.string() }).optional(),
+  wakeAt: ms.optional(),
+  waitingFor: z.object({ signal: z.string(), timeoutAt: ms.optional() }).optional(),
+  childRunId: z.string().optional(),
+};
+/** The items of a forEach step are steps themselves, one level deep. */
+const StepViewSchema = z.object({ ...stepViewFields, items: z.array(z.object(stepViewFields)).optional() });
 
 export const RunViewSchema = z.object({
   runId: id,
@@ -156,6 +207,8 @@ export const RunViewSchema = z.object({
   lastSeq: z.number().int().min(0),
   definition: WorkflowDefinitionSchema,
   steps: z.record(z.string(), StepViewSchema),
+  parentRunId: z.string().optional(),
+  parentStepId: z.string().optional(),
 });
 
 /** A state snapshot on `orch.state`. */
@@ -163,7 +216,7 @@ export const RunStateSchema = RunViewSchema.extend({
   timers: z.array(
     z.object({
       id: z.string(),
-      kind: z.enum(['retry', 'timeout', 'heartbeat']),
+      kind: z.enum(['retry', 'timeout', 'heartbeat', 'sleep', 'signal']),
       stepId: z.string(),
       attempt: z.number().int(),
       dueAt: ms,
@@ -174,6 +227,8 @@ export const RunStateSchema = RunViewSchema.extend({
   applied: z.record(z.string(), z.number()).optional(),
   stateVersion: z.number().optional(),
   epoch: z.number().optional(),
+  signals: z.array(z.object({ name: z.string(), payload: z.unknown().optional(), at: ms })).optional(),
+  forEachLists: z.record(z.string(), z.array(z.unknown())).optional(),
 });
 
 export { RegisteredWorkflowSchema };

@@ -1,7 +1,8 @@
 /**
  * `${...}` templates in step inputs and the workflow output.
  *
- * Grammar of an expression: a root (`input`, or `steps.<id>.output`) followed by any number of
+ * Grammar of an expression: a root (`input`, `steps.<id>.output`, or in a forEach step `item` and
+ * `index`) followed by any number of
  * `.key` or `[index]` accessors, e.g. `input.items[0].url` or `steps.fetch.output.body`.
  * A string that is exactly one template keeps the referenced value's type; otherwise each
  * template is interpolated as text (objects as JSON, a missing value as '').
@@ -10,14 +11,19 @@
 export interface TemplateScope {
   input: unknown;
   steps: Record<string, { output?: unknown }>;
+  /** Inside a forEach step: the current element and its position. */
+  item?: unknown;
+  index?: number;
 }
+
+export type TemplateRoot = 'input' | 'steps' | 'item' | 'index';
 
 export interface TemplateReference {
   /** Where in the templated value the string sits, e.g. `url` or `a[0]` ('' for the value itself). */
   path: string;
   /** The expression between `${` and `}`, trimmed. */
   expr: string;
-  root: 'input' | 'steps';
+  root: TemplateRoot;
   /** For `steps.<id>.output…` references. */
   stepId?: string;
 }
@@ -29,7 +35,7 @@ export interface TemplateError {
 
 type Segment = string | number;
 interface ParsedExpr {
-  root: 'input' | 'steps';
+  root: TemplateRoot;
   stepId?: string;
   /** Accessors applied to `input` or to the step's output. */
   segments: Segment[];
@@ -64,7 +70,10 @@ function parseExpr(expr: string): ParsedExpr | string {
     return `malformed template expression "${expr}": unexpected "${rest}"`;
   }
   const [root, ...tail] = segments;
-  if (root === 'input') return { root: 'input', segments: tail };
+  if (root === 'input' || root === 'item') return { root, segments: tail };
+  if (root === 'index') {
+    return tail.length === 0 ? { root, segments: [] } : `template "${expr}": "index" is a number and has no fields`;
+  }
   if (root === 'steps') {
     const [stepId, output, ...more] = tail;
     if (typeof stepId !== 'string' || output !== 'output') {
@@ -72,7 +81,7 @@ function parseExpr(expr: string): ParsedExpr | string {
     }
     return { root: 'steps', stepId, segments: more };
   }
-  return `template "${expr}" references unknown root "${String(root)}": use "input" or "steps.<id>.output"`;
+  return `template "${expr}" references unknown root "${String(root)}": use "input", "steps.<id>.output", "item" or "index"`;
 }
 
 interface ParsedString {
@@ -158,6 +167,8 @@ export function templateReferences(value: unknown): TemplateReference[] {
 function lookup(parsed: ParsedExpr, scope: TemplateScope): unknown {
   let current: unknown;
   if (parsed.root === 'input') current = scope.input;
+  else if (parsed.root === 'item') current = scope.item;
+  else if (parsed.root === 'index') current = scope.index;
   else {
     const steps = scope.steps;
     const id = parsed.stepId ?? '';

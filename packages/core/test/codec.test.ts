@@ -96,3 +96,32 @@ void test('decoding is fast enough for the hot path', () => {
   // Generous: a regression to a slow path (e.g. re-building schemas per call) is 100x slower.
   assert.ok(perOp < 0.2, `${perOp.toFixed(4)} ms per decode`);
 });
+
+void test('the records of the v2 language round-trip: signals, child runs, items, sleeps and waits', () => {
+  const v2 = workflow('v2')
+    .step('fan', 't', { forEach: 'input.xs', maxParallel: 1, input: '${item}' })
+    .sleep('nap', { dependsOn: ['fan'], durationMs: 5 })
+    .wait('gate', 'go', { dependsOn: ['nap'], timeoutMs: 50 })
+    .child('sub', 'other', { dependsOn: ['gate'], if: 'input.xs.size() > 0' })
+    .build();
+  const h = new RunHarness(v2);
+  h.start({ xs: [1, 2] });
+  h.signal('early', { a: 1 });
+  h.complete('fan[0]');
+  const mid = h.state ?? assert.fail();
+  assert.deepEqual(decodeState(encodeMessage(mid)), wire(mid));
+  h.complete('fan[1]');
+  h.fireTimer('sleep:nap');
+  h.signal('go', true);
+  h.childEnded('sub', 'SUCCEEDED', 7);
+  for (const e of h.events) assert.deepEqual(decodeEvent(encodeMessage(e)), wire(e));
+  for (const c of h.commands) assert.deepEqual(decodeRunInput(encodeMessage(c)), wire(c));
+  const state = h.state ?? assert.fail();
+  assert.equal(state.status, 'SUCCEEDED');
+  assert.deepEqual(decodeState(encodeMessage(state)), wire(state));
+  const inputs: RunInput[] = [
+    { v: 1, type: 'Signal', runId: 'r', name: 'go', payload: { ok: true }, at: 1 },
+    { v: 1, type: 'ChildRunEnded', runId: 'r', childRunId: 'c', stepId: 's', status: 'FAILED', error: { type: 'E', message: 'm' }, at: 1 },
+  ];
+  for (const i of inputs) assert.deepEqual(decodeRunInput(encodeMessage(i)), i);
+});

@@ -12,7 +12,10 @@ import type { GatewayContext } from './context.js';
 import { assertBodyDepth } from './body-depth.js';
 import { makeErrorHandler, toErrorResponse } from './http-errors.js';
 import { pathOf, redactUrl, registerSecurity } from './security.js';
+import { openApiRoute, registerOpenApi } from './openapi.js';
+import { opsSchemas } from './schemas/ops.js';
 import { opsRoutes } from './routes/ops.js';
+import { dlqRoutes } from './routes/dlq.js';
 import { runRoutes } from './routes/runs.js';
 import { streamRoutes } from './routes/stream.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -122,10 +125,13 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   // refuse one, or the refused upgrade's socket is never destroyed and holds shutdown open.
   await registerSecurity(app, config);
 
+  await registerOpenApi(app);
   await app.register(opsRoutes(ctx));
   await app.register(workflowRoutes(ctx));
   await app.register(runRoutes(ctx));
   await app.register(streamRoutes(ctx));
+  await app.register(dlqRoutes(ctx));
+  await app.register(openApiRoute(opsSchemas.openapi));
 
   const ui = uiAvailable(config.uiDir) ? config.uiDir : undefined;
   if (ui !== undefined) {

@@ -1,24 +1,50 @@
 /**
  * The workflow registry: every registered version of every definition, projected from the
- * compacted `definitions` topic and updated at once by this gateway's own registrations.
+ * compacted `definitions` topic.
+ *
+ * Versions are allocated by compare-and-set through that single-partition topic, so that several
+ * gateways never hand out one number twice: a registration appends a *claim* of `name@N+1`, and
+ * the first claim of a version in log order wins. Every reader applies the same rule to the same
+ * log, so all gateways agree; a gateway whose claim lost learns it when the winner is projected
+ * and tries N+2. Each claim has a key of its own (`name@version#claim`), so compaction never
+ * drops a winner for a loser that came later.
  */
 import type { RegisteredWorkflow, WorkflowSummary } from '@orchestrator-lite/core';
 
 export type { WorkflowSummary } from '@orchestrator-lite/core';
 
+/** The record key of one claim on the definitions topic. */
+export function claimKey(name: string, version: number, claim: string): string {
+  return `${name}@${version}#${claim}`;
+}
+
 export class WorkflowRegistry {
   private readonly byName = new Map<string, Map<number, RegisteredWorkflow>>();
-  /** Per-name registration chain: registrations of one name run one at a time. */
+  /** Per-name registration chain: registrations of one name in this process run one at a time. */
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Who waits for the winner of `name@version`. */
+  private readonly waiters = new Map<string, Set<(workflow: RegisteredWorkflow) => void>>();
 
-  /** Adds or replaces one version (the bus may replay a version this gateway already holds). */
+  /**
+   * Applies one record of the definitions topic. The first claim of a version wins; a later one
+   * with another claim lost the race and is ignored. A replay of the winner (same claim, or a
+   * record from before claims existed) replaces it with itself.
+   */
   put(workflow: RegisteredWorkflow): void {
     let versions = this.byName.get(workflow.name);
     if (versions === undefined) {
       versions = new Map();
       this.byName.set(workflow.name, versions);
     }
+    const held = versions.get(workflow.version);
+    if (held !== undefined && held.claim !== workflow.claim) return;
     versions.set(workflow.version, workflow);
+    const key = `${workflow.name}@${workflow.version}`;
+    const waiting = this.waiters.get(key);
+    if (waiting !== undefined) {
+      this.waiters.delete(key);
+      for (const wake of waiting) wake(workflow);
+    }
   }
 
   /** A tombstone on the compacted topic removes the version. */
@@ -45,6 +71,29 @@ export class WorkflowRegistry {
     return this.byName.get(name)?.get(version);
   }
 
+  /** The winner of `name@version` once it is projected; undefined after `timeoutMs`. */
+  winner(name: string, version: number, timeoutMs: number): Promise<RegisteredWorkflow | undefined> {
+    const held = this.get(name, version);
+    if (held !== undefined) return Promise.resolve(held);
+    const key = `${name}@${version}`;
+    return new Promise((resolve) => {
+      const wake = (workflow: RegisteredWorkflow | undefined): void => {
+        clearTimeout(timer);
+        resolve(workflow);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.get(key)?.delete(wake);
+        resolve(undefined);
+      }, timeoutMs);
+      let waiting = this.waiters.get(key);
+      if (waiting === undefined) {
+        waiting = new Set();
+        this.waiters.set(key, waiting);
+      }
+      waiting.add(wake);
+    });
+  }
+
   /** The latest version of every workflow, by name. */
   list(): WorkflowSummary[] {
     const items: WorkflowSummary[] = [];
@@ -63,8 +112,8 @@ export class WorkflowRegistry {
   }
 
   /**
-   * Runs `fn` after every earlier call for the same name has settled, so two concurrent PUTs of
-   * one name cannot both take version latest+1.
+   * Runs `fn` after every earlier call for the same name has settled: this process then never
+   * races itself for a version (other gateways are settled by the claims).
    */
   async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(name) ?? Promise.resolve();

@@ -95,7 +95,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const changed = result.state !== undefined && (result.state !== previous || result.events.length > 0);
       if (!result.state || !changed) {
         if (!previous) log?.debug({ runId: input.runId, type: input.type }, 'input for an unknown run ignored');
-        else if ('stepId' in input) log?.debug({ runId: input.runId, type: input.type, stepId: input.stepId, attempt: input.attempt }, 'stale or duplicate result ignored');
+        else if ('attempt' in input) log?.debug({ runId: input.runId, type: input.type, stepId: input.stepId, attempt: input.attempt }, 'stale or duplicate result ignored');
         continue;
       }
       // A new run brings its definition: share it with the runs of the same workflow.

@@ -6,20 +6,51 @@
  *     .step('save', 'db.put', { dependsOn: ['fetch'], input: { body: '${steps.fetch.output}' } })
  *     .build();
  *
- * Each `.step()` returns a new builder whose type remembers the ids declared so far, so that
+ * Besides `.step()` (a task), `.sleep()`, `.wait()` and `.child()` add the other step types;
+ * every kind takes `if`, and task steps take `forEach` and `maxParallel`.
+ * Each call returns a new builder whose type remembers the ids declared so far, so that
  * `dependsOn` only accepts earlier ids. `build()` validates like parseDefinition.
  */
 import type { RetryPolicy, StepDefinition, WorkflowDefinition } from './types.js';
 import { parseDefinition } from './validate.js';
 
-export interface StepOptions<Prev extends string> {
-  /** Ids of earlier steps that must succeed first. */
+interface CommonOptions<Prev extends string> {
+  /** Ids of earlier steps that must end first. */
   dependsOn?: readonly Prev[];
+  /** A CEL condition: false makes the step SKIPPED. */
+  if?: string;
+}
+
+export interface StepOptions<Prev extends string> extends CommonOptions<Prev> {
   input?: unknown;
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
   heartbeatTimeoutMs?: number;
   queue?: string;
+  /** A CEL list: the task runs once per element, with `${item}` and `${index}` in its input. */
+  forEach?: string;
+  maxParallel?: number;
+}
+
+export type SleepOptions<Prev extends string> = CommonOptions<Prev> & ({ durationMs: number } | { until: string });
+
+export interface WaitOptions<Prev extends string> extends CommonOptions<Prev> {
+  timeoutMs?: number;
+}
+
+export interface ChildOptions<Prev extends string> extends CommonOptions<Prev> {
+  version?: number;
+  input?: unknown;
+  retry?: Partial<RetryPolicy>;
+}
+
+/** Copies the defined options onto a step, in a stable key order. */
+function withOptions(step: StepDefinition, options: object): StepDefinition {
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    (step as unknown as Record<string, unknown>)[key] = Array.isArray(value) ? [...(value as unknown[])] : structuredClone(value);
+  }
+  return step;
 }
 
 export class WorkflowBuilder<Ids extends string = never> {
@@ -37,13 +68,25 @@ export class WorkflowBuilder<Ids extends string = never> {
 
   /** Adds a step; returns a new builder (this one is unchanged). */
   step<Id extends string>(id: Id, task: string, options: StepOptions<Ids> = {}): WorkflowBuilder<Ids | Id> {
-    const step: StepDefinition = { id, task };
-    if (options.dependsOn !== undefined) step.dependsOn = [...options.dependsOn];
-    if (options.input !== undefined) step.input = options.input;
-    if (options.retry !== undefined) step.retry = { ...options.retry };
-    if (options.timeoutMs !== undefined) step.timeoutMs = options.timeoutMs;
-    if (options.heartbeatTimeoutMs !== undefined) step.heartbeatTimeoutMs = options.heartbeatTimeoutMs;
-    if (options.queue !== undefined) step.queue = options.queue;
+    return this.#add<Id>(withOptions({ id, task }, options));
+  }
+
+  /** Adds a durable sleep: `{durationMs}` or `{until: '<CEL timestamp>'}`. */
+  sleep<Id extends string>(id: Id, options: SleepOptions<Ids>): WorkflowBuilder<Ids | Id> {
+    return this.#add<Id>(withOptions({ id, type: 'sleep' }, options));
+  }
+
+  /** Adds a step that waits for the signal `signal`; its payload becomes the step's output. */
+  wait<Id extends string>(id: Id, signal: string, options: WaitOptions<Ids> = {}): WorkflowBuilder<Ids | Id> {
+    return this.#add<Id>(withOptions({ id, type: 'wait', signal }, options));
+  }
+
+  /** Adds a step that runs the workflow `workflow` as a child run; its output becomes the step's output. */
+  child<Id extends string>(id: Id, workflow: string, options: ChildOptions<Ids> = {}): WorkflowBuilder<Ids | Id> {
+    return this.#add<Id>(withOptions({ id, type: 'workflow', workflow }, options));
+  }
+
+  #add<Id extends string>(step: StepDefinition): WorkflowBuilder<Ids | Id> {
     return new WorkflowBuilder<Ids | Id>(this.#name, this.#description, [...this.#steps, step], this.#output);
   }
 

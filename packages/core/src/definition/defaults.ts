@@ -31,8 +31,13 @@ export const DEFINITION_LIMITS = Object.freeze({
   maxTimeoutMs: 7 * 86_400_000,
   maxTaskLength: 200,
   maxDescriptionLength: 2000,
+  maxExpressionLength: 2000,
+  /** The most elements a forEach list may hold at run time. */
+  maxForEachItems: 1000,
+  maxSleepMs: 366 * 86_400_000,
 });
 
 export const STEP_ID_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 export const WORKFLOW_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+export const SIGNAL_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 export const QUEUE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;

@@ -27,22 +27,53 @@ export interface RetryPolicy {
   nonRetryableErrors: string[];
 }
 
+/** What a step does: run a task (the default), sleep, wait for a signal, or run a child workflow. */
+export const StepType = {
+  Task: 'task',
+  Sleep: 'sleep',
+  Wait: 'wait',
+  Workflow: 'workflow',
+} as const;
+export type StepType = (typeof StepType)[keyof typeof StepType];
+export const STEP_TYPES: readonly StepType[] = Object.values(StepType);
+
 export interface StepDefinition {
   /** Unique within the workflow: letters, digits, `_` and `-`. */
   id: string;
-  /** The task name a worker registered with `defineTask`. */
-  task: string;
-  /** Steps that must succeed before this one starts. @default [] */
+  /** What the step does. @default 'task' */
+  type?: StepType;
+  /** The task name a worker registered with `defineTask` (task steps only, where it is required). */
+  task?: string;
+  /** Steps that must end (SUCCEEDED, or SKIPPED) before this one starts. @default [] */
   dependsOn?: string[];
-  /** Input for the task; strings may hold `${input.x}` and `${steps.<id>.output.y}` templates. */
+  /**
+   * Input for the task or the child workflow; strings may hold `${input.x}`,
+   * `${steps.<id>.output.y}` and, in a forEach step, `${item}` and `${index}` templates.
+   */
   input?: unknown;
   retry?: Partial<RetryPolicy>;
-  /** Start-to-close timeout of one attempt. */
+  /** Start-to-close timeout of one attempt; for a wait step, how long to wait for the signal. */
   timeoutMs?: number;
   /** An attempt that sends no heartbeat for this long fails. */
   heartbeatTimeoutMs?: number;
   /** The task queue (topic suffix) the step is dispatched to. @default 'default' */
   queue?: string;
+  /** A CEL condition, evaluated once every dependency has ended: false makes the step SKIPPED. */
+  if?: string;
+  /** A CEL expression giving a list: the task runs once per element (task steps only). */
+  forEach?: string;
+  /** At most this many items of a forEach run at once. @default every item at once */
+  maxParallel?: number;
+  /** Sleep steps: how long to sleep. Exactly one of `durationMs` and `until`. */
+  durationMs?: number;
+  /** Sleep steps: a CEL expression giving a timestamp (or an RFC 3339 string) to sleep until. */
+  until?: string;
+  /** Wait steps: the name of the signal that ends the wait; its payload is the step's output. */
+  signal?: string;
+  /** Workflow steps: the child workflow's name. */
+  workflow?: string;
+  /** Workflow steps: the child workflow's version. @default the latest when the child starts */
+  version?: number;
 }
 
 export interface WorkflowDefinition {
@@ -59,4 +90,9 @@ export interface RegisteredWorkflow {
   version: number;
   definition: WorkflowDefinition;
   registeredAt: number;
+  /**
+   * Who claimed this version: a random id per registration attempt. On the `definitions` topic
+   * the first claim of `name@version` in log order wins, so every reader agrees on one body.
+   */
+  claim?: string;
 }

@@ -6,6 +6,7 @@
 import { ErrorCode, OrchError } from '../errors.js';
 import { joinPath, scanTemplates } from '../template.js';
 import { ancestorsOf, findCycles } from './graph.js';
+import { EXPRESSION_FIELDS, expressionIssues } from './expressions.js';
 import { WorkflowDefinitionSchema, formatZodIssues } from './schema.js';
 import type { StepDefinition, WorkflowDefinition } from './types.js';
 
@@ -28,7 +29,9 @@ function graphSteps(input: unknown): { index: number; step: StepDefinition }[] {
   input.steps.forEach((raw: unknown, index) => {
     if (!isRecord(raw) || typeof raw.id !== 'string') return;
     const dependsOn = Array.isArray(raw.dependsOn) ? raw.dependsOn.filter((d): d is string => typeof d === 'string') : [];
-    out.push({ index, step: { id: raw.id, task: String(raw.task), dependsOn, input: raw.input } });
+    const step: StepDefinition = { id: raw.id, dependsOn, input: raw.input };
+    for (const field of EXPRESSION_FIELDS) if (typeof raw[field] === 'string') step[field] = raw[field];
+    out.push({ index, step });
   });
   return out;
 }
@@ -67,6 +70,9 @@ function graphIssues(input: unknown): ValidationIssue[] {
     for (const e of errors) issues.push({ path: joinTemplatePath(prefix, e.path), message: e.message });
     const ancestors = ancestorsOf({ steps: unique }, step.id);
     for (const ref of references) {
+      if ((ref.root === 'item' || ref.root === 'index') && step.forEach === undefined) {
+        issues.push({ path: joinTemplatePath(prefix, ref.path), message: `template "\${${ref.expr}}" is only defined in a step with forEach` });
+      }
       if (ref.root !== 'steps' || ref.stepId === undefined) continue;
       const path = joinTemplatePath(prefix, ref.path);
       if (!firstIndex.has(ref.stepId)) {
@@ -80,10 +86,17 @@ function graphIssues(input: unknown): ValidationIssue[] {
     }
   }
 
+  for (const { index, step } of steps) {
+    issues.push(...expressionIssues(step, `steps[${index}]`, firstIndex, ancestorsOf({ steps: unique }, step.id)));
+  }
+
   if (isRecord(input) && input.output !== undefined) {
     const { references, errors } = scanTemplates(input.output);
     for (const e of errors) issues.push({ path: joinTemplatePath('output', e.path), message: e.message });
     for (const ref of references) {
+      if (ref.root === 'item' || ref.root === 'index') {
+        issues.push({ path: joinTemplatePath('output', ref.path), message: `template "\${${ref.expr}}" is only defined in a step with forEach` });
+      }
       if (ref.root === 'steps' && ref.stepId !== undefined && !firstIndex.has(ref.stepId)) {
         issues.push({ path: joinTemplatePath('output', ref.path), message: `template "\${${ref.expr}}" references unknown step "${ref.stepId}"` });
       }

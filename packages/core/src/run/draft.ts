@@ -3,7 +3,8 @@
  * (events, tasks, control messages) the transition produces. Internal to the reducer.
  */
 import type { EventDataMap, RunEvent, RunEventType } from '../events.js';
-import type { ControlMessage, TaskDispatched } from '../messages.js';
+import type { Command, ControlMessage, TaskDispatched } from '../messages.js';
+import { findStep } from './lookup.js';
 import type { AttemptView, RunState, StepView, Timer, TimerKind } from './types.js';
 
 export interface ReduceContext {
@@ -19,6 +20,8 @@ export interface ReduceResult {
   events: RunEvent[];
   tasks: TaskDispatched[];
   control: ControlMessage[];
+  /** Commands for other runs (a child to start or cancel, a parent to notify), keyed by their runId. */
+  commands: Command[];
 }
 
 export const TERMINAL_STEP_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED']);
@@ -32,6 +35,7 @@ export class Draft {
   readonly events: RunEvent[] = [];
   readonly tasks: TaskDispatched[] = [];
   readonly control: ControlMessage[] = [];
+  readonly commands: Command[] = [];
   /** Set when the state changed without an event (heartbeats re-arming a timer). */
   touched = false;
 
@@ -51,8 +55,9 @@ export class Draft {
     this.events.push({ runId: this.state.runId, seq, type, at: this.ctx.now, data } as RunEvent);
   }
 
+  /** A step, or the item `<id>[<index>]` of a forEach step. */
   step(stepId: string): StepView {
-    const step = this.state.steps[stepId];
+    const step = findStep(this.state, stepId);
     if (!step) throw new Error(`unknown step ${stepId}`);
     return step;
   }
@@ -84,6 +89,6 @@ export class Draft {
   }
 
   get changed(): boolean {
-    return this.touched || this.events.length > 0 || this.tasks.length > 0 || this.control.length > 0;
+    return this.touched || this.events.length > 0 || this.tasks.length > 0 || this.control.length > 0 || this.commands.length > 0;
   }
 }

@@ -10,6 +10,16 @@
 import type { RunEvent } from '../events.js';
 import { OrchError, ErrorCode } from '../errors.js';
 import type { AttemptView, RunState, RunView, StepView } from './types.js';
+import { stepLabel } from '../definition/labels.js';
+import { parseItemId } from './lookup.js';
+import { closeItems, expandItems } from './items.js';
+
+/** A forEach step ended: its items that had not ended are CANCELLED (copied, not edited in place). */
+function endItems(step: StepView): void {
+  if (!step.items) return;
+  step.items = step.items.map((item) => ({ ...item }));
+  closeItems(step);
+}
 
 /** A RunState without the orchestrator's bookkeeping: the shape a projection produces. */
 export function toView(state: RunState): RunView {
@@ -20,17 +30,29 @@ export function toView(state: RunState): RunView {
     applied: _applied,
     stateVersion: _stateVersion,
     epoch: _epoch,
+    signals: _signals,
+    forEachLists: _forEachLists,
     ...view
   } = state;
   return structuredClone(view);
 }
 
-/** Copies the view, the step and its attempts on the way, then lets `fn` edit them. */
+/** Copies the view, the step (or forEach item) and its attempts on the way, then lets `fn` edit them. */
 function editStep(view: RunView, stepId: string, fn: (step: StepView, attempt: (n: number) => AttemptView | undefined) => void): void {
-  const prev = Object.hasOwn(view.steps, stepId) ? view.steps[stepId] : undefined;
+  const item = parseItemId(stepId);
+  const ownerId = item?.stepId ?? stepId;
+  const owner = Object.hasOwn(view.steps, ownerId) ? view.steps[ownerId] : undefined;
+  if (!owner) return;
+  const prev = item === undefined ? owner : owner.items?.[item.index];
   if (!prev) return;
   const step: StepView = { ...prev, attempts: [...prev.attempts] };
-  view.steps = { ...view.steps, [stepId]: step };
+  if (item === undefined) {
+    view.steps = { ...view.steps, [stepId]: step };
+  } else {
+    const items = [...(owner.items ?? [])];
+    items[item.index] = step;
+    view.steps = { ...view.steps, [ownerId]: { ...owner, items } };
+  }
   fn(step, (n) => {
     const i = step.attempts.findIndex((a) => a.attempt === n);
     const found = step.attempts[i];
@@ -46,8 +68,9 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
   const steps: Record<string, StepView> = {};
   for (const s of definition.steps) {
     // hasOwn, not ??=: a step may be called `constructor` or `toString`.
-    if (!Object.hasOwn(steps, s.id)) steps[s.id] = { status: 'PENDING', task: s.task, dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
+    if (!Object.hasOwn(steps, s.id)) steps[s.id] = { status: 'PENDING', task: stepLabel(s), dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
   }
+  const { parentRunId, parentStepId } = event.data;
   return {
     runId: event.runId,
     workflow: event.data.workflow,
@@ -59,6 +82,7 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
     lastSeq: event.seq,
     definition: structuredClone(definition),
     steps,
+    ...(parentRunId === undefined || parentStepId === undefined ? {} : { parentRunId, parentStepId }),
   };
 }
 
@@ -89,6 +113,7 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
     case 'StepStarted':
       editStep(next, event.data.stepId, (step, attempt) => {
         step.status = 'RUNNING';
+        delete step.nextRetryAt;
         const a = attempt(event.data.attempt);
         if (a) Object.assign(a, { status: 'RUNNING', startedAt: at, workerId: event.data.workerId });
       });
@@ -107,6 +132,8 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
         step.status = 'SUCCEEDED';
         step.output = event.data.output;
         delete step.nextRetryAt;
+        delete step.wakeAt;
+        delete step.waitingFor;
         const a = attempt(event.data.attempt);
         if (a) Object.assign(a, { status: 'SUCCEEDED', endedAt: at, output: event.data.output });
       });
@@ -130,17 +157,57 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
         step.status = 'FAILED';
         step.error = event.data.error;
         delete step.nextRetryAt;
+        delete step.waitingFor;
+        endItems(step);
       });
       break;
     case 'StepSkipped':
       editStep(next, event.data.stepId, (step) => {
         step.status = 'SKIPPED';
+        step.skip = { cause: event.data.cause ?? 'failure', reason: event.data.reason };
+      });
+      break;
+    case 'ForEachExpanded':
+      editStep(next, event.data.stepId, (step) => {
+        step.status = 'RUNNING';
+        delete step.nextRetryAt;
+        step.items = expandItems(step.items, event.data.count, step.task);
+      });
+      break;
+    case 'StepSleeping':
+      editStep(next, event.data.stepId, (step) => {
+        step.status = 'RUNNING';
+        delete step.nextRetryAt;
+        step.wakeAt = event.data.until;
+        step.attempts.push({ attempt: event.data.attempt, status: 'RUNNING', scheduledAt: at, startedAt: at });
+      });
+      break;
+    case 'StepWaiting':
+      editStep(next, event.data.stepId, (step) => {
+        const { signal, timeoutAt } = event.data;
+        step.status = 'RUNNING';
+        delete step.nextRetryAt;
+        step.waitingFor = timeoutAt === undefined ? { signal } : { signal, timeoutAt };
+        step.attempts.push({ attempt: event.data.attempt, status: 'RUNNING', scheduledAt: at, startedAt: at });
+      });
+      break;
+    case 'SignalReceived':
+      break;
+    case 'ChildRunStarted':
+      editStep(next, event.data.stepId, (step) => {
+        step.status = 'RUNNING';
+        delete step.nextRetryAt;
+        step.childRunId = event.data.childRunId;
+        step.attempts.push({ attempt: event.data.attempt, status: 'RUNNING', scheduledAt: at, startedAt: at });
       });
       break;
     case 'StepCancelled':
       editStep(next, event.data.stepId, (step, attempt) => {
         step.status = 'CANCELLED';
         delete step.nextRetryAt;
+        delete step.wakeAt;
+        delete step.waitingFor;
+        endItems(step);
         const n = event.data.attempt;
         const a = n === undefined ? undefined : attempt(n);
         if (a) Object.assign(a, { status: 'CANCELLED', endedAt: at });
@@ -167,6 +234,7 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
           step.status = 'PENDING';
           delete step.error;
           delete step.nextRetryAt;
+          delete step.skip;
         });
       }
       break;

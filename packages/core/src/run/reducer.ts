@@ -7,10 +7,17 @@
  * nothing; this is what makes redelivered records harmless.
  */
 import type { CancelRun, RetryRun, RunInput, StartRun, TaskResult, TimerFired } from '../messages.js';
+import { stepLabel } from '../definition/labels.js';
 import { Draft, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, type ReduceContext, type ReduceResult } from './draft.js';
 import type { RunState, StepView } from './types.js';
-import { advance, completeStep, failAttempt, heartbeat, startAttempt } from './transitions.js';
+import { completeStep, failAttempt, heartbeat, startAttempt } from './transitions.js';
 import { checkRunnable } from './runnable.js';
+import { findStep } from './lookup.js';
+import { advance } from './steps/advance.js';
+import { cancelChildren, childEnded, notifyParent } from './steps/child.js';
+import { cancelItems } from './steps/cancel-items.js';
+import { wakeUp } from './steps/sleep.js';
+import { receiveSignal, waitTimedOut } from './steps/wait.js';
 
 export type { ReduceContext, ReduceResult } from './draft.js';
 
@@ -31,15 +38,35 @@ export function reduceRun(state: RunState | undefined, input: RunInput, ctx: Red
     case 'TimerFired':
       timerFired(d, input);
       break;
+    case 'Signal':
+      receiveSignal(d, input);
+      advanceIfRunning(d);
+      break;
+    case 'ChildRunEnded':
+      childEnded(d, input);
+      advanceIfRunning(d);
+      break;
+    case 'StartChildRun':
+      // Turned into a StartRun by the orchestrator, which looks the definition up.
+      break;
     default:
       taskResult(d, input);
   }
+  notifyParent(d, state.status);
   if (!d.changed) return unchanged(state);
-  return { state: d.state, events: d.events, tasks: d.tasks, control: d.control };
+  return result(d);
+}
+
+function advanceIfRunning(d: Draft): void {
+  if (!TERMINAL_RUN_STATUSES.has(d.state.status)) advance(d);
+}
+
+function result(d: Draft): ReduceResult {
+  return { state: d.state, events: d.events, tasks: d.tasks, control: d.control, commands: d.commands };
 }
 
 function unchanged(state: RunState | undefined): ReduceResult {
-  return { state, events: [], tasks: [], control: [] };
+  return { state, events: [], tasks: [], control: [], commands: [] };
 }
 
 function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
@@ -47,7 +74,7 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
   const steps: Record<string, StepView> = {};
   for (const s of definition.steps) {
     // hasOwn, not ??=: a step may be called `constructor` or `toString`.
-    if (!Object.hasOwn(steps, s.id)) steps[s.id] = { status: 'PENDING', task: s.task, dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
+    if (!Object.hasOwn(steps, s.id)) steps[s.id] = { status: 'PENDING', task: stepLabel(s), dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
   }
   const state: RunState = {
     runId: cmd.runId,
@@ -63,12 +90,15 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
     timers: [],
     lastDelayMs: {},
   };
+  const parent = cmd.parentRunId !== undefined && cmd.parentStepId !== undefined ? { parentRunId: cmd.parentRunId, parentStepId: cmd.parentStepId } : {};
+  Object.assign(state, parent);
   const d = new Draft(state, ctx);
   d.emit('RunStarted', {
     workflow: cmd.workflow,
     version: cmd.version,
     input: structuredClone(cmd.input),
     definition: structuredClone(definition),
+    ...parent,
   });
   // A definition that slipped past validation must not leave a run that can never advance.
   const problem = checkRunnable(definition);
@@ -79,13 +109,14 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
   } else {
     advance(d);
   }
-  return { state: d.state, events: d.events, tasks: d.tasks, control: d.control };
+  notifyParent(d, 'PENDING');
+  return result(d);
 }
 
 function isActive(d: Draft, stepId: string, attempt: number): boolean {
   if (TERMINAL_RUN_STATUSES.has(d.state.status)) return false;
-  const step = d.state.steps[stepId];
-  if (!step || !Object.hasOwn(d.state.steps, stepId) || TERMINAL_STEP_STATUSES.has(step.status)) return false;
+  const step = findStep(d.state, stepId);
+  if (!step || TERMINAL_STEP_STATUSES.has(step.status)) return false;
   const current = d.currentAttempt(stepId);
   return current !== undefined && current.attempt === attempt && (current.status === 'SCHEDULED' || current.status === 'RUNNING');
 }
@@ -145,19 +176,26 @@ function timerFired(d: Draft, cmd: TimerFired): void {
   if (d.now < timer.dueAt) return;
   d.removeTimer(timer.id);
   if (TERMINAL_RUN_STATUSES.has(d.state.status)) return;
-  const step = d.state.steps[timer.stepId];
-  const current = d.state.steps[timer.stepId] ? d.currentAttempt(timer.stepId) : undefined;
+  const step = findStep(d.state, timer.stepId);
+  const current = step ? d.currentAttempt(timer.stepId) : undefined;
   if (!step || current?.attempt !== timer.attempt) return;
+
+  if (timer.kind === 'sleep' || timer.kind === 'signal') {
+    if (timer.kind === 'sleep') wakeUp(d, timer);
+    else waitTimedOut(d, timer, d.state.definition.steps.find((s) => s.id === timer.stepId)?.timeoutMs);
+    advance(d);
+    return;
+  }
 
   if (timer.kind === 'retry') {
     if (step.status !== 'RETRY_WAIT') return;
     d.step(timer.stepId).status = 'PENDING';
-    // Dependencies are all SUCCEEDED (the step ran), so advance() schedules it right away.
+    // Its dependencies have ended (the step ran), so advance() starts it again right away.
     advance(d);
     return;
   }
   if (!isActive(d, timer.stepId, timer.attempt)) return;
-  const def = d.state.definition.steps.find((s) => s.id === timer.stepId);
+  const def = d.state.definition.steps.find((s) => s.id === timer.stepId.replace(/\[\d+\]$/, ''));
   const isTimeout = timer.kind === 'timeout';
   const limit = isTimeout ? def?.timeoutMs : def?.heartbeatTimeoutMs;
   failAttempt(
@@ -177,9 +215,11 @@ function timerFired(d: Draft, cmd: TimerFired): void {
 function cancelRun(d: Draft, cmd: CancelRun): void {
   if (TERMINAL_RUN_STATUSES.has(d.state.status)) return;
   const reason = cmd.reason ?? 'cancelled by request';
+  cancelChildren(d, reason);
   for (const def of d.state.definition.steps) {
     const step = d.state.steps[def.id];
     if (!step || TERMINAL_STEP_STATUSES.has(step.status)) continue;
+    cancelItems(d, def.id, reason);
     const attempt = d.currentAttempt(def.id);
     const inFlight = attempt !== undefined && (attempt.status === 'SCHEDULED' || attempt.status === 'RUNNING');
     step.status = 'CANCELLED';
@@ -210,6 +250,7 @@ function retryRun(d: Draft, _cmd: RetryRun): void {
     step.status = 'PENDING';
     delete step.error;
     delete step.nextRetryAt;
+    delete step.skip;
     attemptBase[def.id] = step.attempts.length;
     delete d.state.lastDelayMs[def.id];
     reopened.push(def.id);

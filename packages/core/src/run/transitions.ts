@@ -11,12 +11,23 @@ import type { ErrorInfo, TaskResult } from '../messages.js';
 import { DEFAULT_QUEUE } from '../topics.js';
 import { resolveTemplates, type TemplateScope } from '../template.js';
 import { TERMINAL_STEP_STATUSES, timerId, type Draft } from './draft.js';
+import { ownerStepId } from './lookup.js';
+
+/**
+ * A child workflow retries inside itself, so a workflow step makes one attempt unless its
+ * definition asks for more; a task step takes the default policy.
+ */
+function stepRetryPolicy(def: StepDefinition): StepDefinition['retry'] {
+  return def.type === 'workflow' ? { maxAttempts: 1, ...def.retry } : def.retry;
+}
 
 /** The `type` of a run failure caused by failed steps. */
 export const STEP_FAILED_ERROR_TYPE = 'ORCH_STEP_FAILED';
 
+/** The definition of a step, or of the forEach step an item belongs to. */
 export function stepDefinition(d: Draft, stepId: string): StepDefinition {
-  const def = d.state.definition.steps.find((s) => s.id === stepId);
+  const owner = ownerStepId(stepId);
+  const def = d.state.definition.steps.find((s) => s.id === owner);
   if (!def) throw new Error(`unknown step ${stepId}`);
   return def;
 }
@@ -29,23 +40,25 @@ export function templateScope(d: Draft): TemplateScope {
   return { input: d.state.input, steps };
 }
 
-export function scheduleStep(d: Draft, stepId: string, attempt: number): void {
+/** Dispatches an attempt of a task step (or of a forEach item, whose scope holds its item). */
+export function scheduleStep(d: Draft, stepId: string, attempt: number, scope: TemplateScope = templateScope(d)): void {
   const def = stepDefinition(d, stepId);
   const step = d.step(stepId);
   const now = d.now;
-  const input = resolveTemplates(def.input, templateScope(d));
+  const input = resolveTemplates(def.input, scope);
   const queue = def.queue ?? DEFAULT_QUEUE;
+  const task = def.task ?? '';
   step.status = 'SCHEDULED';
   delete step.nextRetryAt;
   step.attempts.push({ attempt, status: 'SCHEDULED', scheduledAt: now });
-  d.emit('StepScheduled', { stepId, attempt, task: def.task, queue, input });
+  d.emit('StepScheduled', { stepId, attempt, task, queue, input });
   d.tasks.push({
     v: 1,
     type: 'TaskDispatched',
     runId: d.state.runId,
     stepId,
     attempt,
-    task: def.task,
+    task,
     queue,
     input,
     idempotencyKey: `${d.state.runId}:${stepId}:${attempt}`,
@@ -113,7 +126,7 @@ export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: 
     d.control.push({ v: 1, type: 'CancelTask', runId: d.state.runId, stepId, attempt: n, reason, at: d.now });
   }
 
-  const policy = resolveRetryPolicy(stepDefinition(d, stepId).retry);
+  const policy = resolveRetryPolicy(stepRetryPolicy(stepDefinition(d, stepId)));
   const epochAttempt = n - (ownNumber(d.state.attemptBase, stepId) ?? 0);
   if (error.nonRetryable === true || policy.nonRetryableErrors.includes(error.type) || epochAttempt >= policy.maxAttempts) {
     step.status = 'FAILED';
@@ -145,42 +158,13 @@ export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: 
   d.emit('RetryScheduled', retry);
 }
 
-const FAILED_LIKE = new Set(['FAILED', 'CANCELLED', 'SKIPPED']);
-
-/** Skips every PENDING step with a dependency that can no longer succeed, transitively. */
-export function skipBlocked(d: Draft): void {
-  let changed = true;
-  for (let round = 0; changed && round <= d.state.definition.steps.length; round++) {
-    changed = false;
-    for (const def of d.state.definition.steps) {
-      const step = d.state.steps[def.id];
-      if (!step || step.status !== 'PENDING') continue;
-      const blocker = step.dependsOn.find((dep) => FAILED_LIKE.has(d.state.steps[dep]?.status ?? ''));
-      if (blocker === undefined) continue;
-      const blockerStatus = d.state.steps[blocker]?.status ?? '';
-      step.status = 'SKIPPED';
-      d.emit('StepSkipped', { stepId: def.id, reason: `dependency "${blocker}" ${blockerStatus.toLowerCase()}` });
-      changed = true;
-    }
-  }
-}
-
-export function scheduleReady(d: Draft): void {
-  for (const def of d.state.definition.steps) {
-    const step = d.state.steps[def.id];
-    if (!step || step.status !== 'PENDING') continue;
-    if (step.dependsOn.every((dep) => d.state.steps[dep]?.status === 'SUCCEEDED')) {
-      scheduleStep(d, def.id, step.attempts.length + 1);
-    }
-  }
-}
-
 /** Ends the run when every step is terminal. */
 export function finishIfDone(d: Draft): void {
   const steps = Object.entries(d.state.steps);
   if (!steps.every(([, s]) => TERMINAL_STEP_STATUSES.has(s.status))) return;
   d.state.timers = [];
-  if (steps.every(([, s]) => s.status === 'SUCCEEDED')) {
+  // Skipped steps are a branch not taken: a run succeeds when nothing failed or was cancelled.
+  if (steps.every(([, s]) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED')) {
     const scope = templateScope(d);
     const output =
       d.state.definition.output !== undefined
@@ -203,13 +187,6 @@ export function finishIfDone(d: Draft): void {
   d.state.status = 'FAILED';
   d.state.error = error;
   d.emit('RunFailed', { error, failedSteps });
-}
-
-/** Skip what is blocked, schedule what is ready, finish when all is done. */
-export function advance(d: Draft): void {
-  skipBlocked(d);
-  scheduleReady(d);
-  finishIfDone(d);
 }
 
 export { timerId };

@@ -62,6 +62,31 @@ export interface StepView {
   error?: ErrorInfo;
   /** When RETRY_WAIT: the due time of the next attempt, epoch ms. */
   nextRetryAt?: number;
+  /** When SKIPPED: why, and whether the skip comes from a failure upstream (which spreads). */
+  skip?: StepSkip;
+  /** A forEach step: one entry per element of its list, in order (their ids are `<id>[<index>]`). */
+  items?: StepView[];
+  /** A sleep step: when it wakes up, epoch ms. */
+  wakeAt?: number;
+  /** A wait step: the signal it waits for, and when it gives up (epoch ms). */
+  waitingFor?: { signal: string; timeoutAt?: number };
+  /** A workflow step: the child run of the current attempt. */
+  childRunId?: string;
+}
+
+export const SkipCause = {
+  /** The step's `if` is false. */
+  Condition: 'condition',
+  /** Every dependency was skipped: the whole branch skips. */
+  Branch: 'branch',
+  /** A dependency failed or was cancelled. */
+  Failure: 'failure',
+} as const;
+export type SkipCause = (typeof SkipCause)[keyof typeof SkipCause];
+
+export interface StepSkip {
+  cause: SkipCause;
+  reason: string;
 }
 
 export interface RunView {
@@ -78,12 +103,19 @@ export interface RunView {
   lastSeq: number;
   definition: WorkflowDefinition;
   steps: Record<string, StepView>;
+  /** A child run: the run and the step that started it. */
+  parentRunId?: string;
+  parentStepId?: string;
 }
 
 export const TimerKind = {
   Retry: 'retry',
   Timeout: 'timeout',
   Heartbeat: 'heartbeat',
+  /** A sleep step wakes up. */
+  Sleep: 'sleep',
+  /** A wait step gives up waiting for its signal. */
+  Signal: 'signal',
 } as const;
 export type TimerKind = (typeof TimerKind)[keyof typeof TimerKind];
 
@@ -114,4 +146,14 @@ export interface RunState extends RunView {
   stateVersion?: number;
   /** The owner's fencing epoch when the snapshot was written. */
   epoch?: number;
+  /** Signals that arrived before a step waited for them, oldest first. */
+  signals?: BufferedSignal[];
+  /** The evaluated list of each forEach step, which its items' inputs are resolved from. */
+  forEachLists?: Record<string, unknown[]>;
+}
+
+export interface BufferedSignal {
+  name: string;
+  payload?: unknown;
+  at: number;
 }

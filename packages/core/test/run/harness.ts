@@ -5,6 +5,7 @@ import {
   projectRun,
   reduceRun,
   toView,
+  type Command,
   type ControlMessage,
   type ErrorInfo,
   type ReduceResult,
@@ -22,6 +23,7 @@ export class RunHarness {
   readonly events: RunEvent[] = [];
   readonly tasks: TaskDispatched[] = [];
   readonly control: ControlMessage[] = [];
+  readonly commands: Command[] = [];
   now: number;
   readonly random: () => number;
 
@@ -44,6 +46,7 @@ export class RunHarness {
     this.events.push(...r.events);
     this.tasks.push(...r.tasks);
     this.control.push(...r.control);
+    this.commands.push(...r.commands);
     return r;
   }
 
@@ -79,6 +82,24 @@ export class RunHarness {
   cancel(reason?: string): ReduceResult {
     return this.apply({ v: 1, type: 'CancelRun', runId: this.runId, ...(reason === undefined ? {} : { reason }), at: this.now });
   }
+  signal(name: string, payload?: unknown): ReduceResult {
+    return this.apply({ v: 1, type: 'Signal', runId: this.runId, name, ...(payload === undefined ? {} : { payload }), at: this.now });
+  }
+  /** The child run of `stepId` ended: what the child's reducer sends the parent. */
+  childEnded(stepId: string, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', output?: unknown, childRunId?: string): ReduceResult {
+    const id = childRunId ?? this.state?.steps[stepId]?.childRunId ?? 'none';
+    return this.apply({
+      v: 1,
+      type: 'ChildRunEnded',
+      runId: this.runId,
+      childRunId: id,
+      stepId,
+      status,
+      ...(output === undefined ? {} : { output }),
+      ...(status === 'SUCCEEDED' ? {} : { error: { type: 'ORCH_STEP_FAILED', message: 'child failed' } }),
+      at: this.now,
+    });
+  }
   retryRun(): ReduceResult {
     return this.apply({ v: 1, type: 'RetryRun', runId: this.runId, at: this.now });
   }
@@ -101,3 +122,6 @@ export class RunHarness {
     if (this.state) assert.deepEqual(projectRun(this.events), toView(this.state));
   }
 }
+
+/** The core API, for the tests in subfolders (which may not reach across three levels). */
+export * from '../../src/index.js';

@@ -127,7 +127,7 @@ function checkEndsOnce(events: RunEvent[], stepIds: string[]): void {
       runEnded = false;
     } else if (e.type === 'StepScheduled') {
       scheduled.add(e.data.stepId);
-    } else if (TERMINAL_STEP_EVENTS.has(e.type) && 'stepId' in e.data) {
+    } else if (TERMINAL_STEP_EVENTS.has(e.type) && 'stepId' in e.data && e.data.stepId !== undefined) {
       ended.set(e.data.stepId, (ended.get(e.data.stepId) ?? 0) + 1);
     } else if (e.type === 'RunSucceeded' || e.type === 'RunFailed' || e.type === 'RunCancelled') {
       assert.equal(runEnded, false, 'the run ended twice in one epoch');

@@ -29,7 +29,7 @@ void test('StartRun creates the run, emits RunStarted and dispatches the root st
   assert.equal(again.state, h.state);
   assert.equal(again.events.length, 0);
   const none = reduceRun(undefined, { v: 1, type: 'CancelRun', runId: 'x', at: 0 }, { now: 0, random: Math.random });
-  assert.deepEqual(none, { state: undefined, events: [], tasks: [], control: [] });
+  assert.deepEqual(none, { state: undefined, events: [], tasks: [], control: [], commands: [] });
   h.checkInvariants();
 });
 

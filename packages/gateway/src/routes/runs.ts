@@ -2,7 +2,6 @@
  * Runs: start, list, read, history, cancel and retry. Writes go to `commands` keyed by runId;
  * reads come from the read model.
  */
-import { z } from 'zod';
 import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsResponse, RunListResponse, RunStatus, RunView, StartRun, StartRunResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -11,27 +10,8 @@ import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { decodeRunListCursor, encodeRunListCursor } from '../stream-cursor.js';
+import { CancelBody, EmptyBody, EventsQuery, ListQuery, RunIdParams, StartRunBody, runSchemas } from '../schemas/runs.js';
 
-const StartRunBody = z.strictObject({
-  workflow: z.string().min(1).max(200),
-  version: z.number().int().min(1).optional(),
-  input: z.unknown().optional(),
-  idempotencyKey: z.string().min(1).max(512).optional(),
-});
-
-const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() }).optional();
-
-const RunIdParams = z.object({ runId: z.string().min(1).max(200) });
-
-/** Query values arrive as strings; an array means the parameter was repeated, which is an error. */
-const ListQuery = z.object({
-  status: z.string().optional(),
-  workflow: z.string().min(1).max(200).optional(),
-  limit: z.string().optional(),
-  cursor: z.string().optional(),
-});
-
-const EventsQuery = z.object({ since: z.string().optional() });
 
 const DEFAULT_LIMIT = 50;
 const EVENTS_PAGE = 1000;
@@ -75,7 +55,7 @@ export function runRoutes(ctx: GatewayContext) {
   }
 
   return async (app: FastifyInstance): Promise<void> => {
-    app.post('/api/v1/runs', async (request, reply) => {
+    app.post('/api/v1/runs', { schema: runSchemas.start }, async (request, reply) => {
       const parsed = StartRunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
       const { workflow, version, input, idempotencyKey } = parsed.data;
@@ -134,7 +114,7 @@ export function runRoutes(ctx: GatewayContext) {
       return reply.code(202).send({ runId, status: 'PENDING' } satisfies StartRunResponse);
     });
 
-    app.get('/api/v1/runs', async (request): Promise<RunListResponse> => {
+    app.get('/api/v1/runs', { schema: runSchemas.list }, async (request): Promise<RunListResponse> => {
       const parsed = ListQuery.safeParse(request.query);
       if (!parsed.success) throw fromZodError(parsed.error, 'query');
       const q = parsed.data;
@@ -161,9 +141,9 @@ export function runRoutes(ctx: GatewayContext) {
       return { items: page.items, nextCursor: page.next === null ? null : encodeRunListCursor(page.next), counts: page.counts };
     });
 
-    app.get('/api/v1/runs/:runId', async (request): Promise<RunView> => requireRun(parseRunId(request.params)));
+    app.get('/api/v1/runs/:runId', { schema: runSchemas.get }, async (request): Promise<RunView> => requireRun(parseRunId(request.params)));
 
-    app.get('/api/v1/runs/:runId/events', async (request): Promise<RunEventsResponse> => {
+    app.get('/api/v1/runs/:runId/events', { schema: runSchemas.events }, async (request): Promise<RunEventsResponse> => {
       const runId = parseRunId(request.params);
       const parsed = EventsQuery.safeParse(request.query);
       if (!parsed.success) throw fromZodError(parsed.error, 'query');
@@ -181,7 +161,7 @@ export function runRoutes(ctx: GatewayContext) {
       return { items };
     });
 
-    app.post('/api/v1/runs/:runId/cancel', async (request, reply) => {
+    app.post('/api/v1/runs/:runId/cancel', { schema: runSchemas.cancel }, async (request, reply) => {
       const runId = parseRunId(request.params);
       const parsed = CancelBody.safeParse(request.body ?? undefined);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
@@ -196,9 +176,9 @@ export function runRoutes(ctx: GatewayContext) {
       return reply.code(202).send({ runId } satisfies RunCommandResponse);
     });
 
-    app.post('/api/v1/runs/:runId/retry', async (request, reply) => {
+    app.post('/api/v1/runs/:runId/retry', { schema: runSchemas.retry }, async (request, reply) => {
       const runId = parseRunId(request.params);
-      const parsed = z.strictObject({}).optional().safeParse(request.body ?? undefined);
+      const parsed = EmptyBody.safeParse(request.body ?? undefined);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
       const view = await findForWrite(runId);
       if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);

@@ -20,6 +20,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { GatewayContext } from '../context.js';
 import { StreamSource } from '../stream-source.js';
 import { decodeStreamCursor } from '../stream-cursor.js';
+import { streamSchemas } from '../schemas/stream.js';
 
 export const WS_CLOSE = { policyViolation: 1008, tooBig: 1009, internalError: 1011, tryAgainLater: 1013 } as const;
 
@@ -76,6 +77,7 @@ export function streamRoutes(ctx: GatewayContext) {
     app.route({
       method: 'GET',
       url: '/api/v1/stream',
+      schema: streamSchemas.stream,
       // A plain HTTP GET (no Upgrade) gets the error shape rather than an empty 404.
       handler: async (_request, reply) =>
         reply.code(426).header('upgrade', 'websocket').send({

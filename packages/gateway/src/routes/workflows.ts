@@ -2,36 +2,23 @@
  * Workflow registration and lookup.
  *
  * Versioning: a PUT whose definition is identical (canonical JSON: keys sorted) to the latest
- * version answers 200 with that version; any other valid definition becomes latest+1, is written
- * to the compacted `definitions` topic under `name@version` and is visible here at once.
- * Registrations of one name are serialized within this gateway so two concurrent PUTs cannot take
- * the same number.
+ * version answers 200 with that version; any other valid definition becomes the next version,
+ * claimed on the compacted `definitions` topic (register.ts), and is visible here when answered.
+ * Several gateways registering one name at once get consecutive versions, never the same one.
  */
-import stringify from 'safe-stable-stringify';
-import { z } from 'zod';
 import { parseDocument } from 'yaml';
-import { ErrorCode, OrchError, encodeMessage, formatIssues, validateDefinition } from '@orchestrator-lite/core';
-import type { RegisteredWorkflow, WorkflowDefinition } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, formatIssues, validateDefinition } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { assertBodyDepth } from '../body-depth.js';
-import { produceForRequest, requireCaughtUp } from '../bus.js';
+import { requireCaughtUp } from '../bus.js';
+import { registerDefinition } from '../register.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { principalOf } from './runs.js';
+import { NameParams, VersionQuery, workflowSchemas } from '../schemas/workflows.js';
 
 const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
 
-const NameParams = z.object({ name: z.string().min(1).max(200) });
-const VersionQuery = z.object({
-  version: z
-    .string()
-    .regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer')
-    .optional(),
-});
-
-function canonical(definition: WorkflowDefinition): string {
-  return stringify(definition) ?? '';
-}
 
 /**
  * Only parses: validation happens in the route, after the name from the path is filled in. A
@@ -71,7 +58,7 @@ export function workflowRoutes(ctx: GatewayContext) {
       }
     });
 
-    app.put('/api/v1/workflows/:name', async (request, reply) => {
+    app.put('/api/v1/workflows/:name', { schema: workflowSchemas.put }, async (request, reply) => {
       const name = parseName(request.params);
       const body: unknown = request.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -91,28 +78,14 @@ export function workflowRoutes(ctx: GatewayContext) {
       const definition = result.definition;
       // The next version number depends on every version already on the bus.
       await requireCaughtUp(ctx, 'definitions');
-      const { status, version } = await ctx.registry.exclusive(name, async () => {
-        const latest = ctx.registry.latest(name);
-        if (latest !== undefined && canonical(latest.definition) === canonical(definition)) {
-          return { status: 200, version: latest.version };
-        }
-        const registered: RegisteredWorkflow = {
-          name,
-          version: (latest?.version ?? 0) + 1,
-          definition,
-          registeredAt: ctx.now(),
-        };
-        await produceForRequest(ctx.transport, [{ topic: ctx.names.definitions, key: `${name}@${registered.version}`, value: encodeMessage(registered) }]);
-        ctx.registry.put(registered);
-        return { status: 201, version: registered.version };
-      });
+      const { status, version } = await registerDefinition(ctx, name, definition);
       if (status === 201) request.log.info({ workflow: name, version, ...principalOf(request) }, 'workflow version registered');
       return reply.code(status).send({ name, version });
     });
 
-    app.get('/api/v1/workflows', async () => ({ items: ctx.registry.list() }));
+    app.get('/api/v1/workflows', { schema: workflowSchemas.list }, async () => ({ items: ctx.registry.list() }));
 
-    app.get('/api/v1/workflows/:name', async (request) => {
+    app.get('/api/v1/workflows/:name', { schema: workflowSchemas.get }, async (request) => {
       const name = parseName(request.params);
       const query = VersionQuery.safeParse(request.query);
       if (!query.success) throw fromZodError(query.error, 'query');
@@ -121,7 +94,8 @@ export function workflowRoutes(ctx: GatewayContext) {
       if (workflow === undefined) {
         throw notFound(version === undefined ? `workflow ${JSON.stringify(name)} is not registered` : `workflow ${JSON.stringify(name)} has no version ${version}`);
       }
-      return workflow;
+      const { claim: _claim, ...shown } = workflow;
+      return shown;
     });
   };
 }

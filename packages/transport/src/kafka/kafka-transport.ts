@@ -50,21 +50,26 @@ export class KafkaTransport implements Transport {
       if (!Number.isInteger(s.partitions) || s.partitions < 1) throw new TypeError(`ensureTopics: specs[${i}].partitions must be a positive integer`);
     });
     const existing = new Set(await this.#admin.listTopics());
+    let replication: { replicas: number; minInsync: number } | undefined;
     for (const spec of specs) {
       if (!existing.has(spec.name)) {
+        replication ??= await this.#replication();
         try {
           await this.#admin.createTopics({
             topics: [spec.name],
             partitions: spec.partitions,
-            replicas: this.options.replicationFactor,
-            configs: spec.compacted
-              ? [
-                  { name: 'cleanup.policy', value: 'compact' },
-                  { name: 'segment.ms', value: String(this.options.compactedSegmentMs) },
-                  { name: 'min.cleanable.dirty.ratio', value: String(this.options.compactedMinCleanableDirtyRatio) },
-                  { name: 'delete.retention.ms', value: '1000' },
-                ]
-              : [],
+            replicas: replication.replicas,
+            configs: [
+              { name: 'min.insync.replicas', value: String(replication.minInsync) },
+              ...(spec.compacted
+                ? [
+                    { name: 'cleanup.policy', value: 'compact' },
+                    { name: 'segment.ms', value: String(this.options.compactedSegmentMs) },
+                    { name: 'min.cleanable.dirty.ratio', value: String(this.options.compactedMinCleanableDirtyRatio) },
+                    { name: 'delete.retention.ms', value: '1000' },
+                  ]
+                : []),
+            ],
           });
         } catch (error) {
           // Another process created it meanwhile: fall through to the partition check.
@@ -77,6 +82,16 @@ export class KafkaTransport implements Transport {
       }
       this.#partitionCounts.set(spec.name, actual);
     }
+  }
+
+  /**
+   * The replication of new topics: min(3, brokers) replicas unless configured, and
+   * min.insync.replicas 2 from three replicas on, so that an acknowledged write (acks=all) is on
+   * two brokers and survives the loss of one.
+   */
+  async #replication(): Promise<{ replicas: number; minInsync: number }> {
+    const replicas = this.options.replicationFactor ?? Math.min(3, (await this.#admin.metadata({ topics: [] })).brokers.size);
+    return { replicas, minInsync: this.options.minInsyncReplicas ?? (replicas >= 3 ? 2 : 1) };
   }
 
   /** Waits (bounded) until the topic's metadata shows every partition with a leader. */

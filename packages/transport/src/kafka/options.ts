@@ -25,8 +25,17 @@ export interface KafkaTransportOptions {
   heartbeatIntervalMs?: number;
   /** How long the group waits for members to rejoin during a rebalance. @default 10000 */
   rebalanceTimeoutMs?: number;
-  /** Replication factor of the topics `ensureTopics` creates. @default 1 */
+  /**
+   * Replication factor of the topics `ensureTopics` creates.
+   * @default min(3, the number of brokers in the cluster)
+   */
   replicationFactor?: number;
+  /**
+   * `min.insync.replicas` of the topics `ensureTopics` creates; with acks=all a write then
+   * survives the loss of all but this many replicas.
+   * @default 2 when the replication factor is 3 or more, else 1
+   */
+  minInsyncReplicas?: number;
   /**
    * Bound on one `produce` call. The idempotent producer retries without end against a dead
    * broker, so the transport gives up after this long (the client is then recreated). @default 30000
@@ -58,7 +67,8 @@ export interface ResolvedKafkaTransportOptions {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
-  readonly replicationFactor: number;
+  readonly replicationFactor: number | undefined;
+  readonly minInsyncReplicas: number | undefined;
   readonly produceTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly connectTimeoutMs: number;
@@ -73,7 +83,6 @@ export const kafkaTransportDefaults = Object.freeze({
   sessionTimeoutMs: 6000,
   heartbeatIntervalMs: 1000,
   rebalanceTimeoutMs: 10_000,
-  replicationFactor: 1,
   produceTimeoutMs: 30_000,
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 5000,
@@ -88,6 +97,7 @@ const numericFields = [
   'heartbeatIntervalMs',
   'rebalanceTimeoutMs',
   'replicationFactor',
+  'minInsyncReplicas',
   'produceTimeoutMs',
   'requestTimeoutMs',
   'connectTimeoutMs',
@@ -140,7 +150,8 @@ export function resolveKafkaTransportOptions(options: KafkaTransportOptions): Re
     sessionTimeoutMs: session,
     heartbeatIntervalMs: heartbeat,
     rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs,
-    replicationFactor: options.replicationFactor ?? d.replicationFactor,
+    replicationFactor: options.replicationFactor,
+    minInsyncReplicas: options.minInsyncReplicas,
     produceTimeoutMs: options.produceTimeoutMs ?? d.produceTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs ?? d.requestTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,

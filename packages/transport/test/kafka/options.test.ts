@@ -6,7 +6,7 @@ void test('defaults favour fast failover', () => {
   const o = resolveKafkaTransportOptions({ brokers: ['127.0.0.1:9092'] });
   assert.equal(o.sessionTimeoutMs, 6000);
   assert.equal(o.heartbeatIntervalMs, 1000);
-  assert.equal(o.replicationFactor, 1);
+  assert.equal(o.replicationFactor, undefined, "min(3, brokers), decided when a topic is created");
   assert.equal(o.clientId, kafkaTransportDefaults.clientId);
   assert.equal(o.tls, undefined);
   assert.ok(Object.isFrozen(o));

@@ -1,0 +1,84 @@
+/**
+ * Advancing a run after any input: every PENDING step whose dependencies have ended is either
+ * skipped or started, by its type, until nothing changes; then the run ends if every step has.
+ *
+ * The skip rules: a step with a FAILED or CANCELLED dependency (or one skipped for that reason)
+ * is skipped at once, so a failure spreads. Otherwise, once every dependency has ended, a step
+ * whose dependencies were all SKIPPED is skipped too (the whole branch skips), and a step whose
+ * `if` is false is skipped. A join after a switch runs because one of its branches SUCCEEDED.
+ */
+import type { StepDefinition } from '../../definition/types.js';
+import { TERMINAL_STEP_STATUSES, type Draft } from '../draft.js';
+import type { StepSkip } from '../types.js';
+import { finishIfDone, scheduleStep } from '../transitions.js';
+import { pumpForEach, startForEach } from './for-each.js';
+import { evaluateField, failStepNow } from './scope.js';
+import { startSleep } from './sleep.js';
+import { startWait } from './wait.js';
+import { startChild } from './child.js';
+
+type Readiness = { kind: 'wait' } | { kind: 'skip'; skip: StepSkip } | { kind: 'ready' };
+
+function dependencyState(d: Draft, def: StepDefinition): Readiness {
+  const deps = (def.dependsOn ?? []).map((id) => ({ id, step: d.state.steps[id] }));
+  for (const { id, step } of deps) {
+    if (step?.status === 'FAILED' || step?.status === 'CANCELLED') {
+      return { kind: 'skip', skip: { cause: 'failure', reason: `dependency "${id}" ${step.status.toLowerCase()}` } };
+    }
+    if (step?.status === 'SKIPPED' && step.skip?.cause === 'failure') {
+      return { kind: 'skip', skip: { cause: 'failure', reason: `dependency "${id}" was skipped after a failure` } };
+    }
+  }
+  if (!deps.every(({ step }) => step !== undefined && TERMINAL_STEP_STATUSES.has(step.status))) return { kind: 'wait' };
+  if (deps.length > 0 && deps.every(({ step }) => step?.status === 'SKIPPED')) {
+    return { kind: 'skip', skip: { cause: 'branch', reason: 'every dependency was skipped' } };
+  }
+  return { kind: 'ready' };
+}
+
+function skipStep(d: Draft, stepId: string, skip: StepSkip): void {
+  const step = d.step(stepId);
+  step.status = 'SKIPPED';
+  step.skip = skip;
+  d.emit('StepSkipped', { stepId, reason: skip.reason, cause: skip.cause });
+}
+
+/** Starts a step whose dependencies allow it: evaluates its `if`, then starts it by its type. */
+function tryStart(d: Draft, def: StepDefinition): void {
+  const readiness = dependencyState(d, def);
+  if (readiness.kind === 'wait') return;
+  if (readiness.kind === 'skip') return skipStep(d, def.id, readiness.skip);
+  if (def.if !== undefined) {
+    const holds = evaluateField(d, def.id, 'if', def.if, (v) => (typeof v === 'boolean' ? v : undefined), 'a bool');
+    if (!holds.ok) return failStepNow(d, def.id, holds.error);
+    if (!holds.value) return skipStep(d, def.id, { cause: 'condition', reason: `condition "${def.if}" is false` });
+  }
+  const attempt = d.step(def.id).attempts.length + 1;
+  switch (def.type ?? 'task') {
+    case 'sleep':
+      return startSleep(d, def, attempt);
+    case 'wait':
+      return startWait(d, def, attempt);
+    case 'workflow':
+      return startChild(d, def, attempt);
+    default:
+      return def.forEach === undefined ? scheduleStep(d, def.id, attempt) : startForEach(d, def);
+  }
+}
+
+/** Skip what is blocked, start what is ready, move forEach items on, finish when all is done. */
+export function advance(d: Draft): void {
+  const steps = d.state.definition.steps;
+  // A start may end a step at once (a kept signal, an empty list), which readies its dependents.
+  for (let round = 0; round <= steps.length + 1; round++) {
+    const before = d.events.length;
+    for (const def of steps) {
+      const step = d.state.steps[def.id];
+      if (!step || !Object.hasOwn(d.state.steps, def.id)) continue;
+      if (step.status === 'PENDING') tryStart(d, def);
+      else if (step.status === 'RUNNING' && def.forEach !== undefined) pumpForEach(d, def);
+    }
+    if (d.events.length === before) break;
+  }
+  finishIfDone(d);
+}

@@ -1,0 +1,19 @@
+/** The live stream's query, documented: it speaks WebSocket, so its frames are not a response body. */
+import { z } from 'zod';
+import { queryString, route } from './json-schema.js';
+
+export const StreamQuery = z.object({
+  runId: z.string().min(1).max(200).optional().meta({ description: "One run's events; absent: every run's." }),
+  since: queryString('With runId: events after this seq.'),
+  cursor: queryString('Without runId: resume after the frame that carried this cursor.'),
+});
+
+export const streamSchemas = {
+  stream: route({
+    summary: 'The live event stream (WebSocket): frames {seq, runId, type, at, data, cursor?}',
+    tag: 'stream',
+    query: StreamQuery,
+    ok: { 101: { description: 'Switching to WebSocket' } },
+    errors: [426],
+  }),
+};
