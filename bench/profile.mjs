@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * Profiles the hot path once: the embedded engine at saturation (chain10 by default) under
- * `node --cpu-prof`, then prints the functions with the most self time, grouped by package.
+ * Profiles the hot path once under `node --cpu-prof`, then prints the functions with the most self
+ * time, grouped by package: the engine at saturation (chain10 by default), or with --phase=raw the
+ * transport's request/reply round trip.
  *
- *   node bench/profile.mjs [--workload=chain10] [--seconds=10]
+ *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10]
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,14 +15,20 @@ import { fileURLToPath } from 'node:url';
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const workload = arg('workload', 'chain10');
 const seconds = Number(arg('seconds', '10'));
+const phase = arg('phase', 'engine');
+const bus = arg('bus', 'embedded');
+if (!['engine', 'raw'].includes(phase)) throw new Error(`profile: --phase must be engine or raw, got ${phase}`);
+if (!['embedded', 'kafka'].includes(bus)) throw new Error(`profile: --bus must be embedded or kafka, got ${bus}`);
 if (!['chain10', 'fanout20', 'flaky'].includes(workload)) throw new Error(`profile: --workload must be chain10, fanout20 or flaky, got ${workload}`);
 if (!(seconds > 0 && seconds <= 120)) throw new Error(`profile: --seconds must be 1..120, got ${seconds}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'orch-profile-'));
-const options = { bus: 'embedded', partitions: 6, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
-const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), ['engine', JSON.stringify(options)], { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const engineOptions = { bus, partitions: 6, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const rawOptions = { bus, partitions: 6, window: 64, warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const [module, options] = phase === 'raw' ? ['raw-roundtrip', rawOptions] : ['engine', engineOptions];
+const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [module, JSON.stringify(options)], { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
 const code = await new Promise((resolve) => child.on('exit', resolve));
-if (code !== 0) throw new Error(`profile: the engine phase exited with ${code}`);
+if (code !== 0) throw new Error(`profile: the ${module} phase exited with ${code}`);
 
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error('profile: no .cpuprofile was written');

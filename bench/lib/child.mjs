@@ -13,8 +13,10 @@ try {
   const { run } = await import(`../phases/${phase}.mjs`);
   const result = await run(options);
   clearTimeout(timer);
-  process.send({ ok: true, result }, () => process.exit(0));
+  if (process.send) process.send({ ok: true, result }, () => process.exit(0));
+  else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`, () => process.exit(0));
 } catch (error) {
   process.stderr.write(`bench: phase ${phase} failed: ${error.stack ?? error}\n`);
-  process.send({ ok: false, error: String(error.message ?? error) }, () => process.exit(1));
+  if (process.send) process.send({ ok: false, error: String(error.message ?? error) }, () => process.exit(1));
+  else process.exit(1);
 }

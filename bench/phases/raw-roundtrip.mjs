@@ -27,30 +27,8 @@ export async function run(o) {
       { name: replies, partitions: o.partitions },
     ]);
     const waiting = new Map();
-    let replierChain = Promise.resolve();
-    // Requests produced while a produce is in flight go out together in the next one (a linger of
-    // one round trip to the broker), so the producer never has two requests in flight.
-    let queued = [];
-    let flushing = false;
-    const send = (record) =>
-      new Promise((resolve, reject) => {
-        queued.push({ record, resolve, reject });
-        if (!flushing) void flush();
-      });
-    async function flush() {
-      flushing = true;
-      while (queued.length > 0) {
-        const batch = queued;
-        queued = [];
-        try {
-          await transport.produce(batch.map((q) => q.record));
-          for (const q of batch) q.resolve();
-        } catch (error) {
-          for (const q of batch) q.reject(error);
-        }
-      }
-      flushing = false;
-    }
+    // Every call goes straight to the transport: it merges and overlaps concurrent produces itself.
+    const send = (record) => transport.produce([record]);
     consumers.push(
       await transport.subscribe({
         groupId: `${prefix}replier`,
@@ -58,11 +36,7 @@ export async function run(o) {
         from: 'latest',
         onBatch: async (records) => {
           const out = records.map((r) => ({ topic: replies, key: r.key, value: r.value }));
-          // One commit at a time: concurrent produces on one idempotent producer can be refused
-          // by the broker (out-of-order sequence), see the report.
-          const turn = replierChain.then(() => consumerOf('replier').commit(nextOffsets(records), out));
-          replierChain = turn.catch(() => undefined);
-          await turn;
+          await consumerOf('replier').commit(nextOffsets(records), out);
         },
       }),
     );

@@ -61,8 +61,8 @@ export async function json<T = unknown>(url: string, init?: RequestInit): Promis
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-export const post = (url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> =>
-  json(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export const post = (url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> =>
+  json(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 export const put = (url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> =>
   json(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

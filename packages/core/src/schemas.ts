@@ -227,6 +227,7 @@ export const RunStateSchema = RunViewSchema.extend({
   applied: z.record(z.string(), z.number()).optional(),
   stateVersion: z.number().optional(),
   epoch: z.number().optional(),
+  trace: z.record(z.string(), z.string()).optional(),
   signals: z.array(z.object({ name: z.string(), payload: z.unknown().optional(), at: ms })).optional(),
   forEachLists: z.record(z.string(), z.array(z.unknown())).optional(),
 });

@@ -12,11 +12,13 @@ import type { GatewayContext } from './context.js';
 import { assertBodyDepth } from './body-depth.js';
 import { makeErrorHandler, toErrorResponse } from './http-errors.js';
 import { pathOf, redactUrl, registerSecurity } from './security.js';
+import { registerTracing } from './tracing.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { opsSchemas } from './schemas/ops.js';
 import { opsRoutes } from './routes/ops.js';
 import { dlqRoutes } from './routes/dlq.js';
 import { runRoutes } from './routes/runs.js';
+import { signalRoutes } from './routes/signals.js';
 import { streamRoutes } from './routes/stream.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { isSpaPath, sendSpaIndex, uiAvailable } from './routes/ui.js';
@@ -124,11 +126,13 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   // After the WebSocket plugin: its onRequest hook must mark upgrade requests before ours may
   // refuse one, or the refused upgrade's socket is never destroyed and holds shutdown open.
   await registerSecurity(app, config);
+  registerTracing(app);
 
   await registerOpenApi(app);
   await app.register(opsRoutes(ctx));
   await app.register(workflowRoutes(ctx));
   await app.register(runRoutes(ctx));
+  await app.register(signalRoutes(ctx));
   await app.register(streamRoutes(ctx));
   await app.register(dlqRoutes(ctx));
   await app.register(openApiRoute(opsSchemas.openapi));

@@ -5,6 +5,8 @@ import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartit
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
 import { DefinitionPool, PartitionOwner } from './partition-owner.js';
+import { DefinitionCatalog } from './definition-catalog.js';
+import { childStart } from './child-start.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -39,6 +41,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
 
   const owners = new Map<number, PartitionOwner>();
   const definitions = new DefinitionPool();
+  const catalog = new DefinitionCatalog(transport, names.definitions);
   const knownQueues = new Set<string>();
   let timerHandle: NodeJS.Timeout | undefined;
   let timerDueAt = Infinity;
@@ -90,6 +93,16 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const appliedUpTo = previous?.applied?.[source];
       if (appliedUpTo !== undefined && record.offset <= appliedUpTo) continue; // a replayed input
       if (input.type === 'TimerFired') owner.fired.delete(`${input.runId}|${input.timerId}`);
+      if (input.type === 'StartChildRun') {
+        if (previous) continue; // the child exists: a replayed start changes nothing
+        const start = await childStart(catalog, input);
+        if (start.type === 'ChildRunEnded') {
+          log?.warn({ runId: input.runId, parentRunId: input.parentRunId, workflow: input.workflow }, 'child workflow not found');
+          produce.push({ topic: names.commands, key: start.runId, value: encodeMessage(start) });
+          continue;
+        }
+        input = start;
+      }
 
       const result = reduceRun(previous, input, { now: o.clock(), random: o.random });
       const changed = result.state !== undefined && (result.state !== previous || result.events.length > 0);
@@ -100,10 +113,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
       // A new run brings its definition: share it with the runs of the same workflow.
       const reduced = previous ? result.state : definitions.intern(result.state);
+      const trace = previous ? previous.trace : traceOf(record);
       const next: RunState = {
         ...reduced,
         applied: { ...previous?.applied, [source]: record.offset },
         stateVersion: (previous?.stateVersion ?? 0) + 1,
+        ...(trace === undefined ? {} : { trace }),
       };
       owner.runs.set(next.runId, next);
       owner.armTimers(next, previous);
@@ -115,10 +130,14 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       for (const task of result.tasks) {
         queues.add(task.queue);
         // The attempt is part of the key, so the retry of a step stuck on one worker lands anywhere.
-        produce.push({ topic: names.tasks(task.queue), key: task.idempotencyKey, value: encodeMessage(task) });
+        produce.push({ topic: names.tasks(task.queue), key: task.idempotencyKey, value: encodeMessage(task), ...(trace === undefined ? {} : { headers: trace }) });
       }
       for (const message of result.control) {
         produce.push({ topic: names.control, key: message.runId, value: encodeMessage(message) });
+      }
+      // Commands for other runs: a child to start or cancel, a parent to tell that its child ended.
+      for (const command of result.commands) {
+        produce.push({ topic: names.commands, key: command.runId, value: encodeMessage(command) });
       }
     }
     // Snapshots go last: a crash before them replays the inputs, never skips their outputs.
@@ -261,4 +280,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       await consumer.close();
     },
   };
+}
+
+/** The W3C trace context headers of the record that started a run, if it carried any. */
+function traceOf(record: ConsumedRecord): Record<string, string> | undefined {
+  const traceparent = record.headers.traceparent;
+  if (traceparent === undefined) return undefined;
+  const tracestate = record.headers.tracestate;
+  return tracestate === undefined ? { traceparent } : { traceparent, tracestate };
 }

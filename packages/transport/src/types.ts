@@ -88,7 +88,11 @@ export interface Consumer {
   assignments(): TopicPartition[];
   /**
    * Commits offsets for this group. When `produce` is given, its records are written first and,
-   * where the transport can (SQLite transaction, Kafka transaction), atomically with the offsets.
+   * where the transport can (SQLite transaction), atomically with the offsets. Resolves once the
+   * records are durable. The offsets may still be on their way (Kafka batches them off the path of
+   * a record): they are durable before `onRevoke` returns and before `close` resolves, and
+   * `committedOffsets` of the same transport waits for them. Offsets that a crash loses only
+   * redeliver inputs whose outputs were already written (at-least-once).
    */
   commit(offsets: OffsetCommit[], produce?: ProduceRecord[]): Promise<void>;
   /** Leaves the group: revokes (onRevoke runs) and stops delivery. */

@@ -1,3 +1,5 @@
+import type { Context, Span } from '@opentelemetry/api';
+
 /** What a handler is given besides its input. */
 export interface TaskContext {
   runId: string;
@@ -15,6 +17,14 @@ export interface TaskContext {
   /** A line in the run's log tail. Counts as a heartbeat. */
   log(message: string, fields?: Record<string, unknown>): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  /**
+   * The OpenTelemetry span of this attempt (a child of the run's trace context). The handler runs
+   * with it active, so spans it starts with `@opentelemetry/api` are its children. A no-op span
+   * when no OpenTelemetry SDK is registered.
+   */
+  span: Span;
+  /** The OpenTelemetry context holding `span`, for `context.with` or explicit parents. */
+  traceContext: Context;
 }
 
 export type TaskHandler<I = unknown, O = unknown> = (input: I, ctx: TaskContext) => Promise<O> | O;

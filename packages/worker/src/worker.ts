@@ -3,6 +3,7 @@ import type { ErrorInfo, TaskDispatched, TaskResult } from '@orchestrator-lite/c
 import { deadLetter } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, ProduceRecord } from '@orchestrator-lite/transport';
 import { toErrorInfo } from './errors.js';
+import { startAttemptSpan } from './tracing.js';
 import { compileWorkerOptions } from './options.js';
 import type { WorkerOptions } from './options.js';
 import { PartitionTracker } from './partition-tracker.js';
@@ -59,10 +60,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     { name: names.dlq, partitions: 1 },
   ]);
 
-  const result = (task: TaskDispatched, body: Record<string, unknown> & { type: TaskResult['type'] }): ProduceRecord => ({
+  const result = (task: TaskDispatched, body: Record<string, unknown> & { type: TaskResult['type'] }, headers?: Record<string, string>): ProduceRecord => ({
     topic: names.results,
     key: task.runId,
     value: encodeMessage({ v: 1, runId: task.runId, stepId: task.stepId, attempt: task.attempt, workerId: o.workerId, at: Date.now(), ...body }),
+    ...(headers === undefined ? {} : { headers }),
   });
   const send = (record: ProduceRecord): void => {
     transport.produce([record]).catch((error: unknown) => log?.warn({ err: error }, 'sending a task update failed'));
@@ -148,6 +150,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const beat = (): void => {
       lastBeat = Date.now();
     };
+    // The attempt's span, a child of the run's trace context carried by the task record; the
+    // results carry the span's own context on.
+    const attemptSpan = startAttemptSpan(task, record.headers, o.workerId);
+    const update = (body: Record<string, unknown> & { type: TaskResult['type'] }): ProduceRecord => result(task, body, attemptSpan.headers);
     const ctx: TaskContext = {
       runId: task.runId,
       stepId: task.stepId,
@@ -157,36 +163,45 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       heartbeat: (details?: unknown) => {
         if (Date.now() - lastBeat < o.heartbeatThrottleMs) return;
         beat();
-        send(result(task, { type: 'TaskHeartbeat', ...(details === undefined ? {} : { details }) }));
+        send(update({ type: 'TaskHeartbeat', ...(details === undefined ? {} : { details }) }));
       },
       progress: (fraction: number, message?: string) => {
         beat();
         const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-        send(result(task, { type: 'TaskProgress', fraction: clamped, ...(message === undefined ? {} : { message: String(message).slice(0, 500) }) }));
+        send(update({ type: 'TaskProgress', fraction: clamped, ...(message === undefined ? {} : { message: String(message).slice(0, 500) }) }));
       },
       log: ((a: string, b?: unknown, c?: Record<string, unknown>) => {
         beat();
         const levels = ['debug', 'info', 'warn', 'error'];
         const [level, message, fields] = levels.includes(a) && typeof b === 'string' ? [a, b, c] : ['info', a, b as Record<string, unknown> | undefined];
-        send(result(task, { type: 'TaskLog', level, message: String(message).slice(0, 4096), ...(fields === undefined ? {} : { fields }) }));
+        send(update({ type: 'TaskLog', level, message: String(message).slice(0, 4096), ...(fields === undefined ? {} : { fields }) }));
       }) as TaskContext['log'],
+      span: attemptSpan.span,
+      traceContext: attemptSpan.context,
     };
     let deadline: NodeJS.Timeout | undefined;
     if (task.deadlineAt !== undefined) {
       deadline = setTimeout(() => controller.abort(new Error(`attempt exceeded its ${task.timeoutMs} ms timeout`)), Math.max(0, task.deadlineAt - Date.now()));
     }
     const done = (async () => {
-      send(result(task, { type: 'TaskStarted' }));
+      send(update({ type: 'TaskStarted' }));
       let outcome: ProduceRecord | undefined;
+      let failure: ErrorInfo | undefined;
       try {
-        const output = await definition.handler(task.input, ctx);
-        outcome = encodeOutcome(task, output);
+        const output = await attemptSpan.run(() => definition.handler(task.input, ctx));
+        ({ record: outcome, error: failure } = encodeOutcome(task, output, attemptSpan.headers));
       } catch (error) {
-        if (controller.signal.reason === SHUTDOWN) outcome = undefined; // released: redelivered elsewhere
-        else outcome = result(task, { type: 'TaskFailed', error: failureOf(error, controller.signal) });
+        if (controller.signal.reason === SHUTDOWN) {
+          outcome = undefined; // released: redelivered elsewhere
+          failure = { type: 'ORCH_CANCELLED', message: SHUTDOWN };
+        } else {
+          failure = failureOf(error, controller.signal);
+          outcome = update({ type: 'TaskFailed', error: failure });
+        }
       } finally {
         if (deadline) clearTimeout(deadline);
       }
+      attemptSpan.end(failure);
       running.delete(task.idempotencyKey);
       permits.release();
       if (outcome) await commitFor(consumer, record, [outcome], [record.offset, ...duplicates]);
@@ -194,19 +209,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     return { controller, task, done, duplicates };
   }
 
-  function encodeOutcome(task: TaskDispatched, output: unknown): ProduceRecord {
+  function encodeOutcome(task: TaskDispatched, output: unknown, headers?: Record<string, string>): { record: ProduceRecord; error?: ErrorInfo } {
     let error: ErrorInfo | undefined;
     try {
-      const record = result(task, { type: 'TaskCompleted', output: output === undefined ? null : output });
+      const record = result(task, { type: 'TaskCompleted', output: output === undefined ? null : output }, headers);
       if (record.value && record.value.length > o.maxOutputBytes) {
         error = { type: 'ORCH_PAYLOAD_TOO_LARGE', message: `task output is ${record.value.length} bytes; the limit is ${o.maxOutputBytes}`, nonRetryable: true };
       } else {
-        return record;
+        return { record };
       }
     } catch (e) {
       error = { type: 'ORCH_BAD_OUTPUT', message: `task output cannot be serialized as JSON: ${(e as Error).message}`, nonRetryable: true };
     }
-    return result(task, { type: 'TaskFailed', error });
+    return { record: result(task, { type: 'TaskFailed', error }, headers), error };
   }
 
   function failureOf(error: unknown, signal: AbortSignal): ErrorInfo {

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { closeOnSignals, registerDemoWorkflows, runDemoWorker, runGateway, runOrchestrator } from '../roles.js';
+import { startTelemetry } from '../telemetry.js';
 import { createTransport } from '../transport.js';
 
 export type Role = 'start' | 'gateway' | 'orchestrator' | 'worker';
@@ -11,9 +12,13 @@ export type Role = 'start' | 'gateway' | 'orchestrator' | 'worker';
  */
 export async function serve(role: Role, config: Config, options: { demo: boolean }): Promise<void> {
   const logger = createLogger(config.logLevel);
+  // Before any role starts, so that their tracers bind to the registered provider.
+  const telemetry = startTelemetry({ serviceName: `orchestrator-lite-${role}` });
+  if (telemetry) logger.info('tracing: spans exported over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT)');
   const { transport, describe } = createTransport(config);
   logger.info(`bus: ${describe}`);
-  const closers: (() => Promise<void>)[] = [() => transport.close()];
+  // Closed in reverse order: the transport, then the last spans.
+  const closers: (() => Promise<void>)[] = [...(telemetry ? [() => telemetry.shutdown()] : []), () => transport.close()];
   closeOnSignals(logger, closers);
 
   if (role === 'start' || role === 'orchestrator') {

@@ -30,6 +30,7 @@ export function toView(state: RunState): RunView {
     applied: _applied,
     stateVersion: _stateVersion,
     epoch: _epoch,
+    trace: _trace,
     signals: _signals,
     forEachLists: _forEachLists,
     ...view

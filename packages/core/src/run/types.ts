@@ -146,6 +146,11 @@ export interface RunState extends RunView {
   stateVersion?: number;
   /** The owner's fencing epoch when the snapshot was written. */
   epoch?: number;
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) the run was started with: every task of
+   * the run carries it as record headers, so one run is one trace.
+   */
+  trace?: Record<string, string>;
   /** Signals that arrived before a step waited for them, oldest first. */
   signals?: BufferedSignal[];
   /** The evaluated list of each forEach step, which its items' inputs are resolved from. */

@@ -6,7 +6,8 @@ import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForId
 import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsResponse, RunListResponse, RunStatus, RunView, StartRun, StartRunResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
-import { produceForRequest, requireCaughtUp } from '../bus.js';
+import { traceHeaders } from '../tracing.js';
+import { findRunForWrite, produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { decodeRunListCursor, encodeRunListCursor } from '../stream-cursor.js';
@@ -43,16 +44,7 @@ export function runRoutes(ctx: GatewayContext) {
     return view;
   }
 
-  /**
-   * The run a write acts on. The store resumes from its checkpoint, so after a restart it already
-   * holds every run but the last moments': only a run it does not know waits for the catch-up.
-   */
-  async function findForWrite(runId: string): Promise<RunView | undefined> {
-    const view = await readModel.getRun(runId);
-    if (view !== undefined || ctx.isCaughtUp()) return view;
-    await requireCaughtUp(ctx, 'all');
-    return readModel.getRun(runId);
-  }
+  const findForWrite = (runId: string): Promise<RunView | undefined> => findRunForWrite(ctx, runId);
 
   return async (app: FastifyInstance): Promise<void> => {
     app.post('/api/v1/runs', { schema: runSchemas.start }, async (request, reply) => {
@@ -105,7 +97,7 @@ export function runRoutes(ctx: GatewayContext) {
         return reply.code(200).send({ runId, status: 'PENDING' } satisfies StartRunResponse);
       }
       try {
-        await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+        await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
       } catch (error) {
         readModel.removePlaceholder(runId);
         throw error;
@@ -172,7 +164,7 @@ export function runRoutes(ctx: GatewayContext) {
       }
       request.log.info({ runId, ...principalOf(request) }, 'run cancellation requested');
       const command: CancelRun = { v: 1, type: 'CancelRun', runId, ...(parsed.data?.reason === undefined ? {} : { reason: parsed.data.reason }), at: ctx.now() };
-      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
       return reply.code(202).send({ runId } satisfies RunCommandResponse);
     });
 
@@ -189,7 +181,7 @@ export function runRoutes(ctx: GatewayContext) {
       }
       request.log.info({ runId, ...principalOf(request) }, 'run retry requested');
       const command: RetryRun = { v: 1, type: 'RetryRun', runId, at: ctx.now() };
-      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
       return reply.code(202).send({ runId } satisfies RunCommandResponse);
     });
   };

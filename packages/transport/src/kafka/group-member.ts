@@ -1,9 +1,11 @@
 import { Consumer as KafkaConsumer, type ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import { TransportError, TransportErrorReason } from '../embedded/errors.js';
-import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, SubscribeOptions, TopicPartition } from '../types.js';
+import type { Consumer, OffsetCommit, ProduceRecord, SubscribeOptions, TopicPartition } from '../types.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
+import { OffsetCommitter } from './offset-committer.js';
 import { toClientOptions, type ResolvedKafkaTransportOptions } from './options.js';
-import { decodeFetch, delay, withTimeout, type FetchRequestTopic } from './records.js';
+import { PartitionFetcher } from './partition-fetcher.js';
+import { delay, withTimeout } from './records.js';
 
 export interface GroupMemberDeps {
   options: ResolvedKafkaTransportOptions;
@@ -11,17 +13,16 @@ export interface GroupMemberDeps {
   onClosed(member: KafkaGroupMember): void;
 }
 
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
 /**
- * One consumer group member. Group membership (join, sync, heartbeat) is the client's; fetching is
- * ours, so that each partition is delivered in order and waits for its previous `onBatch`.
+ * One consumer group member. Group membership (join, sync, heartbeat) and commits are the client's;
+ * fetching and delivery are the PartitionFetcher's, on a connection of its own, so that each
+ * partition is delivered in order, one `onBatch` at a time, and no fetch waits behind a commit.
  *
  * Rebalances. The client speaks the classic (eager) protocol: a rebalance revokes everything. It
  * has no revoke callback; it emits `consumer:group:rebalance` when the coordinator asks members to
  * rejoin and `consumer:group:join` with the new assignment. Both are turned into lifecycle steps on
  * one queue: "revoke all" (stop fetching, wait for in-flight batches, `onRevoke`) and then "assign"
- * (look up committed offsets, `onAssign`, start fetching). A join that arrives without a preceding
+ * (look up committed offsets, `onAssign`, start delivering). A join that arrives without a preceding
  * rebalance signal (e.g. the session expired while the broker was down) revokes first as well.
  */
 export class KafkaGroupMember implements Consumer {
@@ -29,18 +30,12 @@ export class KafkaGroupMember implements Consumer {
   readonly #sub: SubscribeOptions;
   readonly #deps: GroupMemberDeps;
   readonly #client: KafkaConsumer;
-  readonly #maxBatch: number;
+  readonly #fetcher: PartitionFetcher;
+  readonly #committer: OffsetCommitter;
   #assigned: TopicPartition[] = [];
-  #positions = new Map<string, bigint>();
-  #busy = new Map<string, Promise<void>>();
-  /** Bumped on every revoke: fetch results of an older epoch are dropped. */
-  #epoch = 0;
-  #delivering = false;
   #closed = false;
   #closing: Promise<void> | undefined;
   #lifecycle: Promise<void> = Promise.resolve();
-  #wake: (() => void) | undefined;
-  #loop: Promise<void> | undefined;
   readonly #stop = new AbortController();
   #joined!: () => void;
   /** When the coordinator last confirmed this membership (a heartbeat answered). */
@@ -60,8 +55,19 @@ export class KafkaGroupMember implements Consumer {
     this.groupId = sub.groupId;
     this.#sub = sub;
     this.#deps = deps;
-    this.#maxBatch = sub.maxBatch ?? 100;
     const o = deps.options;
+    this.#fetcher = new PartitionFetcher({
+      options: o,
+      label: sub.groupId,
+      maxBatch: sub.maxBatch ?? 100,
+      onBatch: (records) => sub.onBatch(records),
+      onFail: (error) => this.#fail(error),
+    });
+    this.#committer = new OffsetCommitter(async (offsets) => {
+      await this.#client.commit({
+        offsets: offsets.map((c) => ({ topic: c.topic, partition: c.partition, offset: BigInt(c.offset), leaderEpoch: -1 })),
+      });
+    });
     this.#client = new KafkaConsumer({
       ...toClientOptions(o, `consumer-${sub.groupId}`),
       groupId: sub.groupId,
@@ -70,9 +76,6 @@ export class KafkaGroupMember implements Consumer {
       rebalanceTimeout: o.rebalanceTimeoutMs,
       partitionAssigner: coPartitionedAssigner,
       autocommit: false,
-      maxWaitTime: o.fetchMaxWaitMs,
-      maxBytes: o.fetchMaxBytes,
-      minBytes: 1,
       metadataMaxAge: 2000,
     });
     this.#client.on('consumer:heartbeat:end', () => this.#settleConfirm(true));
@@ -125,7 +128,7 @@ export class KafkaGroupMember implements Consumer {
     this.#client.topics.trackAll(...this.#sub.topics);
     await this.#client.joinGroup({});
     await this.#firstJoin;
-    this.#loop = this.#fetchLoop();
+    this.#fetcher.start();
   }
 
   assignments(): TopicPartition[] {
@@ -146,10 +149,12 @@ export class KafkaGroupMember implements Consumer {
       this.#refuseIfFenced();
       await this.#deps.produce(produce);
     }
-    if (offsets.length === 0) return;
-    await this.#client.commit({
-      offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })),
-    });
+    this.#committer.queue(offsets);
+  }
+
+  /** Sends the offsets queued by `commit` and waits for the broker's answer. */
+  flushCommits(): Promise<void> {
+    return this.#committer.flush();
   }
 
   /**
@@ -194,11 +199,11 @@ export class KafkaGroupMember implements Consumer {
   async #doClose(): Promise<void> {
     this.#closed = true;
     this.#stop.abort();
-    this.#wake?.();
     this.#joined();
     this.#enqueue(() => this.#revokeAll());
     await this.#lifecycle;
-    await this.#loop;
+    await this.#fetcher.close();
+    await this.#committer.flush().catch(() => undefined);
     try {
       await withTimeout(this.#client.close(), this.#deps.options.requestTimeoutMs, `leaving group ${this.groupId}`);
     } catch {
@@ -213,21 +218,21 @@ export class KafkaGroupMember implements Consumer {
   }
 
   async #revokeAll(): Promise<void> {
-    this.#epoch++;
-    this.#delivering = false;
     const revoked = this.#assigned;
+    await this.#fetcher.revoke();
     if (revoked.length === 0) return;
-    await Promise.allSettled(this.#busy.values());
     this.#assigned = [];
-    this.#positions.clear();
     await this.#sub.onRevoke?.(revoked.map((tp) => ({ ...tp })));
+    // A failed flush (the generation moved on) only means redelivery to the next owner.
+    await this.#committer.flush().catch(() => undefined);
+    this.#committer.clear();
   }
 
   async #assign(parts: TopicPartition[]): Promise<void> {
     if (this.#closed) return;
     const byTopic = new Map<string, number[]>();
     for (const { topic, partition } of parts) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-    const positions = new Map<string, bigint>();
+    const positions: { tp: TopicPartition; offset: bigint }[] = [];
     if (byTopic.size > 0) {
       const committed = await this.#client.listCommittedOffsets({
         topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
@@ -237,7 +242,7 @@ export class KafkaGroupMember implements Consumer {
         const offs = committed.get(topic) ?? [];
         for (const p of partitions) {
           const c = offs[p] ?? -1n;
-          if (c >= 0n) positions.set(key(topic, p), c);
+          if (c >= 0n) positions.push({ tp: { topic, partition: p }, offset: c });
           else missing.set(topic, [...(missing.get(topic) ?? []), p]);
         }
       }
@@ -248,102 +253,15 @@ export class KafkaGroupMember implements Consumer {
           timestamp: this.#sub.from === 'latest' ? -1n : -2n,
         });
         for (const [topic, partitions] of missing) {
-          for (const p of partitions) positions.set(key(topic, p), starts.get(topic)?.[p] ?? 0n);
+          for (const p of partitions) positions.push({ tp: { topic, partition: p }, offset: starts.get(topic)?.[p] ?? 0n });
         }
       }
     }
     this.#assigned = parts.map((tp) => ({ ...tp }));
-    this.#positions = positions;
     this.#fenced = false;
     await this.#sub.onAssign?.(this.assignments());
-    this.#delivering = !this.#closed;
+    if (!this.#closed) this.#fetcher.assign(positions);
     this.#joined();
-    this.#wake?.();
-  }
-
-  /** Fetches every assigned partition that is not busy with an `onBatch`, from each leader. */
-  async #fetchLoop(): Promise<void> {
-    let failures = 0;
-    while (!this.#closed) {
-      const ready = this.#delivering ? this.#assigned.filter((tp) => !this.#busy.has(key(tp.topic, tp.partition))) : [];
-      if (ready.length === 0) {
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-          setTimeout(resolve, 1000).unref();
-        });
-        this.#wake = undefined;
-        continue;
-      }
-      const epoch = this.#epoch;
-      try {
-        await this.#fetchOnce(ready, epoch);
-        failures = 0;
-      } catch {
-        if (this.#closed) break;
-        failures++;
-        this.#client.clearMetadata();
-        // The broker may be restarting: back off, bounded, and try again.
-        await delay(Math.min(200 * failures, 2000), this.#stop.signal);
-      }
-    }
-  }
-
-  async #fetchOnce(ready: TopicPartition[], epoch: number): Promise<void> {
-    const topics = [...new Set(ready.map((tp) => tp.topic))];
-    const metadata = await this.#client.metadata({ topics });
-    const byLeader = new Map<number, { request: FetchRequestTopic[]; ids: Map<string, string> }>();
-    for (const tp of ready) {
-      const info = metadata.topics.get(tp.topic);
-      const leader = info?.partitions[tp.partition]?.leader;
-      if (!info || leader === undefined) continue;
-      let entry = byLeader.get(leader);
-      if (!entry) byLeader.set(leader, (entry = { request: [], ids: new Map() }));
-      entry.ids.set(info.id, tp.topic);
-      entry.request.push({
-        topicId: info.id,
-        partitions: [{
-          partition: tp.partition,
-          fetchOffset: this.#positions.get(key(tp.topic, tp.partition)) ?? 0n,
-          currentLeaderEpoch: -1,
-          lastFetchedEpoch: -1,
-          partitionMaxBytes: this.#deps.options.fetchMaxBytes,
-        }],
-      });
-    }
-    await Promise.all([...byLeader].map(async ([node, { request, ids }]) => {
-      const requested = new Map(request.map((t) => [`${t.topicId}:${t.partitions[0]?.partition}`, t.partitions[0]?.fetchOffset ?? 0n]));
-      const response = await this.#client.fetch({ node, topics: request, maxWaitTime: this.#deps.options.fetchMaxWaitMs });
-      if (epoch !== this.#epoch || !this.#delivering) return;
-      for (const [topicId, topic] of ids) {
-        const from = new Map<number, bigint>();
-        for (const [k, v] of requested) if (k.startsWith(`${topicId}:`)) from.set(Number(k.slice(topicId.length + 1)), v);
-        for (const result of decodeFetch(response, topicId, topic, from)) {
-          const k = key(topic, result.partition);
-          if (result.nextOffset !== undefined) this.#positions.set(k, result.nextOffset);
-          if (result.records.length > 0) this.#deliver(k, result.records, epoch);
-        }
-      }
-    }));
-  }
-
-  #deliver(k: string, records: ConsumedRecord[], epoch: number): void {
-    const run = (async () => {
-      for (let i = 0; i < records.length; i += this.#maxBatch) {
-        if (epoch !== this.#epoch) return;
-        await this.#sub.onBatch(records.slice(i, i + this.#maxBatch));
-      }
-    })();
-    this.#busy.set(k, run);
-    run.then(
-      () => {
-        this.#busy.delete(k);
-        this.#wake?.();
-      },
-      (error: unknown) => {
-        this.#busy.delete(k);
-        this.#fail(error);
-      },
-    );
   }
 
   #fail(error: unknown): void {

@@ -13,7 +13,7 @@ import type {
 import { KafkaGroupMember } from './group-member.js';
 import { resolveKafkaTransportOptions, toClientOptions, type KafkaTransportOptions, type ResolvedKafkaTransportOptions } from './options.js';
 import { decodeFetch, delay, headersToBuffers, withTimeout } from './records.js';
-import { SerialSender } from './serial-send.js';
+import { SendPipeline } from './send-pipeline.js';
 
 /** Creates the Kafka implementation of the bus contract on @platformatic/kafka. */
 export function createKafkaTransport(options: KafkaTransportOptions): Transport {
@@ -29,11 +29,14 @@ export class KafkaTransport implements Transport {
   /** A client that never joins a group: used for fetches outside any group (`readPartition`). */
   readonly #reader: KafkaConsumer;
   #producer: Producer | undefined;
-  readonly #sender = new SerialSender<ProduceRecord, RecordMetadata>(
+  readonly #sender = new SendPipeline<ProduceRecord, RecordMetadata>(
     (records) => this.#send(records),
     (r) => (r.value?.length ?? 0) + r.key.length,
   );
   readonly #partitionCounts = new Map<string, number>();
+  /** Produce calls waiting for a partition count; later calls queue behind them. */
+  #placing = 0;
+  #placed: Promise<void> = Promise.resolve();
   readonly #members = new Set<KafkaGroupMember>();
   #closed = false;
 
@@ -136,20 +139,36 @@ export class KafkaTransport implements Transport {
       if (typeof r.key !== 'string') throw new TypeError(`produce: records[${i}].key must be a string`);
       if (r.value !== null && !Buffer.isBuffer(r.value)) throw new TypeError(`produce: records[${i}].value must be a Buffer or null`);
     }
-    // The partition is always ours (Java-compatible murmur2), never the client's; placed before
-    // queueing, so a bad record fails its own call and never a merged send.
-    const placed: ProduceRecord[] = [];
-    for (const [i, r] of records.entries()) {
-      const count = await this.partitionCount(r.topic);
+    // Calls are queued in call order, so that concurrent calls keep their order per partition:
+    // synchronously when every partition count is known, else behind the calls still waiting.
+    if (this.#placing === 0 && records.every((r) => this.#partitionCounts.has(r.topic))) {
+      return this.#sender.enqueue(this.#place(records));
+    }
+    this.#placing++;
+    const placed = this.#placed.then(async () => {
+      for (const r of records) await this.partitionCount(r.topic);
+      return this.#place(records);
+    });
+    this.#placed = placed.then(() => undefined, () => undefined).finally(() => this.#placing--);
+    const queued = placed.then((records) => this.#sender.enqueue(records));
+    return queued;
+  }
+
+  /**
+   * The partition is always ours (Java-compatible murmur2), never the client's; placed before
+   * queueing, so a bad record fails its own call and never a merged send.
+   */
+  #place(records: ProduceRecord[]): ProduceRecord[] {
+    return records.map((r, i) => {
+      const count = this.#partitionCounts.get(r.topic)!;
       if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= count)) {
         throw new RangeError(`produce: records[${i}].partition ${r.partition} is out of range for ${r.topic} (${count} partitions)`);
       }
-      placed.push({ ...r, partition: r.partition ?? partitionFor(r.key, count) });
-    }
-    return this.#sender.enqueue(placed);
+      return { ...r, partition: r.partition ?? partitionFor(r.key, count) };
+    });
   }
 
-  /** One send to the brokers; never two at once (see SerialSender). */
+  /** One send to the brokers (see SendPipeline for how calls are merged and overlapped). */
   async #send(records: ProduceRecord[]): Promise<RecordMetadata[]> {
     const placed = records.map((r) => ({ topic: r.topic, partition: r.partition! }));
     const producer = this.#getProducer();
@@ -243,7 +262,8 @@ export class KafkaTransport implements Transport {
         if (!info || leader === undefined) throw new Error(`readPartition: no leader for ${topic}:${partition}`);
         const response = await this.#reader.fetch({
           node: leader,
-          maxWaitTime: this.options.fetchMaxWaitMs,
+          // Records below `to` exist, so the broker answers at once; the wait only matters past the end.
+          maxWaitTime: Math.min(this.options.fetchMaxWaitMs, 50),
           maxBytes: this.options.fetchMaxBytes,
           topics: [{ topicId: info.id, partitions: [{ partition, fetchOffset: position, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: this.options.fetchMaxBytes }] }],
         });
@@ -277,6 +297,8 @@ export class KafkaTransport implements Transport {
 
   async committedOffsets(groupId: string, topic: string): Promise<number[]> {
     this.#checkOpen();
+    // Offsets queued by this transport's members are sent first: a reader here never sees older ones.
+    await Promise.all([...this.#members].filter((m) => m.groupId === groupId).map((m) => m.flushCommits().catch(() => undefined)));
     const count = await this.partitionCount(topic);
     const partitions = Array.from({ length: count }, (_, i) => i);
     const groups = await this.#admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: [{ name: topic, partitionIndexes: partitions }] }] });

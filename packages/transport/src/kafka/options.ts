@@ -46,9 +46,10 @@ export interface KafkaTransportOptions {
   /** Connect timeout of the client. @default 5000 */
   connectTimeoutMs?: number;
   /**
-   * Longest time a fetch waits at the broker for new records. It bounds delivery latency, and the
-   * client's commits queue behind a waiting fetch on the same connection, so it is kept short;
-   * an idle member costs a fetch per interval. @default 20
+   * Longest time a fetch waits at the broker when there is nothing new. A fetch returns as soon as
+   * a record arrives, on a connection of its own, so this is not on the path of a record: it is
+   * the idle poll (an idle member costs one fetch per interval) and bounds how long a new
+   * assignment waits for the fetch of the old one to return. @default 250
    */
   fetchMaxWaitMs?: number;
   /** Largest fetch response, in bytes. @default 8388608 */
@@ -86,7 +87,7 @@ export const kafkaTransportDefaults = Object.freeze({
   produceTimeoutMs: 30_000,
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 5000,
-  fetchMaxWaitMs: 20,
+  fetchMaxWaitMs: 250,
   fetchMaxBytes: 8 * 1024 * 1024,
   compactedSegmentMs: 10_000,
   compactedMinCleanableDirtyRatio: 0.01,

@@ -4,7 +4,7 @@ import { createKafkaTransport } from '../../src/kafka/index.js';
 import { ensureKafka, kafkaSkip } from './broker.js';
 
 // The shared bus contract, run unchanged against a real broker. Commit metadata is not read back:
-// @platformatic/kafka 1.35 sends offset commits without metadata, so that test reports as skipped.
+// @platformatic/kafka sends offset commits without metadata, so that test reports as skipped.
 const skip = kafkaSkip();
 if (skip) {
   void test('kafka conformance', { skip }, () => undefined);

@@ -1,0 +1,65 @@
+import type { OffsetCommit } from '../types.js';
+
+/**
+ * Offset commits, batched and off the path of a record. `queue` returns at once; one commit
+ * request is in flight per group member and the offsets queued meanwhile, of any partition, go
+ * out together in the next one, the latest offset per partition winning (what sending them one
+ * after the other would have left).
+ *
+ * Why it is safe: the records a batch produced are acknowledged before its offsets are queued, so
+ * offsets that never reach the broker (a crash, a rebalance) only make the inputs be delivered
+ * again, which every consumer of the bus already tolerates (at-least-once; the engine keeps an
+ * `applied` watermark). `flush` is awaited before partitions are given up (revoke, close) and
+ * before committed offsets are read through the same transport, so nobody who asks sees stale ones.
+ */
+export class OffsetCommitter {
+  #pending = new Map<string, OffsetCommit>();
+  #inFlight: Promise<void> | undefined;
+  #lastError: unknown;
+
+  constructor(private readonly send: (offsets: OffsetCommit[]) => Promise<void>) {}
+
+  queue(offsets: OffsetCommit[]): void {
+    for (const o of offsets) this.#pending.set(`${o.topic}\u0000${o.partition}`, o);
+    if (!this.#inFlight) this.#next();
+  }
+
+  /**
+   * Resolves once every offset queued so far was sent; rejects with the error of the last failed
+   * request (its offsets stay queued for the next attempt, unless newer ones replaced them).
+   */
+  async flush(): Promise<void> {
+    this.#lastError = undefined;
+    if (!this.#inFlight) this.#next();
+    while (this.#inFlight) await this.#inFlight;
+    if (this.#lastError !== undefined) throw this.#lastError;
+  }
+
+  /** Drops what is queued: the partitions moved to another member, whose commits count now. */
+  clear(): void {
+    this.#pending.clear();
+  }
+
+  #next(): void {
+    if (this.#pending.size === 0) return;
+    const offsets = [...this.#pending.values()];
+    this.#pending = new Map();
+    const request = this.send(offsets).then(
+      () => true,
+      (error: unknown) => {
+        this.#lastError = error;
+        // Kept for the next attempt, unless a newer offset of the same partition was queued.
+        for (const o of offsets) {
+          const k = `${o.topic}\u0000${o.partition}`;
+          if (!this.#pending.has(k)) this.#pending.set(k, o);
+        }
+        return false;
+      },
+    );
+    this.#inFlight = request.then((ok) => {
+      this.#inFlight = undefined;
+      // After a failure the kept offsets wait for the next queue or flush: no retry loop here.
+      if (ok) this.#next();
+    });
+  }
+}
