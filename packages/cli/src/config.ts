@@ -24,6 +24,7 @@ export const ENV = {
   metricsToken: 'ORCH_METRICS_TOKEN',
   allowInsecure: 'ORCH_ALLOW_INSECURE',
   corsOrigins: 'ORCH_CORS_ORIGINS',
+  allowedHosts: 'ORCH_ALLOWED_HOSTS',
   rateLimit: 'ORCH_RATE_LIMIT',
   maxInputBytes: 'ORCH_MAX_INPUT_BYTES',
   wsMaxFrameBytes: 'ORCH_WS_MAX_FRAME_BYTES',
@@ -79,6 +80,8 @@ export const configSchema = z.object({
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
   allowInsecure: flag,
   corsOrigins: list,
+  /** Host names the gateway answers to besides its listen address and the loopback names; `*` for any. */
+  allowedHosts: list,
   /** Requests per minute per token (per IP without auth); 0 turns it off. Unset: the gateway's default. */
   rateLimit: intFrom(0, 10_000_000).optional(),
   maxInputBytes: intFrom(1, 100 * 1024 * 1024).default(256 * 1024),

@@ -56,6 +56,7 @@ export async function runGateway(config: Config, transport: Transport, logger: L
     ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
     allowInsecure: config.allowInsecure,
     corsOrigins: config.corsOrigins,
+    allowedHosts: config.allowedHosts,
     ...(config.rateLimit === undefined ? {} : { rateLimitPerMinute: config.rateLimit }),
     trustProxy: config.trustProxy,
     // The read model: PostgreSQL when ORCH_READ_STORE names one, else an SQLite file in the data dir.

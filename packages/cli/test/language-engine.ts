@@ -14,6 +14,7 @@ import { createEmbeddedTransport, createKafkaTransport } from '@orchestrator-lit
 import type { Transport } from '@orchestrator-lite/transport';
 import { randomPrefix, waitFor } from '@orchestrator-lite/testing';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
+import type { TaskDefinition } from '@orchestrator-lite/worker';
 
 export interface Engine {
   url: string;
@@ -26,7 +27,7 @@ export interface Engine {
   until(runId: string, what: string, ok: (run: RunView) => boolean): Promise<RunView>;
 }
 
-export async function startEngine(t: TestContext, bus: { brokers?: string[] } = {}): Promise<Engine> {
+export async function startEngine(t: TestContext, bus: { brokers?: string[] } = {}, extraTasks: readonly TaskDefinition[] = []): Promise<Engine> {
   const dataDir = mkdtempSync(join(tmpdir(), 'orch-lang-'));
   const transport: Transport = bus.brokers
     ? createKafkaTransport({ brokers: bus.brokers, clientId: 'language-test' })
@@ -47,7 +48,8 @@ export async function startEngine(t: TestContext, bus: { brokers?: string[] } = 
       note('lang.double', input);
       return { n: input.n * 2 };
     }),
-  ];
+    ...extraTasks,
+  ] as TaskDefinition[];
   const orchestrator = await startOrchestrator({ transport, topicPrefix, partitions, logger });
   const worker = await startWorker({ transport, tasks, topicPrefix, partitions, logger, shutdownGraceMs: 100 });
   const gateway = await startGateway({ transport, topicPrefix, partitions, host: '127.0.0.1', port: 0, logger });

@@ -58,6 +58,13 @@ export interface GatewayOptions {
    */
   corsOrigins?: readonly string[];
   /**
+   * Host names (the `Host` header, without its port) the gateway answers to, besides its listen
+   * address, `localhost`, `127.0.0.1` and `[::1]`; any other is refused with 403 (DNS rebinding).
+   * `*` turns the check off. On a wildcard listen address any IP literal is accepted too.
+   * @default [] (the listen address and the loopback names only)
+   */
+  allowedHosts?: readonly string[];
+  /**
    * Requests per minute allowed per token (per client IP when auth is off); 0 turns the limit
    * off. `/healthz` and `/readyz` are never limited.
    * @default 1200, or 0 (off) when auth is off and `host` is loopback (a local developer)
@@ -102,6 +109,7 @@ export interface GatewayConfig {
   readonly metricsToken: string | undefined;
   readonly allowInsecure: boolean;
   readonly corsOrigins: readonly string[];
+  readonly allowedHosts: readonly string[];
   /** Resolved: 0 means off. */
   readonly rateLimitPerMinute: number;
   readonly maxInputBytes: number;
@@ -156,6 +164,7 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     metricsToken: options.metricsToken,
     allowInsecure: options.allowInsecure ?? false,
     corsOrigins: Object.freeze([...(options.corsOrigins ?? [])]),
+    allowedHosts: Object.freeze([...(options.allowedHosts ?? [])]),
     rateLimitPerMinute: 0,
     maxInputBytes: options.maxInputBytes ?? GATEWAY_DEFAULTS.maxInputBytes,
     busMetricsCacheMs: options.busMetricsCacheMs ?? GATEWAY_DEFAULTS.busMetricsCacheMs,
@@ -189,6 +198,11 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
   }
   config.corsOrigins.forEach((origin, i) => {
     if (!isOrigin(origin)) issues.push({ field: `corsOrigins[${i}]`, message: `must be an origin such as https://app.example.com (scheme://host[:port], no path) or *, got ${JSON.stringify(origin)}` });
+  });
+  config.allowedHosts.forEach((host, i) => {
+    if (host !== '*' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._:-]+)$/.test(host)) {
+      issues.push({ field: `allowedHosts[${i}]`, message: `must be a host name or address without scheme, port or path (or *), got ${JSON.stringify(host)}` });
+    }
   });
   if (authOff && !loopback && !config.allowInsecure && config.host.length > 0) {
     issues.push({
