@@ -17,6 +17,7 @@ import { ReadModel } from './read-model.js';
 import { openReadStore } from './store/open-store.js';
 import { WorkflowRegistry } from './registry.js';
 import { logSecurityPosture } from './security.js';
+import { ScheduleService } from './schedules/service.js';
 
 export interface GatewayHandle {
   /** `http://HOST:PORT` */
@@ -24,6 +25,8 @@ export interface GatewayHandle {
   port: number;
   app: FastifyInstance;
   readModel: ReadModel;
+  /** Schedules: the projection and the firing loop (`tick()` fires what is owed now). */
+  schedules: ScheduleService;
   /** True once the read model and the registry have caught up with the bus. */
   isReady(): boolean;
   /** Stops listening (closing WebSocket clients) and leaves the consumer groups. */
@@ -56,6 +59,15 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     metrics,
     logger,
   });
+  const clock = options.clock ?? Date.now;
+  const schedules = new ScheduleService({
+    transport,
+    topic: names.schedules,
+    projectionGroup: `${config.topicPrefix}gateway.${config.instanceId}.schedules`,
+    firingGroup: `${config.topicPrefix}scheduler`,
+    logger,
+    scheduler: { ...options.scheduler, now: clock },
+  });
   let shuttingDown = false;
   const ctx: GatewayContext = {
     transport,
@@ -65,21 +77,24 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     registry,
     metrics,
     logger,
+    schedules,
     // While shutting down, /readyz answers 503 so a load balancer stops sending traffic here.
     isReady: () => !shuttingDown && projection.ready,
     isCaughtUp: () => projection.caughtUp,
     whenCaughtUp: (what, timeoutMs) => projection.whenCaughtUp(what, timeoutMs),
-    now: () => Date.now(),
+    now: () => clock(),
   };
 
   let app: FastifyInstance | undefined;
   try {
     await projection.start();
+    await schedules.start(ctx);
     app = await buildApp(ctx);
     // Fastify logs the address once (per interface when bound to all): the one startup line.
     await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `gateway listening on ${address}` });
   } catch (error) {
     await app?.close();
+    await schedules.close();
     await projection.close();
     await store.close();
     throw error;
@@ -96,11 +111,13 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     port: address.port,
     app: started,
     readModel,
+    schedules,
     isReady: () => ctx.isReady(),
     close: () => {
       closing ??= (async () => {
         shuttingDown = true;
         await started.close();
+        await schedules.close();
         await projection.close();
         await store.close();
       })();

@@ -2,12 +2,13 @@
  * Runs: start, list, read, history, cancel and retry. Writes go to `commands` keyed by runId;
  * reads come from the read model.
  */
-import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
-import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsResponse, RunListResponse, RunStatus, RunView, StartRun, StartRunResponse } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage } from '@orchestrator-lite/core';
+import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsResponse, RunListResponse, RunStatus, RunView, StartRunResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import { submitRun } from '../submit-run.js';
 import { traceHeaders } from '../tracing.js';
-import { findRunForWrite, produceForRequest, requireCaughtUp } from '../bus.js';
+import { findRunForWrite, produceForRequest } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { decodeRunListCursor, encodeRunListCursor } from '../stream-cursor.js';
@@ -36,7 +37,7 @@ function parseRunId(params: unknown): string {
 }
 
 export function runRoutes(ctx: GatewayContext) {
-  const { readModel, registry, transport, names } = ctx;
+  const { readModel, transport, names } = ctx;
 
   async function requireRun(runId: string): Promise<RunView> {
     const view = await readModel.getRun(runId);
@@ -50,60 +51,10 @@ export function runRoutes(ctx: GatewayContext) {
     app.post('/api/v1/runs', { schema: runSchemas.start }, async (request, reply) => {
       const parsed = StartRunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      const { workflow, version, input, idempotencyKey } = parsed.data;
-      const inputBytes = Buffer.byteLength(JSON.stringify(input ?? {}));
-      if (inputBytes > ctx.config.maxInputBytes) {
-        throw new OrchError(ErrorCode.PayloadTooLarge, `input is ${inputBytes} bytes serialized; the limit is ${ctx.config.maxInputBytes}`, {
-          field: 'input',
-          limit: ctx.config.maxInputBytes,
-          size: inputBytes,
-        });
-      }
-      await requireCaughtUp(ctx, 'definitions');
-      const registered = version === undefined ? registry.latest(workflow) : registry.get(workflow, version);
-      if (registered === undefined) {
-        throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`);
-      }
-      const runId = idempotencyKey === undefined ? newRunId() : runIdForIdempotencyKey(workflow, idempotencyKey);
-      // A run already started with this idempotency key answers 200 with its status.
-      const existing = idempotencyKey === undefined ? undefined : await findForWrite(runId);
-      if (existing !== undefined) return reply.code(200).send({ runId, status: existing.status } satisfies StartRunResponse);
-      const at = ctx.now();
-      const command: StartRun = {
-        v: 1,
-        type: 'StartRun',
-        runId,
-        workflow,
-        version: registered.version,
-        definition: registered.definition,
-        input: input ?? {},
-        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-        at,
-      };
-      // The placeholder goes in before the write, so a concurrent POST with the same key sees
-      // the run and answers 200 instead of writing a second StartRun.
-      if (!readModel.addPlaceholder({
-        runId,
-        workflow,
-        version: registered.version,
-        status: 'PENDING',
-        input: command.input,
-        createdAt: at,
-        updatedAt: at,
-        lastSeq: 0,
-        definition: registered.definition,
-        steps: {},
-      })) {
-        return reply.code(200).send({ runId, status: 'PENDING' } satisfies StartRunResponse);
-      }
-      try {
-        await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
-      } catch (error) {
-        readModel.removePlaceholder(runId);
-        throw error;
-      }
-      request.log.info({ runId, workflow, version: registered.version, ...principalOf(request) }, 'run submitted');
-      return reply.code(202).send({ runId, status: 'PENDING' } satisfies StartRunResponse);
+      const result = await submitRun(ctx, { ...parsed.data, ...traceHeaders(request) });
+      if (!result.created) return reply.code(200).send({ runId: result.runId, status: result.status } satisfies StartRunResponse);
+      request.log.info({ runId: result.runId, workflow: parsed.data.workflow, version: result.version, ...principalOf(request) }, 'run submitted');
+      return reply.code(202).send({ runId: result.runId, status: 'PENDING' } satisfies StartRunResponse);
     });
 
     app.get('/api/v1/runs', { schema: runSchemas.list }, async (request): Promise<RunListResponse> => {
