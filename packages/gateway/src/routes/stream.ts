@@ -4,7 +4,8 @@
  * - `?runId=R&since=N`: every event of run R with seq > N, then live ones. `?runId=R` alone: live only.
  * - no runId: every run's events; each frame carries `cursor`, and `?cursor=C` resumes after the frame
  *   that carried C. No cursor: live only, from the moment of connecting.
- * - bad parameters close the socket with 1008 and a reason that names the parameter.
+ * - bad parameters close the socket with 1008 and a reason that names the parameter; so does an
+ *   unknown runId, after an error frame `{type: "error", error: {code: "ORCH_NOT_FOUND"}}`.
  *
  * No gap, no duplicate: see `StreamSource`. The backlog is read from the read store a page at a
  * time, as the socket drains, so a client resuming far back costs one page of memory.
@@ -92,6 +93,30 @@ export function streamRoutes(ctx: GatewayContext) {
           socket.close(WS_CLOSE.policyViolation, Buffer.from(reason).subarray(0, 120).toString());
           return;
         }
+        // A run this gateway has never heard of, once it has caught up, is said so rather than
+        // followed in silence. (A run just started here is known at once: it has a placeholder.)
+        const runId = params.runId;
+        if (runId !== undefined && ctx.isReady()) {
+          readModel.getRun(runId).then(
+            (view) => {
+              if (view !== undefined) {
+                follow(socket, request, params);
+                return;
+              }
+              socket.send(errorFrame(ErrorCode.NotFound, `run ${JSON.stringify(runId)} does not exist`));
+              socket.close(WS_CLOSE.policyViolation, 'runId: no such run');
+            },
+            () => socket.close(WS_CLOSE.internalError, 'the read store failed; reconnect later'),
+          );
+          return;
+        }
+        follow(socket, request, params);
+      },
+    });
+  };
+
+  /** Sends the client its backlog and then live events, until either side closes. */
+  function follow(socket: WebSocket, request: FastifyRequest, params: StreamParams): void {
         metrics.wsClients.inc();
         const queue: { text: string; live: boolean }[] = [];
         let head = 0;
@@ -166,6 +191,7 @@ export function streamRoutes(ctx: GatewayContext) {
         socket.on('message', (data: RawData) => {
           if (closed) return;
           if (byteLength(data) > config.wsMaxFrameBytes) {
+            request.log.warn({ bytes: byteLength(data), limit: config.wsMaxFrameBytes }, 'WebSocket frame over the limit: closed with 1009');
             socket.send(errorFrame(ErrorCode.PayloadTooLarge, `frame exceeds ${config.wsMaxFrameBytes} bytes`));
             shutdown(WS_CLOSE.tooBig, 'frame too large');
             return;
@@ -185,7 +211,5 @@ export function streamRoutes(ctx: GatewayContext) {
         });
         socket.on('close', () => shutdown());
         socket.on('error', () => shutdown());
-      },
-    });
-  };
+  }
 }
