@@ -3,7 +3,7 @@
  * the same checks (input size, a registered workflow) and the same idempotency.
  */
 import { ErrorCode, OrchError, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
-import type { RunStatus, StartRun } from '@orchestrator-lite/core';
+import type { RunPriority, RunStatus, StartRun } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { produceForRequest, requireCaughtUp } from './bus.js';
 import { notFound } from './http-errors.js';
@@ -15,6 +15,8 @@ export interface SubmitRunRequest {
   input?: unknown;
   /** The same key always names the same run: a second submission answers with the first. */
   idempotencyKey?: string;
+  /** 1 (high) to 3 (low). @default 2 */
+  priority?: RunPriority;
   /** Headers for the StartRun record (trace context). */
   headers?: Record<string, string>;
 }
@@ -61,6 +63,7 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     definition: registered.definition,
     input: input ?? {},
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    ...(request.priority === undefined || request.priority === 2 ? {} : { priority: request.priority }),
     at,
   };
   // The placeholder goes in before the write, so a concurrent submission with the same key sees
@@ -76,6 +79,7 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     lastSeq: 0,
     definition: registered.definition,
     steps: {},
+    ...(command.priority === undefined ? {} : { priority: command.priority }),
   });
   try {
     await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...(request.headers === undefined ? {} : { headers: request.headers }) }]);
