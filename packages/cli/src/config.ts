@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '@orchestrator-lite/core';
 import { parseApiTokens } from '@orchestrator-lite/gateway';
 
 /** Every environment variable the roles read, in one place. */
@@ -28,6 +29,7 @@ export const ENV = {
   maxInputBytes: 'ORCH_MAX_INPUT_BYTES',
   wsMaxFrameBytes: 'ORCH_WS_MAX_FRAME_BYTES',
   trustProxy: 'ORCH_TRUST_PROXY',
+  runRetention: 'ORCH_RUN_RETENTION',
   logLevel: 'LOG_LEVEL',
 } as const;
 
@@ -83,6 +85,18 @@ export const configSchema = z.object({
   rateLimit: intFrom(0, 10_000_000).optional(),
   maxInputBytes: intFrom(1, 100 * 1024 * 1024).default(256 * 1024),
   wsMaxFrameBytes: intFrom(1024, 64 * 1024 * 1024).default(64 * 1024),
+  /** How long an ended run stays retryable before it is tombstoned: `7d`, `12h`, `30m`, or ms. */
+  runRetention: z
+    .string()
+    .default('7d')
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text, 'runRetention');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** `true`/`1`, or the proxies' addresses/CIDRs (comma-separated). */
   trustProxy: z
     .string()
