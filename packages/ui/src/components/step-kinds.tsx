@@ -156,7 +156,7 @@ export function NodeKindLine({ stepId, step }: { stepId: string; step: StepView 
   if (step.waitingFor !== undefined && step.status === 'RUNNING')
     return (
       <div className="ol-node-wait">
-        <span className="ol-mono">⏸ {step.waitingFor.signal}</span>
+        <span className="ol-mono">✉ {step.waitingFor.signal}</span>
         <span className="ol-btn ol-btn-primary ol-btn-tiny" data-testid={`approve-${stepId}`}>
           Approve…
         </span>

@@ -123,7 +123,8 @@ function reduce(view: RunView, e: RunEvent): RunView {
       return view;
     case 'StepSucceeded':
       return withStep(view, e.data.stepId, (s) => ({
-        ...withAttempt(s, e.data.attempt, (a) => ({ ...a, status: 'SUCCEEDED', endedAt: at, output: e.data.output }), at),
+        // Attempt 0: a step that ended without attempts of its own (a forEach ends with its items).
+        ...(e.data.attempt === 0 ? s : withAttempt(s, e.data.attempt, (a) => ({ ...a, status: 'SUCCEEDED', endedAt: at, output: e.data.output }), at)),
         status: 'SUCCEEDED',
         output: e.data.output,
         error: undefined,

@@ -37,6 +37,7 @@ test('the language events project onto steps, items and links', async (t) => {
   add('StepSleeping', 1003, { stepId: 'nap', attempt: 1, until: 6003 });
   view = applyEvents(undefined, e);
   assert.equal(view.steps.nap.wakeAt, 6003);
+  assert.deepEqual(view.steps.pick.attempts, [], 'a forEach step has no attempts of its own');
   assert.equal(view.steps.nap.status, 'RUNNING');
   add('StepSucceeded', 6003, { stepId: 'nap', attempt: 1, output: null });
   add('StepWaiting', 6003, { stepId: 'ok', attempt: 1, signal: 'approval' });
