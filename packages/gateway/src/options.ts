@@ -8,6 +8,7 @@ import type { Transport } from '@orchestrator-lite/transport';
 import { DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError } from '@orchestrator-lite/core';
 import { checkApiTokens, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
 import type { ApiToken } from './tokens.js';
+import type { SchedulerOptions } from './schedules/options.js';
 
 export interface GatewayOptions {
   /** The bus. The gateway talks to it only through this interface. */
@@ -75,6 +76,10 @@ export interface GatewayOptions {
   busMetricsCacheMs?: number;
   /** Trust `X-Forwarded-For` from these proxies (Fastify `trustProxy`) so per-IP limits see the client. @default false */
   trustProxy?: boolean | string;
+  /** The schedule firing loop: how often it looks, the misfire grace. */
+  scheduler?: Omit<SchedulerOptions, 'now'>;
+  /** The clock, epoch ms (commands' `at`, schedules). Injectable for tests. @default Date.now */
+  clock?: () => number;
 }
 
 export interface GatewayConfig {
