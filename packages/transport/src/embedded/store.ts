@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { ConsumedRecord, Headers, OffsetCommit, ProduceRecord, RecordMetadata, TopicSpec } from '../types.js';
 import { partitionFor } from '../partitioner.js';
 import { TransportError, TransportErrorReason } from './errors.js';
+import { CompactionIndex } from './compaction-index.js';
 
 export interface TopicMeta {
   partitions: number;
@@ -25,6 +26,12 @@ interface RecordRow {
   headers: string;
   timestamp: number;
 }
+
+/** Statements of closed stores, never collected (see `close`). */
+const RETAINED: unknown[] = [];
+
+/** Rows fetched per query by `read`. */
+const READ_PAGE = 64;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -52,6 +59,9 @@ CREATE TABLE IF NOT EXISTS offsets (
 );
 `;
 
+/** Records removed per compaction slice: a few milliseconds of work. */
+export const COMPACTION_SLICE = 200;
+
 /** Largest partition count a topic may have. */
 export const MAX_PARTITIONS = 10_000;
 
@@ -70,15 +80,17 @@ export class LogStore {
   private readonly nextOffsets = new Map<string, number>();
   private readonly stmts;
   private readonly writeTx;
+  private readonly compaction: CompactionIndex;
 
   constructor(file: string, synchronous: 'normal' | 'full') {
     this.db = new Database(file, { timeout: 1000 });
     try {
       // Exclusive locking keeps other processes out (the in-memory offsets would be wrong for them)
       // and lets WAL run without shared memory.
-      this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      // exec, not pragma(): pragma() leaves a statement to the garbage collector (see `close`).
+      this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      this.db.exec('PRAGMA journal_mode = WAL');
+      this.db.exec(`PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.exec('BEGIN IMMEDIATE; COMMIT;'); // take the lock now, not at the first write
       this.db.exec(SCHEMA);
     } catch (error) {
@@ -102,16 +114,11 @@ export class LogStore {
       committed: this.db.prepare<[string, string], { partition: number; offset: number; metadata: string | null }>(
         'SELECT "partition", "offset", metadata FROM offsets WHERE group_id = ? AND topic = ?',
       ),
-      compactKeys: this.db.prepare(
-        'DELETE FROM records WHERE topic = @topic AND ("partition", "offset") NOT IN (SELECT "partition", MAX("offset") FROM records WHERE topic = @topic GROUP BY "partition", key)',
-      ),
-      compactTombstones: this.db.prepare(
-        'DELETE FROM records WHERE topic = @topic AND value IS NULL AND "offset" < (SELECT MAX(r2."offset") FROM records AS r2 WHERE r2.topic = @topic AND r2."partition" = records."partition")',
-      ),
     };
     for (const row of this.stmts.topics.all()) {
       this.topicCache.set(row.name, { partitions: row.partitions, compacted: row.compacted === 1 });
     }
+    this.compaction = new CompactionIndex(this.db, () => [...this.topicCache].filter(([, m]) => m.compacted).map(([name]) => name));
     this.writeTx = this.db.transaction((records: ProduceRecord[], commit: PendingCommit | null, pending: Map<string, number>): RecordMetadata[] => {
       const metadata = records.map((record) => this.insert(record, pending));
       if (commit !== null) {
@@ -125,6 +132,9 @@ export class LogStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+    // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
+    // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.
+    RETAINED.push(this.stmts, this.db);
   }
 
   topic(name: string): TopicMeta {
@@ -187,10 +197,18 @@ export class LogStore {
   read(topic: string, partition: number, from: number, to: number, maxRecords: number, maxBytes: number): ConsumedRecord[] {
     const out: ConsumedRecord[] = [];
     let bytes = 0;
-    for (const row of this.stmts.read.iterate(topic, partition, from, to, maxRecords)) {
-      out.push({ topic, partition, offset: row.offset, key: row.key, value: row.value, headers: JSON.parse(row.headers) as Headers, timestamp: row.timestamp });
-      bytes += (row.value?.length ?? 0) + row.key.length + row.headers.length;
-      if (bytes >= maxBytes) break;
+    // Small pages of `all()` rather than `iterate()`: a statement iterator collected by the GC can
+    // abort the process in better-sqlite3 on Node 24 ("RemoveEnvironmentCleanupHook ... env").
+    for (let next = from; out.length < maxRecords; ) {
+      const rows = this.stmts.read.all(topic, partition, next, to, Math.min(READ_PAGE, maxRecords - out.length));
+      for (const row of rows) {
+        out.push({ topic, partition, offset: row.offset, key: row.key, value: row.value, headers: JSON.parse(row.headers) as Headers, timestamp: row.timestamp });
+        bytes += (row.value?.length ?? 0) + row.key.length + row.headers.length;
+        if (bytes >= maxBytes) return out;
+      }
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < READ_PAGE) break;
+      next = last.offset + 1;
     }
     return out;
   }
@@ -203,17 +221,21 @@ export class LogStore {
     return result;
   }
 
-  /** Keeps the latest record per key (and drops tombstones) in compacted topics. Returns how many records were removed. */
-  compact(topics: string[] = this.topicNames()): number {
+  /**
+   * One slice of compaction: removes up to `limit` records of compacted topics that a later
+   * record of their key superseded, and tombstones that are not their partition's last record.
+   */
+  compactSlice(limit = COMPACTION_SLICE): { removed: number; more: boolean } {
+    return this.compaction.slice(limit, (topic, partition) => this.endOffset(topic, partition));
+  }
+
+  /** Compacts until nothing is left to remove (slice by slice, synchronously). Returns how many records were removed. */
+  compact(): number {
     let removed = 0;
-    this.db.transaction(() => {
-      for (const name of topics) {
-        if (!this.topic(name).compacted) continue;
-        removed += this.stmts.compactKeys.run({ topic: name }).changes;
-        removed += this.stmts.compactTombstones.run({ topic: name }).changes;
-      }
-    })();
-    return removed;
+    for (let r = this.compactSlice(); ; r = this.compactSlice()) {
+      removed += r.removed;
+      if (!r.more) return removed;
+    }
   }
 
   private insert(record: ProduceRecord, pending: Map<string, number>): RecordMetadata {
@@ -224,6 +246,7 @@ export class LogStore {
     pending.set(k, offset + 1);
     const value = record.value === null ? null : Buffer.isBuffer(record.value) ? record.value : Buffer.from(record.value);
     this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, JSON.stringify(record.headers ?? {}), Date.now());
+    if (meta.compacted) this.compaction.onWrite(record.topic, partition, record.key, offset, value === null);
     return { topic: record.topic, partition, offset };
   }
 
