@@ -37,9 +37,18 @@ void test('one run is one trace: the request span (child of the incoming tracepa
   const telemetry = startTelemetry({ serviceName: 'test', exporter })!;
   const dataDir = await mkdtemp(join(tmpdir(), 'orch-trace-'));
   const transport = createEmbeddedTransport({ dataDir, pollIntervalMs: 10 });
+  // Cleanups run in order: what started last closes first, whatever failed to start.
+  const closers: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await transport.close();
+    await telemetry.shutdown();
+    await rm(dataDir, { recursive: true, force: true });
+  });
   const logger = pino({ level: 'silent' });
   const topicPrefix = 'trace.';
   const orchestrator = await startOrchestrator({ transport, topicPrefix, partitions: 2, logger });
+  closers.push(() => orchestrator.close());
   let failuresLeft = 1;
   const worker = await startWorker({
     transport,
@@ -59,15 +68,9 @@ void test('one run is one trace: the request span (child of the incoming tracepa
       }),
     ],
   });
+  closers.push(() => worker.close());
   const gateway = await startGateway({ transport, topicPrefix, host: '127.0.0.1', port: 0, partitions: 2, logger });
-  t.after(async () => {
-    await gateway.close();
-    await worker.close();
-    await orchestrator.close();
-    await transport.close();
-    await telemetry.shutdown();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  closers.push(() => gateway.close());
   await waitFor(() => gateway.isReady(), { timeoutMs: 20_000, description: 'gateway ready' });
 
   const definition = {
