@@ -7,7 +7,7 @@ import { ErrorCode, OrchError, downstreamOf } from '@orchestrator-lite/core';
 import type { RunReuse } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
-import { requireCaughtUp } from '../bus.js';
+import { findRunForWrite } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { submitRun } from '../submit-run.js';
@@ -24,8 +24,7 @@ export function rerunRoutes(ctx: GatewayContext) {
       const parsed = RerunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
       const { fromStep, input, priority } = parsed.data;
-      await requireCaughtUp(ctx, 'all');
-      const view = ctx.readModel.getRun(params.data.runId);
+      const view = await findRunForWrite(ctx, params.data.runId);
       if (view === undefined) throw notFound(`run ${JSON.stringify(params.data.runId)} does not exist`);
       if (!isTerminal(view.status)) {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(view.runId)} is ${view.status}; only a finished run can be rerun`, { status: view.status });

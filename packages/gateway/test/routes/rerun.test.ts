@@ -16,7 +16,7 @@ void test('POST /runs/{id}/rerun starts a run that reuses the outputs of the ste
     { runId: 'r1', seq: 6, type: 'RunFailed', at: 1006, data: { error: { type: 'Boom', message: 'no truck' }, failedSteps: ['ship'] } },
   ];
   await produceEvents(transport, names, [...failed, runStarted('r2')]);
-  await waitFor(() => gateway.readModel.getRun('r1')?.status === 'FAILED' && gateway.readModel.getRun('r2') !== undefined, 'the runs to be projected');
+  await waitFor(async () => (await gateway.readModel.getRun('r1'))?.status === 'FAILED' && (await gateway.readModel.getRun('r2')) !== undefined, 'the runs to be projected');
 
   const res = await http(url, 'POST', '/api/v1/runs/r1/rerun', { fromStep: 'ship', input: { amount: 6 } });
   assert.equal(res.status, 202);
