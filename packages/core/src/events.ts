@@ -18,7 +18,11 @@ export interface EventDataMap {
     priority?: number;
   };
   StepScheduled: { stepId: string; attempt: number; task: string; queue: string; input: unknown };
-  StepStarted: { stepId: string; attempt: number; workerId: string };
+  /**
+   * With `redelivery`: the attempt was delivered again to another worker (its first died), and
+   * started again there; `previousWorkerId` is the worker it replaces.
+   */
+  StepStarted: { stepId: string; attempt: number; workerId: string; redelivery?: { previousWorkerId: string } };
   StepProgress: { stepId: string; attempt: number; fraction: number; message?: string };
   StepLog: {
     stepId: string;

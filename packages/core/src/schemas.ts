@@ -148,7 +148,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     }),
   ),
   ev('StepScheduled', z.object({ ...stepAttempt, task: z.string(), queue: z.string(), input: z.unknown().optional() })),
-  ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string() })),
+  ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string(), redelivery: z.object({ previousWorkerId: z.string() }).optional() })),
   ev('StepProgress', z.object({ ...stepAttempt, fraction: z.number(), message: z.string().optional() })),
   ev('StepLog', z.object({ ...stepAttempt, level: LogLevelSchema, message: z.string(), fields: z.record(z.string(), z.unknown()).optional() })),
   ev('StepSucceeded', z.object({ ...stepAttempt, output: z.unknown().optional() })),

@@ -117,6 +117,10 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
         step.status = 'RUNNING';
         delete step.nextRetryAt;
         const a = attempt(event.data.attempt);
+        const moved = event.data.redelivery;
+        if (a && moved !== undefined) {
+          a.redeliveries = [...(a.redeliveries ?? []), { at, fromWorkerId: moved.previousWorkerId, toWorkerId: event.data.workerId, previousStartedAt: a.startedAt ?? at }];
+        }
         if (a) Object.assign(a, { status: 'RUNNING', startedAt: at, workerId: event.data.workerId });
       });
       break;

@@ -19,6 +19,7 @@ import { cancelChildren, childEnded, notifyParent } from './steps/child.js';
 import { cancelItems } from './steps/cancel-items.js';
 import { wakeUp } from './steps/sleep.js';
 import { receiveSignal, waitTimedOut } from './steps/wait.js';
+import { redeliverAttempt } from './redelivery.js';
 
 export type { ReduceContext, ReduceResult } from './draft.js';
 
@@ -132,7 +133,7 @@ function taskResult(d: Draft, r: TaskResult): void {
   if (!isActive(d, r.stepId, r.attempt)) return;
   switch (r.type) {
     case 'TaskStarted':
-      startAttempt(d, r);
+      if (!redeliverAttempt(d, r)) startAttempt(d, r);
       return;
     case 'TaskHeartbeat':
       startAttempt(d, r);

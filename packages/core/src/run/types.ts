@@ -51,6 +51,8 @@ export interface AttemptView {
   progress?: { fraction: number; message?: string };
   /** The retry this attempt's failure scheduled, as recorded in RetryScheduled. */
   retry?: EventDataMap['RetryScheduled'];
+  /** Each time the attempt was delivered again to another worker: when, and from which worker. */
+  redeliveries?: { at: number; fromWorkerId: string; toWorkerId: string; previousStartedAt: number }[];
 }
 
 export interface StepView {
