@@ -95,6 +95,12 @@ export function applyEvents(view: RunView | undefined, events: readonly RunEvent
   return v;
 }
 
+/** A StepStarted with `redelivery`: the attempt moved to another worker and started again. */
+function redelivered(a: AttemptView, data: Extract<RunEvent, { type: 'StepStarted' }>['data'], at: number): Pick<AttemptView, 'redeliveries'> {
+  if (data.redelivery === undefined) return {};
+  return { redeliveries: [...(a.redeliveries ?? []), { at, fromWorkerId: data.redelivery.previousWorkerId, toWorkerId: data.workerId, previousStartedAt: a.startedAt ?? at }] };
+}
+
 function reduce(view: RunView, e: RunEvent): RunView {
   const at = e.at;
   switch (e.type) {
@@ -112,7 +118,7 @@ function reduce(view: RunView, e: RunEvent): RunView {
       );
     case 'StepStarted':
       return withStep(view, e.data.stepId, (s) => ({
-        ...withAttempt(s, e.data.attempt, (a) => ({ ...a, status: 'RUNNING', startedAt: at, workerId: e.data.workerId }), at),
+        ...withAttempt(s, e.data.attempt, (a) => ({ ...a, status: 'RUNNING', startedAt: at, workerId: e.data.workerId, ...redelivered(a, e.data, at) }), at),
         status: 'RUNNING',
       }));
     case 'StepProgress':
