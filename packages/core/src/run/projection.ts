@@ -71,7 +71,7 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
     // hasOwn, not ??=: a step may be called `constructor` or `toString`.
     if (!Object.hasOwn(steps, s.id)) steps[s.id] = { status: 'PENDING', task: stepLabel(s), dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
   }
-  const { parentRunId, parentStepId, priority } = event.data;
+  const { parentRunId, parentStepId, priority, rerunOf } = event.data;
   return {
     runId: event.runId,
     workflow: event.data.workflow,
@@ -85,6 +85,7 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
     steps,
     ...(parentRunId === undefined || parentStepId === undefined ? {} : { parentRunId, parentStepId }),
     ...(priority === undefined ? {} : { priority }),
+    ...(rerunOf === undefined ? {} : { rerunOf }),
   };
 }
 
@@ -132,6 +133,12 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
       });
       break;
     case 'StepLog':
+      break;
+    case 'StepReused':
+      editStep(next, event.data.stepId, (step) => {
+        step.status = 'SUCCEEDED';
+        step.output = event.data.output;
+      });
       break;
     case 'StepSucceeded':
       editStep(next, event.data.stepId, (step, attempt) => {

@@ -110,6 +110,8 @@ export interface RunView {
   parentStepId?: string;
   /** 1 (high) to 3 (low); absent: 2. */
   priority?: number;
+  /** A rerun: the run it reran and the step it reran from. */
+  rerunOf?: { runId: string; fromStep: string };
 }
 
 export const TimerKind = {

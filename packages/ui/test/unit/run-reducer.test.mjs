@@ -125,3 +125,10 @@ test('a redelivered attempt moves to the new worker and start time, and keeps th
   assert.equal(b.endedAt - b.startedAt, 3000);
   assert.deepEqual(b.redeliveries, [{ at: 23_000, fromWorkerId: 'w-dead', toWorkerId: 'w-new', previousStartedAt: 2010 }]);
 });
+
+test('the UI folds with core projector: the same view as the gateway read store builds', async (t) => {
+  const { applyEvents } = await loadTs(t, ['store/run-reducer.ts']);
+  const { projectRun } = await import('../../../core/dist/src/projection-entry.js');
+  const { events } = history('same');
+  assert.deepEqual(applyEvents(undefined, events), projectRun(events));
+});
