@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '@orchestrator-lite/core';
 import { parseApiTokens } from '@orchestrator-lite/gateway';
 
 /** Every environment variable the roles read, in one place. */
@@ -23,10 +24,12 @@ export const ENV = {
   metricsToken: 'ORCH_METRICS_TOKEN',
   allowInsecure: 'ORCH_ALLOW_INSECURE',
   corsOrigins: 'ORCH_CORS_ORIGINS',
+  allowedHosts: 'ORCH_ALLOWED_HOSTS',
   rateLimit: 'ORCH_RATE_LIMIT',
   maxInputBytes: 'ORCH_MAX_INPUT_BYTES',
   wsMaxFrameBytes: 'ORCH_WS_MAX_FRAME_BYTES',
   trustProxy: 'ORCH_TRUST_PROXY',
+  runRetention: 'ORCH_RUN_RETENTION',
   logLevel: 'LOG_LEVEL',
 } as const;
 
@@ -76,10 +79,24 @@ export const configSchema = z.object({
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
   allowInsecure: flag,
   corsOrigins: list,
+  /** Host names the gateway answers to besides its listen address and the loopback names; `*` for any. */
+  allowedHosts: list,
   /** Requests per minute per token (per IP without auth); 0 turns it off. Unset: the gateway's default. */
   rateLimit: intFrom(0, 10_000_000).optional(),
   maxInputBytes: intFrom(1, 100 * 1024 * 1024).default(256 * 1024),
   wsMaxFrameBytes: intFrom(1024, 64 * 1024 * 1024).default(64 * 1024),
+  /** How long an ended run stays retryable before it is tombstoned: `7d`, `12h`, `30m`, or ms. */
+  runRetention: z
+    .string()
+    .default('7d')
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text, 'runRetention');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** `true`/`1`, or the proxies' addresses/CIDRs (comma-separated). */
   trustProxy: z
     .string()

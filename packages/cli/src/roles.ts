@@ -19,7 +19,13 @@ export function defaultUiDir(config: Config): string | undefined {
 }
 
 export function runOrchestrator(config: Config, transport: Transport, logger: Logger): Promise<OrchestratorHandle> {
-  return startOrchestrator({ transport, topicPrefix: config.topicPrefix, partitions: config.partitions, logger: logger.child({ role: 'orchestrator' }) });
+  return startOrchestrator({
+    transport,
+    topicPrefix: config.topicPrefix,
+    partitions: config.partitions,
+    runRetentionMs: config.runRetention,
+    logger: logger.child({ role: 'orchestrator' }),
+  });
 }
 
 export function runDemoWorker(config: Config, transport: Transport, logger: Logger): Promise<WorkerHandle> {
@@ -55,6 +61,7 @@ export async function runGateway(config: Config, transport: Transport, logger: L
     ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
     allowInsecure: config.allowInsecure,
     corsOrigins: config.corsOrigins,
+    allowedHosts: config.allowedHosts,
     ...(config.rateLimit === undefined ? {} : { rateLimitPerMinute: config.rateLimit }),
     trustProxy: config.trustProxy,
     ...(uiDir ? { uiDir } : {}),

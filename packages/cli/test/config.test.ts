@@ -32,3 +32,11 @@ test('every invalid field is listed at once, with its variable', () => {
 test('SASL needs its credentials', () => {
   assert.throws(() => loadConfig({}, { KAFKA_SASL_MECHANISM: 'PLAIN' }), /KAFKA_SASL_USERNAME/);
 });
+
+test('ORCH_RUN_RETENTION takes a duration with a unit, 7 days by default', () => {
+  assert.equal(loadConfig({}, {}).runRetention, 7 * 24 * 3600 * 1000);
+  assert.equal(loadConfig({}, { ORCH_RUN_RETENTION: '1h' }).runRetention, 3600 * 1000);
+  assert.equal(loadConfig({}, { ORCH_RUN_RETENTION: '90s' }).runRetention, 90_000);
+  assert.equal(loadConfig({}, { ORCH_RUN_RETENTION: '2500' }).runRetention, 2500);
+  assert.throws(() => loadConfig({}, { ORCH_RUN_RETENTION: 'a week' }), /ORCH_RUN_RETENTION.*duration/);
+});

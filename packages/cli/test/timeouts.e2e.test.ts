@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { encodeMessage, topicNames } from '@orchestrator-lite/core';
-import type { RunState, StartRun, WorkflowDefinition } from '@orchestrator-lite/core';
+import { decodeEvent, encodeMessage, projectRun, topicNames } from '@orchestrator-lite/core';
+import type { RunEvent, RunView, StartRun, WorkflowDefinition } from '@orchestrator-lite/core';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { createEmbeddedTransport } from '@orchestrator-lite/transport';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
@@ -40,8 +40,22 @@ async function engine(t: TestContext) {
   ];
   const orchestrator = await startOrchestrator({ transport, topicPrefix: prefix, partitions: 4 });
   const workers = await Promise.all(['w1', 'w2'].map((id) => startWorker({ transport, tasks: tasks(id), workerId: id, topicPrefix: prefix, partitions: 4, heartbeatThrottleMs: 0, shutdownGraceMs: 100 })));
+  // The orchestrator lets a run go once it ends: the runs are read from their events, as the gateway does.
+  const events: RunEvent[] = [];
+  const listener = await transport.subscribe({
+    groupId: 'events',
+    topics: [topicNames(prefix).events],
+    onBatch: async (records) => {
+      for (const r of records) events.push(decodeEvent(r.value));
+    },
+  });
+  const view = (runId: string): RunView | undefined => {
+    const own = events.filter((e) => e.runId === runId);
+    return own.length === 0 ? undefined : projectRun(own);
+  };
   t.after(async () => {
     release();
+    await listener.close();
     await Promise.all(workers.map((w) => w.close()));
     await orchestrator.close();
     await transport.close();
@@ -50,9 +64,9 @@ async function engine(t: TestContext) {
     const command: StartRun = { v: 1, type: 'StartRun', runId, workflow: definition.name, version: 1, definition, input: {}, at: Date.now() };
     await transport.produce([{ topic: topicNames(prefix).commands, key: runId, value: encodeMessage(command) }]);
   };
-  const finished = async (runId: string): Promise<RunState> => {
-    await waitFor(() => ['SUCCEEDED', 'FAILED'].includes(orchestrator.getRun(runId)?.status ?? ''), 15_000, () => JSON.stringify(orchestrator.getRun(runId)?.steps));
-    return orchestrator.getRun(runId)!;
+  const finished = async (runId: string): Promise<RunView> => {
+    await waitFor(() => ['SUCCEEDED', 'FAILED'].includes(view(runId)?.status ?? ''), 15_000, () => JSON.stringify(view(runId)?.steps));
+    return view(runId)!;
   };
   return { start, finished, ranOn };
 }

@@ -11,12 +11,14 @@ import { ErrorCode, OrchError } from './errors.js';
 import type { RunEvent } from './events.js';
 import { SCHEMA_VERSION, type ControlMessage, type RunInput, type TaskDispatched } from './messages.js';
 import type { RunState } from './run/types.js';
+import type { SnapshotRecord } from './run/snapshot.js';
 import {
   ControlMessageSchema,
   RegisteredWorkflowSchema,
   RunEventSchema,
   RunInputSchema,
   RunStateSchema,
+  SnapshotRecordSchema,
   TaskDispatchedSchema,
 } from './schemas.js';
 
@@ -88,9 +90,15 @@ export function decodeEvent(b: Buffer | null): RunEvent {
   return decodeWith(RunEventSchema, b, 'run event', false) as RunEvent;
 }
 
-/** A record of `orch.state` (a null value is a tombstone: callers check for it first). */
+/** A whole run state, as tools and tests serialize it. */
 export function decodeState(b: Buffer | null): RunState {
   return decodeWith(RunStateSchema, b, 'run state', false) as RunState;
+}
+
+/** A record of `orch.state`: one part of a run (a null value is a tombstone: callers check for it first). */
+export function decodeSnapshot(b: Buffer | null): SnapshotRecord {
+  const { v: _v, ...record } = decodeWith(SnapshotRecordSchema, b, 'state record', false) as SnapshotRecord & { v?: number };
+  return record as SnapshotRecord;
 }
 
 /** A record of `orch.definitions`. */

@@ -14,6 +14,7 @@ export * from './backoff.js';
 export { reduceRun, type ReduceContext, type ReduceResult } from './run/reducer.js';
 export { TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, timerId } from './run/draft.js';
 export { STEP_FAILED_ERROR_TYPE } from './run/transitions.js';
+export * from './run/snapshot.js';
 export { EXPRESSION_ERROR_TYPE } from './run/steps/scope.js';
 export { MAX_KEPT_SIGNALS } from './run/steps/wait.js';
 export { childRunId } from './run/steps/child.js';
@@ -34,4 +35,5 @@ export {
   formatPath,
 } from './definition/schema.js';
 export * from './ids.js';
+export * from './duration.js';
 export { ErrorInfoSchema, RunEventSchema, RunViewSchema } from './schemas.js';

@@ -211,17 +211,17 @@ export const RunViewSchema = z.object({
   parentStepId: z.string().optional(),
 });
 
-/** A state snapshot on `orch.state`. */
+const TimerSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['retry', 'timeout', 'heartbeat', 'sleep', 'signal']),
+  stepId: z.string(),
+  attempt: z.number().int(),
+  dueAt: ms,
+});
+
+/** A whole run state (tests and tools; `orch.state` holds the parts of SnapshotRecordSchema). */
 export const RunStateSchema = RunViewSchema.extend({
-  timers: z.array(
-    z.object({
-      id: z.string(),
-      kind: z.enum(['retry', 'timeout', 'heartbeat', 'sleep', 'signal']),
-      stepId: z.string(),
-      attempt: z.number().int(),
-      dueAt: ms,
-    }),
-  ),
+  timers: z.array(TimerSchema),
   lastDelayMs: z.record(z.string(), z.number()),
   attemptBase: z.record(z.string(), z.number().int()).optional(),
   applied: z.record(z.string(), z.number()).optional(),
@@ -231,5 +231,50 @@ export const RunStateSchema = RunViewSchema.extend({
   signals: z.array(z.object({ name: z.string(), payload: z.unknown().optional(), at: ms })).optional(),
   forEachLists: z.record(z.string(), z.array(z.unknown())).optional(),
 });
+
+// ---- the parts of a run on orch.state (see run/snapshot.ts) ---------------------------------
+// Loose objects: fields added within version 1 (new step or run bookkeeping) survive a restore.
+
+const AttemptControlSchema = z.looseObject({ attempt: z.number().int(), status: AttemptViewSchema.shape.status });
+const StepControlShape = {
+  status: StepViewSchema.shape.status,
+  attempts: z.array(AttemptControlSchema),
+  items: z.array(z.looseObject({ status: StepViewSchema.shape.status, task: z.string(), dependsOn: z.array(z.string()), attempts: z.array(AttemptControlSchema) })).optional(),
+  error: ErrorInfoSchema.optional(),
+  nextRetryAt: ms.optional(),
+  timers: z.array(TimerSchema).optional(),
+  lastDelayMs: z.record(z.string(), z.number()).optional(),
+  attemptBase: z.record(z.string(), z.number().int()).optional(),
+};
+
+export const SnapshotRecordSchema = z.discriminatedUnion('kind', [
+  z.looseObject({
+    kind: z.literal('run'),
+    runId: id,
+    workflow: z.string(),
+    version: z.number().int(),
+    digest: z.string(),
+    status: RunViewSchema.shape.status,
+    error: ErrorInfoSchema.optional(),
+    createdAt: ms,
+    updatedAt: ms,
+    lastSeq: z.number().int().min(0),
+    applied: z.record(z.string(), z.number()).optional(),
+    stateVersion: z.number().optional(),
+    epoch: z.number().optional(),
+    steps: z.record(z.string(), z.looseObject(StepControlShape)).optional(),
+  }),
+  z.looseObject({
+    kind: z.literal('step'),
+    ...StepControlShape,
+    lastSeq: z.number().int().min(0).optional(),
+    updatedAt: ms.optional(),
+    applied: z.record(z.string(), z.number()).optional(),
+    stateVersion: z.number().optional(),
+  }),
+  z.object({ kind: z.literal('input'), input: z.unknown().optional() }),
+  z.object({ kind: z.literal('output'), output: z.unknown().optional() }),
+  z.object({ kind: z.literal('definition'), digest: z.string(), definition: WorkflowDefinitionSchema }),
+]);
 
 export { RegisteredWorkflowSchema };

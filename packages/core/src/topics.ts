@@ -7,6 +7,8 @@ export interface TopicNames {
   definitions: string;
   control: string;
   dlq: string;
+  /** Compacted: schedules and their firing state, keyed by schedule name. */
+  schedules: string;
   /** The task topic of one queue. */
   tasks(queue: string): string;
 }
@@ -23,6 +25,7 @@ export function topicNames(prefix: string = DEFAULT_TOPIC_PREFIX): TopicNames {
     definitions: `${prefix}definitions`,
     control: `${prefix}control`,
     dlq: `${prefix}dlq`,
+    schedules: `${prefix}schedules`,
     tasks: (queue: string) => `${prefix}tasks.${queue}`,
   };
 }

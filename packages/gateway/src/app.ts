@@ -18,6 +18,8 @@ import { opsSchemas } from './schemas/ops.js';
 import { opsRoutes } from './routes/ops.js';
 import { dlqRoutes } from './routes/dlq.js';
 import { runRoutes } from './routes/runs.js';
+import { scheduleRoutes } from './routes/schedules.js';
+import { signalRoutes } from './routes/signals.js';
 import { streamRoutes } from './routes/stream.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { isSpaPath, sendSpaIndex, uiAvailable } from './routes/ui.js';
@@ -131,8 +133,10 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   await app.register(opsRoutes(ctx));
   await app.register(workflowRoutes(ctx));
   await app.register(runRoutes(ctx));
+  await app.register(signalRoutes(ctx));
   await app.register(streamRoutes(ctx));
   await app.register(dlqRoutes(ctx));
+  await app.register(scheduleRoutes(ctx));
   await app.register(openApiRoute(opsSchemas.openapi));
 
   const ui = uiAvailable(config.uiDir) ? config.uiDir : undefined;

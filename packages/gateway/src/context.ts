@@ -6,6 +6,7 @@ import type { GatewayConfig } from './options.js';
 import type { ReadModel } from './read-model.js';
 import type { WorkflowRegistry } from './registry.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { ScheduleService } from './schedules/service.js';
 
 export interface GatewayContext {
   readonly transport: Transport;
@@ -15,6 +16,7 @@ export interface GatewayContext {
   readonly registry: WorkflowRegistry;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  readonly schedules: ScheduleService;
   /** True once the projections have caught up with the bus. */
   isReady(): boolean;
   /** Resolves true once the registry (`definitions`) or everything (`all`) has caught up; false on timeout. */

@@ -16,6 +16,7 @@ import { Projection } from './projection.js';
 import { ReadModel } from './read-model.js';
 import { WorkflowRegistry } from './registry.js';
 import { logSecurityPosture } from './security.js';
+import { ScheduleService } from './schedules/service.js';
 
 export interface GatewayHandle {
   /** `http://HOST:PORT` */
@@ -23,6 +24,8 @@ export interface GatewayHandle {
   port: number;
   app: FastifyInstance;
   readModel: ReadModel;
+  /** Schedules: the projection and the firing loop (`tick()` fires what is owed now). */
+  schedules: ScheduleService;
   /** True once the read model and the registry have caught up with the bus. */
   isReady(): boolean;
   /** Stops listening (closing WebSocket clients) and leaves the consumer groups. */
@@ -54,6 +57,15 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     metrics,
     logger,
   });
+  const clock = options.clock ?? Date.now;
+  const schedules = new ScheduleService({
+    transport,
+    topic: names.schedules,
+    projectionGroup: `${config.topicPrefix}gateway.${config.instanceId}.schedules`,
+    firingGroup: `${config.topicPrefix}scheduler`,
+    logger,
+    scheduler: { ...options.scheduler, now: clock },
+  });
   let shuttingDown = false;
   const ctx: GatewayContext = {
     transport,
@@ -63,13 +75,15 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     registry,
     metrics,
     logger,
+    schedules,
     // While shutting down, /readyz answers 503 so a load balancer stops sending traffic here.
     isReady: () => !shuttingDown && projection.ready,
     whenCaughtUp: (what, timeoutMs) => projection.whenCaughtUp(what, timeoutMs),
-    now: () => Date.now(),
+    now: () => clock(),
   };
 
   await projection.start();
+  await schedules.start(ctx);
   let app: FastifyInstance | undefined;
   try {
     app = await buildApp(ctx);
@@ -77,6 +91,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `gateway listening on ${address}` });
   } catch (error) {
     await app?.close();
+    await schedules.close();
     await projection.close();
     throw error;
   }
@@ -92,11 +107,13 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     port: address.port,
     app: started,
     readModel,
+    schedules,
     isReady: () => ctx.isReady(),
     close: () => {
       closing ??= (async () => {
         shuttingDown = true;
         await started.close();
+        await schedules.close();
         await projection.close();
       })();
       return closing;

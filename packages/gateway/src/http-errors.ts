@@ -30,7 +30,7 @@ export function toErrorResponse(error: unknown, bodyLimitBytes: number): ErrorRe
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return { status: 413, body: body(ErrorCode.PayloadTooLarge, `request body exceeds the limit of ${bodyLimitBytes} bytes`, { limit: bodyLimitBytes }) };
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return { status: 415, body: body(ErrorCode.BadRequest, 'unsupported content type; send application/json', { field: 'content-type' }) };
+        return { status: 415, body: body(ErrorCode.UnsupportedMediaType, 'unsupported content type; send application/json', { field: 'content-type' }) };
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return { status: 400, body: body(ErrorCode.BadRequest, 'the JSON body is empty', { field: 'body' }) };
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

@@ -8,6 +8,7 @@ import type { Transport } from '@orchestrator-lite/transport';
 import { DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError } from '@orchestrator-lite/core';
 import { checkApiTokens, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
 import type { ApiToken } from './tokens.js';
+import type { SchedulerOptions } from './schedules/options.js';
 
 export interface GatewayOptions {
   /** The bus. The gateway talks to it only through this interface. */
@@ -57,6 +58,13 @@ export interface GatewayOptions {
    */
   corsOrigins?: readonly string[];
   /**
+   * Host names (the `Host` header, without its port) the gateway answers to, besides its listen
+   * address, `localhost`, `127.0.0.1` and `[::1]`; any other is refused with 403 (DNS rebinding).
+   * `*` turns the check off. On a wildcard listen address any IP literal is accepted too.
+   * @default [] (the listen address and the loopback names only)
+   */
+  allowedHosts?: readonly string[];
+  /**
    * Requests per minute allowed per token (per client IP when auth is off); 0 turns the limit
    * off. `/healthz` and `/readyz` are never limited.
    * @default 1200, or 0 (off) when auth is off and `host` is loopback (a local developer)
@@ -68,6 +76,10 @@ export interface GatewayOptions {
   busMetricsCacheMs?: number;
   /** Trust `X-Forwarded-For` from these proxies (Fastify `trustProxy`) so per-IP limits see the client. @default false */
   trustProxy?: boolean | string;
+  /** The schedule firing loop: how often it looks, the misfire grace. */
+  scheduler?: Omit<SchedulerOptions, 'now'>;
+  /** The clock, epoch ms (commands' `at`, schedules). Injectable for tests. @default Date.now */
+  clock?: () => number;
 }
 
 export interface GatewayConfig {
@@ -85,6 +97,7 @@ export interface GatewayConfig {
   readonly metricsToken: string | undefined;
   readonly allowInsecure: boolean;
   readonly corsOrigins: readonly string[];
+  readonly allowedHosts: readonly string[];
   /** Resolved: 0 means off. */
   readonly rateLimitPerMinute: number;
   readonly maxInputBytes: number;
@@ -136,6 +149,7 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     metricsToken: options.metricsToken,
     allowInsecure: options.allowInsecure ?? false,
     corsOrigins: Object.freeze([...(options.corsOrigins ?? [])]),
+    allowedHosts: Object.freeze([...(options.allowedHosts ?? [])]),
     rateLimitPerMinute: 0,
     maxInputBytes: options.maxInputBytes ?? GATEWAY_DEFAULTS.maxInputBytes,
     busMetricsCacheMs: options.busMetricsCacheMs ?? GATEWAY_DEFAULTS.busMetricsCacheMs,
@@ -166,6 +180,11 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
   }
   config.corsOrigins.forEach((origin, i) => {
     if (!isOrigin(origin)) issues.push({ field: `corsOrigins[${i}]`, message: `must be an origin such as https://app.example.com (scheme://host[:port], no path) or *, got ${JSON.stringify(origin)}` });
+  });
+  config.allowedHosts.forEach((host, i) => {
+    if (host !== '*' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._:-]+)$/.test(host)) {
+      issues.push({ field: `allowedHosts[${i}]`, message: `must be a host name or address without scheme, port or path (or *), got ${JSON.stringify(host)}` });
+    }
   });
   if (authOff && !loopback && !config.allowInsecure && config.host.length > 0) {
     issues.push({

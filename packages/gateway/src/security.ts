@@ -3,6 +3,8 @@
  *
  * One `onRequest` hook does, in this order:
  * 1. skip `OPTIONS` (CORS preflight is answered by @fastify/cors before us) and the health probes;
+ *    refuse a foreign `Host`, a foreign `Origin` on a write or WebSocket handshake, and a write
+ *    with a content type a page may send cross-origin unasked (`origin-guard.ts`);
  * 2. identify the caller from `Authorization: Bearer` (or `?access_token=` on the WebSocket);
  * 3. rate-limit by token name, or by client IP when there is no valid token: a wrong token is
  *    counted against its IP, so guessing tokens is throttled too;
@@ -17,6 +19,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, OrchError } from '@orchestrator-lite/core';
 import type { GatewayConfig } from './options.js';
 import type { Logger } from 'pino';
+import { isUpgrade, OriginGuard } from './origin-guard.js';
 import { allows, isLoopbackHost, secretEquals, TokenStore } from './tokens.js';
 import type { Principal, TokenScope } from './tokens.js';
 
@@ -116,11 +119,16 @@ export async function registerSecurity(app: FastifyInstance, config: GatewayConf
   const store = new TokenStore(config.tokens);
   const authOn = store.size > 0;
   const metricsToken = config.metricsToken;
+  const guard = new OriginGuard(config);
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.method === 'OPTIONS') return;
     const path = pathOf(request.url);
     if (OPEN_PATHS.has(path)) return;
+    guard.checkHost(request);
+    const writes = scopeFor(request.method) === 'write';
+    if (writes || isUpgrade(request)) guard.checkOrigin(request);
+    if (writes) guard.checkContentType(request);
     const guarded = authOn && path.startsWith('/api/');
     const presented = guarded || path === '/metrics' ? presentedToken(request, path) : ({ kind: 'none' } as Presented);
     if (guarded && presented.kind === 'token') request.principal = store.match(presented.token) ?? null;

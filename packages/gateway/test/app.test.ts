@@ -50,7 +50,7 @@ void test('the default limit is 1 MiB', async (t) => {
   assertErrorShape(huge.body, 'ORCH_PAYLOAD_TOO_LARGE');
 });
 
-void test('malformed JSON is 400 ORCH_BAD_REQUEST; a wrong content type is 415 with the shape', async (t) => {
+void test('malformed JSON is 400 ORCH_BAD_REQUEST; a wrong content type is 415 ORCH_UNSUPPORTED_MEDIA_TYPE', async (t) => {
   const { url } = await startTestGateway(t);
   for (const text of ['{', '{"workflow": }', 'nul', '{"a":1}}']) {
     const res = await http(url, 'POST', '/api/v1/runs', text);
@@ -63,10 +63,14 @@ void test('malformed JSON is 400 ORCH_BAD_REQUEST; a wrong content type is 415 w
 
   const wrongType = await http(url, 'POST', '/api/v1/runs', 'workflow=orders', { 'content-type': 'application/x-www-form-urlencoded' });
   assert.equal(wrongType.status, 415);
-  assert.equal(assertErrorShape(wrongType.body, 'ORCH_BAD_REQUEST').error.details?.field, 'content-type');
+  assert.equal(assertErrorShape(wrongType.body, 'ORCH_UNSUPPORTED_MEDIA_TYPE').error.details?.field, 'content-type');
   // YAML is for definitions only.
   const yamlRun = await http(url, 'POST', '/api/v1/runs', 'workflow: orders', { 'content-type': 'application/yaml' });
   assert.equal(yamlRun.status, 415);
+  assertErrorShape(yamlRun.body, 'ORCH_UNSUPPORTED_MEDIA_TYPE');
+  const xml = await http(url, 'POST', '/api/v1/runs', '<run/>', { 'content-type': 'application/xml' });
+  assert.equal(xml.status, 415);
+  assertErrorShape(xml.body, 'ORCH_UNSUPPORTED_MEDIA_TYPE');
 });
 
 void test('unknown routes and methods are 404 with the shape; a malformed URL is 400', async (t) => {

@@ -25,9 +25,15 @@ const ROUTES: [string, string][] = [
   ['get', '/api/v1/runs/{runId}/events'],
   ['post', '/api/v1/runs/{runId}/cancel'],
   ['post', '/api/v1/runs/{runId}/retry'],
+  ['post', '/api/v1/runs/{runId}/signals/{name}'],
   ['get', '/api/v1/stream'],
   ['get', '/api/v1/dlq'],
   ['post', '/api/v1/dlq/redrive'],
+  ['put', '/api/v1/schedules/{name}'],
+  ['get', '/api/v1/schedules'],
+  ['get', '/api/v1/schedules/{name}'],
+  ['delete', '/api/v1/schedules/{name}'],
+  ['post', '/api/v1/schedules/{name}/trigger'],
 ];
 
 function schemaOf(doc: Doc, method: string, path: string, status: number): Record<string, unknown> {

@@ -18,7 +18,14 @@ export interface OrchestratorOptions {
   random?: () => number;
   /** Largest batch of inputs applied before one snapshot-and-commit. @default 200 */
   maxBatch?: number;
+  /**
+   * How long a run that has ended stays retained (retryable, on `orch.state`) before it is
+   * tombstoned, in ms. @default 7 days
+   */
+  runRetentionMs?: number;
 }
+
+export const DEFAULT_RUN_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface CompiledOrchestratorOptions {
   transport: Transport;
@@ -29,6 +36,9 @@ export interface CompiledOrchestratorOptions {
   clock: () => number;
   random: () => number;
   maxBatch: number;
+  runRetentionMs: number;
+  /** How often expired runs are looked for: a quarter of the retention, within 100 ms .. 1 min. */
+  retentionSweepMs: number;
 }
 
 export function compileOrchestratorOptions(options: OrchestratorOptions): Readonly<CompiledOrchestratorOptions> {
@@ -37,6 +47,8 @@ export function compileOrchestratorOptions(options: OrchestratorOptions): Readon
   const problems: string[] = [];
   if (!Number.isInteger(partitions) || partitions < 1) problems.push(`partitions: must be a positive integer, got ${partitions}`);
   if (!Number.isInteger(maxBatch) || maxBatch < 1) problems.push(`maxBatch: must be a positive integer, got ${maxBatch}`);
+  const runRetentionMs = options.runRetentionMs ?? DEFAULT_RUN_RETENTION_MS;
+  if (!Number.isFinite(runRetentionMs) || runRetentionMs < 0) problems.push(`runRetentionMs: must be a duration of 0 ms or more, got ${runRetentionMs}`);
   if (problems.length > 0) throw new Error(`invalid orchestrator options:\n  ${problems.join('\n  ')}`);
   return Object.freeze({
     transport: options.transport,
@@ -47,5 +59,7 @@ export function compileOrchestratorOptions(options: OrchestratorOptions): Readon
     clock: options.clock ?? Date.now,
     random: options.random ?? Math.random,
     maxBatch,
+    runRetentionMs,
+    retentionSweepMs: Math.min(60_000, Math.max(100, Math.floor(runRetentionMs / 4))),
   });
 }

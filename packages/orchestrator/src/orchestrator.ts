@@ -1,23 +1,33 @@
-import { decodeRunInput, encodeMessage, reduceRun, topicNames } from '@orchestrator-lite/core';
-import type { RunEvent, RunInput, RunState, TimerFired } from '@orchestrator-lite/core';
+import { decodeRunInput, encodeMessage, reduceRun, snapshotWrites, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
+import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { deadLetter, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
-import { DefinitionPool, PartitionOwner } from './partition-owner.js';
+import { DefinitionPool } from './definition-pool.js';
+import { PartitionOwner } from './partition-owner.js';
+import { expiredRunWrites } from './retention.js';
+import { DefinitionCatalog } from './definition-catalog.js';
+import { childStart } from './child-start.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
   /** The partitions this instance owns now. */
   ownedPartitions(): number[];
-  /** The number of runs held in memory (every owned run, finished ones included). */
+  /** The number of runs this instance owns: in flight, and ended but retained. */
   runCount(): number;
-  /** The in-memory state of a run this instance owns, for tests and diagnostics. */
+  /** The number of runs held whole in memory: the ones in flight. */
+  heldRunCount(): number;
+  /** The in-memory state of a run in flight this instance owns, for tests and diagnostics. */
   getRun(runId: string): RunState | undefined;
+  /** The status of a run this instance owns, in flight or ended and retained. */
+  runStatus(runId: string): RunStatus | undefined;
   close(): Promise<void>;
 }
 
 const COMMIT_RETRY_MS = [50, 100, 250, 500, 1000, 2000];
+/** Runs tombstoned per partition per retention sweep. */
+const RETENTION_SLICE = 500;
 
 /**
  * The control plane. For each owned partition p it loops: consume an input from `commands/p` or
@@ -39,8 +49,18 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
 
   const owners = new Map<number, PartitionOwner>();
   const definitions = new DefinitionPool();
+  const catalog = new DefinitionCatalog(transport, names.definitions);
   const knownQueues = new Set<string>();
   let timerHandle: NodeJS.Timeout | undefined;
+  let sweeping = false;
+  const retentionSweep = setInterval(() => {
+    if (sweeping || closed) return;
+    sweeping = true;
+    expireRuns()
+      .catch((error: unknown) => log?.warn({ err: error }, 'expiring runs failed; the next sweep tries again'))
+      .finally(() => (sweeping = false));
+  }, o.retentionSweepMs);
+  retentionSweep.unref();
   let timerDueAt = Infinity;
   let closed = false;
 
@@ -69,7 +89,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   async function applyBatch(owner: PartitionOwner, consumer: Consumer, records: ConsumedRecord[]): Promise<void> {
     if (owner.revoked) return;
     const produce: ProduceRecord[] = [];
-    const touched = new Map<string, RunState>();
+    /** Per run touched by the batch: its state before the batch (undefined: new) and after. */
+    const touched = new Map<string, { before: RunState | undefined; next: RunState }>();
     const queues = new Set<string>();
     for (const record of records) {
       let input: RunInput;
@@ -85,11 +106,31 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         produce.push(deadLetter(record, `record key ${record.key} does not match runId ${input.runId}`, names.dlq));
         continue;
       }
+      if (input.type === 'TimerFired') owner.fired.delete(`${input.runId}|${input.timerId}`);
       const source = sourceOf(record);
-      const previous = owner.runs.get(input.runId);
+      let previous = owner.runs.get(input.runId);
+      if (previous === undefined && owner.finished.has(input.runId)) {
+        // An ended run: only a retry applies (a StartRun of the same id is a duplicate).
+        if (input.type !== 'RetryRun') continue;
+        previous = await owner.reload(transport, names.state, input.runId);
+        if (previous === undefined) continue;
+        previous = definitions.internRun(previous);
+        owner.finished.delete(input.runId);
+        owner.runs.set(input.runId, previous);
+      }
       const appliedUpTo = previous?.applied?.[source];
       if (appliedUpTo !== undefined && record.offset <= appliedUpTo) continue; // a replayed input
-      if (input.type === 'TimerFired') owner.fired.delete(`${input.runId}|${input.timerId}`);
+      if (input.type === 'StartChildRun') {
+        // The child exists, or has ended and is retained: a replayed start changes nothing.
+        if (previous || owner.finished.has(input.runId)) continue;
+        const start = await childStart(catalog, input);
+        if (start.type === 'ChildRunEnded') {
+          log?.warn({ runId: input.runId, parentRunId: input.parentRunId, workflow: input.workflow }, 'child workflow not found');
+          produce.push({ topic: names.commands, key: start.runId, value: encodeMessage(start) });
+          continue;
+        }
+        input = start;
+      }
 
       const result = reduceRun(previous, input, { now: o.clock(), random: o.random });
       const changed = result.state !== undefined && (result.state !== previous || result.events.length > 0);
@@ -99,7 +140,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         continue;
       }
       // A new run brings its definition: share it with the runs of the same workflow.
-      const reduced = previous ? result.state : definitions.intern(result.state);
+      const reduced = previous ? result.state : definitions.internRun(result.state);
       const trace = previous ? previous.trace : traceOf(record);
       const next: RunState = {
         ...reduced,
@@ -109,7 +150,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       };
       owner.runs.set(next.runId, next);
       owner.armTimers(next, previous);
-      touched.set(next.runId, next);
+      const entry = touched.get(next.runId);
+      touched.set(next.runId, { before: entry ? entry.before : previous, next });
       for (const event of result.events) {
         produce.push({ topic: names.events, key: event.runId, value: encodeMessage(event) });
         logEvent(event);
@@ -122,10 +164,21 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       for (const message of result.control) {
         produce.push({ topic: names.control, key: message.runId, value: encodeMessage(message) });
       }
+      // Commands for other runs: a child to start or cancel, a parent to tell that its child ended.
+      for (const command of result.commands) {
+        produce.push({ topic: names.commands, key: command.runId, value: encodeMessage(command) });
+      }
     }
     // Snapshots go last: a crash before them replays the inputs, never skips their outputs.
-    for (const state of touched.values()) {
-      produce.push({ topic: names.state, key: state.runId, value: encodeMessage(state) });
+    const ended: { state: RunState; digest: string }[] = [];
+    for (const { before, next } of touched.values()) {
+      const digest = definitions.digestOf(next.definition);
+      if (!owner.digests.has(digest)) {
+        owner.digests.add(digest);
+        produce.push(stateRecord(owner, `definition/${digest}`, { kind: 'definition', digest, definition: next.definition }));
+      }
+      for (const write of snapshotWrites(before, next, digest)) produce.push(stateRecord(owner, write.key, write.value));
+      if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: next, digest });
     }
     await ensureQueues(queues);
     const offsets = new Map<string, OffsetCommit>();
@@ -137,7 +190,29 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
     }
     await commitWithRetry(owner, consumer, [...offsets.values()], produce);
+    // Ended runs leave memory once their final header is written.
+    for (const { state, digest } of ended) owner.retire(state, digest);
     scheduleTimers();
+  }
+
+  /** A record of `orch.state`, on the owner's partition whatever its key hashes to. */
+  function stateRecord(owner: PartitionOwner, key: string, value: object | null): ProduceRecord {
+    return { topic: names.state, key, value: value === null ? null : encodeMessage(value), partition: owner.partition };
+  }
+
+  /** Tombstones the retained runs that ended more than `runRetentionMs` ago, a slice at a time. */
+  async function expireRuns(): Promise<void> {
+    const cutoff = o.clock() - o.runRetentionMs;
+    for (const owner of owners.values()) {
+      await owner.serialize(async () => {
+        if (owner.revoked || closed) return;
+        const writes = expiredRunWrites(owner, cutoff, RETENTION_SLICE);
+        if (writes.records.length === 0) return;
+        await transport.produce(writes.records.map((w) => stateRecord(owner, w.key, null)));
+        for (const runId of writes.runIds) owner.finished.delete(runId);
+        log?.info({ partition: owner.partition, runs: writes.runIds.length }, 'expired runs tombstoned');
+      });
+    }
   }
 
   /** A failed commit is retried until it lands or the partition moves: memory is already ahead. */
@@ -217,9 +292,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         if (owners.has(partition)) continue;
         const owner = new PartitionOwner(partition, definitions);
         const started = Date.now();
-        const read = await owner.restore(transport, names.state);
+        const { read, orphans } = await owner.restore(transport, names.state);
         owners.set(partition, owner);
-        log?.info({ partition, runs: owner.runs.size, snapshotsRead: read, ms: Date.now() - started }, 'partition assigned and restored');
+        if (orphans.length > 0) log?.warn({ partition, runs: orphans.slice(0, 10), count: orphans.length }, 'runs whose definition record is missing were not restored');
+        log?.info({ partition, runs: owner.runs.size, retained: owner.finished.size, recordsRead: read, ms: Date.now() - started }, 'partition assigned and restored');
       }
       scheduleTimers();
     },
@@ -248,7 +324,15 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   return {
     instanceId: o.instanceId,
     ownedPartitions: () => [...owners.keys()].sort((a, b) => a - b),
-    runCount: () => [...owners.values()].reduce((n, owner) => n + owner.runs.size, 0),
+    runCount: () => [...owners.values()].reduce((n, owner) => n + owner.runs.size + owner.finished.size, 0),
+    heldRunCount: () => [...owners.values()].reduce((n, owner) => n + owner.runs.size, 0),
+    runStatus: (runId) => {
+      for (const owner of owners.values()) {
+        const status = owner.runs.get(runId)?.status ?? owner.finished.get(runId)?.status;
+        if (status) return status;
+      }
+      return undefined;
+    },
     getRun: (runId) => {
       for (const owner of owners.values()) {
         const state = owner.runs.get(runId);
@@ -260,6 +344,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       if (closed) return;
       closed = true;
       if (timerHandle) clearTimeout(timerHandle);
+      clearInterval(retentionSweep);
       await consumer.close();
     },
   };

@@ -1,15 +1,21 @@
-import { decodeState } from '@orchestrator-lite/core';
-import type { RunState, WorkflowDefinition } from '@orchestrator-lite/core';
+import type { RunState } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
+import { DefinitionPool } from './definition-pool.js';
+import { readPartitionState, readRun, type FinishedRun } from './state-reader.js';
 import { TimerQueue } from './timer-queue.js';
 
 /**
- * Everything the orchestrator holds for one owned partition p: the runs hashed to p, their
- * armed timers, and a promise chain that applies inputs of `commands/p` and `results/p` one
- * batch at a time (the two topics are delivered independently, but mutate the same runs).
+ * Everything the orchestrator holds for one owned partition p: the runs in flight hashed to p,
+ * a few bytes per run that has ended (`finished`), their armed timers, and a promise chain that
+ * applies inputs of `commands/p` and `results/p` one batch at a time (the two topics are
+ * delivered independently, but mutate the same runs).
  */
 export class PartitionOwner {
   readonly runs = new Map<string, RunState>();
+  /** Runs that have ended and are retained: reloaded from `orch.state` only to be retried. */
+  readonly finished = new Map<string, FinishedRun>();
+  /** Digests whose definition record is already on this partition of `orch.state`. */
+  readonly digests = new Set<string>();
   readonly timers = new TimerQueue();
   /** `runId|timerId` of timers whose TimerFired is on the bus but not yet applied. */
   readonly fired = new Set<string>();
@@ -42,51 +48,25 @@ export class PartitionOwner {
     }
   }
 
-  /**
-   * Partition restore: folds the compacted changelog of p into the latest snapshot per run.
-   * Compaction is lazy on Kafka, so several snapshots of one run may be read; the one with the
-   * highest stateVersion wins, which also keeps a late write of a stale owner from rolling a run back.
-   */
-  async restore(transport: Transport, stateTopic: string): Promise<number> {
-    let read = 0;
-    for await (const batch of transport.readPartition(stateTopic, this.partition)) {
-      for (const record of batch) {
-        read += 1;
-        if (record.value === null) {
-          this.runs.delete(record.key);
-          continue;
-        }
-        let state: RunState;
-        try {
-          state = decodeState(record.value);
-        } catch {
-          continue; // a snapshot this version cannot read is not ours to act on
-        }
-        const current = this.runs.get(state.runId);
-        if (current && (current.stateVersion ?? 0) > (state.stateVersion ?? 0)) continue;
-        this.runs.set(state.runId, this.definitions.intern(state));
-      }
-    }
-    for (const state of this.runs.values()) this.armTimers(state);
-    return read;
+  /** A run that has ended leaves memory; what stays is enough to retry it and to expire it. */
+  retire(state: RunState, digest: string): void {
+    this.runs.delete(state.runId);
+    this.finished.delete(state.runId); // re-inserted last: the map stays in order of ending
+    this.finished.set(state.runId, { status: state.status, at: state.updatedAt, digest });
   }
-}
 
-/**
- * One definition object per distinct workflow definition, shared by every run of it. A snapshot
- * carries its definition (so a run never depends on a registry), but in memory thousands of
- * runs of one workflow then cost one copy, not thousands.
- */
-export class DefinitionPool {
-  readonly #pool = new Map<string, WorkflowDefinition>();
+  /** A retained run read back whole from `orch.state`, to be retried. */
+  reload(transport: Transport, stateTopic: string, runId: string): Promise<RunState | undefined> {
+    return readRun(transport, stateTopic, this.partition, this.definitions, runId);
+  }
 
-  intern(state: RunState): RunState {
-    const key = `${state.workflow}@${state.version}:${JSON.stringify(state.definition)}`;
-    const shared = this.#pool.get(key);
-    if (shared === undefined) {
-      this.#pool.set(key, state.definition);
-      return state;
-    }
-    return shared === state.definition ? state : { ...state, definition: shared };
+  /** Partition restore: the runs in flight whole, the retained ones as FinishedRun. */
+  async restore(transport: Transport, stateTopic: string): Promise<{ read: number; orphans: string[] }> {
+    const contents = await readPartitionState(transport, stateTopic, this.partition, this.definitions);
+    for (const [runId, state] of contents.runs) this.runs.set(runId, this.definitions.internRun(state));
+    for (const [runId, entry] of contents.finished) this.finished.set(runId, entry);
+    for (const digest of contents.digests) this.digests.add(digest);
+    for (const state of this.runs.values()) this.armTimers(state);
+    return { read: contents.read, orphans: contents.orphans };
   }
 }

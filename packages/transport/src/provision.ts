@@ -17,6 +17,7 @@ export function orchestratorTopicSpecs(names: TopicNames, partitions: number = D
     { name: names.definitions, partitions: 1, compacted: true },
     { name: names.control, partitions: 1 },
     { name: names.dlq, partitions: 1 },
+    { name: names.schedules, partitions, compacted: true },
   ];
 }
 

@@ -1,4 +1,5 @@
 import type { WorkflowDefinition } from '@orchestrator-lite/core';
+import { languageDemoWorkflows } from './language-workflows.js';
 
 /** Registered by `orch start` so that a newcomer has something to run and watch. */
 export const demoWorkflows: readonly WorkflowDefinition[] = [
@@ -62,4 +63,5 @@ export const demoWorkflows: readonly WorkflowDefinition[] = [
     description: 'A non-retryable failure: one attempt, then the run fails.',
     steps: [{ id: 'reject', task: 'demo.fail', input: { nonRetryable: true, message: 'the order was rejected' } }],
   },
+  ...languageDemoWorkflows,
 ];

@@ -3,7 +3,7 @@
  * only the variables `input`, `steps` and `run`, and name only steps it depends on, directly or
  * transitively — any other step has not ended when the expression is evaluated.
  */
-import { CEL_VARIABLES, celReferences, parseCel } from '../expression/cel.js';
+import { CEL_BUILTIN_IDENTIFIERS, CEL_VARIABLES, celReferences, parseCel } from '../expression/cel.js';
 import type { StepDefinition } from './types.js';
 
 export const EXPRESSION_FIELDS = ['if', 'forEach', 'until'] as const;
@@ -32,7 +32,7 @@ export function expressionIssues(
     }
     const refs = celReferences(parsed.expr);
     for (const variable of refs.variables) {
-      if (!CEL_VARIABLES.includes(variable)) {
+      if (!CEL_VARIABLES.includes(variable) && !CEL_BUILTIN_IDENTIFIERS.has(variable)) {
         issues.push({ path, message: `unknown variable "${variable}": use ${CEL_VARIABLES.join(', ')}` });
       }
     }

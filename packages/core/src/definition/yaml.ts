@@ -1,8 +1,9 @@
 /** Definitions as text: JSON or YAML, parsed with line and column in every syntax error. */
-import { parseDocument, YAMLParseError } from 'yaml';
 import { ErrorCode, OrchError } from '../errors.js';
 import type { WorkflowDefinition } from './types.js';
 import { parseDefinition } from './validate.js';
+import { lineCol, parseYamlValue } from './yaml-value.js';
+import type { YamlLimits } from './yaml-value.js';
 
 export type DefinitionFormat = 'json' | 'yaml';
 
@@ -19,24 +20,6 @@ function syntaxError(format: DefinitionFormat, message: string, line?: number, c
   });
 }
 
-/** Line and column (1-based) of a character offset. */
-function lineCol(text: string, offset: number): { line: number; col: number } {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return { line, col: offset - before.lastIndexOf('\n') };
-}
-
-function parseYaml(text: string, format: DefinitionFormat): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
-  const err = doc.errors[0];
-  if (err) {
-    const pos = err instanceof YAMLParseError ? err.linePos?.[0] : undefined;
-    const at = pos ?? (err.pos[0] >= 0 ? lineCol(text, err.pos[0]) : undefined);
-    throw syntaxError(format, err.message.split('\n')[0] ?? err.message, at?.line, at?.col);
-  }
-  return doc.toJS({ maxAliasCount: 100 });
-}
-
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -48,19 +31,28 @@ function parseJson(text: string): unknown {
       const { line, col } = lineCol(text, Number(offset));
       throw syntaxError('json', msg, line, col);
     }
-    parseYaml(text, 'json');
+    try {
+      parseYamlValue(text, ErrorCode.InvalidDefinition);
+    } catch (located) {
+      const details = located instanceof OrchError ? (located.details as { line?: number; column?: number } | undefined) : undefined;
+      if (details?.line !== undefined) throw syntaxError('json', msg, details.line, details.column);
+    }
     throw syntaxError('json', msg);
   }
 }
 
+export { parseYamlValue, YAML_LIMIT_DEFAULTS } from './yaml-value.js';
+export type { YamlLimits } from './yaml-value.js';
+
 /**
  * Parses and validates a definition written as JSON or YAML (detected when `format` is absent).
- * Throws OrchError ORCH_INVALID_DEFINITION for a syntax error (with line and column) or an
- * invalid definition (with `details.issues`).
+ * Throws OrchError ORCH_INVALID_DEFINITION for a syntax error (with line and column), a YAML tag
+ * or key JSON could not hold, or an invalid definition (with `details.issues`); 413
+ * ORCH_PAYLOAD_TOO_LARGE for a YAML document that expands past `limits`.
  */
-export function parseDefinitionText(text: string, format?: DefinitionFormat): WorkflowDefinition {
+export function parseDefinitionText(text: string, format?: DefinitionFormat, limits?: YamlLimits): WorkflowDefinition {
   if (text.trim() === '') throw new OrchError(ErrorCode.InvalidDefinition, 'the definition text is empty');
   const fmt = format ?? detectFormat(text);
-  const value = fmt === 'json' ? parseJson(text) : parseYaml(text, 'yaml');
+  const value = fmt === 'json' ? parseJson(text) : parseYamlValue(text, ErrorCode.InvalidDefinition, limits);
   return parseDefinition(value);
 }

@@ -14,6 +14,9 @@ type Expr = ParsedExpr['expr'];
 /** The variables an expression may name: `input`, `steps`, `run` (and nothing else at the top). */
 export const CEL_VARIABLES: readonly string[] = ['input', 'steps', 'run'];
 
+/** Identifiers CEL itself defines: the type names, usable as values (`type(x) == map`). */
+export const CEL_BUILTIN_IDENTIFIERS: ReadonlySet<string> = new Set(['bool', 'bytes', 'double', 'int', 'uint', 'string', 'list', 'map', 'null_type', 'type', 'dyn']);
+
 export type CelParse = { ok: true; expr: Expr } | { ok: false; message: string };
 
 /** Parses an expression; a syntax error comes back as a message with its line and column. */

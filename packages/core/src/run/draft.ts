@@ -1,6 +1,12 @@
 /**
- * The working copy the reducer edits while applying one input: a cloned state plus the outputs
- * (events, tasks, control messages) the transition produces. Internal to the reducer.
+ * The working copy the reducer edits while applying one input, plus the outputs (events, tasks,
+ * control messages) the transition produces. Internal to the reducer.
+ *
+ * Copy on touch, not on entry: the run's top level and its small bookkeeping maps are copied
+ * once per input, a step is copied the first time it is read through `state.steps`, and the
+ * definition, the run input and every output are shared, never copied. `finish()` gives back
+ * the untouched step objects of the argument, so a transition costs what it changes, and
+ * `prev.steps[id] === next.steps[id]` tells a snapshot writer which steps did.
  */
 import type { EventDataMap, RunEvent, RunEventType } from '../events.js';
 import type { Command, ControlMessage, TaskDispatched } from '../messages.js';
@@ -39,10 +45,48 @@ export class Draft {
   /** Set when the state changed without an event (heartbeats re-arming a timer). */
   touched = false;
 
-  constructor(
-    readonly state: RunState,
-    readonly ctx: ReduceContext,
-  ) {}
+  readonly state: RunState;
+  readonly #base: RunState | undefined;
+  readonly #copies: Record<string, StepView>;
+
+  /** `base` is never edited; pass a state of your own (a new run) with `owned` to edit it in place. */
+  constructor(base: RunState, ctx: ReduceContext, owned = false) {
+    this.ctx = ctx;
+    if (owned) {
+      this.state = base;
+      this.#copies = base.steps;
+      return;
+    }
+    this.#base = base;
+    this.#copies = { ...base.steps };
+    this.state = {
+      ...base,
+      steps: copyOnRead(this.#copies),
+      timers: [...base.timers],
+      lastDelayMs: { ...base.lastDelayMs },
+      ...(base.attemptBase === undefined ? {} : { attemptBase: { ...base.attemptBase } }),
+    };
+  }
+
+  readonly ctx: ReduceContext;
+
+  /** Reads a step without copying it: for questions, never for edits. */
+  peek(stepId: string): StepView | undefined {
+    return Object.hasOwn(this.#copies, stepId) ? this.#copies[stepId] : undefined;
+  }
+
+  /** The new state: plain objects, with the argument's step objects wherever nothing changed. */
+  finish(): RunState {
+    const base = this.#base;
+    if (base === undefined) return this.state;
+    const steps: Record<string, StepView> = {};
+    for (const id of Object.keys(this.#copies)) {
+      const copy = this.#copies[id]!;
+      const original = Object.hasOwn(base.steps, id) ? base.steps[id] : undefined;
+      steps[id] = original !== undefined && copy !== original && sameStep(copy, original) ? original : copy;
+    }
+    return { ...this.state, steps };
+  }
 
   get now(): number {
     return this.ctx.now;
@@ -91,4 +135,51 @@ export class Draft {
   get changed(): boolean {
     return this.touched || this.events.length > 0 || this.tasks.length > 0 || this.control.length > 0 || this.commands.length > 0;
   }
+}
+
+/** A step's copy: its attempts and forEach items are copied too, since the reducer edits them in place. */
+function copyStep(step: StepView): StepView {
+  const copy: StepView = { ...step, attempts: step.attempts.map((a) => ({ ...a })) };
+  if (step.items !== undefined) copy.items = step.items.map(copyStep);
+  return copy;
+}
+
+/**
+ * The steps of a draft: a step is copied into `copies` the first time it is read, so that the
+ * reducer's in-place edits never reach the argument's objects.
+ */
+function copyOnRead(copies: Record<string, StepView>): Record<string, StepView> {
+  const copied = new Set<string>();
+  return new Proxy(copies, {
+    get(target, key, receiver) {
+      if (typeof key !== 'string' || !Object.hasOwn(target, key)) return Reflect.get(target, key, receiver) as unknown;
+      if (!copied.has(key)) {
+        copied.add(key);
+        target[key] = copyStep(target[key]!);
+      }
+      return target[key];
+    },
+    set(target, key, value) {
+      if (typeof key === 'string') copied.add(key);
+      return Reflect.set(target, key, value);
+    },
+  });
+}
+
+function shallowEqual(a: object, b: object): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k) || (a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+  }
+  return true;
+}
+
+/** Whether a step copy still equals its original: the same fields, the same attempts field by field. */
+function sameStep(copy: StepView, original: StepView): boolean {
+  const { attempts: ca, items: ci, ...cr } = copy;
+  const { attempts: oa, items: oi, ...or } = original;
+  if (ca.length !== oa.length || !shallowEqual(cr, or)) return false;
+  if ((ci === undefined) !== (oi === undefined) || (ci !== undefined && oi !== undefined && (ci.length !== oi.length || !ci.every((item, i) => sameStep(item, oi[i]!))))) return false;
+  return ca.every((a, i) => shallowEqual(a, oa[i]!));
 }

@@ -27,7 +27,7 @@ export function reduceRun(state: RunState | undefined, input: RunInput, ctx: Red
   }
   if (input.type === 'StartRun') return unchanged(state);
 
-  const d = new Draft(cloneState(state), ctx);
+  const d = new Draft(state, ctx);
   switch (input.type) {
     case 'CancelRun':
       cancelRun(d, input);
@@ -62,7 +62,7 @@ function advanceIfRunning(d: Draft): void {
 }
 
 function result(d: Draft): ReduceResult {
-  return { state: d.state, events: d.events, tasks: d.tasks, control: d.control, commands: d.commands };
+  return { state: d.finish(), events: d.events, tasks: d.tasks, control: d.control, commands: d.commands };
 }
 
 function unchanged(state: RunState | undefined): ReduceResult {
@@ -70,7 +70,10 @@ function unchanged(state: RunState | undefined): ReduceResult {
 }
 
 function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
-  const definition = structuredClone(cmd.definition);
+  // The definition and the input are shared, never copied: the reducer never edits them.
+  const definition = cmd.definition;
+  // Copied once per run (a plain object whatever the caller passed), then shared by the state and the event.
+  const input = structuredClone(cmd.input);
   const steps: Record<string, StepView> = {};
   for (const s of definition.steps) {
     // hasOwn, not ??=: a step may be called `constructor` or `toString`.
@@ -81,7 +84,7 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
     workflow: cmd.workflow,
     version: cmd.version,
     status: 'RUNNING',
-    input: structuredClone(cmd.input),
+    input,
     createdAt: ctx.now,
     updatedAt: ctx.now,
     lastSeq: 0,
@@ -92,12 +95,12 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
   };
   const parent = cmd.parentRunId !== undefined && cmd.parentStepId !== undefined ? { parentRunId: cmd.parentRunId, parentStepId: cmd.parentStepId } : {};
   Object.assign(state, parent);
-  const d = new Draft(state, ctx);
+  const d = new Draft(state, ctx, true);
   d.emit('RunStarted', {
     workflow: cmd.workflow,
     version: cmd.version,
-    input: structuredClone(cmd.input),
-    definition: structuredClone(definition),
+    input,
+    definition,
     ...parent,
   });
   // A definition that slipped past validation must not leave a run that can never advance.
@@ -261,14 +264,4 @@ function retryRun(d: Draft, _cmd: RetryRun): void {
   delete d.state.output;
   d.emit('RunRetried', { steps: reopened });
   advance(d);
-}
-
-/**
- * A working copy of everything the reducer may edit. The definition is never edited, so it is
- * shared rather than cloned: that keeps a transition's cost independent of the workflow's size,
- * and lets the runtime hold one definition object for every run of a workflow version.
- */
-function cloneState(state: RunState): RunState {
-  const { definition, ...rest } = state;
-  return { ...structuredClone(rest), definition };
 }

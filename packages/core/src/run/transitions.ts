@@ -11,6 +11,7 @@ import type { ErrorInfo, TaskResult } from '../messages.js';
 import { DEFAULT_QUEUE } from '../topics.js';
 import { resolveTemplates, type TemplateScope } from '../template.js';
 import { TERMINAL_STEP_STATUSES, timerId, type Draft } from './draft.js';
+import type { StepView } from './types.js';
 import { ownerStepId } from './lookup.js';
 
 /**
@@ -34,8 +35,9 @@ export function stepDefinition(d: Draft, stepId: string): StepDefinition {
 
 export function templateScope(d: Draft): TemplateScope {
   const steps: TemplateScope['steps'] = {};
-  for (const [id, step] of Object.entries(d.state.steps)) {
-    if (step.status === 'SUCCEEDED') steps[id] = { output: step.output };
+  for (const id of Object.keys(d.state.steps)) {
+    const step = d.peek(id);
+    if (step?.status === 'SUCCEEDED') steps[id] = { output: step.output };
   }
   return { input: d.state.input, steps };
 }
@@ -160,7 +162,7 @@ export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: 
 
 /** Ends the run when every step is terminal. */
 export function finishIfDone(d: Draft): void {
-  const steps = Object.entries(d.state.steps);
+  const steps = Object.keys(d.state.steps).map((id): [string, StepView] => [id, d.peek(id)!]);
   if (!steps.every(([, s]) => TERMINAL_STEP_STATUSES.has(s.status))) return;
   d.state.timers = [];
   // Skipped steps are a branch not taken: a run succeeds when nothing failed or was cancelled.
@@ -169,14 +171,14 @@ export function finishIfDone(d: Draft): void {
     const output =
       d.state.definition.output !== undefined
         ? resolveTemplates(d.state.definition.output, scope)
-        : Object.fromEntries(sinkSteps(d.state.definition).map((id) => [id, d.state.steps[id]?.output]));
+        : Object.fromEntries(sinkSteps(d.state.definition).map((id) => [id, d.peek(id)?.output]));
     d.state.status = 'SUCCEEDED';
     d.state.output = output;
     d.emit('RunSucceeded', { output });
     return;
   }
   const failedSteps = steps.filter(([, s]) => s.status === 'FAILED' || s.status === 'CANCELLED').map(([id]) => id);
-  const first = failedSteps[0] === undefined ? undefined : d.state.steps[failedSteps[0]]?.error;
+  const first = failedSteps[0] === undefined ? undefined : d.peek(failedSteps[0])?.error;
   const error: ErrorInfo = {
     type: STEP_FAILED_ERROR_TYPE,
     message:

@@ -58,6 +58,7 @@ void test('an unknown variable is an issue; macro variables are not', () => {
     steps: [
       { id: 'a', task: 't', if: 'input.xs.all(x, x > 0) && nope == 1' },
       { id: 'b', task: 't', forEach: 'input.xs.filter(x, x > 1).map(y, y * 2)' },
+      { id: 'c', task: 't', if: 'type(input.xs) == list && type(input) == map' },
     ],
   };
   const issues = issuesOf(def);

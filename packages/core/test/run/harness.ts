@@ -1,7 +1,12 @@
 /** Drives the pure reducer in tests: an injected clock, a seeded PRNG, and every output kept. */
 import assert from 'node:assert/strict';
 import {
+  decodeSnapshot,
+  encodeMessage,
   mulberry32,
+  parseSnapshotKey,
+  restoreRun,
+  snapshotWrites,
   projectRun,
   reduceRun,
   toView,
@@ -14,6 +19,10 @@ import {
   type RunEventType,
   type RunInput,
   type RunState,
+  type SnapshotRecord,
+  type StepRecord,
+  type OutputRecord,
+  type InputRecord,
   type TaskDispatched,
   type WorkflowDefinition,
 } from '../../src/index.js';
@@ -37,17 +46,60 @@ export class RunHarness {
   }
 
   readonly runId: string;
+  /** `orch.state` as the orchestrator would leave it: the latest record per key, through the codec. */
+  readonly stateRecords = new Map<string, SnapshotRecord>();
+  /** Bytes written to `orch.state` (keys and values), one entry per input that changed the run. */
+  readonly stateWrites: number[] = [];
 
   apply(input: RunInput): ReduceResult {
     const before = this.state === undefined ? undefined : structuredClone(this.state);
-    const r = reduceRun(this.state, input, { now: this.now, random: this.random });
+    const restored = this.restored();
+    const draws: number[] = [];
+    const recorded = () => {
+      const x = this.random();
+      draws.push(x);
+      return x;
+    };
+    const r = reduceRun(this.state, input, { now: this.now, random: recorded });
     if (before !== undefined) assert.deepEqual(this.state, before, 'reduceRun must not mutate its input');
+    if (restored !== undefined) {
+      // A run restored from its parts on orch.state behaves exactly like the one held in memory.
+      const again = reduceRun(restored, input, { now: this.now, random: () => draws.shift() ?? 0 });
+      assert.deepEqual({ events: again.events, tasks: again.tasks, control: again.control }, { events: r.events, tasks: r.tasks, control: r.control }, `restored run diverged on ${input.type}`);
+    }
+    if (r.state !== undefined && r.state !== this.state) this.writeSnapshot(this.state, r.state);
     this.state = r.state;
     this.events.push(...r.events);
     this.tasks.push(...r.tasks);
     this.control.push(...r.control);
     this.commands.push(...r.commands);
     return r;
+  }
+
+  private writeSnapshot(prev: RunState | undefined, next: RunState): void {
+    let bytes = 0;
+    for (const write of snapshotWrites(prev, next, 'digest')) {
+      const value = write.value === null ? null : encodeMessage(write.value);
+      bytes += Buffer.byteLength(write.key) + (value?.length ?? 0);
+      if (value === null) this.stateRecords.delete(write.key);
+      else this.stateRecords.set(write.key, decodeSnapshot(value));
+    }
+    this.stateWrites.push(bytes);
+  }
+
+  /** The run rebuilt from `stateRecords` alone, as a partition restore would. */
+  restored(): RunState | undefined {
+    const header = this.stateRecords.get(this.runId);
+    if (header?.kind !== 'run') return undefined;
+    const steps = new Map<string, StepRecord>();
+    const outputs = new Map<string, OutputRecord>();
+    let input: unknown;
+    for (const [key, record] of this.stateRecords) {
+      if (record.kind === 'step') steps.set(parseSnapshotKey(key, 'step').stepId!, record);
+      else if (record.kind === 'output') outputs.set(parseSnapshotKey(key, 'output').stepId!, record);
+      else if (record.kind === 'input') input = record;
+    }
+    return restoreRun({ header, steps, outputs, ...(input === undefined ? {} : { input: input as InputRecord }) }, this.definition);
   }
 
   start(input: unknown = {}): ReduceResult {

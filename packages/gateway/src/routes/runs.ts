@@ -2,10 +2,11 @@
  * Runs: start, list, read, history, cancel and retry. Writes go to `commands` keyed by runId;
  * reads come from the read model.
  */
-import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
-import type { CancelRun, RetryRun, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage } from '@orchestrator-lite/core';
+import type { CancelRun, RetryRun, RunStatus, RunView } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import { submitRun } from '../submit-run.js';
 import { traceHeaders } from '../tracing.js';
 import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
@@ -35,7 +36,7 @@ function parseRunId(params: unknown): string {
 }
 
 export function runRoutes(ctx: GatewayContext) {
-  const { readModel, registry, transport, names } = ctx;
+  const { readModel, transport, names } = ctx;
 
   function requireRun(runId: string): RunView {
     const view = readModel.getRun(runId);
@@ -47,58 +48,10 @@ export function runRoutes(ctx: GatewayContext) {
     app.post('/api/v1/runs', { schema: runSchemas.start }, async (request, reply) => {
       const parsed = StartRunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      const { workflow, version, input, idempotencyKey } = parsed.data;
-      const inputBytes = Buffer.byteLength(JSON.stringify(input ?? {}));
-      if (inputBytes > ctx.config.maxInputBytes) {
-        throw new OrchError(ErrorCode.PayloadTooLarge, `input is ${inputBytes} bytes serialized; the limit is ${ctx.config.maxInputBytes}`, {
-          field: 'input',
-          limit: ctx.config.maxInputBytes,
-          size: inputBytes,
-        });
-      }
-      // Both the registry and the runs already started (idempotency) must be known.
-      await requireCaughtUp(ctx, 'all');
-      const registered = version === undefined ? registry.latest(workflow) : registry.get(workflow, version);
-      if (registered === undefined) {
-        throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`);
-      }
-      const runId = idempotencyKey === undefined ? newRunId() : runIdForIdempotencyKey(workflow, idempotencyKey);
-      const existing = readModel.getRun(runId);
-      if (existing !== undefined) return reply.code(200).send({ runId, status: existing.status });
-      const at = ctx.now();
-      const command: StartRun = {
-        v: 1,
-        type: 'StartRun',
-        runId,
-        workflow,
-        version: registered.version,
-        definition: registered.definition,
-        input: input ?? {},
-        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-        at,
-      };
-      // The placeholder goes in before the write, so a concurrent POST with the same key sees
-      // the run and answers 200 instead of writing a second StartRun.
-      readModel.addPlaceholder({
-        runId,
-        workflow,
-        version: registered.version,
-        status: 'PENDING',
-        input: command.input,
-        createdAt: at,
-        updatedAt: at,
-        lastSeq: 0,
-        definition: registered.definition,
-        steps: {},
-      });
-      try {
-        await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
-      } catch (error) {
-        readModel.removePlaceholder(runId);
-        throw error;
-      }
-      request.log.info({ runId, workflow, version: registered.version, ...principalOf(request) }, 'run submitted');
-      return reply.code(202).send({ runId, status: 'PENDING' });
+      const result = await submitRun(ctx, { ...parsed.data, ...traceHeaders(request) });
+      if (!result.created) return reply.code(200).send({ runId: result.runId, status: result.status });
+      request.log.info({ runId: result.runId, workflow: parsed.data.workflow, version: result.version, ...principalOf(request) }, 'run submitted');
+      return reply.code(202).send({ runId: result.runId, status: 'PENDING' });
     });
 
     app.get('/api/v1/runs', { schema: runSchemas.list }, async (request) => {

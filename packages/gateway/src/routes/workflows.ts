@@ -6,11 +6,11 @@
  * claimed on the compacted `definitions` topic (register.ts), and is visible here when answered.
  * Several gateways registering one name at once get consecutive versions, never the same one.
  */
-import { parseDocument } from 'yaml';
-import { ErrorCode, OrchError, formatIssues, validateDefinition } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, formatIssues, parseYamlValue, validateDefinition } from '@orchestrator-lite/core';
+import type { WorkflowDefinition } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
-import { assertBodyDepth } from '../body-depth.js';
+import { assertBodyDepth, MAX_BODY_DEPTH } from '../body-depth.js';
 import { requireCaughtUp } from '../bus.js';
 import { registerDefinition } from '../register.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
@@ -22,23 +22,28 @@ const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
 
 /**
  * Only parses: validation happens in the route, after the name from the path is filled in. A
- * syntax error is a malformed body (400), like malformed JSON; aliases are capped against
- * billion-laughs documents.
+ * syntax error, a tag or a key JSON could not hold is a malformed body (400), like malformed JSON;
+ * a document whose aliases expand it past the body limit is 413, like a body over the limit.
  */
-function parseYamlBody(text: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true });
-  const first = doc.errors[0];
-  if (first !== undefined) {
-    throw new OrchError(ErrorCode.BadRequest, `malformed YAML body: ${first.message.split('\n')[0] ?? ''}`, { field: 'body' });
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  } catch (error) {
-    throw new OrchError(ErrorCode.BadRequest, `malformed YAML body: ${error instanceof Error ? error.message : String(error)}`, { field: 'body' });
-  }
+function parseYamlBody(text: string, bodyLimitBytes: number): unknown {
+  const value = parseYamlValue(text, ErrorCode.BadRequest, { maxBytes: bodyLimitBytes, maxDepth: MAX_BODY_DEPTH });
   assertBodyDepth(value);
   return value;
+}
+
+/**
+ * A literal input written into a step is dispatched with every run, so it is held to the same
+ * limit as a run's input, at registration rather than when a worker's output limit trips.
+ */
+function assertStepInputsWithin(definition: WorkflowDefinition, limit: number): void {
+  definition.steps.forEach((step, i) => {
+    if (step.input === undefined) return;
+    const size = Buffer.byteLength(JSON.stringify(step.input));
+    if (size > limit) {
+      const field = `steps[${i}].input`;
+      throw new OrchError(ErrorCode.PayloadTooLarge, `${field} is ${size} bytes serialized; the limit for an input is ${limit}`, { field, limit, size });
+    }
+  });
 }
 
 function parseName(params: unknown): string {
@@ -52,7 +57,7 @@ export function workflowRoutes(ctx: GatewayContext) {
     // YAML is accepted for definitions only, so the parser lives in this plugin's scope.
     app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, text, done) => {
       try {
-        done(null, parseYamlBody(String(text)));
+        done(null, parseYamlBody(String(text), ctx.config.bodyLimitBytes));
       } catch (error) {
         done(error instanceof Error ? error : new Error(String(error)), undefined);
       }
@@ -76,6 +81,7 @@ export function workflowRoutes(ctx: GatewayContext) {
         });
       }
       const definition = result.definition;
+      assertStepInputsWithin(definition, ctx.config.maxInputBytes);
       // The next version number depends on every version already on the bus.
       await requireCaughtUp(ctx, 'definitions');
       const { status, version } = await registerDefinition(ctx, name, definition);

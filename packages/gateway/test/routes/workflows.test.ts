@@ -173,3 +173,42 @@ void test('right after a restart, registration waits for the registry to load: n
   assert.deepEqual([same.status, same.body], [200, { name: 'orders', version: 2 }]);
   assert.deepEqual([changed.status, changed.body], [201, { name: 'orders', version: 3 }]);
 });
+
+void test('YAML bodies: aliases that expand past the body limit get 413; tags and __proto__ keys get 400 naming the field', async (t) => {
+  const { url } = await startTestGateway(t, { bodyLimitBytes: 256 * 1024 });
+  const list = Array.from({ length: 1000 }, (_, i) => `        - ${String(i).padStart(100, 'x')}`).join('\n');
+  const refs = Array.from({ length: 50 }, (_, i) => `      k${i}: *big`).join('\n');
+  const bomb = `steps:\n  - id: a\n    task: echo\n    input:\n      list: &big\n${list}\n  - id: b\n    task: echo\n    input:\n${refs}\n`;
+  assert.ok(bomb.length < 256 * 1024);
+  const big = await http(url, 'PUT', '/api/v1/workflows/bomb', bomb, { 'content-type': 'application/yaml' });
+  assert.equal(big.status, 413, JSON.stringify(big.body));
+  assert.equal((big.body as ErrorShape).error.code, 'ORCH_PAYLOAD_TOO_LARGE');
+
+  const proto = await http(url, 'PUT', '/api/v1/workflows/proto', 'steps:\n  - id: a\n    task: echo\n    input:\n      __proto__: {x: 1}\n', { 'content-type': 'application/yaml' });
+  assert.equal(proto.status, 400);
+  assert.equal((proto.body as ErrorShape).error.code, 'ORCH_BAD_REQUEST');
+  assert.equal((proto.body as { error: { details: { field: string } } }).error.details.field, 'steps[0].input.__proto__');
+
+  for (const tag of ['!!binary aGVsbG8=', '!!set {x, y}', '!!js/function "f"']) {
+    const res = await http(url, 'PUT', '/api/v1/workflows/tagged', `steps:\n  - id: a\n    task: echo\n    input:\n      v: ${tag}\n`, { 'content-type': 'application/yaml' });
+    assert.equal(res.status, 400, tag);
+    assert.equal((res.body as { error: { details: { field: string } } }).error.details.field, 'steps[0].input.v', tag);
+  }
+});
+
+void test('a literal step input over the input limit is refused at registration with 413 naming the step', async (t) => {
+  const { url } = await startTestGateway(t, { maxInputBytes: 1024, bodyLimitBytes: 64 * 1024 });
+  const res = await http(url, 'PUT', '/api/v1/workflows/heavy', {
+    steps: [
+      { id: 'a', task: 'echo', input: { small: 'x' } },
+      { id: 'b', task: 'echo', input: { blob: 'y'.repeat(2000) } },
+    ],
+  });
+  assert.equal(res.status, 413, JSON.stringify(res.body));
+  const error = (res.body as { error: { code: string; details: { field: string; limit: number } } }).error;
+  assert.equal(error.code, 'ORCH_PAYLOAD_TOO_LARGE');
+  assert.equal(error.details.field, 'steps[1].input');
+  assert.equal(error.details.limit, 1024);
+  const fits = await http(url, 'PUT', '/api/v1/workflows/heavy', { steps: [{ id: 'a', task: 'echo', input: { blob: 'y'.repeat(900) } }] });
+  assert.equal(fits.status, 201);
+});

@@ -1,0 +1,333 @@
+/**
+ * The changelog of a run on `orch.state`: control state, written in parts that follow what changed.
+ *
+ * A run is several keyed records of one partition (the partition of its runId):
+ * - `<runId>`: the header — status, seq, watermarks, timestamps and the definition by reference
+ *   (workflow, version, digest). A run that has ended embeds the control state of every step
+ *   here (`steps`), so one record restores it, and its step records are tombstoned;
+ * - `<runId>/step/<stepId>`: one step's control state — status, attempt numbers and times, its
+ *   timers and retry bookkeeping — written when that step changes, never the step's input or output;
+ * - `<runId>/input` and `<runId>/output/<stepId>`: the run input and the outputs that templates
+ *   (or the run's output) still read, each written once;
+ * - `definition/<digest>`: a definition body, written once per partition and shared by its runs.
+ *
+ * Bytes per transition therefore follow the steps it touched, not the size of the run.
+ */
+import type { WorkflowDefinition } from '../definition/types.js';
+import { sinkSteps } from '../definition/graph.js';
+import { stepLabel } from '../definition/labels.js';
+import { TERMINAL_RUN_STATUSES } from './draft.js';
+import { ownerStepId } from './lookup.js';
+import type { AttemptView, RunState, StepView, Timer } from './types.js';
+
+export const SnapshotKind = {
+  Run: 'run',
+  Step: 'step',
+  Input: 'input',
+  Output: 'output',
+  Definition: 'definition',
+} as const;
+export type SnapshotKind = (typeof SnapshotKind)[keyof typeof SnapshotKind];
+
+/** An attempt as the control plane needs it: times, workers, outputs and errors live in the events. */
+export type AttemptControl = Omit<AttemptView, 'output' | 'error' | 'progress' | 'retry' | 'scheduledAt' | 'startedAt' | 'endedAt' | 'workerId'>;
+const ATTEMPT_VIEW_ONLY = ['output', 'error', 'progress', 'retry', 'scheduledAt', 'startedAt', 'endedAt', 'workerId'] as const;
+
+/** A forEach item as stored: its control state and its output, which the step's output lists. */
+export interface ItemControl extends Omit<StepView, 'attempts' | 'items'> {
+  attempts: AttemptControl[];
+}
+
+/**
+ * One step's control state, as stored (in a step record, or embedded in a finished run's
+ * header), with the timers and retry bookkeeping of the step and of its forEach items (`s[3]`).
+ */
+export interface StepControl extends Omit<StepView, 'output' | 'task' | 'dependsOn' | 'attempts' | 'items'> {
+  attempts: AttemptControl[];
+  items?: ItemControl[];
+  timers?: Timer[];
+  lastDelayMs?: Record<string, number>;
+  attemptBase?: Record<string, number>;
+}
+
+/**
+ * The run fields that only grow. A transition that changes nothing else at the run level writes
+ * no header: its step records carry them, and a restore takes the largest value it reads.
+ */
+export interface Watermarks {
+  lastSeq: number;
+  updatedAt: number;
+  applied?: Record<string, number>;
+  stateVersion?: number;
+}
+
+export interface RunHeader extends Omit<RunState, 'definition' | 'input' | 'output' | 'steps' | 'timers' | 'lastDelayMs' | 'attemptBase'> {
+  kind: 'run';
+  digest: string;
+  /** Present once the run has ended: every step's control state. */
+  steps?: Record<string, StepControl>;
+}
+
+/** Keyed `<runId>/step/<stepId>`: the key names the run and the step. */
+export interface StepRecord extends StepControl, Partial<Watermarks> {
+  kind: 'step';
+}
+export interface InputRecord {
+  kind: 'input';
+  input?: unknown;
+}
+/** Keyed `<runId>/output/<stepId>`. */
+export interface OutputRecord {
+  kind: 'output';
+  output?: unknown;
+}
+export interface DefinitionRecord {
+  kind: 'definition';
+  digest: string;
+  definition: WorkflowDefinition;
+}
+export type SnapshotRecord = RunHeader | StepRecord | InputRecord | OutputRecord | DefinitionRecord;
+
+/** A record to write: a value, or `null` for a tombstone. */
+export interface SnapshotWrite {
+  key: string;
+  value: SnapshotRecord | null;
+}
+
+export const snapshotKeys = {
+  run: (runId: string): string => runId,
+  step: (runId: string, stepId: string): string => `${runId}/step/${stepId}`,
+  input: (runId: string): string => `${runId}/input`,
+  output: (runId: string, stepId: string): string => `${runId}/output/${stepId}`,
+  definition: (digest: string): string => `definition/${digest}`,
+};
+
+/** The run (and step) a key of `orch.state` belongs to; step ids never hold a `/`. */
+export function parseSnapshotKey(key: string, kind: SnapshotKind): { runId: string; stepId?: string } {
+  if (kind === 'step' || kind === 'output') {
+    const marker = `/${kind}/`;
+    const at = key.lastIndexOf(marker);
+    return { runId: key.slice(0, at), stepId: key.slice(at + marker.length) };
+  }
+  if (kind === 'input') return { runId: key.slice(0, -'/input'.length) };
+  return { runId: key };
+}
+
+const referencedCache = new WeakMap<WorkflowDefinition, ReadonlySet<string>>();
+
+/**
+ * The steps whose outputs a run may still read: those named anywhere in the definition's
+ * templates or expressions (`steps.<id>`), and the sink steps when the run's output is their
+ * outputs by default. A superset is harmless; a step left out would break a later template.
+ */
+export function referencedOutputs(definition: WorkflowDefinition): ReadonlySet<string> {
+  const cached = referencedCache.get(definition);
+  if (cached) return cached;
+  const ids = new Set(definition.steps.map((s) => s.id));
+  const text = JSON.stringify(definition.steps.map((s) => ({ ...s, id: undefined, dependsOn: undefined }))) + JSON.stringify(definition.output ?? null);
+  const found = new Set<string>();
+  for (const match of text.matchAll(/steps\s*(?:\.\s*([A-Za-z0-9_-]+)|\[\s*\\?["']([A-Za-z0-9_-]+)\\?["']\s*\])/g)) {
+    const id = match[1] ?? match[2];
+    if (id !== undefined && ids.has(id)) found.add(id);
+  }
+  if (definition.output === undefined) for (const id of sinkSteps(definition)) found.add(id);
+  referencedCache.set(definition, found);
+  return found;
+}
+
+function attemptControl(a: AttemptView): AttemptControl {
+  const c: Record<string, unknown> = { ...a };
+  for (const k of ATTEMPT_VIEW_ONLY) delete c[k];
+  return c as AttemptControl;
+}
+
+/** The entries of a per-step record (lastDelayMs, attemptBase) that belong to `stepId` or its items. */
+function entriesOf(record: Record<string, number> | undefined, stepId: string): Record<string, number> | undefined {
+  if (record === undefined) return undefined;
+  let out: Record<string, number> | undefined;
+  for (const key of Object.keys(record)) {
+    if (ownerStepId(key) === stepId) (out ??= {})[key] = record[key]!;
+  }
+  return out;
+}
+
+function stepControl(state: RunState, stepId: string, step: StepView, timers: Timer[] | undefined): StepControl {
+  const { output: _o, task: _t, dependsOn: _d, attempts, items, ...rest } = step;
+  const control: StepControl = { ...rest, attempts: attempts.map(attemptControl) };
+  if (items !== undefined) control.items = items.map(({ attempts: ia, items: _ii, ...item }) => ({ ...item, attempts: ia.map(attemptControl) }));
+  if (timers !== undefined && timers.length > 0) control.timers = timers;
+  const delays = entriesOf(state.lastDelayMs, stepId);
+  if (delays !== undefined) control.lastDelayMs = delays;
+  const bases = entriesOf(state.attemptBase, stepId);
+  if (bases !== undefined) control.attemptBase = bases;
+  return control;
+}
+
+/** Timers grouped by the step they belong to (an item's timers by its forEach step). */
+function timersByStep(state: RunState | undefined): Map<string, Timer[]> {
+  const out = new Map<string, Timer[]>();
+  for (const t of state?.timers ?? []) {
+    const owner = ownerStepId(t.stepId);
+    const list = out.get(owner);
+    if (list) list.push(t);
+    else out.set(owner, [t]);
+  }
+  return out;
+}
+
+function sameTimers(a: Timer[] | undefined, b: Timer[] | undefined): boolean {
+  if ((a?.length ?? 0) !== (b?.length ?? 0)) return false;
+  return (a ?? []).every((t) => (b ?? []).some((u) => u.id === t.id && u.dueAt === t.dueAt));
+}
+
+function sameEntries(a: Record<string, number> | undefined, b: Record<string, number> | undefined): boolean {
+  return JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
+}
+
+function own<T>(record: Record<string, T> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function header(state: RunState, digest: string): RunHeader {
+  const { definition: _d, input: _i, output: _o, steps: _s, timers: _t, lastDelayMs: _l, attemptBase: _a, ...rest } = state;
+  return { kind: 'run', ...rest, digest };
+}
+
+function watermarks(state: RunState): Watermarks {
+  return {
+    lastSeq: state.lastSeq,
+    updatedAt: state.updatedAt,
+    ...(state.applied === undefined ? {} : { applied: state.applied }),
+    ...(state.stateVersion === undefined ? {} : { stateVersion: state.stateVersion }),
+  };
+}
+
+/** Whether the run-level fields other than the watermarks differ. */
+function headerChanged(prev: RunState, next: RunState, digest: string): boolean {
+  const strip = (h: RunHeader): string => {
+    const { lastSeq: _s, updatedAt: _u, applied: _a, stateVersion: _v, ...rest } = h;
+    return JSON.stringify(rest);
+  };
+  return strip(header(prev, digest)) !== strip(header(next, digest));
+}
+
+/**
+ * The records that take `orch.state` from `prev` to `next` (prev undefined: a new run). Steps
+ * are compared by identity first (the reducer keeps untouched step objects), then by their
+ * control state, so the bytes are those of the steps whose control state changed. The run's
+ * header is written when a run-level field changed; otherwise the step records carry the
+ * watermarks. An ended run's header embeds every step and its step records are tombstoned.
+ */
+export function snapshotWrites(prev: RunState | undefined, next: RunState, digest: string): SnapshotWrite[] {
+  const writes: SnapshotWrite[] = [];
+  const { runId } = next;
+  if (prev === undefined) writes.push({ key: snapshotKeys.input(runId), value: { kind: 'input', input: next.input } });
+  const ended = TERMINAL_RUN_STATUSES.has(next.status);
+  const wasEnded = prev !== undefined && TERMINAL_RUN_STATUSES.has(prev.status);
+  const prevTimers = timersByStep(prev);
+  const nextTimers = timersByStep(next);
+  const referenced = referencedOutputs(next.definition);
+  const embedded: Record<string, StepControl> = {};
+  const marks = watermarks(next);
+  let stepWrites = 0;
+  for (const stepId of Object.keys(next.steps)) {
+    const step = next.steps[stepId]!;
+    const before = prev === undefined ? undefined : own(prev.steps, stepId);
+    if (step.status === 'SUCCEEDED' && referenced.has(stepId) && (before?.status !== 'SUCCEEDED' || before.output !== step.output)) {
+      writes.push({ key: snapshotKeys.output(runId, stepId), value: { kind: 'output', output: step.output } });
+    }
+    const control = (): StepControl => stepControl(next, stepId, step, nextTimers.get(stepId));
+    if (ended) {
+      embedded[stepId] = control();
+      // The header now holds every step: the step records are superseded.
+      if (!wasEnded) writes.push({ key: snapshotKeys.step(runId, stepId), value: null });
+      continue;
+    }
+    const touched =
+      wasEnded ||
+      before !== step ||
+      !sameTimers(prevTimers.get(stepId), nextTimers.get(stepId)) ||
+      !sameEntries(entriesOf(prev?.lastDelayMs, stepId), entriesOf(next.lastDelayMs, stepId)) ||
+      !sameEntries(entriesOf(prev?.attemptBase, stepId), entriesOf(next.attemptBase, stepId));
+    if (!touched) continue;
+    const now = control();
+    // A change to view-only fields (progress, a worker id) writes nothing.
+    if (!wasEnded && before !== undefined && prev !== undefined && JSON.stringify(now) === JSON.stringify(stepControl(prev, stepId, before, prevTimers.get(stepId)))) continue;
+    writes.push({ key: snapshotKeys.step(runId, stepId), value: { kind: 'step', ...now, ...marks } });
+    stepWrites++;
+  }
+  if (prev === undefined || ended || wasEnded || stepWrites === 0 || headerChanged(prev, next, digest)) {
+    const h = header(next, digest);
+    if (ended) h.steps = embedded;
+    // The header goes last: a reader that sees it has seen every part written with it.
+    writes.push({ key: snapshotKeys.run(runId), value: h });
+  }
+  return writes;
+}
+
+/** The parts of one run read back from `orch.state`. */
+export interface RunParts {
+  header: RunHeader;
+  steps?: Map<string, StepRecord>;
+  input?: InputRecord;
+  outputs?: Map<string, OutputRecord>;
+}
+
+/** The larger of two watermarks, field by field. */
+export function mergeWatermarks<T extends Partial<Watermarks>>(into: T, from: Partial<Watermarks>): T {
+  const out: T = { ...into };
+  if (from.lastSeq !== undefined && from.lastSeq > (out.lastSeq ?? -1)) out.lastSeq = from.lastSeq;
+  if (from.updatedAt !== undefined && from.updatedAt > (out.updatedAt ?? -Infinity)) out.updatedAt = from.updatedAt;
+  if (from.stateVersion !== undefined && from.stateVersion > (out.stateVersion ?? -1)) out.stateVersion = from.stateVersion;
+  if (from.applied !== undefined) {
+    const applied = { ...out.applied };
+    for (const [source, offset] of Object.entries(from.applied)) {
+      if (!Object.hasOwn(applied, source) || applied[source]! < offset) applied[source] = offset;
+    }
+    out.applied = applied;
+  }
+  return out;
+}
+
+/**
+ * Rebuilds a run's in-memory state from its parts and its definition. Attempts come back with
+ * their control fields only; outputs come back for the steps that later templates read.
+ */
+export function restoreRun(parts: RunParts, definition: WorkflowDefinition): RunState {
+  let h = parts.header;
+  if (h.steps === undefined) for (const record of parts.steps?.values() ?? []) h = mergeWatermarks(h, record);
+  const { kind: _k, digest: _d, steps: embedded, ...rest } = h;
+  const steps: Record<string, StepView> = {};
+  const timers: Timer[] = [];
+  const lastDelayMs: Record<string, number> = {};
+  const attemptBase: Record<string, number> = {};
+  for (const def of definition.steps) {
+    if (Object.hasOwn(steps, def.id)) continue;
+    const record: StepControl | undefined = embedded !== undefined ? own(embedded, def.id) : parts.steps?.get(def.id);
+    const base: StepView = { status: 'PENDING', task: stepLabel(def), dependsOn: [...(def.dependsOn ?? [])], attempts: [] };
+    if (record === undefined) {
+      steps[def.id] = base;
+      continue;
+    }
+    const { timers: stepTimers, lastDelayMs: delays, attemptBase: bases, attempts, items, ...control } = record;
+    const { kind: _rk, lastSeq: _ls, updatedAt: _ua, applied: _ap, stateVersion: _sv, ...view } = control as StepControl & Partial<StepRecord>;
+    // Times and workers are view-only: a restored attempt carries its number and status.
+    const step: StepView = { ...base, ...(view as Partial<StepView>), attempts: attempts.map((a) => ({ scheduledAt: 0, ...a })) };
+    if (items !== undefined) step.items = items.map((item) => ({ ...item, attempts: item.attempts.map((a) => ({ scheduledAt: 0, ...a })) }));
+    const output = parts.outputs?.get(def.id);
+    if (output !== undefined) step.output = output.output;
+    steps[def.id] = step;
+    for (const t of stepTimers ?? []) timers.push({ ...t });
+    Object.assign(lastDelayMs, delays);
+    Object.assign(attemptBase, bases);
+  }
+  return {
+    ...rest,
+    input: parts.input?.input,
+    definition,
+    steps,
+    timers,
+    lastDelayMs,
+    ...(Object.keys(attemptBase).length > 0 ? { attemptBase } : {}),
+  };
+}

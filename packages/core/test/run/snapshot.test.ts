@@ -1,0 +1,103 @@
+/**
+ * The run's changelog on orch.state: control state in parts, bytes that follow what changed, and
+ * restores that behave like the run held in memory (the harness checks that on every input).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { referencedOutputs, snapshotWrites, type WorkflowDefinition } from '../../src/index.js';
+import { RunHarness } from './harness.js';
+
+/** A root, `width` parallel steps reading 1 KB each, and a join. */
+function fanOut(width: number): WorkflowDefinition {
+  const branches = Array.from({ length: width }, (_, i) => ({ id: `b${i}`, task: 'work', dependsOn: ['root'], input: { blob: '${input.blob}', i } }));
+  return {
+    name: `fan-${width}`,
+    steps: [{ id: 'root', task: 'work' }, ...branches, { id: 'join', task: 'work', dependsOn: branches.map((b) => b.id) }],
+  };
+}
+
+function runFanOut(width: number): RunHarness {
+  const h = new RunHarness(fanOut(width));
+  h.start({ blob: 'x'.repeat(1024) });
+  h.started('root');
+  h.complete('root', 1, { ok: true });
+  for (let i = 0; i < width; i++) h.started(`b${i}`);
+  for (let i = 0; i < width; i++) h.complete(`b${i}`, 1, { echoed: 'y'.repeat(1024) });
+  h.started('join');
+  h.complete('join', 1, { done: true });
+  assert.equal(h.state?.status, 'SUCCEEDED');
+  return h;
+}
+
+for (const width of [10, 100]) {
+  void test(`a fan-out of ${width} with 1 KB inputs writes at most 1 KB per step to orch.state, one input at a time`, () => {
+    const h = runFanOut(width);
+    const steps = width + 2;
+    const total = h.stateWrites.reduce((a, b) => a + b, 0);
+    assert.ok(total / steps <= 1024, `bytes per step ${(total / steps).toFixed(0)}`);
+    process.stdout.write(`# fan-out ${width}: ${(total / steps).toFixed(0)} bytes per step, largest write ${Math.max(...h.stateWrites)}\n`);
+    assert.ok(Math.max(...h.stateWrites) <= 32 * 1024, `largest write ${Math.max(...h.stateWrites)}`);
+    // No record holds a step's input: the 1 KB blob is only in the run's input record.
+    for (const [key, record] of h.stateRecords) {
+      if (key.endsWith('/input')) continue;
+      assert.ok(!JSON.stringify(record).includes('x'.repeat(1024)), `${key} holds a step input`);
+    }
+  });
+}
+
+void test('an ended run is one header with every step, its step records tombstoned', () => {
+  const h = runFanOut(10);
+  const header = h.stateRecords.get(h.runId);
+  assert.equal(header?.kind, 'run');
+  if (header?.kind !== 'run') return;
+  assert.equal(header.status, 'SUCCEEDED');
+  assert.deepEqual(Object.keys(header.steps ?? {}).length, 12);
+  assert.equal([...h.stateRecords.keys()].filter((k) => k.includes('/step/')).length, 0);
+  // Only the join's output is kept (the run's default output); the branches' are read by nobody.
+  assert.deepEqual([...h.stateRecords.keys()].filter((k) => k.includes('/output/')), [`${h.runId}/output/join`]);
+  assert.equal(h.restored()?.status, 'SUCCEEDED');
+});
+
+void test('a transition keeps the objects of the steps it did not change', () => {
+  const h = new RunHarness(fanOut(3));
+  h.start({ blob: 'b' });
+  h.complete('root');
+  const before = h.state!;
+  h.started('b1');
+  const after = h.state!;
+  assert.notEqual(after.steps.b1, before.steps.b1);
+  for (const id of ['root', 'b0', 'b2', 'join']) assert.equal(after.steps[id], before.steps[id], `${id} was copied`);
+  assert.equal(after.definition, before.definition);
+  assert.equal(after.input, before.input);
+  const writes = snapshotWrites(before, after, 'd').map((w) => w.key);
+  // Only b1 changed, and no run-level field but the watermarks, which its record carries.
+  assert.deepEqual(writes, [`${h.runId}/step/b1`]);
+});
+
+void test('outputs are kept for the steps that templates, expressions or the run output read', () => {
+  const def: WorkflowDefinition = {
+    name: 'refs',
+    steps: [
+      { id: 'a', task: 't' },
+      { id: 'b', task: 't', dependsOn: ['a'], input: { v: '${steps.a.output.v}' } },
+      { id: 'c', task: 't', dependsOn: ['a'] },
+      { id: 'd', task: 't', dependsOn: ['b', 'c'] },
+    ],
+    output: { c: '${steps.c.output}' },
+  };
+  assert.deepEqual([...referencedOutputs(def)].sort(), ['a', 'c']);
+  assert.deepEqual([...referencedOutputs({ ...def, output: undefined })].sort(), ['a', 'd']);
+});
+
+void test('a retried run is restored from its ended header and the step records written after it', () => {
+  const h = new RunHarness({ name: 'retry', steps: [{ id: 'a', task: 't' }, { id: 'b', task: 't', dependsOn: ['a'], input: { v: '${steps.a.output.v}' }, retry: { maxAttempts: 1 } }] });
+  h.start();
+  h.complete('a', 1, { v: 42 });
+  h.fail('b', 1);
+  assert.equal(h.state?.status, 'FAILED');
+  h.retryRun();
+  assert.equal(h.restored()?.status, 'RUNNING');
+  assert.deepEqual(h.tasks.at(-1)?.input, { v: 42 });
+  h.complete('b', 2, { done: 1 });
+  assert.equal(h.restored()?.status, 'SUCCEEDED');
+});

@@ -1,0 +1,49 @@
+/**
+ * Signals: `POST /api/v1/runs/{runId}/signals/{name}` writes a Signal command keyed by runId.
+ * An unknown run is a 404 and a finished one a 409; a signal for a run still running is
+ * accepted even when no step waits for it yet: the orchestrator keeps it until one does.
+ */
+import { ErrorCode, OrchError, encodeMessage } from '@orchestrator-lite/core';
+import type { Signal } from '@orchestrator-lite/core';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.js';
+import { produceForRequest, requireCaughtUp } from '../bus.js';
+import { badParameter, fromZodError, notFound } from '../http-errors.js';
+import { isTerminal } from '../read-model.js';
+import { SignalBody, SignalParams, signalSchemas } from '../schemas/signals.js';
+import { principalOf } from './runs.js';
+
+export function signalRoutes(ctx: GatewayContext) {
+  const { readModel, transport, names } = ctx;
+  return async (app: FastifyInstance): Promise<void> => {
+    app.post('/api/v1/runs/:runId/signals/:name', { schema: signalSchemas.send }, async (request, reply) => {
+      const params = SignalParams.safeParse(request.params);
+      if (!params.success) {
+        const field = params.error.issues[0]?.path[0] === 'name' ? 'name' : 'runId';
+        throw badParameter(field, field === 'name' ? 'must start with a letter and hold only letters, digits, ".", "_" and "-" (at most 64)' : 'must be 1 to 200 characters');
+      }
+      const body = SignalBody.safeParse(request.body ?? undefined);
+      if (!body.success) throw fromZodError(body.error, 'body');
+      const { runId, name } = params.data;
+      const payload = body.data?.payload;
+      const bytes = payload === undefined ? 0 : Buffer.byteLength(JSON.stringify(payload));
+      if (bytes > ctx.config.maxInputBytes) {
+        throw new OrchError(ErrorCode.PayloadTooLarge, `payload is ${bytes} bytes serialized; the limit is ${ctx.config.maxInputBytes}`, {
+          field: 'payload',
+          limit: ctx.config.maxInputBytes,
+          size: bytes,
+        });
+      }
+      await requireCaughtUp(ctx, 'all');
+      const view = readModel.getRun(runId);
+      if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
+      if (isTerminal(view.status)) {
+        throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is ${view.status}; a finished run takes no signals`, { status: view.status });
+      }
+      request.log.info({ runId, signal: name, ...principalOf(request) }, 'signal sent');
+      const command: Signal = { v: 1, type: 'Signal', runId, name, ...(payload === undefined ? {} : { payload }), at: ctx.now() };
+      await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command) }]);
+      return reply.code(202).send({ runId, signal: name });
+    });
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Schedules in a gateway: the projection of the `schedules` topic (every gateway reads every
+ * partition, from the start, in a group of its own, never committing) and the firing loop (one
+ * group shared by all gateways: see scheduler.ts).
+ */
+import type { Logger } from 'pino';
+import { encodeMessage, isTerminalRunStatus } from '@orchestrator-lite/core';
+import type { CancelRun } from '@orchestrator-lite/core';
+import type { Consumer, Transport } from '@orchestrator-lite/transport';
+import type { GatewayContext } from '../context.js';
+import { submitRun } from '../submit-run.js';
+import { resolveSchedulerConfig } from './options.js';
+import type { SchedulerConfig, SchedulerOptions } from './options.js';
+import { Scheduler } from './scheduler.js';
+import { ScheduleStore } from './store.js';
+
+export interface ScheduleServiceOptions {
+  transport: Transport;
+  topic: string;
+  /** This gateway's own group for the projection. */
+  projectionGroup: string;
+  /** The group all gateways share for firing. */
+  firingGroup: string;
+  logger: Logger;
+  scheduler?: SchedulerOptions;
+}
+
+export class ScheduleService {
+  readonly config: SchedulerConfig;
+  store: ScheduleStore | undefined;
+  private scheduler: Scheduler | undefined;
+  private consumer: Consumer | undefined;
+  private target: number[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly options: ScheduleServiceOptions) {
+    this.config = resolveSchedulerConfig(options.scheduler);
+  }
+
+  /** Starts reading the topic and, with `ctx`, firing. */
+  async start(ctx: GatewayContext): Promise<void> {
+    const { transport, topic, logger } = this.options;
+    const partitions = await transport.partitionCount(topic);
+    const store = new ScheduleStore(topic, partitions, (record, reason) => logger.warn({ key: record.key, offset: record.offset, reason }, 'a schedules record could not be read; skipped'));
+    this.store = store;
+    this.target = await transport.endOffsets(topic);
+    this.consumer = await transport.subscribe({
+      groupId: this.options.projectionGroup,
+      topics: [topic],
+      from: 'earliest',
+      onBatch: async (records) => {
+        for (const record of records) store.apply(record);
+        if (this.loaded) for (const wake of this.waiters) wake();
+      },
+      onError: (error) => logger.warn({ err: error }, 'the schedules projection failed'),
+    });
+    this.scheduler = new Scheduler({
+      transport,
+      store,
+      groupId: this.options.firingGroup,
+      config: this.config,
+      logger,
+      ready: () => ctx.isReady(),
+      startRun: async (spec, idempotencyKey) =>
+        submitRun(ctx, { workflow: spec.workflow, ...(spec.version === undefined ? {} : { version: spec.version }), input: spec.input, idempotencyKey }),
+      activeRuns: (runIds) =>
+        runIds.filter((runId) => {
+          const status = ctx.readModel.getRun(runId)?.status;
+          return status !== undefined && !isTerminalRunStatus(status);
+        }),
+      cancelRun: async (runId, reason) => {
+        const command: CancelRun = { v: 1, type: 'CancelRun', runId, reason, at: this.config.now() };
+        await transport.produce([{ topic: ctx.names.commands, key: runId, value: encodeMessage(command) }]);
+      },
+    });
+    await this.scheduler.start();
+  }
+
+  /** Whether the projection has read every partition up to the end offsets measured at start. */
+  get loaded(): boolean {
+    const store = this.store;
+    return store !== undefined && this.target.every((end, p) => store.position(p) >= end);
+  }
+
+  /** Resolves true once loaded; false after `timeoutMs`. */
+  whenLoaded(timeoutMs: number): Promise<boolean> {
+    if (this.loaded) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      this.waiters.add(wake);
+    });
+  }
+
+  /** Fires what is owed now (the timer does this every `tickMs`). */
+  tick(): Promise<void> {
+    return this.scheduler?.tick() ?? Promise.resolve();
+  }
+
+  ownedPartitions(): number[] {
+    return this.scheduler?.ownedPartitions() ?? [];
+  }
+
+  async close(): Promise<void> {
+    await this.scheduler?.close();
+    await this.consumer?.close();
+  }
+}

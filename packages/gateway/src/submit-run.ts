@@ -1,0 +1,87 @@
+/**
+ * Starting a run on behalf of a request, a schedule's firing or a rerun: one path, so each gets
+ * the same checks (input size, a registered workflow) and the same idempotency.
+ */
+import { ErrorCode, OrchError, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
+import type { RunStatus, StartRun } from '@orchestrator-lite/core';
+import type { GatewayContext } from './context.js';
+import { produceForRequest, requireCaughtUp } from './bus.js';
+import { notFound } from './http-errors.js';
+
+export interface SubmitRunRequest {
+  workflow: string;
+  /** Default: the latest version. */
+  version?: number;
+  input?: unknown;
+  /** The same key always names the same run: a second submission answers with the first. */
+  idempotencyKey?: string;
+  /** Headers for the StartRun record (trace context). */
+  headers?: Record<string, string>;
+}
+
+export interface SubmitRunResult {
+  runId: string;
+  status: RunStatus;
+  /** False when the idempotency key named a run that already exists. */
+  created: boolean;
+  version: number;
+}
+
+export function checkInputSize(ctx: Pick<GatewayContext, 'config'>, input: unknown): void {
+  const inputBytes = Buffer.byteLength(JSON.stringify(input ?? {}));
+  if (inputBytes > ctx.config.maxInputBytes) {
+    throw new OrchError(ErrorCode.PayloadTooLarge, `input is ${inputBytes} bytes serialized; the limit is ${ctx.config.maxInputBytes}`, {
+      field: 'input',
+      limit: ctx.config.maxInputBytes,
+      size: inputBytes,
+    });
+  }
+}
+
+export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest): Promise<SubmitRunResult> {
+  const { readModel, registry, transport, names } = ctx;
+  const { workflow, version, input, idempotencyKey } = request;
+  checkInputSize(ctx, input);
+  // Both the registry and the runs already started (idempotency) must be known.
+  await requireCaughtUp(ctx, 'all');
+  const registered = version === undefined ? registry.latest(workflow) : registry.get(workflow, version);
+  if (registered === undefined) {
+    throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`);
+  }
+  const runId = idempotencyKey === undefined ? newRunId() : runIdForIdempotencyKey(workflow, idempotencyKey);
+  const existing = readModel.getRun(runId);
+  if (existing !== undefined) return { runId, status: existing.status, created: false, version: existing.version };
+  const at = ctx.now();
+  const command: StartRun = {
+    v: 1,
+    type: 'StartRun',
+    runId,
+    workflow,
+    version: registered.version,
+    definition: registered.definition,
+    input: input ?? {},
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    at,
+  };
+  // The placeholder goes in before the write, so a concurrent submission with the same key sees
+  // the run and answers with it instead of writing a second StartRun.
+  readModel.addPlaceholder({
+    runId,
+    workflow,
+    version: registered.version,
+    status: 'PENDING',
+    input: command.input,
+    createdAt: at,
+    updatedAt: at,
+    lastSeq: 0,
+    definition: registered.definition,
+    steps: {},
+  });
+  try {
+    await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...(request.headers === undefined ? {} : { headers: request.headers }) }]);
+  } catch (error) {
+    readModel.removePlaceholder(runId);
+    throw error;
+  }
+  return { runId, status: 'PENDING', created: true, version: registered.version };
+}

@@ -1,0 +1,75 @@
+/**
+ * The workflow definitions a child run may start, read from the compacted `definitions` topic.
+ * A lookup first reads what was appended since the previous one (from the remembered offset to
+ * the current end), so a version registered a moment ago is found, and a steady state costs one
+ * end-offset query per lookup.
+ */
+import { decodeRegistered } from '@orchestrator-lite/core';
+import type { RegisteredWorkflow } from '@orchestrator-lite/core';
+import type { Transport } from '@orchestrator-lite/transport';
+
+export class DefinitionCatalog {
+  readonly #byName = new Map<string, Map<number, RegisteredWorkflow>>();
+  readonly #next: number[] = [];
+  #reading: Promise<void> | undefined;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly topic: string,
+  ) {}
+
+  /** The given version, or the latest when `version` is absent; undefined when there is none. */
+  async resolve(name: string, version?: number): Promise<RegisteredWorkflow | undefined> {
+    await this.#catchUp();
+    const versions = this.#byName.get(name);
+    if (versions === undefined) return undefined;
+    if (version !== undefined) return versions.get(version);
+    let latest: RegisteredWorkflow | undefined;
+    for (const w of versions.values()) if (latest === undefined || w.version > latest.version) latest = w;
+    return latest;
+  }
+
+  /** One read at a time: concurrent lookups share it. */
+  async #catchUp(): Promise<void> {
+    this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
+    await this.#reading;
+  }
+
+  async #read(): Promise<void> {
+    const ends = await this.transport.endOffsets(this.topic);
+    for (const [partition, end] of ends.entries()) {
+      const from = this.#next[partition] ?? 0;
+      if (from >= end) continue;
+      for await (const batch of this.transport.readPartition(this.topic, partition, { from, to: end })) {
+        for (const record of batch) {
+          this.#apply(record.key, record.value);
+          this.#next[partition] = record.offset + 1;
+        }
+      }
+      this.#next[partition] = Math.max(this.#next[partition] ?? 0, end);
+    }
+  }
+
+  #apply(key: string, value: Buffer | null): void {
+    if (value === null) {
+      // A tombstone: `name@version`.
+      const at = key.lastIndexOf('@');
+      if (at < 0) return;
+      const versions = this.#byName.get(key.slice(0, at));
+      versions?.delete(Number(key.slice(at + 1)));
+      return;
+    }
+    let workflow: RegisteredWorkflow;
+    try {
+      workflow = decodeRegistered(value);
+    } catch {
+      return; // The gateway dead-letters what it cannot decode; a lookup just skips it.
+    }
+    let versions = this.#byName.get(workflow.name);
+    if (versions === undefined) {
+      versions = new Map();
+      this.#byName.set(workflow.name, versions);
+    }
+    versions.set(workflow.version, workflow);
+  }
+}
