@@ -4,7 +4,7 @@
 // started here and stopped at the end if this script started it. Kafka suites never skip
 // silently: without a broker they fail, unless ORCH_SKIP_KAFKA=1 says so out loud.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -62,6 +62,29 @@ if (needsKafka && !env.KAFKA_BROKERS) {
   }
 }
 
+// The broker-fault suite kills brokers: it gets a 3-node cluster of its own (deploy/kafka/kafka.sh
+// up --brokers 3) on other ports (29092, 29094, 29096) and in another state dir than the broker above.
+const clusterEnv = {
+  KAFKA_HOME_DIR: env.KAFKA_CLUSTER_HOME ?? join(root, '.kafka-cluster'),
+  KAFKA_PORT: env.KAFKA_CLUSTER_PORT ?? '29092',
+  KAFKA_HEAP: env.KAFKA_CLUSTER_HEAP ?? '384m',
+};
+let startedCluster = false;
+if (files.some((f) => /broker-faults/.test(f)) && env.ORCH_SKIP_KAFKA !== '1') {
+  const libs = join(root, '.kafka', 'libs');
+  mkdirSync(clusterEnv.KAFKA_HOME_DIR, { recursive: true });
+  // The same jars as the single broker's when they come from the same pom: no second Maven run.
+  if (!existsSync(join(clusterEnv.KAFKA_HOME_DIR, 'libs')) && existsSync(join(libs, '.pom.sha256'))) symlinkSync(libs, join(clusterEnv.KAFKA_HOME_DIR, 'libs'));
+  const script = join(root, 'deploy/kafka/kafka.sh');
+  const wasUp = spawnSync('bash', [script, 'status'], { stdio: 'ignore', env: { ...env, ...clusterEnv } }).status === 0;
+  console.log(`[test] ${wasUp ? 'using' : 'starting'} a 3-broker Kafka cluster on 127.0.0.1:${clusterEnv.KAFKA_PORT} (+2, +4) for the broker-fault suite`);
+  const up = spawnSync('bash', [script, 'up', '--brokers', '3'], { stdio: 'inherit', env: { ...env, ...clusterEnv } });
+  if (up.status !== 0) process.exit(up.status ?? 1);
+  startedCluster = !wasUp;
+  env.KAFKA_CLUSTER_HOME = clusterEnv.KAFKA_HOME_DIR;
+  env.KAFKA_CLUSTER_PORT = clusterEnv.KAFKA_PORT;
+}
+
 console.log(`[test] ${files.length} test files${env.KAFKA_BROKERS ? `, Kafka at ${env.KAFKA_BROKERS}` : ''}`);
 const concurrency = Math.max(1, Math.min(2, availableParallelism()));
 const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files], {
@@ -70,7 +93,9 @@ const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurren
   stdio: 'inherit',
 });
 const stopKafka = () => {
-  if (startedKafka && env.ORCH_KEEP_KAFKA !== '1') spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'down'], { stdio: 'inherit' });
+  if (env.ORCH_KEEP_KAFKA === '1') return;
+  if (startedKafka) spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'down'], { stdio: 'inherit' });
+  if (startedCluster) spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'down'], { stdio: 'inherit', env: { ...env, ...clusterEnv } });
 };
 process.on('SIGINT', () => child.kill('SIGINT'));
 child.on('exit', (code, signal) => {

@@ -22,7 +22,10 @@ export const DEFAULTS = {
 export function renderServer(vars = {}) {
   const values = { ...DEFAULTS, ...vars };
   const template = readFileSync(join(here, 'default.conf.template'), 'utf8');
-  return template.replace(/\$\{(ORCH_[A-Z_]+)\}/g, (_, name) => {
+  // Several gateways: `host:port,host:port` becomes one upstream server line each.
+  const upstream = String(values.ORCH_GATEWAY_UPSTREAM ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const withServers = upstream.length > 1 ? template.replace('    server ${ORCH_GATEWAY_UPSTREAM};', upstream.map((u) => `    server ${u};`).join('\n')) : template;
+  return withServers.replace(/\$\{(ORCH_[A-Z_]+)\}/g, (_, name) => {
     const v = values[name];
     if (v === undefined || v === '') throw new Error(`nginx template: ${name} has no value`);
     return v;

@@ -27,6 +27,18 @@ import { isSpaPath, sendSpaIndex, uiAvailable } from './routes/ui.js';
 /** WebSocket close code sent to stream clients when the gateway shuts down. */
 export const WS_GOING_AWAY = 1001;
 
+/** What a routing error says, without echoing a URL that may be many kilobytes long. */
+export function frameworkErrorMessage(error: { code?: string; message: string }): string {
+  switch (error.code) {
+    case 'FST_ERR_ROUTER_MAX_PARAM_LENGTH':
+      return 'a path segment (a name or runId) is too long; names and run ids are at most 200 characters';
+    case 'FST_ERR_BAD_URL':
+      return 'the URL is malformed (bad percent-encoding)';
+    default:
+      return error.message.length > 200 ? `${error.message.slice(0, 200)}…` : error.message;
+  }
+}
+
 export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   const { config, metrics } = ctx;
   const app = Fastify({
@@ -40,7 +52,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
       void (reply as unknown as FastifyReply)
         .code(400)
         .type('application/json')
-        .send({ error: { code: ErrorCode.BadRequest, message: error.message, details: { field: 'url' } } });
+        .send({ error: { code: ErrorCode.BadRequest, message: frameworkErrorMessage(error), details: { field: 'url' } } });
     },
     // Errors of the HTTP parser itself (bad framing, oversized headers) get the shape too.
     clientErrorHandler: (error, socket) => {
@@ -113,6 +125,14 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     // Frames up to this size reach our handler, which answers an oversize one (over wsMaxFrameBytes)
     // with an error frame and 1009; ws itself closes larger ones with 1009 before buffering them.
     options: { maxPayload: config.wsMaxFrameBytes * 4 },
+    // A client breaking the protocol (a frame over maxPayload, bad framing) is the client's doing:
+    // a warning without a stack. ws has already closed the socket with the matching code.
+    errorHandler: (error, socket, request) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (typeof code === 'string' && code.startsWith('WS_ERR_')) request.log.warn({ code, message: error.message }, 'WebSocket client broke the protocol');
+      else request.log.error({ err: error }, 'WebSocket handler failed');
+      socket.terminate();
+    },
     // On shutdown, tell stream clients the server is going away (1001), so they reconnect to
     // another gateway instead of treating the close as an error.
     preClose: function (this: FastifyInstance, done: () => void) {

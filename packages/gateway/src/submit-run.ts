@@ -2,8 +2,9 @@
  * Starting a run on behalf of a request, a schedule's firing or a rerun: one path, so each gets
  * the same checks (input size, a registered workflow) and the same idempotency.
  */
+import stringify from 'safe-stable-stringify';
 import { ErrorCode, OrchError, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
-import type { RunStatus, StartRun } from '@orchestrator-lite/core';
+import type { RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { produceForRequest, requireCaughtUp } from './bus.js';
 import { notFound } from './http-errors.js';
@@ -17,6 +18,12 @@ export interface SubmitRunRequest {
   idempotencyKey?: string;
   /** Headers for the StartRun record (trace context). */
   headers?: Record<string, string>;
+  /**
+   * A key reused with another input or version is a 409 naming the run the key started (a client's
+   * request), rather than that run (a schedule's firing after a failover).
+   * @default false
+   */
+  conflictOnDifferentBody?: boolean;
 }
 
 export interface SubmitRunResult {
@@ -38,6 +45,22 @@ export function checkInputSize(ctx: Pick<GatewayContext, 'config'>, input: unkno
   }
 }
 
+/**
+ * An idempotency key names one request: reused with another input or version it is a client
+ * bug, answered 409 with the run the key already started (as payment APIs do).
+ */
+function assertSameStart(existing: RunView, key: string, input: unknown, version: number | undefined): void {
+  const differs: string[] = [];
+  if (version !== undefined && version !== existing.version) differs.push('version');
+  if (existing.input !== undefined && stringify(existing.input) !== stringify(input)) differs.push('input');
+  if (differs.length === 0) return;
+  throw new OrchError(ErrorCode.Conflict, `idempotencyKey ${JSON.stringify(key.slice(0, 100))} was used for run ${existing.runId} with a different ${differs.join(' and ')}`, {
+    field: 'idempotencyKey',
+    runId: existing.runId,
+    differs,
+  });
+}
+
 export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest): Promise<SubmitRunResult> {
   const { readModel, registry, transport, names } = ctx;
   const { workflow, version, input, idempotencyKey } = request;
@@ -50,7 +73,10 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
   }
   const runId = idempotencyKey === undefined ? newRunId() : runIdForIdempotencyKey(workflow, idempotencyKey);
   const existing = readModel.getRun(runId);
-  if (existing !== undefined) return { runId, status: existing.status, created: false, version: existing.version };
+  if (existing !== undefined) {
+    if (request.conflictOnDifferentBody === true) assertSameStart(existing, idempotencyKey ?? '', input ?? {}, version);
+    return { runId, status: existing.status, created: false, version: existing.version };
+  }
   const at = ctx.now();
   const command: StartRun = {
     v: 1,

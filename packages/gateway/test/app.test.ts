@@ -90,6 +90,24 @@ void test('unknown routes and methods are 404 with the shape; a malformed URL is
   assert.equal(typeof (JSON.parse(bad.body) as ErrorShape).error.code, 'string');
 });
 
+void test('a 400 for an over-long name or run id does not echo the URL back', async (t) => {
+  const { url } = await startTestGateway(t);
+  const long = 'n'.repeat(5000);
+  for (const [method, path] of [
+    ['PUT', `/api/v1/workflows/${long}`],
+    ['GET', `/api/v1/workflows/${long}`],
+    ['GET', `/api/v1/runs/${long}`],
+    ['POST', `/api/v1/runs/${long}/cancel`],
+    ['GET', `/api/v1/runs/%zz${long}`],
+  ] as const) {
+    const res = await http(url, method, path, method === 'PUT' ? { steps: [{ id: 'a', task: 't' }] } : undefined);
+    assert.equal(res.status, 400, `${method} ${path.slice(0, 40)}`);
+    const error = assertErrorShape(res.body, 'ORCH_BAD_REQUEST').error;
+    assert.ok(error.message.length < 300, error.message.slice(0, 300));
+    assert.equal(error.details?.field, 'url');
+  }
+});
+
 void test('/healthz, /readyz and /metrics', async (t) => {
   const { url } = await startTestGateway(t);
   assert.deepEqual((await http(url, 'GET', '/healthz')).body, { status: 'ok' });

@@ -48,7 +48,7 @@ export function runRoutes(ctx: GatewayContext) {
     app.post('/api/v1/runs', { schema: runSchemas.start }, async (request, reply) => {
       const parsed = StartRunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      const result = await submitRun(ctx, { ...parsed.data, ...traceHeaders(request) });
+      const result = await submitRun(ctx, { ...parsed.data, ...traceHeaders(request), conflictOnDifferentBody: true });
       if (!result.created) return reply.code(200).send({ runId: result.runId, status: result.status });
       request.log.info({ runId: result.runId, workflow: parsed.data.workflow, version: result.version, ...principalOf(request) }, 'run submitted');
       return reply.code(202).send({ runId: result.runId, status: 'PENDING' });

@@ -4,7 +4,8 @@
  * - `?runId=R&since=N`: every event of run R with seq > N, then live ones. `?runId=R` alone: live only.
  * - no runId: every run's events; each frame carries `cursor`, and `?cursor=C` resumes after the frame
  *   that carried C. No cursor: live only, from the moment of connecting.
- * - bad parameters close the socket with 1008 and a reason that names the parameter.
+ * - bad parameters close the socket with 1008 and a reason that names the parameter; so does an
+ *   unknown runId, after an error frame `{type: "error", error: {code: "ORCH_NOT_FOUND"}}`.
  *
  * No gap, no duplicate: the live listener is registered and the backlog taken in one synchronous
  * call into the read model, and the read model emits inside its own synchronous ingest.
@@ -97,6 +98,13 @@ export function streamRoutes(ctx: GatewayContext) {
           socket.close(WS_CLOSE.policyViolation, Buffer.from(reason).subarray(0, 120).toString());
           return;
         }
+        // A run this gateway has never heard of, once it has caught up, is said so rather than
+        // followed in silence. (A run just started here is known at once: it has a placeholder.)
+        if (params.runId !== undefined && ctx.isReady() && readModel.getRun(params.runId) === undefined) {
+          socket.send(errorFrame(ErrorCode.NotFound, `run ${JSON.stringify(params.runId)} does not exist`));
+          socket.close(WS_CLOSE.policyViolation, 'runId: no such run');
+          return;
+        }
         metrics.wsClients.inc();
         const withCursor = params.runId === undefined;
         // Backlog entries are references to the read model's own events; live ones are counted in bytes.
@@ -152,6 +160,7 @@ export function streamRoutes(ctx: GatewayContext) {
         socket.on('message', (data: RawData) => {
           if (closed) return;
           if (byteLength(data) > config.wsMaxFrameBytes) {
+            request.log.warn({ bytes: byteLength(data), limit: config.wsMaxFrameBytes }, 'WebSocket frame over the limit: closed with 1009');
             socket.send(errorFrame(ErrorCode.PayloadTooLarge, `frame exceeds ${config.wsMaxFrameBytes} bytes`));
             shutdown(WS_CLOSE.tooBig, 'frame too large');
             return;

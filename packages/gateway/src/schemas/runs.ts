@@ -55,7 +55,7 @@ export const runSchemas = {
     tag: 'runs',
     body: StartRunBody,
     ok: { 200: RunAccepted, 202: RunAccepted },
-    errors: [404, 413],
+    errors: [404, 409, 413],
   }),
   list: route({ summary: 'List runs, newest first', tag: 'runs', query: ListQuery, ok: { 200: RunListSchema } }),
   get: route({ summary: 'A run with its steps and attempts', tag: 'runs', params: RunIdParams, ok: { 200: RunViewSchema }, errors: [404] }),

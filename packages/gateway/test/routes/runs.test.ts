@@ -61,6 +61,32 @@ void test('POST /runs with an idempotencyKey is idempotent: the same runId, 200 
   assert.equal((await commands(transport, names.commands)).length, 1);
 });
 
+void test('POST /runs reusing an idempotencyKey with another input or version is 409 naming the original run', async (t) => {
+  const { url, transport, names } = await startTestGateway(t);
+  await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);
+  await http(url, 'PUT', '/api/v1/workflows/orders', { ...DEFINITION, description: 'v2' });
+  const first = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', idempotencyKey: 'pay-7', input: { amount: 5, to: 'a' } });
+  assert.equal(first.status, 202);
+  const runId = (first.body as { runId: string }).runId;
+  // The same body, keys in another order, is the same request.
+  const again = await http(url, 'POST', '/api/v1/runs', { idempotencyKey: 'pay-7', workflow: 'orders', input: { to: 'a', amount: 5 }, version: 2 });
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  for (const [body, differs] of [
+    [{ workflow: 'orders', idempotencyKey: 'pay-7', input: { amount: 6, to: 'a' } }, ['input']],
+    [{ workflow: 'orders', idempotencyKey: 'pay-7' }, ['input']],
+    [{ workflow: 'orders', idempotencyKey: 'pay-7', input: { amount: 5, to: 'a' }, version: 1 }, ['version']],
+  ] as const) {
+    const res = await http(url, 'POST', '/api/v1/runs', body);
+    assert.equal(res.status, 409, JSON.stringify(body));
+    const error = (res.body as { error: { code: string; details: { runId: string; field: string; differs: string[] } } }).error;
+    assert.equal(error.code, 'ORCH_CONFLICT');
+    assert.equal(error.details.runId, runId);
+    assert.equal(error.details.field, 'idempotencyKey');
+    assert.deepEqual(error.details.differs, differs);
+  }
+  assert.equal((await commands(transport, names.commands)).length, 1);
+});
+
 void test('POST /runs: unknown workflow or version is 404; bad bodies are 400 naming the field', async (t) => {
   const { url } = await startTestGateway(t);
   await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import type { RunEvent } from '@orchestrator-lite/core';
 import { http, openStream, produceEvents, runStarted, startTestGateway, stepLog, waitFor } from '../helpers.js';
 
@@ -119,8 +121,15 @@ void test('bad parameters close with 1008 and a reason naming the parameter', as
 });
 
 void test('client frames: ping gets pong; anything else gets an error frame; an oversize frame gets an error frame and 1009', async (t) => {
-  const { url } = await startTestGateway(t, { wsMaxFrameBytes: 1024 });
-  const client = openStream(t, url, '?runId=r1');
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const { url } = await startTestGateway(t, { wsMaxFrameBytes: 1024, logger: pino({ level: 'info' }, sink) });
+  const client = openStream(t, url, '');
   await client.opened;
   client.socket.send(JSON.stringify({ type: 'ping' }));
   await client.waitForFrames(1);
@@ -144,11 +153,32 @@ void test('client frames: ping gets pong; anything else gets an error frame; an 
   assert.equal((last?.error as { code: string }).code, 'ORCH_PAYLOAD_TOO_LARGE');
 
   // Far larger than the limit: ws refuses it before buffering; still 1009, and the server lives on.
-  const huge = openStream(t, url, '?runId=r1');
+  const huge = openStream(t, url, '');
   await huge.opened;
   huge.socket.send(Buffer.alloc(64 * 1024, 1));
   assert.equal((await huge.closed).code, 1009);
   assert.equal((await http(url, 'GET', '/healthz')).status, 200);
+  // Both oversize frames are the client's doing: warnings, without a stack; nothing at error.
+  await waitFor(() => lines.filter((l) => l.level === 40).length >= 2, 'two warnings');
+  assert.deepEqual(lines.filter((l) => (l.level as number) >= 50), []);
+  for (const warning of lines.filter((l) => l.level === 40)) assert.doesNotMatch(JSON.stringify(warning), /stack| {4}at /);
+});
+
+void test('a stream for an unknown run says so: an error frame naming the run, then close 1008', async (t) => {
+  const { url, transport, names, gateway } = await startTestGateway(t);
+  const client = openStream(t, url, '?runId=no-such-run&since=0');
+  const closed = await client.closed;
+  assert.equal(closed.code, 1008);
+  assert.match(closed.reason, /runId/);
+  assert.equal(client.frames.length, 1);
+  assert.equal(client.frames[0]?.type, 'error');
+  assert.equal((client.frames[0]?.error as { code: string }).code, 'ORCH_NOT_FOUND');
+  assert.match((client.frames[0]?.error as { message: string }).message, /no-such-run/);
+  // A known run streams as before.
+  await produceEvents(transport, names, history('known', 1, 2));
+  await waitFor(() => gateway.readModel.getRun('known')?.lastSeq === 2, 'known projected');
+  const known = openStream(t, url, '?runId=known&since=0');
+  assert.equal((await known.waitForFrames(2)).length, 2);
 });
 
 void test('a client that stops reading is closed with 1013 instead of buffering without bound', async (t) => {
