@@ -17,8 +17,9 @@ const USAGE = `orch — Orchestrator-lite
   orch run <workflow> [--input '{"x":1}'] [--version N] [--idempotency-key K] [--wait]
   orch runs [ls] [--status S] [--workflow W] [--limit N]
   orch runs show <runId>
-  orch kafka up|down|status|logs
-        a local single-node Apache Kafka 4 broker (needs Java 17+ and Maven)
+  orch kafka up [--brokers 3] | down | status | logs
+        a local Apache Kafka 4 broker, or a cluster of N broker+controller nodes on 9092, 9094, …
+        (needs Java 17+ and Maven)
 
 Client commands talk to --gateway (ORCH_GATEWAY_URL, default http://127.0.0.1:8080),
 with the bearer token in ORCH_API_TOKEN when the gateway requires one.
@@ -46,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       status: { type: 'string' },
       workflow: { type: 'string' },
       limit: { type: 'string' },
+      brokers: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -86,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'kafka': {
       const script = fileURLToPath(new URL('../../../../deploy/kafka/kafka.sh', import.meta.url));
-      return spawnSync('bash', [script, rest[0] ?? 'status'], { stdio: 'inherit' }).status ?? 1;
+      const brokers = values.brokers === undefined ? [] : ['--brokers', values.brokers];
+      return spawnSync('bash', [script, rest[0] ?? 'status', ...brokers], { stdio: 'inherit' }).status ?? 1;
     }
     default:
       throw new Error(`unknown command "${command}"\n\n${USAGE}`);

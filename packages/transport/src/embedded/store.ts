@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { ConsumedRecord, Headers, OffsetCommit, ProduceRecord, RecordMetadata, TopicSpec } from '../types.js';
 import { partitionFor } from '../partitioner.js';
 import { TransportError, TransportErrorReason } from './errors.js';
+import { CompactionIndex } from './compaction-index.js';
 import { TailCache } from './tail-cache.js';
 
 export interface TopicMeta {
@@ -53,6 +54,9 @@ CREATE TABLE IF NOT EXISTS offsets (
 );
 `;
 
+/** Records removed per compaction slice: a few milliseconds of work. */
+export const COMPACTION_SLICE = 200;
+
 /** Largest partition count a topic may have. */
 export const MAX_PARTITIONS = 10_000;
 
@@ -72,6 +76,7 @@ export class LogStore {
   private readonly tails = new TailCache();
   private readonly stmts;
   private readonly writeManyTx;
+  private readonly compaction: CompactionIndex;
 
   constructor(file: string, synchronous: 'normal' | 'full') {
     this.db = new Database(file, { timeout: 1000 });
@@ -104,16 +109,11 @@ export class LogStore {
       committed: this.db.prepare<[string, string], { partition: number; offset: number; metadata: string | null }>(
         'SELECT "partition", "offset", metadata FROM offsets WHERE group_id = ? AND topic = ?',
       ),
-      compactKeys: this.db.prepare(
-        'DELETE FROM records WHERE topic = @topic AND ("partition", "offset") NOT IN (SELECT "partition", MAX("offset") FROM records WHERE topic = @topic GROUP BY "partition", key)',
-      ),
-      compactTombstones: this.db.prepare(
-        'DELETE FROM records WHERE topic = @topic AND value IS NULL AND "offset" < (SELECT MAX(r2."offset") FROM records AS r2 WHERE r2.topic = @topic AND r2."partition" = records."partition")',
-      ),
     };
     for (const row of this.stmts.topics.all()) {
       this.topicCache.set(row.name, { partitions: row.partitions, compacted: row.compacted === 1 });
     }
+    this.compaction = new CompactionIndex(this.db, () => [...this.topicCache].filter(([, m]) => m.compacted).map(([name]) => name));
     this.writeManyTx = this.db.transaction((writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], pending: Map<string, number>, written: ConsumedRecord[]): RecordMetadata[][] =>
       writes.map(({ records, commit }) => {
         const metadata = records.map((record) => this.insert(record, pending, written));
@@ -225,18 +225,21 @@ export class LogStore {
     return result;
   }
 
-  /** Keeps the latest record per key (and drops tombstones) in compacted topics. Returns how many records were removed. */
-  compact(topics: string[] = this.topicNames()): number {
+  /**
+   * One slice of compaction: removes up to `limit` records of compacted topics that a later
+   * record of their key superseded, and tombstones that are not their partition's last record.
+   */
+  compactSlice(limit = COMPACTION_SLICE): { removed: number; more: boolean } {
+    return this.compaction.slice(limit, (topic, partition) => this.endOffset(topic, partition));
+  }
+
+  /** Compacts until nothing is left to remove (slice by slice, synchronously). Returns how many records were removed. */
+  compact(): number {
     let removed = 0;
-    this.db.transaction(() => {
-      for (const name of topics) {
-        if (!this.topic(name).compacted) continue;
-        removed += this.stmts.compactKeys.run({ topic: name }).changes;
-        removed += this.stmts.compactTombstones.run({ topic: name }).changes;
-        this.tails.forgetTopic(name);
-      }
-    })();
-    return removed;
+    for (let r = this.compactSlice(); ; r = this.compactSlice()) {
+      removed += r.removed;
+      if (!r.more) return removed;
+    }
   }
 
   private insert(record: ProduceRecord, pending: Map<string, number>, written: ConsumedRecord[]): RecordMetadata {
@@ -248,8 +251,10 @@ export class LogStore {
     const value = record.value === null ? null : Buffer.isBuffer(record.value) ? record.value : Buffer.from(record.value);
     const timestamp = Date.now();
     this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, JSON.stringify(record.headers ?? {}), timestamp);
+    if (meta.compacted) this.compaction.onWrite(record.topic, partition, record.key, offset, value === null);
+    // Compacted topics stay out of the tail: compaction may remove what it would still serve.
     // A copy of the value: the producer may reuse its buffer once the call returns.
-    written.push({ topic: record.topic, partition, offset, key: record.key, value: value === null ? null : Buffer.from(value), headers: { ...record.headers }, timestamp });
+    else written.push({ topic: record.topic, partition, offset, key: record.key, value: value === null ? null : Buffer.from(value), headers: { ...record.headers }, timestamp });
     return { topic: record.topic, partition, offset };
   }
 

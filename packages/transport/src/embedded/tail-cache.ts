@@ -50,9 +50,4 @@ export class TailCache {
     }
     return out;
   }
-
-  /** Forgets the partitions of `topic` (compaction removed records the tail may still hold). */
-  forgetTopic(topic: string): void {
-    for (const key of this.#tails.keys()) if (key.startsWith(`${topic}\u0000`)) this.#tails.delete(key);
-  }
 }

@@ -118,11 +118,25 @@ class SharedBus {
     return group;
   }
 
+  private compacting = false;
+
+  /** Compaction in slices, yielding to the event loop between them: never one long stall. */
   private compactQuietly(): void {
-    try {
-      this.store.compact();
-    } catch (error) {
-      process.emitWarning(`Background compaction of ${this.file} failed: ${(error as Error).message}`, { code: 'ORCH_TRANSPORT' });
+    if (this.compacting) return;
+    this.compacting = true;
+    this.compactInSlices()
+      .catch((error: unknown) => process.emitWarning(`Background compaction of ${this.file} failed: ${(error as Error).message}`, { code: 'ORCH_TRANSPORT' }))
+      .finally(() => (this.compacting = false));
+  }
+
+  async compactInSlices(): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      if (this.refs <= 0) return removed;
+      const r = this.store.compactSlice();
+      removed += r.removed;
+      if (!r.more) return removed;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }
@@ -234,7 +248,7 @@ class EmbeddedTransportImpl implements EmbeddedTransport {
 
   async compact(): Promise<number> {
     this.assertOpen();
-    return this.bus.store.compact();
+    return this.bus.compactInSlices();
   }
 
   close(): Promise<void> {
