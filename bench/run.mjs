@@ -41,6 +41,7 @@ const PHASES = [
   { id: 'engine-kafka-split', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka', split: true } },
   { id: 'bullmq', module: 'bullmq', options: shared },
   { id: 'memory', module: 'memory', execArgv: ['--expose-gc'], options: { bus: 'embedded', partitions: 6, runs: timing.memoryRuns } },
+  { id: 'priority', module: 'priority', options: { bus: 'embedded', partitions: 6, concurrency: 4, taskMs: 10, flood: quick ? 1000 : 3000, probes: 20, probeEveryMs: 100 } },
   { id: 'scaling', module: 'scaling', kafka: true, options: { workerCounts: [1, 2, 4], runs: quick ? 100 : 200, waitingRuns: quick ? 50 : 100, steps: 10, partitions: 6 } },
   { id: 'recovery', module: 'recovery', kafka: true, options: { runs: quick ? 300 : 1000, stepMs: 4000, partitions: 6 } },
 ];

@@ -114,6 +114,9 @@ export function renderMarkdown(result) {
   const mem = ok(p.memory);
   out.push('## Memory', '', mem ? `Orchestrator alone (embedded bus), ${mem.runs} runs parked on a queue no worker serves: heapUsed ${fmt(mem.heapBefore / 2 ** 20)} → ${fmt(mem.heapAfter / 2 ** 20)} MiB after forced GC: **${mem.bytesPerRun} B per idle active run**.` : 'not measured', '');
 
+  const pri = ok(p.priority);
+  out.push('## Priorities under a low-priority flood', '', pri ? `One orchestrator and one worker (${pri.bus} bus, concurrency ${pri.concurrency}, ${pri.taskMs} ms tasks); ${pri.flood} runs of priority 3 started at once, then ${pri.probes} probe runs alternating priority 1 and 3. Probe latency from StartRun to RunSucceeded, p50 / p95 / p99 ms: **priority 1 ${lat(pri.highMs)}**, priority 3 ${lat(pri.lowMs)} (${fmt(pri.lowOverHighP50)}x the high p50).` : (p.priority?.error ?? 'not measured'), '');
+
   const scaling = ok(p.scaling);
   out.push('## Scaling with worker processes (Kafka, every role its own process)', '');
   if (scaling) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { resolveGatewayUrl } from './gateway-address.js';
 import { parseDuration } from '@orchestrator-lite/core';
 import { parseApiTokens } from '@orchestrator-lite/gateway';
 
@@ -60,7 +61,8 @@ export const configSchema = z.object({
   concurrency: intFrom(1, 10_000).default(16),
   bodyLimitBytes: intFrom(1024, 100 * 1024 * 1024).default(1024 * 1024),
   uiDir: z.string().optional(),
-  gatewayUrl: z.url().default('http://127.0.0.1:8080'),
+  /** Unset: see gateway-address.ts (PORT/HOST, then the address `orch start` announced). */
+  gatewayUrl: z.url().optional(),
   /** The bearer token `orch run` and `orch runs` send, when the gateway requires one. */
   apiToken: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -104,7 +106,7 @@ export const configSchema = z.object({
     .transform((v) => (v === undefined || v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v)),
 });
 
-export type Config = Readonly<z.infer<typeof configSchema>>;
+export type Config = Readonly<Omit<z.infer<typeof configSchema>, 'gatewayUrl'> & { gatewayUrl: string }>;
 export type ConfigInput = Partial<Record<keyof typeof ENV, string | undefined>>;
 
 /**
@@ -130,7 +132,9 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
   if (parsed.data.kafkaSaslMechanism && (!parsed.data.kafkaSaslUsername || !parsed.data.kafkaSaslPassword)) {
     throw new ConfigError(`invalid configuration:\n  kafkaSaslUsername/kafkaSaslPassword (${ENV.kafkaSaslUsername}/${ENV.kafkaSaslPassword}): required with ${ENV.kafkaSaslMechanism}`);
   }
-  return Object.freeze(parsed.data);
+  const listenGiven = raw.port !== undefined || raw.host !== undefined;
+  const gatewayUrl = resolveGatewayUrl({ gatewayUrl: parsed.data.gatewayUrl, listenGiven, host: parsed.data.host, port: parsed.data.port, dataDir: parsed.data.dataDir });
+  return Object.freeze({ ...parsed.data, gatewayUrl });
 }
 
 export class ConfigError extends Error {

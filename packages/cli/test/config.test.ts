@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, ENV, loadConfig } from '../src/config.js';
+import { announceGateway, GATEWAY_FILE } from '../src/gateway-address.js';
 
 test('defaults apply when nothing is set', () => {
   const config = loadConfig({}, {});
@@ -39,4 +43,23 @@ test('ORCH_RUN_RETENTION takes a duration with a unit, 7 days by default', () =>
   assert.equal(loadConfig({}, { ORCH_RUN_RETENTION: '90s' }).runRetention, 90_000);
   assert.equal(loadConfig({}, { ORCH_RUN_RETENTION: '2500' }).runRetention, 2500);
   assert.throws(() => loadConfig({}, { ORCH_RUN_RETENTION: 'a week' }), /ORCH_RUN_RETENTION.*duration/);
+});
+
+test('the CLI finds the gateway: ORCH_GATEWAY_URL, else PORT/HOST, else the address orch start announced, else 8080', (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orch-cli-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  assert.equal(loadConfig({}, { ORCH_DATA_DIR: dataDir }).gatewayUrl, 'http://127.0.0.1:8080');
+  assert.equal(loadConfig({}, { PORT: '9123', ORCH_DATA_DIR: dataDir }).gatewayUrl, 'http://127.0.0.1:9123');
+  assert.equal(loadConfig({ port: '9124' }, { ORCH_DATA_DIR: dataDir }).gatewayUrl, 'http://127.0.0.1:9124');
+  assert.equal(loadConfig({}, { PORT: '9125', HOST: '0.0.0.0', ORCH_DATA_DIR: dataDir }).gatewayUrl, 'http://127.0.0.1:9125');
+  assert.equal(loadConfig({}, { PORT: '9126', HOST: '::1', ORCH_DATA_DIR: dataDir }).gatewayUrl, 'http://[::1]:9126');
+  assert.equal(loadConfig({}, { PORT: '9127', ORCH_GATEWAY_URL: 'http://gw.example:80', ORCH_DATA_DIR: dataDir }).gatewayUrl, 'http://gw.example:80');
+  // A running orch start announces itself in its data dir; a dead one is ignored.
+  const withdraw = announceGateway(dataDir, 'http://127.0.0.1:9300');
+  assert.equal(loadConfig({}, { ORCH_DATA_DIR: dataDir }).gatewayUrl, 'http://127.0.0.1:9300');
+  assert.equal(loadConfig({}, { PORT: '9128', ORCH_DATA_DIR: dataDir }).gatewayUrl, 'http://127.0.0.1:9128');
+  withdraw();
+  assert.equal(loadConfig({}, { ORCH_DATA_DIR: dataDir }).gatewayUrl, 'http://127.0.0.1:8080');
+  writeFileSync(join(dataDir, GATEWAY_FILE), JSON.stringify({ url: 'http://127.0.0.1:9301', pid: 2 ** 22 + 12345 }));
+  assert.equal(loadConfig({}, { ORCH_DATA_DIR: dataDir }).gatewayUrl, 'http://127.0.0.1:8080');
 });

@@ -14,6 +14,8 @@ export interface EventDataMap {
     definition: WorkflowDefinition;
     parentRunId?: string;
     parentStepId?: string;
+    /** Absent: the default, 2. */
+    priority?: number;
   };
   StepScheduled: { stepId: string; attempt: number; task: string; queue: string; input: unknown };
   StepStarted: { stepId: string; attempt: number; workerId: string };

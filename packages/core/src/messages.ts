@@ -18,6 +18,12 @@ export interface ErrorInfo {
   details?: unknown;
 }
 
+/** A run's priority: 1 is high, 3 is low. */
+export type RunPriority = 1 | 2 | 3;
+export const DEFAULT_PRIORITY: RunPriority = 2;
+/** Highest first. */
+export const TASK_PRIORITIES: readonly RunPriority[] = [1, 2, 3];
+
 // ---- orch.commands (key: runId) ------------------------------------------------------------
 
 export interface StartRun {
@@ -33,6 +39,8 @@ export interface StartRun {
   /** Set on a child run: the run and step that started it. */
   parentRunId?: string;
   parentStepId?: string;
+  /** 1 (high) to 3 (low); absent means 2. Every task of the run is dispatched at it. */
+  priority?: RunPriority;
   at: number;
 }
 export interface CancelRun {
@@ -139,6 +147,8 @@ export interface TaskDispatched {
   /** Absolute start-to-close deadline, epoch ms, when `timeoutMs` is set. */
   deadlineAt?: number;
   dispatchedAt: number;
+  /** The run's priority when not the default 2: it picks the task topic, and workers take the higher first. */
+  priority?: RunPriority;
 }
 
 // ---- orch.control (broadcast to every worker) ----------------------------------------------

@@ -31,6 +31,7 @@ export const StartRunSchema = z.object({
   idempotencyKey: z.string().optional(),
   parentRunId: z.string().optional(),
   parentStepId: z.string().optional(),
+  priority: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
   at: ms,
 });
 const CancelRunSchema = z.object({ v: v1, type: z.literal('CancelRun'), runId: id, reason: z.string().optional(), at: ms });
@@ -103,6 +104,7 @@ export const TaskDispatchedSchema = z.object({
   heartbeatTimeoutMs: z.number().int().optional(),
   deadlineAt: ms.optional(),
   dispatchedAt: ms,
+  priority: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
 });
 
 export const ControlMessageSchema = z.object({
@@ -142,6 +144,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
       definition: WorkflowDefinitionSchema,
       parentRunId: z.string().optional(),
       parentStepId: z.string().optional(),
+      priority: z.number().int().min(1).max(3).optional(),
     }),
   ),
   ev('StepScheduled', z.object({ ...stepAttempt, task: z.string(), queue: z.string(), input: z.unknown().optional() })),
@@ -209,6 +212,7 @@ export const RunViewSchema = z.object({
   steps: z.record(z.string(), StepViewSchema),
   parentRunId: z.string().optional(),
   parentStepId: z.string().optional(),
+  priority: z.number().int().min(1).max(3).optional(),
 });
 
 const TimerSchema = z.object({

@@ -9,8 +9,11 @@ export interface TopicNames {
   dlq: string;
   /** Compacted: schedules and their firing state, keyed by schedule name. */
   schedules: string;
-  /** The task topic of one queue. */
-  tasks(queue: string): string;
+  /**
+   * The task topic of one queue at a priority: `tasks.<queue>` for the default 2, `tasks-high.<queue>`
+   * for 1 and `tasks-low.<queue>` for 3 (no queue name can make one of the others).
+   */
+  tasks(queue: string, priority?: number): string;
 }
 
 export const DEFAULT_TOPIC_PREFIX = 'orch.';
@@ -26,6 +29,6 @@ export function topicNames(prefix: string = DEFAULT_TOPIC_PREFIX): TopicNames {
     control: `${prefix}control`,
     dlq: `${prefix}dlq`,
     schedules: `${prefix}schedules`,
-    tasks: (queue: string) => `${prefix}tasks.${queue}`,
+    tasks: (queue: string, priority?: number) => `${prefix}${priority === 1 ? 'tasks-high' : priority === 3 ? 'tasks-low' : 'tasks'}.${queue}`,
   };
 }

@@ -4,7 +4,7 @@
  */
 import stringify from 'safe-stable-stringify';
 import { ErrorCode, OrchError, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
-import type { RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
+import type { RunPriority, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { produceForRequest, requireCaughtUp } from './bus.js';
 import { notFound } from './http-errors.js';
@@ -16,6 +16,8 @@ export interface SubmitRunRequest {
   input?: unknown;
   /** The same key always names the same run: a second submission answers with the first. */
   idempotencyKey?: string;
+  /** 1 (high) to 3 (low). @default 2 */
+  priority?: RunPriority;
   /** Headers for the StartRun record (trace context). */
   headers?: Record<string, string>;
   /**
@@ -87,6 +89,7 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     definition: registered.definition,
     input: input ?? {},
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    ...(request.priority === undefined || request.priority === 2 ? {} : { priority: request.priority }),
     at,
   };
   // The placeholder goes in before the write, so a concurrent submission with the same key sees
@@ -102,6 +105,7 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     lastSeq: 0,
     definition: registered.definition,
     steps: {},
+    ...(command.priority === undefined ? {} : { priority: command.priority }),
   });
   try {
     await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...(request.headers === undefined ? {} : { headers: request.headers }) }]);

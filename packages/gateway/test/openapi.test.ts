@@ -78,7 +78,7 @@ void test('GET /api/v1/openapi.json is OpenAPI 3.1 listing every route with its 
     }
   }
   const start = doc.paths['/api/v1/runs']?.post?.requestBody?.content['application/json']?.schema as { properties: Record<string, unknown>; required: string[] };
-  assert.deepEqual(Object.keys(start.properties).sort(), ['idempotencyKey', 'input', 'version', 'workflow']);
+  assert.deepEqual(Object.keys(start.properties).sort(), ['idempotencyKey', 'input', 'priority', 'version', 'workflow']);
   assert.deepEqual(start.required, ['workflow']);
 
   // The responses the gateway gives match the schemas it documents.

@@ -1,4 +1,4 @@
-import { decodeRunInput, encodeMessage, reduceRun, snapshotWrites, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
+import { decodeRunInput, encodeMessage, reduceRun, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { deadLetter, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
@@ -82,7 +82,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   async function ensureQueues(queues: Iterable<string>): Promise<void> {
     const missing = [...queues].filter((q) => !knownQueues.has(q));
     if (missing.length === 0) return;
-    await transport.ensureTopics(missing.map((q) => ({ name: names.tasks(q), partitions: o.partitions })));
+    await transport.ensureTopics(missing.flatMap((q) => TASK_PRIORITIES.map((p) => ({ name: names.tasks(q, p), partitions: o.partitions }))));
     for (const q of missing) knownQueues.add(q);
   }
 
@@ -159,7 +159,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       for (const task of result.tasks) {
         queues.add(task.queue);
         // The attempt is part of the key, so the retry of a step stuck on one worker lands anywhere.
-        produce.push({ topic: names.tasks(task.queue), key: task.idempotencyKey, value: encodeMessage(task), ...(trace === undefined ? {} : { headers: trace }) });
+        produce.push({ topic: names.tasks(task.queue, task.priority), key: task.idempotencyKey, value: encodeMessage(task), ...(trace === undefined ? {} : { headers: trace }) });
       }
       for (const message of result.control) {
         produce.push({ topic: names.control, key: message.runId, value: encodeMessage(message) });

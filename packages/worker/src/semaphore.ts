@@ -1,23 +1,46 @@
-/** Bounds how many handlers run at once; waiters are served in arrival order. */
+/**
+ * Bounds how many handlers run at once. A freed permit goes to the waiter of the highest priority
+ * (1 before 2 before 3), and among equals to the one that has waited longest.
+ */
 export class Semaphore {
   #free: number;
-  readonly #waiters: (() => void)[] = [];
+  /** Waiters by priority, lowest number (highest priority) first. */
+  readonly #waiters = new Map<number, (() => void)[]>();
 
   constructor(permits: number) {
     this.#free = permits;
   }
 
-  acquire(): Promise<void> {
+  /** @param priority 1 (high) to 3 (low); lower numbers are served first. @default 2 */
+  acquire(priority = 2): Promise<void> {
     if (this.#free > 0) {
       this.#free -= 1;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve) => {
+      const queue = this.#waiters.get(priority);
+      if (queue === undefined) this.#waiters.set(priority, [resolve]);
+      else queue.push(resolve);
+    });
   }
 
   release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#free += 1;
+    for (const priority of [...this.#waiters.keys()].sort((a, b) => a - b)) {
+      const queue = this.#waiters.get(priority);
+      const next = queue?.shift();
+      if (queue?.length === 0) this.#waiters.delete(priority);
+      if (next) {
+        next();
+        return;
+      }
+    }
+    this.#free += 1;
+  }
+
+  /** Records waiting for a permit. */
+  get waiting(): number {
+    let n = 0;
+    for (const queue of this.#waiters.values()) n += queue.length;
+    return n;
   }
 }

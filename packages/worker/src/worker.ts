@@ -1,4 +1,4 @@
-import { decodeControl, decodeDispatch, encodeMessage, topicNames } from '@orchestrator-lite/core';
+import { DEFAULT_PRIORITY, TASK_PRIORITIES, decodeControl, decodeDispatch, encodeMessage, topicNames } from '@orchestrator-lite/core';
 import type { ErrorInfo, TaskDispatched, TaskResult } from '@orchestrator-lite/core';
 import { deadLetter } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, ProduceRecord } from '@orchestrator-lite/transport';
@@ -14,6 +14,8 @@ export interface WorkerHandle {
   readonly workerId: string;
   /** Handlers running now. */
   inFlight(): number;
+  /** Task records delivered and waiting for a concurrency permit. */
+  waiting(): number;
   /** Stops taking work, lets in-flight handlers finish within the grace period, commits, leaves. */
   close(): Promise<void>;
 }
@@ -54,7 +56,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   let closing = false;
 
   await transport.ensureTopics([
-    ...queues.map((q) => ({ name: names.tasks(q), partitions: o.partitions })),
+    ...queues.flatMap((q) => TASK_PRIORITIES.map((p) => ({ name: names.tasks(q, p), partitions: o.partitions }))),
     { name: names.results, partitions: o.partitions },
     { name: names.control, partitions: 1 },
     { name: names.dlq, partitions: 1 },
@@ -245,7 +247,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         await commitFor(consumer, record, [deadLetter(record, reason, names.dlq)]);
         continue;
       }
-      await permits.acquire();
+      // Higher priority first: a freed permit goes to the highest-priority record waiting for one.
+      await permits.acquire(task.priority ?? DEFAULT_PRIORITY);
       if (closing) {
         permits.release();
         return;
@@ -278,7 +281,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const ready = new Promise<Consumer>((resolve) => (resolveReady = resolve));
     const consumer: Consumer = await transport.subscribe({
       groupId: `${o.topicPrefix}workers.${queue}`,
-      topics: [names.tasks(queue)],
+      // One group over the queue's three priority topics: each partition is delivered on its own,
+      // so a backlog of low-priority tasks never holds up the delivery of high-priority ones.
+      topics: TASK_PRIORITIES.map((p) => names.tasks(queue, p)),
       maxBatch: o.concurrency,
       onBatch: async (records) => onTasks(await ready, records),
       onRevoke: (tps) => {
@@ -318,6 +323,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   return {
     workerId: o.workerId,
     inFlight: () => running.size,
+    waiting: () => permits.waiting,
     close: async () => {
       if (closing) return;
       closing = true;

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { announceGateway } from '../gateway-address.js';
 import { createLogger } from '../logger.js';
 import { closeOnSignals, registerDemoWorkflows, runDemoWorker, runGateway, runOrchestrator } from '../roles.js';
 import { startTelemetry } from '../telemetry.js';
@@ -38,6 +39,11 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
     closers.push(() => gateway.close());
     logger.info(`gateway listening on ${gateway.url} (REST ${gateway.url}/api/v1, live stream ws${gateway.url.slice(4)}/api/v1/stream)`);
     if (role === 'start' && options.demo) await registerDemoWorkflows(gateway.url, logger);
+    // Lets `orch run` in another shell find this gateway whatever PORT it listens on.
+    if (config.kafkaBrokers === undefined) {
+      const withdraw = announceGateway(config.dataDir, gateway.url);
+      closers.push(async () => withdraw());
+    }
     if (role === 'start') logger.info(`Orchestrator-lite is ready: open ${gateway.url.replace('127.0.0.1', 'localhost')}`);
   }
 }

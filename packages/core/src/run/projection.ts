@@ -71,7 +71,7 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
     // hasOwn, not ??=: a step may be called `constructor` or `toString`.
     if (!Object.hasOwn(steps, s.id)) steps[s.id] = { status: 'PENDING', task: stepLabel(s), dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
   }
-  const { parentRunId, parentStepId } = event.data;
+  const { parentRunId, parentStepId, priority } = event.data;
   return {
     runId: event.runId,
     workflow: event.data.workflow,
@@ -84,6 +84,7 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
     definition: structuredClone(definition),
     steps,
     ...(parentRunId === undefined || parentStepId === undefined ? {} : { parentRunId, parentStepId }),
+    ...(priority === undefined ? {} : { priority }),
   };
 }
 

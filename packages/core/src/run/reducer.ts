@@ -7,6 +7,7 @@
  * nothing; this is what makes redelivered records harmless.
  */
 import type { CancelRun, RetryRun, RunInput, StartRun, TaskResult, TimerFired } from '../messages.js';
+import { DEFAULT_PRIORITY } from '../messages.js';
 import { stepLabel } from '../definition/labels.js';
 import { Draft, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, type ReduceContext, type ReduceResult } from './draft.js';
 import type { RunState, StepView } from './types.js';
@@ -95,6 +96,8 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
   };
   const parent = cmd.parentRunId !== undefined && cmd.parentStepId !== undefined ? { parentRunId: cmd.parentRunId, parentStepId: cmd.parentStepId } : {};
   Object.assign(state, parent);
+  const priority = cmd.priority === undefined || cmd.priority === DEFAULT_PRIORITY ? {} : { priority: cmd.priority };
+  Object.assign(state, priority);
   const d = new Draft(state, ctx, true);
   d.emit('RunStarted', {
     workflow: cmd.workflow,
@@ -102,6 +105,7 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
     input,
     definition,
     ...parent,
+    ...priority,
   });
   // A definition that slipped past validation must not leave a run that can never advance.
   const problem = checkRunnable(definition);

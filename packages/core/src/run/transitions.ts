@@ -67,6 +67,7 @@ export function scheduleStep(d: Draft, stepId: string, attempt: number, scope: T
     ...(def.timeoutMs === undefined ? {} : { timeoutMs: def.timeoutMs, deadlineAt: now + def.timeoutMs }),
     ...(def.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: def.heartbeatTimeoutMs }),
     dispatchedAt: now,
+    ...(d.state.priority === 1 || d.state.priority === 3 ? { priority: d.state.priority } : {}),
   });
 }
 

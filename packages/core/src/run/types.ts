@@ -106,6 +106,8 @@ export interface RunView {
   /** A child run: the run and the step that started it. */
   parentRunId?: string;
   parentStepId?: string;
+  /** 1 (high) to 3 (low); absent: 2. */
+  priority?: number;
 }
 
 export const TimerKind = {

@@ -8,6 +8,7 @@ export const StartRunBody = z.strictObject({
   version: z.number().int().min(1).optional().meta({ description: 'Default: the latest version.' }),
   input: z.unknown().optional(),
   idempotencyKey: z.string().min(1).max(512).optional().meta({ description: 'A second start with the same key answers 200 with the first run.' }),
+  priority: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'must be 1 (high), 2 or 3 (low)' }).optional().meta({ description: '1 (high) to 3 (low), default 2: workers take the higher first.' }),
 });
 export type StartRunBody = z.infer<typeof StartRunBody>;
 
