@@ -8,6 +8,7 @@ export const ENV = {
   port: 'PORT',
   host: 'HOST',
   dataDir: 'ORCH_DATA_DIR',
+  readStore: 'ORCH_READ_STORE',
   kafkaBrokers: 'KAFKA_BROKERS',
   kafkaClientId: 'KAFKA_CLIENT_ID',
   kafkaSaslMechanism: 'KAFKA_SASL_MECHANISM',
@@ -46,6 +47,8 @@ export const configSchema = z.object({
   port: intFrom(0, 65535).default(8080),
   host: z.string().min(1).default('127.0.0.1'),
   dataDir: z.string().min(1).default('./.orch-data'),
+  /** The gateway's read model: `postgres://…` (shared by gateways) or an SQLite file path. Unset: a file in dataDir. */
+  readStore: z.string().min(1).optional(),
   kafkaBrokers: z
     .string()
     .optional()

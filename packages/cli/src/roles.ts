@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -64,6 +65,8 @@ export async function runGateway(config: Config, transport: Transport, logger: L
     allowedHosts: config.allowedHosts,
     ...(config.rateLimit === undefined ? {} : { rateLimitPerMinute: config.rateLimit }),
     trustProxy: config.trustProxy,
+    // The read model: PostgreSQL when ORCH_READ_STORE names one, else an SQLite file in the data dir.
+    readStore: config.readStore ?? join(resolve(config.dataDir), `gateway.${config.topicPrefix}read-model.sqlite`),
     ...(uiDir ? { uiDir } : {}),
     logger: logger.child({ role: 'gateway' }),
   });

@@ -35,5 +35,6 @@ export {
   formatPath,
 } from './definition/schema.js';
 export * from './ids.js';
+export type * from './api/rest.js';
 export * from './duration.js';
 export { ErrorInfoSchema, RunEventSchema, RunViewSchema } from './schemas.js';

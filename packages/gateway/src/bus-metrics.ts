@@ -60,7 +60,7 @@ export class BusMetrics {
 
   constructor(
     private readonly source: BusMetricsSource,
-    private readonly queues: ReadonlySet<string>,
+    private readonly queues: Iterable<string>,
   ) {}
 
   /** The current measurement, from the cache when it is fresh enough. */

@@ -1,5 +1,6 @@
 /** Writes to the bus on behalf of a request. */
 import { ErrorCode, OrchError } from '@orchestrator-lite/core';
+import type { RunView } from '@orchestrator-lite/core';
 import type { ProduceRecord, RecordMetadata, Transport } from '@orchestrator-lite/transport';
 
 /**
@@ -24,4 +25,23 @@ export async function requireCaughtUp(ctx: { whenCaughtUp(what: 'definitions' | 
   if (!(await ctx.whenCaughtUp(what, CATCH_UP_WAIT_MS))) {
     throw new OrchError(ErrorCode.Unavailable, 'the gateway is still loading state from the bus; retry shortly');
   }
+}
+
+/**
+ * The run a write acts on. The read store resumes from its checkpoint, so after a restart it
+ * already holds every run but the last moments': only a run it does not know waits (bounded) for
+ * the catch-up, so writes see no 503 window beyond opening the store.
+ */
+export async function findRunForWrite(
+  ctx: {
+    readonly readModel: { getRun(runId: string): Promise<RunView | undefined> };
+    isCaughtUp(): boolean;
+    whenCaughtUp(what: 'definitions' | 'all', timeoutMs: number): Promise<boolean>;
+  },
+  runId: string,
+): Promise<RunView | undefined> {
+  const view = await ctx.readModel.getRun(runId);
+  if (view !== undefined || ctx.isCaughtUp()) return view;
+  await requireCaughtUp(ctx, 'all');
+  return ctx.readModel.getRun(runId);
 }

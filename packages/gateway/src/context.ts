@@ -19,6 +19,8 @@ export interface GatewayContext {
   readonly schedules: ScheduleService;
   /** True once the projections have caught up with the bus. */
   isReady(): boolean;
+  /** True once the read store holds every event that was on the bus when the gateway started. */
+  isCaughtUp(): boolean;
   /** Resolves true once the registry (`definitions`) or everything (`all`) has caught up; false on timeout. */
   whenCaughtUp(what: 'definitions' | 'all', timeoutMs: number): Promise<boolean>;
   /** Epoch ms; injectable for tests. */

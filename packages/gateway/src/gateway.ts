@@ -14,6 +14,7 @@ import type { GatewayOptions } from './options.js';
 import { resolveGatewayConfig } from './options.js';
 import { Projection } from './projection.js';
 import { ReadModel } from './read-model.js';
+import { openReadStore } from './store/open-store.js';
 import { WorkflowRegistry } from './registry.js';
 import { logSecurityPosture } from './security.js';
 import { ScheduleService } from './schedules/service.js';
@@ -41,17 +42,18 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   // commands/results/state/events co-partitioned with `partitions`; definitions, control, dlq: 1.
   await provisionTopics(transport, names, { partitions: config.partitions });
 
-  const readModel = new ReadModel({
-    onProjectionError: (event, err) => logger.warn({ err, runId: event.runId, seq: event.seq, type: event.type }, 'event could not be applied to the run view'),
-  });
+  const store = await openReadStore({ location: config.readStore, schema: config.readStoreSchema });
+  const readModel = new ReadModel(store);
   const registry = new WorkflowRegistry();
-  const metrics = createMetrics(readModel, {
+  const metrics = createMetrics(readModel, registry, {
     bus: { transport, names, topicPrefix: config.topicPrefix, cacheMs: config.busMetricsCacheMs, logger },
   });
   const projection = new Projection({
     transport,
     names,
     groupPrefix: `${config.topicPrefix}gateway.${config.instanceId}`,
+    storeGroup: `${config.topicPrefix}gateway.store.${store.id}`,
+    write: config.readStoreWriter,
     readModel,
     registry,
     metrics,
@@ -78,14 +80,15 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     schedules,
     // While shutting down, /readyz answers 503 so a load balancer stops sending traffic here.
     isReady: () => !shuttingDown && projection.ready,
+    isCaughtUp: () => projection.caughtUp,
     whenCaughtUp: (what, timeoutMs) => projection.whenCaughtUp(what, timeoutMs),
     now: () => clock(),
   };
 
-  await projection.start();
-  await schedules.start(ctx);
   let app: FastifyInstance | undefined;
   try {
+    await projection.start();
+    await schedules.start(ctx);
     app = await buildApp(ctx);
     // Fastify logs the address once (per interface when bound to all): the one startup line.
     await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `gateway listening on ${address}` });
@@ -93,6 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     await app?.close();
     await schedules.close();
     await projection.close();
+    await store.close();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
@@ -115,6 +119,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         await started.close();
         await schedules.close();
         await projection.close();
+        await store.close();
       })();
       return closing;
     },

@@ -3,6 +3,7 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Transport } from '@orchestrator-lite/transport';
 import { DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError } from '@orchestrator-lite/core';
@@ -74,6 +75,22 @@ export interface GatewayOptions {
   maxInputBytes?: number;
   /** How long the bus-derived metrics (queue lag, DLQ size) are cached between scrapes, in ms. @default 5000 */
   busMetricsCacheMs?: number;
+  /**
+   * Where the read model is kept: a PostgreSQL URL (`postgres://user@host/db`), shared by every
+   * gateway configured with it, or an SQLite file. @default `<dataDir>/read-model.sqlite` with
+   * `dataDir`, else an in-memory SQLite database (rebuilt from the bus at every start)
+   */
+  readStore?: string;
+  /** Folder of the default SQLite read store. @default undefined */
+  dataDir?: string;
+  /** PostgreSQL schema of the read store's tables. @default 'public' */
+  readStoreSchema?: string;
+  /**
+   * Whether this gateway writes the read store. Gateways sharing a PostgreSQL store that write it
+   * split the partitions of `events` in one consumer group; the others only read the store and
+   * follow it for live events. An SQLite store is always written. @default true
+   */
+  readStoreWriter?: boolean;
   /** Trust `X-Forwarded-For` from these proxies (Fastify `trustProxy`) so per-IP limits see the client. @default false */
   trustProxy?: boolean | string;
   /** The schedule firing loop: how often it looks, the misfire grace. */
@@ -103,6 +120,9 @@ export interface GatewayConfig {
   readonly maxInputBytes: number;
   readonly busMetricsCacheMs: number;
   readonly trustProxy: boolean | string;
+  readonly readStore: string;
+  readonly readStoreSchema: string;
+  readonly readStoreWriter: boolean;
 }
 
 export const GATEWAY_DEFAULTS = Object.freeze({
@@ -154,6 +174,9 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     maxInputBytes: options.maxInputBytes ?? GATEWAY_DEFAULTS.maxInputBytes,
     busMetricsCacheMs: options.busMetricsCacheMs ?? GATEWAY_DEFAULTS.busMetricsCacheMs,
     trustProxy: options.trustProxy ?? false,
+    readStore: options.readStore ?? (options.dataDir === undefined ? ':memory:' : join(options.dataDir, 'read-model.sqlite')),
+    readStoreSchema: options.readStoreSchema ?? 'public',
+    readStoreWriter: options.readStoreWriter ?? true,
   };
   const authOff = config.tokens.length === 0;
   const loopback = isLoopbackHost(config.host);
@@ -191,6 +214,13 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
       field: 'auth',
       message: `host ${config.host} is not loopback and no API tokens are configured: set auth.tokens (ORCH_API_TOKENS), or allowInsecure (ORCH_ALLOW_INSECURE=1) to run without authentication`,
     });
+  }
+  if (config.readStore.length === 0) issues.push({ field: 'readStore', message: 'must not be empty' });
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(config.readStoreSchema)) {
+    issues.push({ field: 'readStoreSchema', message: 'must be a plain SQL identifier (letters, digits, "_"; at most 63)' });
+  }
+  if (!config.readStoreWriter && !/^postgres(ql)?:\/\//i.test(config.readStore)) {
+    issues.push({ field: 'readStoreWriter', message: 'may be false only with a shared (PostgreSQL) read store' });
   }
   if (!/^[A-Za-z0-9._-]+$/.test(config.instanceId)) {
     issues.push({ field: 'instanceId', message: 'may hold only letters, digits, ".", "_" and "-"' });

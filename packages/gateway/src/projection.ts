@@ -1,13 +1,21 @@
 /**
- * Feeds the read model and the registry from the bus.
+ * Feeds the read store and the registry from the bus.
  *
- * Each gateway instance reads `events` and `definitions` in consumer groups of its own
- * (`<prefix>gateway.<instanceId>` and `….definitions`), from the earliest offset and without
- * ever committing, so every gateway sees every record and a restart rebuilds the projection.
+ * Events: a consumer group named after the store (`<prefix>gateway.store.<storeId>`) reads
+ * `events`; each partition batch is written to the store together with the partition's next
+ * offset, in one transaction, and only then pushed to live subscribers and committed to the bus.
+ * The bus commit only says where to start reading: the store's checkpoint is the truth, and a
+ * record below it (the bus commit lags the store by at most one batch) is skipped. A restart
+ * therefore resumes where the store stopped and never reads older events again. Several gateways
+ * that share one store (PostgreSQL) share that group and split the partitions between them;
+ * gateways that only read (`write: false`) follow the store instead (`StoreTail`).
  *
- * Readiness: at start we measure the end offsets of both topics; the projection is caught up once
- * every partition has been consumed up to them. An undecodable record is dead-lettered (with the
- * reason and its origin in headers) and skipped, so one bad record never stalls the stream.
+ * Definitions: a group of this instance's own reads the small compacted `definitions` topic from
+ * the start into the in-memory registry.
+ *
+ * Readiness: at start we measure the end offsets of both topics; the gateway is caught up once the
+ * store holds every event below them and the registry every definition. An undecodable record is
+ * dead-lettered (with the reason and its origin in headers) and skipped.
  */
 import { decodeEvent, decodeRegistered } from '@orchestrator-lite/core';
 import { deadLetter } from '@orchestrator-lite/transport';
@@ -17,58 +25,33 @@ import type { TopicNames } from '@orchestrator-lite/core';
 import type { ReadModel } from './read-model.js';
 import type { WorkflowRegistry } from './registry.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { IncomingRecord } from './store/types.js';
+import { CatchUp } from './catch-up.js';
+import { StoreTail } from './store/store-tail.js';
 
 export interface ProjectionDeps {
   transport: Transport;
   names: TopicNames;
+  /** This instance's group prefix (`<prefix>gateway.<instanceId>`), for `definitions`. */
   groupPrefix: string;
+  /** The group that writes the store (`<prefix>gateway.store.<storeId>`). */
+  storeGroup: string;
+  /** Whether this gateway writes the store (else it follows what other gateways write). */
+  write: boolean;
+  /** How often a following gateway polls the store when it is not woken. @default 500 */
+  tailIntervalMs?: number;
   readModel: ReadModel;
   registry: WorkflowRegistry;
   metrics: GatewayMetrics;
   logger: Logger;
 }
 
-/** Per-partition progress of one topic against the end offsets measured at start. */
-class CatchUp {
-  private readonly consumed: number[];
-  private readonly waiters = new Set<() => void>();
-  constructor(private readonly target: readonly number[]) {
-    this.consumed = target.map(() => 0);
-  }
-  record(partition: number, offset: number): void {
-    if (offset + 1 > (this.consumed[partition] ?? 0)) this.consumed[partition] = offset + 1;
-    if (this.waiters.size > 0 && this.done) {
-      for (const wake of this.waiters) wake();
-      this.waiters.clear();
-    }
-  }
-  /** Whether `offset` was appended after the end offsets measured at start. */
-  isLive(partition: number, offset: number): boolean {
-    return offset >= (this.target[partition] ?? 0);
-  }
-  get done(): boolean {
-    return this.target.every((end, p) => (this.consumed[p] ?? 0) >= end);
-  }
-  /** True once caught up; false if `timeoutMs` passes first. */
-  wait(timeoutMs: number): Promise<boolean> {
-    if (this.done) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(wake);
-        resolve(false);
-      }, timeoutMs);
-      timer.unref();
-      this.waiters.add(wake);
-    });
-  }
-}
+type BadRecord = { record: ConsumedRecord; reason: string };
 
 export class Projection {
   private readonly consumers: Consumer[] = [];
+  private eventsConsumer: Consumer | undefined;
+  private tail: StoreTail | undefined;
   private eventsCatchUp: CatchUp | undefined;
   private definitionsCatchUp: CatchUp | undefined;
   private failure: Error | undefined;
@@ -77,10 +60,18 @@ export class Projection {
 
   async start(): Promise<void> {
     const { transport, names, groupPrefix, readModel } = this.deps;
-    const [eventEnds, definitionEnds] = await Promise.all([transport.endOffsets(names.events), transport.endOffsets(names.definitions)]);
+    const [eventEnds, definitionEnds, checkpoint] = await Promise.all([
+      transport.endOffsets(names.events),
+      transport.endOffsets(names.definitions),
+      readModel.store.checkpoint(),
+    ]);
     readModel.setPartitionCount(eventEnds.length);
     this.eventsCatchUp = new CatchUp(eventEnds);
     this.definitionsCatchUp = new CatchUp(definitionEnds);
+    checkpoint.forEach((next, p) => {
+      readModel.publish(p, [], next);
+      this.eventsCatchUp?.reach(p, next);
+    });
     this.consumers.push(
       await transport.subscribe({
         groupId: `${groupPrefix}.definitions`,
@@ -90,27 +81,45 @@ export class Projection {
         onError: (error) => this.onError('definitions', error),
       }),
     );
-    this.consumers.push(
-      await transport.subscribe({
-        groupId: groupPrefix,
+    if (this.deps.write) {
+      this.eventsConsumer = await transport.subscribe({
+        groupId: this.deps.storeGroup,
         topics: [names.events],
         from: 'earliest',
         maxBatch: 500,
         onBatch: (records) => this.onEvents(records),
         onError: (error) => this.onError('events', error),
-      }),
-    );
+      });
+      this.consumers.push(this.eventsConsumer);
+    }
+    // With a shared store, partitions this gateway does not write (all of them when it only
+    // reads) come from the store, as other gateways commit them.
+    if (readModel.store.kind !== 'postgres') return;
+    this.tail = new StoreTail({
+      store: readModel.store,
+      readModel,
+      intervalMs: this.deps.tailIntervalMs ?? 500,
+      owned: () => (this.eventsConsumer === undefined ? [] : this.eventsConsumer.assignments().map((tp) => tp.partition)),
+      onCommitted: (partition, next) => this.eventsCatchUp?.reach(partition, next),
+      onError: (error) => this.deps.logger.warn({ err: error }, 'could not follow the read store'),
+    });
+    this.tail.start();
   }
 
   /** True once both topics have been consumed up to their end offsets measured at start. */
   get ready(): boolean {
-    return this.failure === undefined && (this.eventsCatchUp?.done ?? false) && (this.definitionsCatchUp?.done ?? false);
+    return this.failure === undefined && this.caughtUp && (this.definitionsCatchUp?.done ?? false);
+  }
+
+  /** True once the store holds every event that was on the bus at start. */
+  get caughtUp(): boolean {
+    return this.eventsCatchUp?.done ?? false;
   }
 
   /**
    * Waits (bounded) until the registry has caught up (`definitions`) or both projections have
    * (`all`). Writes that depend on what is already on the bus (the next version number, an
-   * idempotent start) wait for it rather than act on a partial picture after a restart.
+   * idempotent start) wait for it rather than act on a partial picture.
    */
   async whenCaughtUp(what: 'definitions' | 'all', timeoutMs: number): Promise<boolean> {
     const definitions = this.definitionsCatchUp;
@@ -126,6 +135,7 @@ export class Projection {
   }
 
   async close(): Promise<void> {
+    await this.tail?.stop();
     const consumers = this.consumers.splice(0);
     await Promise.allSettled(consumers.map((c) => c.close()));
   }
@@ -136,28 +146,44 @@ export class Projection {
   }
 
   private async onEvents(records: ConsumedRecord[]): Promise<void> {
-    const { readModel, metrics, names } = this.deps;
-    const bad: { record: ConsumedRecord; reason: string }[] = [];
-    for (const record of records) {
+    const { readModel, metrics, names, logger } = this.deps;
+    const first = records[0];
+    const last = records.at(-1);
+    if (first === undefined || last === undefined) return;
+    const partition = first.partition;
+    const bad: BadRecord[] = [];
+    const incoming: IncomingRecord[] = records.map((record) => {
       metrics.eventsConsumed.inc({ topic: names.events });
       try {
         if (record.value === null) throw new Error('null value (tombstone) on the events topic');
-        const event = decodeEvent(record.value);
-        if (readModel.ingest(event, record.partition, record.offset)) {
-          metrics.observeEvent(event, readModel.getRun(event.runId), this.eventsCatchUp?.isLive(record.partition, record.offset) ?? false);
-        }
+        return { offset: record.offset, event: decodeEvent(record.value) };
       } catch (error) {
-        readModel.advance(record.partition, record.offset);
         bad.push({ record, reason: reasonOf(error) });
+        return { offset: record.offset, event: undefined };
       }
-      this.eventsCatchUp?.record(record.partition, record.offset);
+    });
+    const next = last.offset + 1;
+    const result = await readModel.store.applyBatch(partition, incoming, next);
+    if (result.applied) {
+      for (const { event, error } of result.projectionErrors) {
+        logger.warn({ err: error, runId: event.runId, seq: event.seq, type: event.type }, 'event could not be applied to the run view');
+      }
+      readModel.publish(partition, result.accepted, next);
+      this.tail?.notifyWritten();
+      await this.deadLetterAll(bad);
     }
-    await this.deadLetterAll(bad);
+    this.eventsCatchUp?.reach(partition, next);
+    try {
+      await this.eventsConsumer?.commit([{ topic: names.events, partition, offset: next }]);
+    } catch (error) {
+      // The store's checkpoint is what counts; the next owner skips what the store already holds.
+      logger.debug({ err: error, partition }, 'could not commit the read store offset to the bus');
+    }
   }
 
   private async onDefinitions(records: ConsumedRecord[]): Promise<void> {
     const { registry, metrics, names } = this.deps;
-    const bad: { record: ConsumedRecord; reason: string }[] = [];
+    const bad: BadRecord[] = [];
     for (const record of records) {
       metrics.eventsConsumed.inc({ topic: names.definitions });
       try {
@@ -171,7 +197,7 @@ export class Projection {
       } catch (error) {
         bad.push({ record, reason: reasonOf(error) });
       }
-      this.definitionsCatchUp?.record(record.partition, record.offset);
+      this.definitionsCatchUp?.reach(record.partition, record.offset + 1);
     }
     await this.deadLetterAll(bad);
   }
@@ -180,7 +206,7 @@ export class Projection {
    * A failed dead-letter write is logged, not rethrown: rethrowing would stop the consumer, and
    * the record's content is in the log line.
    */
-  private async deadLetterAll(bad: { record: ConsumedRecord; reason: string }[]): Promise<void> {
+  private async deadLetterAll(bad: BadRecord[]): Promise<void> {
     if (bad.length === 0) return;
     const { transport, names, metrics, logger } = this.deps;
     const out = bad.map(({ record, reason }) => {

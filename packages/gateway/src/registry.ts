@@ -9,15 +9,9 @@
  * and tries N+2. Each claim has a key of its own (`name@version#claim`), so compaction never
  * drops a winner for a loser that came later.
  */
-import type { RegisteredWorkflow } from '@orchestrator-lite/core';
+import type { RegisteredWorkflow, WorkflowSummary } from '@orchestrator-lite/core';
 
-export interface WorkflowSummary {
-  name: string;
-  version: number;
-  description?: string;
-  steps: number;
-  registeredAt: number;
-}
+export type { WorkflowSummary } from '@orchestrator-lite/core';
 
 /** The record key of one claim on the definitions topic. */
 export function claimKey(name: string, version: number, claim: string): string {
@@ -66,6 +60,11 @@ export class WorkflowRegistry {
     let best: RegisteredWorkflow | undefined;
     for (const workflow of versions.values()) if (best === undefined || workflow.version > best.version) best = workflow;
     return best;
+  }
+
+  /** Every registered version of every workflow. */
+  *all(): IterableIterator<RegisteredWorkflow> {
+    for (const versions of this.byName.values()) yield* versions.values();
   }
 
   get(name: string, version: number): RegisteredWorkflow | undefined {

@@ -6,7 +6,7 @@ import stringify from 'safe-stable-stringify';
 import { ErrorCode, OrchError, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import type { RunPriority, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
-import { produceForRequest, requireCaughtUp } from './bus.js';
+import { findRunForWrite, produceForRequest, requireCaughtUp } from './bus.js';
 import { notFound } from './http-errors.js';
 
 export interface SubmitRunRequest {
@@ -67,14 +67,14 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
   const { readModel, registry, transport, names } = ctx;
   const { workflow, version, input, idempotencyKey } = request;
   checkInputSize(ctx, input);
-  // Both the registry and the runs already started (idempotency) must be known.
-  await requireCaughtUp(ctx, 'all');
+  await requireCaughtUp(ctx, 'definitions');
   const registered = version === undefined ? registry.latest(workflow) : registry.get(workflow, version);
   if (registered === undefined) {
     throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`);
   }
   const runId = idempotencyKey === undefined ? newRunId() : runIdForIdempotencyKey(workflow, idempotencyKey);
-  const existing = readModel.getRun(runId);
+  // A run already started with this idempotency key answers with its status.
+  const existing = idempotencyKey === undefined ? undefined : await findRunForWrite(ctx, runId);
   if (existing !== undefined) {
     if (request.conflictOnDifferentBody === true) assertSameStart(existing, idempotencyKey ?? '', input ?? {}, version);
     return { runId, status: existing.status, created: false, version: existing.version };
@@ -94,7 +94,7 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
   };
   // The placeholder goes in before the write, so a concurrent submission with the same key sees
   // the run and answers with it instead of writing a second StartRun.
-  readModel.addPlaceholder({
+  const added = readModel.addPlaceholder({
     runId,
     workflow,
     version: registered.version,
@@ -107,6 +107,7 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     steps: {},
     ...(command.priority === undefined ? {} : { priority: command.priority }),
   });
+  if (!added) return { runId, status: 'PENDING', created: false, version: registered.version };
   try {
     await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...(request.headers === undefined ? {} : { headers: request.headers }) }]);
   } catch (error) {

@@ -65,7 +65,7 @@ void test('a bus write failure is 503 ORCH_TRANSPORT, and no placeholder run is 
   const res = await http(gateway.url, 'POST', '/api/v1/runs', { workflow: 'orders', idempotencyKey: 'k1' });
   assert.equal(res.status, 503);
   assert.equal((res.body as { error: { code: string } }).error.code, 'ORCH_TRANSPORT');
-  assert.equal(gateway.readModel.size, 0);
+  assert.equal(await gateway.readModel.runCount(), 0);
   const put = await http(gateway.url, 'PUT', '/api/v1/workflows/orders', { ...DEFINITION, description: 'v2' });
   assert.equal(put.status, 503);
   fail(false);

@@ -3,12 +3,12 @@
  * reads come from the read model.
  */
 import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage } from '@orchestrator-lite/core';
-import type { CancelRun, RetryRun, RunStatus, RunView } from '@orchestrator-lite/core';
+import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsResponse, RunListResponse, RunStatus, RunView, StartRunResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { submitRun } from '../submit-run.js';
 import { traceHeaders } from '../tracing.js';
-import { produceForRequest, requireCaughtUp } from '../bus.js';
+import { findRunForWrite, produceForRequest } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { decodeRunListCursor, encodeRunListCursor } from '../stream-cursor.js';
@@ -16,6 +16,7 @@ import { CancelBody, EmptyBody, EventsQuery, ListQuery, RunIdParams, StartRunBod
 
 
 const DEFAULT_LIMIT = 50;
+const EVENTS_PAGE = 1000;
 const MAX_LIMIT = 1000;
 
 /** A non-negative integer query parameter, or a 400 naming it. */
@@ -38,23 +39,25 @@ function parseRunId(params: unknown): string {
 export function runRoutes(ctx: GatewayContext) {
   const { readModel, transport, names } = ctx;
 
-  function requireRun(runId: string): RunView {
-    const view = readModel.getRun(runId);
+  async function requireRun(runId: string): Promise<RunView> {
+    const view = await readModel.getRun(runId);
     if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
     return view;
   }
+
+  const findForWrite = (runId: string): Promise<RunView | undefined> => findRunForWrite(ctx, runId);
 
   return async (app: FastifyInstance): Promise<void> => {
     app.post('/api/v1/runs', { schema: runSchemas.start }, async (request, reply) => {
       const parsed = StartRunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
       const result = await submitRun(ctx, { ...parsed.data, ...traceHeaders(request), conflictOnDifferentBody: true });
-      if (!result.created) return reply.code(200).send({ runId: result.runId, status: result.status });
+      if (!result.created) return reply.code(200).send({ runId: result.runId, status: result.status } satisfies StartRunResponse);
       request.log.info({ runId: result.runId, workflow: parsed.data.workflow, version: result.version, ...principalOf(request) }, 'run submitted');
-      return reply.code(202).send({ runId: result.runId, status: 'PENDING' });
+      return reply.code(202).send({ runId: result.runId, status: 'PENDING' } satisfies StartRunResponse);
     });
 
-    app.get('/api/v1/runs', { schema: runSchemas.list }, async (request) => {
+    app.get('/api/v1/runs', { schema: runSchemas.list }, async (request): Promise<RunListResponse> => {
       const parsed = ListQuery.safeParse(request.query);
       if (!parsed.success) throw fromZodError(parsed.error, 'query');
       const q = parsed.data;
@@ -72,7 +75,7 @@ export function runRoutes(ctx: GatewayContext) {
       }
       const after = q.cursor === undefined ? undefined : decodeRunListCursor(q.cursor);
       if (q.cursor !== undefined && after === undefined) throw badParameter('cursor', 'is not a cursor this API issued');
-      const page = readModel.listRuns({
+      const page = await readModel.listRuns({
         limit,
         ...(status === undefined ? {} : { status }),
         ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
@@ -81,38 +84,47 @@ export function runRoutes(ctx: GatewayContext) {
       return { items: page.items, nextCursor: page.next === null ? null : encodeRunListCursor(page.next), counts: page.counts };
     });
 
-    app.get('/api/v1/runs/:runId', { schema: runSchemas.get }, async (request) => requireRun(parseRunId(request.params)));
+    app.get('/api/v1/runs/:runId', { schema: runSchemas.get }, async (request): Promise<RunView> => requireRun(parseRunId(request.params)));
 
-    app.get('/api/v1/runs/:runId/events', { schema: runSchemas.events }, async (request) => {
+    app.get('/api/v1/runs/:runId/events', { schema: runSchemas.events }, async (request): Promise<RunEventsResponse> => {
       const runId = parseRunId(request.params);
       const parsed = EventsQuery.safeParse(request.query);
       if (!parsed.success) throw fromZodError(parsed.error, 'query');
       const since = parsed.data.since === undefined ? 0 : parseNonNegativeInt(parsed.data.since, 'since');
-      requireRun(runId);
-      return { items: readModel.eventsSince(runId, since).map(({ seq, type, at, data }) => ({ seq, type, at, data })) };
+      await requireRun(runId);
+      // A run's whole history, read from the store a page at a time.
+      const items: RunEventItem[] = [];
+      for (let after = since; ; ) {
+        const page = await readModel.eventsSince(runId, after, EVENTS_PAGE);
+        for (const { event } of page) items.push({ seq: event.seq, type: event.type, at: event.at, data: event.data } as RunEventItem);
+        const last = page.at(-1);
+        if (page.length < EVENTS_PAGE || last === undefined) break;
+        after = last.event.seq;
+      }
+      return { items };
     });
 
     app.post('/api/v1/runs/:runId/cancel', { schema: runSchemas.cancel }, async (request, reply) => {
       const runId = parseRunId(request.params);
       const parsed = CancelBody.safeParse(request.body ?? undefined);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      await requireCaughtUp(ctx, 'all');
-      const view = requireRun(runId);
+      const view = await findForWrite(runId);
+      if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
       if (isTerminal(view.status)) {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is already ${view.status}`, { status: view.status });
       }
       request.log.info({ runId, ...principalOf(request) }, 'run cancellation requested');
       const command: CancelRun = { v: 1, type: 'CancelRun', runId, ...(parsed.data?.reason === undefined ? {} : { reason: parsed.data.reason }), at: ctx.now() };
       await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
-      return reply.code(202).send({ runId });
+      return reply.code(202).send({ runId } satisfies RunCommandResponse);
     });
 
     app.post('/api/v1/runs/:runId/retry', { schema: runSchemas.retry }, async (request, reply) => {
       const runId = parseRunId(request.params);
       const parsed = EmptyBody.safeParse(request.body ?? undefined);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      await requireCaughtUp(ctx, 'all');
-      const view = requireRun(runId);
+      const view = await findForWrite(runId);
+      if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
       if (view.status !== 'FAILED' && view.status !== 'CANCELLED') {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is ${view.status}; only a FAILED or CANCELLED run can be retried`, {
           status: view.status,
@@ -121,7 +133,7 @@ export function runRoutes(ctx: GatewayContext) {
       request.log.info({ runId, ...principalOf(request) }, 'run retry requested');
       const command: RetryRun = { v: 1, type: 'RetryRun', runId, at: ctx.now() };
       await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...traceHeaders(request) }]);
-      return reply.code(202).send({ runId });
+      return reply.code(202).send({ runId } satisfies RunCommandResponse);
     });
   };
 }

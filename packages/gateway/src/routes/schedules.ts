@@ -41,17 +41,19 @@ export function scheduleRoutes(ctx: GatewayContext) {
     return service.store;
   }
 
-  function itemOf(store: ScheduleStore, spec: ScheduleSpec): ScheduleItem {
+  async function itemOf(store: ScheduleStore, spec: ScheduleSpec): Promise<ScheduleItem> {
     const state = store.firingState(spec.name);
     const now = ctx.now();
     return {
       ...spec,
       nextFireAt: spec.paused ? null : compileCron(spec.cron, spec.timezone).next(Math.max(now, state?.lastFireAt ?? -Infinity)),
       lastFireAt: state?.lastFireAt ?? null,
-      lastRuns: store.recentFirings(spec.name).map((firing) => ({
-        ...firing,
-        ...(firing.runId === undefined ? {} : { status: ctx.readModel.getRun(firing.runId)?.status ?? null }),
-      })),
+      lastRuns: await Promise.all(
+        store.recentFirings(spec.name).map(async (firing) => ({
+          ...firing,
+          ...(firing.runId === undefined ? {} : { status: (await ctx.readModel.getRun(firing.runId))?.status ?? null }),
+        })),
+      ),
     };
   }
 
@@ -75,18 +77,18 @@ export function scheduleRoutes(ctx: GatewayContext) {
       const store = await storeOf();
       const existing = store.get(name);
       const wanted = withDefaults(name, parsed.data);
-      if (existing !== undefined && sameSpec(existing, wanted)) return reply.code(200).send(itemOf(store, existing));
+      if (existing !== undefined && sameSpec(existing, wanted)) return reply.code(200).send(await itemOf(store, existing));
       const now = ctx.now();
       const spec: ScheduleSpec = { ...wanted, createdAt: existing?.createdAt ?? now, updatedAt: now };
       await produceForRequest(ctx.transport, [store.specRecord(spec)]);
       store.setLocal('spec', spec);
       request.log.info({ schedule: name, workflow, cron: spec.cron, paused: spec.paused, ...principalOf(request) }, existing === undefined ? 'schedule created' : 'schedule changed');
-      return reply.code(existing === undefined ? 201 : 200).send(itemOf(store, spec));
+      return reply.code(existing === undefined ? 201 : 200).send(await itemOf(store, spec));
     });
 
     app.get('/api/v1/schedules', { schema: scheduleSchemas.list }, async () => {
       const store = await storeOf();
-      return { items: store.list().map((spec) => itemOf(store, spec)) };
+      return { items: await Promise.all(store.list().map((spec) => itemOf(store, spec))) };
     });
 
     app.get('/api/v1/schedules/:name', { schema: scheduleSchemas.get }, async (request) => {

@@ -7,14 +7,14 @@ import { ErrorCode, OrchError, encodeMessage } from '@orchestrator-lite/core';
 import type { Signal } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
-import { produceForRequest, requireCaughtUp } from '../bus.js';
+import { findRunForWrite, produceForRequest } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { SignalBody, SignalParams, signalSchemas } from '../schemas/signals.js';
 import { principalOf } from './runs.js';
 
 export function signalRoutes(ctx: GatewayContext) {
-  const { readModel, transport, names } = ctx;
+  const { transport, names } = ctx;
   return async (app: FastifyInstance): Promise<void> => {
     app.post('/api/v1/runs/:runId/signals/:name', { schema: signalSchemas.send }, async (request, reply) => {
       const params = SignalParams.safeParse(request.params);
@@ -34,8 +34,7 @@ export function signalRoutes(ctx: GatewayContext) {
           size: bytes,
         });
       }
-      await requireCaughtUp(ctx, 'all');
-      const view = readModel.getRun(runId);
+      const view = await findRunForWrite(ctx, runId);
       if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
       if (isTerminal(view.status)) {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is ${view.status}; a finished run takes no signals`, { status: view.status });

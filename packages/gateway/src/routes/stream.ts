@@ -7,8 +7,8 @@
  * - bad parameters close the socket with 1008 and a reason that names the parameter; so does an
  *   unknown runId, after an error frame `{type: "error", error: {code: "ORCH_NOT_FOUND"}}`.
  *
- * No gap, no duplicate: the live listener is registered and the backlog taken in one synchronous
- * call into the read model, and the read model emits inside its own synchronous ingest.
+ * No gap, no duplicate: see `StreamSource`. The backlog is read from the read store a page at a
+ * time, as the socket drains, so a client resuming far back costs one page of memory.
  *
  * Flow control: frames wait in a queue and go out while the socket's `bufferedAmount` is under a
  * high-water mark; each send's completion pumps the queue again. A client that reads too slowly
@@ -19,11 +19,11 @@ import { ErrorCode } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket, RawData } from 'ws';
 import type { GatewayContext } from '../context.js';
-import type { StoredEvent } from '../read-model.js';
-import { decodeStreamCursor, encodeStreamCursor } from '../stream-cursor.js';
+import { StreamSource } from '../stream-source.js';
+import { decodeStreamCursor } from '../stream-cursor.js';
 import { streamSchemas } from '../schemas/stream.js';
 
-export const WS_CLOSE = { policyViolation: 1008, tooBig: 1009, tryAgainLater: 1013 } as const;
+export const WS_CLOSE = { policyViolation: 1008, tooBig: 1009, internalError: 1011, tryAgainLater: 1013 } as const;
 
 interface StreamParams {
   runId?: string;
@@ -61,11 +61,6 @@ function parseParams(request: FastifyRequest, partitions: number): StreamParams 
   return { ...(runId === undefined ? {} : { runId }), ...(since === undefined ? {} : { since }), ...(cursor === undefined ? {} : { cursor }) };
 }
 
-function frameOf(entry: StoredEvent, withCursor: boolean): string {
-  const { seq, runId, type, at, data } = entry.event;
-  return JSON.stringify(withCursor ? { seq, runId, type, at, data, cursor: encodeStreamCursor(entry.positions) } : { seq, runId, type, at, data });
-}
-
 function byteLength(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
   return data instanceof ArrayBuffer ? data.byteLength : data.length;
@@ -100,26 +95,78 @@ export function streamRoutes(ctx: GatewayContext) {
         }
         // A run this gateway has never heard of, once it has caught up, is said so rather than
         // followed in silence. (A run just started here is known at once: it has a placeholder.)
-        if (params.runId !== undefined && ctx.isReady() && readModel.getRun(params.runId) === undefined) {
-          socket.send(errorFrame(ErrorCode.NotFound, `run ${JSON.stringify(params.runId)} does not exist`));
-          socket.close(WS_CLOSE.policyViolation, 'runId: no such run');
+        const runId = params.runId;
+        if (runId !== undefined && ctx.isReady()) {
+          readModel.getRun(runId).then(
+            (view) => {
+              if (view !== undefined) {
+                follow(socket, request, params);
+                return;
+              }
+              socket.send(errorFrame(ErrorCode.NotFound, `run ${JSON.stringify(runId)} does not exist`));
+              socket.close(WS_CLOSE.policyViolation, 'runId: no such run');
+            },
+            () => socket.close(WS_CLOSE.internalError, 'the read store failed; reconnect later'),
+          );
           return;
         }
+        follow(socket, request, params);
+      },
+    });
+  };
+
+  /** Sends the client its backlog and then live events, until either side closes. */
+  function follow(socket: WebSocket, request: FastifyRequest, params: StreamParams): void {
         metrics.wsClients.inc();
-        const withCursor = params.runId === undefined;
-        // Backlog entries are references to the read model's own events; live ones are counted in bytes.
-        const queue: { entry: StoredEvent; live: boolean }[] = [];
+        const queue: { text: string; live: boolean }[] = [];
         let head = 0;
         let queuedLiveBytes = 0;
         let closed = false;
+        let filling = false;
 
         const shutdown = (code?: number, reason?: string): void => {
           if (closed) return;
           closed = true;
-          subscription.unsubscribe();
+          source.close();
           metrics.wsClients.dec();
           queue.length = 0;
           if (code !== undefined && socket.readyState === socket.OPEN) socket.close(code, reason);
+        };
+        const tooSlow = (): void => shutdown(WS_CLOSE.tryAgainLater, 'client too slow: reconnect with the last seq or cursor');
+
+        const source = new StreamSource(
+          readModel,
+          params.runId !== undefined
+            ? { kind: 'run', runId: params.runId, ...(params.since === undefined ? {} : { since: params.since }) }
+            : { kind: 'all', ...(params.cursor === undefined ? {} : { cursor: params.cursor }) },
+          {
+            push: (text, live) => {
+              queue.push({ text, live });
+              if (!live) return;
+              queuedLiveBytes += text.length;
+              if (queuedLiveBytes + socket.bufferedAmount > config.wsMaxBufferedBytes) tooSlow();
+              else pump();
+            },
+          },
+          config.wsMaxBufferedBytes,
+          tooSlow,
+        );
+
+        /** Reads the next backlog page once the queue has drained. */
+        const fill = (): void => {
+          if (filling || closed || !source.needsBacklog) return;
+          filling = true;
+          source.fill().then(
+            () => {
+              filling = false;
+              pump();
+            },
+            (error: unknown) => {
+              filling = false;
+              ctx.logger.error({ err: error }, 'could not read the stream backlog from the read store');
+              shutdown(WS_CLOSE.internalError, 'the read store failed; reconnect later');
+            },
+          );
         };
 
         const pump = (): void => {
@@ -127,9 +174,8 @@ export function streamRoutes(ctx: GatewayContext) {
             const item = queue[head];
             head += 1;
             if (item === undefined) continue;
-            const text = frameOf(item.entry, withCursor);
-            if (item.live) queuedLiveBytes -= text.length;
-            socket.send(text, (err) => {
+            if (item.live) queuedLiveBytes -= item.text.length;
+            socket.send(item.text, (err) => {
               if (err === undefined || err === null) pump();
             });
           }
@@ -137,24 +183,9 @@ export function streamRoutes(ctx: GatewayContext) {
             queue.length = 0;
             head = 0;
             queuedLiveBytes = 0;
+            fill();
           }
         };
-
-        const onLive = (entry: StoredEvent): void => {
-          if (closed) return;
-          queue.push({ entry, live: true });
-          queuedLiveBytes += frameOf(entry, withCursor).length;
-          if (queuedLiveBytes + socket.bufferedAmount > config.wsMaxBufferedBytes) {
-            shutdown(WS_CLOSE.tryAgainLater, 'client too slow: reconnect with the last seq or cursor');
-            return;
-          }
-          pump();
-        };
-
-        // One synchronous call: listener registered and backlog taken together.
-        const subscription =
-          params.runId !== undefined ? readModel.subscribeRun(params.runId, params.since, onLive) : readModel.subscribeAll(params.cursor, onLive);
-        for (const entry of subscription.backlog) queue.push({ entry, live: false });
         pump();
 
         socket.on('message', (data: RawData) => {
@@ -180,7 +211,5 @@ export function streamRoutes(ctx: GatewayContext) {
         });
         socket.on('close', () => shutdown());
         socket.on('error', () => shutdown());
-      },
-    });
-  };
+  }
 }

@@ -31,7 +31,7 @@ export interface SchedulerDeps {
   /** Starts the firing's run; idempotent by `idempotencyKey`. */
   startRun(spec: ScheduleSpec, idempotencyKey: string): Promise<{ runId: string }>;
   /** Of the given runs, those not yet finished. */
-  activeRuns(runIds: string[]): string[];
+  activeRuns(runIds: string[]): Promise<string[]>;
   cancelRun(runId: string, reason: string): Promise<void>;
 }
 
@@ -142,7 +142,7 @@ export class Scheduler {
   private async fireOnce(spec: ScheduleSpec, fireAt: number, recent: Firing[]): Promise<Firing> {
     const iso = new Date(fireAt).toISOString();
     const previous = recent.flatMap((f) => (f.runId === undefined ? [] : [f.runId]));
-    const active = spec.overlap === 'allow' ? [] : this.deps.activeRuns(previous);
+    const active = spec.overlap === 'allow' ? [] : await this.deps.activeRuns(previous);
     if (spec.overlap === 'skip' && active.length > 0) {
       return { fireAt, skipped: `overlap: run ${active[0] ?? ''} is still going` };
     }

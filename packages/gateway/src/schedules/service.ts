@@ -63,11 +63,13 @@ export class ScheduleService {
       ready: () => ctx.isReady(),
       startRun: async (spec, idempotencyKey) =>
         submitRun(ctx, { workflow: spec.workflow, ...(spec.version === undefined ? {} : { version: spec.version }), input: spec.input, idempotencyKey }),
-      activeRuns: (runIds) =>
-        runIds.filter((runId) => {
-          const status = ctx.readModel.getRun(runId)?.status;
+      activeRuns: async (runIds) => {
+        const views = await Promise.all(runIds.map((runId) => ctx.readModel.getRun(runId)));
+        return runIds.filter((_runId, i) => {
+          const status = views[i]?.status;
           return status !== undefined && !isTerminalRunStatus(status);
-        }),
+        });
+      },
       cancelRun: async (runId, reason) => {
         const command: CancelRun = { v: 1, type: 'CancelRun', runId, reason, at: this.config.now() };
         await transport.produce([{ topic: ctx.names.commands, key: runId, value: encodeMessage(command) }]);

@@ -1,6 +1,7 @@
 /** Request and response shapes of the runs routes. */
 import { z } from 'zod';
 import { ErrorInfoSchema, RUN_STATUSES, RunEventSchema, RunViewSchema } from '@orchestrator-lite/core';
+import type { RunCommandResponse, RunEventsResponse, RunListResponse, RunSummary, StartRunResponse } from '@orchestrator-lite/core';
 import { queryString, route } from './json-schema.js';
 
 export const StartRunBody = z.strictObject({
@@ -38,6 +39,7 @@ const RunSummarySchema = z.object({
   status: RunStatusSchema,
   createdAt: z.number(),
   updatedAt: z.number(),
+  lastSeq: z.number().int().meta({ description: 'The seq of the last event folded into the run; 0 before it started.' }),
   error: ErrorInfoSchema.optional(),
 });
 const RunListSchema = z.object({
@@ -64,3 +66,19 @@ export const runSchemas = {
   cancel: route({ summary: 'Cancel a run', tag: 'runs', params: RunIdParams, body: CancelBody, ok: { 202: RunRef }, errors: [404, 409] }),
   retry: route({ summary: 'Rerun the failed steps of a finished run', tag: 'runs', params: RunIdParams, body: EmptyBody, ok: { 202: RunRef }, errors: [404, 409] }),
 };
+
+/*
+ * The response types (core's `api/rest.ts`, which the UI reads too) and these schemas describe one
+ * shape: what a route returns must satisfy its schema, and they name the same fields, so a drift
+ * between them is a compile error.
+ */
+type Assignable<A, B> = [A] extends [B] ? true : false;
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+export const responseTypesMatchSchemas: [
+  Assignable<RunListResponse, z.input<typeof RunListSchema>>,
+  SameKeys<RunSummary, z.infer<typeof RunSummarySchema>>,
+  SameKeys<RunListResponse, z.infer<typeof RunListSchema>>,
+  Assignable<RunEventsResponse, z.input<typeof EventListSchema>>,
+  Assignable<StartRunResponse, z.input<typeof RunAccepted>>,
+  Assignable<RunCommandResponse, z.input<typeof RunRef>>,
+] = [true, true, true, true, true, true];

@@ -58,7 +58,7 @@ void test('gateway on Kafka: register, start, project events and stream them wit
   const all = openStream(t, url, '');
   await all.opened;
   await produce(transport, `${prefix}events`, [runStarted(runId), stepLog(runId, 2), runStarted('other'), stepLog(runId, 3)]);
-  await waitFor(() => gateway.readModel.getRun(runId)?.lastSeq === 3, 'the events to be projected', 30_000);
+  await waitFor(async () => (await gateway.readModel.getRun(runId))?.lastSeq === 3, 'the events to be projected', 30_000);
   assert.equal(((await http(url, 'GET', `/api/v1/runs/${runId}`)).body as { status: string }).status, 'RUNNING');
 
   const one = openStream(t, url, `?runId=${runId}&since=1`);
@@ -83,6 +83,6 @@ void test('gateway on Kafka: register, start, project events and stream them wit
   // A second gateway (its own consumer groups) rebuilds the same picture from the topics.
   const second = await gatewayOn(t, transport, prefix);
   assert.equal(((await http(second.url, 'GET', '/api/v1/workflows/orders')).body as { version: number }).version, 1);
-  assert.equal(second.readModel.getRun(runId)?.lastSeq, 4);
+  assert.equal((await second.readModel.getRun(runId))?.lastSeq, 4);
   assert.equal((await http(second.url, 'GET', `/api/v1/runs/${runId}/events?since=2`)).status, 200);
 });

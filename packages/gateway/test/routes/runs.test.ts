@@ -41,7 +41,7 @@ void test('POST /runs produces StartRun keyed by runId and answers 202 PENDING; 
 
   // The orchestrator's RunStarted replaces the placeholder.
   await produceEvents(transport, names, [runStarted(runId, 2_000)]);
-  await waitFor(() => gateway.readModel.getRun(runId)?.status === 'RUNNING', 'RunStarted to be projected');
+  await waitFor(async () => (await gateway.readModel.getRun(runId))?.status === 'RUNNING', 'RunStarted to be projected');
   const started = await http(url, 'GET', `/api/v1/runs/${runId}`);
   const body = started.body as { status: string; steps: Record<string, { status: string }>; createdAt: number };
   assert.equal(body.status, 'RUNNING');
@@ -127,7 +127,7 @@ void test('GET /runs lists newest first with filters, counts, limit and a cursor
     if (i === 2) events.push(runSucceeded(`run-${i}`, 2));
   }
   await produceEvents(transport, names, events);
-  await waitFor(() => gateway.readModel.size === 5, 'five runs');
+  await waitFor(async () => (await gateway.readModel.runCount()) === 5, 'five runs');
 
   const page1 = await http(url, 'GET', '/api/v1/runs?limit=2');
   assert.equal(page1.status, 200);
@@ -189,7 +189,7 @@ void test('GET /runs lists newest first with filters, counts, limit and a cursor
 void test('GET /runs/{id} and /events: 404 unknown, events after `since` in order, bad since is 400', async (t) => {
   const { url, transport, names, gateway } = await startTestGateway(t);
   await produceEvents(transport, names, [runStarted('r1'), stepLog('r1', 2), stepLog('r1', 3), stepLog('r1', 4)]);
-  await waitFor(() => gateway.readModel.getRun('r1')?.lastSeq === 4, 'four events');
+  await waitFor(async () => (await gateway.readModel.getRun('r1'))?.lastSeq === 4, 'four events');
   assert.equal((await http(url, 'GET', '/api/v1/runs/nope')).status, 404);
   assert.equal((await http(url, 'GET', '/api/v1/runs/nope/events')).status, 404);
   const all = await http(url, 'GET', '/api/v1/runs/r1/events');
@@ -217,7 +217,7 @@ void test('GET /runs/{id} and /events: 404 unknown, events after `since` in orde
 void test('cancel: 202 producing CancelRun, 409 when terminal, 404 unknown; retry: 202 only when FAILED or CANCELLED', async (t) => {
   const { url, transport, names, gateway } = await startTestGateway(t);
   await produceEvents(transport, names, [runStarted('live'), runStarted('failed'), runFailed('failed', 2), runStarted('done'), runSucceeded('done', 2)]);
-  await waitFor(() => gateway.readModel.size === 3 && gateway.readModel.getRun('done')?.status === 'SUCCEEDED', 'three runs');
+  await waitFor(async () => (await gateway.readModel.runCount()) === 3 && (await gateway.readModel.getRun('done'))?.status === 'SUCCEEDED', 'three runs');
 
   assert.equal((await http(url, 'POST', '/api/v1/runs/nope/cancel')).status, 404);
   const cancel = await http(url, 'POST', '/api/v1/runs/live/cancel', { reason: 'not needed' });

@@ -108,7 +108,7 @@ void test('a firing starts the run named by schedule:<name>:<ISO fire time>, onc
 
   // Once it has finished, the next minute starts a new run.
   await produceEvents(transport, names, [runStarted(first), runSucceeded(first, 2)]);
-  await waitFor(() => gateway.readModel.getRun(first)?.status === 'SUCCEEDED', 'the first run to succeed');
+  await waitFor(async () => (await gateway.readModel.getRun(first))?.status === 'SUCCEEDED', 'the first run to succeed');
   time.set('2026-01-01T00:03:00Z');
   await gateway.schedules.tick();
   started = (await commands(transport, names)).filter((c) => c.type === 'StartRun');

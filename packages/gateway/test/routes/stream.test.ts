@@ -19,7 +19,7 @@ function history(runId: string, from: number, to: number): RunEvent[] {
 void test('runId + since: the backlog after since, then live events, with no gap and no duplicate', async (t) => {
   const { url, transport, names, gateway } = await startTestGateway(t);
   await produceEvents(transport, names, [...history('r1', 1, 5), ...history('r2', 1, 3)]);
-  await waitFor(() => gateway.readModel.getRun('r1')?.lastSeq === 5, 'r1 projected');
+  await waitFor(async () => (await gateway.readModel.getRun('r1'))?.lastSeq === 5, 'r1 projected');
 
   const client = openStream(t, url, '?runId=r1&since=2');
   await client.opened;
@@ -45,7 +45,7 @@ void test('connecting while events are being produced still yields a contiguous,
   const { url, transport, names, gateway } = await startTestGateway(t);
   const total = 120;
   await produceEvents(transport, names, history('busy', 1, 20));
-  await waitFor(() => gateway.readModel.getRun('busy')?.lastSeq === 20, 'first events projected');
+  await waitFor(async () => (await gateway.readModel.getRun('busy'))?.lastSeq === 20, 'first events projected');
   // Produce the rest in small batches while clients connect at different moments.
   const producing = (async () => {
     for (let seq = 21; seq <= total; seq += 5) await produceEvents(transport, names, history('busy', seq, Math.min(seq + 4, total)));
@@ -176,7 +176,7 @@ void test('a stream for an unknown run says so: an error frame naming the run, t
   assert.match((client.frames[0]?.error as { message: string }).message, /no-such-run/);
   // A known run streams as before.
   await produceEvents(transport, names, history('known', 1, 2));
-  await waitFor(() => gateway.readModel.getRun('known')?.lastSeq === 2, 'known projected');
+  await waitFor(async () => (await gateway.readModel.getRun('known'))?.lastSeq === 2, 'known projected');
   const known = openStream(t, url, '?runId=known&since=0');
   assert.equal((await known.waitForFrames(2)).length, 2);
 });

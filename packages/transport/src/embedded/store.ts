@@ -28,6 +28,12 @@ interface RecordRow {
   timestamp: number;
 }
 
+/** Statements of closed stores, never collected (see `close`). */
+const RETAINED: unknown[] = [];
+
+/** Rows fetched per query by `read`. */
+const READ_PAGE = 64;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS topics (
   name TEXT PRIMARY KEY,
@@ -83,9 +89,10 @@ export class LogStore {
     try {
       // Exclusive locking keeps other processes out (the in-memory offsets would be wrong for them)
       // and lets WAL run without shared memory.
-      this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      // exec, not pragma(): pragma() leaves a statement to the garbage collector (see `close`).
+      this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      this.db.exec('PRAGMA journal_mode = WAL');
+      this.db.exec(`PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.exec('BEGIN IMMEDIATE; COMMIT;'); // take the lock now, not at the first write
       this.db.exec(SCHEMA);
     } catch (error) {
@@ -129,6 +136,9 @@ export class LogStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+    // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
+    // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.
+    RETAINED.push(this.stmts, this.db);
   }
 
   topic(name: string): TopicMeta {
@@ -209,10 +219,18 @@ export class LogStore {
     if (cached !== undefined) return cached;
     const out: ConsumedRecord[] = [];
     let bytes = 0;
-    for (const row of this.stmts.read.iterate(topic, partition, from, to, maxRecords)) {
-      out.push({ topic, partition, offset: row.offset, key: row.key, value: row.value, headers: JSON.parse(row.headers) as Headers, timestamp: row.timestamp });
-      bytes += (row.value?.length ?? 0) + row.key.length + row.headers.length;
-      if (bytes >= maxBytes) break;
+    // Small pages of `all()` rather than `iterate()`: a statement iterator collected by the GC can
+    // abort the process in better-sqlite3 on Node 24 ("RemoveEnvironmentCleanupHook ... env").
+    for (let next = from; out.length < maxRecords; ) {
+      const rows = this.stmts.read.all(topic, partition, next, to, Math.min(READ_PAGE, maxRecords - out.length));
+      for (const row of rows) {
+        out.push({ topic, partition, offset: row.offset, key: row.key, value: row.value, headers: JSON.parse(row.headers) as Headers, timestamp: row.timestamp });
+        bytes += (row.value?.length ?? 0) + row.key.length + row.headers.length;
+        if (bytes >= maxBytes) return out;
+      }
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < READ_PAGE) break;
+      next = last.offset + 1;
     }
     return out;
   }

@@ -85,6 +85,7 @@ export interface Api {
   startRun(body: { workflow: string; version?: number; input?: unknown; idempotencyKey?: string }): Promise<{ runId: string; status: string }>;
   cancelRun(runId: string): Promise<unknown>;
   retryRun(runId: string): Promise<unknown>;
+  sendSignal(runId: string, name: string, payload: unknown): Promise<unknown>;
 }
 
 export function createApi(gateway: string): Api {
@@ -103,5 +104,7 @@ export function createApi(gateway: string): Api {
     startRun: (body) => request(gateway, '/api/v1/runs', { method: 'POST', body: JSON.stringify(body) }),
     cancelRun: (runId) => request(gateway, `/api/v1/runs/${enc(runId)}/cancel`, { method: 'POST', body: '{}' }),
     retryRun: (runId) => request(gateway, `/api/v1/runs/${enc(runId)}/retry`, { method: 'POST', body: '{}' }),
+    sendSignal: (runId, name, payload) =>
+      request(gateway, `/api/v1/runs/${enc(runId)}/signals/${enc(name)}`, { method: 'POST', body: JSON.stringify(payload === undefined ? {} : { payload }) }),
   };
 }

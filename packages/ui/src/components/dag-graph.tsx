@@ -11,6 +11,8 @@ import type { AttemptView, StepStatus, StepView, WorkflowDefinition } from '../a
 import { STATUS_COLOR, STATUS_LABEL } from './status.tsx';
 import { retryExplanation } from './retry-countdown.tsx';
 import { useNow } from '../store/react.tsx';
+import { stepLabel } from '../store/run-reducer.ts';
+import { NodeKindLine } from './step-kinds.tsx';
 
 const NODE_W = 210;
 const NODE_H = 86;
@@ -22,6 +24,7 @@ interface StepNodeData extends Record<string, unknown> {
   attempts: number;
   selected: boolean;
   current?: AttemptView;
+  view?: StepView;
 }
 
 type StepNodeType = Node<StepNodeData, 'step'>;
@@ -37,6 +40,7 @@ const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>) {
       data-testid={`step-${data.stepId}`}
       data-status={data.status}
       data-attempts={data.attempts}
+      data-kind={data.view?.items !== undefined ? 'forEach' : data.view?.waitingFor !== undefined ? 'wait' : data.view?.wakeAt !== undefined ? 'sleep' : undefined}
     >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="ol-node-head">
@@ -59,6 +63,7 @@ const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>) {
         </div>
       )}
       {retry !== undefined && <NodeCountdown retry={retry} />}
+      {data.view !== undefined && <NodeKindLine stepId={data.stepId} step={data.view} />}
       <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
@@ -139,11 +144,12 @@ export function DagGraph({ definition, steps, selected, onSelect, height = 420 }
           connectable: false,
           data: {
             stepId: s.id,
-            task: s.task,
+            task: stepLabel(s),
             status: view?.status ?? 'PENDING',
             attempts: attempts.length,
             selected: selected === s.id,
             current: attempts[attempts.length - 1],
+            view,
           },
         };
       }),

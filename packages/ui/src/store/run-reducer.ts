@@ -3,7 +3,7 @@
  * pure and never mutates its input, so React can compare views by reference. An event whose seq
  * is not after `view.lastSeq` changes nothing: replays and duplicates are harmless.
  */
-import type { AttemptView, RunEvent, RunStatus, RunSummary, RunView, StepView } from '../api/types.ts';
+import type { AttemptView, RunEvent, RunStatus, RunSummary, RunView, StepDefinition, StepView } from '../api/types.ts';
 
 const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
@@ -11,9 +11,42 @@ export function isTerminalRun(status: RunStatus): boolean {
   return TERMINAL_RUN.has(status);
 }
 
+const ITEM_ID = /^(.+)\[(\d+)\]$/;
+
+/** Edits a step, or the item `<id>[<index>]` of a forEach step. */
 function withStep(view: RunView, stepId: string, update: (step: StepView) => StepView): RunView {
+  const item = ITEM_ID.exec(stepId);
+  if (item !== null) {
+    const ownerId = item[1] as string;
+    const index = Number(item[2]);
+    const owner = view.steps[ownerId];
+    if (owner === undefined) return view;
+    const items = [...(owner.items ?? [])];
+    const current = items[index] ?? { status: 'PENDING', task: owner.task, dependsOn: [], attempts: [] };
+    items[index] = update(current);
+    return { ...view, steps: { ...view.steps, [ownerId]: { ...owner, items } } };
+  }
   const step = view.steps[stepId] ?? { status: 'PENDING', task: '?', dependsOn: [], attempts: [] };
   return { ...view, steps: { ...view.steps, [stepId]: update(step) } };
+}
+
+/** Items of a forEach step that had not ended when the step did are cancelled with it. */
+function endItems(step: StepView): StepView {
+  if (step.items === undefined) return step;
+  const ended = new Set(['SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED']);
+  return { ...step, items: step.items.map((i) => (ended.has(i.status) ? i : { ...i, status: 'CANCELLED', nextRetryAt: undefined })) };
+}
+
+/** What a step does, in a few words: its task, or sleep, signal <name>, workflow <name>. */
+export function stepLabel(def: StepDefinition): string {
+  if (def.type === 'sleep') return 'sleep';
+  if (def.type === 'wait') return `signal ${def.signal ?? ''}`;
+  if (def.type === 'workflow') return `workflow ${def.workflow ?? ''}`;
+  return def.task ?? '';
+}
+
+function running(s: StepView, attempt: number, at: number): StepView {
+  return { ...withAttempt(s, attempt, (a) => ({ ...a, status: 'RUNNING', startedAt: at }), at), status: 'RUNNING', nextRetryAt: undefined };
 }
 
 function withAttempt(step: StepView, attempt: number, update: (a: AttemptView) => AttemptView, at: number): StepView {
@@ -29,9 +62,11 @@ function withAttempt(step: StepView, attempt: number, update: (a: AttemptView) =
 export function viewFromStart(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView {
   const steps: Record<string, StepView> = {};
   for (const s of event.data.definition.steps) {
-    steps[s.id] = { status: 'PENDING', task: s.task, dependsOn: s.dependsOn ?? [], attempts: [] };
+    steps[s.id] = { status: 'PENDING', task: stepLabel(s), dependsOn: s.dependsOn ?? [], attempts: [] };
   }
+  const { parentRunId, parentStepId } = event.data;
   return {
+    ...(parentRunId !== undefined && parentStepId !== undefined ? { parentRunId, parentStepId } : {}),
     runId: event.runId,
     workflow: event.data.workflow,
     version: event.data.version,
@@ -88,10 +123,13 @@ function reduce(view: RunView, e: RunEvent): RunView {
       return view;
     case 'StepSucceeded':
       return withStep(view, e.data.stepId, (s) => ({
-        ...withAttempt(s, e.data.attempt, (a) => ({ ...a, status: 'SUCCEEDED', endedAt: at, output: e.data.output }), at),
+        // Attempt 0: a step that ended without attempts of its own (a forEach ends with its items).
+        ...(e.data.attempt === 0 ? s : withAttempt(s, e.data.attempt, (a) => ({ ...a, status: 'SUCCEEDED', endedAt: at, output: e.data.output }), at)),
         status: 'SUCCEEDED',
         output: e.data.output,
         error: undefined,
+        wakeAt: undefined,
+        waitingFor: undefined,
       }));
     case 'AttemptFailed':
       return withStep(view, e.data.stepId, (s) =>
@@ -109,14 +147,32 @@ function reduce(view: RunView, e: RunEvent): RunView {
         nextRetryAt: e.data.dueAt,
       }));
     case 'StepFailed':
-      return withStep(view, e.data.stepId, (s) => ({ ...s, status: 'FAILED', error: e.data.error, nextRetryAt: undefined }));
+      return withStep(view, e.data.stepId, (s) => endItems({ ...s, status: 'FAILED', error: e.data.error, nextRetryAt: undefined, waitingFor: undefined }));
     case 'StepSkipped':
-      return withStep(view, e.data.stepId, (s) => ({ ...s, status: 'SKIPPED' }));
+      return withStep(view, e.data.stepId, (s) => ({ ...s, status: 'SKIPPED', skip: { cause: e.data.cause ?? 'failure', reason: e.data.reason } }));
+    case 'ForEachExpanded':
+      return withStep(view, e.data.stepId, (s) => ({
+        ...s,
+        status: 'RUNNING',
+        nextRetryAt: undefined,
+        items:
+          s.items?.length === e.data.count
+            ? s.items.map((i) => (i.status === 'SUCCEEDED' ? i : { ...i, status: 'PENDING', error: undefined, nextRetryAt: undefined }))
+            : Array.from({ length: e.data.count }, () => ({ status: 'PENDING' as const, task: s.task, dependsOn: [], attempts: [] })),
+      }));
+    case 'StepSleeping':
+      return withStep(view, e.data.stepId, (s) => ({ ...running(s, e.data.attempt, at), wakeAt: e.data.until }));
+    case 'StepWaiting':
+      return withStep(view, e.data.stepId, (s) => ({ ...running(s, e.data.attempt, at), waitingFor: { signal: e.data.signal, timeoutAt: e.data.timeoutAt } }));
+    case 'SignalReceived':
+      return view;
+    case 'ChildRunStarted':
+      return withStep(view, e.data.stepId, (s) => ({ ...running(s, e.data.attempt, at), childRunId: e.data.childRunId }));
     case 'StepCancelled':
       return withStep(view, e.data.stepId, (s) => {
         const attempt = e.data.attempt;
         const base = attempt === undefined ? s : withAttempt(s, attempt, (a) => (a.endedAt === undefined ? { ...a, status: 'CANCELLED', endedAt: at } : a), at);
-        return { ...base, status: 'CANCELLED', nextRetryAt: undefined };
+        return endItems({ ...base, status: 'CANCELLED', nextRetryAt: undefined, wakeAt: undefined, waitingFor: undefined });
       });
     case 'RunSucceeded':
       return { ...view, status: 'SUCCEEDED', output: e.data.output, error: undefined };
@@ -126,7 +182,7 @@ function reduce(view: RunView, e: RunEvent): RunView {
       return { ...view, status: 'CANCELLED' };
     case 'RunRetried': {
       let v: RunView = { ...view, status: 'RUNNING', error: undefined, output: undefined };
-      for (const id of e.data.steps) v = withStep(v, id, (s) => ({ ...s, status: 'PENDING', error: undefined, nextRetryAt: undefined }));
+      for (const id of e.data.steps) v = withStep(v, id, (s) => ({ ...s, status: 'PENDING', error: undefined, nextRetryAt: undefined, skip: undefined }));
       return v;
     }
   }

@@ -340,6 +340,18 @@ export class OrchestratorStore {
     }
   }
 
+  /** Sends a signal; true when the gateway accepted it. */
+  async signal(runId: string, name: string, payload: unknown): Promise<boolean> {
+    try {
+      await this.api.sendSignal(runId, name, payload);
+      this.notify('info', `Signal "${name}" sent to ${runId}`);
+      return true;
+    } catch (err) {
+      this.notify('error', `Signal failed: ${errorMessage(err)}`);
+      return false;
+    }
+  }
+
   notify(kind: Notice['kind'], message: string): void {
     const id = ++this.noticeSeq;
     this.set({ notices: [...this.state.notices, { id, kind, message }].slice(-4) });

@@ -12,6 +12,7 @@ import { LogTail } from '../components/log-tail.tsx';
 import { RetryCountdown, retryExplanation } from '../components/retry-countdown.tsx';
 import { STATUS_COLOR, STATUS_LABEL, StatusBadge } from '../components/status.tsx';
 import { Timeline } from '../components/timeline.tsx';
+import { StepKindDetail } from '../components/step-kinds.tsx';
 import { Link } from '../router.tsx';
 import { useNow, useOrchestrator, useStore } from '../store/react.tsx';
 import { isTerminalRun } from '../store/run-reducer.ts';
@@ -53,7 +54,7 @@ export function RunDetail({ runId, showBack = true }: RunDetailProps) {
         </div>
         <div className="ol-card ol-step-panel" data-testid="step-panel">
           {selected !== undefined && step !== undefined ? (
-            <StepPanel stepId={selected} step={step} events={detail.events} onClose={() => setSelected(undefined)} />
+            <StepPanel runId={runId} stepId={selected} step={step} events={detail.events} onClose={() => setSelected(undefined)} />
           ) : (
             <RunSummaryPanel view={view} onSelect={setSelected} />
           )}
@@ -103,6 +104,15 @@ function RunHeader({ view, connection, showBack }: { view: RunViewData; connecti
           {formatDuration((live ? now : view.updatedAt) - view.createdAt)} · {Object.values(view.steps).filter((s) => s.status === 'SUCCEEDED').length}/
           {Object.keys(view.steps).length} steps done
         </div>
+        {view.parentRunId !== undefined && (
+          <div className="ol-sub" data-testid="parent-link">
+            child of run{' '}
+            <Link to={{ name: 'run', runId: view.parentRunId }} className="ol-mono">
+              {view.parentRunId.slice(0, 8)}…
+            </Link>{' '}
+            · step <span className="ol-mono">{view.parentStepId}</span>
+          </div>
+        )}
       </div>
       <div className="ol-run-actions">
         <ConnectionIndicator state={connection} />
@@ -147,6 +157,7 @@ function RunSummaryPanel({ view, onSelect }: { view: RunViewData; onSelect: (id:
             <strong>{id}</strong> <StatusBadge status={s.status} />
           </div>
           <AttemptLive step={s} />
+          {s.waitingFor !== undefined && <div className="ol-small ol-muted">waiting for the signal “{s.waitingFor.signal}” · open to approve</div>}
         </button>
       ))}
       {failed.map(([id, s]) => (
@@ -200,7 +211,7 @@ function AttemptLive({ step }: { step: StepView }) {
   return null;
 }
 
-function StepPanel({ stepId, step, events, onClose }: { stepId: string; step: StepView; events: readonly RunEvent[]; onClose: () => void }) {
+function StepPanel({ runId, stepId, step, events, onClose }: { runId: string; stepId: string; step: StepView; events: readonly RunEvent[]; onClose: () => void }) {
   const input = useMemo(() => {
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i];
@@ -223,6 +234,7 @@ function StepPanel({ stepId, step, events, onClose }: { stepId: string; step: St
         </div>
       </div>
       <AttemptLive step={step} />
+      <StepKindDetail runId={runId} stepId={stepId} step={step} />
       <div className="ol-attempts">
         {step.attempts.map((a) => (
           <div key={a.attempt} className="ol-attempt">

@@ -1,0 +1,28 @@
+/**
+ * Opens the read store a gateway is configured with: a PostgreSQL URL (`postgres://…` or
+ * `postgresql://…`) or an SQLite file (a path, or `:memory:`).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SqliteReadStore } from './sqlite-store.js';
+import type { ReadStore } from './types.js';
+
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+export interface OpenStoreOptions {
+  /** `postgres://…`, a file path, or `:memory:`. */
+  location: string;
+  /** PostgreSQL schema holding the tables. @default 'public' */
+  schema?: string;
+}
+
+export async function openReadStore(options: OpenStoreOptions): Promise<ReadStore> {
+  if (isPostgresUrl(options.location)) {
+    const { PostgresReadStore } = await import('./postgres-store.js');
+    return PostgresReadStore.open({ url: options.location, ...(options.schema === undefined ? {} : { schema: options.schema }) });
+  }
+  if (options.location !== ':memory:') mkdirSync(dirname(options.location), { recursive: true });
+  return new SqliteReadStore({ path: options.location });
+}

@@ -1,0 +1,253 @@
+/**
+ * The read store in a local SQLite file (better-sqlite3, WAL). One table of runs (the projected
+ * view as JSON plus the indexed columns a list filters and sorts on), one of events keyed
+ * (run_id, seq) with a unique (partition, offset) index for the all-runs stream, counters kept
+ * in the batch's transaction (so a metrics scrape reads a few rows, not every run), and the
+ * per-partition checkpoint. Memory holds a bounded cache of recently written views.
+ */
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { RunEvent, RunStatus, RunSummary, RunView, StepStatus } from '@orchestrator-lite/core/projection';
+import { RUN_STATUSES, STEP_STATUSES } from '@orchestrator-lite/core/projection';
+import { foldBatch, splitRunCountKey, summaryColumns } from './fold.js';
+import type { FoldOutcome } from './fold.js';
+import { ViewCache } from './view-cache.js';
+import { zeroCounts } from './types.js';
+import type { BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoint (partition INTEGER PRIMARY KEY, next INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL, error TEXT, view TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS runs_newest ON runs (created_at DESC, run_id DESC);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status, created_at DESC, run_id DESC);
+CREATE INDEX IF NOT EXISTS runs_workflow ON runs (workflow, status, created_at DESC, run_id DESC);
+CREATE TABLE IF NOT EXISTS events (
+  run_id TEXT NOT NULL, seq INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+  type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS events_position ON events (partition, offset);
+CREATE TABLE IF NOT EXISTS run_counts (workflow TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (workflow, status)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS step_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+/** Statements of closed stores, never collected (see `close`). */
+const RETAINED: unknown[] = [];
+
+interface RunRow {
+  run_id: string;
+  workflow: string;
+  version: number;
+  status: RunStatus;
+  created_at: number;
+  updated_at: number;
+  last_seq: number;
+  error: string | null;
+}
+
+interface EventRow {
+  run_id: string;
+  seq: number;
+  partition: number;
+  offset: number;
+  type: string;
+  at: number;
+  data: string;
+}
+
+export function rowToEvent(row: { run_id: string; seq: number | string; partition: number; offset: number | string; type: string; at: number | string; data: string }): StoredEvent {
+  const event = { runId: row.run_id, seq: Number(row.seq), type: row.type, at: Number(row.at), data: JSON.parse(row.data) as unknown } as RunEvent;
+  return { event, partition: row.partition, offset: Number(row.offset) };
+}
+
+export function rowToSummary(row: RunRow): RunSummary {
+  return {
+    runId: row.run_id,
+    workflow: row.workflow,
+    version: Number(row.version),
+    status: row.status,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    lastSeq: Number(row.last_seq),
+    ...(row.error === null ? {} : { error: JSON.parse(row.error) as RunSummary['error'] & object }),
+  };
+}
+
+export interface SqliteReadStoreOptions {
+  /** A file path, or ':memory:' for a store that lasts as long as the process. */
+  path: string;
+  /** Views kept in memory. @default 1000 */
+  cacheSize?: number;
+}
+
+export class SqliteReadStore implements ReadStore {
+  readonly kind = 'sqlite';
+  readonly id: string;
+  private readonly db: Database.Database;
+  private readonly cache: ViewCache;
+  private readonly stmt;
+  /**
+   * One statement per filter combination (8 at most), prepared once: a statement left to the
+   * garbage collector can abort the process in better-sqlite3 on Node 24.
+   */
+  private readonly listStatements = new Map<string, Database.Statement<(string | number)[], RunRow>>();
+
+  constructor(options: SqliteReadStoreOptions) {
+    this.db = new Database(options.path);
+    // exec, not pragma(): pragma() leaves a statement to the garbage collector (see listStatements).
+    this.db.exec('PRAGMA journal_mode = WAL');
+    // The bus still holds what a power cut loses from the last commits: the checkpoint moves with them.
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+    this.cache = new ViewCache(options.cacheSize ?? 1000);
+    const db = this.db;
+    this.stmt = {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)'),
+      checkpoint: db.prepare<[], { partition: number; next: number }>('SELECT partition, next FROM checkpoint'),
+      partitionNext: db.prepare<[number], { next: number }>('SELECT next FROM checkpoint WHERE partition = ?'),
+      setNext: db.prepare('INSERT INTO checkpoint (partition, next) VALUES (?, ?) ON CONFLICT (partition) DO UPDATE SET next = excluded.next'),
+      view: db.prepare<[string], { view: string }>('SELECT view FROM runs WHERE run_id = ?'),
+      lastSeq: db.prepare<[string], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_id = ?'),
+      putRun: db.prepare(
+        `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view)
+         VALUES (@runId, @workflow, @version, @status, @createdAt, @updatedAt, @lastSeq, @error, @view)
+         ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, version = excluded.version, status = excluded.status,
+           created_at = excluded.created_at, updated_at = excluded.updated_at, last_seq = excluded.last_seq, error = excluded.error, view = excluded.view`,
+      ),
+      putEvent: db.prepare('INSERT INTO events (run_id, seq, partition, offset, type, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      bumpRuns: db.prepare('INSERT INTO run_counts (workflow, status, n) VALUES (?, ?, ?) ON CONFLICT (workflow, status) DO UPDATE SET n = n + excluded.n'),
+      bumpSteps: db.prepare('INSERT INTO step_counts (status, n) VALUES (?, ?) ON CONFLICT (status) DO UPDATE SET n = n + excluded.n'),
+      runEvents: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      partitionEvents: db.prepare<[number, number, number], EventRow>('SELECT * FROM events WHERE partition = ? AND offset >= ? ORDER BY offset LIMIT ?'),
+      countsAll: db.prepare<[], { status: RunStatus; n: number }>('SELECT status, sum(n) AS n FROM run_counts GROUP BY status'),
+      countsOf: db.prepare<[string], { status: RunStatus; n: number }>('SELECT status, n FROM run_counts WHERE workflow = ?'),
+      countsByWorkflow: db.prepare<[], { workflow: string; status: RunStatus; n: number }>('SELECT workflow, status, n FROM run_counts WHERE n <> 0 ORDER BY workflow, status'),
+      stepCounts: db.prepare<[], { status: StepStatus; n: number }>('SELECT status, n FROM step_counts'),
+    };
+    let id = this.stmt.getMeta.get('store_id')?.value;
+    if (id === undefined) {
+      id = randomUUID();
+      this.stmt.putMeta.run('store_id', id);
+    }
+    this.id = id;
+  }
+
+  checkpoint(): Promise<number[]> {
+    const out: number[] = [];
+    for (const { partition, next } of this.stmt.checkpoint.all()) {
+      while (out.length <= partition) out.push(0);
+      out[partition] = next;
+    }
+    return Promise.resolve(out);
+  }
+
+  private loadView(runId: string): RunView | undefined {
+    const cached = this.cache.get(runId);
+    if (cached !== undefined) return cached;
+    const row = this.stmt.view.get(runId);
+    return row === undefined ? undefined : (JSON.parse(row.view) as RunView);
+  }
+
+  applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
+    const run = this.db.transaction((): BatchResult & { outcome?: FoldOutcome } => {
+      const from = this.stmt.partitionNext.get(partition)?.next ?? 0;
+      if (nextOffset <= from) return { accepted: [], duplicates: 0, projectionErrors: [], applied: false };
+      const fresh = records.filter((r): r is { offset: number; event: RunEvent } => r.offset >= from && r.event !== undefined);
+      const views = new Map<string, RunView>();
+      const lastSeqs = new Map<string, number>();
+      for (const { event } of fresh) {
+        if (lastSeqs.has(event.runId) || views.has(event.runId)) continue;
+        const view = this.loadView(event.runId);
+        if (view !== undefined) views.set(event.runId, view);
+        const seq = view?.lastSeq ?? this.stmt.lastSeq.get(event.runId)?.seq ?? undefined;
+        if (seq !== undefined && seq !== null) lastSeqs.set(event.runId, seq);
+      }
+      const outcome = foldBatch({ partition, records: fresh, views, lastSeqs });
+      for (const { event, offset } of outcome.accepted) {
+        this.stmt.putEvent.run(event.runId, event.seq, partition, offset, event.type, event.at, JSON.stringify(event.data ?? null));
+      }
+      for (const [runId, view] of outcome.views) this.stmt.putRun.run({ runId, ...summaryColumns(view), view: JSON.stringify(view) });
+      for (const [key, n] of outcome.counts.runs) {
+        if (n === 0) continue;
+        const { workflow, status } = splitRunCountKey(key);
+        this.stmt.bumpRuns.run(workflow, status, n);
+      }
+      for (const [status, n] of outcome.counts.steps) if (n !== 0) this.stmt.bumpSteps.run(status, n);
+      this.stmt.setNext.run(partition, nextOffset);
+      return { accepted: outcome.accepted, duplicates: outcome.duplicates, projectionErrors: outcome.projectionErrors, applied: true, outcome };
+    });
+    const { outcome, ...result } = run.immediate();
+    // Only after the commit: a rolled-back batch must leave the cache as the file is.
+    if (outcome !== undefined) for (const [runId, view] of outcome.views) this.cache.set(runId, view);
+    return Promise.resolve(result);
+  }
+
+  getRun(runId: string): Promise<RunView | undefined> {
+    return Promise.resolve(this.loadView(runId));
+  }
+
+  listRuns(query: RunListQuery): Promise<RunListResult> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.workflow !== undefined) {
+      where.push('workflow = ?');
+      params.push(query.workflow);
+    }
+    if (query.status !== undefined) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    if (query.after !== undefined) {
+      where.push('(created_at, run_id) < (?, ?)');
+      params.push(query.after.createdAt, query.after.runId);
+    }
+    const sql = `SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error FROM runs
+      ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY created_at DESC, run_id DESC LIMIT ?`;
+    let statement = this.listStatements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare<(string | number)[], RunRow>(sql);
+      this.listStatements.set(sql, statement);
+    }
+    const rows = statement.all(...params, query.limit + 1);
+    const items = rows.slice(0, query.limit).map(rowToSummary);
+    const last = items.at(-1);
+    return Promise.resolve({ items, next: rows.length > query.limit && last !== undefined ? { createdAt: last.createdAt, runId: last.runId } : null });
+  }
+
+  counts(workflow?: string): Promise<Record<RunStatus, number>> {
+    const counts = zeroCounts(RUN_STATUSES);
+    const rows = workflow === undefined ? this.stmt.countsAll.all() : this.stmt.countsOf.all(workflow);
+    for (const { status, n } of rows) counts[status] = n;
+    return Promise.resolve(counts);
+  }
+
+  countsByWorkflow(): Promise<{ workflow: string; status: RunStatus; count: number }[]> {
+    return Promise.resolve(this.stmt.countsByWorkflow.all().map(({ workflow, status, n }) => ({ workflow, status, count: n })));
+  }
+
+  stepCounts(): Promise<Record<StepStatus, number>> {
+    const counts = zeroCounts(STEP_STATUSES);
+    for (const { status, n } of this.stmt.stepCounts.all()) counts[status] = n;
+    return Promise.resolve(counts);
+  }
+
+  runEvents(runId: string, since: number, limit: number): Promise<StoredEvent[]> {
+    return Promise.resolve(this.stmt.runEvents.all(runId, since, limit).map(rowToEvent));
+  }
+
+  partitionEvents(partition: number, from: number, limit: number): Promise<StoredEvent[]> {
+    return Promise.resolve(this.stmt.partitionEvents.all(partition, from, limit).map(rowToEvent));
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
+    // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.
+    RETAINED.push(this.stmt, this.listStatements, this.db);
+    return Promise.resolve();
+  }
+}
