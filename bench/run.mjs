@@ -4,9 +4,11 @@
  *
  *   node bench/run.mjs [--quick] [--only=phase,phase] [--no-kafka]
  *
- * Phases, each in its own process: raw-embedded, raw-kafka (the limit), engine-embedded,
- * engine-kafka, bullmq (the peer), memory, scaling (1, 2, 4 worker processes on Kafka) and
- * recovery (kill -9 of an orchestrator with active runs). Writes bench/results/latest.{json,md,svg}.
+ * Phases, each in its own process: kafka-floor (Kafka's EndToEndLatency tool) and client-alone
+ * (the Kafka client with no project code), the baselines; raw-embedded, raw-kafka (our transport);
+ * engine-embedded, engine-kafka, engine-kafka-split (every role its own process); bullmq (the
+ * peer); memory; scaling (1, 2, 4 worker processes on Kafka) and recovery (kill -9 of an
+ * orchestrator with active runs). Writes bench/results/latest.{json,md,svg}.
  * Never a timed test: it prints figures and ratios against baselines of the same run, with the
  * targets beside them, met or not. A phase that fails is reported as failed, never as a pass.
  */
@@ -30,10 +32,13 @@ const shared = { partitions: 6, concurrency: 32, window: { chain10: 64, fanout20
 const phaseBudgetMs = quick ? 150_000 : 300_000;
 
 const PHASES = [
+  { id: 'kafka-floor', module: 'kafka-floor', kafka: true, options: { messages: quick ? 2000 : 10_000, messageBytes: 200 } },
+  { id: 'client-alone', module: 'client-alone', kafka: true, options: { partitions: 6, window: 64, warmupMs: timing.warmupMs, measureMs: timing.rawMeasureMs } },
   { id: 'raw-embedded', module: 'raw-roundtrip', options: { bus: 'embedded', partitions: 6, window: 64, warmupMs: timing.warmupMs, measureMs: timing.rawMeasureMs } },
   { id: 'raw-kafka', module: 'raw-roundtrip', kafka: true, options: { bus: 'kafka', partitions: 6, window: 64, warmupMs: timing.warmupMs, measureMs: timing.rawMeasureMs } },
   { id: 'engine-embedded', module: 'engine', options: { ...shared, bus: 'embedded' } },
   { id: 'engine-kafka', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka' } },
+  { id: 'engine-kafka-split', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka', split: true } },
   { id: 'bullmq', module: 'bullmq', options: shared },
   { id: 'memory', module: 'memory', execArgv: ['--expose-gc'], options: { bus: 'embedded', partitions: 6, runs: timing.memoryRuns } },
   { id: 'priority', module: 'priority', options: { bus: 'embedded', partitions: 6, concurrency: 4, taskMs: 10, flood: quick ? 1000 : 3000, probes: 20, probeEveryMs: 100 } },

@@ -14,6 +14,16 @@ export function evaluateTargets(result) {
     targets.push({ target, subject, value: value ?? null, threshold: `${cmp} ${threshold}${unit}`, unit, met });
   };
   const rawKafka = ok(p['raw-kafka'])?.saturation?.roundTripsPerSec;
+  const client = ok(p['client-alone'])?.saturation?.roundTripsPerSec;
+  add('our transport vs the Kafka client alone (round trips/s, 64 in flight)', 'kafka', ratio(rawKafka, client), 0.8, '>=', 'x');
+  for (const [phase, label] of [['engine-kafka', 'kafka'], ['engine-kafka-split', 'kafka, roles split']]) {
+    for (const w of ['chain10', 'fanout20']) {
+      add('engine steps/s vs the Kafka client alone round trips/s', `${label} ${w}`, ratio(ok(p[phase])?.workloads?.[w]?.saturation?.stepsPerSec, client), 0.3, '>=', 'x');
+    }
+  }
+  for (const w of WORKLOADS) {
+    add('embedded engine vs BullMQ (runs/s at saturation)', `embedded ${w}`, ratio(ok(p['engine-embedded'])?.workloads?.[w]?.saturation?.runsPerSec, ok(p.bullmq)?.workloads?.[w]?.saturation?.runsPerSec), 1, '>=', 'x');
+  }
   for (const w of WORKLOADS) {
     add('engine steps/s vs raw Kafka round trips/s', `kafka ${w}`, ratio(ok(p['engine-kafka'])?.workloads?.[w]?.saturation?.stepsPerSec, rawKafka), 0.5, '>=', 'x');
   }
@@ -24,11 +34,11 @@ export function evaluateTargets(result) {
       add('ahead of BullMQ (runs/s ratio at saturation)', `${bus} ${w}`, ratio(engine, peer), threshold, '>=', 'x');
     }
   }
-  for (const bus of ['embedded', 'kafka']) {
+  for (const [phase, label] of [['engine-embedded', 'embedded'], ['engine-kafka', 'kafka'], ['engine-kafka-split', 'kafka, roles split']]) {
     for (const w of WORKLOADS) {
-      const l = ok(p[`engine-${bus}`])?.workloads?.[w]?.fixed?.latency;
-      add('task-to-next p50 at half saturation', `${bus} ${w}`, l?.taskToNext?.p50, 5, '<=', ' ms');
-      add('task-to-next p99 at half saturation', `${bus} ${w}`, l?.taskToNext?.p99, 25, '<=', ' ms');
+      const l = ok(p[phase])?.workloads?.[w]?.fixed?.latency;
+      add('task-to-next p50 at half saturation', `${label} ${w}`, l?.taskToNext?.p50, 5, '<=', ' ms');
+      add('task-to-next p99 at half saturation', `${label} ${w}`, l?.taskToNext?.p99, 25, '<=', ' ms');
     }
   }
   for (const bus of ['embedded', 'kafka']) {
@@ -49,7 +59,7 @@ export function renderMarkdown(result) {
   out.push('| machine | |', '|---|---|');
   out.push(`| CPU | ${m.cpu} |`, `| cores | ${m.cores} |`, `| memory | ${m.memoryGiB} GiB |`, `| OS | ${m.os} |`, `| Node | ${m.node} |`, `| Kafka | ${m.kafka} (single KRaft node on 127.0.0.1) |`);
   out.push(`| Redis | ${ok(p.bullmq)?.redisVersion ?? '—'} (BullMQ 6.7.0 on ioredis 6.0.0) |`, `| load average at start | ${m.loadAverageAtStart.join(' ')} |`, '');
-  out.push(`Settings: ${result.settings.partitions} partitions, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process; BullMQ in one process. Total ${result.seconds} s.`, '');
+  out.push(`Settings: ${result.settings.partitions} partitions, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process (and, in the "roles split" rows, gateway, orchestrator and worker each in its own process); BullMQ in one process. Total ${result.seconds} s.`, '');
 
   const failed = Object.entries(p).filter(([, v]) => v.status !== 'ok');
   for (const [id, v] of Object.entries(p)) {
@@ -61,22 +71,28 @@ export function renderMarkdown(result) {
     out.push('');
   }
 
-  out.push('## The limit: raw request/reply round trip on the same client', '');
-  out.push('| bus | in flight | round trips/s | latency p50 / p95 / p99 ms |', '|---|---|---|---|');
-  for (const bus of ['embedded', 'kafka']) {
-    const r = ok(p[`raw-${bus}`]);
-    for (const k of ['single', 'saturation']) out.push(`| ${bus} | ${r?.[k]?.inFlight ?? '—'} | ${fmt(r?.[k]?.roundTripsPerSec)} | ${lat(r?.[k]?.latency)} |`);
+  out.push('## The limit: request/reply round trips', '');
+  const floor = ok(p['kafka-floor']);
+  out.push(floor ? `Kafka's own one-hop floor, \`${floor.tool}\` (Java client, acks=all, ${floor.messages} records of ${floor.messageBytes} B one at a time): **p50 ${floor.latency.p50} ms, p99 ${floor.latency.p99} ms** (whole ms), mean ${fmt(floor.latency.mean, 2)} ms.` : `Kafka's EndToEndLatency: ${p['kafka-floor']?.error ?? 'not measured'}`, '');
+  const clientRate = ok(p['client-alone'])?.saturation?.roundTripsPerSec;
+  out.push('| what | in flight | round trips/s | latency p50 / p95 / p99 ms | ÷ the client alone |', '|---|---|---|---|---|');
+  for (const [label, r] of [['the Kafka client alone (@platformatic/kafka, 2 processes)', ok(p['client-alone'])], ['our Transport on Kafka', ok(p['raw-kafka'])], ['our Transport, embedded', ok(p['raw-embedded'])]]) {
+    for (const k of ['single', 'saturation']) {
+      const base = ok(p['client-alone'])?.[k];
+      out.push(`| ${label} | ${r?.[k]?.inFlight ?? '—'} | ${fmt(r?.[k]?.roundTripsPerSec)} | ${lat(r?.[k]?.latency)} | ${fmt(ratio(r?.[k]?.roundTripsPerSec, base?.roundTripsPerSec), 3)}x |`);
+    }
   }
   out.push('');
 
   out.push('## Throughput at saturation', '');
-  out.push('| workload | system | runs/s | steps/s | engine ÷ BullMQ (runs/s) | steps/s ÷ raw round trips/s (same bus) |', '|---|---|---|---|---|---|');
+  out.push('| workload | system | runs/s | steps/s | engine ÷ BullMQ (runs/s) | steps/s ÷ raw round trips/s (same bus) | steps/s ÷ the Kafka client alone |', '|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
     const peer = ok(p.bullmq)?.workloads?.[w]?.saturation;
-    for (const bus of ['embedded', 'kafka']) {
-      const s = ok(p[`engine-${bus}`])?.workloads?.[w]?.saturation;
+    for (const [phase, bus, label] of [['engine-embedded', 'embedded', 'engine (embedded)'], ['engine-kafka', 'kafka', 'engine (kafka)'], ['engine-kafka-split', 'kafka', 'engine (kafka, roles split)']]) {
+      const s = ok(p[phase])?.workloads?.[w]?.saturation;
       const raw = ok(p[`raw-${bus}`])?.saturation?.roundTripsPerSec;
-      out.push(`| ${w} | engine (${bus}) | ${fmt(s?.runsPerSec)} | ${fmt(s?.stepsPerSec)} | ${fmt(ratio(s?.runsPerSec, peer?.runsPerSec), 3)}x | ${fmt(ratio(s?.stepsPerSec, raw), 3)}x |`);
+      const alone = bus === 'kafka' ? `${fmt(ratio(s?.stepsPerSec, clientRate), 3)}x` : '';
+      out.push(`| ${w} | ${label} | ${fmt(s?.runsPerSec)} | ${fmt(s?.stepsPerSec)} | ${fmt(ratio(s?.runsPerSec, peer?.runsPerSec), 3)}x | ${fmt(ratio(s?.stepsPerSec, raw), 3)}x | ${alone} |`);
     }
     out.push(`| ${w} | BullMQ (Redis) | ${fmt(peer?.runsPerSec)} | ${fmt(peer?.stepsPerSec)} | | |`);
   }
@@ -85,7 +101,7 @@ export function renderMarkdown(result) {
   out.push('## Latency (ms, p50 / p95 / p99)', '');
   out.push('| workload | system | load | runs/s | dispatch | task-to-next (events) | hand-off (handlers) | event-to-WebSocket | run |', '|---|---|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
-    for (const [name, phase] of [['engine (embedded)', p['engine-embedded']], ['engine (kafka)', p['engine-kafka']], ['BullMQ', p.bullmq]]) {
+    for (const [name, phase] of [['engine (embedded)', p['engine-embedded']], ['engine (kafka)', p['engine-kafka']], ['engine (kafka, roles split)', p['engine-kafka-split']], ['BullMQ', p.bullmq]]) {
       const r = ok(phase)?.workloads?.[w];
       for (const load of ['fixed', 'saturation']) {
         const x = r?.[load];
@@ -132,7 +148,8 @@ export function renderMarkdown(result) {
   out.push('- **saturation**: a closed loop keeping a fixed number of runs in flight; **fixed**: an open loop starting runs at half the saturated rate.');
   out.push('- **dispatch**: StepScheduled.at → handler start (BullMQ: job added → handler start). **task-to-next (events)**: StepSucceeded.at of the last dependency → StepStarted.at of the step. **hand-off (handlers)**: the last dependency\'s handler end → the step\'s handler start, both instrumented (comparable across engine and BullMQ).');
   out.push('- **event-to-WebSocket**: event `at` → receipt of its frame by a client of the gateway\'s `/api/v1/stream` (all runs). **run**: start request → terminal event received.');
-  out.push('- The raw round trip uses our Transport (on @platformatic/kafka for Kafka): produce a request; a replier consumes it and, in one commit(offsets, produce), sends the reply; the requester consumes it.');
+  out.push('- The raw round trip uses our Transport (on @platformatic/kafka for Kafka): produce a request; a replier consumes it and, in one commit(offsets, produce), sends the reply; the requester consumes it. **The Kafka client alone** does the same with the client\'s own Producer and Consumer stream and no project code, the replier in a second process.');
+  out.push('- **roles split**: gateway, orchestrator and worker each in its own OS process on Kafka, as deployed; handlers are not timed there, so dispatch and hand-off are empty.');
   out.push('');
   return `${out.join('\n')}\n`;
 }
@@ -146,8 +163,9 @@ export function renderSvg(result) {
     { name: 'BullMQ (redis)', color: '#54a24b', get: (w) => ok(p.bullmq)?.workloads?.[w]?.saturation?.stepsPerSec },
   ];
   const raw = ok(p['raw-kafka'])?.saturation?.roundTripsPerSec;
+  const alone = ok(p['client-alone'])?.saturation?.roundTripsPerSec;
   const values = WORKLOADS.flatMap((w) => series.map((s) => s.get(w) ?? 0));
-  const max = Math.max(1, raw ?? 0, ...values) * 1.1;
+  const max = Math.max(1, raw ?? 0, alone ?? 0, ...values) * 1.1;
   const W = 760, H = 420, left = 70, right = 20, top = 50, bottom = 70;
   const plotH = H - top - bottom;
   const groupW = (W - left - right) / WORKLOADS.length;
@@ -173,7 +191,8 @@ export function renderSvg(result) {
     });
     parts.push(`<text x="${left + gi * groupW + groupW / 2}" y="${top + plotH + 18}" text-anchor="middle">${esc(w)}</text>`);
   });
-  if (raw) parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(raw)}" y2="${y(raw)}" stroke="#b00" stroke-dasharray="6 4"/><text x="${W - right}" y="${y(raw) - 5}" text-anchor="end" fill="#b00">raw Kafka round trips/s: ${Math.round(raw)}</text>`);
+  if (raw) parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(raw)}" y2="${y(raw)}" stroke="#b00" stroke-dasharray="6 4"/><text x="${W - right}" y="${y(raw) - 5}" text-anchor="end" fill="#b00">our Transport on Kafka, round trips/s: ${Math.round(raw)}</text>`);
+  if (alone) parts.push(`<line x1="${left}" x2="${W - right}" y1="${y(alone)}" y2="${y(alone)}" stroke="#555" stroke-dasharray="2 3"/><text x="${left + 4}" y="${y(alone) - 5}" fill="#555">the Kafka client alone, round trips/s: ${Math.round(alone)}</text>`);
   series.forEach((s, i) => parts.push(`<rect x="${left + i * 190}" y="${H - 28}" width="12" height="12" fill="${s.color}"/><text x="${left + i * 190 + 18}" y="${H - 18}">${esc(s.name)}</text>`));
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -5,16 +5,19 @@
  * For each workload: a closed loop (saturation), then an open loop at `loadFraction` of the
  * saturated run rate (a fixed offered load). Handlers are instrumented to time their start and end.
  */
+import { fork } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import { startGateway } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
-import { openBus } from '../lib/bus.mjs';
+import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop } from '../lib/load.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
-import { summarize, until, wallNow } from '../lib/stats.mjs';
+import { sleep, summarize, until, wallNow } from '../lib/stats.mjs';
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
 
 export async function run(o) {
@@ -36,13 +39,7 @@ export async function run(o) {
   const common = { transport: bus.transport, topicPrefix: bus.prefix, partitions: o.partitions };
   const closers = [];
   try {
-    const orchestrator = await startOrchestrator(common);
-    closers.push(() => orchestrator.close());
-    const worker = await startWorker({ ...common, tasks, concurrency: o.concurrency });
-    closers.push(() => worker.close());
-    const gateway = await startGateway({ ...common, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) });
-    closers.push(() => gateway.close());
-    await until(() => gateway.isReady(), { timeoutMs: 60_000, what: 'the gateway to be ready' });
+    const { gateway, getRun } = o.split ? await startSplit(o, bus, closers) : await startInProcess(common, tasks, o, closers);
 
     const definitions = engineDefinitions('bench-');
     const dependencies = new Map();
@@ -96,10 +93,10 @@ export async function run(o) {
         const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
         results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 } };
         const f = (x) => x.toFixed(1);
-        process.stderr.write(`  engine/${o.bus} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s; at ${f(rate)} runs/s task-to-next p50 ${fixed.latency.taskToNext.p50} ms p99 ${fixed.latency.taskToNext.p99} ms\n`);
+        process.stderr.write(`  engine/${o.bus}${o.split ? ' (split)' : ''} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s; at ${f(rate)} runs/s task-to-next p50 ${fixed.latency.taskToNext.p50} ms p99 ${fixed.latency.taskToNext.p99} ms\n`);
       } catch (error) {
         results[workload] = { error: error.message };
-        process.stderr.write(`  engine/${o.bus} ${workload}: FAILED: ${error.message}\n`);
+        process.stderr.write(`  engine/${o.bus}${o.split ? ' (split)' : ''} ${workload}: FAILED: ${error.message}\n`);
       }
     }
 
@@ -113,16 +110,64 @@ export async function run(o) {
         const runId = runIdForIdempotencyKey(definitions[workload].name, `r${before + 1}`);
         const view = await (await fetch(`${gateway.url}/api/v1/runs/${runId}`)).json();
         const steps = Object.entries(view.steps ?? {}).filter(([, s]) => s.status !== 'SUCCEEDED').map(([id, s]) => `${id}:${s.status}`);
-        const held = orchestrator.getRun(runId);
-        throw new Error(`a single ${workload} run did not finish in 60 s: the gateway has it ${view.status} with unfinished steps ${steps.join(' ')}; the orchestrator holds it ${held ? held.status : 'not at all'}`);
+        const held = getRun(runId);
+        throw new Error(`a single ${workload} run did not finish in 60 s: the gateway has it ${view.status} with unfinished steps ${steps.join(' ')}; the orchestrator holds it ${held === undefined ? 'not at all (or in another process)' : held.status}`);
       }
       if (outcome !== 'RunSucceeded') throw new Error(`a single ${workload} run ended ${outcome}`);
     }
-    return { bus: o.bus, concurrency: o.concurrency, partitions: o.partitions, window: o.window, workloads: results, attemptsPerRun: ATTEMPTS_PER_RUN };
+    return { bus: o.bus, split: Boolean(o.split), concurrency: o.concurrency, partitions: o.partitions, window: o.window, workloads: results, attemptsPerRun: ATTEMPTS_PER_RUN };
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     await bus.cleanup();
   }
+}
+
+/** Orchestrator, worker and gateway in this process: the handlers are timed here. */
+async function startInProcess(common, tasks, o, closers) {
+  const orchestrator = await startOrchestrator(common);
+  closers.push(() => orchestrator.close());
+  const worker = await startWorker({ ...common, tasks, concurrency: o.concurrency });
+  closers.push(() => worker.close());
+  const gateway = await startGateway({ ...common, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) });
+  closers.push(() => gateway.close());
+  await until(() => gateway.isReady(), { timeoutMs: 60_000, what: 'the gateway to be ready' });
+  return { gateway: { url: gateway.url, port: gateway.port }, getRun: (runId) => orchestrator.getRun(runId) };
+}
+
+/**
+ * Every role its own OS process (bench/peers/engine-role.mjs), as deployed: the handlers run in
+ * the worker process, so only the figures taken from events (task-to-next, WebSocket, run) exist.
+ */
+async function startSplit(o, bus, closers) {
+  if (o.bus !== 'kafka') throw new Error('engine: split roles need the kafka bus');
+  const port = await freePort();
+  const config = { brokers: brokersFromEnv(), prefix: bus.prefix, partitions: o.partitions, concurrency: o.concurrency, port };
+  // The orchestrator first: it creates the topics the others join.
+  for (const role of ['orchestrator', 'worker', 'gateway']) {
+    const child = fork(fileURLToPath(new URL('../peers/engine-role.mjs', import.meta.url)), [role, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    closers.push(async () => {
+      if (child.exitCode !== null) return;
+      child.send('stop');
+      await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(15_000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    await new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`the ${role} process exited with ${code}`)));
+    });
+  }
+  return { gateway: { url: `http://127.0.0.1:${port}`, port }, getRun: () => undefined };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Runs one load pattern; the tracker counts and samples inside the driver's measurement window. */

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import type { ConfigInput } from './config.js';
 import { listRuns, runCommand, showRun } from './commands/runs.js';
+import { dlqCommand, rerunCommand, schedulesCommand, signalCommand } from './commands/ops.js';
 import { serve } from './commands/serve.js';
 
 const USAGE = `orch — Orchestrator-lite
@@ -17,6 +18,12 @@ const USAGE = `orch — Orchestrator-lite
   orch run <workflow> [--input '{"x":1}'] [--version N] [--idempotency-key K] [--wait]
   orch runs [ls] [--status S] [--workflow W] [--limit N]
   orch runs show <runId>
+  orch rerun <runId> --from <step> [--input '{…}'] [--wait]
+  orch signal <runId> <name> [--payload '{…}']
+  orch schedules [ls] | show <name> | rm <name> | pause <name> | resume <name> | trigger <name>
+  orch schedules set <name> --workflow W --cron '0 2 * * *' [--timezone Europe/Paris] [--input '{…}']
+        [--overlap skip|allow|cancelPrevious] [--catchup none|last|all]
+  orch dlq [ls] [--limit N] | orch dlq redrive [--ids 0-1,0-2] [--reason R] [--topic T] [--rate N]
   orch kafka up [--brokers 3] | down | status | logs
         a local Apache Kafka 4 broker, or a cluster of N broker+controller nodes on 9092, 9094, …
         (needs Java 17+ and Maven)
@@ -49,6 +56,16 @@ async function main(argv: string[]): Promise<number> {
       workflow: { type: 'string' },
       limit: { type: 'string' },
       brokers: { type: 'string' },
+      from: { type: 'string' },
+      payload: { type: 'string' },
+      cron: { type: 'string' },
+      timezone: { type: 'string' },
+      overlap: { type: 'string' },
+      catchup: { type: 'string' },
+      ids: { type: 'string' },
+      reason: { type: 'string' },
+      topic: { type: 'string' },
+      rate: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -86,6 +103,25 @@ async function main(argv: string[]): Promise<number> {
       else if (sub === 'show' && id) await showRun(gateway, id);
       else throw new Error('orch runs: use `orch runs ls` or `orch runs show <runId>`');
       return 0;
+    }
+    case 'rerun': {
+      const runId = rest[0];
+      if (!runId) throw new Error('orch rerun: name the run, e.g. `orch rerun <runId> --from ship`');
+      return rerunCommand(gateway, runId, { from: values.from, input: values.input, wait: values.wait, timeoutMs: Number(values.timeout) });
+    }
+    case 'signal': {
+      const [runId, name] = rest;
+      if (!runId || !name) throw new Error('orch signal: name the run and the signal, e.g. `orch signal <runId> approval --payload \'{"ok":true}\'`');
+      return signalCommand(gateway, runId, name, values.payload);
+    }
+    case 'schedules': {
+      const [sub = 'ls', name] = rest;
+      const flags = { workflow: values.workflow, cron: values.cron, timezone: values.timezone, input: values.input, overlap: values.overlap, catchup: values.catchup, version: values.version };
+      return schedulesCommand(gateway, sub, name, Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
+    }
+    case 'dlq': {
+      const flags = { limit: values.limit, ids: values.ids, reason: values.reason, topic: values.topic, rate: values.rate };
+      return dlqCommand(gateway, rest[0] ?? 'ls', Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
     }
     case 'kafka': {
       const script = fileURLToPath(new URL('../../../../deploy/kafka/kafka.sh', import.meta.url));

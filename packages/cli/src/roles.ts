@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { startGateway } from '@orchestrator-lite/gateway';
 import type { GatewayHandle } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
@@ -46,7 +47,7 @@ export function runDemoWorker(config: Config, transport: Transport, logger: Logg
  */
 const ownWriteTokens = new Map<string, string>();
 
-export async function runGateway(config: Config, transport: Transport, logger: Logger): Promise<GatewayHandle> {
+export async function runGateway(config: Config, transport: Transport, logger: Logger, metricsFrom: readonly Registry[] = []): Promise<GatewayHandle> {
   const uiDir = defaultUiDir(config);
   if (!uiDir) logger.warn('no UI build found (packages/ui/dist): the gateway serves the API only; run `npm run build`');
   const gateway = await startGateway({
@@ -65,6 +66,7 @@ export async function runGateway(config: Config, transport: Transport, logger: L
     allowedHosts: config.allowedHosts,
     ...(config.rateLimit === undefined ? {} : { rateLimitPerMinute: config.rateLimit }),
     trustProxy: config.trustProxy,
+    metricsFrom,
     // The read model: PostgreSQL when ORCH_READ_STORE names one, else an SQLite file in the data dir.
     readStore: config.readStore ?? join(resolve(config.dataDir), `gateway.${config.topicPrefix}read-model.sqlite`),
     ...(uiDir ? { uiDir } : {}),

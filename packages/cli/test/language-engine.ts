@@ -34,7 +34,7 @@ export async function startEngine(t: TestContext, bus: { brokers?: string[] } = 
     : createEmbeddedTransport({ dataDir, pollIntervalMs: 10 });
   const topicPrefix = randomPrefix();
   const partitions = 3;
-  const logger = pino({ level: 'silent' });
+  const logger = pino({ level: process.env.LANG_TEST_LOG ?? 'silent' });
   const ran: Record<string, unknown[]> = {};
   const note = (task: string, input: unknown): void => {
     (ran[task] ??= []).push(input);

@@ -16,9 +16,15 @@ export interface EventDataMap {
     parentStepId?: string;
     /** Absent: the default, 2. */
     priority?: number;
+    /** A rerun: the run it reran and the step it reran from. */
+    rerunOf?: { runId: string; fromStep: string };
   };
   StepScheduled: { stepId: string; attempt: number; task: string; queue: string; input: unknown };
-  StepStarted: { stepId: string; attempt: number; workerId: string };
+  /**
+   * With `redelivery`: the attempt was delivered again to another worker (its first died), and
+   * started again there; `previousWorkerId` is the worker it replaces.
+   */
+  StepStarted: { stepId: string; attempt: number; workerId: string; redelivery?: { previousWorkerId: string } };
   StepProgress: { stepId: string; attempt: number; fraction: number; message?: string };
   StepLog: {
     stepId: string;
@@ -61,6 +67,8 @@ export interface EventDataMap {
   /** A workflow step started its child run. */
   ChildRunStarted: { stepId: string; attempt: number; childRunId: string; workflow: string; version?: number };
   StepCancelled: { stepId: string; attempt?: number; reason: string };
+  /** A rerun starts this step SUCCEEDED with its output from the run it reruns. */
+  StepReused: { stepId: string; fromRunId: string; output?: unknown };
   RunSucceeded: { output: unknown };
   RunFailed: { error: ErrorInfo; failedSteps: string[] };
   RunCancelled: { reason: string };
@@ -97,6 +105,7 @@ export const RUN_EVENT_TYPES: readonly RunEventType[] = [
   'SignalReceived',
   'ChildRunStarted',
   'StepCancelled',
+  'StepReused',
   'RunSucceeded',
   'RunFailed',
   'RunCancelled',

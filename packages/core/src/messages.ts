@@ -41,7 +41,17 @@ export interface StartRun {
   parentStepId?: string;
   /** 1 (high) to 3 (low); absent means 2. Every task of the run is dispatched at it. */
   priority?: RunPriority;
+  /** A rerun: these steps start SUCCEEDED with the outputs they had in `fromRunId`. */
+  reuse?: RunReuse;
   at: number;
+}
+
+/** What a rerun from a step takes from the run it reruns. */
+export interface RunReuse {
+  fromRunId: string;
+  fromStep: string;
+  /** Step id -> its output in the earlier run. */
+  steps: Record<string, { output?: unknown }>;
 }
 export interface CancelRun {
   v: 1;

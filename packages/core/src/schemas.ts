@@ -32,6 +32,7 @@ export const StartRunSchema = z.object({
   parentRunId: z.string().optional(),
   parentStepId: z.string().optional(),
   priority: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+  reuse: z.object({ fromRunId: z.string(), fromStep: z.string(), steps: z.record(z.string(), z.object({ output: z.unknown().optional() })) }).optional(),
   at: ms,
 });
 const CancelRunSchema = z.object({ v: v1, type: z.literal('CancelRun'), runId: id, reason: z.string().optional(), at: ms });
@@ -145,16 +146,18 @@ export const RunEventSchema = z.discriminatedUnion('type', [
       parentRunId: z.string().optional(),
       parentStepId: z.string().optional(),
       priority: z.number().int().min(1).max(3).optional(),
+      rerunOf: z.object({ runId: z.string(), fromStep: z.string() }).optional(),
     }),
   ),
   ev('StepScheduled', z.object({ ...stepAttempt, task: z.string(), queue: z.string(), input: z.unknown().optional() })),
-  ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string() })),
+  ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string(), redelivery: z.object({ previousWorkerId: z.string() }).optional() })),
   ev('StepProgress', z.object({ ...stepAttempt, fraction: z.number(), message: z.string().optional() })),
   ev('StepLog', z.object({ ...stepAttempt, level: LogLevelSchema, message: z.string(), fields: z.record(z.string(), z.unknown()).optional() })),
   ev('StepSucceeded', z.object({ ...stepAttempt, output: z.unknown().optional() })),
   ev('AttemptFailed', z.object({ ...stepAttempt, error: ErrorInfoSchema, reason: z.enum(['error', 'timeout', 'heartbeat-timeout']) })),
   ev('RetryScheduled', RetryScheduledDataSchema),
   ev('StepFailed', z.object({ stepId: z.string(), attempts: z.number().int(), error: ErrorInfoSchema })),
+  ev('StepReused', z.object({ stepId: z.string(), fromRunId: z.string(), output: z.unknown().optional() })),
   ev('StepSkipped', z.object({ stepId: z.string(), reason: z.string(), cause: SkipCauseSchema.optional() })),
   ev('ForEachExpanded', z.object({ stepId: z.string(), count: z.number().int().min(0) })),
   ev('StepSleeping', z.object({ ...stepAttempt, until: ms })),
@@ -212,6 +215,7 @@ export const RunViewSchema = z.object({
   steps: z.record(z.string(), StepViewSchema),
   parentRunId: z.string().optional(),
   parentStepId: z.string().optional(),
+  rerunOf: z.object({ runId: z.string(), fromStep: z.string() }).optional(),
   priority: z.number().int().min(1).max(3).optional(),
 });
 

@@ -17,6 +17,7 @@ import { openApiRoute, registerOpenApi } from './openapi.js';
 import { opsSchemas } from './schemas/ops.js';
 import { opsRoutes } from './routes/ops.js';
 import { dlqRoutes } from './routes/dlq.js';
+import { rerunRoutes } from './routes/rerun.js';
 import { runRoutes } from './routes/runs.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { signalRoutes } from './routes/signals.js';
@@ -153,6 +154,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   await app.register(opsRoutes(ctx));
   await app.register(workflowRoutes(ctx));
   await app.register(runRoutes(ctx));
+  await app.register(rerunRoutes(ctx));
   await app.register(signalRoutes(ctx));
   await app.register(streamRoutes(ctx));
   await app.register(dlqRoutes(ctx));

@@ -17,3 +17,5 @@ export type { ReadStore, BatchResult, IncomingRecord } from './store/types.js';
 export { WorkflowRegistry } from './registry.js';
 export type { WorkflowSummary } from './registry.js';
 export { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
+export type { ScheduleItem } from './schemas/schedules.js';
+export type { ScheduleBody } from './schedules/spec.js';

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Transport } from '@orchestrator-lite/transport';
 import { DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError } from '@orchestrator-lite/core';
 import { checkApiTokens, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
@@ -81,6 +82,8 @@ export interface GatewayOptions {
    * `dataDir`, else an in-memory SQLite database (rebuilt from the bus at every start)
    */
   readStore?: string;
+  /** Registries of other roles in this process whose metrics `/metrics` serves too. @default [] */
+  metricsFrom?: readonly Registry[];
   /** Folder of the default SQLite read store. @default undefined */
   dataDir?: string;
   /** PostgreSQL schema of the read store's tables. @default 'public' */
@@ -121,6 +124,7 @@ export interface GatewayConfig {
   readonly busMetricsCacheMs: number;
   readonly trustProxy: boolean | string;
   readonly readStore: string;
+  readonly metricsFrom: readonly Registry[];
   readonly readStoreSchema: string;
   readonly readStoreWriter: boolean;
 }
@@ -176,6 +180,7 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     trustProxy: options.trustProxy ?? false,
     readStore: options.readStore ?? (options.dataDir === undefined ? ':memory:' : join(options.dataDir, 'read-model.sqlite')),
     readStoreSchema: options.readStoreSchema ?? 'public',
+    metricsFrom: Object.freeze([...(options.metricsFrom ?? [])]),
     readStoreWriter: options.readStoreWriter ?? true,
   };
   const authOff = config.tokens.length === 0;

@@ -4,7 +4,7 @@
  */
 import stringify from 'safe-stable-stringify';
 import { ErrorCode, OrchError, encodeMessage, newRunId, runIdForIdempotencyKey } from '@orchestrator-lite/core';
-import type { RunPriority, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
+import type { RunPriority, RunReuse, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { findRunForWrite, produceForRequest, requireCaughtUp } from './bus.js';
 import { notFound } from './http-errors.js';
@@ -18,6 +18,8 @@ export interface SubmitRunRequest {
   idempotencyKey?: string;
   /** 1 (high) to 3 (low). @default 2 */
   priority?: RunPriority;
+  /** A rerun: the steps taken, with their outputs, from the run it reruns. */
+  reuse?: RunReuse;
   /** Headers for the StartRun record (trace context). */
   headers?: Record<string, string>;
   /**
@@ -90,6 +92,7 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     input: input ?? {},
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     ...(request.priority === undefined || request.priority === 2 ? {} : { priority: request.priority }),
+    ...(request.reuse === undefined ? {} : { reuse: request.reuse }),
     at,
   };
   // The placeholder goes in before the write, so a concurrent submission with the same key sees

@@ -170,3 +170,13 @@ void test('a bus that fails to answer turns orch_bus_metrics_up to 0 and leaves 
   assert.equal(snapshot.dlq, undefined);
   assert.equal(snapshot.lag.size, 0);
 });
+
+void test('/metrics also serves the registries of roles running beside the gateway', async (t) => {
+  const { Registry, Counter } = await import('prom-client');
+  const other = new Registry();
+  new Counter({ name: 'orch_task_retries_total', help: 'retries', labelNames: ['task'], registers: [other] }).inc({ task: 'charge' });
+  const { url } = await startTestGateway(t, { metricsFrom: [other] });
+  const text = await scrape(url);
+  assert.equal(sample(text, 'orch_task_retries_total{task="charge"}'), 1);
+  assert.ok(text.includes('orch_runs'), 'and the gateway own');
+});

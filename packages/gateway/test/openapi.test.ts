@@ -25,6 +25,7 @@ const ROUTES: [string, string][] = [
   ['get', '/api/v1/runs/{runId}/events'],
   ['post', '/api/v1/runs/{runId}/cancel'],
   ['post', '/api/v1/runs/{runId}/retry'],
+  ['post', '/api/v1/runs/{runId}/rerun'],
   ['post', '/api/v1/runs/{runId}/signals/{name}'],
   ['get', '/api/v1/stream'],
   ['get', '/api/v1/dlq'],

@@ -23,6 +23,12 @@ export interface OrchestratorOptions {
    * tombstoned, in ms. @default 7 days
    */
   runRetentionMs?: number;
+  /**
+   * The largest record the orchestrator writes, in bytes: a transition that would write a
+   * bigger one is not applied (a completion fails its step with ORCH_PAYLOAD_TOO_LARGE, any
+   * other input is dead-lettered). Keep it under the broker's `message.max.bytes`. @default 1000000
+   */
+  maxRecordBytes?: number;
 }
 
 export const DEFAULT_RUN_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -37,6 +43,7 @@ export interface CompiledOrchestratorOptions {
   random: () => number;
   maxBatch: number;
   runRetentionMs: number;
+  maxRecordBytes: number;
   /** How often expired runs are looked for: a quarter of the retention, within 100 ms .. 1 min. */
   retentionSweepMs: number;
 }
@@ -48,6 +55,8 @@ export function compileOrchestratorOptions(options: OrchestratorOptions): Readon
   if (!Number.isInteger(partitions) || partitions < 1) problems.push(`partitions: must be a positive integer, got ${partitions}`);
   if (!Number.isInteger(maxBatch) || maxBatch < 1) problems.push(`maxBatch: must be a positive integer, got ${maxBatch}`);
   const runRetentionMs = options.runRetentionMs ?? DEFAULT_RUN_RETENTION_MS;
+  const maxRecordBytes = options.maxRecordBytes ?? 1_000_000;
+  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1024) problems.push(`maxRecordBytes: must be an integer of 1024 or more, got ${maxRecordBytes}`);
   if (!Number.isFinite(runRetentionMs) || runRetentionMs < 0) problems.push(`runRetentionMs: must be a duration of 0 ms or more, got ${runRetentionMs}`);
   if (problems.length > 0) throw new Error(`invalid orchestrator options:\n  ${problems.join('\n  ')}`);
   return Object.freeze({
@@ -60,6 +69,7 @@ export function compileOrchestratorOptions(options: OrchestratorOptions): Readon
     random: options.random ?? Math.random,
     maxBatch,
     runRetentionMs,
+    maxRecordBytes,
     retentionSweepMs: Math.min(60_000, Math.max(100, Math.floor(runRetentionMs / 4))),
   });
 }

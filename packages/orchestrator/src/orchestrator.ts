@@ -9,6 +9,7 @@ import { PartitionOwner } from './partition-owner.js';
 import { expiredRunWrites } from './retention.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
+import { encoded, isCompletion, largestRecord, oversizedCompletion } from './record-limit.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -132,7 +133,23 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         input = start;
       }
 
-      const result = reduceRun(previous, input, { now: o.clock(), random: o.random });
+      let result = reduceRun(previous, input, { now: o.clock(), random: o.random });
+      if (result.state !== undefined && result.state !== previous) {
+        // A transition that would write a record the broker refuses is never applied as is: a
+        // completion becomes a non-retryable failure of its step; any other input is dead-lettered.
+        const bytes = largestRecord(result);
+        if (bytes > o.maxRecordBytes) {
+          const reason = `the transition would write a record of ${bytes} bytes, over the limit of ${o.maxRecordBytes}`;
+          const failed = isCompletion(input) ? reduceRun(previous, oversizedCompletion(input, bytes, o.maxRecordBytes), { now: o.clock(), random: o.random }) : undefined;
+          if (failed?.state === undefined || largestRecord(failed) > o.maxRecordBytes) {
+            log?.warn({ runId: input.runId, type: input.type, bytes, limit: o.maxRecordBytes }, 'input dead-lettered: its outputs are too large');
+            produce.push(deadLetter(record, `ORCH_PAYLOAD_TOO_LARGE: ${reason}`, names.dlq));
+            continue;
+          }
+          log?.warn({ runId: input.runId, stepId: 'stepId' in input ? input.stepId : undefined, bytes, limit: o.maxRecordBytes }, 'step output too large: the step fails');
+          result = failed;
+        }
+      }
       const changed = result.state !== undefined && (result.state !== previous || result.events.length > 0);
       if (!result.state || !changed) {
         if (!previous) log?.debug({ runId: input.runId, type: input.type }, 'input for an unknown run ignored');
@@ -153,20 +170,20 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const entry = touched.get(next.runId);
       touched.set(next.runId, { before: entry ? entry.before : previous, next });
       for (const event of result.events) {
-        produce.push({ topic: names.events, key: event.runId, value: encodeMessage(event) });
+        produce.push({ topic: names.events, key: event.runId, value: encoded(event) });
         logEvent(event);
       }
       for (const task of result.tasks) {
         queues.add(task.queue);
         // The attempt is part of the key, so the retry of a step stuck on one worker lands anywhere.
-        produce.push({ topic: names.tasks(task.queue, task.priority), key: task.idempotencyKey, value: encodeMessage(task), ...(trace === undefined ? {} : { headers: trace }) });
+        produce.push({ topic: names.tasks(task.queue, task.priority), key: task.idempotencyKey, value: encoded(task), ...(trace === undefined ? {} : { headers: trace }) });
       }
       for (const message of result.control) {
-        produce.push({ topic: names.control, key: message.runId, value: encodeMessage(message) });
+        produce.push({ topic: names.control, key: message.runId, value: encoded(message) });
       }
       // Commands for other runs: a child to start or cancel, a parent to tell that its child ended.
       for (const command of result.commands) {
-        produce.push({ topic: names.commands, key: command.runId, value: encodeMessage(command) });
+        produce.push({ topic: names.commands, key: command.runId, value: encoded(command) });
       }
     }
     // Snapshots go last: a crash before them replays the inputs, never skips their outputs.

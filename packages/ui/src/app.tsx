@@ -2,10 +2,12 @@
  * The whole UI as one component. `gateway` is the API's base URL ('' = same origin). Each App
  * owns a store whose state is projected from the gateway's event stream.
  */
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { ConnectionIndicator } from './components/connection-indicator.tsx';
+import { storedToken, TokenPrompt } from './components/token-prompt.tsx';
 import { Link, RouterProvider, useRouter } from './router.tsx';
 import type { Route, RoutingMode } from './router.tsx';
+import type { ReactNode } from 'react';
 import { setGatewayToken } from './api/client.ts';
 import { OrchestratorStore } from './store/store.ts';
 import { StoreProvider, useOrchestrator, useStore } from './store/react.tsx';
@@ -38,13 +40,18 @@ export function useOwnStore(gateway: string, token?: string): OrchestratorStore 
 }
 
 export function App({ gateway = '', routing = 'memory', initialRoute, token }: AppProps) {
-  const store = useOwnStore(gateway, token);
+  // A token given by the host wins; else one entered in this tab after a 401.
+  const [entered, setEntered] = useState(() => (token === undefined ? storedToken(gateway) : undefined));
+  const current = entered ?? token;
+  const store = useOwnStore(gateway, current);
   return (
     <StoreProvider store={store}>
       <RouterProvider mode={routing} initial={initialRoute}>
         <div className="ol-root" data-testid="ol-app">
           <TopBar />
-          <Page />
+          <AuthGate gateway={gateway} hadToken={current !== undefined} onToken={setEntered}>
+            <Page />
+          </AuthGate>
           <Notices />
         </div>
       </RouterProvider>
@@ -80,6 +87,12 @@ function TopBar() {
       </div>
     </header>
   );
+}
+
+/** The page, or the token prompt once the gateway has answered 401. */
+function AuthGate({ gateway, hadToken, onToken, children }: { gateway: string; hadToken: boolean; onToken: (token: string) => void; children: ReactNode }) {
+  const authRequired = useStore((s) => s.authRequired);
+  return authRequired ? <TokenPrompt gateway={gateway} hadToken={hadToken} onToken={onToken} /> : <>{children}</>;
 }
 
 function Page() {
@@ -119,16 +132,20 @@ export interface RunViewProps {
 
 /** A single run's live view, for hosts that show one run inside their own page. */
 export function RunViewApp({ gateway = '', runId, token }: RunViewProps) {
+  const [entered, setEntered] = useState(() => (token === undefined ? storedToken(gateway) : undefined));
+  const current = entered ?? token;
   const store = useMemo(() => {
-    setGatewayToken(gateway, token);
+    setGatewayToken(gateway, current);
     return new OrchestratorStore(gateway);
-  }, [gateway, token]);
+  }, [gateway, current]);
   useEffect(() => () => store.stop(), [store]);
   return (
     <StoreProvider store={store}>
       <RouterProvider mode="memory" initial={{ name: 'run', runId }}>
         <div className="ol-root ol-root-embedded" data-testid="ol-run-view">
-          <RunDetail runId={runId} showBack={false} />
+          <AuthGate gateway={gateway} hadToken={current !== undefined} onToken={setEntered}>
+            <RunDetail runId={runId} showBack={false} />
+          </AuthGate>
         </div>
       </RouterProvider>
     </StoreProvider>

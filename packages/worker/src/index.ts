@@ -5,3 +5,5 @@ export { defineTask } from './task.js';
 export type { TaskContext, TaskDefinition, TaskHandler, TaskOptions } from './task.js';
 export { NonRetryableError, RetryAfterError, toErrorInfo } from './errors.js';
 export { PartitionTracker } from './partition-tracker.js';
+export { createWorkerMetrics } from './metrics.js';
+export type { WorkerMetrics } from './metrics.js';

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Transport } from '@orchestrator-lite/transport';
 import type { TaskDefinition } from './task.js';
@@ -22,9 +23,11 @@ export interface WorkerOptions {
   shutdownGraceMs?: number;
   /** @default a silent logger */
   logger?: Logger;
+  /** Where the task metrics (`orch_task_*`) are registered. @default a registry of this worker's own */
+  metricsRegistry?: Registry;
 }
 
-export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'logger'>> & { logger: Logger | undefined };
+export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'logger' | 'metricsRegistry'>> & { logger: Logger | undefined };
 
 export function compileWorkerOptions(options: WorkerOptions): Readonly<CompiledWorkerOptions> {
   const compiled = {

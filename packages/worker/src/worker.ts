@@ -8,10 +8,14 @@ import { compileWorkerOptions } from './options.js';
 import type { WorkerOptions } from './options.js';
 import { PartitionTracker } from './partition-tracker.js';
 import { Semaphore } from './semaphore.js';
+import { createWorkerMetrics, outcomeOf } from './metrics.js';
+import type { Registry } from 'prom-client';
 import type { TaskContext, TaskDefinition } from './task.js';
 
 export interface WorkerHandle {
   readonly workerId: string;
+  /** This worker's task metrics (run times, dispatch latency, retries). */
+  readonly metrics: Registry;
   /** Handlers running now. */
   inFlight(): number;
   /** Task records delivered and waiting for a concurrency permit. */
@@ -51,6 +55,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const byName = new Map<string, TaskDefinition>(o.tasks.map((t) => [t.name, t as TaskDefinition]));
   const queues = [...new Set(o.tasks.map((t) => t.queue))];
   const permits = new Semaphore(o.concurrency);
+  const metrics = createWorkerMetrics(options.metricsRegistry);
   const running = new Map<string, Running>();
   const trackers = new Map<string, PartitionEntry>();
   let closing = false;
@@ -185,6 +190,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (task.deadlineAt !== undefined) {
       deadline = setTimeout(() => controller.abort(new Error(`attempt exceeded its ${task.timeoutMs} ms timeout`)), Math.max(0, task.deadlineAt - Date.now()));
     }
+    const startedAt = Date.now();
+    metrics.dispatchLatency.observe({ queue: task.queue }, Math.max(0, startedAt - task.dispatchedAt) / 1000);
+    if (task.attempt > 1) metrics.retries.inc({ task: task.task });
     const done = (async () => {
       send(update({ type: 'TaskStarted' }));
       let outcome: ProduceRecord | undefined;
@@ -204,6 +212,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         if (deadline) clearTimeout(deadline);
       }
       attemptSpan.end(failure);
+      metrics.runTime.observe({ task: task.task, outcome: outcomeOf(failure) }, (Date.now() - startedAt) / 1000);
       running.delete(task.idempotencyKey);
       permits.release();
       if (outcome) await commitFor(consumer, record, [outcome], [record.offset, ...duplicates]);
@@ -322,6 +331,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   return {
     workerId: o.workerId,
+    metrics: metrics.registry,
     inFlight: () => running.size,
     waiting: () => permits.waiting,
     close: async () => {

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { announceGateway } from '../gateway-address.js';
 import { createLogger } from '../logger.js';
@@ -27,15 +28,18 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
     closers.push(() => orchestrator.close());
     logger.info(`orchestrator ${orchestrator.instanceId} running (topics ${config.topicPrefix}*, ${config.partitions} partitions)`);
   }
+  // Task metrics are counted by the workers; a gateway in the same process serves them on /metrics.
+  const workerMetrics: Registry[] = [];
   if ((role === 'start' && options.demo) || (role === 'worker' && options.demo)) {
     const worker = await runDemoWorker(config, transport, logger);
+    workerMetrics.push(worker.metrics);
     closers.push(() => worker.close());
     logger.info(`worker ${worker.workerId} running the demo tasks (concurrency ${config.concurrency})`);
   } else if (role === 'worker') {
     throw new Error('`orch worker` without --demo has no tasks: write a worker with the SDK (see the README), or pass --demo');
   }
   if (role === 'start' || role === 'gateway') {
-    const gateway = await runGateway(config, transport, logger);
+    const gateway = await runGateway(config, transport, logger, workerMetrics);
     closers.push(() => gateway.close());
     logger.info(`gateway listening on ${gateway.url} (REST ${gateway.url}/api/v1, live stream ws${gateway.url.slice(4)}/api/v1/stream)`);
     if (role === 'start' && options.demo) await registerDemoWorkflows(gateway.url, logger);

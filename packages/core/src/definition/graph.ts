@@ -38,6 +38,22 @@ export function dependentsOf(def: Pick<WorkflowDefinition, 'steps'>): Map<string
 }
 
 /** Every step `id` depends on, directly or transitively (never `id` itself unless on a cycle). */
+/** `id` and every step that depends on it, directly or not. */
+export function downstreamOf(def: Pick<WorkflowDefinition, 'steps'>, id: string): Set<string> {
+  const dependents = dependentsOf(def);
+  const seen = new Set<string>([id]);
+  const stack = [id];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    for (const d of dependents.get(next) ?? []) {
+      if (!seen.has(d)) {
+        seen.add(d);
+        stack.push(d);
+      }
+    }
+  }
+  return seen;
+}
+
 export function ancestorsOf(def: Pick<WorkflowDefinition, 'steps'>, id: string): Set<string> {
   const byId = new Map<string, StepDefinition>();
   for (const s of def.steps) if (!byId.has(s.id)) byId.set(s.id, s);

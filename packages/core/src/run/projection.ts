@@ -71,7 +71,7 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
     // hasOwn, not ??=: a step may be called `constructor` or `toString`.
     if (!Object.hasOwn(steps, s.id)) steps[s.id] = { status: 'PENDING', task: stepLabel(s), dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
   }
-  const { parentRunId, parentStepId, priority } = event.data;
+  const { parentRunId, parentStepId, priority, rerunOf } = event.data;
   return {
     runId: event.runId,
     workflow: event.data.workflow,
@@ -85,6 +85,7 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
     steps,
     ...(parentRunId === undefined || parentStepId === undefined ? {} : { parentRunId, parentStepId }),
     ...(priority === undefined ? {} : { priority }),
+    ...(rerunOf === undefined ? {} : { rerunOf }),
   };
 }
 
@@ -117,6 +118,10 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
         step.status = 'RUNNING';
         delete step.nextRetryAt;
         const a = attempt(event.data.attempt);
+        const moved = event.data.redelivery;
+        if (a && moved !== undefined) {
+          a.redeliveries = [...(a.redeliveries ?? []), { at, fromWorkerId: moved.previousWorkerId, toWorkerId: event.data.workerId, previousStartedAt: a.startedAt ?? at }];
+        }
         if (a) Object.assign(a, { status: 'RUNNING', startedAt: at, workerId: event.data.workerId });
       });
       break;
@@ -128,6 +133,12 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
       });
       break;
     case 'StepLog':
+      break;
+    case 'StepReused':
+      editStep(next, event.data.stepId, (step) => {
+        step.status = 'SUCCEEDED';
+        step.output = event.data.output;
+      });
       break;
     case 'StepSucceeded':
       editStep(next, event.data.stepId, (step, attempt) => {

@@ -19,6 +19,7 @@ import { cancelChildren, childEnded, notifyParent } from './steps/child.js';
 import { cancelItems } from './steps/cancel-items.js';
 import { wakeUp } from './steps/sleep.js';
 import { receiveSignal, waitTimedOut } from './steps/wait.js';
+import { redeliverAttempt } from './redelivery.js';
 
 export type { ReduceContext, ReduceResult } from './draft.js';
 
@@ -98,6 +99,8 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
   Object.assign(state, parent);
   const priority = cmd.priority === undefined || cmd.priority === DEFAULT_PRIORITY ? {} : { priority: cmd.priority };
   Object.assign(state, priority);
+  const rerunOf = cmd.reuse === undefined ? {} : { rerunOf: { runId: cmd.reuse.fromRunId, fromStep: cmd.reuse.fromStep } };
+  Object.assign(state, rerunOf);
   const d = new Draft(state, ctx, true);
   d.emit('RunStarted', {
     workflow: cmd.workflow,
@@ -106,7 +109,9 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
     definition,
     ...parent,
     ...priority,
+    ...rerunOf,
   });
+  if (cmd.reuse !== undefined) reuseSteps(d, cmd.reuse);
   // A definition that slipped past validation must not leave a run that can never advance.
   const problem = checkRunnable(definition);
   if (problem) {
@@ -118,6 +123,18 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
   }
   notifyParent(d, 'PENDING');
   return result(d);
+}
+
+/** A rerun: the steps it takes from the earlier run start SUCCEEDED with their outputs. */
+function reuseSteps(d: Draft, reuse: NonNullable<StartRun['reuse']>): void {
+  for (const s of d.state.definition.steps) {
+    if (!Object.hasOwn(reuse.steps, s.id)) continue;
+    const output = reuse.steps[s.id]?.output;
+    const step = d.step(s.id);
+    step.status = 'SUCCEEDED';
+    step.output = output;
+    d.emit('StepReused', { stepId: s.id, fromRunId: reuse.fromRunId, ...(output === undefined ? {} : { output }) });
+  }
 }
 
 function isActive(d: Draft, stepId: string, attempt: number): boolean {
@@ -132,7 +149,7 @@ function taskResult(d: Draft, r: TaskResult): void {
   if (!isActive(d, r.stepId, r.attempt)) return;
   switch (r.type) {
     case 'TaskStarted':
-      startAttempt(d, r);
+      if (!redeliverAttempt(d, r)) startAttempt(d, r);
       return;
     case 'TaskHeartbeat':
       startAttempt(d, r);

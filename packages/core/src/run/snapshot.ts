@@ -29,9 +29,12 @@ export const SnapshotKind = {
 } as const;
 export type SnapshotKind = (typeof SnapshotKind)[keyof typeof SnapshotKind];
 
-/** An attempt as the control plane needs it: times, workers, outputs and errors live in the events. */
-export type AttemptControl = Omit<AttemptView, 'output' | 'error' | 'progress' | 'retry' | 'scheduledAt' | 'startedAt' | 'endedAt' | 'workerId'>;
-const ATTEMPT_VIEW_ONLY = ['output', 'error', 'progress', 'retry', 'scheduledAt', 'startedAt', 'endedAt', 'workerId'] as const;
+/**
+ * An attempt as the control plane needs it: times, outputs and errors live in the events. The
+ * worker stays: a TaskStarted from another worker is a redelivery (redelivery.ts).
+ */
+export type AttemptControl = Omit<AttemptView, 'output' | 'error' | 'progress' | 'retry' | 'scheduledAt' | 'startedAt' | 'endedAt' | 'redeliveries'>;
+const ATTEMPT_VIEW_ONLY = ['output', 'error', 'progress', 'retry', 'scheduledAt', 'startedAt', 'endedAt', 'redeliveries'] as const;
 
 /** A forEach item as stored: its control state and its output, which the step's output lists. */
 export interface ItemControl extends Omit<StepView, 'attempts' | 'items'> {

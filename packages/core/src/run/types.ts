@@ -51,6 +51,8 @@ export interface AttemptView {
   progress?: { fraction: number; message?: string };
   /** The retry this attempt's failure scheduled, as recorded in RetryScheduled. */
   retry?: EventDataMap['RetryScheduled'];
+  /** Each time the attempt was delivered again to another worker: when, and from which worker. */
+  redeliveries?: { at: number; fromWorkerId: string; toWorkerId: string; previousStartedAt: number }[];
 }
 
 export interface StepView {
@@ -108,6 +110,8 @@ export interface RunView {
   parentStepId?: string;
   /** 1 (high) to 3 (low); absent: 2. */
   priority?: number;
+  /** A rerun: the run it reran and the step it reran from. */
+  rerunOf?: { runId: string; fromStep: string };
 }
 
 export const TimerKind = {

@@ -16,7 +16,9 @@ export function opsRoutes(ctx: GatewayContext) {
     });
 
     app.get('/metrics', { schema: opsSchemas.metrics }, async (_request, reply) => {
-      const text = await ctx.metrics.registry.metrics();
+      // Roles running in this process beside the gateway (e.g. `orch start`) add their own metrics.
+      const parts = await Promise.all([ctx.metrics.registry, ...ctx.config.metricsFrom].map((r) => r.metrics()));
+      const text = parts.join('\n');
       return reply.type(ctx.metrics.registry.contentType).send(text);
     });
   };

@@ -13,7 +13,7 @@ export interface ConsumerContext {
   readonly wake: WakeSignal;
   readonly pollIntervalMs: number;
   /** Appends records (and commits offsets) in one transaction, then wakes readers. */
-  write(records: ProduceRecord[], commit: { groupId: string; offsets: OffsetCommit[] } | null): void;
+  write(records: ProduceRecord[], commit: { groupId: string; offsets: OffsetCommit[] } | null): Promise<unknown>;
 }
 
 interface PartitionLoop {
@@ -73,7 +73,7 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
         );
       }
     }
-    this.ctx.write(produce ?? [], { groupId: this.groupId, offsets });
+    await this.ctx.write(produce ?? [], { groupId: this.groupId, offsets });
   }
 
   close(): Promise<void> {

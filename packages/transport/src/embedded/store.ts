@@ -3,6 +3,7 @@ import type { ConsumedRecord, Headers, OffsetCommit, ProduceRecord, RecordMetada
 import { partitionFor } from '../partitioner.js';
 import { TransportError, TransportErrorReason } from './errors.js';
 import { CompactionIndex } from './compaction-index.js';
+import { TailCache } from './tail-cache.js';
 
 export interface TopicMeta {
   partitions: number;
@@ -78,8 +79,9 @@ export class LogStore {
   private readonly db: Database.Database;
   private readonly topicCache = new Map<string, TopicMeta>();
   private readonly nextOffsets = new Map<string, number>();
+  private readonly tails = new TailCache();
   private readonly stmts;
-  private readonly writeTx;
+  private readonly writeManyTx;
   private readonly compaction: CompactionIndex;
 
   constructor(file: string, synchronous: 'normal' | 'full') {
@@ -119,15 +121,17 @@ export class LogStore {
       this.topicCache.set(row.name, { partitions: row.partitions, compacted: row.compacted === 1 });
     }
     this.compaction = new CompactionIndex(this.db, () => [...this.topicCache].filter(([, m]) => m.compacted).map(([name]) => name));
-    this.writeTx = this.db.transaction((records: ProduceRecord[], commit: PendingCommit | null, pending: Map<string, number>): RecordMetadata[] => {
-      const metadata = records.map((record) => this.insert(record, pending));
-      if (commit !== null) {
-        for (const o of commit.offsets) {
-          this.stmts.upsertOffset.run(commit.groupId, o.topic, o.partition, o.offset, o.metadata ?? null);
+    this.writeManyTx = this.db.transaction((writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], pending: Map<string, number>, written: ConsumedRecord[]): RecordMetadata[][] =>
+      writes.map(({ records, commit }) => {
+        const metadata = records.map((record) => this.insert(record, pending, written));
+        if (commit !== null) {
+          for (const o of commit.offsets) {
+            this.stmts.upsertOffset.run(commit.groupId, o.topic, o.partition, o.offset, o.metadata ?? null);
+          }
         }
-      }
-      return metadata;
-    });
+        return metadata;
+      }),
+    );
   }
 
   close(): void {
@@ -171,14 +175,30 @@ export class LogStore {
     for (const spec of toCreate) this.topicCache.set(spec.name, { partitions: spec.partitions, compacted: spec.compacted === true });
   }
 
-  /** Validates every record, then appends them all in one transaction (with `commit`, atomically). */
-  write(records: ProduceRecord[], commit: PendingCommit | null = null): RecordMetadata[] {
+  /** Throws the error of the first invalid record or offset. */
+  validate(records: ProduceRecord[], commit: PendingCommit | null): void {
     if (!Array.isArray(records)) throw invalid('records must be an array');
     records.forEach((record, i) => this.validateRecord(record, i));
     if (commit !== null) commit.offsets.forEach((o, i) => this.validateOffset(o, i));
+  }
+
+  /** Validates every record, then appends them all in one transaction (with `commit`, atomically). */
+  write(records: ProduceRecord[], commit: PendingCommit | null = null): RecordMetadata[] {
+    this.validate(records, commit);
+    return this.writeMany([{ records, commit }])[0]!;
+  }
+
+  /**
+   * Appends validated writes in one transaction (a group commit), each with its offsets
+   * atomically, in the order given; returns the metadata of each.
+   */
+  writeMany(writes: { records: ProduceRecord[]; commit: PendingCommit | null }[]): RecordMetadata[][] {
     const pending = new Map<string, number>();
-    const metadata = this.writeTx(records, commit, pending);
+    const written: ConsumedRecord[] = [];
+    const metadata = this.writeManyTx(writes, pending, written);
     for (const [k, v] of pending) this.nextOffsets.set(k, v);
+    // Only now, after the commit: a failed transaction leaves nothing in the tail.
+    for (const r of written) this.tails.append(`${r.topic}\u0000${r.partition}`, r);
     return metadata;
   }
 
@@ -195,6 +215,8 @@ export class LogStore {
 
   /** Up to `maxRecords` records from `from` (inclusive) to `to` (exclusive); stops early past `maxBytes`. */
   read(topic: string, partition: number, from: number, to: number, maxRecords: number, maxBytes: number): ConsumedRecord[] {
+    const cached = this.tails.read(`${topic}\u0000${partition}`, from, to, maxRecords, maxBytes);
+    if (cached !== undefined) return cached;
     const out: ConsumedRecord[] = [];
     let bytes = 0;
     // Small pages of `all()` rather than `iterate()`: a statement iterator collected by the GC can
@@ -238,15 +260,19 @@ export class LogStore {
     }
   }
 
-  private insert(record: ProduceRecord, pending: Map<string, number>): RecordMetadata {
+  private insert(record: ProduceRecord, pending: Map<string, number>, written: ConsumedRecord[]): RecordMetadata {
     const meta = this.topic(record.topic);
     const partition = record.partition ?? partitionFor(record.key, meta.partitions);
     const k = `${record.topic}\u0000${partition}`;
     const offset = pending.get(k) ?? this.endOffset(record.topic, partition);
     pending.set(k, offset + 1);
     const value = record.value === null ? null : Buffer.isBuffer(record.value) ? record.value : Buffer.from(record.value);
-    this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, JSON.stringify(record.headers ?? {}), Date.now());
+    const timestamp = Date.now();
+    this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, JSON.stringify(record.headers ?? {}), timestamp);
     if (meta.compacted) this.compaction.onWrite(record.topic, partition, record.key, offset, value === null);
+    // Compacted topics stay out of the tail: compaction may remove what it would still serve.
+    // A copy of the value: the producer may reuse its buffer once the call returns.
+    else written.push({ topic: record.topic, partition, offset, key: record.key, value: value === null ? null : Buffer.from(value), headers: { ...record.headers }, timestamp });
     return { topic: record.topic, partition, offset };
   }
 

@@ -26,6 +26,13 @@ export interface EmbeddedTransport extends Transport {
   committed(groupId: string, topic: string): Promise<Array<CommittedOffset | null>>;
 }
 
+interface QueuedWrite {
+  records: ProduceRecord[];
+  commit: { groupId: string; offsets: OffsetCommit[] } | null;
+  resolve(metadata: RecordMetadata[]): void;
+  reject(error: unknown): void;
+}
+
 /**
  * The state of one data directory within this process: one connection, one coordinator, one
  * wake-up signal. Transports opened on the same directory share it, so they see each other's
@@ -37,6 +44,7 @@ class SharedBus {
   readonly groups = new Map<string, ConsumerGroup>();
   private refs = 0;
   private readonly timer: NodeJS.Timeout | null;
+  private queued: QueuedWrite[] = [];
 
   constructor(
     readonly key: string,
@@ -57,15 +65,48 @@ class SharedBus {
     this.refs -= 1;
     if (this.refs > 0) return false;
     if (this.timer !== null) clearInterval(this.timer);
+    if (this.queued.length > 0) this.flush();
     this.store.close();
     return true;
   }
 
-  write(records: ProduceRecord[], commit: { groupId: string; offsets: OffsetCommit[] } | null): RecordMetadata[] {
-    const metadata = this.store.write(records, commit);
+  /**
+   * Validates now (a bad call fails alone), then appends with every other write of this turn of
+   * the event loop in one transaction: a group commit, since a SQLite transaction costs more than
+   * the few rows a write holds. Resolves once the transaction committed.
+   */
+  write(records: ProduceRecord[], commit: { groupId: string; offsets: OffsetCommit[] } | null): Promise<RecordMetadata[]> {
+    this.store.validate(records, commit);
+    return new Promise((resolve, reject) => {
+      this.queued.push({ records, commit, resolve, reject });
+      if (this.queued.length === 1) queueMicrotask(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queued;
+    this.queued = [];
+    let results: RecordMetadata[][];
+    try {
+      results = this.store.writeMany(batch);
+    } catch {
+      // One write spoiled the group (e.g. the disk): each is tried alone, so only its caller fails.
+      for (const w of batch) {
+        try {
+          this.settle(w, this.store.writeMany([w])[0]!);
+        } catch (error) {
+          w.reject(error);
+        }
+      }
+      return;
+    }
+    batch.forEach((w, i) => this.settle(w, results[i]!));
+  }
+
+  private settle(w: QueuedWrite, metadata: RecordMetadata[]): void {
     // Wake only the loops of the partitions written: the others would read nothing.
     for (const key of new Set(metadata.map((m) => WakeSignal.key(m.topic, m.partition)))) this.wake.notify(key);
-    return metadata;
+    w.resolve(metadata);
   }
 
   group(groupId: string): ConsumerGroup {
@@ -154,7 +195,7 @@ class EmbeddedTransportImpl implements EmbeddedTransport {
     validateSubscribe(options);
     for (const topic of options.topics) this.bus.store.topic(topic);
     const consumer = new EmbeddedConsumer(
-      { store: this.bus.store, wake: this.bus.wake, pollIntervalMs: this.bus.options.pollIntervalMs, write: (r, c) => void this.bus.write(r, c) },
+      { store: this.bus.store, wake: this.bus.wake, pollIntervalMs: this.bus.options.pollIntervalMs, write: (r, c) => this.bus.write(r, c) },
       this.bus.group(options.groupId),
       options,
       (c) => this.consumers.delete(c),

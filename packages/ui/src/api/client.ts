@@ -2,7 +2,7 @@
  * The REST client: one function per endpoint of the gateway's v1 contract. Errors come back as
  * `ApiError` carrying the server's `{error: {code, message}}`, so the UI can show the real reason.
  */
-import type { RunEvent, RunSummary, RunView, WorkflowDefinition, WorkflowSummary } from './types.ts';
+import type { RunEvent, RunListResponse, RunView, StartRunResponse, WorkflowDefinition, WorkflowSummary } from './types.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -77,12 +77,12 @@ async function request<T>(gateway: string, path: string, init?: RequestInit): Pr
 }
 
 export interface Api {
-  listRuns(query?: { status?: string; workflow?: string; limit?: number; cursor?: string }): Promise<{ items: RunSummary[]; nextCursor?: string | null }>;
+  listRuns(query?: { status?: string; workflow?: string; limit?: number; cursor?: string }): Promise<RunListResponse>;
   getRun(runId: string): Promise<RunView>;
   getEvents(runId: string, since?: number): Promise<{ items: RunEvent[] }>;
   listWorkflows(): Promise<{ items: WorkflowSummary[] }>;
   getWorkflow(name: string): Promise<WorkflowSummary & { definition?: WorkflowDefinition }>;
-  startRun(body: { workflow: string; version?: number; input?: unknown; idempotencyKey?: string }): Promise<{ runId: string; status: string }>;
+  startRun(body: { workflow: string; version?: number; input?: unknown; idempotencyKey?: string }): Promise<StartRunResponse>;
   cancelRun(runId: string): Promise<unknown>;
   retryRun(runId: string): Promise<unknown>;
   sendSignal(runId: string, name: string, payload: unknown): Promise<unknown>;

@@ -3,7 +3,9 @@
  * only (erased at build time, so no core code is bundled); the shapes below are the REST views
  * that exist only at the edge.
  */
-import type { RunEvent, RunStatus as CoreRunStatus, StepStatus as CoreStepStatus, WorkflowDefinition, ErrorInfo } from '@orchestrator-lite/core';
+import type { RunEvent, RunStatus as CoreRunStatus, StepStatus as CoreStepStatus, WorkflowDefinition } from '@orchestrator-lite/core';
+import type { RunSummary as RestRunSummary } from '@orchestrator-lite/core/projection';
+export type { RunListResponse, StartRunResponse } from '@orchestrator-lite/core/projection';
 
 export type {
   AttemptStatus,
@@ -50,18 +52,13 @@ export const STEP_STATUSES = [
 ] as const satisfies readonly StepStatus[];
 
 /** A row of the run list: what GET /api/v1/runs returns for each run (a RunView or a summary of one). */
-export interface RunSummary {
-  runId: string;
-  workflow: string;
+export type RunSummary = Omit<RestRunSummary, 'version' | 'lastSeq'> & {
+  /** Absent on a row made from a live event before the list was loaded. */
   version?: number;
-  status: RunStatus;
-  createdAt: number;
-  updatedAt: number;
   lastSeq?: number;
-  error?: ErrorInfo;
   /** When the run finished, from its terminal event; feeds the latency chart. */
   endedAt?: number;
-}
+};
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: unknown };

@@ -61,6 +61,17 @@ export function Timeline({ run, onSelect }: { run: RunView; onSelect?: (stepId: 
                     {a.startedAt !== undefined && a.startedAt > a.scheduledAt && (
                       <div className="ol-tl-queue" style={{ left: pct(a.scheduledAt), width: width(a.scheduledAt, a.startedAt) }} />
                     )}
+                    {(a.redeliveries ?? []).map((r) => (
+                      <div
+                        key={`redelivery-${r.at}`}
+                        className="ol-tl-lost"
+                        data-testid={`redelivery-${id}-${a.attempt}`}
+                        style={{ left: pct(r.previousStartedAt), width: width(r.previousStartedAt, r.at) }}
+                        title={`attempt ${a.attempt} redelivered to ${r.toWorkerId}: ${r.fromWorkerId} stopped answering after ${formatDuration(r.at - r.previousStartedAt)}`}
+                      >
+                        <span>redelivered</span>
+                      </div>
+                    ))}
                     <div
                       className={`ol-tl-bar${a.endedAt === undefined ? ' ol-tl-bar-open' : ''}`}
                       data-testid={`bar-${id}-${a.attempt}`}

@@ -28,6 +28,8 @@ export interface RunDetail {
   lastSeq: number;
   loading: boolean;
   error?: string;
+  /** The gateway answered 404 for this run: it does not exist (or no longer does). */
+  notFound?: boolean;
   connection: ConnectionState;
 }
 
@@ -41,6 +43,8 @@ export interface StoreState {
   workflowsLoaded: boolean;
   details: Readonly<Record<string, RunDetail>>;
   notices: readonly Notice[];
+  /** The gateway answered 401: it needs a token this UI does not have (or has a wrong one). */
+  authRequired: boolean;
 }
 
 /** The most events kept for one run in memory (log-heavy runs); the view itself is always complete. */
@@ -69,6 +73,7 @@ export class OrchestratorStore {
     workflowsLoaded: false,
     details: {},
     notices: [],
+    authRequired: false,
   };
   private readonly listeners = new Set<() => void>();
   private feed: LiveSocket | undefined;
@@ -139,6 +144,14 @@ export class OrchestratorStore {
     this.watchers.clear();
   }
 
+  /** On a 401, stops retrying and asks for a token instead (App shows the prompt). */
+  private needsToken(err: unknown): boolean {
+    if (!(err instanceof ApiError && err.status === 401)) return false;
+    this.stop();
+    this.set({ authRequired: true });
+    return true;
+  }
+
   private async loadRuns(): Promise<void> {
     try {
       const res = await this.api.listRuns({ limit: LIST_LIMIT });
@@ -150,6 +163,7 @@ export class OrchestratorStore {
       }
       this.set({ runs, runsLoaded: true, runsError: undefined });
     } catch (err) {
+      if (this.needsToken(err)) return;
       this.set({ runsLoaded: true, runsError: errorMessage(err) });
     }
     const buffered = this.feedBuffer ?? [];
@@ -177,6 +191,7 @@ export class OrchestratorStore {
       const res = await this.api.listWorkflows();
       this.set({ workflows: res.items, workflowsLoaded: true });
     } catch (err) {
+      if (this.needsToken(err)) return;
       this.set({ workflowsLoaded: true });
       this.notify('error', `workflows: ${errorMessage(err)}`);
     }
@@ -262,10 +277,14 @@ export class OrchestratorStore {
       try {
         view = await this.api.getRun(runId);
       } catch (err) {
-        // A run just triggered may not be in the read model yet: its events will come on the stream.
-        if (!(err instanceof ApiError && err.status === 404)) {
-          this.setDetail(runId, (d) => ({ ...d, error: errorMessage(err) }));
+        if (this.needsToken(err)) return;
+        // The gateway knows every run it accepted (a run just started here included), so a 404
+        // means there is no such run: say so rather than wait for it.
+        if (err instanceof ApiError && err.status === 404) {
+          this.setDetail(runId, (d) => ({ ...d, notFound: true, loading: false }));
+          return;
         }
+        this.setDetail(runId, (d) => ({ ...d, error: errorMessage(err) }));
       }
       let events: RunEvent[] = [];
       try {

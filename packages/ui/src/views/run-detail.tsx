@@ -31,6 +31,15 @@ export function RunDetail({ runId, showBack = true }: RunDetailProps) {
   const view = detail?.view;
 
   if (detail === undefined || (view === undefined && detail.loading)) return <div className="ol-page ol-empty">Loading run {runId}…</div>;
+  if (view === undefined && detail.notFound === true)
+    return (
+      <div className="ol-page">
+        {showBack && <Link to={{ name: 'runs' }} className="ol-back">← All runs</Link>}
+        <div className="ol-card ol-empty" data-testid="run-not-found">
+          Run {runId} not found: the gateway has no run with this id.
+        </div>
+      </div>
+    );
   if (view === undefined)
     return (
       <div className="ol-page">

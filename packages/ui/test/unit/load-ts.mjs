@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+const CORE_PROJECTION = pathToFileURL(resolve(SRC, '../../core/dist/src/projection-entry.js')).href;
 
 /** Transpiles `files` (paths relative to src/) and imports the first one. Cleans up after the test. */
 export async function loadTs(t, files) {
@@ -21,7 +22,10 @@ export async function loadTs(t, files) {
       fileName: file,
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, jsx: ts.JsxEmit.ReactJSX, verbatimModuleSyntax: true },
     });
-    const js = outputText.replace(/(from\s+['"])(\.{1,2}\/[^'"]+)\.tsx?(['"])/g, '$1$2.mjs$3');
+    const js = outputText
+      .replace(/(from\s+['"])(\.{1,2}\/[^'"]+)\.tsx?(['"])/g, '$1$2.mjs$3')
+      // Core's browser-safe entry, from its build (npm run build:ts), as the bundler resolves it.
+      .replace(/(from\s+['"])@orchestrator-lite\/core\/projection(['"])/g, `$1${CORE_PROJECTION}$2`);
     const target = join(out, file.replace(/\.tsx?$/, '.mjs'));
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, js);

@@ -42,7 +42,7 @@ test('the language events project onto steps, items and links', async (t) => {
   add('StepSucceeded', 6003, { stepId: 'nap', attempt: 1, output: null });
   add('StepWaiting', 6003, { stepId: 'ok', attempt: 1, signal: 'approval' });
   view = applyEvents(undefined, e);
-  assert.deepEqual(view.steps.ok.waitingFor, { signal: 'approval', timeoutAt: undefined });
+  assert.deepEqual(view.steps.ok.waitingFor, { signal: 'approval' });
   assert.equal(view.steps.nap.wakeAt, undefined);
   add('SignalReceived', 7000, { name: 'approval', payload: { approved: true }, stepId: 'ok' });
   add('StepSucceeded', 7000, { stepId: 'ok', attempt: 1, output: { approved: true } });

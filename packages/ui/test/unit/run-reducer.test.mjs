@@ -111,3 +111,24 @@ test('applySummaryEvent keeps a list row live and ignores what a snapshot alread
   assert.equal(applySummaryEvent(snap, { runId: 'r3', seq: 2, type: 'StepStarted', at: 500, data: { stepId: 'a', attempt: 1, workerId: 'w' } }), snap);
   assert.equal(applySummaryEvent(undefined, { runId: 'r4', seq: 5, type: 'StepStarted', at: 1, data: {} }), undefined, 'no row from a mid-run event');
 });
+
+test('a redelivered attempt moves to the new worker and start time, and keeps the move for the timeline', async (t) => {
+  const { applyEvents } = await loadTs(t, ['store/run-reducer.ts']);
+  const { events, add } = history();
+  add('StepScheduled', 2000, { stepId: 'b', attempt: 1, task: 'demo.echo', queue: 'default', input: {} });
+  add('StepStarted', 2010, { stepId: 'b', attempt: 1, workerId: 'w-dead' });
+  add('StepStarted', 23_000, { stepId: 'b', attempt: 1, workerId: 'w-new', redelivery: { previousWorkerId: 'w-dead' } });
+  add('StepSucceeded', 26_000, { stepId: 'b', attempt: 1, output: {} });
+  const b = applyEvents(undefined, events).steps.b.attempts[0];
+  assert.equal(b.workerId, 'w-new');
+  assert.equal(b.startedAt, 23_000);
+  assert.equal(b.endedAt - b.startedAt, 3000);
+  assert.deepEqual(b.redeliveries, [{ at: 23_000, fromWorkerId: 'w-dead', toWorkerId: 'w-new', previousStartedAt: 2010 }]);
+});
+
+test('the UI folds with core projector: the same view as the gateway read store builds', async (t) => {
+  const { applyEvents } = await loadTs(t, ['store/run-reducer.ts']);
+  const { projectRun } = await import('../../../core/dist/src/projection-entry.js');
+  const { events } = history('same');
+  assert.deepEqual(applyEvents(undefined, events), projectRun(events));
+});

@@ -1,0 +1,55 @@
+/**
+ * Rerun from a step: a new run of the same workflow version in which every step not downstream
+ * of `fromStep` that had SUCCEEDED starts SUCCEEDED with its earlier output (a StepReused event
+ * each), and `fromStep` and everything after it run again, with the new input if one is given.
+ */
+import { ErrorCode, OrchError, downstreamOf } from '@orchestrator-lite/core';
+import type { RunReuse } from '@orchestrator-lite/core';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.js';
+import { findRunForWrite } from '../bus.js';
+import { badParameter, fromZodError, notFound } from '../http-errors.js';
+import { isTerminal } from '../read-model.js';
+import { submitRun } from '../submit-run.js';
+import { traceHeaders } from '../tracing.js';
+import { RerunBody, rerunSchemas } from '../schemas/rerun.js';
+import { RunIdParams } from '../schemas/runs.js';
+import { principalOf } from './runs.js';
+
+export function rerunRoutes(ctx: GatewayContext) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.post('/api/v1/runs/:runId/rerun', { schema: rerunSchemas.rerun }, async (request, reply) => {
+      const params = RunIdParams.safeParse(request.params);
+      if (!params.success) throw badParameter('runId', 'must be 1 to 200 characters');
+      const parsed = RerunBody.safeParse(request.body);
+      if (!parsed.success) throw fromZodError(parsed.error, 'body');
+      const { fromStep, input, priority } = parsed.data;
+      const view = await findRunForWrite(ctx, params.data.runId);
+      if (view === undefined) throw notFound(`run ${JSON.stringify(params.data.runId)} does not exist`);
+      if (!isTerminal(view.status)) {
+        throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(view.runId)} is ${view.status}; only a finished run can be rerun`, { status: view.status });
+      }
+      if (!view.definition.steps.some((s) => s.id === fromStep)) {
+        throw badParameter('fromStep', `run ${view.runId} has no step ${JSON.stringify(fromStep)} (steps: ${view.definition.steps.map((s) => s.id).join(', ')})`);
+      }
+      const rerun = downstreamOf(view.definition, fromStep);
+      const reuse: RunReuse = { fromRunId: view.runId, fromStep, steps: {} };
+      for (const step of view.definition.steps) {
+        const earlier = view.steps[step.id];
+        if (rerun.has(step.id) || earlier?.status !== 'SUCCEEDED') continue;
+        reuse.steps[step.id] = earlier.output === undefined ? {} : { output: earlier.output };
+      }
+      const result = await submitRun(ctx, {
+        workflow: view.workflow,
+        version: view.version,
+        input: input === undefined ? view.input : input,
+        reuse,
+        ...(priority === undefined ? {} : { priority }),
+        ...traceHeaders(request),
+      });
+      const reused = Object.keys(reuse.steps);
+      request.log.info({ runId: result.runId, rerunOf: view.runId, fromStep, reused, ...principalOf(request) }, 'run rerun from a step');
+      return reply.code(202).send({ runId: result.runId, reused });
+    });
+  };
+}

@@ -1,0 +1,52 @@
+import { encodeMessage } from '@orchestrator-lite/core';
+import type { ReduceResult, RunInput, TaskCompleted, TaskFailed } from '@orchestrator-lite/core';
+
+/**
+ * The largest record the orchestrator produces. Kafka refuses a record batch over the broker's
+ * `message.max.bytes` (1 MiB by default), and a commit that carries a refused record can never
+ * succeed: it would be retried forever and stop the partition. So a transition that would write
+ * a bigger record is never applied as is.
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 1_000_000;
+
+const encodings = new WeakMap<object, Buffer>();
+
+/** A message's bytes, encoded once: the size check and the produce share them. */
+export function encoded(m: object): Buffer {
+  let bytes = encodings.get(m);
+  if (bytes === undefined) {
+    bytes = encodeMessage(m);
+    encodings.set(m, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * The largest record a transition would write. Its events and tasks bound its snapshot parts:
+ * an output or input part carries the same value as the event that carried it in.
+ */
+export function largestRecord(result: ReduceResult): number {
+  let largest = 0;
+  for (const list of [result.events, result.tasks, result.control, result.commands] as object[][]) {
+    for (const m of list) largest = Math.max(largest, encoded(m).length);
+  }
+  return largest;
+}
+
+/** The failure that replaces a completion whose output cannot be written. */
+export function oversizedCompletion(input: TaskCompleted, bytes: number, limit: number): TaskFailed {
+  const { output: _output, type: _type, ...rest } = input;
+  return {
+    ...rest,
+    type: 'TaskFailed',
+    error: {
+      type: 'ORCH_PAYLOAD_TOO_LARGE',
+      message: `step "${input.stepId}" attempt ${input.attempt}: its output would make a record of ${bytes} bytes, over the limit of ${limit}`,
+      nonRetryable: true,
+    },
+  };
+}
+
+export function isCompletion(input: RunInput): input is TaskCompleted {
+  return input.type === 'TaskCompleted';
+}
