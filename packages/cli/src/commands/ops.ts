@@ -1,5 +1,5 @@
 /** Client commands for operations: schedules, signals, reruns and the dead-letter queue. */
-import type { ScheduleBody, ScheduleItem } from '@orchestrator-lite/gateway';
+import type { DeadLetterItem, ScheduleBody, ScheduleItem } from '@orchestrator-lite/gateway';
 import { api, follow } from './client.js';
 import type { GatewayTarget } from './client.js';
 
@@ -117,22 +117,11 @@ export async function rerunCommand(gateway: GatewayTarget, runId: string, option
   return status === 'SUCCEEDED' ? 0 : 1;
 }
 
-interface DeadLetter {
-  id: string;
-  topic: string | null;
-  partition: number | null;
-  offset: number | null;
-  key: string;
-  reason: string;
-  at: number | null;
-  value: unknown;
-}
-
 /** `orch dlq [ls] [--limit N]` | `orch dlq redrive [--ids a,b] [--reason R] [--topic T] [--rate N]` */
 export async function dlqCommand(gateway: GatewayTarget, sub: string, flags: { limit?: string; ids?: string; reason?: string; topic?: string; rate?: string }): Promise<number> {
   if (sub === 'ls') {
     const query = flags.limit === undefined ? '' : `?limit=${encodeURIComponent(flags.limit)}`;
-    const page = await api<{ items: DeadLetter[]; nextCursor: string | null }>(gateway, 'GET', `/api/v1/dlq${query}`);
+    const page = await api<{ items: DeadLetterItem[]; nextCursor: string | null }>(gateway, 'GET', `/api/v1/dlq${query}`);
     for (const d of page.items) {
       out(`${d.id.padEnd(10)}${iso(d.at)}  ${d.topic ?? '?'}/${d.partition ?? '?'}/${d.offset ?? '?'}  key ${d.key}`);
       out(`  reason: ${d.reason}`);
