@@ -1,5 +1,5 @@
-import { decodeEvent, decodeState, topicNames } from '@orchestrator-lite/core';
-import type { RunEvent, RunState, RunStatus } from '@orchestrator-lite/core';
+import { decodeEvent, decodeSnapshot, topicNames } from '@orchestrator-lite/core';
+import type { RunEvent, RunHeader, RunStatus } from '@orchestrator-lite/core';
 import { createKafkaTransport } from '@orchestrator-lite/transport';
 import type { ConsumedRecord } from '@orchestrator-lite/transport';
 
@@ -39,15 +39,17 @@ export async function readEvents(brokers: string[], prefix: string, runIds: Iter
 }
 
 /** runId → every snapshot of the run on the state topic, in log order (compaction is lazy). */
-export async function readSnapshots(brokers: string[], prefix: string, runIds: Iterable<string>): Promise<Map<string, RunState[]>> {
+export async function readSnapshots(brokers: string[], prefix: string, runIds: Iterable<string>): Promise<Map<string, RunHeader[]>> {
   const wanted = new Set(runIds);
-  const snapshots = new Map<string, RunState[]>();
+  const snapshots = new Map<string, RunHeader[]>();
+  // A run's header is keyed by its runId; its step, input and output records have longer keys.
   for (const record of await readTopic(brokers, topicNames(prefix).state)) {
     if (!wanted.has(record.key) || record.value === null) continue;
-    const state = decodeState(record.value);
-    const list = snapshots.get(state.runId) ?? [];
-    list.push(state);
-    snapshots.set(state.runId, list);
+    const header = decodeSnapshot(record.value);
+    if (header.kind !== 'run') continue;
+    const list = snapshots.get(header.runId) ?? [];
+    list.push(header);
+    snapshots.set(header.runId, list);
   }
   return snapshots;
 }
@@ -135,8 +137,8 @@ export function checkHistory(runId: string, events: readonly RunEvent[]): Histor
  * The snapshot a restore would pick (the highest stateVersion) must be unambiguous: every copy
  * written with that version describes the same status.
  */
-export function winningSnapshot(runId: string, snapshots: readonly RunState[]): { state: RunState | undefined; problems: string[] } {
-  let best: RunState | undefined;
+export function winningSnapshot(runId: string, snapshots: readonly RunHeader[]): { state: RunHeader | undefined; problems: string[] } {
+  let best: RunHeader | undefined;
   for (const s of snapshots) if (!best || (s.stateVersion ?? 0) > (best.stateVersion ?? 0)) best = s;
   if (!best) return { state: undefined, problems: [`${runId}: no snapshot on the state topic`] };
   const rivals = snapshots.filter((s) => (s.stateVersion ?? 0) === (best.stateVersion ?? 0) && (s.status !== best.status || s.lastSeq !== best.lastSeq));
