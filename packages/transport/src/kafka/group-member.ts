@@ -40,8 +40,13 @@ export class KafkaGroupMember implements Consumer {
   #joined!: () => void;
   /** When the coordinator last confirmed this membership (a heartbeat answered). */
   #confirmedAt = Date.now();
-  /** Commits waiting for the next heartbeat: true when it confirms the membership, false when it is lost. */
-  #confirmWaiters: ((member: boolean) => void)[] = [];
+  /**
+   * Commits waiting for a heartbeat answer, with the time each started waiting: true when a
+   * heartbeat sent since then confirms the membership, false when it is lost.
+   */
+  #confirmWaiters: { since: number; resolve: (member: boolean) => void }[] = [];
+  /** When the heartbeat whose answer comes next was sent. */
+  #heartbeatSentAt = 0;
   /**
    * Set the moment the group moves to a new generation (a rebalance or a join), cleared once the
    * new assignment is in place. Meanwhile every output is refused: it was computed from the
@@ -78,7 +83,12 @@ export class KafkaGroupMember implements Consumer {
       autocommit: false,
       metadataMaxAge: 2000,
     });
-    this.#client.on('consumer:heartbeat:end', () => this.#settleConfirm(true));
+    this.#client.on('consumer:heartbeat:start', () => {
+      this.#heartbeatSentAt = Date.now();
+    });
+    // Only a heartbeat sent after a commit began waiting confirms it: an answer to one sent before
+    // a pause (buffered while the process was stopped) says nothing about the membership now.
+    this.#client.on('consumer:heartbeat:end', () => this.#settleConfirm(true, this.#heartbeatSentAt));
     this.#client.on('consumer:rejoin', () => this.#settleConfirm(false));
     // The client stops heartbeating after a heartbeat fails on the network (a broker restart) and
     // never resumes: the membership is gone for the coordinator, so join again, until it works.
@@ -169,9 +179,12 @@ export class KafkaGroupMember implements Consumer {
     if (Date.now() - this.#confirmedAt <= o.sessionTimeoutMs / 2) return;
     const member = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), o.sessionTimeoutMs);
-      this.#confirmWaiters.push((ok) => {
-        clearTimeout(timer);
-        resolve(ok);
+      this.#confirmWaiters.push({
+        since: Date.now(),
+        resolve: (ok) => {
+          clearTimeout(timer);
+          resolve(ok);
+        },
       });
     });
     this.#refuseIfFenced();
@@ -184,11 +197,11 @@ export class KafkaGroupMember implements Consumer {
     throw new TransportError(TransportErrorReason.Fenced, `commit: group ${this.groupId} moved to a new generation; outputs of the old one are refused (no longer confirmed)`, { groupId: this.groupId });
   }
 
-  #settleConfirm(member: boolean): void {
-    if (member) this.#confirmedAt = Date.now();
-    const waiters = this.#confirmWaiters;
-    this.#confirmWaiters = [];
-    for (const resolve of waiters) resolve(member);
+  #settleConfirm(member: boolean, sentAt = Date.now()): void {
+    if (member) this.#confirmedAt = Math.max(this.#confirmedAt, sentAt);
+    const settled = member ? this.#confirmWaiters.filter((w) => w.since <= sentAt) : this.#confirmWaiters;
+    this.#confirmWaiters = member ? this.#confirmWaiters.filter((w) => w.since > sentAt) : [];
+    for (const w of settled) w.resolve(member);
   }
 
   close(): Promise<void> {
