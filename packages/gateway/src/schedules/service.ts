@@ -3,6 +3,7 @@
  * partition, from the start, in a group of its own, never committing) and the firing loop (one
  * group shared by all gateways: see scheduler.ts).
  */
+import { CatchUp } from '../catch-up.js';
 import type { Logger } from 'pino';
 import { encodeMessage, isTerminalRunStatus } from '@orchestrator-lite/core';
 import type { CancelRun } from '@orchestrator-lite/core';
@@ -30,8 +31,7 @@ export class ScheduleService {
   store: ScheduleStore | undefined;
   private scheduler: Scheduler | undefined;
   private consumer: Consumer | undefined;
-  private target: number[] = [];
-  private readonly waiters = new Set<() => void>();
+  private catchUp: CatchUp | undefined;
 
   constructor(private readonly options: ScheduleServiceOptions) {
     this.config = resolveSchedulerConfig(options.scheduler);
@@ -42,15 +42,16 @@ export class ScheduleService {
     const { transport, topic, logger } = this.options;
     const partitions = await transport.partitionCount(topic);
     const store = new ScheduleStore(topic, partitions, (record, reason) => logger.warn({ key: record.key, offset: record.offset, reason }, 'a schedules record could not be read; skipped'));
+    const catchUp = new CatchUp(await transport.endOffsets(topic));
+    this.catchUp = catchUp;
     this.store = store;
-    this.target = await transport.endOffsets(topic);
     this.consumer = await transport.subscribe({
       groupId: this.options.projectionGroup,
       topics: [topic],
       from: 'earliest',
       onBatch: async (records) => {
         for (const record of records) store.apply(record);
-        if (this.loaded) for (const wake of this.waiters) wake();
+        for (const partition of new Set(records.map((r) => r.partition))) catchUp.reach(partition, store.position(partition));
       },
       onError: (error) => logger.warn({ err: error }, 'the schedules projection failed'),
     });
@@ -80,26 +81,12 @@ export class ScheduleService {
 
   /** Whether the projection has read every partition up to the end offsets measured at start. */
   get loaded(): boolean {
-    const store = this.store;
-    return store !== undefined && this.target.every((end, p) => store.position(p) >= end);
+    return this.catchUp?.done ?? false;
   }
 
   /** Resolves true once loaded; false after `timeoutMs`. */
   whenLoaded(timeoutMs: number): Promise<boolean> {
-    if (this.loaded) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(wake);
-        resolve(false);
-      }, timeoutMs);
-      timer.unref();
-      this.waiters.add(wake);
-    });
+    return this.catchUp?.wait(timeoutMs) ?? Promise.resolve(false);
   }
 
   /** Fires what is owed now (the timer does this every `tickMs`). */
