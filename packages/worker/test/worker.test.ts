@@ -138,3 +138,23 @@ test('results of tasks that finish together on one partition are all sent (no re
     await until(() => results.filter((r) => r.type === 'TaskCompleted' && r.runId === `fan-${round}`).length === 20, 5000);
   }
 });
+
+test('an attempt whose handler throws at once runs again when its record is delivered again', async (t) => {
+  let calls = 0;
+  const tasks = [
+    defineTask('boom', () => {
+      calls += 1;
+      throw new Error(`boom ${calls}`);
+    }),
+  ];
+  const { transport, results } = await setup(t, tasks);
+  const failed = () => results.filter((r): r is TaskFailed => r.type === 'TaskFailed' && r.runId === 'again');
+  await send(transport, dispatch('again', 'boom'));
+  await until(() => failed().length === 1);
+  // The same attempt once more, as after a rebalance or a failover of its orchestrator.
+  await send(transport, dispatch('again', 'boom'));
+  await until(() => failed().length === 2);
+  assert.equal(calls, 2);
+  assert.deepEqual(failed().map((r) => r.error.message), ['boom 1', 'boom 2']);
+  assert.equal(results.filter((r) => r.type === 'TaskStarted' && r.runId === 'again').length, 2);
+});
