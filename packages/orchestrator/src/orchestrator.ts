@@ -181,9 +181,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       for (const message of result.control) {
         produce.push({ topic: names.control, key: message.runId, value: encoded(message) });
       }
+      if (input.type === 'ChildRunEnded') owner.childSpans.ended(input);
       // Commands for other runs: a child to start or cancel, a parent to tell that its child ended.
       for (const command of result.commands) {
-        produce.push({ topic: names.commands, key: command.runId, value: encoded(command) });
+        // A child run joins its parent's trace under the span of the step that starts it.
+        const headers = command.type === 'StartChildRun' ? owner.childSpans.start(command, next.steps[command.parentStepId]?.attempts.at(-1)?.attempt, trace) : undefined;
+        produce.push({ topic: names.commands, key: command.runId, value: encoded(command), ...(headers === undefined ? {} : { headers }) });
       }
     }
     // Snapshots go last, in a write of their own: a crash before them replays the inputs, never skips their outputs.
@@ -209,7 +212,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     }
     await commitWithRetry(owner, consumer, [...offsets.values()], produce, snapshots);
     // Ended runs leave memory once their final header is written.
-    for (const { state, digest } of ended) owner.retire(state, digest);
+    for (const { state, digest } of ended) {
+      owner.retire(state, digest);
+      owner.childSpans.runEnded(state.runId);
+    }
     scheduleTimers();
   }
 
@@ -348,6 +354,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         if (!owner) continue;
         owner.revoked = true;
         await owner.drain();
+        owner.childSpans.handOver();
         owners.delete(partition);
         log?.info({ partition }, 'partition revoked');
       }
