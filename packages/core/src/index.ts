@@ -18,6 +18,7 @@ export * from './run/snapshot.js';
 export { EXPRESSION_ERROR_TYPE } from './run/steps/scope.js';
 export { MAX_KEPT_SIGNALS } from './run/steps/wait.js';
 export { childRunId } from './run/steps/child.js';
+export * from './concurrency/gate.js';
 export { findStep, itemId, parseItemId, ownerStepId } from './run/lookup.js';
 export { stepLabel } from './definition/labels.js';
 export { CEL_VARIABLES, evaluateCel, parseCel } from './expression/cel.js';
