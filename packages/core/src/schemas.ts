@@ -200,6 +200,9 @@ const stepViewFields = {
 /** The items of a forEach step are steps themselves, one level deep. */
 const StepViewSchema = z.object({ ...stepViewFields, items: z.array(z.object(stepViewFields)).optional() });
 
+/** Why a PENDING run waits: its workflow's concurrency limit for this key is reached. */
+export const RunQueuedSchema = z.object({ key: z.string(), limit: z.number().int(), policy: z.string(), reason: z.string(), since: ms });
+
 export const RunViewSchema = z.object({
   runId: id,
   workflow: z.string(),
@@ -217,6 +220,7 @@ export const RunViewSchema = z.object({
   parentStepId: z.string().optional(),
   rerunOf: z.object({ runId: z.string(), fromStep: z.string() }).optional(),
   priority: z.number().int().min(1).max(3).optional(),
+  queued: RunQueuedSchema.optional(),
 });
 
 const TimerSchema = z.object({

@@ -112,6 +112,8 @@ export interface RunView {
   priority?: number;
   /** A rerun: the run it reran and the step it reran from. */
   rerunOf?: { runId: string; fromStep: string };
+  /** A PENDING run held back by its workflow's concurrency limit: the key, the limit and why. */
+  queued?: { key: string; limit: number; policy: string; reason: string; since: number };
 }
 
 export const TimerKind = {
