@@ -221,6 +221,9 @@ const stepViewFields = {
 /** The items of a forEach step are steps themselves, one level deep. */
 const StepViewSchema = z.object({ ...stepViewFields, items: z.array(z.object(stepViewFields)).optional() });
 
+/** Why a PENDING run waits: its workflow's concurrency limit for this key is reached. */
+export const RunQueuedSchema = z.object({ key: z.string(), limit: z.number().int(), policy: ConcurrencySchema.shape.policy.unwrap(), reason: z.string(), since: ms });
+
 export const RunViewSchema = z.object({
   runId: id,
   workflow: z.string(),
@@ -239,9 +242,7 @@ export const RunViewSchema = z.object({
   rerunOf: z.object({ runId: z.string(), fromStep: z.string() }).optional(),
   priority: z.number().int().min(1).max(3).optional(),
   concurrencyKey: z.string().optional(),
-  queued: z
-    .object({ key: z.string(), limit: z.number().int(), policy: ConcurrencySchema.shape.policy.unwrap(), reason: z.string(), since: ms })
-    .optional(),
+  queued: RunQueuedSchema.optional(),
 });
 
 const TimerSchema = z.object({
