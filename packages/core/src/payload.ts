@@ -105,8 +105,8 @@ export class PayloadNeededError extends Error {
 }
 
 /** A payload that cannot be read back: missing chunks, or bytes that do not match its sha256. */
-export function payloadUnreadable(ref: string, reason: string): OrchError {
-  return new OrchError(ErrorCode.PayloadUnreadable, `payload ${ref}: ${reason}`, { ref });
+export function payloadUnreadable(ref: string, reason: string, missing = false): OrchError {
+  return new OrchError(ErrorCode.PayloadUnreadable, `payload ${ref}: ${reason}`, { ref, ...(missing ? { missing } : {}) });
 }
 
 export type PayloadResolver = (claim: ClaimCheck) => unknown;

@@ -90,7 +90,7 @@ export class PayloadStore {
     const parsed = parseRef(name);
     if (parsed === undefined) throw new OrchError(ErrorCode.NotFound, `payload ${JSON.stringify(name.slice(0, 200))} is not a payload ref`, { ref: name });
     this.#partitions ??= await this.#transport.partitionCount(this.topic);
-    if (parsed.partition >= this.#partitions) throw payloadUnreadable(name, `partition ${parsed.partition} does not exist`);
+    if (parsed.partition >= this.#partitions) throw payloadUnreadable(name, `partition ${parsed.partition} does not exist`, true);
     const chunks = new Map<number, ConsumedRecord>();
     const prefix = `${parsed.id}/`;
     for await (const batch of this.#transport.readPartition(this.topic, parsed.partition, { from: parsed.first, to: parsed.last + 1 })) {
@@ -100,7 +100,7 @@ export class PayloadStore {
       }
     }
     const first = chunks.get(0);
-    if (first === undefined) throw payloadUnreadable(name, 'no chunk of it is on the payloads topic (expired or never written)');
+    if (first === undefined) throw payloadUnreadable(name, 'no chunk of it is on the payloads topic (expired or never written)', true);
     const count = Number(first.headers[HEADER_CHUNKS]);
     const bytes = expected?.bytes ?? Number(first.headers[HEADER_BYTES]);
     const sha256 = expected?.sha256 ?? first.headers[HEADER_SHA];
