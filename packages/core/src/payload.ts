@@ -134,3 +134,12 @@ export function withPayloadResolver<T>(resolve: PayloadResolver, fn: () => T): T
 export function resolveClaim(v: unknown): unknown {
   return isClaimCheck(v) ? current(v) : v;
 }
+
+/** A value with every claim-check inside it resolved (the value itself when it holds none). */
+export function resolveClaims(v: unknown): unknown {
+  if (!containsClaimCheck(v)) return v;
+  const value = resolveClaim(v);
+  if (Array.isArray(value)) return value.map(resolveClaims);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, resolveClaims(x)]));
+  return value;
+}

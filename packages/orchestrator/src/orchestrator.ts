@@ -11,6 +11,7 @@ import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
 import { encoded, isCompletion, largestRecord, oversizedCompletion } from './record-limit.js';
 import { PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
+import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -95,6 +96,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     /** Per run touched by the batch: its state before the batch (undefined: new) and after. */
     const touched = new Map<string, { before: RunState | undefined; next: RunState }>();
     const queues = new Set<string>();
+    const gates = new Set<string>();
     for (const record of records) {
       let input: RunInput;
       try {
@@ -111,6 +113,13 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
       if (input.type === 'TimerFired') owner.fired.delete(`${input.runId}|${input.timerId}`);
       const source = sourceOf(record);
+      if (isGateCommand(input)) {
+        const commands = applyGateInput(owner, input, source, record.offset, o.clock());
+        if (commands === undefined) continue;
+        gates.add(input.runId);
+        for (const command of commands) produce.push({ topic: names.commands, key: command.runId, value: encoded(command) });
+        continue;
+      }
       let previous = owner.runs.get(input.runId);
       if (previous === undefined && owner.finished.has(input.runId)) {
         // An ended run: only a retry applies (a StartRun of the same id is a duplicate).
@@ -206,6 +215,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       for (const write of snapshotWrites(before, next, digest)) produce.push(stateRecord(owner, write.key, write.value));
       if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: next, digest });
     }
+    for (const write of gateWrites(owner, gates)) produce.push(stateRecord(owner, write.key, write.value));
     await ensureQueues(queues);
     const offsets = new Map<string, OffsetCommit>();
     for (const record of records) {

@@ -2,7 +2,7 @@
  * Runs: start, list, read, history, cancel and retry. Writes go to `commands` keyed by runId;
  * reads come from the read model.
  */
-import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage } from '@orchestrator-lite/core';
+import { CancelBody, EmptyBody, ErrorCode, EventsQuery, ListQuery, OrchError, RUN_STATUSES, RunIdParams, StartRunBody, encodeMessage } from '@orchestrator-lite/core';
 import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsResponse, RunListResponse, RunStatus, RunView, StartRunResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
@@ -13,7 +13,7 @@ import { findRunForWrite, produceForRequest } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { decodeRunListCursor, encodeRunListCursor } from '../stream-cursor.js';
-import { CancelBody, EmptyBody, EventsQuery, ListQuery, RunIdParams, StartRunBody, runSchemas } from '../schemas/runs.js';
+import { runSchemas } from '../schemas/runs.js';
 
 
 const DEFAULT_LIMIT = 50;

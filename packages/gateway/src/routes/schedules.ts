@@ -4,17 +4,17 @@
  * schedule's partition (schedules/scheduler.ts).
  */
 import stringify from 'safe-stable-stringify';
-import { ErrorCode, OrchError } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, SCHEDULE_NAME_PATTERN, ScheduleBody, ScheduleNameParams } from '@orchestrator-lite/core';
+import type { ScheduleItem, ScheduleTriggerResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { checkInputSize, submitRun } from '../submit-run.js';
-import { RECENT_FIRINGS, SCHEDULE_NAME_PATTERN, compileCron, firingKey, withDefaults } from '../schedules/spec.js';
+import { RECENT_FIRINGS, compileCron, firingKey, withDefaults } from '../schedules/spec.js';
 import type { ScheduleSpec } from '../schedules/spec.js';
 import type { ScheduleStore } from '../schedules/store.js';
-import { ScheduleBody, ScheduleNameParams, scheduleSchemas } from '../schemas/schedules.js';
-import type { ScheduleItem } from '../schemas/schedules.js';
+import { scheduleSchemas } from '../schemas/schedules.js';
 import { principalOf } from './runs.js';
 
 const LOAD_WAIT_MS = 10_000;
@@ -117,7 +117,7 @@ export function scheduleRoutes(ctx: GatewayContext) {
       await produceForRequest(ctx.transport, [store.manualRecord(name, recent)]);
       store.setLocal('manual', { name, recent });
       request.log.info({ schedule: name, runId, ...principalOf(request) }, 'schedule triggered');
-      return reply.code(202).send({ runId });
+      return reply.code(202).send({ runId } satisfies ScheduleTriggerResponse);
     });
   };
 }

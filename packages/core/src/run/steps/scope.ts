@@ -3,7 +3,7 @@
  * that succeeded), `run.id` and `run.workflow`. And the one way a step fails without an attempt.
  */
 import { celReferences, evaluateCel, parseCel } from '../../expression/cel.js';
-import { containsClaimCheck, resolveClaim } from '../../payload.js';
+import { containsClaimCheck, resolveClaims } from '../../payload.js';
 import { ErrorCode } from '../../errors.js';
 import type { ErrorInfo } from '../../messages.js';
 import type { Draft } from '../draft.js';
@@ -19,7 +19,7 @@ export function celVariables(d: Draft, source?: string): Record<string, unknown>
     reads ??= readsOf(source);
     return id === undefined ? reads.input : reads.allSteps || reads.steps.has(id);
   };
-  const load = (v: unknown, id?: string): unknown => (containsClaimCheck(v) && readsStep(id) ? resolveDeep(v) : v);
+  const load = (v: unknown, id?: string): unknown => (containsClaimCheck(v) && readsStep(id) ? resolveClaims(v) : v);
   const steps: Record<string, { status: string; output?: unknown }> = {};
   for (const [id, step] of Object.entries(d.state.steps)) {
     steps[id] = step.status === 'SUCCEEDED' && step.output !== undefined ? { status: step.status, output: load(step.output, id) } : { status: step.status };
@@ -38,12 +38,6 @@ function readsOf(source: string): { input: boolean; steps: ReadonlySet<string>; 
   return { input: refs.variables.has('input'), steps: refs.steps, allSteps: refs.variables.has('steps') && refs.steps.size === 0 };
 }
 
-function resolveDeep(v: unknown): unknown {
-  const value = resolveClaim(v);
-  if (Array.isArray(value)) return value.map(resolveDeep);
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, resolveDeep(x)]));
-  return value;
-}
 
 export type Evaluated<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
