@@ -25,6 +25,7 @@ export { CEL_VARIABLES, evaluateCel, parseCel } from './expression/cel.js';
 export { applyEvent, projectRun, toView } from './run/projection.js';
 export { isTerminalRunStatus, isTerminalStepStatus, readySteps } from './run/queries.js';
 export * from './codec.js';
+export * from './payload.js';
 export * from './definition/validate.js';
 export * from './definition/yaml.js';
 export * from './definition/builder.js';

@@ -1,6 +1,6 @@
 import { decodeRunInput, encodeMessage, reduceRun, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
-import { deadLetter, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
+import { deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
@@ -10,6 +10,7 @@ import { expiredRunWrites } from './retention.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
 import { encoded, isCompletion, largestRecord, oversizedCompletion } from './record-limit.js';
+import { PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
 import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
 
 export interface OrchestratorHandle {
@@ -52,6 +53,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   const owners = new Map<number, PartitionOwner>();
   const definitions = new DefinitionPool();
   const catalog = new DefinitionCatalog(transport, names.definitions);
+  const payloads = new PayloadCache(new PayloadStore(transport, { topic: names.payloads }));
   const knownQueues = new Set<string>();
   let timerHandle: NodeJS.Timeout | undefined;
   let sweeping = false;
@@ -142,14 +144,21 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         input = start;
       }
 
-      let result = reduceRun(previous, input, { now: o.clock(), random: o.random });
+      const applied = await reduceInput(payloads, input, (i) => reduceRun(previous, i, { now: o.clock(), random: o.random }));
+      if ('unreadable' in applied) {
+        log?.warn({ runId: input.runId, type: input.type, reason: applied.unreadable.message }, 'input dead-lettered: a payload it needs cannot be read');
+        produce.push(deadLetter(record, `${applied.unreadable.code}: ${applied.unreadable.message}`, names.dlq));
+        continue;
+      }
+      let result = applied.result;
       if (result.state !== undefined && result.state !== previous) {
         // A transition that would write a record the broker refuses is never applied as is: a
         // completion becomes a non-retryable failure of its step; any other input is dead-lettered.
         const bytes = largestRecord(result);
         if (bytes > o.maxRecordBytes) {
           const reason = `the transition would write a record of ${bytes} bytes, over the limit of ${o.maxRecordBytes}`;
-          const failed = isCompletion(input) ? reduceRun(previous, oversizedCompletion(input, bytes, o.maxRecordBytes), { now: o.clock(), random: o.random }) : undefined;
+          const oversized = isCompletion(input) ? oversizedCompletion(input, bytes, o.maxRecordBytes) : undefined;
+          const failed = oversized && (await reduceWithPayloads(payloads, () => reduceRun(previous, oversized, { now: o.clock(), random: o.random })));
           if (failed?.state === undefined || largestRecord(failed) > o.maxRecordBytes) {
             log?.warn({ runId: input.runId, type: input.type, bytes, limit: o.maxRecordBytes }, 'input dead-lettered: its outputs are too large');
             produce.push(deadLetter(record, `ORCH_PAYLOAD_TOO_LARGE: ${reason}`, names.dlq));

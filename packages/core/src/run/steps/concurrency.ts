@@ -8,6 +8,7 @@ import type { ConcurrencySpec } from '../../definition/types.js';
 import { DEFINITION_LIMITS } from '../../definition/defaults.js';
 import { evaluateCel } from '../../expression/cel.js';
 import { ErrorCode } from '../../errors.js';
+import { resolveClaims } from '../../payload.js';
 import type { ErrorInfo, SlotGranted, SlotQueued } from '../../messages.js';
 import { TERMINAL_RUN_STATUSES, type Draft } from '../draft.js';
 import type { RunStatus } from '../types.js';
@@ -17,7 +18,7 @@ export type KeyOutcome = { ok: true; key: string } | { ok: false; error: ErrorIn
 /** The value of `concurrency.key` for a run: a string, number or boolean, as a string. */
 export function concurrencyKeyOf(spec: ConcurrencySpec, input: unknown, run: { id: string; workflow: string }): KeyOutcome {
   const fail = (message: string): KeyOutcome => ({ ok: false, error: { type: ErrorCode.Expression, message: `concurrency.key: ${message}`, nonRetryable: true } });
-  const outcome = evaluateCel(spec.key, { input: input ?? null, run });
+  const outcome = evaluateCel(spec.key, { input: resolveClaims(input ?? null), run });
   if (!outcome.ok) return fail(outcome.message);
   const value = outcome.value;
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
