@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { decodeRunInput, topicNames } from '@orchestrator-lite/core';
+import { decodeRunInput, reportsStart, topicNames } from '@orchestrator-lite/core';
 import { createEmbeddedTransport } from '@orchestrator-lite/transport';
 import { BIN, freePort, json, post, put, rawPost, startOrch, tempDir, waitFor, waitForStatus } from './helpers.js';
 
@@ -57,7 +57,7 @@ test('kill -9 mid-run, start again: the run completes, and no completed step run
   second.child.kill('SIGTERM');
   await new Promise((resolve) => second.child.once('exit', resolve));
 
-  // Count handler executions from what the workers said on the bus: one TaskStarted each.
+  // Count handler executions from what the workers said on the bus: one start report each.
   const transport = createEmbeddedTransport({ dataDir });
   t.after(() => transport.close());
   const names = topicNames();
@@ -66,7 +66,7 @@ test('kill -9 mid-run, start again: the run completes, and no completed step run
     for await (const batch of transport.readPartition(names.results, p)) {
       for (const record of batch) {
         const input = decodeRunInput(record.value);
-        if (input.runId !== runId || input.type !== 'TaskStarted') continue;
+        if (input.runId !== runId || !reportsStart(input)) continue;
         const key = `${input.stepId}#${input.attempt}`;
         starts.set(key, (starts.get(key) ?? 0) + 1);
       }
