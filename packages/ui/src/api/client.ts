@@ -86,6 +86,8 @@ export interface Api {
   cancelRun(runId: string): Promise<unknown>;
   retryRun(runId: string): Promise<unknown>;
   sendSignal(runId: string, name: string, payload: unknown): Promise<unknown>;
+  /** The value a claim-check `{$payload: {ref, bytes, sha256}}` stands for. */
+  getPayload(ref: string): Promise<unknown>;
 }
 
 export function createApi(gateway: string): Api {
@@ -106,5 +108,6 @@ export function createApi(gateway: string): Api {
     retryRun: (runId) => request(gateway, `/api/v1/runs/${enc(runId)}/retry`, { method: 'POST', body: '{}' }),
     sendSignal: (runId, name, payload) =>
       request(gateway, `/api/v1/runs/${enc(runId)}/signals/${enc(name)}`, { method: 'POST', body: JSON.stringify(payload === undefined ? {} : { payload }) }),
+    getPayload: (ref) => request(gateway, `/api/v1/payloads/${enc(ref)}`),
   };
 }
