@@ -154,7 +154,7 @@ test('bad input gets a 4xx JSON error and the server stays healthy', { timeout: 
 
   const notJson = await fetch(`${base}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"workflow": ' });
   assert.equal(notJson.status, 400);
-  const huge = await rawPost(`${base}/runs`, JSON.stringify({ workflow: 'diamond', input: { blob: 'x'.repeat(5 * 1024 * 1024) } }));
+  const huge = await rawPost(`${base}/runs`, JSON.stringify({ workflow: 'diamond', input: { blob: 'x'.repeat(12 * 1024 * 1024) } }));
   assert.equal(huge.status, 413);
   assert.equal((JSON.parse(huge.body) as { error: { code: string } }).error.code, 'ORCH_PAYLOAD_TOO_LARGE');
   assert.equal((await fetch(`${orch.url}/healthz`)).status, 200);
