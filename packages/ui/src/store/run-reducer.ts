@@ -79,6 +79,8 @@ export function applySummaryEvent(row: RunSummary | undefined, e: RunEvent): Run
     default:
       break;
   }
+  // Only a PENDING run is held back by a concurrency limit.
+  if (next.status !== 'PENDING') delete next.queued;
   return next;
 }
 
@@ -94,6 +96,7 @@ export function toSummary(item: RunSummary | RunView): RunSummary {
     lastSeq: item.lastSeq,
     error: item.error,
   };
+  if (item.queued !== undefined && item.status === 'PENDING') row.queued = item.queued;
   if (isTerminalRun(item.status)) row.endedAt = item.updatedAt;
   return row;
 }
