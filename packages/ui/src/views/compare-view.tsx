@@ -27,7 +27,7 @@ export function CompareView({ baseRunId, runId }: { baseRunId: string; runId: st
   return (
     <div className="ol-page" data-testid="compare-view">
       <Link to={{ name: 'run', runId }} className="ol-back">
-        ← Run {runId.slice(0, 12)}…
+        ← Run {runId}
       </Link>
       <h1 className="ol-h1">Compare runs</h1>
       {missing && <div className="ol-error-box">One of the runs does not exist (any more).</div>}
@@ -93,7 +93,7 @@ function RunHead({ label, view }: { label: string; view: RunView }) {
       <div className="ol-card-title">{label}</div>
       <div className="ol-h1">
         <Link to={{ name: 'run', runId: view.runId }} className="ol-mono">
-          {view.runId.slice(0, 18)}…
+          {view.runId}
         </Link>
         <StatusBadge status={view.status} />
       </div>

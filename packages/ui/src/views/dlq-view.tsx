@@ -49,7 +49,12 @@ export function DlqView() {
     void loadFirst();
   }, [loadFirst]);
 
-  const reasons = useMemo(() => [...new Set((items ?? []).map((i) => i.reason))].sort(), [items]);
+  /** The reasons among the letters shown, most frequent first. */
+  const reasons = useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const i of items ?? []) counts.set(i.reason, (counts.get(i.reason) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  }, [items]);
 
   const redrive = async (body: RedriveBody, what: string): Promise<void> => {
     setBusy(true);
@@ -107,7 +112,7 @@ export function DlqView() {
             aria-label="redrive by reason"
           />
           <datalist id="ol-dlq-reasons">
-            {reasons.map((r) => (
+            {reasons.map(([r]) => (
               <option key={r} value={r} />
             ))}
           </datalist>
@@ -121,6 +126,16 @@ export function DlqView() {
             ↪ Redrive all with this reason
           </button>
         </div>
+        {reasons.length > 1 && (
+          <div className="ol-reason-chips" data-testid="dlq-reasons">
+            <span className="ol-muted ol-small">By reason:</span>
+            {reasons.map(([r, n]) => (
+              <button key={r} type="button" className={`ol-chip${reason === r ? ' ol-chip-on' : ''}`} title={r} onClick={() => setReason(r)}>
+                {r.length > 60 ? `${r.slice(0, 60)}…` : r} <b>{n}</b>
+              </button>
+            ))}
+          </div>
+        )}
         {result !== undefined && (
           <div className="ol-ok-box" data-testid="dlq-redrive-result">
             {result}

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { RunEvent, RunView as RunViewData, StepView } from '../api/types.ts';
 import { ConnectionIndicator } from '../components/connection-indicator.tsx';
 import { DagGraph } from '../components/dag-graph.tsx';
-import { formatClock, formatDuration } from '../components/format.ts';
+import { formatClock, formatDuration, shortId } from '../components/format.ts';
 import { JsonView } from '../components/json-view.tsx';
 import { LogTail } from '../components/log-tail.tsx';
 import { RetryCountdown, retryExplanation } from '../components/retry-countdown.tsx';
@@ -119,7 +119,7 @@ function RunHeader({ view, connection, showBack }: { view: RunViewData; connecti
           <div className="ol-sub" data-testid="rerun-of">
             rerun of{' '}
             <Link to={{ name: 'run', runId: view.rerunOf.runId }} className="ol-mono">
-              {view.rerunOf.runId.slice(0, 8)}…
+              {shortId(view.rerunOf.runId)}
             </Link>{' '}
             from step <span className="ol-mono">{view.rerunOf.fromStep}</span> ·{' '}
             <Link to={{ name: 'compare', baseRunId: view.rerunOf.runId, runId: view.runId }} testId="compare-link">
@@ -132,7 +132,7 @@ function RunHeader({ view, connection, showBack }: { view: RunViewData; connecti
           <div className="ol-sub" data-testid="parent-link">
             child of run{' '}
             <Link to={{ name: 'run', runId: view.parentRunId }} className="ol-mono">
-              {view.parentRunId.slice(0, 8)}…
+              {shortId(view.parentRunId)}
             </Link>{' '}
             · step <span className="ol-mono">{view.parentStepId}</span>
           </div>
@@ -270,7 +270,7 @@ function StepPanel({ view, stepId, step, events, onClose }: { view: RunViewData;
       </div>
       {reused && view.rerunOf !== undefined && (
         <div className="ol-small ol-muted" data-testid="step-reused">
-          reused: its output comes from run <span className="ol-mono">{view.rerunOf.runId.slice(0, 8)}…</span>
+          reused: its output comes from run <span className="ol-mono">{shortId(view.rerunOf.runId)}</span>
         </div>
       )}
       {isTerminalRun(view.status) && view.definition.steps.some((s) => s.id === stepId) && (

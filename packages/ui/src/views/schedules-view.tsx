@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { RunStatus, ScheduleItem, ScheduleLastRun } from '../api/types.ts';
+import { shortId } from '../components/format.ts';
 import { formatDateTime, formatRelative } from '../components/format-time.ts';
 import { STATUS_COLOR, STATUS_LABEL } from '../components/status.tsx';
 import { Link } from '../router.tsx';
@@ -140,7 +141,7 @@ function ScheduleRow({ item, onChanged }: { item: ScheduleItem; onChanged: () =>
         <LastRuns runs={item.lastRuns} now={now} />
         {fired !== undefined && (
           <div className="ol-small" data-testid="schedule-fired">
-            fired: <Link to={{ name: 'run', runId: fired }} className="ol-mono" testId="schedule-fired-link">{fired.slice(0, 12)}…</Link>
+            fired: <Link to={{ name: 'run', runId: fired }} className="ol-mono" testId="schedule-fired-link">{shortId(fired)}</Link>
           </div>
         )}
       </td>
@@ -152,7 +153,7 @@ function ScheduleRow({ item, onChanged }: { item: ScheduleItem; onChanged: () =>
           data-testid="schedule-pause"
           onClick={() => void act(item.paused ? 'Resume' : 'Pause', () => store.api.putSchedule(item.name, scheduleBody(item, !item.paused)))}
         >
-          {item.paused ? '▶ Resume' : '⏸ Pause'}
+          {item.paused ? '▶ Resume' : 'Pause'}
         </button>
         <button
           type="button"
@@ -200,7 +201,7 @@ function LastRuns({ runs, now }: { runs: readonly ScheduleLastRun[]; now: number
         if (r.runId === undefined) {
           return (
             <span key={`${r.fireAt}`} className="ol-last-run ol-last-run-skipped" title={`${when}: skipped, ${r.skipped ?? 'no run started'}`}>
-              skipped
+              skipped <span className="ol-muted">{formatRelative(r.fireAt, now)}</span>
             </span>
           );
         }
@@ -209,7 +210,8 @@ function LastRuns({ runs, now }: { runs: readonly ScheduleLastRun[]; now: number
           <Link key={r.runId} to={{ name: 'run', runId: r.runId }} className="ol-last-run" title={`${when}: ${status === undefined ? 'status unknown' : STATUS_LABEL[status]}`} testId="schedule-last-run">
             <i style={{ background: status === undefined ? 'var(--muted)' : STATUS_COLOR[status] }} />
             <span data-status={status}>{status === undefined ? '…' : STATUS_LABEL[status]}</span>
-            {r.manual === true && <span className="ol-muted"> ⚡</span>}
+            <span className="ol-muted">{formatRelative(r.fireAt, now)}</span>
+            {r.manual === true && <span className="ol-muted" title="triggered by hand">⚡</span>}
           </Link>
         );
       })}

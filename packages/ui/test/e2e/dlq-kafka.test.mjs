@@ -12,6 +12,7 @@ import { createKafkaTransport } from '@orchestrator-lite/transport';
 import { api, launchBrowser, missingPrerequisite, startEngine } from './helpers.mjs';
 
 const brokers = process.env.KAFKA_BROKERS;
+// scripts/test.mjs provides a broker to every *kafka* suite, or says out loud (ORCH_SKIP_KAFKA=1) that it skips.
 const skip = missingPrerequisite() ?? (brokers ? undefined : 'KAFKA_BROKERS is not set');
 
 async function waitForLetters(base, count, timeoutMs = 60_000) {
