@@ -1,8 +1,8 @@
-import { DEFAULT_PRIORITY, TASK_PRIORITIES, decodeControl, decodeDispatch, encodeMessage, topicNames } from '@orchestrator-lite/core';
+import { DEFAULT_PRIORITY, TASK_PRIORITIES, decodeControl, decodeDispatch, encodeMessage, isOrchError, payloadBytes, topicNames } from '@orchestrator-lite/core';
 import type { ErrorInfo, TaskDispatched, TaskResult } from '@orchestrator-lite/core';
-import { deadLetter } from '@orchestrator-lite/transport';
+import { PayloadStore, deadLetter } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, ProduceRecord } from '@orchestrator-lite/transport';
-import { toErrorInfo } from './errors.js';
+import { NonRetryableError, toErrorInfo } from './errors.js';
 import { startAttemptSpan } from './tracing.js';
 import { compileWorkerOptions } from './options.js';
 import type { WorkerOptions } from './options.js';
@@ -52,6 +52,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const log = o.logger;
   const names = topicNames(o.topicPrefix);
   const { transport } = o;
+  const payloads = new PayloadStore(transport, { topic: names.payloads, inlineBytes: o.inlinePayloadBytes });
   const byName = new Map<string, TaskDefinition>(o.tasks.map((t) => [t.name, t as TaskDefinition]));
   const queues = [...new Set(o.tasks.map((t) => t.queue))];
   const permits = new Semaphore(o.concurrency);
@@ -198,8 +199,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       let outcome: ProduceRecord | undefined;
       let failure: ErrorInfo | undefined;
       try {
-        const output = await attemptSpan.run(() => definition.handler(task.input, ctx));
-        ({ record: outcome, error: failure } = encodeOutcome(task, output, attemptSpan.headers));
+        // A handler never sees a claim-check: the payloads in its input are fetched first.
+        const input = await resolveInput(task);
+        const output = await attemptSpan.run(() => definition.handler(input, ctx));
+        ({ record: outcome, error: failure } = await encodeOutcome(task, output, attemptSpan.headers));
       } catch (error) {
         if (controller.signal.reason === SHUTDOWN) {
           outcome = undefined; // released: redelivered elsewhere
@@ -220,16 +223,32 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     return { controller, task, done, duplicates };
   }
 
-  function encodeOutcome(task: TaskDispatched, output: unknown, headers?: Record<string, string>): { record: ProduceRecord; error?: ErrorInfo } {
-    let error: ErrorInfo | undefined;
+  /** The task's input with its claim-checks resolved; an unreadable payload fails the attempt for good. */
+  async function resolveInput(task: TaskDispatched): Promise<unknown> {
     try {
-      const record = result(task, { type: 'TaskCompleted', output: output === undefined ? null : output }, headers);
-      if (record.value && record.value.length > o.maxOutputBytes) {
-        error = { type: 'ORCH_PAYLOAD_TOO_LARGE', message: `task output is ${record.value.length} bytes; the limit is ${o.maxOutputBytes}`, nonRetryable: true };
+      return await payloads.resolve(task.input);
+    } catch (error) {
+      if (!isOrchError(error)) throw error;
+      throw new NonRetryableError(error.message, { type: error.code, details: error.details });
+    }
+  }
+
+  /**
+   * The result record of an output: inline when small, else a claim-check to it written first;
+   * over the hard limit, a non-retryable failure, decided before anything is written.
+   */
+  async function encodeOutcome(task: TaskDispatched, output: unknown, headers?: Record<string, string>): Promise<{ record: ProduceRecord; error?: ErrorInfo }> {
+    let error: ErrorInfo;
+    try {
+      const value = output === undefined ? null : output;
+      const bytes = payloadBytes(value);
+      if (bytes.length > o.maxOutputBytes) {
+        error = { type: 'ORCH_PAYLOAD_TOO_LARGE', message: `task output is ${bytes.length} bytes; the limit is ${o.maxOutputBytes}`, nonRetryable: true, details: { field: 'output', size: bytes.length, limit: o.maxOutputBytes } };
       } else {
-        return { record };
+        return { record: result(task, { type: 'TaskCompleted', output: await payloads.claim(value, bytes) }, headers) };
       }
     } catch (e) {
+      if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
       error = { type: 'ORCH_BAD_OUTPUT', message: `task output cannot be serialized as JSON: ${(e as Error).message}`, nonRetryable: true };
     }
     return { record: result(task, { type: 'TaskFailed', error }, headers), error };

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { decodeRunInput, encodeMessage, topicNames } from '@orchestrator-lite/core';
-import type { TaskDispatched, TaskFailed, TaskResult } from '@orchestrator-lite/core';
-import { createEmbeddedTransport, DLQ_HEADERS } from '@orchestrator-lite/transport';
+import type { ClaimCheck, TaskDispatched, TaskFailed, TaskResult } from '@orchestrator-lite/core';
+import { createEmbeddedTransport, DLQ_HEADERS, PayloadStore } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
 import { defineTask, NonRetryableError, RetryAfterError, startWorker } from '../src/index.js';
 import type { TaskDefinition } from '../src/index.js';
@@ -98,7 +98,7 @@ test('failures cross the bus typed: non-retryable, retry-after, unknown task, ov
     defineTask('later', () => {
       throw new RetryAfterError('rate limited', 1500);
     }),
-    defineTask('huge', () => 'x'.repeat(2 * 1024 * 1024)),
+    defineTask('huge', () => 'x'.repeat(10 * 1024 * 1024)),
   ];
   const { transport, results } = await setup(t, tasks);
   await send(transport, dispatch('r1', 'reject'), dispatch('r2', 'later'), dispatch('r3', 'nope'), dispatch('r4', 'huge'));
@@ -137,4 +137,21 @@ test('results of tasks that finish together on one partition are all sent (no re
     await transport.produce(tasks.map((task) => ({ topic: names.tasks('default'), key: 'one-key', value: encodeMessage(task) })));
     await until(() => results.filter((r) => r.type === 'TaskCompleted' && r.runId === `fan-${round}`).length === 20, 5000);
   }
+});
+
+test('claim-checks in a task input are resolved before the handler runs; an unreadable one fails the attempt for good, naming its ref', async (t) => {
+  const seen: unknown[] = [];
+  const { transport, results } = await setup(t, [defineTask('echo', (input: unknown) => (seen.push(input), input))]);
+  await transport.ensureTopics([{ name: names.payloads, partitions: 1, compacted: true }]);
+  const store = new PayloadStore(transport, { topic: names.payloads, inlineBytes: 16 });
+  const value = { big: 'b'.repeat(100) };
+  const claim = (await store.claim(value)) as ClaimCheck;
+  const corrupt: ClaimCheck = { $payload: { ...claim.$payload, sha256: '0'.repeat(64) } };
+  await send(transport, dispatch('p1', 'echo', { x: claim }), dispatch('p2', 'echo', { x: corrupt }));
+  await until(() => results.filter((r) => r.type === 'TaskCompleted' || r.type === 'TaskFailed').length === 2);
+  assert.deepEqual(seen, [{ x: value }], 'the handler saw the value, never a claim-check');
+  const failed = results.find((r) => r.type === 'TaskFailed' && r.runId === 'p2') as TaskFailed;
+  assert.equal(failed.error.type, 'ORCH_PAYLOAD_UNREADABLE');
+  assert.equal(failed.error.nonRetryable, true);
+  assert.ok(failed.error.message.includes(claim.$payload.ref), failed.error.message);
 });

@@ -7,6 +7,7 @@ import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsRe
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { submitRun } from '../submit-run.js';
+import { runBodyLimit } from '../options.js';
 import { traceHeaders } from '../tracing.js';
 import { findRunForWrite, produceForRequest } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
@@ -48,7 +49,7 @@ export function runRoutes(ctx: GatewayContext) {
   const findForWrite = (runId: string): Promise<RunView | undefined> => findRunForWrite(ctx, runId);
 
   return async (app: FastifyInstance): Promise<void> => {
-    app.post('/api/v1/runs', { schema: runSchemas.start }, async (request, reply) => {
+    app.post('/api/v1/runs', { schema: runSchemas.start, bodyLimit: runBodyLimit(ctx.config) }, async (request, reply) => {
       const parsed = StartRunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
       const result = await submitRun(ctx, { ...parsed.data, ...traceHeaders(request), conflictOnDifferentBody: true });

@@ -119,6 +119,8 @@ export interface Api {
   triggerSchedule(name: string): Promise<ScheduleTriggerResponse>;
   listDeadLetters(query?: { limit?: number; cursor?: string }): Promise<DlqPageResponse>;
   redrive(body: RedriveBody): Promise<RedriveResponse>;
+  /** The value a claim-check `{$payload: {ref, bytes, sha256}}` stands for. */
+  getPayload(ref: string): Promise<unknown>;
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {
@@ -153,5 +155,6 @@ export function createApi(gateway: string): Api {
     triggerSchedule: (name) => request<ScheduleTriggerResponse, object>(gateway, 'POST', `${schedule(name)}/trigger`, {}),
     listDeadLetters: (query = {}) => request(gateway, 'GET', `/api/v1/dlq${queryString(query)}`),
     redrive: (body) => request<RedriveResponse, RedriveBody>(gateway, 'POST', '/api/v1/dlq/redrive', body),
+    getPayload: (ref) => request<unknown>(gateway, 'GET', `/api/v1/payloads/${enc(ref)}`),
   };
 }

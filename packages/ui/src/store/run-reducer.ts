@@ -71,6 +71,13 @@ export function applySummaryEvent(row: RunSummary | undefined, e: RunEvent): Run
       next.status = 'CANCELLED';
       next.endedAt = e.at;
       break;
+    case 'RunQueued':
+      next.status = 'PENDING';
+      next.queued = { ...e.data, since: row.queued?.since ?? e.at };
+      break;
+    case 'RunAdmitted':
+      next.status = 'RUNNING';
+      break;
     case 'RunRetried':
       next.status = 'RUNNING';
       next.error = undefined;

@@ -117,4 +117,14 @@ test('a list row keeps why a PENDING run is queued, and drops it once the run mo
   assert.equal(started.status, 'RUNNING');
   assert.equal(started.queued, undefined);
   assert.deepEqual(row.queued, queued, 'the earlier row is not mutated');
+
+  // Live: a row made from the stream follows RunQueued and RunAdmitted.
+  let live = applySummaryEvent(undefined, { runId: 'r10', seq: 1, type: 'RunStarted', at: 100, data: { workflow: 'checked', version: 1 } });
+  const { since: _since, ...data } = queued;
+  live = applySummaryEvent(live, { runId: 'r10', seq: 2, type: 'RunQueued', at: 101, data });
+  assert.equal(live.status, 'PENDING');
+  assert.deepEqual(live.queued, { ...data, since: 101 });
+  live = applySummaryEvent(live, { runId: 'r10', seq: 3, type: 'RunAdmitted', at: 150, data: { key: 'tenant-a', waitedMs: 49 } });
+  assert.equal(live.status, 'RUNNING');
+  assert.equal(live.queued, undefined);
 });
