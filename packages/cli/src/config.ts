@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { resolveGatewayUrl } from './gateway-address.js';
-import { parseDuration } from '@orchestrator-lite/core';
+import { PAYLOAD_DEFAULTS, parseDuration } from '@orchestrator-lite/core';
 import { parseApiTokens } from '@orchestrator-lite/gateway';
 
 /** Every environment variable the roles read, in one place. */
@@ -29,6 +29,8 @@ export const ENV = {
   allowedHosts: 'ORCH_ALLOWED_HOSTS',
   rateLimit: 'ORCH_RATE_LIMIT',
   maxInputBytes: 'ORCH_MAX_INPUT_BYTES',
+  maxPayloadBytes: 'ORCH_MAX_PAYLOAD_BYTES',
+  inlinePayloadBytes: 'ORCH_PAYLOAD_INLINE_BYTES',
   wsMaxFrameBytes: 'ORCH_WS_MAX_FRAME_BYTES',
   trustProxy: 'ORCH_TRUST_PROXY',
   runRetention: 'ORCH_RUN_RETENTION',
@@ -89,6 +91,10 @@ export const configSchema = z.object({
   /** Requests per minute per token (per IP without auth); 0 turns it off. Unset: the gateway's default. */
   rateLimit: intFrom(0, 10_000_000).optional(),
   maxInputBytes: intFrom(1, 100 * 1024 * 1024).default(256 * 1024),
+  /** Largest run input (413 above) and task output (the attempt fails above). */
+  maxPayloadBytes: intFrom(1, 1024 * 1024 * 1024).default(PAYLOAD_DEFAULTS.maxBytes),
+  /** Above this a payload is claim-checked on orch.payloads instead of travelling in its message. */
+  inlinePayloadBytes: intFrom(1024, 512 * 1024).default(PAYLOAD_DEFAULTS.inlineBytes),
   wsMaxFrameBytes: intFrom(1024, 64 * 1024 * 1024).default(64 * 1024),
   /** How long an ended run stays retryable before it is tombstoned: `7d`, `12h`, `30m`, or ms. */
   runRetention: z

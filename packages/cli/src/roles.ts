@@ -37,6 +37,8 @@ export function runDemoWorker(config: Config, transport: Transport, logger: Logg
     topicPrefix: config.topicPrefix,
     partitions: config.partitions,
     concurrency: config.concurrency,
+    maxOutputBytes: config.maxPayloadBytes,
+    inlinePayloadBytes: config.inlinePayloadBytes,
     logger: logger.child({ role: 'worker' }),
   });
 }
@@ -58,6 +60,8 @@ export async function runGateway(config: Config, transport: Transport, logger: L
     port: config.port,
     bodyLimitBytes: config.bodyLimitBytes,
     maxInputBytes: config.maxInputBytes,
+    maxPayloadBytes: config.maxPayloadBytes,
+    inlinePayloadBytes: config.inlinePayloadBytes,
     wsMaxFrameBytes: config.wsMaxFrameBytes,
     ...(config.apiTokens.length > 0 ? { auth: { tokens: config.apiTokens } } : {}),
     ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),

@@ -2,7 +2,7 @@
  * A run's history on `orch.events` (key: runId). Events of one run are numbered 1, 2, 3, …
  * (`seq`) by the reducer; `since=N` on the REST API and the WebSocket means "after N".
  */
-import type { WorkflowDefinition, JitterStrategy } from './definition/types.js';
+import type { ConcurrencyPolicy, WorkflowDefinition, JitterStrategy } from './definition/types.js';
 import type { ErrorInfo } from './messages.js';
 import type { SkipCause } from './run/types.js';
 
@@ -18,13 +18,29 @@ export interface EventDataMap {
     priority?: number;
     /** A rerun: the run it reran and the step it reran from. */
     rerunOf?: { runId: string; fromStep: string };
+    /** The value of the workflow's concurrency key for this run. */
+    concurrencyKey?: string;
   };
+  /** The run waits, PENDING, for a slot of its concurrency key; `reason` says why. */
+  RunQueued: { key: string; limit: number; policy: ConcurrencyPolicy; reason: string };
+  /** The run got its slot and starts. */
+  RunAdmitted: { key: string; waitedMs: number };
   StepScheduled: { stepId: string; attempt: number; task: string; queue: string; input: unknown };
   /**
    * With `redelivery`: the attempt was delivered again to another worker (its first died), and
    * started again there; `previousWorkerId` is the worker it replaces.
    */
-  StepStarted: { stepId: string; attempt: number; workerId: string; redelivery?: { previousWorkerId: string } };
+  StepStarted: {
+    stepId: string;
+    attempt: number;
+    workerId: string;
+    redelivery?: { previousWorkerId: string };
+    /**
+     * When the worker started the attempt (its clock), if it said so only with the attempt's
+     * result: a short attempt is reported once, when it ends, and this event is emitted then.
+     */
+    startedAt?: number;
+  };
   StepProgress: { stepId: string; attempt: number; fraction: number; message?: string };
   StepLog: {
     stepId: string;
@@ -90,6 +106,8 @@ export type RunEvent = { [T in RunEventType]: RunEventOf<T> }[RunEventType];
 
 export const RUN_EVENT_TYPES: readonly RunEventType[] = [
   'RunStarted',
+  'RunQueued',
+  'RunAdmitted',
   'StepScheduled',
   'StepStarted',
   'StepProgress',

@@ -18,12 +18,14 @@ export * from './run/snapshot.js';
 export { EXPRESSION_ERROR_TYPE } from './run/steps/scope.js';
 export { MAX_KEPT_SIGNALS } from './run/steps/wait.js';
 export { childRunId } from './run/steps/child.js';
+export * from './concurrency/gate.js';
 export { findStep, itemId, parseItemId, ownerStepId } from './run/lookup.js';
 export { stepLabel } from './definition/labels.js';
 export { CEL_VARIABLES, evaluateCel, parseCel } from './expression/cel.js';
 export { applyEvent, projectRun, toView } from './run/projection.js';
 export { isTerminalRunStatus, isTerminalStepStatus, readySteps } from './run/queries.js';
 export * from './codec.js';
+export * from './payload.js';
 export * from './definition/validate.js';
 export * from './definition/yaml.js';
 export * from './definition/builder.js';
@@ -35,6 +37,7 @@ export {
   formatPath,
 } from './definition/schema.js';
 export * from './ids.js';
-export type * from './api/rest.js';
+export type { RunResponse, StreamFrame, WorkflowResponse } from './api/rest.js';
+export * from './api/schemas/index.js';
 export * from './duration.js';
-export { ErrorInfoSchema, RunEventSchema, RunViewSchema } from './schemas.js';
+export { ErrorInfoSchema, RunEventSchema, RunQueuedSchema, RunViewSchema } from './schemas.js';

@@ -2,7 +2,7 @@
  * Every record that crosses the bus. Each carries `v` (the schema version) so that a
  * consumer can tell an unknown version from a corrupt record and dead-letter both.
  */
-import type { WorkflowDefinition } from './definition/types.js';
+import type { ConcurrencyPolicy, WorkflowDefinition } from './definition/types.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -111,7 +111,51 @@ export interface ChildRunEnded {
   error?: ErrorInfo;
   at: number;
 }
-export type Command = StartRun | CancelRun | RetryRun | TimerFired | Signal | StartChildRun | ChildRunEnded;
+
+// ---- concurrency gates (orch.commands, key: the gate id) -----------------------------------
+// A workflow's concurrency key value has one gate, owned like a run by the orchestrator of the
+// partition its id hashes to. Runs ask it for a slot and give the slot back when they end.
+
+/** A run with a concurrency key asks its gate for a slot; `runId` is the gate's id. */
+export interface AcquireSlot {
+  v: 1;
+  type: 'AcquireSlot';
+  runId: string;
+  holder: string;
+  workflow: string;
+  key: string;
+  limit: number;
+  policy: ConcurrencyPolicy;
+  at: number;
+}
+/** A run that held or waited for a slot has ended; `runId` is the gate's id. */
+export interface ReleaseSlot {
+  v: 1;
+  type: 'ReleaseSlot';
+  runId: string;
+  holder: string;
+  at: number;
+}
+/** The gate's answer to a run: it may start. */
+export interface SlotGranted {
+  v: 1;
+  type: 'SlotGranted';
+  runId: string;
+  gate: string;
+  at: number;
+}
+/** The gate's answer to a run: it waits, and why. */
+export interface SlotQueued {
+  v: 1;
+  type: 'SlotQueued';
+  runId: string;
+  gate: string;
+  reason: string;
+  at: number;
+}
+export type GateCommand = AcquireSlot | ReleaseSlot;
+
+export type Command = StartRun | CancelRun | RetryRun | TimerFired | Signal | StartChildRun | ChildRunEnded | GateCommand | SlotGranted | SlotQueued;
 
 // ---- orch.results (key: runId) -------------------------------------------------------------
 
@@ -132,9 +176,21 @@ export interface TaskLog extends ResultBase {
   message: string;
   fields?: Record<string, unknown>;
 }
-export interface TaskCompleted extends ResultBase { type: 'TaskCompleted'; output: unknown }
-export interface TaskFailed extends ResultBase { type: 'TaskFailed'; error: ErrorInfo }
+/**
+ * `startedAt` (the worker's clock, epoch ms) on a completion or failure: the worker did not send
+ * TaskStarted (the attempt ended before it was due), so this result starts the attempt too.
+ */
+export interface TaskCompleted extends ResultBase { type: 'TaskCompleted'; output: unknown; startedAt?: number }
+export interface TaskFailed extends ResultBase { type: 'TaskFailed'; error: ErrorInfo; startedAt?: number }
 export type TaskResult = TaskStarted | TaskHeartbeat | TaskProgress | TaskLog | TaskCompleted | TaskFailed;
+
+/**
+ * A worker result that says a handler began an attempt: TaskStarted, or the end of an attempt
+ * too short to have said TaskStarted (it carries `startedAt`). One per execution.
+ */
+export function reportsStart(input: RunInput): input is TaskStarted | TaskCompleted | TaskFailed {
+  return input.type === 'TaskStarted' || ((input.type === 'TaskCompleted' || input.type === 'TaskFailed') && input.startedAt !== undefined);
+}
 
 /** What the orchestrator consumes: a command or a worker result. */
 export type RunInput = Command | TaskResult;

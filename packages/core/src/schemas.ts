@@ -6,7 +6,7 @@
  * definitions carry it on the wire only (the codec adds it), not in their TypeScript types.
  */
 import { z } from 'zod';
-import { JitterSchema, RegisteredWorkflowSchema, WorkflowDefinitionSchema } from './definition/schema.js';
+import { ConcurrencySchema, JitterSchema, RegisteredWorkflowSchema, WorkflowDefinitionSchema } from './definition/schema.js';
 
 const v1 = z.literal(1);
 const ms = z.number().finite();
@@ -62,6 +62,20 @@ const ChildRunEndedSchema = z.object({
   error: ErrorInfoSchema.optional(),
   at: ms,
 });
+const AcquireSlotSchema = z.object({
+  v: v1,
+  type: z.literal('AcquireSlot'),
+  runId: id,
+  holder: id,
+  workflow: z.string(),
+  key: z.string(),
+  limit: ConcurrencySchema.shape.limit,
+  policy: ConcurrencySchema.shape.policy.unwrap(),
+  at: ms,
+});
+const ReleaseSlotSchema = z.object({ v: v1, type: z.literal('ReleaseSlot'), runId: id, holder: id, at: ms });
+const SlotGrantedSchema = z.object({ v: v1, type: z.literal('SlotGranted'), runId: id, gate: id, at: ms });
+const SlotQueuedSchema = z.object({ v: v1, type: z.literal('SlotQueued'), runId: id, gate: id, reason: z.string(), at: ms });
 
 const resultBase = { v: v1, runId: id, stepId: z.string(), attempt: z.number().int().min(1), workerId: z.string(), at: ms };
 const LogLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
@@ -76,8 +90,8 @@ const TaskResultSchemas = [
     message: z.string(),
     fields: z.record(z.string(), z.unknown()).optional(),
   }),
-  z.object({ ...resultBase, type: z.literal('TaskCompleted'), output: z.unknown().optional() }),
-  z.object({ ...resultBase, type: z.literal('TaskFailed'), error: ErrorInfoSchema }),
+  z.object({ ...resultBase, type: z.literal('TaskCompleted'), output: z.unknown().optional(), startedAt: ms.optional() }),
+  z.object({ ...resultBase, type: z.literal('TaskFailed'), error: ErrorInfoSchema, startedAt: ms.optional() }),
 ] as const;
 
 export const RunInputSchema = z.discriminatedUnion('type', [
@@ -88,6 +102,10 @@ export const RunInputSchema = z.discriminatedUnion('type', [
   SignalSchema,
   StartChildRunSchema,
   ChildRunEndedSchema,
+  AcquireSlotSchema,
+  ReleaseSlotSchema,
+  SlotGrantedSchema,
+  SlotQueuedSchema,
   ...TaskResultSchemas,
 ]);
 
@@ -147,10 +165,13 @@ export const RunEventSchema = z.discriminatedUnion('type', [
       parentStepId: z.string().optional(),
       priority: z.number().int().min(1).max(3).optional(),
       rerunOf: z.object({ runId: z.string(), fromStep: z.string() }).optional(),
+      concurrencyKey: z.string().optional(),
     }),
   ),
+  ev('RunQueued', z.object({ key: z.string(), limit: z.number().int(), policy: ConcurrencySchema.shape.policy.unwrap(), reason: z.string() })),
+  ev('RunAdmitted', z.object({ key: z.string(), waitedMs: z.number() })),
   ev('StepScheduled', z.object({ ...stepAttempt, task: z.string(), queue: z.string(), input: z.unknown().optional() })),
-  ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string(), redelivery: z.object({ previousWorkerId: z.string() }).optional() })),
+  ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string(), redelivery: z.object({ previousWorkerId: z.string() }).optional(), startedAt: ms.optional() })),
   ev('StepProgress', z.object({ ...stepAttempt, fraction: z.number(), message: z.string().optional() })),
   ev('StepLog', z.object({ ...stepAttempt, level: LogLevelSchema, message: z.string(), fields: z.record(z.string(), z.unknown()).optional() })),
   ev('StepSucceeded', z.object({ ...stepAttempt, output: z.unknown().optional() })),
@@ -200,6 +221,9 @@ const stepViewFields = {
 /** The items of a forEach step are steps themselves, one level deep. */
 const StepViewSchema = z.object({ ...stepViewFields, items: z.array(z.object(stepViewFields)).optional() });
 
+/** Why a PENDING run waits: its workflow's concurrency limit for this key is reached. */
+export const RunQueuedSchema = z.object({ key: z.string(), limit: z.number().int(), policy: ConcurrencySchema.shape.policy.unwrap(), reason: z.string(), since: ms });
+
 export const RunViewSchema = z.object({
   runId: id,
   workflow: z.string(),
@@ -217,6 +241,8 @@ export const RunViewSchema = z.object({
   parentStepId: z.string().optional(),
   rerunOf: z.object({ runId: z.string(), fromStep: z.string() }).optional(),
   priority: z.number().int().min(1).max(3).optional(),
+  concurrencyKey: z.string().optional(),
+  queued: RunQueuedSchema.optional(),
 });
 
 const TimerSchema = z.object({
@@ -283,6 +309,18 @@ export const SnapshotRecordSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('input'), input: z.unknown().optional() }),
   z.object({ kind: z.literal('output'), output: z.unknown().optional() }),
   z.object({ kind: z.literal('definition'), digest: z.string(), definition: WorkflowDefinitionSchema }),
+  z.looseObject({
+    kind: z.literal('gate'),
+    id,
+    workflow: z.string(),
+    key: z.string(),
+    limit: z.number().int().min(1),
+    policy: ConcurrencySchema.shape.policy.unwrap(),
+    active: z.array(z.object({ runId: id, since: ms, cancelling: z.boolean().optional() })),
+    waiting: z.array(z.object({ runId: id, since: ms })),
+    applied: z.record(z.string(), z.number()).optional(),
+    stateVersion: z.number().optional(),
+  }),
 ]);
 
 export { RegisteredWorkflowSchema };

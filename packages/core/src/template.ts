@@ -7,6 +7,7 @@
  * A string that is exactly one template keeps the referenced value's type; otherwise each
  * template is interpolated as text (objects as JSON, a missing value as '').
  */
+import { resolveClaim } from './payload.js';
 
 export interface TemplateScope {
   input: unknown;
@@ -175,6 +176,8 @@ function lookup(parsed: ParsedExpr, scope: TemplateScope): unknown {
     current = Object.hasOwn(steps, id) ? steps[id]?.output : undefined;
   }
   for (const seg of parsed.segments) {
+    // A claim-checked value is fetched only when a template looks inside it.
+    current = resolveClaim(current);
     if (typeof seg === 'number') {
       current = Array.isArray(current) ? current[seg] : undefined;
     } else if (isPlainObject(current) || Array.isArray(current)) {
@@ -207,7 +210,7 @@ function resolveString(s: string, scope: TemplateScope): unknown {
   let out = '';
   for (const part of parts) {
     if ('text' in part) out += part.text;
-    else if (part.parsed) out += toText(lookup(part.parsed, scope));
+    else if (part.parsed) out += toText(resolveClaim(lookup(part.parsed, scope)));
   }
   return out;
 }

@@ -9,6 +9,8 @@ export interface TopicNames {
   dlq: string;
   /** Compacted: schedules and their firing state, keyed by schedule name. */
   schedules: string;
+  /** Compacted: chunks of claim-checked payloads, keyed `<id>/<index>`. */
+  payloads: string;
   /**
    * The task topic of one queue at a priority: `tasks.<queue>` for the default 2, `tasks-high.<queue>`
    * for 1 and `tasks-low.<queue>` for 3 (no queue name can make one of the others).
@@ -29,6 +31,7 @@ export function topicNames(prefix: string = DEFAULT_TOPIC_PREFIX): TopicNames {
     control: `${prefix}control`,
     dlq: `${prefix}dlq`,
     schedules: `${prefix}schedules`,
+    payloads: `${prefix}payloads`,
     tasks: (queue: string, priority?: number) => `${prefix}${priority === 1 ? 'tasks-high' : priority === 3 ? 'tasks-low' : 'tasks'}.${queue}`,
   };
 }

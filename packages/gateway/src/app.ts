@@ -11,12 +11,14 @@ import { ErrorCode } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { assertBodyDepth } from './body-depth.js';
 import { makeErrorHandler, toErrorResponse } from './http-errors.js';
+import { runBodyLimit } from './options.js';
 import { pathOf, redactUrl, registerSecurity } from './security.js';
 import { registerTracing } from './tracing.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { opsSchemas } from './schemas/ops.js';
 import { opsRoutes } from './routes/ops.js';
 import { dlqRoutes } from './routes/dlq.js';
+import { payloadRoutes } from './routes/payloads.js';
 import { rerunRoutes } from './routes/rerun.js';
 import { runRoutes } from './routes/runs.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -80,8 +82,9 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   // in a connection reset, which can swallow the answer.
   app.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
     const length = Number(request.headers['content-length']);
-    if (Number.isFinite(length) && length > config.bodyLimitBytes) {
-      const { status, body } = toErrorResponse(Object.assign(new Error('body too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), config.bodyLimitBytes);
+    const limit = request.method === 'POST' && pathOf(request.url ?? '') === '/api/v1/runs' ? runBodyLimit(config) : config.bodyLimitBytes;
+    if (Number.isFinite(length) && length > limit) {
+      const { status, body } = toErrorResponse(Object.assign(new Error('body too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), limit);
       response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
       response.end(JSON.stringify(body));
       return;
@@ -158,6 +161,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   await app.register(signalRoutes(ctx));
   await app.register(streamRoutes(ctx));
   await app.register(dlqRoutes(ctx));
+  await app.register(payloadRoutes(ctx));
   await app.register(scheduleRoutes(ctx));
   await app.register(openApiRoute(opsSchemas.openapi));
 

@@ -1,7 +1,7 @@
 /** What the route plugins share: the bus, the projections and the compiled config. */
 import type { Logger } from 'pino';
 import type { TopicNames } from '@orchestrator-lite/core';
-import type { Transport } from '@orchestrator-lite/transport';
+import type { PayloadStore, Transport } from '@orchestrator-lite/transport';
 import type { GatewayConfig } from './options.js';
 import type { ReadModel } from './read-model.js';
 import type { WorkflowRegistry } from './registry.js';
@@ -17,6 +17,8 @@ export interface GatewayContext {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly schedules: ScheduleService;
+  /** Claim-checked payloads: run inputs written, any payload read back. */
+  readonly payloads: PayloadStore;
   /** True once the projections have caught up with the bus. */
   isReady(): boolean;
   /** True once the read store holds every event that was on the bus when the gateway started. */

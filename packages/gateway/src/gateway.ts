@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { topicNames } from '@orchestrator-lite/core';
-import { provisionTopics } from '@orchestrator-lite/transport';
+import { PayloadStore, provisionTopics } from '@orchestrator-lite/transport';
 import { buildApp } from './app.js';
 import type { GatewayContext } from './context.js';
 import { createMetrics } from './metrics.js';
@@ -78,6 +78,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     metrics,
     logger,
     schedules,
+    payloads: new PayloadStore(transport, { topic: names.payloads, inlineBytes: config.inlinePayloadBytes }),
     // While shutting down, /readyz answers 503 so a load balancer stops sending traffic here.
     isReady: () => !shuttingDown && projection.ready,
     isCaughtUp: () => projection.caughtUp,

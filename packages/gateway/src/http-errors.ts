@@ -28,7 +28,7 @@ export function toErrorResponse(error: unknown, bodyLimitBytes: number): ErrorRe
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
     switch (error.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return { status: 413, body: body(ErrorCode.PayloadTooLarge, `request body exceeds the limit of ${bodyLimitBytes} bytes`, { limit: bodyLimitBytes }) };
+        return { status: 413, body: body(ErrorCode.PayloadTooLarge, `request body exceeds the limit of ${bodyLimitBytes} bytes`, { field: 'body', limit: bodyLimitBytes }) };
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return { status: 415, body: body(ErrorCode.UnsupportedMediaType, 'unsupported content type; send application/json', { field: 'content-type' }) };
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -51,7 +51,8 @@ export function toErrorResponse(error: unknown, bodyLimitBytes: number): ErrorRe
 /** Fastify's setErrorHandler: logs 5xx as errors, 4xx at debug. */
 export function makeErrorHandler(bodyLimitBytes: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const { status, body } = toErrorResponse(error, bodyLimitBytes);
+    // A route may set its own body limit (POST /runs follows the payload limit).
+    const { status, body } = toErrorResponse(error, request.routeOptions.bodyLimit ?? bodyLimitBytes);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.debug({ code: body.error.code, message: body.error.message }, 'request rejected');
     return reply.code(status).type('application/json').send(body);

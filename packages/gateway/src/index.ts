@@ -17,6 +17,3 @@ export type { ReadStore, BatchResult, IncomingRecord } from './store/types.js';
 export { WorkflowRegistry } from './registry.js';
 export type { WorkflowSummary } from './registry.js';
 export { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
-export type { ScheduleItem } from './schemas/schedules.js';
-export type { DeadLetterItem } from './dlq/dead-letters.js';
-export type { ScheduleBody } from './schedules/spec.js';

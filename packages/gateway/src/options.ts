@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Transport } from '@orchestrator-lite/transport';
-import { DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError } from '@orchestrator-lite/core';
+import { DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
 import { checkApiTokens, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
 import type { ApiToken } from './tokens.js';
 import type { SchedulerOptions } from './schedules/options.js';
@@ -21,7 +21,7 @@ export interface GatewayOptions {
   host?: string;
   /** Port to bind; 0 picks any free port. @default 8080 */
   port?: number;
-  /** Largest accepted request body, in bytes; larger ones get 413. @default 1048576 (1 MiB) */
+  /** Largest accepted request body, in bytes (POST /runs: see `maxPayloadBytes`); larger ones get 413. @default 1048576 (1 MiB) */
   bodyLimitBytes?: number;
   /** Largest accepted client-to-server WebSocket frame, in bytes. @default 65536 (64 KiB) */
   wsMaxFrameBytes?: number;
@@ -72,8 +72,18 @@ export interface GatewayOptions {
    * @default 1200, or 0 (off) when auth is off and `host` is loopback (a local developer)
    */
   rateLimitPerMinute?: number;
-  /** Largest serialized (JSON) run `input` accepted by POST /runs, in bytes; larger gets 413. @default 262144 (256 KiB) */
+  /**
+   * Largest serialized (JSON) value that travels inline in a command: a schedule's input, a
+   * signal's payload, a step's templated input in a definition; larger gets 413. @default 262144 (256 KiB)
+   */
   maxInputBytes?: number;
+  /**
+   * Largest serialized run `input` accepted by POST /runs (and a rerun), in bytes; larger gets 413
+   * naming `input`. The POST /runs body limit follows it. @default 10485760 (10 MiB, `ORCH_MAX_PAYLOAD_BYTES`)
+   */
+  maxPayloadBytes?: number;
+  /** Above this many bytes a run input is claim-checked on the payloads topic. @default 262144 (256 KiB) */
+  inlinePayloadBytes?: number;
   /** How long the bus-derived metrics (queue lag, DLQ size) are cached between scrapes, in ms. @default 5000 */
   busMetricsCacheMs?: number;
   /**
@@ -121,6 +131,8 @@ export interface GatewayConfig {
   /** Resolved: 0 means off. */
   readonly rateLimitPerMinute: number;
   readonly maxInputBytes: number;
+  readonly maxPayloadBytes: number;
+  readonly inlinePayloadBytes: number;
   readonly busMetricsCacheMs: number;
   readonly trustProxy: boolean | string;
   readonly readStore: string;
@@ -139,8 +151,18 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   partitions: 6,
   rateLimitPerMinute: 1200,
   maxInputBytes: 256 * 1024,
+  maxPayloadBytes: PAYLOAD_DEFAULTS.maxBytes,
+  inlinePayloadBytes: PAYLOAD_DEFAULTS.inlineBytes,
   busMetricsCacheMs: 5000,
 });
+
+/**
+ * The body limit of POST /runs: room for an input up to twice `maxPayloadBytes`, so an input over
+ * the payload limit (but not absurdly so) is parsed and refused with a 413 that names `input`.
+ */
+export function runBodyLimit(config: Pick<GatewayConfig, 'bodyLimitBytes' | 'maxPayloadBytes'>): number {
+  return Math.max(config.bodyLimitBytes, 2 * config.maxPayloadBytes + 64 * 1024);
+}
 
 /** `scheme://host[:port]` exactly as a browser sends it in `Origin`, or `*`. */
 function isOrigin(value: string): boolean {
@@ -176,6 +198,8 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     allowedHosts: Object.freeze([...(options.allowedHosts ?? [])]),
     rateLimitPerMinute: 0,
     maxInputBytes: options.maxInputBytes ?? GATEWAY_DEFAULTS.maxInputBytes,
+    maxPayloadBytes: options.maxPayloadBytes ?? GATEWAY_DEFAULTS.maxPayloadBytes,
+    inlinePayloadBytes: options.inlinePayloadBytes ?? GATEWAY_DEFAULTS.inlinePayloadBytes,
     busMetricsCacheMs: options.busMetricsCacheMs ?? GATEWAY_DEFAULTS.busMetricsCacheMs,
     trustProxy: options.trustProxy ?? false,
     readStore: options.readStore ?? (options.dataDir === undefined ? ':memory:' : join(options.dataDir, 'read-model.sqlite')),
@@ -200,6 +224,8 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
   positiveInt(config.partitions, 'partitions', issues);
   positiveInt(config.rateLimitPerMinute, 'rateLimitPerMinute', issues, 0);
   positiveInt(config.maxInputBytes, 'maxInputBytes', issues);
+  positiveInt(config.maxPayloadBytes, 'maxPayloadBytes', issues);
+  positiveInt(config.inlinePayloadBytes, 'inlinePayloadBytes', issues);
   positiveInt(config.busMetricsCacheMs, 'busMetricsCacheMs', issues, 0);
   if (options.auth !== undefined && !Array.isArray(options.auth.tokens)) issues.push({ field: 'auth.tokens', message: 'must be an array' });
   else issues.push(...checkApiTokens(config.tokens));

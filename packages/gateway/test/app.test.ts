@@ -35,7 +35,7 @@ function rawRequest(url: string, path: string): Promise<{ status: number; body: 
 
 void test('a body over the limit is 413 with the error shape, also for a 5 MB body', async (t) => {
   const { url } = await startTestGateway(t, { bodyLimitBytes: 64 * 1024 });
-  const justOver = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', input: 'x'.repeat(70 * 1024) });
+  const justOver = await http(url, 'PUT', '/api/v1/workflows/orders', { ...DEFINITION, description: 'x'.repeat(70 * 1024) });
   assert.equal(justOver.status, 413);
   assert.equal(assertErrorShape(justOver.body, 'ORCH_PAYLOAD_TOO_LARGE').error.details?.limit, 64 * 1024);
   const huge = await http(url, 'PUT', '/api/v1/workflows/orders', JSON.stringify({ ...DEFINITION, description: 'x'.repeat(5 * 1024 * 1024) }));
@@ -45,9 +45,20 @@ void test('a body over the limit is 413 with the error shape, also for a 5 MB bo
 
 void test('the default limit is 1 MiB', async (t) => {
   const { url } = await startTestGateway(t);
-  const huge = await http(url, 'POST', '/api/v1/runs', JSON.stringify({ workflow: 'orders', input: 'x'.repeat(5 * 1024 * 1024) }));
+  const huge = await http(url, 'PUT', '/api/v1/workflows/orders', JSON.stringify({ ...DEFINITION, description: 'x'.repeat(5 * 1024 * 1024) }));
   assert.equal(huge.status, 413);
   assertErrorShape(huge.body, 'ORCH_PAYLOAD_TOO_LARGE');
+});
+
+void test('a run input over the payload limit is 413 naming input; a body past twice the limit is 413 naming the body', async (t) => {
+  const { url } = await startTestGateway(t, { maxPayloadBytes: 2 * 1024 * 1024 });
+  const over = await http(url, 'POST', '/api/v1/runs', JSON.stringify({ workflow: 'orders', input: 'x'.repeat(3 * 1024 * 1024) }));
+  assert.equal(over.status, 413);
+  const details = assertErrorShape(over.body, 'ORCH_PAYLOAD_TOO_LARGE').error.details as { field?: string; limit?: number } | undefined;
+  assert.deepEqual([details?.field, details?.limit], ['input', 2 * 1024 * 1024]);
+  const far = await http(url, 'POST', '/api/v1/runs', JSON.stringify({ workflow: 'orders', input: 'x'.repeat(5 * 1024 * 1024) }));
+  assert.equal(far.status, 413);
+  assert.equal((assertErrorShape(far.body, 'ORCH_PAYLOAD_TOO_LARGE').error.details as { field?: string } | undefined)?.field, 'body');
 });
 
 void test('malformed JSON is 400 ORCH_BAD_REQUEST; a wrong content type is 415 ORCH_UNSUPPORTED_MEDIA_TYPE', async (t) => {

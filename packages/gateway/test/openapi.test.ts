@@ -29,6 +29,7 @@ const ROUTES: [string, string][] = [
   ['post', '/api/v1/runs/{runId}/signals/{name}'],
   ['get', '/api/v1/stream'],
   ['get', '/api/v1/dlq'],
+  ['get', '/api/v1/payloads/{ref}'],
   ['post', '/api/v1/dlq/redrive'],
   ['put', '/api/v1/schedules/{name}'],
   ['get', '/api/v1/schedules'],

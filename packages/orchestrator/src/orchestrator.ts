@@ -1,6 +1,6 @@
 import { decodeRunInput, encodeMessage, reduceRun, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
-import { deadLetter, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
+import { deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
@@ -10,6 +10,8 @@ import { expiredRunWrites } from './retention.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
 import { encoded, isCompletion, largestRecord, oversizedCompletion } from './record-limit.js';
+import { PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
+import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -51,6 +53,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   const owners = new Map<number, PartitionOwner>();
   const definitions = new DefinitionPool();
   const catalog = new DefinitionCatalog(transport, names.definitions);
+  const payloads = new PayloadCache(new PayloadStore(transport, { topic: names.payloads }));
   const knownQueues = new Set<string>();
   let timerHandle: NodeJS.Timeout | undefined;
   let sweeping = false;
@@ -93,6 +96,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     /** Per run touched by the batch: its state before the batch (undefined: new) and after. */
     const touched = new Map<string, { before: RunState | undefined; next: RunState }>();
     const queues = new Set<string>();
+    const gates = new Set<string>();
     for (const record of records) {
       let input: RunInput;
       try {
@@ -109,6 +113,13 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
       if (input.type === 'TimerFired') owner.fired.delete(`${input.runId}|${input.timerId}`);
       const source = sourceOf(record);
+      if (isGateCommand(input)) {
+        const commands = applyGateInput(owner, input, source, record.offset, o.clock());
+        if (commands === undefined) continue;
+        gates.add(input.runId);
+        for (const command of commands) produce.push({ topic: names.commands, key: command.runId, value: encoded(command) });
+        continue;
+      }
       let previous = owner.runs.get(input.runId);
       if (previous === undefined && owner.finished.has(input.runId)) {
         // An ended run: only a retry applies (a StartRun of the same id is a duplicate).
@@ -133,14 +144,21 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         input = start;
       }
 
-      let result = reduceRun(previous, input, { now: o.clock(), random: o.random });
+      const applied = await reduceInput(payloads, input, (i) => reduceRun(previous, i, { now: o.clock(), random: o.random }));
+      if ('unreadable' in applied) {
+        log?.warn({ runId: input.runId, type: input.type, reason: applied.unreadable.message }, 'input dead-lettered: a payload it needs cannot be read');
+        produce.push(deadLetter(record, `${applied.unreadable.code}: ${applied.unreadable.message}`, names.dlq));
+        continue;
+      }
+      let result = applied.result;
       if (result.state !== undefined && result.state !== previous) {
         // A transition that would write a record the broker refuses is never applied as is: a
         // completion becomes a non-retryable failure of its step; any other input is dead-lettered.
         const bytes = largestRecord(result);
         if (bytes > o.maxRecordBytes) {
           const reason = `the transition would write a record of ${bytes} bytes, over the limit of ${o.maxRecordBytes}`;
-          const failed = isCompletion(input) ? reduceRun(previous, oversizedCompletion(input, bytes, o.maxRecordBytes), { now: o.clock(), random: o.random }) : undefined;
+          const oversized = isCompletion(input) ? oversizedCompletion(input, bytes, o.maxRecordBytes) : undefined;
+          const failed = oversized && (await reduceWithPayloads(payloads, () => reduceRun(previous, oversized, { now: o.clock(), random: o.random })));
           if (failed?.state === undefined || largestRecord(failed) > o.maxRecordBytes) {
             log?.warn({ runId: input.runId, type: input.type, bytes, limit: o.maxRecordBytes }, 'input dead-lettered: its outputs are too large');
             produce.push(deadLetter(record, `ORCH_PAYLOAD_TOO_LARGE: ${reason}`, names.dlq));
@@ -201,6 +219,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       for (const write of snapshotWrites(before, next, digest)) snapshots.push(stateRecord(owner, write.key, write.value));
       if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: next, digest });
     }
+    for (const write of gateWrites(owner, gates)) produce.push(stateRecord(owner, write.key, write.value));
     await ensureQueues(queues);
     const offsets = new Map<string, OffsetCommit>();
     for (const record of records) {

@@ -1,4 +1,4 @@
-import type { RunState } from '@orchestrator-lite/core';
+import type { GateState, RunState } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
 import { ChildStepSpans } from './child-spans.js';
 import { DefinitionPool } from './definition-pool.js';
@@ -18,6 +18,8 @@ export class PartitionOwner {
   /** Digests whose definition record is already on this partition of `orch.state`. */
   readonly digests = new Set<string>();
   readonly timers = new TimerQueue();
+  /** The concurrency gates whose ids hash to p and that hold or queue runs. */
+  readonly gates = new Map<string, GateState>();
   /** `runId|timerId` of timers whose TimerFired is on the bus but not yet applied. */
   readonly fired = new Set<string>();
   /** The trace spans of this partition's workflow steps whose child runs are in flight. */
@@ -69,6 +71,7 @@ export class PartitionOwner {
     for (const [runId, state] of contents.runs) this.runs.set(runId, this.definitions.internRun(state));
     for (const [runId, entry] of contents.finished) this.finished.set(runId, entry);
     for (const digest of contents.digests) this.digests.add(digest);
+    for (const [id, gate] of contents.gates) this.gates.set(id, gate);
     for (const state of this.runs.values()) this.armTimers(state);
     return { read: contents.read, orphans: contents.orphans };
   }

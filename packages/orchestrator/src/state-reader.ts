@@ -1,5 +1,5 @@
-import { decodeSnapshot, parseSnapshotKey, restoreRun, TERMINAL_RUN_STATUSES } from '@orchestrator-lite/core';
-import type { RunHeader, RunParts, RunState, RunStatus, SnapshotRecord } from '@orchestrator-lite/core';
+import { decodeSnapshot, parseSnapshotKey, restoreRun, snapshotKeys, TERMINAL_RUN_STATUSES } from '@orchestrator-lite/core';
+import type { GateState, RunHeader, RunParts, RunState, RunStatus, SnapshotRecord } from '@orchestrator-lite/core';
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
 import type { DefinitionPool } from './definition-pool.js';
 
@@ -16,6 +16,8 @@ export interface PartitionContents {
   finished: Map<string, FinishedRun>;
   /** Digests whose definition record is in this partition. */
   digests: Set<string>;
+  /** The concurrency gates that hold or queue runs, by gate id. */
+  gates: Map<string, GateState>;
   /** Records read. */
   read: number;
   /** Runs with a header whose definition is missing: left out. */
@@ -30,6 +32,8 @@ interface Pending {
   /** Parts written before the run ended were let go: a later reopen needs a reload. */
   dropped?: boolean;
 }
+
+const GATE_KEY_PREFIX = snapshotKeys.gate('');
 
 function stateVersionOf(record: SnapshotRecord): number {
   return 'stateVersion' in record && typeof record.stateVersion === 'number' ? record.stateVersion : 0;
@@ -50,6 +54,7 @@ export async function readPartitionState(
 ): Promise<PartitionContents> {
   const pending = new Map<string, Pending>();
   const digests = new Set<string>();
+  const gates = new Map<string, GateState>();
   let read = 0;
   const partsOf = (runId: string): Pending => {
     let p = pending.get(runId);
@@ -67,6 +72,13 @@ export async function readPartitionState(
     if (value.kind === 'definition') {
       definitions.add(value.digest, value.definition);
       digests.add(value.digest);
+      return;
+    }
+    if (value.kind === 'gate') {
+      const current = gates.get(value.id);
+      if (current && (current.stateVersion ?? 0) > (value.stateVersion ?? 0)) return;
+      const { kind: _k, ...gate } = value;
+      gates.set(value.id, gate);
       return;
     }
     const { runId, stepId } = parseSnapshotKey(record.key, value.kind);
@@ -93,6 +105,10 @@ export async function readPartitionState(
   };
   const forget = (key: string): void => {
     if (key.startsWith('definition/')) return;
+    if (key.startsWith(GATE_KEY_PREFIX)) {
+      gates.delete(key.slice(GATE_KEY_PREFIX.length));
+      return;
+    }
     for (const kind of ['step', 'output'] as const) {
       if (key.includes(`/${kind}/`)) {
         const { runId, stepId } = parseSnapshotKey(key, kind);
@@ -114,7 +130,7 @@ export async function readPartitionState(
     }
   }
 
-  const contents: PartitionContents = { runs: new Map(), finished: new Map(), digests, read, orphans: [] };
+  const contents: PartitionContents = { runs: new Map(), finished: new Map(), digests, gates, read, orphans: [] };
   const reload: string[] = [];
   for (const [runId, p] of pending) {
     const h = p.header;

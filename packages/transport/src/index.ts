@@ -4,3 +4,4 @@ export * from './embedded/index.js';
 export * from './provision.js';
 export * from './dead-letter.js';
 export * from './kafka/index.js';
+export * from './payloads.js';

@@ -18,6 +18,7 @@ export function orchestratorTopicSpecs(names: TopicNames, partitions: number = D
     { name: names.control, partitions: 1 },
     { name: names.dlq, partitions: 1 },
     { name: names.schedules, partitions, compacted: true },
+    { name: names.payloads, partitions, compacted: true },
   ];
 }
 

@@ -1,8 +1,8 @@
-import { DEFAULT_PRIORITY, TASK_PRIORITIES, decodeControl, decodeDispatch, encodeMessage, topicNames } from '@orchestrator-lite/core';
+import { DEFAULT_PRIORITY, TASK_PRIORITIES, decodeControl, decodeDispatch, encodeMessage, isOrchError, payloadBytes, topicNames } from '@orchestrator-lite/core';
 import type { ErrorInfo, TaskDispatched, TaskResult } from '@orchestrator-lite/core';
-import { deadLetter } from '@orchestrator-lite/transport';
+import { PayloadStore, deadLetter } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, ProduceRecord } from '@orchestrator-lite/transport';
-import { toErrorInfo } from './errors.js';
+import { NonRetryableError, toErrorInfo } from './errors.js';
 import { startAttemptSpan } from './tracing.js';
 import { compileWorkerOptions } from './options.js';
 import type { WorkerOptions } from './options.js';
@@ -52,6 +52,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const log = o.logger;
   const names = topicNames(o.topicPrefix);
   const { transport } = o;
+  const payloads = new PayloadStore(transport, { topic: names.payloads, inlineBytes: o.inlinePayloadBytes });
   const byName = new Map<string, TaskDefinition>(o.tasks.map((t) => [t.name, t as TaskDefinition]));
   const queues = [...new Set(o.tasks.map((t) => t.queue))];
   const permits = new Semaphore(o.concurrency);
@@ -163,7 +164,17 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     running.set(task.idempotencyKey, entry);
     trackerOf(record).tracker.begin(record.offset);
     let lastBeat = 0;
+    // The start is said on its own only when the attempt outlives startReportDelayMs, or when
+    // something else is said first (a heartbeat, progress, a log): else the result carries it.
+    let startReported = false;
+    const reportStart = (): void => {
+      if (startReported) return;
+      startReported = true;
+      clearTimeout(startTimer);
+      send(update({ type: 'TaskStarted' }));
+    };
     const beat = (): void => {
+      reportStart();
       lastBeat = Date.now();
     };
     // The attempt's span, a child of the run's trace context carried by the task record; the
@@ -202,20 +213,29 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const startedAt = Date.now();
     metrics.dispatchLatency.observe({ queue: task.queue }, Math.max(0, startedAt - task.dispatchedAt) / 1000);
     if (task.attempt > 1) metrics.retries.inc({ task: task.task });
+    const startTimer = setTimeout(reportStart, o.startReportDelayMs);
+    if (o.startReportDelayMs === 0) reportStart();
+    /** The handler is done: what the result must say of the start (nothing when TaskStarted went out). */
+    const handlerEnded = (): { startedAt?: number } => {
+      clearTimeout(startTimer);
+      return startReported ? {} : { startedAt };
+    };
     entry.done = (async () => {
-      send(update({ type: 'TaskStarted' }));
       let outcome: ProduceRecord | undefined;
       let failure: ErrorInfo | undefined;
       try {
-        const output = await attemptSpan.run(() => definition.handler(task.input, ctx));
-        ({ record: outcome, error: failure } = encodeOutcome(task, output, attemptSpan.headers));
+        // A handler never sees a claim-check: the payloads in its input are fetched first.
+        const input = await resolveInput(task);
+        const output = await attemptSpan.run(() => definition.handler(input, ctx));
+        ({ record: outcome, error: failure } = await encodeOutcome(task, output, handlerEnded(), attemptSpan.headers));
       } catch (error) {
+        const start = handlerEnded();
         if (controller.signal.reason === SHUTDOWN) {
           outcome = undefined; // released: redelivered elsewhere
           failure = { type: 'ORCH_CANCELLED', message: SHUTDOWN };
         } else {
           failure = failureOf(error, controller.signal);
-          outcome = update({ type: 'TaskFailed', error: failure });
+          outcome = update({ type: 'TaskFailed', error: failure, ...start });
         }
       } finally {
         if (deadline) clearTimeout(deadline);
@@ -228,19 +248,35 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     })();
   }
 
-  function encodeOutcome(task: TaskDispatched, output: unknown, headers?: Record<string, string>): { record: ProduceRecord; error?: ErrorInfo } {
-    let error: ErrorInfo | undefined;
+  /** The task's input with its claim-checks resolved; an unreadable payload fails the attempt for good. */
+  async function resolveInput(task: TaskDispatched): Promise<unknown> {
     try {
-      const record = result(task, { type: 'TaskCompleted', output: output === undefined ? null : output }, headers);
-      if (record.value && record.value.length > o.maxOutputBytes) {
-        error = { type: 'ORCH_PAYLOAD_TOO_LARGE', message: `task output is ${record.value.length} bytes; the limit is ${o.maxOutputBytes}`, nonRetryable: true };
+      return await payloads.resolve(task.input);
+    } catch (error) {
+      if (!isOrchError(error)) throw error;
+      throw new NonRetryableError(error.message, { type: error.code, details: error.details });
+    }
+  }
+
+  /**
+   * The result record of an output: inline when small, else a claim-check to it written first;
+   * over the hard limit, a non-retryable failure, decided before anything is written.
+   */
+  async function encodeOutcome(task: TaskDispatched, output: unknown, start: { startedAt?: number }, headers?: Record<string, string>): Promise<{ record: ProduceRecord; error?: ErrorInfo }> {
+    let error: ErrorInfo;
+    try {
+      const value = output === undefined ? null : output;
+      const bytes = payloadBytes(value);
+      if (bytes.length > o.maxOutputBytes) {
+        error = { type: 'ORCH_PAYLOAD_TOO_LARGE', message: `task output is ${bytes.length} bytes; the limit is ${o.maxOutputBytes}`, nonRetryable: true, details: { field: 'output', size: bytes.length, limit: o.maxOutputBytes } };
       } else {
-        return { record };
+        return { record: result(task, { type: 'TaskCompleted', output: await payloads.claim(value, bytes), ...start }, headers) };
       }
     } catch (e) {
+      if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
       error = { type: 'ORCH_BAD_OUTPUT', message: `task output cannot be serialized as JSON: ${(e as Error).message}`, nonRetryable: true };
     }
-    return { record: result(task, { type: 'TaskFailed', error }, headers), error };
+    return { record: result(task, { type: 'TaskFailed', error, ...start }, headers), error };
   }
 
   function failureOf(error: unknown, signal: AbortSignal): ErrorInfo {

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { decodeRunInput, encodeMessage, topicNames } from '@orchestrator-lite/core';
-import type { TaskDispatched, TaskFailed, TaskResult } from '@orchestrator-lite/core';
-import { createEmbeddedTransport, DLQ_HEADERS } from '@orchestrator-lite/transport';
+import { decodeRunInput, encodeMessage, reportsStart, topicNames } from '@orchestrator-lite/core';
+import type { ClaimCheck, TaskDispatched, TaskFailed, TaskResult } from '@orchestrator-lite/core';
+import { createEmbeddedTransport, DLQ_HEADERS, PayloadStore } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
 import { defineTask, NonRetryableError, RetryAfterError, startWorker } from '../src/index.js';
 import type { TaskDefinition } from '../src/index.js';
@@ -98,7 +98,7 @@ test('failures cross the bus typed: non-retryable, retry-after, unknown task, ov
     defineTask('later', () => {
       throw new RetryAfterError('rate limited', 1500);
     }),
-    defineTask('huge', () => 'x'.repeat(2 * 1024 * 1024)),
+    defineTask('huge', () => 'x'.repeat(10 * 1024 * 1024)),
   ];
   const { transport, results } = await setup(t, tasks);
   await send(transport, dispatch('r1', 'reject'), dispatch('r2', 'later'), dispatch('r3', 'nope'), dispatch('r4', 'huge'));
@@ -139,6 +139,47 @@ test('results of tasks that finish together on one partition are all sent (no re
   }
 });
 
+test('claim-checks in a task input are resolved before the handler runs; an unreadable one fails the attempt for good, naming its ref', async (t) => {
+  const seen: unknown[] = [];
+  const { transport, results } = await setup(t, [defineTask('echo', (input: unknown) => (seen.push(input), input))]);
+  await transport.ensureTopics([{ name: names.payloads, partitions: 1, compacted: true }]);
+  const store = new PayloadStore(transport, { topic: names.payloads, inlineBytes: 16 });
+  const value = { big: 'b'.repeat(100) };
+  const claim = (await store.claim(value)) as ClaimCheck;
+  const corrupt: ClaimCheck = { $payload: { ...claim.$payload, sha256: '0'.repeat(64) } };
+  await send(transport, dispatch('p1', 'echo', { x: claim }), dispatch('p2', 'echo', { x: corrupt }));
+  await until(() => results.filter((r) => r.type === 'TaskCompleted' || r.type === 'TaskFailed').length === 2);
+  assert.deepEqual(seen, [{ x: value }], 'the handler saw the value, never a claim-check');
+  const failed = results.find((r) => r.type === 'TaskFailed' && r.runId === 'p2') as TaskFailed;
+  assert.equal(failed.error.type, 'ORCH_PAYLOAD_UNREADABLE');
+  assert.equal(failed.error.nonRetryable, true);
+  assert.ok(failed.error.message.includes(claim.$payload.ref), failed.error.message);
+});
+
+test('an attempt that ends within startReportDelayMs says its start with its result; a longer one says TaskStarted first', async (t) => {
+  const quick = defineTask('quick', (input: unknown) => input);
+  const slow = defineTask('slow', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return 'done';
+  });
+  const failing = defineTask('failing', () => {
+    throw new Error('boom');
+  });
+  const { transport, results } = await setup(t, [quick, slow, failing]);
+  const before = Date.now();
+  await send(transport, dispatch('rq', 'quick'), dispatch('rs', 'slow'), dispatch('rf', 'failing'));
+  await until(() => results.filter((r) => r.type === 'TaskCompleted' || r.type === 'TaskFailed').length === 3);
+  const of = (runId: string) => results.filter((r) => r.runId === runId);
+  assert.deepEqual(of('rq').map((r) => r.type), ['TaskCompleted']);
+  const quickEnd = of('rq')[0] as TaskResult & { startedAt?: number };
+  assert.ok(quickEnd.startedAt !== undefined && quickEnd.startedAt >= before && quickEnd.startedAt <= quickEnd.at, 'the result says when the attempt started');
+  assert.deepEqual(of('rf').map((r) => r.type), ['TaskFailed']);
+  assert.ok((of('rf')[0] as TaskFailed).startedAt !== undefined);
+  assert.deepEqual(of('rs').map((r) => r.type), ['TaskStarted', 'TaskCompleted']);
+  assert.equal((of('rs')[1] as TaskResult & { startedAt?: number }).startedAt, undefined, 'a start already said is not said again');
+  assert.equal(results.filter((r) => reportsStart(r)).length, 3, 'one start report per execution');
+});
+
 test('an attempt whose handler throws at once runs again when its record is delivered again', async (t) => {
   let calls = 0;
   const tasks = [
@@ -156,5 +197,5 @@ test('an attempt whose handler throws at once runs again when its record is deli
   await until(() => failed().length === 2);
   assert.equal(calls, 2);
   assert.deepEqual(failed().map((r) => r.error.message), ['boom 1', 'boom 2']);
-  assert.equal(results.filter((r) => r.type === 'TaskStarted' && r.runId === 'again').length, 2);
+  assert.equal(results.filter((r) => r.runId === 'again' && reportsStart(r)).length, 2, 'one start report per execution');
 });

@@ -1,12 +1,8 @@
 import WebSocket from 'ws';
+import type { ApiErrorBody } from '@orchestrator-lite/core';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
-interface ErrorBody {
-  error?: { code?: string; message?: string; details?: unknown };
-}
-
-/** Calls the gateway; any non-2xx answer becomes an error carrying the server's message. */
 /** Where the gateway is, and the bearer token to show it when it requires one. */
 export interface GatewayTarget {
   url: string;
@@ -15,7 +11,11 @@ export interface GatewayTarget {
 
 const authHeader = (gateway: GatewayTarget): Record<string, string> => (gateway.token ? { authorization: `Bearer ${gateway.token}` } : {});
 
-export async function api<T>(gateway: GatewayTarget, method: string, path: string, body?: unknown): Promise<T> {
+/**
+ * Calls the gateway; any non-2xx answer becomes an error carrying the server's message. `T` and
+ * `B` are the route's response and body types from core's REST schemas.
+ */
+export async function api<T, B = never>(gateway: GatewayTarget, method: string, path: string, body?: B): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`${gateway.url}${path}`, {
@@ -29,7 +29,7 @@ export async function api<T>(gateway: GatewayTarget, method: string, path: strin
   const text = await response.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;
   if (!response.ok) {
-    const error = (parsed as ErrorBody | undefined)?.error;
+    const error = (parsed as Partial<ApiErrorBody> | undefined)?.error;
     const details = error?.details === undefined ? '' : `\n${JSON.stringify(error.details, null, 2)}`;
     throw new Error(`${response.status} ${error?.code ?? ''}: ${error?.message ?? text}${details}`);
   }

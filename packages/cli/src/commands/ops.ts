@@ -1,5 +1,5 @@
 /** Client commands for operations: schedules, signals, reruns and the dead-letter queue. */
-import type { DeadLetterItem, ScheduleBody, ScheduleItem } from '@orchestrator-lite/gateway';
+import type { DlqPageResponse, RedriveBody, RedriveResponse, RerunBody, RerunResponse, ScheduleBody, ScheduleItem, ScheduleListResponse, ScheduleTriggerResponse, SignalAccepted, SignalBody } from '@orchestrator-lite/core';
 import { api, follow } from './client.js';
 import type { GatewayTarget } from './client.js';
 
@@ -38,7 +38,7 @@ export interface ScheduleFlags {
 /** `orch schedules [ls] | show <name> | set <name> --workflow W --cron C … | pause | resume | trigger | rm <name>` */
 export async function schedulesCommand(gateway: GatewayTarget, sub: string, name: string | undefined, flags: ScheduleFlags): Promise<number> {
   if (sub === 'ls') {
-    const { items } = await api<{ items: ScheduleItem[] }>(gateway, 'GET', '/api/v1/schedules');
+    const { items } = await api<ScheduleListResponse>(gateway, 'GET', '/api/v1/schedules');
     out(`${'SCHEDULE'.padEnd(24)}${'WORKFLOW'.padEnd(20)}${'CRON'.padEnd(20)}NEXT FIRE`);
     for (const s of items) out(`${s.name.padEnd(24)}${s.workflow.padEnd(20)}${s.cron.padEnd(20)}${s.paused ? 'paused' : iso(s.nextFireAt)}`);
     if (items.length === 0) out('(no schedules)');
@@ -52,16 +52,17 @@ export async function schedulesCommand(gateway: GatewayTarget, sub: string, name
     case 'set': {
       if (flags.workflow === undefined || flags.cron === undefined) throw new Error('orch schedules set: --workflow and --cron are required');
       const input = parseJsonFlag('input', flags.input);
-      const body = {
+      const body: ScheduleBody = {
         workflow: flags.workflow,
         cron: flags.cron,
         ...(flags.timezone === undefined ? {} : { timezone: flags.timezone }),
         ...(input === undefined ? {} : { input }),
-        ...(flags.overlap === undefined ? {} : { overlap: flags.overlap }),
-        ...(flags.catchup === undefined ? {} : { catchup: flags.catchup }),
+        // The gateway checks the policies and answers 400 naming the field.
+        ...(flags.overlap === undefined ? {} : { overlap: flags.overlap as ScheduleBody['overlap'] }),
+        ...(flags.catchup === undefined ? {} : { catchup: flags.catchup as ScheduleBody['catchup'] }),
         ...(flags.version === undefined ? {} : { version: Number(flags.version) }),
       };
-      printSchedule(await api<ScheduleItem>(gateway, 'PUT', path(name), body));
+      printSchedule(await api<ScheduleItem, ScheduleBody>(gateway, 'PUT', path(name), body));
       return 0;
     }
     case 'pause':
@@ -77,16 +78,16 @@ export async function schedulesCommand(gateway: GatewayTarget, sub: string, name
         paused: sub === 'pause',
         ...(s.version === undefined ? {} : { version: s.version }),
       };
-      printSchedule(await api<ScheduleItem>(gateway, 'PUT', path(name), body));
+      printSchedule(await api<ScheduleItem, ScheduleBody>(gateway, 'PUT', path(name), body));
       return 0;
     }
     case 'trigger': {
-      const { runId } = await api<{ runId: string }>(gateway, 'POST', `${path(name)}/trigger`);
+      const { runId } = await api<ScheduleTriggerResponse>(gateway, 'POST', `${path(name)}/trigger`);
       out(`schedule ${name} fired: run ${runId}`);
       return 0;
     }
     case 'rm':
-      await api(gateway, 'DELETE', path(name));
+      await api<undefined>(gateway, 'DELETE', path(name));
       out(`schedule ${name} deleted`);
       return 0;
     default:
@@ -97,7 +98,7 @@ export async function schedulesCommand(gateway: GatewayTarget, sub: string, name
 /** `orch signal <runId> <name> [--payload '{…}']` */
 export async function signalCommand(gateway: GatewayTarget, runId: string, name: string, payloadText: string | undefined): Promise<number> {
   const payload = parseJsonFlag('payload', payloadText);
-  await api(gateway, 'POST', `/api/v1/runs/${encodeURIComponent(runId)}/signals/${encodeURIComponent(name)}`, payload === undefined ? {} : { payload });
+  await api<SignalAccepted, SignalBody>(gateway, 'POST', `/api/v1/runs/${encodeURIComponent(runId)}/signals/${encodeURIComponent(name)}`, payload === undefined ? {} : { payload });
   out(`signal ${name} sent to run ${runId}`);
   return 0;
 }
@@ -106,7 +107,7 @@ export async function signalCommand(gateway: GatewayTarget, runId: string, name:
 export async function rerunCommand(gateway: GatewayTarget, runId: string, options: { from?: string; input?: string; wait: boolean; timeoutMs: number }): Promise<number> {
   if (options.from === undefined) throw new Error('orch rerun: --from <step> is required');
   const input = parseJsonFlag('input', options.input);
-  const { runId: next, reused } = await api<{ runId: string; reused: string[] }>(gateway, 'POST', `/api/v1/runs/${encodeURIComponent(runId)}/rerun`, {
+  const { runId: next, reused } = await api<RerunResponse, RerunBody>(gateway, 'POST', `/api/v1/runs/${encodeURIComponent(runId)}/rerun`, {
     fromStep: options.from,
     ...(input === undefined ? {} : { input }),
   });
@@ -121,7 +122,7 @@ export async function rerunCommand(gateway: GatewayTarget, runId: string, option
 export async function dlqCommand(gateway: GatewayTarget, sub: string, flags: { limit?: string; ids?: string; reason?: string; topic?: string; rate?: string }): Promise<number> {
   if (sub === 'ls') {
     const query = flags.limit === undefined ? '' : `?limit=${encodeURIComponent(flags.limit)}`;
-    const page = await api<{ items: DeadLetterItem[]; nextCursor: string | null }>(gateway, 'GET', `/api/v1/dlq${query}`);
+    const page = await api<DlqPageResponse>(gateway, 'GET', `/api/v1/dlq${query}`);
     for (const d of page.items) {
       out(`${d.id.padEnd(10)}${iso(d.at)}  ${d.topic ?? '?'}/${d.partition ?? '?'}/${d.offset ?? '?'}  key ${d.key}`);
       out(`  reason: ${d.reason}`);
@@ -132,13 +133,13 @@ export async function dlqCommand(gateway: GatewayTarget, sub: string, flags: { l
     return 0;
   }
   if (sub === 'redrive') {
-    const body = {
+    const body: RedriveBody = {
       ...(flags.ids === undefined ? {} : { ids: flags.ids.split(',').map((s) => s.trim()).filter(Boolean) }),
       ...(flags.reason === undefined ? {} : { reason: flags.reason }),
       ...(flags.topic === undefined ? {} : { topic: flags.topic }),
       ...(flags.rate === undefined ? {} : { ratePerSec: Number(flags.rate) }),
     };
-    const { redriven } = await api<{ redriven: number }>(gateway, 'POST', '/api/v1/dlq/redrive', body);
+    const { redriven } = await api<RedriveResponse, RedriveBody>(gateway, 'POST', '/api/v1/dlq/redrive', body);
     out(`${redriven} dead letter${redriven === 1 ? '' : 's'} redriven`);
     return 0;
   }

@@ -1,24 +1,6 @@
+import type { RunListResponse, RunResponse, StartRunBody, StartRunResponse } from '@orchestrator-lite/core';
 import { api, follow } from './client.js';
 import type { GatewayTarget } from './client.js';
-
-interface RunSummary {
-  runId: string;
-  workflow: string;
-  version: number;
-  status: string;
-  createdAt: number;
-  updatedAt: number;
-}
-interface StepSummary {
-  status: string;
-  attempts: { attempt: number; status: string; error?: { message: string } }[];
-}
-interface RunDetail extends RunSummary {
-  input: unknown;
-  output?: unknown;
-  error?: { type: string; message: string };
-  steps: Record<string, StepSummary>;
-}
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -34,17 +16,17 @@ export async function runCommand(gateway: GatewayTarget, workflow: string, optio
       throw new Error(`--input: not valid JSON: ${(error as Error).message}`);
     }
   }
-  const body = {
+  const body: StartRunBody = {
     workflow,
     ...(input === undefined ? {} : { input }),
     ...(options.version === undefined ? {} : { version: Number(options.version) }),
     ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
   };
-  const accepted = await api<{ runId: string; status: string }>(gateway, 'POST', '/api/v1/runs', body);
+  const accepted = await api<StartRunResponse, StartRunBody>(gateway, 'POST', '/api/v1/runs', body);
   out(`run ${accepted.runId} accepted (${accepted.status})`);
   if (!options.wait) return 0;
   const status = await follow(gateway, accepted.runId, out, options.timeoutMs);
-  const run = await api<RunDetail>(gateway, 'GET', `/api/v1/runs/${accepted.runId}`);
+  const run = await api<RunResponse>(gateway, 'GET', `/api/v1/runs/${accepted.runId}`);
   out(`run ${run.runId} ${status}`);
   out(JSON.stringify(status === 'SUCCEEDED' ? run.output : run.error, null, 2));
   return status === 'SUCCEEDED' ? 0 : 1;
@@ -52,7 +34,7 @@ export async function runCommand(gateway: GatewayTarget, workflow: string, optio
 
 export async function listRuns(gateway: GatewayTarget, filters: { status?: string; workflow?: string; limit?: string }): Promise<void> {
   const query = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined));
-  const page = await api<{ items: RunSummary[] }>(gateway, 'GET', `/api/v1/runs?${query}`);
+  const page = await api<RunListResponse>(gateway, 'GET', `/api/v1/runs?${query}`);
   out(`${'RUN'.padEnd(38)}${'WORKFLOW'.padEnd(20)}${'STATUS'.padEnd(11)}UPDATED`);
   for (const run of page.items) {
     out(`${run.runId.padEnd(38)}${`${run.workflow}@${run.version}`.padEnd(20)}${run.status.padEnd(11)}${new Date(run.updatedAt).toISOString()}`);
@@ -61,7 +43,7 @@ export async function listRuns(gateway: GatewayTarget, filters: { status?: strin
 }
 
 export async function showRun(gateway: GatewayTarget, runId: string): Promise<void> {
-  const run = await api<RunDetail>(gateway, 'GET', `/api/v1/runs/${encodeURIComponent(runId)}`);
+  const run = await api<RunResponse>(gateway, 'GET', `/api/v1/runs/${encodeURIComponent(runId)}`);
   out(`run ${run.runId}  ${run.workflow}@${run.version}  ${run.status}`);
   for (const [stepId, step] of Object.entries(run.steps)) {
     const attempts = step.attempts.map((a) => `#${a.attempt} ${a.status}${a.error ? ` (${a.error.message})` : ''}`).join(', ');

@@ -11,7 +11,7 @@
  * Each call returns a new builder whose type remembers the ids declared so far, so that
  * `dependsOn` only accepts earlier ids. `build()` validates like parseDefinition.
  */
-import type { RetryPolicy, StepDefinition, WorkflowDefinition } from './types.js';
+import type { ConcurrencySpec, RetryPolicy, StepDefinition, WorkflowDefinition } from './types.js';
 import { parseDefinition } from './validate.js';
 
 interface CommonOptions<Prev extends string> {
@@ -53,17 +53,16 @@ function withOptions(step: StepDefinition, options: object): StepDefinition {
   return step;
 }
 
-export class WorkflowBuilder<Ids extends string = never> {
-  readonly #name: string;
-  readonly #description: string | undefined;
-  readonly #steps: readonly StepDefinition[];
-  readonly #output: unknown;
+/** The workflow-level fields of a definition: everything but its steps. */
+type WorkflowHead = Omit<WorkflowDefinition, 'steps'>;
 
-  constructor(name: string, description?: string, steps: readonly StepDefinition[] = [], output?: unknown) {
-    this.#name = name;
-    this.#description = description;
+export class WorkflowBuilder<Ids extends string = never> {
+  readonly #head: WorkflowHead;
+  readonly #steps: readonly StepDefinition[];
+
+  constructor(head: WorkflowHead, steps: readonly StepDefinition[] = []) {
+    this.#head = head;
     this.#steps = steps;
-    this.#output = output;
   }
 
   /** Adds a step; returns a new builder (this one is unchanged). */
@@ -87,23 +86,30 @@ export class WorkflowBuilder<Ids extends string = never> {
   }
 
   #add<Id extends string>(step: StepDefinition): WorkflowBuilder<Ids | Id> {
-    return new WorkflowBuilder<Ids | Id>(this.#name, this.#description, [...this.#steps, step], this.#output);
+    return new WorkflowBuilder<Ids | Id>(this.#head, [...this.#steps, step]);
   }
 
   /** The run's output, templated like step inputs. */
   output(output: unknown): WorkflowBuilder<Ids> {
-    return new WorkflowBuilder<Ids>(this.#name, this.#description, this.#steps, output);
+    return new WorkflowBuilder<Ids>({ ...this.#head, output }, this.#steps);
+  }
+
+  /** At most `limit` runs with the same value of `key` (CEL over `input` and `run`) at once. */
+  concurrency(concurrency: ConcurrencySpec): WorkflowBuilder<Ids> {
+    return new WorkflowBuilder<Ids>({ ...this.#head, concurrency }, this.#steps);
   }
 
   /** The validated definition; throws OrchError ORCH_INVALID_DEFINITION like parseDefinition. */
   build(): WorkflowDefinition {
-    const def: WorkflowDefinition = { name: this.#name, steps: structuredClone([...this.#steps]) };
-    if (this.#description !== undefined) def.description = this.#description;
-    if (this.#output !== undefined) def.output = structuredClone(this.#output);
+    const { name, description, output, concurrency } = this.#head;
+    const def: WorkflowDefinition = { name, steps: structuredClone([...this.#steps]) };
+    if (description !== undefined) def.description = description;
+    if (concurrency !== undefined) def.concurrency = { ...concurrency };
+    if (output !== undefined) def.output = structuredClone(output);
     return parseDefinition(def);
   }
 }
 
 export function workflow(name: string, options: { description?: string } = {}): WorkflowBuilder {
-  return new WorkflowBuilder(name, options.description);
+  return new WorkflowBuilder(options.description === undefined ? { name } : { name, description: options.description });
 }

@@ -25,6 +25,10 @@ export function resolveRetryPolicy(p?: Partial<RetryPolicy>): RetryPolicy {
 /** The limits validation enforces; exported so that forms and docs can show them. */
 export const DEFINITION_LIMITS = Object.freeze({
   maxSteps: 500,
+  /** The largest `concurrency.limit`. */
+  maxConcurrencyLimit: 10_000,
+  /** The longest value a concurrency key may evaluate to, in characters. */
+  maxConcurrencyKeyLength: 256,
   maxAttempts: 100,
   maxIntervalMs: 86_400_000,
   maxBackoffCoefficient: 100,

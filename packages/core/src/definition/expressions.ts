@@ -45,3 +45,23 @@ export function expressionIssues(
   }
   return issues;
 }
+
+/** The variables a workflow's `concurrency.key` may read: it is evaluated when the run starts, before any step. */
+export const CONCURRENCY_KEY_VARIABLES: readonly string[] = ['input', 'run'];
+
+/** `concurrency.key` must parse and read only `input` and `run`. */
+export function concurrencyKeyIssues(source: unknown): ExpressionIssue[] {
+  if (typeof source !== 'string' || source === '') return [];
+  const path = 'concurrency.key';
+  const parsed = parseCel(source);
+  if (!parsed.ok) return [{ path, message: `CEL syntax error: ${parsed.message}` }];
+  const issues: ExpressionIssue[] = [];
+  const refs = celReferences(parsed.expr);
+  for (const variable of refs.variables) {
+    if (!CONCURRENCY_KEY_VARIABLES.includes(variable) && !CEL_BUILTIN_IDENTIFIERS.has(variable)) {
+      const why = variable === 'steps' ? 'it is evaluated when the run starts, before any step' : `unknown variable "${variable}"`;
+      issues.push({ path, message: `${why}: a concurrency key reads only ${CONCURRENCY_KEY_VARIABLES.join(' and ')}` });
+    }
+  }
+  return issues;
+}

@@ -3,7 +3,8 @@
  * patterns, unknown keys). The graph checks (ids, cycles, templates) live in validate.ts.
  */
 import { z } from 'zod';
-import type { RetryPolicy, StepDefinition, StepType, WorkflowDefinition } from './types.js';
+import { CONCURRENCY_POLICIES } from './types.js';
+import type { ConcurrencyPolicy, ConcurrencySpec, RetryPolicy, StepDefinition, StepType, WorkflowDefinition } from './types.js';
 import {
   DEFAULT_RETRY_POLICY,
   DEFINITION_LIMITS as L,
@@ -132,6 +133,12 @@ export const StepDefinitionSchema = z
   })
   .superRefine(checkStepType) satisfies z.ZodType<StepDefinition>;
 
+export const ConcurrencySchema = z.strictObject({
+  key: celSource,
+  limit: intIn(1, L.maxConcurrencyLimit),
+  policy: z.enum(CONCURRENCY_POLICIES as unknown as [ConcurrencyPolicy, ...ConcurrencyPolicy[]], { error: `must be one of ${CONCURRENCY_POLICIES.join(', ')}` }).optional(),
+}) satisfies z.ZodType<ConcurrencySpec>;
+
 export const WorkflowDefinitionSchema = z.strictObject({
   name: z
     .string({ error: 'must be a string' })
@@ -141,6 +148,7 @@ export const WorkflowDefinitionSchema = z.strictObject({
     .array(StepDefinitionSchema, { error: 'must be an array of steps' })
     .min(1, { error: 'must hold at least 1 step' })
     .max(L.maxSteps, { error: `must hold at most ${L.maxSteps} steps` }),
+  concurrency: ConcurrencySchema.optional(),
   output: z.unknown().optional(),
 }) satisfies z.ZodType<WorkflowDefinition>;
 

@@ -76,10 +76,31 @@ export interface StepDefinition {
   version?: number;
 }
 
+/** What a run does when its concurrency key already has `limit` runs in flight. */
+export const ConcurrencyPolicy = {
+  /** Wait, PENDING, until a run with the same key ends; first come, first served. */
+  Queue: 'queue',
+  /** The new run is cancelled. */
+  CancelNewest: 'cancelNewest',
+  /** The oldest run in flight with the key is cancelled, and the new one takes its place. */
+  CancelOldest: 'cancelOldest',
+} as const;
+export type ConcurrencyPolicy = (typeof ConcurrencyPolicy)[keyof typeof ConcurrencyPolicy];
+export const CONCURRENCY_POLICIES: readonly ConcurrencyPolicy[] = Object.values(ConcurrencyPolicy);
+
+/** At most `limit` runs of the workflow with the same value of `key` (CEL over `input` and `run`) run at once. */
+export interface ConcurrencySpec {
+  key: string;
+  limit: number;
+  /** Absent: `queue`. */
+  policy?: ConcurrencyPolicy;
+}
+
 export interface WorkflowDefinition {
   name: string;
   description?: string;
   steps: StepDefinition[];
+  concurrency?: ConcurrencySpec;
   /** The run's output, templated like step inputs. Defaults to the outputs of the sink steps. */
   output?: unknown;
 }

@@ -6,7 +6,7 @@
 import { ErrorCode, OrchError } from '../errors.js';
 import { joinPath, scanTemplates } from '../template.js';
 import { ancestorsOf, findCycles } from './graph.js';
-import { EXPRESSION_FIELDS, expressionIssues } from './expressions.js';
+import { concurrencyKeyIssues, EXPRESSION_FIELDS, expressionIssues } from './expressions.js';
 import { WorkflowDefinitionSchema, formatZodIssues } from './schema.js';
 import type { StepDefinition, WorkflowDefinition } from './types.js';
 
@@ -89,6 +89,8 @@ function graphIssues(input: unknown): ValidationIssue[] {
   for (const { index, step } of steps) {
     issues.push(...expressionIssues(step, `steps[${index}]`, firstIndex, ancestorsOf({ steps: unique }, step.id)));
   }
+
+  if (isRecord(input) && isRecord(input.concurrency)) issues.push(...concurrencyKeyIssues(input.concurrency.key));
 
   if (isRecord(input) && input.output !== undefined) {
     const { references, errors } = scanTemplates(input.output);

@@ -71,7 +71,7 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
     // hasOwn, not ??=: a step may be called `constructor` or `toString`.
     if (!Object.hasOwn(steps, s.id)) steps[s.id] = { status: 'PENDING', task: stepLabel(s), dependsOn: [...(s.dependsOn ?? [])], attempts: [] };
   }
-  const { parentRunId, parentStepId, priority, rerunOf } = event.data;
+  const { parentRunId, parentStepId, priority, rerunOf, concurrencyKey } = event.data;
   return {
     runId: event.runId,
     workflow: event.data.workflow,
@@ -86,6 +86,7 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
     ...(parentRunId === undefined || parentStepId === undefined ? {} : { parentRunId, parentStepId }),
     ...(priority === undefined ? {} : { priority }),
     ...(rerunOf === undefined ? {} : { rerunOf }),
+    ...(concurrencyKey === undefined ? {} : { concurrencyKey }),
   };
 }
 
@@ -106,6 +107,16 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
   switch (event.type) {
     case 'RunStarted':
       return { ...fromStarted(event), createdAt: view.createdAt };
+    case 'RunQueued': {
+      const { key, limit, policy, reason } = event.data;
+      next.status = 'PENDING';
+      next.queued = { key, limit, policy, reason, since: view.queued?.since ?? at };
+      break;
+    }
+    case 'RunAdmitted':
+      next.status = 'RUNNING';
+      delete next.queued;
+      break;
     case 'StepScheduled':
       editStep(next, event.data.stepId, (step) => {
         step.status = 'SCHEDULED';
@@ -122,7 +133,7 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
         if (a && moved !== undefined) {
           a.redeliveries = [...(a.redeliveries ?? []), { at, fromWorkerId: moved.previousWorkerId, toWorkerId: event.data.workerId, previousStartedAt: a.startedAt ?? at }];
         }
-        if (a) Object.assign(a, { status: 'RUNNING', startedAt: at, workerId: event.data.workerId });
+        if (a) Object.assign(a, { status: 'RUNNING', startedAt: event.data.startedAt ?? at, workerId: event.data.workerId });
       });
       break;
     case 'StepProgress':
@@ -227,14 +238,17 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
       });
       break;
     case 'RunSucceeded':
+      delete next.queued;
       next.status = 'SUCCEEDED';
       next.output = event.data.output;
       break;
     case 'RunFailed':
+      delete next.queued;
       next.status = 'FAILED';
       next.error = event.data.error;
       break;
     case 'RunCancelled':
+      delete next.queued;
       next.status = 'CANCELLED';
       next.error = { type: 'ORCH_CANCELLED', message: event.data.reason };
       break;

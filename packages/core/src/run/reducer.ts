@@ -6,7 +6,7 @@
  * attempt, for an unknown or finished step, or for a finished run — change nothing and emit
  * nothing; this is what makes redelivered records harmless.
  */
-import type { CancelRun, RetryRun, RunInput, StartRun, TaskResult, TimerFired } from '../messages.js';
+import type { CancelRun, RetryRun, RunInput, StartRun, TaskCompleted, TaskFailed, TaskResult, TimerFired } from '../messages.js';
 import { DEFAULT_PRIORITY } from '../messages.js';
 import { stepLabel } from '../definition/labels.js';
 import { Draft, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, type ReduceContext, type ReduceResult } from './draft.js';
@@ -20,6 +20,7 @@ import { cancelItems } from './steps/cancel-items.js';
 import { wakeUp } from './steps/sleep.js';
 import { receiveSignal, waitTimedOut } from './steps/wait.js';
 import { redeliverAttempt } from './redelivery.js';
+import { concurrencyKeyOf, releaseSlot, requestSlot, slotGranted, slotQueued } from './steps/concurrency.js';
 
 export type { ReduceContext, ReduceResult } from './draft.js';
 
@@ -48,19 +49,30 @@ export function reduceRun(state: RunState | undefined, input: RunInput, ctx: Red
       childEnded(d, input);
       advanceIfRunning(d);
       break;
+    case 'SlotGranted':
+      if (slotGranted(d, input)) advance(d);
+      break;
+    case 'SlotQueued':
+      slotQueued(d, input);
+      break;
     case 'StartChildRun':
       // Turned into a StartRun by the orchestrator, which looks the definition up.
+      break;
+    case 'AcquireSlot':
+    case 'ReleaseSlot':
+      // Inputs of a concurrency gate, not of a run: the orchestrator routes them to reduceGate.
       break;
     default:
       taskResult(d, input);
   }
   notifyParent(d, state.status);
+  releaseSlot(d, state.status);
   if (!d.changed) return unchanged(state);
   return result(d);
 }
 
 function advanceIfRunning(d: Draft): void {
-  if (!TERMINAL_RUN_STATUSES.has(d.state.status)) advance(d);
+  if (d.state.status === 'RUNNING') advance(d);
 }
 
 function result(d: Draft): ReduceResult {
@@ -101,6 +113,9 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
   Object.assign(state, priority);
   const rerunOf = cmd.reuse === undefined ? {} : { rerunOf: { runId: cmd.reuse.fromRunId, fromStep: cmd.reuse.fromStep } };
   Object.assign(state, rerunOf);
+  // A definition that slipped past validation must not leave a run that can never advance.
+  const problem = checkRunnable(definition);
+  const gate = definition.concurrency && !problem ? concurrencyKeyOf(definition.concurrency, input, { id: cmd.runId, workflow: cmd.workflow }) : undefined;
   const d = new Draft(state, ctx, true);
   d.emit('RunStarted', {
     workflow: cmd.workflow,
@@ -110,14 +125,16 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
     ...parent,
     ...priority,
     ...rerunOf,
+    ...(gate?.ok ? { concurrencyKey: gate.key } : {}),
   });
   if (cmd.reuse !== undefined) reuseSteps(d, cmd.reuse);
-  // A definition that slipped past validation must not leave a run that can never advance.
-  const problem = checkRunnable(definition);
-  if (problem) {
+  const failure = problem ?? (gate?.ok === false ? gate.error : undefined);
+  if (failure) {
     d.state.status = 'FAILED';
-    d.state.error = problem;
-    d.emit('RunFailed', { error: problem, failedSteps: [] });
+    d.state.error = failure;
+    d.emit('RunFailed', { error: failure, failedSteps: [] });
+  } else if (gate?.ok && definition.concurrency) {
+    requestSlot(d, definition.concurrency, gate.key);
   } else {
     advance(d);
   }
@@ -182,14 +199,22 @@ function taskResult(d: Draft, r: TaskResult): void {
       heartbeat(d, r.stepId, r.attempt);
       return;
     case 'TaskCompleted':
+      startReported(d, r);
       completeStep(d, r.stepId, r.output);
       advance(d);
       return;
     case 'TaskFailed':
+      startReported(d, r);
       failAttempt(d, r.stepId, r.error, 'error');
       advance(d);
       return;
   }
+}
+
+/** A result that also reports its start (the worker sent no TaskStarted): the attempt starts first. */
+function startReported(d: Draft, r: TaskCompleted | TaskFailed): void {
+  if (r.startedAt === undefined) return;
+  if (!redeliverAttempt(d, r)) startAttempt(d, r, r.startedAt);
 }
 
 function timerFired(d: Draft, cmd: TimerFired): void {
@@ -284,5 +309,9 @@ function retryRun(d: Draft, _cmd: RetryRun): void {
   delete d.state.error;
   delete d.state.output;
   d.emit('RunRetried', { steps: reopened });
-  advance(d);
+  // A run under a concurrency key waits for a slot again before it runs again.
+  const spec = d.state.definition.concurrency;
+  const key = d.state.concurrencyKey;
+  if (spec !== undefined && key !== undefined) requestSlot(d, spec, key);
+  else advance(d);
 }

@@ -18,6 +18,7 @@ import { sinkSteps } from '../definition/graph.js';
 import { stepLabel } from '../definition/labels.js';
 import { TERMINAL_RUN_STATUSES } from './draft.js';
 import { ownerStepId } from './lookup.js';
+import type { GateState } from '../concurrency/gate.js';
 import type { AttemptView, RunState, StepView, Timer } from './types.js';
 
 export const SnapshotKind = {
@@ -26,6 +27,7 @@ export const SnapshotKind = {
   Input: 'input',
   Output: 'output',
   Definition: 'definition',
+  Gate: 'gate',
 } as const;
 export type SnapshotKind = (typeof SnapshotKind)[keyof typeof SnapshotKind];
 
@@ -89,7 +91,11 @@ export interface DefinitionRecord {
   digest: string;
   definition: WorkflowDefinition;
 }
-export type SnapshotRecord = RunHeader | StepRecord | InputRecord | OutputRecord | DefinitionRecord;
+/** A concurrency gate, whole: its holders are few, its queue bounded by the runs waiting. */
+export interface GateRecord extends GateState {
+  kind: 'gate';
+}
+export type SnapshotRecord = RunHeader | StepRecord | InputRecord | OutputRecord | DefinitionRecord | GateRecord;
 
 /** A record to write: a value, or `null` for a tombstone. */
 export interface SnapshotWrite {
@@ -103,6 +109,7 @@ export const snapshotKeys = {
   input: (runId: string): string => `${runId}/input`,
   output: (runId: string, stepId: string): string => `${runId}/output/${stepId}`,
   definition: (digest: string): string => `definition/${digest}`,
+  gate: (gateId: string): string => `gate/${gateId}`,
 };
 
 /** The run (and step) a key of `orch.state` belongs to; step ids never hold a `/`. */

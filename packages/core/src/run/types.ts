@@ -2,7 +2,7 @@
  * A run as the outside world sees it (`RunView`, the REST shape, projected from events) and as
  * the orchestrator keeps it (`RunState`: the view plus timers and the bookkeeping of retries).
  */
-import type { WorkflowDefinition } from '../definition/types.js';
+import type { ConcurrencyPolicy, WorkflowDefinition } from '../definition/types.js';
 import type { ErrorInfo } from '../messages.js';
 import type { EventDataMap } from '../events.js';
 
@@ -112,6 +112,20 @@ export interface RunView {
   priority?: number;
   /** A rerun: the run it reran and the step it reran from. */
   rerunOf?: { runId: string; fromStep: string };
+  /** The value of the workflow's concurrency key for this run. */
+  concurrencyKey?: string;
+  /** Set while the run waits, PENDING, for a slot of its concurrency key. */
+  queued?: RunQueue;
+}
+
+/** Why a run waits for a concurrency slot, and since when. */
+export interface RunQueue {
+  key: string;
+  limit: number;
+  policy: ConcurrencyPolicy;
+  reason: string;
+  /** When it began waiting, epoch ms. */
+  since: number;
 }
 
 export const TimerKind = {

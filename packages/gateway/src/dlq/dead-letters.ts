@@ -5,23 +5,7 @@
  */
 import { DLQ_HEADERS } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Headers, ProduceRecord, Transport } from '@orchestrator-lite/transport';
-
-export interface DeadLetterItem {
-  id: string;
-  /** The topic, partition and offset the record was consumed from. */
-  topic: string | null;
-  partition: number | null;
-  offset: number | null;
-  key: string;
-  reason: string;
-  /** When it was dead-lettered, epoch ms. */
-  at: number | null;
-  /** The value as JSON where it decodes, else its UTF-8 text; null for a tombstone. */
-  value: unknown;
-  /** Set when the value is not JSON. */
-  valueEncoding?: 'utf8' | 'base64';
-  bytes: number;
-}
+import type { DeadLetterItem } from '@orchestrator-lite/core';
 
 /** Added to a redriven record, naming the dead letter it came from. */
 export const REDRIVEN_FROM_HEADER = 'orch-redriven-from';

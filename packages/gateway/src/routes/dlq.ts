@@ -2,7 +2,7 @@
  * The dead-letter queue: list what was parked and why, and redrive it to where it came from.
  * Reads go straight to the `dlq` topic (both buses), a page at a time; nothing is held in memory.
  */
-import { ErrorCode, OrchError } from '@orchestrator-lite/core';
+import { DEFAULT_REDRIVE_RATE, DlqListQuery, ErrorCode, OrchError, RedriveBody } from '@orchestrator-lite/core';
 import type { ConsumedRecord, ProduceRecord } from '@orchestrator-lite/transport';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
@@ -10,7 +10,7 @@ import { badParameter, fromZodError } from '../http-errors.js';
 import { decodeStreamCursor, encodeStreamCursor } from '../stream-cursor.js';
 import { readDeadLetters, redriveRecord, toItem } from '../dlq/dead-letters.js';
 import { Redriver } from '../dlq/redriver.js';
-import { DEFAULT_REDRIVE_RATE, DlqListQuery, RedriveBody, dlqSchemas } from '../schemas/dlq.js';
+import { dlqSchemas } from '../schemas/dlq.js';
 import { parseNonNegativeInt, principalOf } from './runs.js';
 
 const DEFAULT_LIMIT = 50;

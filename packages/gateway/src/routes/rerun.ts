@@ -3,8 +3,8 @@
  * of `fromStep` that had SUCCEEDED starts SUCCEEDED with its earlier output (a StepReused event
  * each), and `fromStep` and everything after it run again, with the new input if one is given.
  */
-import { ErrorCode, OrchError, downstreamOf } from '@orchestrator-lite/core';
-import type { RunReuse } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, RerunBody, RunIdParams, downstreamOf } from '@orchestrator-lite/core';
+import type { RerunResponse, RunReuse } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { findRunForWrite } from '../bus.js';
@@ -12,8 +12,7 @@ import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { submitRun } from '../submit-run.js';
 import { traceHeaders } from '../tracing.js';
-import { RerunBody, rerunSchemas } from '../schemas/rerun.js';
-import { RunIdParams } from '../schemas/runs.js';
+import { rerunSchemas } from '../schemas/rerun.js';
 import { principalOf } from './runs.js';
 
 export function rerunRoutes(ctx: GatewayContext) {
@@ -49,7 +48,7 @@ export function rerunRoutes(ctx: GatewayContext) {
       });
       const reused = Object.keys(reuse.steps);
       request.log.info({ runId: result.runId, rerunOf: view.runId, fromStep, reused, ...principalOf(request) }, 'run rerun from a step');
-      return reply.code(202).send({ runId: result.runId, reused });
+      return reply.code(202).send({ runId: result.runId, reused } satisfies RerunResponse);
     });
   };
 }

@@ -2,17 +2,18 @@
  * Runs: start, list, read, history, cancel and retry. Writes go to `commands` keyed by runId;
  * reads come from the read model.
  */
-import { ErrorCode, OrchError, RUN_STATUSES, encodeMessage } from '@orchestrator-lite/core';
+import { CancelBody, EmptyBody, ErrorCode, EventsQuery, ListQuery, OrchError, RUN_STATUSES, RunIdParams, StartRunBody, encodeMessage } from '@orchestrator-lite/core';
 import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsResponse, RunListResponse, RunStatus, RunView, StartRunResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { submitRun } from '../submit-run.js';
+import { runBodyLimit } from '../options.js';
 import { traceHeaders } from '../tracing.js';
 import { findRunForWrite, produceForRequest } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { decodeRunListCursor, encodeRunListCursor } from '../stream-cursor.js';
-import { CancelBody, EmptyBody, EventsQuery, ListQuery, RunIdParams, StartRunBody, runSchemas } from '../schemas/runs.js';
+import { runSchemas } from '../schemas/runs.js';
 
 
 const DEFAULT_LIMIT = 50;
@@ -48,7 +49,7 @@ export function runRoutes(ctx: GatewayContext) {
   const findForWrite = (runId: string): Promise<RunView | undefined> => findRunForWrite(ctx, runId);
 
   return async (app: FastifyInstance): Promise<void> => {
-    app.post('/api/v1/runs', { schema: runSchemas.start }, async (request, reply) => {
+    app.post('/api/v1/runs', { schema: runSchemas.start, bodyLimit: runBodyLimit(ctx.config) }, async (request, reply) => {
       const parsed = StartRunBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
       const result = await submitRun(ctx, { ...parsed.data, ...traceHeaders(request), conflictOnDifferentBody: true });

@@ -4,17 +4,18 @@
  * schedule's partition (schedules/scheduler.ts).
  */
 import stringify from 'safe-stable-stringify';
-import { ErrorCode, OrchError } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, SCHEDULE_NAME_PATTERN, ScheduleBody, ScheduleNameParams } from '@orchestrator-lite/core';
+import type { ScheduleItem, ScheduleTriggerResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { produceForRequest, requireCaughtUp } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { checkInputSize, submitRun } from '../submit-run.js';
-import { RECENT_FIRINGS, SCHEDULE_NAME_PATTERN, compileCron, firingKey, withDefaults } from '../schedules/spec.js';
+import { RECENT_FIRINGS, compileCron, firingKey, withDefaults } from '../schedules/spec.js';
 import type { ScheduleSpec } from '../schedules/spec.js';
 import type { ScheduleStore } from '../schedules/store.js';
-import { ScheduleBody, ScheduleNameParams, scheduleSchemas } from '../schemas/schedules.js';
-import type { ScheduleItem } from '../schemas/schedules.js';
+import { OneAtATime } from '../schedules/one-at-a-time.js';
+import { scheduleSchemas } from '../schemas/schedules.js';
 import { principalOf } from './runs.js';
 
 const LOAD_WAIT_MS = 10_000;
@@ -33,6 +34,7 @@ function sameSpec(a: Omit<ScheduleSpec, 'createdAt' | 'updatedAt'>, b: Omit<Sche
 }
 
 export function scheduleRoutes(ctx: GatewayContext) {
+  const writes = new OneAtATime();
   async function storeOf(): Promise<ScheduleStore> {
     const service = ctx.schedules;
     if (service.store === undefined || !(await service.whenLoaded(LOAD_WAIT_MS))) {
@@ -66,24 +68,26 @@ export function scheduleRoutes(ctx: GatewayContext) {
   return async (app: FastifyInstance): Promise<void> => {
     app.put('/api/v1/schedules/:name', { schema: scheduleSchemas.put }, async (request, reply) => {
       const name = parseName(request.params);
-      const parsed = ScheduleBody.safeParse(request.body);
-      if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      checkInputSize(ctx, parsed.data.input);
-      await requireCaughtUp(ctx, 'definitions');
-      const { workflow, version } = parsed.data;
-      if ((version === undefined ? ctx.registry.latest(workflow) : ctx.registry.get(workflow, version)) === undefined) {
-        throw new OrchError(ErrorCode.NotFound, version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`, { field: 'workflow' });
-      }
-      const store = await storeOf();
-      const existing = store.get(name);
-      const wanted = withDefaults(name, parsed.data);
-      if (existing !== undefined && sameSpec(existing, wanted)) return reply.code(200).send(await itemOf(store, existing));
-      const now = ctx.now();
-      const spec: ScheduleSpec = { ...wanted, createdAt: existing?.createdAt ?? now, updatedAt: now };
-      await produceForRequest(ctx.transport, [store.specRecord(spec)]);
-      store.setLocal('spec', spec);
-      request.log.info({ schedule: name, workflow, cron: spec.cron, paused: spec.paused, ...principalOf(request) }, existing === undefined ? 'schedule created' : 'schedule changed');
-      return reply.code(existing === undefined ? 201 : 200).send(await itemOf(store, spec));
+      return writes.run(name, async () => {
+        const parsed = ScheduleBody.safeParse(request.body);
+        if (!parsed.success) throw fromZodError(parsed.error, 'body');
+        checkInputSize(ctx, parsed.data.input);
+        await requireCaughtUp(ctx, 'definitions');
+        const { workflow, version } = parsed.data;
+        if ((version === undefined ? ctx.registry.latest(workflow) : ctx.registry.get(workflow, version)) === undefined) {
+          throw new OrchError(ErrorCode.NotFound, version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`, { field: 'workflow' });
+        }
+        const store = await storeOf();
+        const existing = store.get(name);
+        const wanted = withDefaults(name, parsed.data);
+        if (existing !== undefined && sameSpec(existing, wanted)) return reply.code(200).send(await itemOf(store, existing));
+        const now = ctx.now();
+        const spec: ScheduleSpec = { ...wanted, createdAt: existing?.createdAt ?? now, updatedAt: now };
+        await produceForRequest(ctx.transport, [store.specRecord(spec)]);
+        store.setLocal('spec', spec);
+        request.log.info({ schedule: name, workflow, cron: spec.cron, paused: spec.paused, ...principalOf(request) }, existing === undefined ? 'schedule created' : 'schedule changed');
+        return reply.code(existing === undefined ? 201 : 200).send(await itemOf(store, spec));
+      });
     });
 
     app.get('/api/v1/schedules', { schema: scheduleSchemas.list }, async () => {
@@ -99,25 +103,29 @@ export function scheduleRoutes(ctx: GatewayContext) {
 
     app.delete('/api/v1/schedules/:name', { schema: scheduleSchemas.delete }, async (request, reply) => {
       const name = parseName(request.params);
-      const store = await storeOf();
-      requireSchedule(store, name);
-      await produceForRequest(ctx.transport, store.tombstones(name));
-      store.deleteLocal(name);
-      request.log.info({ schedule: name, ...principalOf(request) }, 'schedule deleted');
-      return reply.code(204).send();
+      return writes.run(name, async () => {
+        const store = await storeOf();
+        requireSchedule(store, name);
+        await produceForRequest(ctx.transport, store.tombstones(name));
+        store.deleteLocal(name);
+        request.log.info({ schedule: name, ...principalOf(request) }, 'schedule deleted');
+        return reply.code(204).send();
+      });
     });
 
     app.post('/api/v1/schedules/:name/trigger', { schema: scheduleSchemas.trigger }, async (request, reply) => {
       const name = parseName(request.params);
-      const store = await storeOf();
-      const spec = requireSchedule(store, name);
-      const fireAt = ctx.now();
-      const { runId } = await submitRun(ctx, { workflow: spec.workflow, ...(spec.version === undefined ? {} : { version: spec.version }), input: spec.input, idempotencyKey: firingKey(name, fireAt) });
-      const recent = [{ fireAt, runId, manual: true }, ...store.recentFirings(name).filter((f) => f.manual === true)].slice(0, RECENT_FIRINGS);
-      await produceForRequest(ctx.transport, [store.manualRecord(name, recent)]);
-      store.setLocal('manual', { name, recent });
-      request.log.info({ schedule: name, runId, ...principalOf(request) }, 'schedule triggered');
-      return reply.code(202).send({ runId });
+      return writes.run(name, async () => {
+        const store = await storeOf();
+        const spec = requireSchedule(store, name);
+        const fireAt = ctx.now();
+        const { runId } = await submitRun(ctx, { workflow: spec.workflow, ...(spec.version === undefined ? {} : { version: spec.version }), input: spec.input, idempotencyKey: firingKey(name, fireAt) });
+        const recent = [{ fireAt, runId, manual: true }, ...store.recentFirings(name).filter((f) => f.manual === true)].slice(0, RECENT_FIRINGS);
+        await produceForRequest(ctx.transport, [store.manualRecord(name, recent)]);
+        store.setLocal('manual', { name, recent });
+        request.log.info({ schedule: name, runId, ...principalOf(request) }, 'schedule triggered');
+        return reply.code(202).send({ runId } satisfies ScheduleTriggerResponse);
+      });
     });
   };
 }

@@ -3,14 +3,14 @@
  * An unknown run is a 404 and a finished one a 409; a signal for a run still running is
  * accepted even when no step waits for it yet: the orchestrator keeps it until one does.
  */
-import { ErrorCode, OrchError, encodeMessage } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, SignalBody, SignalParams, encodeMessage } from '@orchestrator-lite/core';
 import type { Signal } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { findRunForWrite, produceForRequest } from '../bus.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
-import { SignalBody, SignalParams, signalSchemas } from '../schemas/signals.js';
+import { signalSchemas } from '../schemas/signals.js';
 import { principalOf } from './runs.js';
 
 export function signalRoutes(ctx: GatewayContext) {

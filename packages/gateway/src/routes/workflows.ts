@@ -6,7 +6,7 @@
  * claimed on the compacted `definitions` topic (register.ts), and is visible here when answered.
  * Several gateways registering one name at once get consecutive versions, never the same one.
  */
-import { ErrorCode, OrchError, formatIssues, parseYamlValue, validateDefinition } from '@orchestrator-lite/core';
+import { ErrorCode, NameParams, OrchError, VersionQuery, formatIssues, parseYamlValue, validateDefinition } from '@orchestrator-lite/core';
 import type { WorkflowDefinition } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
@@ -15,7 +15,7 @@ import { requireCaughtUp } from '../bus.js';
 import { registerDefinition } from '../register.js';
 import { badParameter, fromZodError, notFound } from '../http-errors.js';
 import { principalOf } from './runs.js';
-import { NameParams, VersionQuery, workflowSchemas } from '../schemas/workflows.js';
+import { workflowSchemas } from '../schemas/workflows.js';
 
 const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
 

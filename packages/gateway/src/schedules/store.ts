@@ -8,10 +8,10 @@
  * - `<name>#manual`: the recent manual triggers, written by the gateway that took the trigger.
  */
 import { z } from 'zod';
-import { encodeMessage } from '@orchestrator-lite/core';
+import { CATCHUP_POLICIES, OVERLAP_POLICIES, encodeMessage } from '@orchestrator-lite/core';
 import { partitionFor } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, ProduceRecord } from '@orchestrator-lite/transport';
-import { CATCHUP_POLICIES, OVERLAP_POLICIES, RECENT_FIRINGS } from './spec.js';
+import { RECENT_FIRINGS } from './spec.js';
 import type { Firing, FiringState, ScheduleSpec } from './spec.js';
 
 const FiringSchema = z.object({

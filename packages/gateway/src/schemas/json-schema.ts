@@ -4,7 +4,7 @@
  * declare and OpenAPI serves.
  */
 import { z } from 'zod';
-import { ERROR_CODES } from '@orchestrator-lite/core';
+import { ApiErrorBody } from '@orchestrator-lite/core';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -15,18 +15,7 @@ export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output
   return json;
 }
 
-/** The one error shape of the REST API. */
-export const ErrorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.enum(ERROR_CODES as [string, ...string[]]),
-      message: z.string(),
-      details: z.unknown().optional().meta({ description: 'Names the offending field (`field`) and lists `issues` where there are several.' }),
-    }),
-  })
-  .meta({ description: 'Every error: a code from the closed ORCH_* set, a message and optional details.' });
-
-const errorJson = toJsonSchema(ErrorBodySchema);
+const errorJson = toJsonSchema(ApiErrorBody);
 
 /** Error responses a route may give, by status. */
 export function errorResponses(...statuses: number[]): Record<number, JsonSchema> {
@@ -35,9 +24,6 @@ export function errorResponses(...statuses: number[]): Record<number, JsonSchema
 
 /** Every route may answer these: bad input, auth, rate limit, an unavailable bus. */
 export const COMMON_ERRORS = [400, 401, 403, 429, 503] as const;
-
-/** A query value as it arrives: a string, documented with its meaning. */
-export const queryString = (description: string) => z.string().optional().meta({ description });
 
 /** Route schema with the common error responses added. */
 export interface RouteSchema {

@@ -1,18 +1,6 @@
-/** Request and response shapes of the signals route. */
-import { z } from 'zod';
-import { SIGNAL_PATTERN } from '@orchestrator-lite/core';
+/** The signals route, documented from core's shapes. */
+import { SignalAccepted, SignalBody, SignalParams } from '@orchestrator-lite/core';
 import { route } from './json-schema.js';
-
-export const SignalParams = z.object({
-  runId: z.string().min(1).max(200),
-  name: z.string().regex(SIGNAL_PATTERN).meta({ description: 'The signal a wait step waits for.' }),
-});
-
-export const SignalBody = z
-  .strictObject({ payload: z.unknown().optional().meta({ description: "Becomes the wait step's output; default null." }) })
-  .optional();
-
-export const SignalAccepted = z.object({ runId: z.string(), signal: z.string() });
 
 export const signalSchemas = {
   send: route({

@@ -1,12 +1,6 @@
 /** The live stream's query, documented: it speaks WebSocket, so its frames are not a response body. */
-import { z } from 'zod';
-import { queryString, route } from './json-schema.js';
-
-export const StreamQuery = z.object({
-  runId: z.string().min(1).max(200).optional().meta({ description: "One run's events; absent: every run's." }),
-  since: queryString('With runId: events after this seq.'),
-  cursor: queryString('Without runId: resume after the frame that carried this cursor.'),
-});
+import { StreamQuery } from '@orchestrator-lite/core';
+import { route } from './json-schema.js';
 
 export const streamSchemas = {
   stream: route({

@@ -152,3 +152,26 @@ void test('catchup all: after downtime every missed firing runs once, oldest fir
   const keys = (await commands(transport, names)).flatMap((c) => (c.type === 'StartRun' ? [c.idempotencyKey] : []));
   assert.deepEqual(keys, [1, 2, 3, 4].map((m) => `schedule:every:2026-01-01T00:0${m}:00.000Z`));
 });
+
+void test('writes to one schedule apply one at a time: concurrent identical PUTs give 201 then 200, concurrent triggers both land in its last runs', async (t) => {
+  const time = clock('2026-03-28T10:00:00Z');
+  const { url, transport } = await startTestGateway(t, { clock: time.now, scheduler: { tickMs: 0 } });
+  assert.equal((await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION)).status, 201);
+  // Each write takes 100 ms to land, as on a loaded broker, so the requests overlap.
+  const produce = transport.produce.bind(transport);
+  transport.produce = async (records) => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return produce(records);
+  };
+  const body = { workflow: 'orders', cron: '0 9 * * *' };
+  const puts = await Promise.all([1, 2, 3].map(() => http(url, 'PUT', '/api/v1/schedules/together', body)));
+  assert.deepEqual(puts.map((r) => r.status).sort(), [200, 200, 201]);
+
+  const triggers = await Promise.all([1, 2].map(async (i) => {
+    time.set(`2026-03-28T10:00:0${i}Z`);
+    return http(url, 'POST', '/api/v1/schedules/together/trigger');
+  }));
+  assert.deepEqual(triggers.map((r) => r.status), [202, 202]);
+  const item = (await http(url, 'GET', '/api/v1/schedules/together')).body as Item;
+  assert.equal(item.lastRuns.filter((r) => r.manual === true).length, 2, JSON.stringify(item.lastRuns));
+});

@@ -3,6 +3,7 @@ import type { ConformanceFactory } from './factory.js';
 import { registerGroupTests } from './group-tests.js';
 import { SuiteContext } from './helpers.js';
 import { registerLogTests } from './log-tests.js';
+import { registerPayloadTests } from './payload-tests.js';
 
 export type { ConformanceFactory } from './factory.js';
 export { Inbox, waitFor, readAll, uniqueName } from './helpers.js';
@@ -23,5 +24,6 @@ export function runConformanceSuite(name: string, factory: ConformanceFactory): 
   void describe(name, () => {
     registerLogTests(ctx);
     registerGroupTests(ctx);
+    registerPayloadTests(ctx);
   });
 }

@@ -1,0 +1,9 @@
+/** The live stream's query: it speaks WebSocket, so its frames are not a response body. */
+import { z } from 'zod';
+import { queryString } from './common.js';
+
+export const StreamQuery = z.object({
+  runId: z.string().min(1).max(200).optional().meta({ description: "One run's events; absent: every run's." }),
+  since: queryString('With runId: events after this seq.'),
+  cursor: queryString('Without runId: resume after the frame that carried this cursor.'),
+});

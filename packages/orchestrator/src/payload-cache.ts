@@ -1,0 +1,117 @@
+import { ErrorCode, PayloadNeededError, isOrchError, withPayloadResolver } from '@orchestrator-lite/core';
+import type { ClaimCheck, OrchError, ReduceResult, RunInput, TaskFailed } from '@orchestrator-lite/core';
+import type { PayloadStore } from '@orchestrator-lite/transport';
+
+/** Payloads one reduction may fetch before it is refused (a definition reads at most this many). */
+const MAX_FETCHES_PER_REDUCTION = 64;
+const LOAD_RETRY_MS = [100, 250, 500, 1000, 2000];
+
+/**
+ * The payloads the orchestrator has looked inside, kept by ref up to `maxBytes` (least recently
+ * used out first): a template or condition reading the same output for many steps or items
+ * fetches it once.
+ */
+export class PayloadCache {
+  readonly #store: PayloadStore;
+  readonly #maxBytes: number;
+  readonly #values = new Map<string, { value: unknown; bytes: number }>();
+  #bytes = 0;
+
+  constructor(store: PayloadStore, maxBytes = 64 * 1024 * 1024) {
+    this.#store = store;
+    this.#maxBytes = maxBytes;
+  }
+
+  get(claim: ClaimCheck): { value: unknown } | undefined {
+    const entry = this.#values.get(claim.$payload.ref);
+    if (entry === undefined) return undefined;
+    this.#values.delete(claim.$payload.ref);
+    this.#values.set(claim.$payload.ref, entry);
+    return entry;
+  }
+
+  /** Fetches a payload; a bus error is retried a few times, an unreadable payload is not. */
+  async load(claim: ClaimCheck): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const value = await this.#store.get(claim);
+        this.#put(claim.$payload.ref, value, claim.$payload.bytes);
+        return value;
+      } catch (error) {
+        if (isOrchError(error) || attempt >= LOAD_RETRY_MS.length) throw error;
+        await new Promise((resolve) => setTimeout(resolve, LOAD_RETRY_MS[attempt]));
+      }
+    }
+  }
+
+  #put(ref: string, value: unknown, bytes: number): void {
+    this.#values.set(ref, { value, bytes });
+    this.#bytes += bytes;
+    for (const [key, entry] of this.#values) {
+      if (this.#bytes <= this.#maxBytes || key === ref) break;
+      this.#values.delete(key);
+      this.#bytes -= entry.bytes;
+    }
+  }
+}
+
+/**
+ * Runs a reduction that may look inside claim-checked payloads. The reducer is synchronous: when
+ * it needs a payload that is not loaded it throws, the payload is fetched, and the reduction runs
+ * again from the same state (the reducer never edits its argument, so a rerun is the same
+ * transition). The payloads fetched for one reduction stay available to it whatever the cache
+ * evicts meanwhile.
+ */
+export async function reduceWithPayloads(cache: PayloadCache, reduce: () => ReduceResult): Promise<ReduceResult> {
+  const pinned = new Map<string, unknown>();
+  const lookup = (claim: ClaimCheck): unknown => {
+    if (pinned.has(claim.$payload.ref)) return pinned.get(claim.$payload.ref);
+    const hit = cache.get(claim);
+    if (hit === undefined) throw new PayloadNeededError(claim);
+    pinned.set(claim.$payload.ref, hit.value);
+    return hit.value;
+  };
+  for (let fetched = 0; ; fetched++) {
+    try {
+      return withPayloadResolver(lookup, reduce);
+    } catch (error) {
+      if (!(error instanceof PayloadNeededError) || fetched >= MAX_FETCHES_PER_REDUCTION) throw error;
+      pinned.set(error.claim.$payload.ref, await cache.load(error.claim));
+    }
+  }
+}
+
+export function isUnreadablePayload(error: unknown): error is OrchError {
+  return isOrchError(error) && error.code === ErrorCode.PayloadUnreadable;
+}
+
+/** The failure that replaces a completion whose transition needs a payload that cannot be read. */
+export function unreadableCompletion(input: RunInput & { type: 'TaskCompleted' }, error: OrchError): TaskFailed {
+  const { output: _output, type: _type, ...rest } = input;
+  return { ...rest, type: 'TaskFailed', error: { type: error.code, message: `step "${input.stepId}" attempt ${input.attempt}: ${error.message}`, nonRetryable: true } };
+}
+
+/**
+ * Applies one input, fetching the payloads its transition looks inside. A payload that cannot be
+ * read fails the step of a completion (non-retryable, naming the ref); any other input comes
+ * back as `unreadable`, for the caller to dead-letter.
+ */
+export async function reduceInput(
+  cache: PayloadCache,
+  input: RunInput,
+  reduce: (input: RunInput) => ReduceResult,
+): Promise<{ result: ReduceResult } | { unreadable: OrchError }> {
+  try {
+    return { result: await reduceWithPayloads(cache, () => reduce(input)) };
+  } catch (error) {
+    if (!isUnreadablePayload(error)) throw error;
+    if (input.type !== 'TaskCompleted') return { unreadable: error };
+    try {
+      const failed = unreadableCompletion(input, error);
+      return { result: await reduceWithPayloads(cache, () => reduce(failed)) };
+    } catch (again) {
+      if (!isUnreadablePayload(again)) throw again;
+      return { unreadable: again };
+    }
+  }
+}
