@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
-import { repoRoot } from '@orchestrator-lite/testing';
+import { repoRoot, waitFor } from '@orchestrator-lite/testing';
 import type { CleanupContext } from '@orchestrator-lite/testing';
 
 /**
@@ -57,6 +57,25 @@ export async function ensureBrokerCluster(t: CleanupContext): Promise<BrokerClus
   await kafkaSh(['up', '--brokers', String(nodes.length)], env);
   const brokers = nodes.map((n) => `127.0.0.1:${port + 2 * (n - 1)}`);
   const admin = (): Admin => new Admin({ clientId: 'fault-cluster-admin', bootstrapBrokers: brokers, metadataMaxAge: 1000, retries: 5, retryDelay: 500 });
+  // A node that a previous test restarted can be running and still not registered, or answer
+  // metadata from a view that is not caught up: topics created now would get fewer replicas (the
+  // transport sizes them on the brokers it sees). Every node must list every node.
+  let seen: number[] = [];
+  await waitFor(async () => {
+    seen = await Promise.all(brokers.map(async (broker) => {
+      const client = new Admin({ clientId: 'fault-cluster-admin', bootstrapBrokers: [broker], retries: 0 });
+      try {
+        return (await client.metadata({ topics: [], forceUpdate: true })).brokers.size;
+      } catch {
+        return 0;
+      } finally {
+        await client.close();
+      }
+    }));
+    return seen.every((n) => n === nodes.length);
+  }, { timeoutMs: 90_000, intervalMs: 500 }).catch((error: unknown) => {
+    throw new Error(`the nodes' metadata lists ${seen.join(', ')} of ${nodes.length} brokers after 90 s`, { cause: error });
+  });
   const pid = (node: number): number => Number(readFileSync(join(home, `broker-${node}.pid`), 'utf8').trim());
   return {
     brokers,
