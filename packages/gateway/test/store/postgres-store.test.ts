@@ -4,9 +4,11 @@
  */
 import { PostgresReadStore } from '../../src/store/postgres-store.js';
 import { readStoreContract } from './read-store-contract.js';
+import type { StoreFactory } from './read-store-contract.js';
+import { readStoreRetentionContract } from './read-store-retention-contract.js';
 import { POSTGRES_URL, dropSchema, newSchemaName } from './postgres-helpers.js';
 
-readStoreContract('postgres', async (t) => {
+const factory: StoreFactory = async (t) => {
   const schema = newSchemaName();
   let store = await PostgresReadStore.open({ url: POSTGRES_URL, schema });
   t.after(async () => {
@@ -21,4 +23,7 @@ readStoreContract('postgres', async (t) => {
       return store;
     },
   };
-});
+};
+
+readStoreContract('postgres', factory);
+readStoreRetentionContract('postgres', factory);

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteReadStore } from '../../src/store/sqlite-store.js';
 import { readStoreContract } from './read-store-contract.js';
+import type { StoreFactory } from './read-store-contract.js';
+import { readStoreRetentionContract } from './read-store-retention-contract.js';
 
-readStoreContract('sqlite', async (t) => {
+const factory: StoreFactory = async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
   const path = join(dir, 'read-model.sqlite');
   let store = new SqliteReadStore({ path });
@@ -20,4 +22,7 @@ readStoreContract('sqlite', async (t) => {
       return store;
     },
   };
-});
+};
+
+readStoreContract('sqlite', factory);
+readStoreRetentionContract('sqlite', factory);
