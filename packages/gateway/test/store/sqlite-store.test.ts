@@ -1,10 +1,16 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteReadStore } from '../../src/store/sqlite-store.js';
+import { runFailed, runStarted } from '../helpers.js';
 import { readStoreContract } from './read-store-contract.js';
 import type { StoreFactory } from './read-store-contract.js';
-import { readStoreRetentionContract } from './read-store-retention-contract.js';
+import { append, assertCountsExact, dated, readStoreRetentionContract } from './read-store-retention-contract.js';
+
+const KEPT: unknown[] = [];
 
 const factory: StoreFactory = async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
@@ -26,3 +32,31 @@ const factory: StoreFactory = async (t) => {
 
 readStoreContract('sqlite', factory);
 readStoreRetentionContract('sqlite', factory);
+
+void test('sqlite: a store file written before the retention gains its index and table on open, and expires its old runs', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
+  const path = join(dir, 'read-model.sqlite');
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const first = new SqliteReadStore({ path });
+  await append(first, [runStarted('old', 100), dated(runFailed('old', 2), 1_000), runStarted('live', 100)]);
+  await first.close();
+  // What a file from before the retention lacks.
+  const raw = new Database(path);
+  raw.exec('DROP INDEX runs_ended; DROP TABLE expired_runs');
+  raw.close();
+  const store = new SqliteReadStore({ path });
+  t.after(() => store.close());
+  const check = new Database(path, { readonly: true });
+  const statement = check.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE name IN ('runs_ended', 'expired_runs', 'expired_runs_ended') ORDER BY name");
+  const objects = statement.all();
+  // Kept reachable: a collected statement of a closed database can abort the process (see SqliteReadStore.close).
+  KEPT.push(statement, check);
+  check.close();
+  assert.deepEqual(
+    objects.map((o) => o.name),
+    ['expired_runs', 'expired_runs_ended', 'runs_ended'],
+  );
+  assert.deepEqual(await store.expireRuns(2_000, 10), ['old']);
+  assert.equal((await store.getRun('live'))?.status, 'RUNNING');
+  await assertCountsExact(store);
+});
