@@ -35,15 +35,37 @@ CREATE TABLE IF NOT EXISTS step_counts (status TEXT PRIMARY KEY, n INTEGER NOT N
 `;
 
 /**
- * What the retention sweep needs, added to a store file written before it on open (every
- * statement is IF NOT EXISTS): the ended runs by end time (a partial index, so the runs in
- * flight, whose rows change with every event, never touch it), and the ids of deleted runs.
+ * What the retention sweep needs, added to a store file written before it when it is opened:
+ * - `runs.step_statuses`, each run's steps per status (`{"SUCCEEDED":2}`), so a sweep takes a
+ *   run's share off the step counters without parsing its view, whose size grows with inline
+ *   inputs and outputs. A row written before the column has it NULL, and its view is read once
+ *   instead (`stepsOf`).
+ * - the ended runs by end time: a partial index, which runs in flight (whose rows change with
+ *   every event) never touch, covering what a sweep reads of a run;
+ * - the ids of deleted runs, with their end times (see fold.ts).
  */
 const RETENTION_SCHEMA = `
-CREATE INDEX IF NOT EXISTS runs_ended ON runs (updated_at) WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED');
+CREATE INDEX IF NOT EXISTS runs_ended ON runs (updated_at, workflow, status) WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED');
 CREATE TABLE IF NOT EXISTS expired_runs (run_id TEXT PRIMARY KEY, ended_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS expired_runs_ended ON expired_runs (ended_at);
 `;
+
+function migrate(db: Database.Database): void {
+  const probe = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM pragma_table_info('runs') WHERE name = 'step_statuses'");
+  // Kept reachable for the same reason as a closed store's statements (see `close`).
+  RETAINED.push(probe);
+  db.transaction(() => {
+    if (probe.get()?.n === 0) db.exec('ALTER TABLE runs ADD COLUMN step_statuses TEXT');
+    db.exec(RETENTION_SCHEMA);
+  }).immediate();
+}
+
+/** A view's steps per status, as `runs.step_statuses` holds them. */
+function stepStatusesOf(view: RunView): string {
+  const counts: Partial<Record<StepStatus, number>> = {};
+  for (const step of Object.values(view.steps)) counts[step.status] = (counts[step.status] ?? 0) + 1;
+  return JSON.stringify(counts);
+}
 
 /** Statements of closed stores, never collected (see `close`). */
 const RETAINED: unknown[] = [];
@@ -113,7 +135,7 @@ export class SqliteReadStore implements ReadStore {
     // The bus still holds what a power cut loses from the last commits: the checkpoint moves with them.
     this.db.exec('PRAGMA synchronous = NORMAL');
     this.db.exec(SCHEMA);
-    this.db.exec(RETENTION_SCHEMA);
+    migrate(this.db);
     this.cache = new ViewCache(options.cacheSize ?? 1000);
     const db = this.db;
     this.stmt = {
@@ -125,10 +147,11 @@ export class SqliteReadStore implements ReadStore {
       view: db.prepare<[string], { view: string }>('SELECT view FROM runs WHERE run_id = ?'),
       lastSeq: db.prepare<[string], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_id = ?'),
       putRun: db.prepare(
-        `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view)
-         VALUES (@runId, @workflow, @version, @status, @createdAt, @updatedAt, @lastSeq, @error, @view)
+        `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, step_statuses)
+         VALUES (@runId, @workflow, @version, @status, @createdAt, @updatedAt, @lastSeq, @error, @view, @stepStatuses)
          ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, version = excluded.version, status = excluded.status,
-           created_at = excluded.created_at, updated_at = excluded.updated_at, last_seq = excluded.last_seq, error = excluded.error, view = excluded.view`,
+           created_at = excluded.created_at, updated_at = excluded.updated_at, last_seq = excluded.last_seq, error = excluded.error, view = excluded.view,
+           step_statuses = excluded.step_statuses`,
       ),
       putEvent: db.prepare('INSERT INTO events (run_id, seq, partition, offset, type, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       bumpRuns: db.prepare('INSERT INTO run_counts (workflow, status, n) VALUES (?, ?, ?) ON CONFLICT (workflow, status) DO UPDATE SET n = n + excluded.n'),
@@ -146,14 +169,18 @@ export class SqliteReadStore implements ReadStore {
         `SELECT run_id, workflow, status, updated_at FROM runs INDEXED BY runs_ended WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND updated_at < ? ORDER BY updated_at LIMIT ?`,
       ),
       // The ids travel as one JSON array parameter.
-      stepsOf: db.prepare<[string], { status: StepStatus; n: number }>(
-        `SELECT json_extract(s.value, '$.status') AS status, count(*) AS n FROM runs r, json_each(r.view, '$.steps') s
-         WHERE r.run_id IN (SELECT value FROM json_each(?)) GROUP BY 1`,
+      stepsOf: db.prepare<[string, string], { status: StepStatus; n: number }>(
+        `SELECT s.key AS status, sum(s.value) AS n FROM runs r, json_each(r.step_statuses) s
+           WHERE r.run_id IN (SELECT value FROM json_each(?)) AND r.step_statuses IS NOT NULL GROUP BY 1
+         UNION ALL
+         SELECT json_extract(s.value, '$.status') AS status, count(*) AS n FROM runs r, json_each(r.view, '$.steps') s
+           WHERE r.run_id IN (SELECT value FROM json_each(?)) AND r.step_statuses IS NULL GROUP BY 1`,
       ),
       deleteEvents: db.prepare<[string]>('DELETE FROM events WHERE run_id IN (SELECT value FROM json_each(?))'),
       deleteRuns: db.prepare<[string]>('DELETE FROM runs WHERE run_id IN (SELECT value FROM json_each(?))'),
-      rememberExpired: db.prepare<[string, number]>(
-        'INSERT INTO expired_runs (run_id, ended_at) VALUES (?, ?) ON CONFLICT (run_id) DO UPDATE SET ended_at = excluded.ended_at',
+      rememberExpired: db.prepare<[string]>(
+        `INSERT INTO expired_runs (run_id, ended_at) SELECT run_id, updated_at FROM runs WHERE run_id IN (SELECT value FROM json_each(?))
+         ON CONFLICT (run_id) DO UPDATE SET ended_at = excluded.ended_at`,
       ),
       forgetExpired: db.prepare<[number, number]>('DELETE FROM expired_runs WHERE run_id IN (SELECT run_id FROM expired_runs WHERE ended_at < ? ORDER BY ended_at LIMIT ?)'),
     };
@@ -206,7 +233,7 @@ export class SqliteReadStore implements ReadStore {
       for (const { event, offset } of outcome.accepted) {
         this.stmt.putEvent.run(event.runId, event.seq, partition, offset, event.type, event.at, JSON.stringify(event.data ?? null));
       }
-      for (const [runId, view] of outcome.views) this.stmt.putRun.run({ runId, ...summaryColumns(view), view: JSON.stringify(view) });
+      for (const [runId, view] of outcome.views) this.stmt.putRun.run({ runId, ...summaryColumns(view), view: JSON.stringify(view), stepStatuses: stepStatusesOf(view) });
       for (const [key, n] of outcome.counts.runs) {
         if (n === 0) continue;
         const { workflow, status } = splitRunCountKey(key);
@@ -228,12 +255,12 @@ export class SqliteReadStore implements ReadStore {
       if (doomed.length === 0) return [];
       const runIds = doomed.map((r) => r.run_id);
       const ids = JSON.stringify(runIds);
-      const steps = this.stmt.stepsOf.all(ids);
+      const steps = this.stmt.stepsOf.all(ids, ids);
+      this.stmt.rememberExpired.run(ids);
       this.stmt.deleteEvents.run(ids);
       this.stmt.deleteRuns.run(ids);
       const runs = new Map<string, number>();
       for (const r of doomed) {
-        this.stmt.rememberExpired.run(r.run_id, r.updated_at);
         const key = runCountKey(r.workflow, r.status);
         runs.set(key, (runs.get(key) ?? 0) - 1);
       }
@@ -241,7 +268,9 @@ export class SqliteReadStore implements ReadStore {
         const { workflow, status } = splitRunCountKey(key);
         this.stmt.bumpRuns.run(workflow, status, n);
       }
-      for (const { status, n } of steps) this.stmt.bumpSteps.run(status, -n);
+      const byStatus = new Map<StepStatus, number>();
+      for (const { status, n } of steps) byStatus.set(status, (byStatus.get(status) ?? 0) + n);
+      for (const [status, n] of byStatus) this.stmt.bumpSteps.run(status, -n);
       return runIds;
     });
     const runIds = run.immediate();
