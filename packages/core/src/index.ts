@@ -37,7 +37,7 @@ export {
   formatPath,
 } from './definition/schema.js';
 export * from './ids.js';
-export type { RunResponse, StreamFrame } from './api/rest.js';
+export type { RunResponse, StreamFrame, WorkflowResponse } from './api/rest.js';
 export * from './api/schemas/index.js';
 export * from './duration.js';
 export { ErrorInfoSchema, RunEventSchema, RunQueuedSchema, RunViewSchema } from './schemas.js';

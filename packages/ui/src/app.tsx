@@ -11,8 +11,11 @@ import type { ReactNode } from 'react';
 import { setGatewayToken } from './api/client.ts';
 import { OrchestratorStore } from './store/store.ts';
 import { StoreProvider, useOrchestrator, useStore } from './store/react.tsx';
+import { CompareView } from './views/compare-view.tsx';
+import { DlqView } from './views/dlq-view.tsx';
 import { RunDetail } from './views/run-detail.tsx';
 import { RunsList } from './views/runs-list.tsx';
+import { SchedulesView } from './views/schedules-view.tsx';
 import { TriggerForm } from './views/trigger-form.tsx';
 import { WorkflowsView } from './views/workflows-view.tsx';
 
@@ -62,7 +65,7 @@ export function App({ gateway = '', routing = 'memory', initialRoute, token }: A
 function TopBar() {
   const { route } = useRouter();
   const connection = useStore((s) => s.connection);
-  const tab = route.name === 'run' ? 'runs' : route.name;
+  const tab = route.name === 'run' || route.name === 'compare' ? 'runs' : route.name;
   return (
     <header className="ol-top">
       <div className="ol-brand">
@@ -77,6 +80,12 @@ function TopBar() {
         </Link>
         <Link to={{ name: 'workflows' }} className={tab === 'workflows' ? 'ol-nav-on' : undefined}>
           Workflows
+        </Link>
+        <Link to={{ name: 'schedules' }} className={tab === 'schedules' ? 'ol-nav-on' : undefined} testId="nav-schedules">
+          Schedules
+        </Link>
+        <Link to={{ name: 'dlq' }} className={tab === 'dlq' ? 'ol-nav-on' : undefined} testId="nav-dlq">
+          Dead letters
         </Link>
       </nav>
       <div className="ol-top-right">
@@ -106,6 +115,12 @@ function Page() {
       return <WorkflowsView workflow={route.workflow} />;
     case 'trigger':
       return <TriggerForm key={route.workflow ?? ''} workflow={route.workflow} />;
+    case 'schedules':
+      return <SchedulesView />;
+    case 'dlq':
+      return <DlqView />;
+    case 'compare':
+      return <CompareView key={`${route.baseRunId}/${route.runId}`} baseRunId={route.baseRunId} runId={route.runId} />;
   }
 }
 

@@ -9,15 +9,28 @@ export type Route =
   | { name: 'runs' }
   | { name: 'run'; runId: string }
   | { name: 'workflows'; workflow?: string }
-  | { name: 'trigger'; workflow?: string };
+  | { name: 'trigger'; workflow?: string }
+  | { name: 'schedules' }
+  | { name: 'dlq' }
+  /** Two runs side by side: a run and its rerun. */
+  | { name: 'compare'; baseRunId: string; runId: string };
 
 export type RoutingMode = 'hash' | 'memory';
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');
-  const [head, rest] = [path.split('/')[0] ?? '', path.split('/').slice(1).join('/')];
+  const parts = path.split('/');
+  const [head, rest] = [parts[0] ?? '', parts.slice(1).join('/')];
   const arg = rest !== '' ? decodeURIComponent(rest) : undefined;
   switch (head) {
+    case 'schedules':
+      return { name: 'schedules' };
+    case 'dlq':
+      return { name: 'dlq' };
+    case 'compare': {
+      const [base, run] = [parts[1], parts[2]];
+      return base && run ? { name: 'compare', baseRunId: decodeURIComponent(base), runId: decodeURIComponent(run) } : { name: 'runs' };
+    }
     case 'runs':
       return arg !== undefined ? { name: 'run', runId: arg } : { name: 'runs' };
     case 'workflows':
@@ -39,6 +52,12 @@ export function routeHref(route: Route): string {
       return route.workflow !== undefined ? `#/workflows/${encodeURIComponent(route.workflow)}` : '#/workflows';
     case 'trigger':
       return route.workflow !== undefined ? `#/new/${encodeURIComponent(route.workflow)}` : '#/new';
+    case 'schedules':
+      return '#/schedules';
+    case 'dlq':
+      return '#/dlq';
+    case 'compare':
+      return `#/compare/${encodeURIComponent(route.baseRunId)}/${encodeURIComponent(route.runId)}`;
   }
 }
 
@@ -73,12 +92,13 @@ export function useRouter(): RouterValue {
 }
 
 /** An anchor that navigates within the UI (a real href in hash mode, so middle-click works). */
-export function Link({ to, className, children, title }: { to: Route; className?: string; children: ReactNode; title?: string }) {
+export function Link({ to, className, children, title, testId }: { to: Route; className?: string; children: ReactNode; title?: string; testId?: string }) {
   const { navigate, mode } = useRouter();
   return (
     <a
       className={className}
       title={title}
+      data-testid={testId}
       href={mode === 'hash' ? routeHref(to) : '#'}
       onClick={(e) => {
         if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;

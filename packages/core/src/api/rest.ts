@@ -3,6 +3,7 @@
  * `./schemas` (`z.infer`), the one the gateway validates with and documents in OpenAPI, so the
  * gateway, the UI and the CLI cannot drift. Types only: this module bundles nothing.
  */
+import type { RegisteredWorkflow } from '../definition/types.js';
 import type { RunEvent } from '../events.js';
 import type { RunView } from '../run/types.js';
 
@@ -38,6 +39,9 @@ export type {
 
 /** GET /api/v1/runs/{runId} */
 export type RunResponse = RunView;
+
+/** GET /api/v1/workflows/{name} */
+export type WorkflowResponse = Omit<RegisteredWorkflow, 'claim'>;
 
 /** A frame of GET /api/v1/stream: an event; frames of the all-runs stream carry the cursor to resume after it. */
 export type StreamFrame = RunEvent & { cursor?: string };

@@ -3,11 +3,11 @@
  * events and the stream keep claim-checks as they are (a 10 MB output is not pushed to every
  * browser that watches the run); a client that wants the value follows the ref here.
  */
-import { ErrorCode, isOrchError } from '@orchestrator-lite/core';
+import { ErrorCode, PayloadParams, isOrchError } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { badParameter, notFound } from '../http-errors.js';
-import { PayloadParams, payloadSchemas } from '../schemas/payloads.js';
+import { payloadSchemas } from '../schemas/payloads.js';
 
 export function payloadRoutes(ctx: GatewayContext) {
   return async (app: FastifyInstance): Promise<void> => {

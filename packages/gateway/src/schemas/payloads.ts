@@ -1,10 +1,6 @@
-/** Request and response shapes of the payloads route. */
-import { z } from 'zod';
+/** The payloads route, documented from core's shapes. */
+import { PayloadParams } from '@orchestrator-lite/core';
 import { route } from './json-schema.js';
-
-export const PayloadParams = z.object({
-  ref: z.string().min(1).max(200).meta({ description: 'The `ref` of a claim-check `{"$payload": {ref, bytes, sha256}}`.' }),
-});
 
 export const payloadSchemas = {
   get: route({

@@ -246,9 +246,9 @@ void test('cancel: 202 producing CancelRun, 409 when terminal, 404 unknown; retr
   assert.equal(withReason?.type === 'CancelRun' ? withReason.reason : undefined, 'not needed');
 });
 
-void test('a run input over maxInputBytes (serialized) is 413 naming the input field; at the limit it is accepted', async (t) => {
+void test('a run input over maxPayloadBytes (serialized) is 413 naming the input field; at the limit it is accepted', async (t) => {
   const limit = 1024;
-  const { url } = await startTestGateway(t, { maxInputBytes: limit });
+  const { url } = await startTestGateway(t, { maxPayloadBytes: limit });
   await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);
   // {"s":"…"} is 8 bytes of JSON around the string.
   const atLimit = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', input: { s: 'x'.repeat(limit - 8) } });

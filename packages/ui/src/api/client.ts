@@ -1,8 +1,31 @@
 /**
- * The REST client: one function per endpoint of the gateway's v1 contract. Errors come back as
- * `ApiError` carrying the server's `{error: {code, message}}`, so the UI can show the real reason.
+ * The REST client: one function per endpoint of the gateway's v1 contract, each typed with the
+ * request and response types core infers from the gateway's own route schemas. Errors come back
+ * as `ApiError` carrying the server's `{error: {code, message}}`, so the UI can show the real reason.
  */
-import type { RunEvent, RunListResponse, RunView, StartRunResponse, WorkflowDefinition, WorkflowSummary } from './types.ts';
+import type {
+  ApiErrorBody,
+  DlqPageResponse,
+  RedriveBody,
+  RedriveResponse,
+  RerunBody,
+  RerunResponse,
+  RunCommandResponse,
+  RunEvent,
+  RunEventsResponse,
+  RunListResponse,
+  RunResponse,
+  ScheduleBody,
+  ScheduleItem,
+  ScheduleListResponse,
+  ScheduleTriggerResponse,
+  SignalAccepted,
+  SignalBody,
+  StartRunBody,
+  StartRunResponse,
+  WorkflowListResponse,
+  WorkflowResponse,
+} from './types.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -46,14 +69,16 @@ export function streamUrl(gateway: string, params: Record<string, string | undef
   return url.toString();
 }
 
-async function request<T>(gateway: string, path: string, init?: RequestInit): Promise<T> {
+/** One call: `T` is the route's response type, `B` its body type (none for a GET). */
+async function request<T, B = never>(gateway: string, method: string, path: string, body?: B): Promise<T> {
   let res: Response;
   try {
     res = await fetch(apiUrl(gateway, path), {
-      ...init,
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       headers: {
         accept: 'application/json',
-        ...(init?.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...(tokens.has(tokenKey(gateway)) ? { authorization: `Bearer ${tokens.get(tokenKey(gateway))}` } : {}),
       },
     });
@@ -61,50 +86,75 @@ async function request<T>(gateway: string, path: string, init?: RequestInit): Pr
     throw new ApiError(0, 'NETWORK', `the gateway cannot be reached (${err instanceof Error ? err.message : String(err)})`);
   }
   const text = await res.text();
-  let body: unknown = undefined;
+  let parsed: unknown = undefined;
   if (text !== '') {
     try {
-      body = JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
-      body = undefined;
+      parsed = undefined;
     }
   }
   if (!res.ok) {
-    const e = (body as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+    const e = (parsed as Partial<ApiErrorBody> | undefined)?.error;
     throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? (text || res.statusText), e?.details);
   }
-  return body as T;
+  return parsed as T;
 }
 
 export interface Api {
   listRuns(query?: { status?: string; workflow?: string; limit?: number; cursor?: string }): Promise<RunListResponse>;
-  getRun(runId: string): Promise<RunView>;
+  getRun(runId: string): Promise<RunResponse>;
+  /** The run's events after `since`, as the stream carries them (with their runId). */
   getEvents(runId: string, since?: number): Promise<{ items: RunEvent[] }>;
-  listWorkflows(): Promise<{ items: WorkflowSummary[] }>;
-  getWorkflow(name: string): Promise<WorkflowSummary & { definition?: WorkflowDefinition }>;
-  startRun(body: { workflow: string; version?: number; input?: unknown; idempotencyKey?: string }): Promise<StartRunResponse>;
-  cancelRun(runId: string): Promise<unknown>;
-  retryRun(runId: string): Promise<unknown>;
-  sendSignal(runId: string, name: string, payload: unknown): Promise<unknown>;
+  listWorkflows(): Promise<WorkflowListResponse>;
+  getWorkflow(name: string): Promise<WorkflowResponse>;
+  startRun(body: StartRunBody): Promise<StartRunResponse>;
+  cancelRun(runId: string): Promise<RunCommandResponse>;
+  retryRun(runId: string): Promise<RunCommandResponse>;
+  rerun(runId: string, body: RerunBody): Promise<RerunResponse>;
+  sendSignal(runId: string, name: string, payload: unknown): Promise<SignalAccepted>;
+  listSchedules(): Promise<ScheduleListResponse>;
+  putSchedule(name: string, body: ScheduleBody): Promise<ScheduleItem>;
+  deleteSchedule(name: string): Promise<void>;
+  triggerSchedule(name: string): Promise<ScheduleTriggerResponse>;
+  listDeadLetters(query?: { limit?: number; cursor?: string }): Promise<DlqPageResponse>;
+  redrive(body: RedriveBody): Promise<RedriveResponse>;
+  /** The value a claim-check `{$payload: {ref, bytes, sha256}}` stands for. */
+  getPayload(ref: string): Promise<unknown>;
+}
+
+function queryString(query: Record<string, string | number | undefined>): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') qs.set(k, String(v));
+  const s = qs.toString();
+  return s === '' ? '' : `?${s}`;
 }
 
 export function createApi(gateway: string): Api {
   const enc = encodeURIComponent;
+  const run = (runId: string): string => `/api/v1/runs/${enc(runId)}`;
+  const schedule = (name: string): string => `/api/v1/schedules/${enc(name)}`;
   return {
-    listRuns(query = {}) {
-      const qs = new URLSearchParams();
-      for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') qs.set(k, String(v));
-      const s = qs.toString();
-      return request(gateway, `/api/v1/runs${s ? `?${s}` : ''}`);
+    listRuns: (query = {}) => request(gateway, 'GET', `/api/v1/runs${queryString(query)}`),
+    getRun: (runId) => request(gateway, 'GET', run(runId)),
+    getEvents: async (runId, since = 0) => {
+      const res = await request<RunEventsResponse>(gateway, 'GET', `${run(runId)}/events?since=${since}`);
+      return { items: res.items.map((item) => ({ ...item, runId }) as RunEvent) };
     },
-    getRun: (runId) => request(gateway, `/api/v1/runs/${enc(runId)}`),
-    getEvents: (runId, since = 0) => request(gateway, `/api/v1/runs/${enc(runId)}/events?since=${since}`),
-    listWorkflows: () => request(gateway, '/api/v1/workflows'),
-    getWorkflow: (name) => request(gateway, `/api/v1/workflows/${enc(name)}`),
-    startRun: (body) => request(gateway, '/api/v1/runs', { method: 'POST', body: JSON.stringify(body) }),
-    cancelRun: (runId) => request(gateway, `/api/v1/runs/${enc(runId)}/cancel`, { method: 'POST', body: '{}' }),
-    retryRun: (runId) => request(gateway, `/api/v1/runs/${enc(runId)}/retry`, { method: 'POST', body: '{}' }),
+    listWorkflows: () => request(gateway, 'GET', '/api/v1/workflows'),
+    getWorkflow: (name) => request(gateway, 'GET', `/api/v1/workflows/${enc(name)}`),
+    startRun: (body) => request<StartRunResponse, StartRunBody>(gateway, 'POST', '/api/v1/runs', body),
+    cancelRun: (runId) => request<RunCommandResponse, object>(gateway, 'POST', `${run(runId)}/cancel`, {}),
+    retryRun: (runId) => request<RunCommandResponse, object>(gateway, 'POST', `${run(runId)}/retry`, {}),
+    rerun: (runId, body) => request<RerunResponse, RerunBody>(gateway, 'POST', `${run(runId)}/rerun`, body),
     sendSignal: (runId, name, payload) =>
-      request(gateway, `/api/v1/runs/${enc(runId)}/signals/${enc(name)}`, { method: 'POST', body: JSON.stringify(payload === undefined ? {} : { payload }) }),
+      request<SignalAccepted, NonNullable<SignalBody>>(gateway, 'POST', `${run(runId)}/signals/${enc(name)}`, payload === undefined ? {} : { payload }),
+    listSchedules: () => request(gateway, 'GET', '/api/v1/schedules'),
+    putSchedule: (name, body) => request<ScheduleItem, ScheduleBody>(gateway, 'PUT', schedule(name), body),
+    deleteSchedule: (name) => request<void>(gateway, 'DELETE', schedule(name)),
+    triggerSchedule: (name) => request<ScheduleTriggerResponse, object>(gateway, 'POST', `${schedule(name)}/trigger`, {}),
+    listDeadLetters: (query = {}) => request(gateway, 'GET', `/api/v1/dlq${queryString(query)}`),
+    redrive: (body) => request<RedriveResponse, RedriveBody>(gateway, 'POST', '/api/v1/dlq/redrive', body),
+    getPayload: (ref) => request<unknown>(gateway, 'GET', `/api/v1/payloads/${enc(ref)}`),
   };
 }

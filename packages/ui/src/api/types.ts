@@ -5,7 +5,31 @@
  */
 import type { RunEvent, RunStatus as CoreRunStatus, StepStatus as CoreStepStatus, WorkflowDefinition } from '@orchestrator-lite/core';
 import type { RunSummary as RestRunSummary } from '@orchestrator-lite/core/projection';
-export type { RunListResponse, StartRunResponse } from '@orchestrator-lite/core/projection';
+export type {
+  ApiErrorBody,
+  DeadLetterItem,
+  DlqPageResponse,
+  RedriveBody,
+  RedriveResponse,
+  RerunBody,
+  RerunResponse,
+  RunCommandResponse,
+  RunEventsResponse,
+  RunListResponse,
+  RunResponse,
+  ScheduleBody,
+  ScheduleItem,
+  ScheduleLastRun,
+  ScheduleListResponse,
+  ScheduleTriggerResponse,
+  SignalAccepted,
+  SignalBody,
+  StartRunBody,
+  StartRunResponse,
+  WorkflowListResponse,
+  WorkflowResponse,
+  WorkflowSummary,
+} from '@orchestrator-lite/core/projection';
 
 export type {
   AttemptStatus,
@@ -25,15 +49,6 @@ export type {
 
 export type RunStatus = CoreRunStatus;
 export type StepStatus = CoreStepStatus;
-
-/** An item of GET /api/v1/workflows; `definition` may be absent in a summary. */
-export interface WorkflowSummary {
-  name: string;
-  version: number;
-  description?: string;
-  definition?: WorkflowDefinition;
-  registeredAt?: number;
-}
 
 /** A frame of the all-runs stream: an event plus the opaque cursor to resume after it. */
 export type StreamFrame = RunEvent & { cursor?: string };
@@ -59,7 +74,3 @@ export type RunSummary = Omit<RestRunSummary, 'version' | 'lastSeq'> & {
   /** When the run finished, from its terminal event; feeds the latency chart. */
   endedAt?: number;
 };
-
-export interface ApiErrorBody {
-  error: { code: string; message: string; details?: unknown };
-}

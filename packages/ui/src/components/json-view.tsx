@@ -1,8 +1,58 @@
-/** A read-only JSON viewer with syntax colours and collapsible objects. */
+/**
+ * A read-only JSON viewer with syntax colours and collapsible objects. A claim-check
+ * (`{$payload: {ref, bytes, sha256}}`, a payload over the inline limit) shows its size and loads
+ * the value from GET /api/v1/payloads/{ref} on demand.
+ */
 import { useState } from 'react';
+import { useOptionalOrchestrator } from '../store/react.tsx';
+
+interface PayloadRef {
+  ref: string;
+  bytes: number;
+  sha256: string;
+}
+
+function claimOf(value: unknown): PayloadRef | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || keys[0] !== '$payload') return undefined;
+  const p = (value as { $payload: unknown }).$payload as Partial<PayloadRef> | null;
+  return p !== null && typeof p === 'object' && typeof p.ref === 'string' && typeof p.bytes === 'number' && typeof p.sha256 === 'string' ? (p as PayloadRef) : undefined;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`;
+}
+
+function Payload({ claim, depth }: { claim: PayloadRef; depth: number }) {
+  const store = useOptionalOrchestrator();
+  const [state, setState] = useState<{ loading?: boolean; value?: unknown; loaded?: boolean; error?: string }>({});
+  if (state.loaded) return <Value value={state.value} depth={depth} />;
+  const load = (): void => {
+    if (store === null) return;
+    setState({ loading: true });
+    store.api.getPayload(claim.ref).then(
+      (value) => setState({ value, loaded: true }),
+      (error: unknown) => setState({ error: error instanceof Error ? error.message : String(error) }),
+    );
+  };
+  return (
+    <span className="ol-j-payload" title={`payload ${claim.ref}, sha256 ${claim.sha256}`}>
+      <span className="ol-j-more">payload · {formatBytes(claim.bytes)} </span>
+      {store !== null && (
+        <button type="button" className="ol-j-toggle" onClick={load} disabled={state.loading === true}>
+          {state.loading === true ? 'loading…' : 'load'}
+        </button>
+      )}
+      {state.error !== undefined && <span className="ol-error-box">{state.error}</span>}
+    </span>
+  );
+}
 
 function Value({ value, depth }: { value: unknown; depth: number }) {
   const [open, setOpen] = useState(depth < 2);
+  const claim = claimOf(value);
+  if (claim !== undefined) return <Payload claim={claim} depth={depth} />;
   if (value === null) return <span className="ol-j-null">null</span>;
   if (value === undefined) return <span className="ol-j-null">—</span>;
   if (typeof value === 'string') return <span className="ol-j-str">{JSON.stringify(value)}</span>;

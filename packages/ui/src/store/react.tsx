@@ -12,6 +12,11 @@ export function StoreProvider({ store, children }: { store: OrchestratorStore; c
   return <StoreContext.Provider value={store}>{children}</StoreContext.Provider>;
 }
 
+/** The store, or null outside a <StoreProvider>. */
+export function useOptionalOrchestrator(): OrchestratorStore | null {
+  return useContext(StoreContext);
+}
+
 export function useOrchestrator(): OrchestratorStore {
   const store = useContext(StoreContext);
   if (store === null) throw new Error('useOrchestrator: no <StoreProvider> above this component');

@@ -71,6 +71,13 @@ export function applySummaryEvent(row: RunSummary | undefined, e: RunEvent): Run
       next.status = 'CANCELLED';
       next.endedAt = e.at;
       break;
+    case 'RunQueued':
+      next.status = 'PENDING';
+      next.queued = { ...e.data, since: row.queued?.since ?? e.at };
+      break;
+    case 'RunAdmitted':
+      next.status = 'RUNNING';
+      break;
     case 'RunRetried':
       next.status = 'RUNNING';
       next.error = undefined;
@@ -79,6 +86,8 @@ export function applySummaryEvent(row: RunSummary | undefined, e: RunEvent): Run
     default:
       break;
   }
+  // Only a PENDING run is held back by a concurrency limit.
+  if (next.status !== 'PENDING') delete next.queued;
   return next;
 }
 
@@ -94,6 +103,7 @@ export function toSummary(item: RunSummary | RunView): RunSummary {
     lastSeq: item.lastSeq,
     error: item.error,
   };
+  if (item.queued !== undefined && item.status === 'PENDING') row.queued = item.queued;
   if (isTerminalRun(item.status)) row.endedAt = item.updatedAt;
   return row;
 }

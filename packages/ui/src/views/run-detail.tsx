@@ -6,16 +6,18 @@ import { useEffect, useMemo, useState } from 'react';
 import type { RunEvent, RunView as RunViewData, StepView } from '../api/types.ts';
 import { ConnectionIndicator } from '../components/connection-indicator.tsx';
 import { DagGraph } from '../components/dag-graph.tsx';
-import { formatClock, formatDuration } from '../components/format.ts';
+import { formatClock, formatDuration, shortId } from '../components/format.ts';
 import { JsonView } from '../components/json-view.tsx';
 import { LogTail } from '../components/log-tail.tsx';
 import { RetryCountdown, retryExplanation } from '../components/retry-countdown.tsx';
 import { STATUS_COLOR, STATUS_LABEL, StatusBadge } from '../components/status.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { StepKindDetail } from '../components/step-kinds.tsx';
+import { formatRelative } from '../components/format-time.ts';
 import { Link } from '../router.tsx';
 import { useNow, useOrchestrator, useStore } from '../store/react.tsx';
 import { isTerminalRun } from '../store/run-reducer.ts';
+import { RerunForm } from './rerun-form.tsx';
 
 export interface RunDetailProps {
   runId: string;
@@ -63,7 +65,7 @@ export function RunDetail({ runId, showBack = true }: RunDetailProps) {
         </div>
         <div className="ol-card ol-step-panel" data-testid="step-panel">
           {selected !== undefined && step !== undefined ? (
-            <StepPanel runId={runId} stepId={selected} step={step} events={detail.events} onClose={() => setSelected(undefined)} />
+            <StepPanel key={selected} view={view} stepId={selected} step={step} events={detail.events} onClose={() => setSelected(undefined)} />
           ) : (
             <RunSummaryPanel view={view} onSelect={setSelected} />
           )}
@@ -113,11 +115,24 @@ function RunHeader({ view, connection, showBack }: { view: RunViewData; connecti
           {formatDuration((live ? now : view.updatedAt) - view.createdAt)} · {Object.values(view.steps).filter((s) => s.status === 'SUCCEEDED').length}/
           {Object.keys(view.steps).length} steps done
         </div>
+        {view.rerunOf !== undefined && (
+          <div className="ol-sub" data-testid="rerun-of">
+            rerun of{' '}
+            <Link to={{ name: 'run', runId: view.rerunOf.runId }} className="ol-mono">
+              {shortId(view.rerunOf.runId)}
+            </Link>{' '}
+            from step <span className="ol-mono">{view.rerunOf.fromStep}</span> ·{' '}
+            <Link to={{ name: 'compare', baseRunId: view.rerunOf.runId, runId: view.runId }} testId="compare-link">
+              compare the two runs
+            </Link>
+          </div>
+        )}
+        {view.status === 'PENDING' && view.queued !== undefined && <QueuedNote queued={view.queued} now={now} />}
         {view.parentRunId !== undefined && (
           <div className="ol-sub" data-testid="parent-link">
             child of run{' '}
             <Link to={{ name: 'run', runId: view.parentRunId }} className="ol-mono">
-              {view.parentRunId.slice(0, 8)}…
+              {shortId(view.parentRunId)}
             </Link>{' '}
             · step <span className="ol-mono">{view.parentStepId}</span>
           </div>
@@ -132,6 +147,14 @@ function RunHeader({ view, connection, showBack }: { view: RunViewData; connecti
           Retry failed steps
         </button>
       </div>
+    </div>
+  );
+}
+
+function QueuedNote({ queued, now }: { queued: NonNullable<RunViewData['queued']>; now: number }) {
+  return (
+    <div className="ol-queued-note" data-testid="queued-reason">
+      <b>Queued</b> · {queued.reason} <span className="ol-muted">· key <span className="ol-mono">{queued.key}</span> · limit {queued.limit} · policy {queued.policy} · since {formatRelative(queued.since, now)}</span>
     </div>
   );
 }
@@ -220,7 +243,10 @@ function AttemptLive({ step }: { step: StepView }) {
   return null;
 }
 
-function StepPanel({ runId, stepId, step, events, onClose }: { runId: string; stepId: string; step: StepView; events: readonly RunEvent[]; onClose: () => void }) {
+function StepPanel({ view, stepId, step, events, onClose }: { view: RunViewData; stepId: string; step: StepView; events: readonly RunEvent[]; onClose: () => void }) {
+  const runId = view.runId;
+  const [rerunning, setRerunning] = useState(false);
+  const reused = useMemo(() => events.some((e) => e.type === 'StepReused' && e.data.stepId === stepId), [events, stepId]);
   const input = useMemo(() => {
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i];
@@ -242,6 +268,20 @@ function StepPanel({ runId, stepId, step, events, onClose }: { runId: string; st
           </button>
         </div>
       </div>
+      {reused && view.rerunOf !== undefined && (
+        <div className="ol-small ol-muted" data-testid="step-reused">
+          reused: its output comes from run <span className="ol-mono">{shortId(view.rerunOf.runId)}</span>
+        </div>
+      )}
+      {isTerminalRun(view.status) && view.definition.steps.some((s) => s.id === stepId) && (
+        rerunning ? (
+          <RerunForm view={view} stepId={stepId} onClose={() => setRerunning(false)} />
+        ) : (
+          <button type="button" className="ol-btn ol-btn-small ol-rerun-btn" onClick={() => setRerunning(true)} data-testid="rerun-from-here">
+            ↻ Rerun from here
+          </button>
+        )
+      )}
       <AttemptLive step={step} />
       <StepKindDetail runId={runId} stepId={stepId} step={step} />
       <div className="ol-attempts">

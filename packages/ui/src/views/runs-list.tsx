@@ -132,8 +132,13 @@ function RunRow({ run, now, top, onOpen }: { run: RunSummary; now: number; top: 
       data-run-id={run.runId}
       data-status={run.status}
     >
-      <span>
-        <StatusBadge status={run.status} title={run.error?.message} />
+      <span className="ol-status-cell">
+        <StatusBadge status={run.status} title={run.error?.message ?? run.queued?.reason} />
+        {run.status === 'PENDING' && run.queued !== undefined && (
+          <span className="ol-queued" title={`${run.queued.reason} (key ${run.queued.key}, limit ${run.queued.limit}, policy ${run.queued.policy})`} data-testid="queued-reason">
+            {run.queued.reason}
+          </span>
+        )}
       </span>
       <span className="ol-mono" title={run.runId}>
         {run.runId}

@@ -11,3 +11,4 @@ export * from './dlq.js';
 export * from './rerun.js';
 export * from './signals.js';
 export * from './stream.js';
+export * from './payloads.js';

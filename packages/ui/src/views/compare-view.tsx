@@ -1,0 +1,147 @@
+/**
+ * A run beside its rerun, step by step: status and output on each side, the steps the rerun
+ * reused marked as such, and every step, input or output that differs highlighted. Both runs
+ * stay live, so a rerun still going fills in as it runs.
+ */
+import { useEffect, useMemo } from 'react';
+import type { RunView } from '../api/types.ts';
+import { JsonView } from '../components/json-view.tsx';
+import { StatusBadge } from '../components/status.tsx';
+import { Link } from '../router.tsx';
+import { useOrchestrator, useStore } from '../store/react.tsx';
+import { compareRuns, reusedSteps } from '../store/run-diff.ts';
+import type { StepComparison, StepSide } from '../store/run-diff.ts';
+
+export function CompareView({ baseRunId, runId }: { baseRunId: string; runId: string }) {
+  const store = useOrchestrator();
+  useEffect(() => store.watchRun(baseRunId), [store, baseRunId]);
+  useEffect(() => store.watchRun(runId), [store, runId]);
+  const base = useStore((s) => s.details[baseRunId]);
+  const rerun = useStore((s) => s.details[runId]);
+  const comparison = useMemo(
+    () => (base?.view !== undefined && rerun?.view !== undefined ? compareRuns(base.view, rerun.view, reusedSteps(rerun.events)) : undefined),
+    [base?.view, rerun?.view, rerun?.events],
+  );
+
+  const missing = [base, rerun].find((d) => d?.notFound === true) !== undefined;
+  return (
+    <div className="ol-page" data-testid="compare-view">
+      <Link to={{ name: 'run', runId }} className="ol-back">
+        ← Run {runId}
+      </Link>
+      <h1 className="ol-h1">Compare runs</h1>
+      {missing && <div className="ol-error-box">One of the runs does not exist (any more).</div>}
+      {comparison === undefined || base?.view === undefined || rerun?.view === undefined ? (
+        !missing && <div className="ol-empty">Loading both runs…</div>
+      ) : (
+        <>
+          <div className="ol-compare-heads">
+            <RunHead label="Original" view={base.view} />
+            <RunHead label={rerun.view.rerunOf?.runId === baseRunId ? `Rerun from ${rerun.view.rerunOf.fromStep}` : 'Run'} view={rerun.view} />
+          </div>
+          <div className="ol-card">
+            <div className="ol-card-title">
+              Steps{' '}
+              <span className="ol-muted" data-testid="compare-summary">
+                · {comparison.changedSteps} of {comparison.steps.length} differ · {comparison.steps.filter((s) => s.reused).length} reused
+              </span>
+            </div>
+            <table className="ol-table ol-compare" data-testid="compare-table">
+              <thead>
+                <tr>
+                  <th>Step</th>
+                  <th>Original</th>
+                  <th>Rerun</th>
+                </tr>
+              </thead>
+              <tbody>
+                <tr className={comparison.inputChanged ? 'ol-diff' : undefined} data-testid="compare-input" data-changed={comparison.inputChanged}>
+                  <td>
+                    <b>run input</b>
+                    {comparison.inputChanged && <span className="ol-pill ol-pill-diff">changed</span>}
+                  </td>
+                  <td>
+                    <JsonView value={base.view.input} />
+                  </td>
+                  <td>
+                    <JsonView value={rerun.view.input} />
+                  </td>
+                </tr>
+                {comparison.steps.map((s) => (
+                  <StepRow key={s.stepId} row={s} />
+                ))}
+                <tr className={comparison.outputChanged ? 'ol-diff' : undefined} data-testid="compare-output" data-changed={comparison.outputChanged}>
+                  <td>
+                    <b>run output</b>
+                    {comparison.outputChanged && <span className="ol-pill ol-pill-diff">changed</span>}
+                  </td>
+                  <td>{base.view.error !== undefined ? <div className="ol-error-text">{base.view.error.message}</div> : <JsonView value={base.view.output} />}</td>
+                  <td>{rerun.view.error !== undefined ? <div className="ol-error-text">{rerun.view.error.message}</div> : <JsonView value={rerun.view.output} />}</td>
+                </tr>
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+function RunHead({ label, view }: { label: string; view: RunView }) {
+  return (
+    <div className="ol-card ol-compare-head">
+      <div className="ol-card-title">{label}</div>
+      <div className="ol-h1">
+        <Link to={{ name: 'run', runId: view.runId }} className="ol-mono">
+          {view.runId}
+        </Link>
+        <StatusBadge status={view.status} />
+      </div>
+      <div className="ol-sub">
+        {view.workflow} v{view.version}
+      </div>
+    </div>
+  );
+}
+
+function Side({ side, reused }: { side: StepSide | undefined; reused?: boolean }) {
+  if (side === undefined) return <span className="ol-muted">not in this run</span>;
+  return (
+    <div>
+      <div className="ol-compare-status">
+        <StatusBadge status={side.status} />
+        {reused === true && (
+          <span className="ol-pill ol-pill-reused" data-testid="compare-reused">
+            reused
+          </span>
+        )}
+        <span className="ol-muted ol-small">{side.attempts === 0 ? '' : `${side.attempts} attempt${side.attempts === 1 ? '' : 's'}`}</span>
+      </div>
+      {side.error !== undefined ? (
+        <div className="ol-error-text">
+          {side.error.type}: {side.error.message}
+        </div>
+      ) : (
+        <JsonView value={side.output} />
+      )}
+    </div>
+  );
+}
+
+function StepRow({ row }: { row: StepComparison }) {
+  return (
+    <tr className={row.changed ? 'ol-diff' : row.reused ? 'ol-reused' : undefined} data-testid="compare-step" data-step={row.stepId} data-changed={row.changed} data-reused={row.reused}>
+      <td>
+        <b>{row.stepId}</b>
+        {row.statusChanged && <span className="ol-pill ol-pill-diff">status</span>}
+        {row.outputChanged && <span className="ol-pill ol-pill-diff">output</span>}
+      </td>
+      <td>
+        <Side side={row.base} />
+      </td>
+      <td>
+        <Side side={row.rerun} reused={row.reused} />
+      </td>
+    </tr>
+  );
+}
