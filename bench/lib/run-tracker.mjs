@@ -47,7 +47,7 @@ export class RunTracker {
         run.scheduled.set(`${data.stepId}|${data.attempt}`, frame.at);
         break;
       case 'StepStarted':
-        run.started.set(`${data.stepId}|${data.attempt}`, frame.at);
+        run.started.set(`${data.stepId}|${data.attempt}`, data.startedAt ?? frame.at);
         break;
       case 'StepSucceeded':
         run.succeeded.set(data.stepId, { at: frame.at, attempt: data.attempt });

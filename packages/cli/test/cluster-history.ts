@@ -1,4 +1,4 @@
-import { decodeEvent, decodeRunInput, topicNames } from '@orchestrator-lite/core';
+import { decodeEvent, decodeRunInput, reportsStart, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent } from '@orchestrator-lite/core';
 import { createKafkaTransport } from '@orchestrator-lite/transport';
 import { json } from './helpers.js';
@@ -6,7 +6,7 @@ import { json } from './helpers.js';
 /**
  * What the bus itself holds for a set of runs, read outside any consumer group: the raw
  * `events` topic (duplicates included, as a crash between produce and snapshot may leave them)
- * and the workers' `TaskStarted` results. The checks below run on this raw record, not on a
+ * and the workers' reports of starting an attempt (`TaskStarted`, or a short attempt's result). The checks below run on this raw record, not on a
  * read model that would hide a duplicate.
  */
 export interface BusHistory {
@@ -39,7 +39,7 @@ export async function readBusHistory(brokers: string[], prefix: string, runIds: 
         for (const record of batch) {
           if (!wanted.has(record.key)) continue;
           const input = decodeRunInput(record.value);
-          if (input.type !== 'TaskStarted') continue;
+          if (!reportsStart(input)) continue;
           const key = `${input.runId}:${input.stepId}#${input.attempt}`;
           starts.set(key, (starts.get(key) ?? 0) + 1);
         }

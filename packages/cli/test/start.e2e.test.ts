@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { decodeRunInput, topicNames } from '@orchestrator-lite/core';
+import { decodeRunInput, reportsStart, topicNames } from '@orchestrator-lite/core';
 import { createEmbeddedTransport } from '@orchestrator-lite/transport';
 import { BIN, freePort, json, post, put, rawPost, startOrch, tempDir, waitFor, waitForStatus } from './helpers.js';
 
@@ -57,7 +57,7 @@ test('kill -9 mid-run, start again: the run completes, and no completed step run
   second.child.kill('SIGTERM');
   await new Promise((resolve) => second.child.once('exit', resolve));
 
-  // Count handler executions from what the workers said on the bus: one TaskStarted each.
+  // Count handler executions from what the workers said on the bus: one start report each.
   const transport = createEmbeddedTransport({ dataDir });
   t.after(() => transport.close());
   const names = topicNames();
@@ -66,7 +66,7 @@ test('kill -9 mid-run, start again: the run completes, and no completed step run
     for await (const batch of transport.readPartition(names.results, p)) {
       for (const record of batch) {
         const input = decodeRunInput(record.value);
-        if (input.runId !== runId || input.type !== 'TaskStarted') continue;
+        if (input.runId !== runId || !reportsStart(input)) continue;
         const key = `${input.stepId}#${input.attempt}`;
         starts.set(key, (starts.get(key) ?? 0) + 1);
       }
@@ -154,7 +154,7 @@ test('bad input gets a 4xx JSON error and the server stays healthy', { timeout: 
 
   const notJson = await fetch(`${base}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"workflow": ' });
   assert.equal(notJson.status, 400);
-  const huge = await rawPost(`${base}/runs`, JSON.stringify({ workflow: 'diamond', input: { blob: 'x'.repeat(5 * 1024 * 1024) } }));
+  const huge = await rawPost(`${base}/runs`, JSON.stringify({ workflow: 'diamond', input: { blob: 'x'.repeat(12 * 1024 * 1024) } }));
   assert.equal(huge.status, 413);
   assert.equal((JSON.parse(huge.body) as { error: { code: string } }).error.code, 'ORCH_PAYLOAD_TOO_LARGE');
   assert.equal((await fetch(`${orch.url}/healthz`)).status, 200);

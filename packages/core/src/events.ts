@@ -30,7 +30,17 @@ export interface EventDataMap {
    * With `redelivery`: the attempt was delivered again to another worker (its first died), and
    * started again there; `previousWorkerId` is the worker it replaces.
    */
-  StepStarted: { stepId: string; attempt: number; workerId: string; redelivery?: { previousWorkerId: string } };
+  StepStarted: {
+    stepId: string;
+    attempt: number;
+    workerId: string;
+    redelivery?: { previousWorkerId: string };
+    /**
+     * When the worker started the attempt (its clock), if it said so only with the attempt's
+     * result: a short attempt is reported once, when it ends, and this event is emitted then.
+     */
+    startedAt?: number;
+  };
   StepProgress: { stepId: string; attempt: number; fraction: number; message?: string };
   StepLog: {
     stepId: string;

@@ -176,9 +176,21 @@ export interface TaskLog extends ResultBase {
   message: string;
   fields?: Record<string, unknown>;
 }
-export interface TaskCompleted extends ResultBase { type: 'TaskCompleted'; output: unknown }
-export interface TaskFailed extends ResultBase { type: 'TaskFailed'; error: ErrorInfo }
+/**
+ * `startedAt` (the worker's clock, epoch ms) on a completion or failure: the worker did not send
+ * TaskStarted (the attempt ended before it was due), so this result starts the attempt too.
+ */
+export interface TaskCompleted extends ResultBase { type: 'TaskCompleted'; output: unknown; startedAt?: number }
+export interface TaskFailed extends ResultBase { type: 'TaskFailed'; error: ErrorInfo; startedAt?: number }
 export type TaskResult = TaskStarted | TaskHeartbeat | TaskProgress | TaskLog | TaskCompleted | TaskFailed;
+
+/**
+ * A worker result that says a handler began an attempt: TaskStarted, or the end of an attempt
+ * too short to have said TaskStarted (it carries `startedAt`). One per execution.
+ */
+export function reportsStart(input: RunInput): input is TaskStarted | TaskCompleted | TaskFailed {
+  return input.type === 'TaskStarted' || ((input.type === 'TaskCompleted' || input.type === 'TaskFailed') && input.startedAt !== undefined);
+}
 
 /** What the orchestrator consumes: a command or a worker result. */
 export type RunInput = Command | TaskResult;

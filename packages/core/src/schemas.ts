@@ -90,8 +90,8 @@ const TaskResultSchemas = [
     message: z.string(),
     fields: z.record(z.string(), z.unknown()).optional(),
   }),
-  z.object({ ...resultBase, type: z.literal('TaskCompleted'), output: z.unknown().optional() }),
-  z.object({ ...resultBase, type: z.literal('TaskFailed'), error: ErrorInfoSchema }),
+  z.object({ ...resultBase, type: z.literal('TaskCompleted'), output: z.unknown().optional(), startedAt: ms.optional() }),
+  z.object({ ...resultBase, type: z.literal('TaskFailed'), error: ErrorInfoSchema, startedAt: ms.optional() }),
 ] as const;
 
 export const RunInputSchema = z.discriminatedUnion('type', [
@@ -171,7 +171,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   ev('RunQueued', z.object({ key: z.string(), limit: z.number().int(), policy: ConcurrencySchema.shape.policy.unwrap(), reason: z.string() })),
   ev('RunAdmitted', z.object({ key: z.string(), waitedMs: z.number() })),
   ev('StepScheduled', z.object({ ...stepAttempt, task: z.string(), queue: z.string(), input: z.unknown().optional() })),
-  ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string(), redelivery: z.object({ previousWorkerId: z.string() }).optional() })),
+  ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string(), redelivery: z.object({ previousWorkerId: z.string() }).optional(), startedAt: ms.optional() })),
   ev('StepProgress', z.object({ ...stepAttempt, fraction: z.number(), message: z.string().optional() })),
   ev('StepLog', z.object({ ...stepAttempt, level: LogLevelSchema, message: z.string(), fields: z.record(z.string(), z.unknown()).optional() })),
   ev('StepSucceeded', z.object({ ...stepAttempt, output: z.unknown().optional() })),

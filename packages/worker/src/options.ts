@@ -19,6 +19,12 @@ export interface WorkerOptions {
   /** Minimum gap between two heartbeats sent for one attempt. @default 1000 */
   heartbeatThrottleMs?: number;
   /**
+   * An attempt still running after this long says TaskStarted; one that ends sooner reports its
+   * start with its result, one record instead of two (as Temporal records an activity's start
+   * only with its end). 0 reports every start at once. @default 50
+   */
+  startReportDelayMs?: number;
+  /**
    * Largest task output, serialized. A bigger one fails the attempt with ORCH_PAYLOAD_TOO_LARGE,
    * never retried, and is never written. @default 10 MiB (`ORCH_MAX_PAYLOAD_BYTES`)
    */
@@ -47,6 +53,7 @@ export function compileWorkerOptions(options: WorkerOptions): Readonly<CompiledW
     workerId: options.workerId ?? `worker-${Math.random().toString(36).slice(2, 10)}`,
     partitions: options.partitions ?? 6,
     heartbeatThrottleMs: options.heartbeatThrottleMs ?? 1000,
+    startReportDelayMs: options.startReportDelayMs ?? 50,
     maxOutputBytes: options.maxOutputBytes ?? PAYLOAD_DEFAULTS.maxBytes,
     inlinePayloadBytes: options.inlinePayloadBytes ?? PAYLOAD_DEFAULTS.inlineBytes,
     shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
@@ -60,6 +67,9 @@ export function compileWorkerOptions(options: WorkerOptions): Readonly<CompiledW
   positiveInt('partitions', compiled.partitions);
   positiveInt('maxOutputBytes', compiled.maxOutputBytes);
   positiveInt('inlinePayloadBytes', compiled.inlinePayloadBytes);
+  if (!Number.isInteger(compiled.startReportDelayMs) || compiled.startReportDelayMs < 0) {
+    problems.push(`startReportDelayMs: must be a non-negative integer, got ${compiled.startReportDelayMs}`);
+  }
   if (compiled.tasks.length === 0) problems.push('tasks: at least one task is needed');
   const seen = new Set<string>();
   for (const task of compiled.tasks) {

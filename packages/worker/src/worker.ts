@@ -155,7 +155,17 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const duplicates: number[] = [];
     trackerOf(record).tracker.begin(record.offset);
     let lastBeat = 0;
+    // The start is said on its own only when the attempt outlives startReportDelayMs, or when
+    // something else is said first (a heartbeat, progress, a log): else the result carries it.
+    let startReported = false;
+    const reportStart = (): void => {
+      if (startReported) return;
+      startReported = true;
+      clearTimeout(startTimer);
+      send(update({ type: 'TaskStarted' }));
+    };
     const beat = (): void => {
+      reportStart();
       lastBeat = Date.now();
     };
     // The attempt's span, a child of the run's trace context carried by the task record; the
@@ -194,22 +204,29 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const startedAt = Date.now();
     metrics.dispatchLatency.observe({ queue: task.queue }, Math.max(0, startedAt - task.dispatchedAt) / 1000);
     if (task.attempt > 1) metrics.retries.inc({ task: task.task });
+    const startTimer = setTimeout(reportStart, o.startReportDelayMs);
+    if (o.startReportDelayMs === 0) reportStart();
+    /** The handler is done: what the result must say of the start (nothing when TaskStarted went out). */
+    const handlerEnded = (): { startedAt?: number } => {
+      clearTimeout(startTimer);
+      return startReported ? {} : { startedAt };
+    };
     const done = (async () => {
-      send(update({ type: 'TaskStarted' }));
       let outcome: ProduceRecord | undefined;
       let failure: ErrorInfo | undefined;
       try {
         // A handler never sees a claim-check: the payloads in its input are fetched first.
         const input = await resolveInput(task);
         const output = await attemptSpan.run(() => definition.handler(input, ctx));
-        ({ record: outcome, error: failure } = await encodeOutcome(task, output, attemptSpan.headers));
+        ({ record: outcome, error: failure } = await encodeOutcome(task, output, handlerEnded(), attemptSpan.headers));
       } catch (error) {
+        const start = handlerEnded();
         if (controller.signal.reason === SHUTDOWN) {
           outcome = undefined; // released: redelivered elsewhere
           failure = { type: 'ORCH_CANCELLED', message: SHUTDOWN };
         } else {
           failure = failureOf(error, controller.signal);
-          outcome = update({ type: 'TaskFailed', error: failure });
+          outcome = update({ type: 'TaskFailed', error: failure, ...start });
         }
       } finally {
         if (deadline) clearTimeout(deadline);
@@ -237,7 +254,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
    * The result record of an output: inline when small, else a claim-check to it written first;
    * over the hard limit, a non-retryable failure, decided before anything is written.
    */
-  async function encodeOutcome(task: TaskDispatched, output: unknown, headers?: Record<string, string>): Promise<{ record: ProduceRecord; error?: ErrorInfo }> {
+  async function encodeOutcome(task: TaskDispatched, output: unknown, start: { startedAt?: number }, headers?: Record<string, string>): Promise<{ record: ProduceRecord; error?: ErrorInfo }> {
     let error: ErrorInfo;
     try {
       const value = output === undefined ? null : output;
@@ -245,13 +262,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       if (bytes.length > o.maxOutputBytes) {
         error = { type: 'ORCH_PAYLOAD_TOO_LARGE', message: `task output is ${bytes.length} bytes; the limit is ${o.maxOutputBytes}`, nonRetryable: true, details: { field: 'output', size: bytes.length, limit: o.maxOutputBytes } };
       } else {
-        return { record: result(task, { type: 'TaskCompleted', output: await payloads.claim(value, bytes) }, headers) };
+        return { record: result(task, { type: 'TaskCompleted', output: await payloads.claim(value, bytes), ...start }, headers) };
       }
     } catch (e) {
       if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
       error = { type: 'ORCH_BAD_OUTPUT', message: `task output cannot be serialized as JSON: ${(e as Error).message}`, nonRetryable: true };
     }
-    return { record: result(task, { type: 'TaskFailed', error }, headers), error };
+    return { record: result(task, { type: 'TaskFailed', error, ...start }, headers), error };
   }
 
   function failureOf(error: unknown, signal: AbortSignal): ErrorInfo {

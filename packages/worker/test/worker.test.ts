@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { decodeRunInput, encodeMessage, topicNames } from '@orchestrator-lite/core';
+import { decodeRunInput, encodeMessage, reportsStart, topicNames } from '@orchestrator-lite/core';
 import type { ClaimCheck, TaskDispatched, TaskFailed, TaskResult } from '@orchestrator-lite/core';
 import { createEmbeddedTransport, DLQ_HEADERS, PayloadStore } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
@@ -154,4 +154,28 @@ test('claim-checks in a task input are resolved before the handler runs; an unre
   assert.equal(failed.error.type, 'ORCH_PAYLOAD_UNREADABLE');
   assert.equal(failed.error.nonRetryable, true);
   assert.ok(failed.error.message.includes(claim.$payload.ref), failed.error.message);
+});
+
+test('an attempt that ends within startReportDelayMs says its start with its result; a longer one says TaskStarted first', async (t) => {
+  const quick = defineTask('quick', (input: unknown) => input);
+  const slow = defineTask('slow', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return 'done';
+  });
+  const failing = defineTask('failing', () => {
+    throw new Error('boom');
+  });
+  const { transport, results } = await setup(t, [quick, slow, failing]);
+  const before = Date.now();
+  await send(transport, dispatch('rq', 'quick'), dispatch('rs', 'slow'), dispatch('rf', 'failing'));
+  await until(() => results.filter((r) => r.type === 'TaskCompleted' || r.type === 'TaskFailed').length === 3);
+  const of = (runId: string) => results.filter((r) => r.runId === runId);
+  assert.deepEqual(of('rq').map((r) => r.type), ['TaskCompleted']);
+  const quickEnd = of('rq')[0] as TaskResult & { startedAt?: number };
+  assert.ok(quickEnd.startedAt !== undefined && quickEnd.startedAt >= before && quickEnd.startedAt <= quickEnd.at, 'the result says when the attempt started');
+  assert.deepEqual(of('rf').map((r) => r.type), ['TaskFailed']);
+  assert.ok((of('rf')[0] as TaskFailed).startedAt !== undefined);
+  assert.deepEqual(of('rs').map((r) => r.type), ['TaskStarted', 'TaskCompleted']);
+  assert.equal((of('rs')[1] as TaskResult & { startedAt?: number }).startedAt, undefined, 'a start already said is not said again');
+  assert.equal(results.filter((r) => reportsStart(r)).length, 3, 'one start report per execution');
 });

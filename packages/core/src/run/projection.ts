@@ -133,7 +133,7 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
         if (a && moved !== undefined) {
           a.redeliveries = [...(a.redeliveries ?? []), { at, fromWorkerId: moved.previousWorkerId, toWorkerId: event.data.workerId, previousStartedAt: a.startedAt ?? at }];
         }
-        if (a) Object.assign(a, { status: 'RUNNING', startedAt: at, workerId: event.data.workerId });
+        if (a) Object.assign(a, { status: 'RUNNING', startedAt: event.data.startedAt ?? at, workerId: event.data.workerId });
       });
       break;
     case 'StepProgress':

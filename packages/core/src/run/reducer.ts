@@ -6,7 +6,7 @@
  * attempt, for an unknown or finished step, or for a finished run — change nothing and emit
  * nothing; this is what makes redelivered records harmless.
  */
-import type { CancelRun, RetryRun, RunInput, StartRun, TaskResult, TimerFired } from '../messages.js';
+import type { CancelRun, RetryRun, RunInput, StartRun, TaskCompleted, TaskFailed, TaskResult, TimerFired } from '../messages.js';
 import { DEFAULT_PRIORITY } from '../messages.js';
 import { stepLabel } from '../definition/labels.js';
 import { Draft, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, type ReduceContext, type ReduceResult } from './draft.js';
@@ -199,14 +199,22 @@ function taskResult(d: Draft, r: TaskResult): void {
       heartbeat(d, r.stepId, r.attempt);
       return;
     case 'TaskCompleted':
+      startReported(d, r);
       completeStep(d, r.stepId, r.output);
       advance(d);
       return;
     case 'TaskFailed':
+      startReported(d, r);
       failAttempt(d, r.stepId, r.error, 'error');
       advance(d);
       return;
   }
+}
+
+/** A result that also reports its start (the worker sent no TaskStarted): the attempt starts first. */
+function startReported(d: Draft, r: TaskCompleted | TaskFailed): void {
+  if (r.startedAt === undefined) return;
+  if (!redeliverAttempt(d, r)) startAttempt(d, r, r.startedAt);
 }
 
 function timerFired(d: Draft, cmd: TimerFired): void {

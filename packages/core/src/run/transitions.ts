@@ -72,16 +72,17 @@ export function scheduleStep(d: Draft, stepId: string, attempt: number, scope: T
 }
 
 /** Marks the current attempt started (idempotent) and arms its timeout and heartbeat timers. */
-export function startAttempt(d: Draft, result: TaskResult): void {
+/** `reportedStart`: the worker's start time when it reported the start with the result. */
+export function startAttempt(d: Draft, result: TaskResult, reportedStart?: number): void {
   const step = d.step(result.stepId);
   const attempt = d.currentAttempt(result.stepId);
   if (!attempt || attempt.status !== 'SCHEDULED') return;
   const def = stepDefinition(d, result.stepId);
   step.status = 'RUNNING';
   attempt.status = 'RUNNING';
-  attempt.startedAt = d.now;
+  attempt.startedAt = reportedStart ?? d.now;
   attempt.workerId = result.workerId;
-  d.emit('StepStarted', { stepId: result.stepId, attempt: attempt.attempt, workerId: result.workerId });
+  d.emit('StepStarted', { stepId: result.stepId, attempt: attempt.attempt, workerId: result.workerId, ...(reportedStart === undefined ? {} : { startedAt: reportedStart }) });
   if (def.timeoutMs !== undefined) d.setTimer('timeout', result.stepId, attempt.attempt, d.now + def.timeoutMs);
   if (def.heartbeatTimeoutMs !== undefined) {
     d.setTimer('heartbeat', result.stepId, attempt.attempt, d.now + def.heartbeatTimeoutMs);

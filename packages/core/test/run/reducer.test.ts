@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reduceRun, workflow, type WorkflowDefinition } from '../../src/index.js';
+import { projectRun, reduceRun, workflow, type WorkflowDefinition } from '../../src/index.js';
 import { RunHarness } from './harness.js';
 
 const diamond: WorkflowDefinition = workflow('diamond')
@@ -352,5 +352,24 @@ void test('step ids that name Object.prototype members behave like any other id'
   assert.deepEqual(h.tasks.at(-1)?.input, { c: 'C' });
   h.complete('toString', 1, 'T');
   assert.deepEqual(h.state?.output, { toString: 'T' });
+  h.checkInvariants();
+});
+
+void test('a result that says its start (no TaskStarted was sent) starts the attempt at that time, then ends it', () => {
+  const def = workflow('short').step('A', 't').step('B', 't', { dependsOn: ['A'] }).build();
+  const h = new RunHarness(def);
+  h.apply({ v: 1, type: 'StartRun', runId: h.runId, workflow: 'short', version: 1, definition: def, input: {}, at: h.now });
+  const startedAt = h.now - 3;
+  h.now += 5;
+  h.apply({ v: 1, type: 'TaskCompleted', runId: h.runId, stepId: 'A', attempt: 1, workerId: 'w1', output: { ok: true }, startedAt, at: h.now });
+  const types = h.events.map((e) => e.type);
+  assert.deepEqual(types.slice(2, 5), ['StepStarted', 'StepSucceeded', 'StepScheduled']);
+  const started = h.events[2];
+  assert.deepEqual(started?.data, { stepId: 'A', attempt: 1, workerId: 'w1', startedAt });
+  assert.equal(h.state?.steps.A?.attempts[0]?.startedAt, startedAt);
+  assert.equal(projectRun(h.events)?.steps.A?.attempts[0]?.startedAt, startedAt);
+  // A failure that says its start: started, then failed.
+  h.apply({ v: 1, type: 'TaskFailed', runId: h.runId, stepId: 'B', attempt: 1, workerId: 'w1', error: { type: 'X', message: 'x', nonRetryable: true }, startedAt: h.now, at: h.now });
+  assert.deepEqual(h.events.filter((e) => e.type === 'StepStarted').map((e) => e.data.stepId), ['A', 'B']);
   h.checkInvariants();
 });
