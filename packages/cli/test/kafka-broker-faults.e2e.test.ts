@@ -111,12 +111,10 @@ void test('kill -9 of a broker that leads partitions, mid-load, then its restart
   });
 });
 
-// TODO: after a kill -9 of the active controller (which is also a broker here), runs can stop
-// finishing until this test's bound runs out; the cause is not found yet. It runs and reports its
-// result as a TODO, not as a pass, until that is fixed.
-const CONTROLLER_STALL = 'a kill -9 of the active controller can stall the engine past the bound (open bug)';
-
-void test('kill -9 of the active controller, mid-load, then its restart: every accepted run ends correctly, once', { skip: kafkaSkip(), todo: CONTROLLER_STALL, timeout: TEST_TIMEOUT_MS }, async (t) => {
+// The controller's death also moves group coordinators, so the orchestrators rejoin (and are
+// fenced) while writes to the dead node's partitions still fail: the case in which a snapshot
+// written ahead of its outputs left runs waiting forever and histories with holes.
+void test('kill -9 of the active controller, mid-load, then its restart: every accepted run ends correctly, once', { skip: kafkaSkip(), timeout: TEST_TIMEOUT_MS }, async (t) => {
   await killMidLoad(t, 'controller', async (brokers, cluster) => {
     const node = brokers.activeController();
     const leaders = await brokers.leaders(topicNames(cluster.options.prefix).commands);

@@ -5,6 +5,7 @@
  * SDK's in-memory exporter.
  */
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,11 +17,14 @@ import { pino } from 'pino';
 import { startGateway } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { createEmbeddedTransport } from '@orchestrator-lite/transport';
+import type { Transport } from '@orchestrator-lite/transport';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
+import type { WorkerOptions } from '@orchestrator-lite/worker';
 import { waitFor } from '@orchestrator-lite/testing';
 import { startTelemetry, tracingConfigured } from '../src/telemetry.js';
 import { json, post, put } from './helpers.js';
 
+const topicPrefix = 'trace.';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
 
@@ -32,7 +36,8 @@ void test('tracing is off unless an OTLP endpoint is configured', () => {
   assert.equal(startTelemetry({ serviceName: 'off', env: {} }), undefined);
 });
 
-void test('one run is one trace: the request span (child of the incoming traceparent) parents a span per step attempt; a handler adds its own', { timeout: 60_000 }, async (t) => {
+/** Every role on one embedded bus, tracing into an in-memory exporter; all closed when the test ends. */
+async function tracedEngine(t: TestContext, tasks: WorkerOptions['tasks']): Promise<{ exporter: InMemorySpanExporter; transport: Transport; url: string }> {
   const exporter = new InMemorySpanExporter();
   const telemetry = startTelemetry({ serviceName: 'test', exporter })!;
   const dataDir = await mkdtemp(join(tmpdir(), 'orch-trace-'));
@@ -46,32 +51,33 @@ void test('one run is one trace: the request span (child of the incoming tracepa
     await rm(dataDir, { recursive: true, force: true });
   });
   const logger = pino({ level: 'silent' });
-  const topicPrefix = 'trace.';
   const orchestrator = await startOrchestrator({ transport, topicPrefix, partitions: 2, logger });
   closers.push(() => orchestrator.close());
-  let failuresLeft = 1;
-  const worker = await startWorker({
-    transport,
-    topicPrefix,
-    partitions: 2,
-    tasks: [
-      defineTask('fetch', async (input: { n: number }) => {
-        // The attempt span is active: this span is its child without passing anything.
-        const own = trace.getTracer('handler').startSpan('fetch.lookup');
-        own.end();
-        return { n: input.n };
-      }),
-      defineTask('flaky', (_input, ctx) => {
-        assert.equal(trace.getSpan(ctx.traceContext), ctx.span);
-        if (failuresLeft-- > 0) throw new Error('first attempt fails');
-        return { ok: true };
-      }),
-    ],
-  });
+  const worker = await startWorker({ transport, topicPrefix, partitions: 2, tasks });
   closers.push(() => worker.close());
   const gateway = await startGateway({ transport, topicPrefix, host: '127.0.0.1', port: 0, partitions: 2, logger });
   closers.push(() => gateway.close());
   await waitFor(() => gateway.isReady(), { timeoutMs: 20_000, description: 'gateway ready' });
+  return { exporter, transport, url: gateway.url };
+}
+
+const parentOf = (s: ReadableSpan): string | undefined => s.parentSpanContext?.spanId;
+
+void test('one run is one trace: the request span (child of the incoming traceparent) parents a span per step attempt; a handler adds its own', { timeout: 60_000 }, async (t) => {
+  let failuresLeft = 1;
+  const { exporter, transport, url } = await tracedEngine(t, [
+    defineTask('fetch', async (input: { n: number }) => {
+      // The attempt span is active: this span is its child without passing anything.
+      const own = trace.getTracer('handler').startSpan('fetch.lookup');
+      own.end();
+      return { n: input.n };
+    }),
+    defineTask('flaky', (_input, ctx) => {
+      assert.equal(trace.getSpan(ctx.traceContext), ctx.span);
+      if (failuresLeft-- > 0) throw new Error('first attempt fails');
+      return { ok: true };
+    }),
+  ]);
 
   const definition = {
     steps: [
@@ -79,15 +85,14 @@ void test('one run is one trace: the request span (child of the incoming tracepa
       { id: 'b', task: 'flaky', dependsOn: ['a'], retry: { maxAttempts: 3, initialIntervalMs: 10, jitter: 'none' } },
     ],
   };
-  assert.equal((await put(`${gateway.url}/api/v1/workflows/traced`, definition)).status, 201);
-  const started = await post(`${gateway.url}/api/v1/runs`, { workflow: 'traced' }, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` });
+  assert.equal((await put(`${url}/api/v1/workflows/traced`, definition)).status, 201);
+  const started = await post(`${url}/api/v1/runs`, { workflow: 'traced' }, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` });
   assert.equal(started.status, 202);
   const runId = String(started.body.runId);
-  await waitFor(async () => (await json<{ status: string }>(`${gateway.url}/api/v1/runs/${runId}`)).body.status === 'SUCCEEDED', { timeoutMs: 30_000, description: 'the run succeeded' });
+  await waitFor(async () => (await json<{ status: string }>(`${url}/api/v1/runs/${runId}`)).body.status === 'SUCCEEDED', { timeoutMs: 30_000, description: 'the run succeeded' });
   await waitFor(() => exporter.getFinishedSpans().filter((s) => s.name.startsWith('task ')).length >= 3, { timeoutMs: 10_000, description: 'three attempt spans' });
 
   const spans = exporter.getFinishedSpans();
-  const parentOf = (s: ReadableSpan): string | undefined => s.parentSpanContext?.spanId;
   const request = spans.find((s) => s.name === 'POST /api/v1/runs');
   assert.ok(request, `the request span: ${spans.map((s) => s.name).join(', ')}`);
   assert.equal(request.spanContext().traceId, TRACE_ID, 'the incoming traceparent is honoured');
@@ -116,4 +121,53 @@ void test('one run is one trace: the request span (child of the incoming tracepa
     }
   }
   assert.ok(headers.length > 0 && headers.every((h) => h.startsWith(`00-${TRACE_ID}-`)), `results carry the trace: ${headers.join(' ')}`);
+});
+
+void test("a child run is in its parent's trace: its attempts' spans hang under the span of the parent's workflow step", { timeout: 60_000 }, async (t) => {
+  const { exporter, url } = await tracedEngine(t, [defineTask('fetch', (input: { n: number }) => ({ n: input.n }))]);
+  const child = { steps: [{ id: 'c1', task: 'fetch', input: { n: '${input.n}' } }, { id: 'c2', task: 'fetch', dependsOn: ['c1'], input: { n: 2 } }], output: '${steps.c1.output}' };
+  const parent = {
+    steps: [
+      { id: 'first', task: 'fetch', input: { n: 1 } },
+      { id: 'sub', type: 'workflow', workflow: 'traced-child', dependsOn: ['first'], input: { n: 7 } },
+    ],
+    output: '${steps.sub.output}',
+  };
+  assert.equal((await put(`${url}/api/v1/workflows/traced-child`, child)).status, 201);
+  assert.equal((await put(`${url}/api/v1/workflows/traced-parent`, parent)).status, 201);
+  const started = await post(`${url}/api/v1/runs`, { workflow: 'traced-parent' }, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` });
+  assert.equal(started.status, 202);
+  const runId = String(started.body.runId);
+  const run = await waitFor(async () => {
+    const { body } = await json<{ status: string; output: unknown; steps: Record<string, { childRunId?: string }> }>(`${url}/api/v1/runs/${runId}`);
+    return body.status === 'SUCCEEDED' ? body : undefined;
+  }, { timeoutMs: 30_000, description: 'the parent run succeeded' });
+  assert.deepEqual(run.output, { n: 7 });
+  const childRunId = run.steps.sub?.childRunId;
+  assert.ok(childRunId, 'the workflow step names its child run');
+  await waitFor(() => exporter.getFinishedSpans().some((s) => s.name === 'workflow traced-child'), { timeoutMs: 10_000, description: "the workflow step's span ended" });
+
+  const spans = exporter.getFinishedSpans();
+  const request = spans.find((s) => s.name === 'POST /api/v1/runs');
+  assert.ok(request, `the request span: ${spans.map((s) => s.name).join(', ')}`);
+  const step = spans.find((s) => s.name === 'workflow traced-child')!;
+  assert.equal(step.spanContext().traceId, TRACE_ID, "the step's span is in the parent's trace");
+  assert.equal(parentOf(step), request.spanContext().spanId, "the step's span is a child of the parent run's context");
+  assert.equal(step.attributes['orch.run_id'], runId);
+  assert.equal(step.attributes['orch.step_id'], 'sub');
+  assert.equal(step.attributes['orch.child_run_id'], childRunId);
+  assert.equal(step.attributes['orch.child_status'], 'SUCCEEDED');
+  assert.notEqual(step.attributes['orch.step.handed_over'], true, 'ended by the child\'s outcome');
+
+  const own = spans.filter((s) => s.name.startsWith('task ') && s.attributes['orch.run_id'] === runId);
+  assert.deepEqual(own.map((s) => s.attributes['orch.step_id']), ['first'], "the parent's own attempt");
+  assert.equal(parentOf(own[0]!), request.spanContext().spanId);
+  const children = spans.filter((s) => s.name.startsWith('task ') && s.attributes['orch.run_id'] === childRunId);
+  assert.deepEqual(children.map((s) => String(s.attributes['orch.step_id'])).sort(), ['c1', 'c2'], "a span per attempt of the child's steps");
+  for (const span of children) {
+    assert.equal(span.spanContext().traceId, TRACE_ID, `${span.name} of the child is in the parent's trace`);
+    assert.equal(parentOf(span), step.spanContext().spanId, `${span.name} of the child hangs under the workflow step's span`);
+  }
+  assert.ok(step.startTime[0] * 1e9 + step.startTime[1] <= Math.min(...children.map((s) => s.startTime[0] * 1e9 + s.startTime[1])), 'the step started before its child');
+  assert.ok(step.endTime[0] * 1e9 + step.endTime[1] >= Math.max(...children.map((s) => s.endTime[0] * 1e9 + s.endTime[1])), 'the step ended after its child');
 });

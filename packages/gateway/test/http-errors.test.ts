@@ -38,6 +38,7 @@ function withFailingWrites(inner: Transport): { transport: Transport; fail(on: b
   let failing = false;
   const transport: Transport = {
     kind: inner.kind,
+    atomicCommit: inner.atomicCommit,
     ensureTopics: (specs) => inner.ensureTopics(specs),
     partitionCount: (topic) => inner.partitionCount(topic),
     produce: async (records: ProduceRecord[]): Promise<RecordMetadata[]> => {

@@ -35,13 +35,13 @@ const RETENTION_SLICE = 500;
 /**
  * The control plane. For each owned partition p it loops: consume an input from `commands/p` or
  * `results/p`, apply it with the pure reducer, then produce the events, tasks and control
- * messages, then the new snapshot to `state`, and commit the input offsets — all in one
- * `commit(offsets, produce)`, which the transport makes atomic where it can.
+ * messages, then the new snapshot to `state` together with the input offsets.
  *
- * Where it cannot (Kafka without transactions) the loop is at-least-once, and each snapshot
- * records the highest offset applied per input source (`applied`). A redelivered input at or
- * below that offset is skipped, so a replay changes nothing; events re-emitted by a crash
- * between produce and snapshot carry the same seq and are dropped by readers.
+ * The loop is at-least-once: each snapshot records the highest offset applied per input source
+ * (`applied`). A redelivered input at or below that offset is skipped, so a replay changes
+ * nothing; events re-emitted by a crash between outputs and snapshot carry the same seq and are
+ * dropped by readers. That only holds if the snapshot never gets ahead of the outputs it
+ * accounts for, so they are two writes (see `commitWithRetry`).
  */
 export async function startOrchestrator(options: OrchestratorOptions): Promise<OrchestratorHandle> {
   const o = compileOrchestratorOptions(options);
@@ -199,20 +199,24 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       for (const message of result.control) {
         produce.push({ topic: names.control, key: message.runId, value: encoded(message) });
       }
+      if (input.type === 'ChildRunEnded') owner.childSpans.ended(input);
       // Commands for other runs: a child to start or cancel, a parent to tell that its child ended.
       for (const command of result.commands) {
-        produce.push({ topic: names.commands, key: command.runId, value: encoded(command) });
+        // A child run joins its parent's trace under the span of the step that starts it.
+        const headers = command.type === 'StartChildRun' ? owner.childSpans.start(command, next.steps[command.parentStepId]?.attempts.at(-1)?.attempt, trace) : undefined;
+        produce.push({ topic: names.commands, key: command.runId, value: encoded(command), ...(headers === undefined ? {} : { headers }) });
       }
     }
-    // Snapshots go last: a crash before them replays the inputs, never skips their outputs.
+    // Snapshots go last, in a write of their own: a crash before them replays the inputs, never skips their outputs.
+    const snapshots: ProduceRecord[] = [];
     const ended: { state: RunState; digest: string }[] = [];
     for (const { before, next } of touched.values()) {
       const digest = definitions.digestOf(next.definition);
       if (!owner.digests.has(digest)) {
         owner.digests.add(digest);
-        produce.push(stateRecord(owner, `definition/${digest}`, { kind: 'definition', digest, definition: next.definition }));
+        snapshots.push(stateRecord(owner, `definition/${digest}`, { kind: 'definition', digest, definition: next.definition }));
       }
-      for (const write of snapshotWrites(before, next, digest)) produce.push(stateRecord(owner, write.key, write.value));
+      for (const write of snapshotWrites(before, next, digest)) snapshots.push(stateRecord(owner, write.key, write.value));
       if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: next, digest });
     }
     for (const write of gateWrites(owner, gates)) produce.push(stateRecord(owner, write.key, write.value));
@@ -225,9 +229,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         offsets.set(key, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
       }
     }
-    await commitWithRetry(owner, consumer, [...offsets.values()], produce);
+    await commitWithRetry(owner, consumer, [...offsets.values()], produce, snapshots);
     // Ended runs leave memory once their final header is written.
-    for (const { state, digest } of ended) owner.retire(state, digest);
+    for (const { state, digest } of ended) {
+      owner.retire(state, digest);
+      owner.childSpans.runEnded(state.runId);
+    }
     scheduleTimers();
   }
 
@@ -251,21 +258,46 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     }
   }
 
-  /** A failed commit is retried until it lands or the partition moves: memory is already ahead. */
-  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], produce: ProduceRecord[]): Promise<void> {
+  /**
+   * Writes a batch's outputs, then its snapshot with the input offsets: two writes, the second
+   * only once every record of the first is acknowledged (one write where the transport commits
+   * atomically).
+   *
+   * Why two: one write that spans partitions is not atomic on Kafka. The outputs (events, tasks,
+   * commands) go to partitions of other topics, often led by other brokers, while the snapshot
+   * goes to this owner's partition of `state`. When a broker dies, one write can land on the
+   * partitions it does not lead and fail on the others; if this member is then fenced (a group
+   * rebalance, which a coordinator moving after the broker's death also causes), the write is
+   * dropped, and the next owner restores a snapshot that says, e.g., a task was dispatched or a
+   * step succeeded while the task or the event is nowhere on the bus: the run waits forever, or
+   * its history has a hole. Written in this order, what a failure leaves behind is at worst some
+   * outputs without their snapshot, which the next owner's replay writes again with the same
+   * seq and idempotency keys. The snapshot itself is one partition, so one append.
+   */
+  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], outputs: ProduceRecord[], snapshots: ProduceRecord[]): Promise<void> {
+    if (transport.atomicCommit) {
+      await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...snapshots]));
+      return;
+    }
+    if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], outputs)))) return;
+    await writeWithRetry(owner, () => consumer.commit(offsets, snapshots));
+  }
+
+  /** A failed write is retried until it lands (true) or the partition moves (false): memory is already ahead. */
+  async function writeWithRetry(owner: PartitionOwner, write: () => Promise<void>): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await consumer.commit(offsets, produce);
-        return;
+        await write();
+        return true;
       } catch (error) {
-        if (owner.revoked || closed) return;
+        if (owner.revoked || closed) return false;
         if (error instanceof TransportError && error.reason === TransportErrorReason.Fenced) {
           // The group moved on and this partition is being revoked: the outputs were computed
           // from state that may already be stale, so they are dropped, not retried. Memory is
           // ahead of the bus; the revoke discards it and the next owner restores from orch.state.
           owner.revoked = true;
           log?.warn({ partition: owner.partition, reason: error.message }, 'outputs refused: this member was fenced; the partition goes to its next owner');
-          return;
+          return false;
         }
         const delay = COMMIT_RETRY_MS[Math.min(attempt, COMMIT_RETRY_MS.length - 1)]!;
         log?.warn({ partition: owner.partition, attempt, err: error }, `commit failed; retrying in ${delay} ms`);
@@ -341,6 +373,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         if (!owner) continue;
         owner.revoked = true;
         await owner.drain();
+        owner.childSpans.handOver();
         owners.delete(partition);
         log?.info({ partition }, 'partition revoked');
       }

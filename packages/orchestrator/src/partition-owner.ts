@@ -1,5 +1,6 @@
 import type { GateState, RunState } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
+import { ChildStepSpans } from './child-spans.js';
 import { DefinitionPool } from './definition-pool.js';
 import { readPartitionState, readRun, type FinishedRun } from './state-reader.js';
 import { TimerQueue } from './timer-queue.js';
@@ -21,6 +22,8 @@ export class PartitionOwner {
   readonly gates = new Map<string, GateState>();
   /** `runId|timerId` of timers whose TimerFired is on the bus but not yet applied. */
   readonly fired = new Set<string>();
+  /** The trace spans of this partition's workflow steps whose child runs are in flight. */
+  readonly childSpans = new ChildStepSpans();
   #chain: Promise<void> = Promise.resolve();
   revoked = false;
 

@@ -88,7 +88,7 @@ export interface Consumer {
   assignments(): TopicPartition[];
   /**
    * Commits offsets for this group. When `produce` is given, its records are written first and,
-   * where the transport can (SQLite transaction), atomically with the offsets. Resolves once the
+   * where the transport can (`Transport.atomicCommit`), atomically with the offsets. Resolves once the
    * records are durable. The offsets may still be on their way (Kafka batches them off the path of
    * a record): they are durable before `onRevoke` returns and before `close` resolves, and
    * `committedOffsets` of the same transport waits for them. Offsets that a crash loses only
@@ -109,6 +109,12 @@ export interface ReadOptions {
 export interface Transport {
   /** `embedded` or `kafka`. */
   readonly kind: string;
+  /**
+   * Whether `Consumer.commit(offsets, produce)` writes its records and offsets all or nothing
+   * (embedded: one SQLite transaction). When false (Kafka), the records of one call may land on
+   * some partitions and not on others, in no particular order across partitions.
+   */
+  readonly atomicCommit: boolean;
   /** Creates missing topics; checks that existing ones have the same partition count. */
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   partitionCount(topic: string): Promise<number>;

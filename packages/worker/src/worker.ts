@@ -150,9 +150,18 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     }
   }
 
-  function execute(consumer: Consumer, record: ConsumedRecord, task: TaskDispatched, definition: TaskDefinition): Running {
+  /**
+   * Runs one attempt, registered in `running` for as long as it runs. It is registered before
+   * the handler is called: a handler that throws at once finishes before this function returns,
+   * and registered afterwards it would stay "running" forever, so that a redelivery of the same
+   * attempt (a rebalance, or the orchestrator dispatching it again after a failover) would be
+   * taken for a duplicate of it and never run nor finish.
+   */
+  function execute(consumer: Consumer, record: ConsumedRecord, task: TaskDispatched, definition: TaskDefinition): void {
     const controller = new AbortController();
     const duplicates: number[] = [];
+    const entry: Running = { controller, task, done: Promise.resolve(), duplicates };
+    running.set(task.idempotencyKey, entry);
     trackerOf(record).tracker.begin(record.offset);
     let lastBeat = 0;
     // The start is said on its own only when the attempt outlives startReportDelayMs, or when
@@ -211,7 +220,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       clearTimeout(startTimer);
       return startReported ? {} : { startedAt };
     };
-    const done = (async () => {
+    entry.done = (async () => {
       let outcome: ProduceRecord | undefined;
       let failure: ErrorInfo | undefined;
       try {
@@ -233,11 +242,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       attemptSpan.end(failure);
       metrics.runTime.observe({ task: task.task, outcome: outcomeOf(failure) }, (Date.now() - startedAt) / 1000);
-      running.delete(task.idempotencyKey);
+      if (running.get(task.idempotencyKey) === entry) running.delete(task.idempotencyKey);
       permits.release();
       if (outcome) await commitFor(consumer, record, [outcome], [record.offset, ...duplicates]);
     })();
-    return { controller, task, done, duplicates };
   }
 
   /** The task's input with its claim-checks resolved; an unreadable payload fails the attempt for good. */
@@ -315,7 +323,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         same.duplicates.push(record.offset);
         continue;
       }
-      running.set(task.idempotencyKey, execute(consumer, record, task, definition));
+      execute(consumer, record, task, definition);
     }
   }
 

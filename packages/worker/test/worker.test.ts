@@ -179,3 +179,23 @@ test('an attempt that ends within startReportDelayMs says its start with its res
   assert.equal((of('rs')[1] as TaskResult & { startedAt?: number }).startedAt, undefined, 'a start already said is not said again');
   assert.equal(results.filter((r) => reportsStart(r)).length, 3, 'one start report per execution');
 });
+
+test('an attempt whose handler throws at once runs again when its record is delivered again', async (t) => {
+  let calls = 0;
+  const tasks = [
+    defineTask('boom', () => {
+      calls += 1;
+      throw new Error(`boom ${calls}`);
+    }),
+  ];
+  const { transport, results } = await setup(t, tasks);
+  const failed = () => results.filter((r): r is TaskFailed => r.type === 'TaskFailed' && r.runId === 'again');
+  await send(transport, dispatch('again', 'boom'));
+  await until(() => failed().length === 1);
+  // The same attempt once more, as after a rebalance or a failover of its orchestrator.
+  await send(transport, dispatch('again', 'boom'));
+  await until(() => failed().length === 2);
+  assert.equal(calls, 2);
+  assert.deepEqual(failed().map((r) => r.error.message), ['boom 1', 'boom 2']);
+  assert.equal(results.filter((r) => r.runId === 'again' && reportsStart(r)).length, 2, 'one start report per execution');
+});

@@ -167,6 +167,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
 
 class EmbeddedTransportImpl implements EmbeddedTransport {
   readonly kind = 'embedded' as const;
+  readonly atomicCommit = true;
   private readonly consumers = new Set<EmbeddedConsumer>();
   private closing: Promise<void> | null = null;
 

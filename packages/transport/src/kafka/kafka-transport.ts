@@ -24,6 +24,8 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 export class KafkaTransport implements Transport {
   readonly kind = 'kafka';
+  /** No transactions: a commit's records are one send, which can land on some partitions only. */
+  readonly atomicCommit = false;
   readonly options: ResolvedKafkaTransportOptions;
   readonly #admin: Admin;
   /** A client that never joins a group: used for fetches outside any group (`readPartition`). */

@@ -1,0 +1,125 @@
+/**
+ * On Kafka one write that spans partitions can land on some of them only. When the orchestrator
+ * is fenced right after such a write, the next owner must not restore a snapshot that accounts
+ * for outputs (a task, an event) that are not on the bus: the snapshot is written only once its
+ * outputs are acknowledged. The transport here is the embedded one, presented as non-atomic, with
+ * one write of the orchestrator's group that lands on `orch.state` alone and is then fenced.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { decodeDispatch, decodeEvent, encodeMessage, topicNames } from '@orchestrator-lite/core';
+import type { RunEvent, StartRun, TaskDispatched, WorkflowDefinition } from '@orchestrator-lite/core';
+import { createEmbeddedTransport, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
+import type { Consumer, ProduceRecord, Transport } from '@orchestrator-lite/transport';
+import { waitFor } from '@orchestrator-lite/testing';
+import { startOrchestrator } from '../src/index.js';
+
+const prefix = 'partial.';
+const names = topicNames(prefix);
+
+const definition: WorkflowDefinition = {
+  name: 'two',
+  steps: [
+    { id: 'a', task: 't' },
+    { id: 'b', task: 't', dependsOn: ['a'] },
+  ],
+};
+
+/**
+ * The embedded bus as a non-atomic one: once armed, the orchestrator's next write that carries a
+ * task of step `b` lands only its `orch.state` records, and the member is then fenced.
+ */
+function partialWrites(inner: Transport): { transport: Transport; arm(): void; fired(): boolean } {
+  let armed = false;
+  let fired = false;
+  const dispatchesB = (r: ProduceRecord): boolean => r.topic.startsWith(`${prefix}tasks.`) && r.value !== null && decodeDispatch(r.value).stepId === 'b';
+  const wrap = (consumer: Consumer): Consumer => ({
+    groupId: consumer.groupId,
+    assignments: () => consumer.assignments(),
+    close: () => consumer.close(),
+    commit: async (offsets, produce = []) => {
+      if (armed && produce.some(dispatchesB)) {
+        armed = false;
+        await inner.produce(produce.filter((r) => r.topic === names.state));
+        fired = true;
+        throw new TransportError(TransportErrorReason.Fenced, 'the write landed on orch.state only, then the group moved on', { groupId: consumer.groupId });
+      }
+      await consumer.commit(offsets, produce);
+    },
+  });
+  const transport: Transport = {
+    kind: inner.kind,
+    atomicCommit: false,
+    ensureTopics: (specs) => inner.ensureTopics(specs),
+    partitionCount: (topic) => inner.partitionCount(topic),
+    produce: (records) => inner.produce(records),
+    subscribe: async (options) => {
+      const consumer = await inner.subscribe(options);
+      return options.groupId === `${prefix}orchestrator` ? wrap(consumer) : consumer;
+    },
+    readPartition: (topic, partition, options) => inner.readPartition(topic, partition, options),
+    endOffsets: (topic) => inner.endOffsets(topic),
+    committedOffsets: (group, topic) => inner.committedOffsets(group, topic),
+    close: () => inner.close(),
+  };
+  return { transport, arm: () => (armed = true), fired: () => fired };
+}
+
+void test('a write that lands on orch.state only, then a fence: the next owner still dispatches the step and the history has no hole', { timeout: 60_000 }, async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orch-partial-'));
+  const inner = createEmbeddedTransport({ dataDir, pollIntervalMs: 5 });
+  const { transport, arm, fired } = partialWrites(inner);
+  const closers: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await inner.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const start = async (): Promise<void> => {
+    const handle = await startOrchestrator({ transport, topicPrefix: prefix, partitions: 2 });
+    closers.push(() => handle.close());
+  };
+  await start();
+  await inner.ensureTopics([{ name: names.tasks('default'), partitions: 2 }]);
+  const tasks: TaskDispatched[] = [];
+  const events: RunEvent[] = [];
+  const listener = await inner.subscribe({
+    groupId: 'listener',
+    topics: [names.tasks('default'), names.events],
+    onBatch: async (records) => {
+      for (const r of records) {
+        if (r.topic === names.events) events.push(decodeEvent(r.value));
+        else tasks.push(decodeDispatch(r.value));
+      }
+    },
+  });
+  closers.push(() => listener.close());
+
+  const runId = 'run-partial';
+  const startRun: StartRun = { v: 1, type: 'StartRun', runId, workflow: 'two', version: 1, definition, input: {}, at: Date.now() };
+  await inner.produce([{ topic: names.commands, key: runId, value: encodeMessage(startRun) }]);
+  await waitFor(() => tasks.some((task) => task.stepId === 'a'), { timeoutMs: 10_000, description: 'step a dispatched' });
+
+  arm();
+  const completed = (stepId: string) => encodeMessage({ v: 1, type: 'TaskCompleted', runId, stepId, attempt: 1, workerId: 'w', at: Date.now(), output: { stepId } });
+  await inner.produce([{ topic: names.results, key: runId, value: completed('a') }]);
+  await waitFor(() => fired(), { timeoutMs: 10_000, description: 'the partial write and the fence' });
+  // The fence stands for a rebalance: a second member joins, and every partition gets a new owner.
+  await start();
+
+  await waitFor(() => tasks.some((task) => task.stepId === 'b'), { timeoutMs: 15_000, description: 'step b dispatched by the next owner' });
+  await inner.produce([{ topic: names.results, key: runId, value: completed('b') }]);
+  await waitFor(() => events.some((e) => e.type === 'RunSucceeded'), { timeoutMs: 15_000, description: 'the run succeeded' });
+
+  const bySeq = new Map<number, RunEvent>();
+  for (const e of events) if (!bySeq.has(e.seq)) bySeq.set(e.seq, e);
+  const seqs = [...bySeq.keys()].sort((x, y) => x - y);
+  assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'seq runs 1..n with no hole');
+  assert.deepEqual(
+    seqs.map((s) => bySeq.get(s)!.type),
+    ['RunStarted', 'StepScheduled', 'StepSucceeded', 'StepScheduled', 'StepSucceeded', 'RunSucceeded'],
+  );
+});
