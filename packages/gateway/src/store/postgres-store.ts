@@ -219,7 +219,9 @@ export class PostgresReadStore implements ReadStore {
     if (query.workflow !== undefined) where.push(`workflow = ${param(query.workflow)}`);
     if (query.status !== undefined) where.push(`status = ${param(query.status)}`);
     if (query.after !== undefined) where.push(`(created_at, run_id) < (${param(query.after.createdAt)}::bigint, ${param(query.after.runId)}::text COLLATE "C")`);
-    const sql = `SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error FROM ${this.s}.runs
+    // Why a PENDING run waits is read from its view, for the PENDING rows of the page only.
+    const sql = `SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error,
+      CASE WHEN status = 'PENDING' THEN (view::json)->>'queued' END AS queued FROM ${this.s}.runs
       ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY created_at DESC, run_id DESC LIMIT ${param(query.limit + 1)}`;
     const { rows } = await this.pool.query<Parameters<typeof rowToSummary>[0]>(sql, params);
     const items = rows.slice(0, query.limit).map(rowToSummary);

@@ -46,6 +46,8 @@ interface RunRow {
   updated_at: number;
   last_seq: number;
   error: string | null;
+  /** A PENDING run's `queued`, as JSON text, read from its view. */
+  queued?: string | null;
 }
 
 interface EventRow {
@@ -73,6 +75,7 @@ export function rowToSummary(row: RunRow): RunSummary {
     updatedAt: Number(row.updated_at),
     lastSeq: Number(row.last_seq),
     ...(row.error === null ? {} : { error: JSON.parse(row.error) as RunSummary['error'] & object }),
+    ...(row.queued === null || row.queued === undefined ? {} : { queued: JSON.parse(row.queued) as RunSummary['queued'] & object }),
   };
 }
 
@@ -205,7 +208,9 @@ export class SqliteReadStore implements ReadStore {
       where.push('(created_at, run_id) < (?, ?)');
       params.push(query.after.createdAt, query.after.runId);
     }
-    const sql = `SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error FROM runs
+    // Why a PENDING run waits is read from its view, for the PENDING rows of the page only.
+    const sql = `SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error,
+      CASE WHEN status = 'PENDING' THEN json_extract(view, '$.queued') END AS queued FROM runs
       ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY created_at DESC, run_id DESC LIMIT ?`;
     let statement = this.listStatements.get(sql);
     if (statement === undefined) {
