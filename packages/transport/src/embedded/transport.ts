@@ -6,7 +6,7 @@ import { TransportError, TransportErrorReason } from './errors.js';
 import { ConsumerGroup } from './group.js';
 import { resolveEmbeddedOptions } from './options.js';
 import type { EmbeddedTransportOptions, ResolvedEmbeddedOptions } from './options.js';
-import { LogStore } from './store.js';
+import { COMPACTION_SLICE, LogStore, nextSliceLimit } from './store.js';
 import type { CommittedOffset } from './store.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -122,7 +122,7 @@ class SharedBus {
 
   private compacting = false;
 
-  /** Compaction in slices, yielding to the event loop between them: never one long stall. */
+  /** Compaction in slices sized to a few milliseconds, yielding to the event loop between them: never one long stall. */
   private compactQuietly(): void {
     if (this.compacting) return;
     this.compacting = true;
@@ -133,9 +133,12 @@ class SharedBus {
 
   async compactInSlices(): Promise<number> {
     let removed = 0;
+    let limit = COMPACTION_SLICE;
     for (;;) {
       if (this.refs <= 0) return removed;
-      const r = this.store.compactSlice();
+      const began = performance.now();
+      const r = this.store.compactSlice(limit);
+      limit = nextSliceLimit(limit, r.removed, performance.now() - began);
       removed += r.removed;
       if (!r.more) return removed;
       await new Promise<void>((resolve) => setImmediate(resolve));
