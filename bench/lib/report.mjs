@@ -86,16 +86,16 @@ export function renderMarkdown(result) {
   out.push('');
 
   out.push('## Throughput at saturation', '');
-  out.push('| workload | system | runs/s | steps/s | engine ÷ BullMQ (runs/s) | steps/s ÷ raw round trips/s (same bus) | steps/s ÷ the Kafka client alone |', '|---|---|---|---|---|---|---|');
+  out.push('| workload | system | runs/s | steps/s | CPU µs/step | engine ÷ BullMQ (runs/s) | steps/s ÷ raw round trips/s (same bus) | steps/s ÷ the Kafka client alone |', '|---|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
     const peer = ok(p.bullmq)?.workloads?.[w]?.saturation;
     for (const [phase, bus, label] of [['engine-embedded', 'embedded', 'engine (embedded)'], ['engine-kafka', 'kafka', 'engine (kafka)'], ['engine-kafka-split', 'kafka', 'engine (kafka, roles split)']]) {
       const s = ok(p[phase])?.workloads?.[w]?.saturation;
       const raw = ok(p[`raw-${bus}`])?.saturation?.roundTripsPerSec;
       const alone = bus === 'kafka' ? `${fmt(ratio(s?.stepsPerSec, clientRate), 3)}x` : '';
-      out.push(`| ${w} | ${label} | ${fmt(s?.runsPerSec)} | ${fmt(s?.stepsPerSec)} | ${fmt(ratio(s?.runsPerSec, peer?.runsPerSec), 3)}x | ${fmt(ratio(s?.stepsPerSec, raw), 3)}x | ${alone} |`);
+      out.push(`| ${w} | ${label} | ${fmt(s?.runsPerSec)} | ${fmt(s?.stepsPerSec)} | ${fmt(s?.cpuUsPerStep, 0)} | ${fmt(ratio(s?.runsPerSec, peer?.runsPerSec), 3)}x | ${fmt(ratio(s?.stepsPerSec, raw), 3)}x | ${alone} |`);
     }
-    out.push(`| ${w} | BullMQ (Redis) | ${fmt(peer?.runsPerSec)} | ${fmt(peer?.stepsPerSec)} | | |`);
+    out.push(`| ${w} | BullMQ (Redis) | ${fmt(peer?.runsPerSec)} | ${fmt(peer?.stepsPerSec)} | ${fmt(peer?.cpuUsPerStep, 0)} | | | |`);
   }
   out.push('');
 
