@@ -47,6 +47,7 @@ export function evaluateTargets(result) {
     }
   }
   add('orchestrator heap per idle active run', ok(p.memory)?.bus ?? 'embedded', ok(p.memory)?.bytesPerRun, 2048, '<=', ' B');
+  add('orchestrator heap per finished run', ok(p.memory)?.finished?.bus ?? 'kafka', ok(p.memory)?.finished?.bytesPerRun, 256, '<=', ' B');
   return targets;
 }
 
@@ -85,16 +86,16 @@ export function renderMarkdown(result) {
   out.push('');
 
   out.push('## Throughput at saturation', '');
-  out.push('| workload | system | runs/s | steps/s | engine ÷ BullMQ (runs/s) | steps/s ÷ raw round trips/s (same bus) | steps/s ÷ the Kafka client alone |', '|---|---|---|---|---|---|---|');
+  out.push('| workload | system | runs/s | steps/s | CPU µs/step | engine ÷ BullMQ (runs/s) | steps/s ÷ raw round trips/s (same bus) | steps/s ÷ the Kafka client alone |', '|---|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
     const peer = ok(p.bullmq)?.workloads?.[w]?.saturation;
     for (const [phase, bus, label] of [['engine-embedded', 'embedded', 'engine (embedded)'], ['engine-kafka', 'kafka', 'engine (kafka)'], ['engine-kafka-split', 'kafka', 'engine (kafka, roles split)']]) {
       const s = ok(p[phase])?.workloads?.[w]?.saturation;
       const raw = ok(p[`raw-${bus}`])?.saturation?.roundTripsPerSec;
       const alone = bus === 'kafka' ? `${fmt(ratio(s?.stepsPerSec, clientRate), 3)}x` : '';
-      out.push(`| ${w} | ${label} | ${fmt(s?.runsPerSec)} | ${fmt(s?.stepsPerSec)} | ${fmt(ratio(s?.runsPerSec, peer?.runsPerSec), 3)}x | ${fmt(ratio(s?.stepsPerSec, raw), 3)}x | ${alone} |`);
+      out.push(`| ${w} | ${label} | ${fmt(s?.runsPerSec)} | ${fmt(s?.stepsPerSec)} | ${fmt(s?.cpuUsPerStep, 0)} | ${fmt(ratio(s?.runsPerSec, peer?.runsPerSec), 3)}x | ${fmt(ratio(s?.stepsPerSec, raw), 3)}x | ${alone} |`);
     }
-    out.push(`| ${w} | BullMQ (Redis) | ${fmt(peer?.runsPerSec)} | ${fmt(peer?.stepsPerSec)} | | |`);
+    out.push(`| ${w} | BullMQ (Redis) | ${fmt(peer?.runsPerSec)} | ${fmt(peer?.stepsPerSec)} | ${fmt(peer?.cpuUsPerStep, 0)} | | | |`);
   }
   out.push('');
 
@@ -112,7 +113,17 @@ export function renderMarkdown(result) {
   }
   out.push('');
   const mem = ok(p.memory);
-  out.push('## Memory', '', mem ? `Orchestrator alone (embedded bus), ${mem.runs} runs parked on a queue no worker serves: heapUsed ${fmt(mem.heapBefore / 2 ** 20)} → ${fmt(mem.heapAfter / 2 ** 20)} MiB after forced GC: **${mem.bytesPerRun} B per idle active run**.` : 'not measured', '');
+  const fin = mem?.finished;
+  out.push(
+    '## Memory',
+    '',
+    mem ? `Orchestrator alone (embedded bus), ${mem.runs} runs parked on a queue no worker serves: heapUsed ${fmt(mem.heapBefore / 2 ** 20)} → ${fmt(mem.heapAfter / 2 ** 20)} MiB after forced GC: **${mem.bytesPerRun} B per idle active run**.` : 'not measured',
+    '',
+    fin
+      ? `Orchestrator alone (${fin.bus} bus), ${fin.runs} runs of one step answered by a scripted responder until SUCCEEDED and dropped from memory (${fin.retained} retained as finished): heapUsed ${fmt(fin.heapBefore / 2 ** 20)} → ${fmt(fin.heapAfter / 2 ** 20)} MiB after forced GC: **${fin.bytesPerRun} B per finished run**.${fin.bus === 'embedded' ? ' On the embedded bus this includes the bus\'s in-process tail of recent records, so it overstates the orchestrator\'s share.' : ''}`
+      : 'Finished runs: not measured',
+    '',
+  );
 
   const pri = ok(p.priority);
   out.push('## Priorities under a low-priority flood', '', pri ? `One orchestrator and one worker (${pri.bus} bus, concurrency ${pri.concurrency}, ${pri.taskMs} ms tasks); ${pri.flood} runs of priority 3 started at once, then ${pri.probes} probe runs alternating priority 1 and 3. Probe latency from StartRun to RunSucceeded, p50 / p95 / p99 ms: **priority 1 ${lat(pri.highMs)}**, priority 3 ${lat(pri.lowMs)} (${fmt(pri.lowOverHighP50)}x the high p50).` : (p.priority?.error ?? 'not measured'), '');

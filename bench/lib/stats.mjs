@@ -39,3 +39,20 @@ export async function until(predicate, { timeoutMs, everyMs = 20, what }) {
     await sleep(everyMs);
   }
 }
+
+/**
+ * CPU time per step over a load drive: this process's user+system CPU (plus `extraCpuUs`, e.g.
+ * the Redis server's, when given) spent during the drive, at its rate, divided by the steps/s
+ * measured. A figure that holds on a loaded machine, where throughput does not.
+ */
+export async function cpuPerStep(drive, stepsPerSecOf, extraCpuUs = async () => 0) {
+  const cpu0 = process.cpuUsage();
+  const extra0 = await extraCpuUs();
+  const t0 = mono();
+  const result = await drive();
+  const seconds = (mono() - t0) / 1000;
+  const used = process.cpuUsage(cpu0);
+  const cpuUs = used.user + used.system + ((await extraCpuUs()) - extra0);
+  const stepsPerSec = stepsPerSecOf(result);
+  return { result, cpuUsPerStep: stepsPerSec > 0 ? Math.round(cpuUs / seconds / stepsPerSec) : null };
+}

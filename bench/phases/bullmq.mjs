@@ -11,7 +11,7 @@ import { FlowProducer, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomPrefix } from '../lib/bus.mjs';
 import { closedLoop, openLoop } from '../lib/load.mjs';
-import { summarize, wallNow } from '../lib/stats.mjs';
+import { cpuPerStep, summarize, wallNow } from '../lib/stats.mjs';
 import { CHAIN_LENGTH, FAN_WIDTH, RETRY_DELAY_MS, flakyHandler, noop } from '../lib/workloads.mjs';
 
 export async function run(o) {
@@ -119,16 +119,25 @@ export async function run(o) {
     const redis = new Redis(connection);
     const info = await redis.info('server').finally(() => redis.quit());
     const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+    // BullMQ's work is split between this process and the Redis server: both count.
+    const stats = new Redis(connection);
+    const redisCpuUs = async () => {
+      const cpu = await stats.info('cpu');
+      const seconds = ['used_cpu_sys', 'used_cpu_user'].reduce((n, k) => n + Number(new RegExp(`${k}:([\\d.]+)`).exec(cpu)?.[1] ?? 0), 0);
+      return seconds * 1e6;
+    };
     for (const workload of o.workloads) await startRun(workload)(false);
     const results = {};
     for (const workload of o.workloads) {
       const start = startRun(workload);
-      const sat = await measure((w) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...w }));
+      const { result: saturated, cpuUsPerStep } = await cpuPerStep(() => measure((w) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...w })), (r) => r.stepsPerSec, redisCpuUs);
+      const sat = { ...saturated, cpuUsPerStep };
       const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
       const fixed = await measure((w) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...w }));
       results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 } };
       process.stderr.write(`  bullmq ${workload}: saturation ${sat.runsPerSec} runs/s ${sat.stepsPerSec} steps/s; at ${rate.toFixed(1)} runs/s hand-off p50 ${fixed.latency.handoff.p50} ms p99 ${fixed.latency.handoff.p99} ms\n`);
     }
+    await stats.quit();
     return { redisVersion, concurrency: o.concurrency, window: o.window, workloads: results };
   } finally {
     await worker.close().catch(() => undefined);

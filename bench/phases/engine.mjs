@@ -17,7 +17,7 @@ import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop } from '../lib/load.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
-import { sleep, summarize, until, wallNow } from '../lib/stats.mjs';
+import { cpuPerStep, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
 
 export async function run(o) {
@@ -88,7 +88,9 @@ export async function run(o) {
       try {
         await warmUp(workload);
         const start = startRun(workload);
-        const sat = await measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window }));
+        // With the roles split, this process runs none of the engine: its CPU says nothing.
+        const { result: saturated, cpuUsPerStep } = await cpuPerStep(() => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window })), (r) => r.stepsPerSec);
+        const sat = o.split ? saturated : { ...saturated, cpuUsPerStep };
         const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
         const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
         results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 } };

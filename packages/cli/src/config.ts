@@ -96,7 +96,7 @@ export const configSchema = z.object({
   /** Above this a payload is claim-checked on orch.payloads instead of travelling in its message. */
   inlinePayloadBytes: intFrom(1024, 512 * 1024).default(PAYLOAD_DEFAULTS.inlineBytes),
   wsMaxFrameBytes: intFrom(1024, 64 * 1024 * 1024).default(64 * 1024),
-  /** How long an ended run stays retryable before it is tombstoned: `7d`, `12h`, `30m`, or ms. */
+  /** How long an ended run stays retryable, and in the gateway's read store, before it is forgotten: `7d`, `12h`, `30m`, or ms. */
   runRetention: z
     .string()
     .default('7d')

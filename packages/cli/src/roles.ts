@@ -70,6 +70,7 @@ export async function runGateway(config: Config, transport: Transport, logger: L
     allowedHosts: config.allowedHosts,
     ...(config.rateLimit === undefined ? {} : { rateLimitPerMinute: config.rateLimit }),
     trustProxy: config.trustProxy,
+    runRetentionMs: config.runRetention,
     metricsFrom,
     // The read model: PostgreSQL when ORCH_READ_STORE names one, else an SQLite file in the data dir.
     readStore: config.readStore ?? join(resolve(config.dataDir), `gateway.${config.topicPrefix}read-model.sqlite`),

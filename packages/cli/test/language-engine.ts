@@ -18,6 +18,10 @@ import type { TaskDefinition } from '@orchestrator-lite/worker';
 
 export interface Engine {
   url: string;
+  /** The bus the engine runs on, and its topic prefix, to read a topic back. */
+  transport: Transport;
+  topicPrefix: string;
+  partitions: number;
   /** Every input a task ran with, by task name. */
   ran: Record<string, unknown[]>;
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
@@ -73,6 +77,9 @@ export async function startEngine(t: TestContext, bus: { brokers?: string[] } = 
   };
   const engine: Engine = {
     url,
+    transport,
+    topicPrefix,
+    partitions,
     ran,
     call,
     async register(definition) {

@@ -10,3 +10,6 @@ export function parseDuration(text: string, field = 'duration'): number {
   }
   return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 'ms']!);
 }
+
+/** How long an ended run is kept (`ORCH_RUN_RETENTION`) before the engine forgets it: 7 days. */
+export const DEFAULT_RUN_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;

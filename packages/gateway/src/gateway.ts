@@ -14,6 +14,7 @@ import type { GatewayOptions } from './options.js';
 import { resolveGatewayConfig } from './options.js';
 import { Projection } from './projection.js';
 import { ReadModel } from './read-model.js';
+import { RetentionSweep } from './retention.js';
 import { openReadStore } from './store/open-store.js';
 import { WorkflowRegistry } from './registry.js';
 import { logSecurityPosture } from './security.js';
@@ -29,6 +30,12 @@ export interface GatewayHandle {
   schedules: ScheduleService;
   /** True once the read model and the registry have caught up with the bus. */
   isReady(): boolean;
+  /**
+   * Deletes from the read store now every run that ended more than `runRetentionMs` ago (what
+   * the periodic sweep does); resolves with how many. A gateway that only reads a shared store
+   * deletes nothing: the writers sweep it.
+   */
+  sweepRetention(): Promise<number>;
   /** Stops listening (closing WebSocket clients) and leaves the consumer groups. */
   close(): Promise<void>;
 }
@@ -86,15 +93,27 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     now: () => clock(),
   };
 
+  const retention = new RetentionSweep({
+    store,
+    retentionMs: config.runRetentionMs,
+    intervalMs: config.retentionSweepMs,
+    now: clock,
+    ready: () => projection.caughtUp,
+    logger,
+    onExpired: (runIds) => metrics.runsExpired.inc(runIds.length),
+  });
+
   let app: FastifyInstance | undefined;
   try {
     await projection.start();
+    if (config.readStoreWriter) retention.start();
     await schedules.start(ctx);
     app = await buildApp(ctx);
     // Fastify logs the address once (per interface when bound to all): the one startup line.
     await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `gateway listening on ${address}` });
   } catch (error) {
     await app?.close();
+    await retention.stop();
     await schedules.close();
     await projection.close();
     await store.close();
@@ -114,10 +133,12 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     readModel,
     schedules,
     isReady: () => ctx.isReady(),
+    sweepRetention: () => (config.readStoreWriter ? retention.sweep() : Promise.resolve(0)),
     close: () => {
       closing ??= (async () => {
         shuttingDown = true;
         await started.close();
+        await retention.stop();
         await schedules.close();
         await projection.close();
         await store.close();

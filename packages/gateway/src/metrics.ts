@@ -27,6 +27,7 @@ export interface GatewayMetrics {
   readonly dlqRecords: Counter<'topic'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   readonly wsClients: Gauge;
+  readonly runsExpired: Counter;
 }
 
 export interface MetricsOptions {
@@ -95,6 +96,11 @@ export function createMetrics(readModel: ReadModel, workflows: WorkflowRegistry,
     wsClients: new Gauge({
       name: 'orch_gateway_ws_clients',
       help: 'Open WebSocket stream connections',
+      registers: [registry],
+    }),
+    runsExpired: new Counter({
+      name: 'orch_gateway_runs_expired_total',
+      help: 'Ended runs this gateway deleted from the read store after the run retention',
       registers: [registry],
     }),
   };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Transport } from '@orchestrator-lite/transport';
-import { DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
+import { DEFAULT_RUN_RETENTION_MS, DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
 import { checkApiTokens, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
 import type { ApiToken } from './tokens.js';
 import type { SchedulerOptions } from './schedules/options.js';
@@ -108,7 +108,13 @@ export interface GatewayOptions {
   trustProxy?: boolean | string;
   /** The schedule firing loop: how often it looks, the misfire grace. */
   scheduler?: Omit<SchedulerOptions, 'now'>;
-  /** The clock, epoch ms (commands' `at`, schedules). Injectable for tests. @default Date.now */
+  /**
+   * How long an ended run (SUCCEEDED, FAILED, CANCELLED) stays in the read store after its last
+   * event, in ms; then it is deleted with its events and the API answers 404 for it, as the
+   * orchestrator forgets it on `orch.state` (`ORCH_RUN_RETENTION`). @default 7 days
+   */
+  runRetentionMs?: number;
+  /** The clock, epoch ms (commands' `at`, schedules, the run retention). Injectable for tests. @default Date.now */
   clock?: () => number;
 }
 
@@ -139,6 +145,9 @@ export interface GatewayConfig {
   readonly metricsFrom: readonly Registry[];
   readonly readStoreSchema: string;
   readonly readStoreWriter: boolean;
+  readonly runRetentionMs: number;
+  /** How often expired runs are looked for: a quarter of the retention, within 100 ms .. 1 min. */
+  readonly retentionSweepMs: number;
 }
 
 export const GATEWAY_DEFAULTS = Object.freeze({
@@ -154,6 +163,7 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   maxPayloadBytes: PAYLOAD_DEFAULTS.maxBytes,
   inlinePayloadBytes: PAYLOAD_DEFAULTS.inlineBytes,
   busMetricsCacheMs: 5000,
+  runRetentionMs: DEFAULT_RUN_RETENTION_MS,
 });
 
 /**
@@ -206,7 +216,10 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     readStoreSchema: options.readStoreSchema ?? 'public',
     metricsFrom: Object.freeze([...(options.metricsFrom ?? [])]),
     readStoreWriter: options.readStoreWriter ?? true,
+    runRetentionMs: options.runRetentionMs ?? GATEWAY_DEFAULTS.runRetentionMs,
+    retentionSweepMs: 0,
   };
+  config.retentionSweepMs = Math.min(60_000, Math.max(100, Math.floor(config.runRetentionMs / 4)));
   const authOff = config.tokens.length === 0;
   const loopback = isLoopbackHost(config.host);
   // A local developer on loopback with auth off is not throttled unless they ask for it.
@@ -245,6 +258,9 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
       field: 'auth',
       message: `host ${config.host} is not loopback and no API tokens are configured: set auth.tokens (ORCH_API_TOKENS), or allowInsecure (ORCH_ALLOW_INSECURE=1) to run without authentication`,
     });
+  }
+  if (typeof config.runRetentionMs !== 'number' || !Number.isFinite(config.runRetentionMs) || config.runRetentionMs < 0) {
+    issues.push({ field: 'runRetentionMs', message: `must be a duration of 0 ms or more, got ${String(config.runRetentionMs)}` });
   }
   if (config.readStore.length === 0) issues.push({ field: 'readStore', message: 'must not be empty' });
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(config.readStoreSchema)) {

@@ -168,6 +168,7 @@ export class Projection {
       for (const { event, error } of result.projectionErrors) {
         logger.warn({ err: error, runId: event.runId, seq: event.seq, type: event.type }, 'event could not be applied to the run view');
       }
+      if (result.expired > 0) logger.debug({ partition, events: result.expired }, 'late events of expired runs dropped');
       readModel.publish(partition, result.accepted, next);
       this.tail?.notifyWritten();
       await this.deadLetterAll(bad);

@@ -88,3 +88,18 @@ void test('running insecure on a non-loopback host logs a loud warning; loopback
   assert.match(secured.lines[0]?.msg ?? '', /authentication is on \(1 token\)/);
   assert.ok(!JSON.stringify(secured.lines).includes('c'.repeat(32)), 'the startup line holds no secret');
 });
+
+void test('runRetentionMs: 7 days by default, swept every quarter of it within 100 ms .. 1 min; a negative or non-finite one is refused by name', () => {
+  const config = resolveGatewayConfig({ transport });
+  assert.equal(config.runRetentionMs, 7 * 24 * 60 * 60 * 1000);
+  assert.equal(config.runRetentionMs, GATEWAY_DEFAULTS.runRetentionMs);
+  assert.equal(config.retentionSweepMs, 60_000);
+  assert.equal(resolveGatewayConfig({ transport, runRetentionMs: 2_000 }).retentionSweepMs, 500);
+  assert.equal(resolveGatewayConfig({ transport, runRetentionMs: 0 }).retentionSweepMs, 100);
+  for (const runRetentionMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.deepEqual(
+      issuesOf({ runRetentionMs }).map((i) => i.field),
+      ['runRetentionMs'],
+    );
+  }
+});

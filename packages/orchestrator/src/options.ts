@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Transport } from '@orchestrator-lite/transport';
+import { DEFAULT_RUN_RETENTION_MS } from '@orchestrator-lite/core';
 
 export interface OrchestratorOptions {
   /** The bus. */
@@ -31,7 +32,7 @@ export interface OrchestratorOptions {
   maxRecordBytes?: number;
 }
 
-export const DEFAULT_RUN_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+export { DEFAULT_RUN_RETENTION_MS };
 
 export interface CompiledOrchestratorOptions {
   transport: Transport;

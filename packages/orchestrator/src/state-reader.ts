@@ -132,11 +132,19 @@ export async function readPartitionState(
 
   const contents: PartitionContents = { runs: new Map(), finished: new Map(), digests, gates, read, orphans: [] };
   const reload: string[] = [];
+  // Every header decodes its own copy of its digest (64 characters): the finished runs of one definition share one.
+  const shared = new Map<string, string>();
+  const digestOf = (digest: string): string => {
+    const known = shared.get(digest);
+    if (known !== undefined) return known;
+    shared.set(digest, digest);
+    return digest;
+  };
   for (const [runId, p] of pending) {
     const h = p.header;
     if (!h) continue;
     if (h.steps !== undefined && TERMINAL_RUN_STATUSES.has(h.status)) {
-      contents.finished.set(runId, { status: h.status, at: h.updatedAt, digest: h.digest });
+      contents.finished.set(runId, { status: h.status, at: h.updatedAt, digest: digestOf(h.digest) });
       continue;
     }
     if (p.dropped) {

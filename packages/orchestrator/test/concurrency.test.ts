@@ -3,53 +3,31 @@
  * live on different partitions and talk by commands; the orchestrator is restarted mid-way.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { decodeDispatch, decodeEvent, encodeMessage, topicNames, workflow } from '@orchestrator-lite/core';
-import type { ConcurrencyPolicy, RunEvent, TaskDispatched, WorkflowDefinition } from '@orchestrator-lite/core';
-import { createEmbeddedTransport } from '@orchestrator-lite/transport';
+import { topicNames, workflow } from '@orchestrator-lite/core';
+import type { ConcurrencyPolicy, TaskDispatched, WorkflowDefinition } from '@orchestrator-lite/core';
 import { startOrchestrator } from '../src/index.js';
 import type { OrchestratorHandle } from '../src/index.js';
+import { embeddedBus, inputs, observe, until } from './harness.js';
 
 const names = topicNames('c.');
 const billing = (policy: ConcurrencyPolicy, limit = 1): WorkflowDefinition =>
   workflow('billing').step('charge', 'demo.echo').concurrency({ key: 'input.customer', limit, policy }).build();
 
 async function harness(t: TestContext) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'orch-concurrency-'));
-  const transport = createEmbeddedTransport({ dataDir });
-  const tasks: TaskDispatched[] = [];
-  const events: RunEvent[] = [];
+  const transport = embeddedBus(t);
   const start = () => startOrchestrator({ transport, topicPrefix: 'c.', partitions: 4 });
   let orchestrator: OrchestratorHandle = await start();
-  await transport.ensureTopics([{ name: names.tasks('default'), partitions: 4 }]);
-  const listener = await transport.subscribe({
-    groupId: 'listener',
-    topics: [names.tasks('default'), names.events],
-    onBatch: async (records) => {
-      for (const r of records) {
-        if (r.topic === names.events) events.push(decodeEvent(r.value));
-        else tasks.push(decodeDispatch(r.value));
-      }
-    },
-  });
-  t.after(async () => {
-    await orchestrator.close();
-    await listener.close();
-    await transport.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  t.after(() => orchestrator.close());
+  const { tasks, events } = await observe(t, transport, names, 4);
+  const send = inputs(transport, names);
   return {
     tasks,
     events,
-    startRun: (runId: string, definition: WorkflowDefinition, customer: string) =>
-      transport.produce([{ topic: names.commands, key: runId, value: encodeMessage({ v: 1, type: 'StartRun', runId, workflow: definition.name, version: 1, definition, input: { customer }, at: Date.now() }) }]),
-    complete: (task: TaskDispatched) =>
-      transport.produce([{ topic: names.results, key: task.runId, value: encodeMessage({ v: 1, type: 'TaskCompleted', runId: task.runId, stepId: task.stepId, attempt: task.attempt, workerId: 'w', output: {}, at: Date.now() }) }]),
-    cancel: (runId: string) => transport.produce([{ topic: names.commands, key: runId, value: encodeMessage({ v: 1, type: 'CancelRun', runId, at: Date.now() }) }]),
+    startRun: (runId: string, definition: WorkflowDefinition, customer: string) => send.start(runId, definition, { customer }),
+    complete: (task: TaskDispatched) => send.complete(task.runId, task.stepId, {}, task.attempt),
+    cancel: (runId: string) => send.cancel(runId),
     restart: async () => {
       await orchestrator.close();
       orchestrator = await start();
@@ -58,13 +36,6 @@ async function harness(t: TestContext) {
   };
 }
 
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
 test('queue: one run per customer at a time, in arrival order, also across a restart; other customers are not held up', async (t) => {

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { decodeDispatch, decodeEvent, encodeMessage, topicNames } from '@orchestrator-lite/core';
-import type { RunEvent, StartRun, TaskDispatched, WorkflowDefinition } from '@orchestrator-lite/core';
-import { createEmbeddedTransport, DLQ_HEADERS } from '@orchestrator-lite/transport';
-import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
+import { encodeMessage, topicNames } from '@orchestrator-lite/core';
+import type { WorkflowDefinition } from '@orchestrator-lite/core';
+import { DLQ_HEADERS } from '@orchestrator-lite/transport';
+import type { Transport } from '@orchestrator-lite/transport';
 import { startOrchestrator } from '../src/index.js';
+import { embeddedBus, inputs, observe, until } from './harness.js';
 
 const names = topicNames('o.');
 
@@ -18,55 +16,26 @@ const definition: WorkflowDefinition = {
 };
 
 async function bus(t: TestContext) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'orch-orchestrator-'));
-  const transport = createEmbeddedTransport({ dataDir });
-  const tasks: TaskDispatched[] = [];
-  const events: RunEvent[] = [];
-  const dlq: ConsumedRecord[] = [];
+  const transport = embeddedBus(t);
   const start = () => startOrchestrator({ transport, topicPrefix: 'o.', partitions: 2 });
   const first = await start();
-  await transport.ensureTopics([{ name: names.tasks('default'), partitions: 2 }]);
-  const listener = await transport.subscribe({
-    groupId: 'listener',
-    topics: [names.tasks('default'), names.events, names.dlq],
-    onBatch: async (records) => {
-      for (const r of records) {
-        if (r.topic === names.dlq) dlq.push(r);
-        else if (r.topic === names.events) events.push(decodeEvent(r.value));
-        else tasks.push(decodeDispatch(r.value));
-      }
-    },
-  });
-  t.after(async () => {
-    await listener.close();
-    await transport.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return { transport, tasks, events, dlq, first, start };
+  const seen = await observe(t, transport, names, 2);
+  return { transport, ...seen, first, start, send: inputs(transport, names) };
 }
 
 const command = (transport: Transport, runId: string, value: Buffer) => transport.produce([{ topic: names.commands, key: runId, value }]);
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 test('a retry timer armed before a restart fires after it: timers live in the snapshot', async (t) => {
-  const { transport, tasks, events, first, start } = await bus(t);
-  const startRun: StartRun = { v: 1, type: 'StartRun', runId: 'run-1', workflow: 'one', version: 1, definition, input: {}, at: Date.now() };
-  await command(transport, 'run-1', encodeMessage(startRun));
-  await until(() => tasks.length === 1);
-  await transport.produce([{ topic: names.results, key: 'run-1', value: encodeMessage({ v: 1, type: 'TaskFailed', runId: 'run-1', stepId: 'only', attempt: 1, workerId: 'w', at: Date.now(), error: { type: 'Boom', message: 'boom' } }) }]);
-  await until(() => events.some((e) => e.type === 'RetryScheduled'));
+  const { tasks, events, first, start, send } = await bus(t);
+  await send.start('run-1', definition);
+  await until(() => tasks.length === 1, 'the first attempt');
+  await send.fail('run-1', 'only', { type: 'Boom', message: 'boom' });
+  await until(() => events.some((e) => e.type === 'RetryScheduled'), 'the retry');
   await first.close(); // before the 400 ms retry is due
 
   const second = await start();
   t.after(() => second.close());
-  await until(() => tasks.length === 2, 5000);
+  await until(() => tasks.length === 2, 'the second attempt', 5000);
   assert.deepEqual(tasks.map((task) => task.attempt), [1, 2]);
   const retry = events.find((e) => e.type === 'RetryScheduled')!;
   assert.equal(retry.type === 'RetryScheduled' && retry.data.delayMs, 400);
@@ -80,9 +49,9 @@ test('a replayed or duplicate input changes nothing', async (t) => {
   await command(transport, 'run-2', startRun);
   await command(transport, 'run-2', startRun);
   const done = encodeMessage({ v: 1, type: 'TaskCompleted', runId: 'run-2', stepId: 'only', attempt: 1, workerId: 'w', at: Date.now(), output: 1 });
-  await until(() => tasks.length === 1);
+  await until(() => tasks.length === 1, 'the task');
   await transport.produce([{ topic: names.results, key: 'run-2', value: done }, { topic: names.results, key: 'run-2', value: done }]);
-  await until(() => events.some((e) => e.type === 'RunSucceeded'));
+  await until(() => events.some((e) => e.type === 'RunSucceeded'), 'the run to succeed');
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(tasks.length, 1);
   assert.deepEqual(events.map((e) => e.type), ['RunStarted', 'StepScheduled', 'StepSucceeded', 'RunSucceeded']);
@@ -96,7 +65,7 @@ test('undecodable inputs are dead-lettered with their reason and the partition k
   await command(transport, 'run-3', encodeMessage({ v: 7, type: 'StartRun', runId: 'run-3' }));
   await command(transport, 'other', encodeMessage({ v: 1, type: 'CancelRun', runId: 'run-3', at: 1 }));
   await command(transport, 'run-3', encodeMessage({ v: 1, type: 'StartRun', runId: 'run-3', workflow: 'one', version: 1, definition, input: {}, at: Date.now() }));
-  await until(() => tasks.length === 1 && dlq.length === 3);
+  await until(() => tasks.length === 1 && dlq.length === 3, 'the task and three dead letters');
   // Keys land on different partitions: order holds within a key only.
   const run3 = dlq.filter((r) => r.key === 'run-3');
   const other = dlq.filter((r) => r.key === 'other');

@@ -3,14 +3,12 @@
  * field of it; a payload it cannot read fails the step with an error naming the ref.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { decodeDispatch, decodeEvent, encodeMessage, topicNames } from '@orchestrator-lite/core';
-import type { ClaimCheck, RunEvent, TaskDispatched, WorkflowDefinition } from '@orchestrator-lite/core';
-import { createEmbeddedTransport, PayloadStore } from '@orchestrator-lite/transport';
+import { topicNames } from '@orchestrator-lite/core';
+import type { ClaimCheck, WorkflowDefinition } from '@orchestrator-lite/core';
+import { PayloadStore } from '@orchestrator-lite/transport';
 import { startOrchestrator } from '../src/index.js';
+import { embeddedBus, inputs, observe, until } from './harness.js';
 
 const names = topicNames('pc.');
 const definition: WorkflowDefinition = {
@@ -21,42 +19,15 @@ const definition: WorkflowDefinition = {
   ],
 };
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 test('a field of a claim-checked output is fetched for a template and a condition; an unreadable one fails the step naming its ref', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'orch-payload-'));
-  const transport = createEmbeddedTransport({ dataDir, pollIntervalMs: 10 });
+  const transport = embeddedBus(t, { pollIntervalMs: 10 });
   const orchestrator = await startOrchestrator({ transport, topicPrefix: 'pc.', partitions: 1 });
-  await transport.ensureTopics([{ name: names.tasks('default'), partitions: 1 }]);
-  const tasks: TaskDispatched[] = [];
-  const events: RunEvent[] = [];
-  const listener = await transport.subscribe({
-    groupId: 'listener',
-    topics: [names.tasks('default'), names.events],
-    onBatch: async (records) => {
-      for (const r of records) {
-        if (r.topic === names.events) events.push(decodeEvent(r.value));
-        else tasks.push(decodeDispatch(r.value));
-      }
-    },
-  });
-  t.after(async () => {
-    await listener.close();
-    await orchestrator.close();
-    await transport.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  t.after(() => orchestrator.close());
+  const { tasks, events } = await observe(t, transport, names, 1);
   const store = new PayloadStore(transport, { topic: names.payloads, inlineBytes: 16 });
-  const start = (runId: string) =>
-    transport.produce([{ topic: names.commands, key: runId, value: encodeMessage({ v: 1, type: 'StartRun', runId, workflow: 'pick', version: 1, definition, input: {}, at: Date.now() }) }]);
-  const complete = (runId: string, output: unknown) =>
-    transport.produce([{ topic: names.results, key: runId, value: encodeMessage({ v: 1, type: 'TaskCompleted', runId, stepId: 'a', attempt: 1, workerId: 'w', at: Date.now(), output }) }]);
+  const send = inputs(transport, names);
+  const start = (runId: string) => send.start(runId, definition);
+  const complete = (runId: string, output: unknown) => send.complete(runId, 'a', output);
 
   await start('good');
   await start('lost');

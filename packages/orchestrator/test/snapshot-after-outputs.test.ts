@@ -6,16 +6,14 @@
  * one write of the orchestrator's group that lands on `orch.state` alone and is then fenced.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { decodeDispatch, decodeEvent, encodeMessage, topicNames } from '@orchestrator-lite/core';
-import type { RunEvent, StartRun, TaskDispatched, WorkflowDefinition } from '@orchestrator-lite/core';
-import { createEmbeddedTransport, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
+import { decodeDispatch, topicNames } from '@orchestrator-lite/core';
+import type { RunEvent, WorkflowDefinition } from '@orchestrator-lite/core';
+import { TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { Consumer, ProduceRecord, Transport } from '@orchestrator-lite/transport';
 import { waitFor } from '@orchestrator-lite/testing';
 import { startOrchestrator } from '../src/index.js';
+import { embeddedBus, inputs, observe } from './harness.js';
 
 const prefix = 'partial.';
 const names = topicNames(prefix);
@@ -69,49 +67,28 @@ function partialWrites(inner: Transport): { transport: Transport; arm(): void; f
 }
 
 void test('a write that lands on orch.state only, then a fence: the next owner still dispatches the step and the history has no hole', { timeout: 60_000 }, async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'orch-partial-'));
-  const inner = createEmbeddedTransport({ dataDir, pollIntervalMs: 5 });
+  const inner = embeddedBus(t, { pollIntervalMs: 5 });
   const { transport, arm, fired } = partialWrites(inner);
-  const closers: (() => Promise<void>)[] = [];
-  t.after(async () => {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
-    await inner.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
   const start = async (): Promise<void> => {
     const handle = await startOrchestrator({ transport, topicPrefix: prefix, partitions: 2 });
-    closers.push(() => handle.close());
+    t.after(() => handle.close());
   };
   await start();
-  await inner.ensureTopics([{ name: names.tasks('default'), partitions: 2 }]);
-  const tasks: TaskDispatched[] = [];
-  const events: RunEvent[] = [];
-  const listener = await inner.subscribe({
-    groupId: 'listener',
-    topics: [names.tasks('default'), names.events],
-    onBatch: async (records) => {
-      for (const r of records) {
-        if (r.topic === names.events) events.push(decodeEvent(r.value));
-        else tasks.push(decodeDispatch(r.value));
-      }
-    },
-  });
-  closers.push(() => listener.close());
+  const { tasks, events } = await observe(t, inner, names, 2);
+  const send = inputs(inner, names);
 
   const runId = 'run-partial';
-  const startRun: StartRun = { v: 1, type: 'StartRun', runId, workflow: 'two', version: 1, definition, input: {}, at: Date.now() };
-  await inner.produce([{ topic: names.commands, key: runId, value: encodeMessage(startRun) }]);
+  await send.start(runId, definition);
   await waitFor(() => tasks.some((task) => task.stepId === 'a'), { timeoutMs: 10_000, description: 'step a dispatched' });
 
   arm();
-  const completed = (stepId: string) => encodeMessage({ v: 1, type: 'TaskCompleted', runId, stepId, attempt: 1, workerId: 'w', at: Date.now(), output: { stepId } });
-  await inner.produce([{ topic: names.results, key: runId, value: completed('a') }]);
+  await send.complete(runId, 'a', { stepId: 'a' });
   await waitFor(() => fired(), { timeoutMs: 10_000, description: 'the partial write and the fence' });
   // The fence stands for a rebalance: a second member joins, and every partition gets a new owner.
   await start();
 
   await waitFor(() => tasks.some((task) => task.stepId === 'b'), { timeoutMs: 15_000, description: 'step b dispatched by the next owner' });
-  await inner.produce([{ topic: names.results, key: runId, value: completed('b') }]);
+  await send.complete(runId, 'b', { stepId: 'b' });
   await waitFor(() => events.some((e) => e.type === 'RunSucceeded'), { timeoutMs: 15_000, description: 'the run succeeded' });
 
   const bySeq = new Map<number, RunEvent>();

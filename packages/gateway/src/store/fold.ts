@@ -19,6 +19,11 @@ export interface FoldInput {
   readonly views: ReadonlyMap<string, RunView>;
   /** The highest seq kept for each touched run (absent: none). */
   readonly lastSeqs: ReadonlyMap<string, number>;
+  /**
+   * Touched runs without a view that the retention sweep deleted, with the end time (the last
+   * event's `at`) each had then. The store need only look up runs that have no view.
+   */
+  readonly expired?: ReadonlyMap<string, number>;
 }
 
 export interface CountDelta {
@@ -30,6 +35,8 @@ export interface CountDelta {
 export interface FoldOutcome {
   readonly accepted: StoredEvent[];
   readonly duplicates: number;
+  /** Events of expired runs, dropped. */
+  readonly expired: number;
   readonly projectionErrors: { event: RunEvent; error: unknown }[];
   /** Views to write, by runId (the latest of each run). */
   readonly views: Map<string, RunView>;
@@ -55,6 +62,22 @@ function account(counts: CountDelta, view: RunView | undefined, sign: 1 | -1): v
   for (const step of Object.values(view.steps)) bump(counts.steps, step.status, sign);
 }
 
+/**
+ * Whether `event` is a late event of a run the retention sweep deleted. Once a run is deleted its
+ * view and events are gone, so neither the seq check nor the view can tell a replay: a replayed
+ * RunStarted would fold into a fresh RUNNING view that no later event ever ends (and that, not
+ * being ended, no sweep would ever delete), and any other event would be kept without a view.
+ * So the store remembers each deleted id with the run's end time for a while, and every event of
+ * such a run is dropped, except a RunStarted dated after that end: a new run under the same id
+ * (an idempotency key used again once the orchestrator, too, has forgotten the old run), which
+ * is folded as usual, and so are the events after it.
+ */
+function isExpiredRunEvent(input: FoldInput, event: RunEvent): boolean {
+  const endedAt = input.expired?.get(event.runId);
+  if (endedAt === undefined) return false;
+  return !(event.type === 'RunStarted' && event.at > endedAt);
+}
+
 export function foldBatch(input: FoldInput): FoldOutcome {
   const lastSeqs = new Map(input.lastSeqs);
   const before = new Map<string, RunView | undefined>();
@@ -62,10 +85,16 @@ export function foldBatch(input: FoldInput): FoldOutcome {
   const accepted: StoredEvent[] = [];
   const projectionErrors: { event: RunEvent; error: unknown }[] = [];
   let duplicates = 0;
+  let expired = 0;
   for (const { offset, event } of input.records) {
     const last = lastSeqs.get(event.runId);
     if (last !== undefined && event.seq <= last) {
       duplicates += 1;
+      continue;
+    }
+    // A run with a kept seq has a view or events in the store: it is not an expired one.
+    if (last === undefined && isExpiredRunEvent(input, event)) {
+      expired += 1;
       continue;
     }
     lastSeqs.set(event.runId, event.seq);
@@ -83,7 +112,7 @@ export function foldBatch(input: FoldInput): FoldOutcome {
     account(counts, before.get(runId), -1);
     account(counts, view, 1);
   }
-  return { accepted, duplicates, projectionErrors, views, counts };
+  return { accepted, duplicates, expired, projectionErrors, views, counts };
 }
 
 /** The list row of a view. */

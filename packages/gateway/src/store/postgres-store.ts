@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { RUN_STATUSES, STEP_STATUSES } from '@orchestrator-lite/core/projection';
 import type { RunEvent, RunStatus, RunView, StepStatus } from '@orchestrator-lite/core/projection';
-import { foldBatch, splitRunCountKey, summaryColumns } from './fold.js';
+import { foldBatch, runCountKey, splitRunCountKey, summaryColumns } from './fold.js';
 import { rowToEvent, rowToSummary } from './sqlite-store.js';
 import { zeroCounts } from './types.js';
 import type { BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
@@ -38,7 +38,10 @@ CREATE TABLE IF NOT EXISTS ${s}.events (
   type text NOT NULL, at bigint NOT NULL, data text NOT NULL, PRIMARY KEY (run_id, seq));
 CREATE UNIQUE INDEX IF NOT EXISTS events_position ON ${s}.events (partition, "offset");
 CREATE TABLE IF NOT EXISTS ${s}.run_counts (workflow text COLLATE "C" NOT NULL, status text NOT NULL, n bigint NOT NULL, PRIMARY KEY (workflow, status));
-CREATE TABLE IF NOT EXISTS ${s}.step_counts (status text PRIMARY KEY, n bigint NOT NULL);`;
+CREATE TABLE IF NOT EXISTS ${s}.step_counts (status text PRIMARY KEY, n bigint NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_ended ON ${s}.runs (updated_at) WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED');
+CREATE TABLE IF NOT EXISTS ${s}.expired_runs (run_id text COLLATE "C" PRIMARY KEY, ended_at bigint NOT NULL);
+CREATE INDEX IF NOT EXISTS expired_runs_ended ON ${s}.expired_runs (ended_at);`;
 }
 
 export interface PostgresReadStoreOptions {
@@ -107,22 +110,8 @@ export class PostgresReadStore implements ReadStore {
     return out;
   }
 
-  async applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await this.applyIn(client, partition, records, nextOffset);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        const code = (error as { code?: string }).code;
-        if (attempt >= 5 || code === undefined || !RETRYABLE.has(code)) throw error;
-      } finally {
-        client.release();
-      }
-    }
+  applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
+    return this.transaction((client) => this.applyIn(client, partition, records, nextOffset));
   }
 
   private async applyIn(client: PoolClient, partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
@@ -130,20 +119,29 @@ export class PostgresReadStore implements ReadStore {
     await client.query(`INSERT INTO ${s}.checkpoint (partition, next) VALUES ($1, 0) ON CONFLICT (partition) DO NOTHING`, [partition]);
     const locked = await client.query<{ next: number }>(`SELECT next FROM ${s}.checkpoint WHERE partition = $1 FOR UPDATE`, [partition]);
     const from = locked.rows[0]?.next ?? 0;
-    if (nextOffset <= from) return { accepted: [], duplicates: 0, projectionErrors: [], applied: false };
+    if (nextOffset <= from) return { accepted: [], duplicates: 0, expired: 0, projectionErrors: [], applied: false };
     const fresh = records.filter((r): r is { offset: number; event: RunEvent } => r.offset >= from && r.event !== undefined);
     const runIds = [...new Set(fresh.map((r) => r.event.runId))];
     const views = new Map<string, RunView>();
     const lastSeqs = new Map<string, number>();
+    const expired = new Map<string, number>();
     if (runIds.length > 0) {
-      const [viewRows, seqRows] = await Promise.all([
-        client.query<{ run_id: string; view: string }>(`SELECT run_id, view FROM ${s}.runs WHERE run_id = ANY($1::text[])`, [runIds]),
-        client.query<{ run_id: string; seq: number }>(`SELECT run_id, max(seq) AS seq FROM ${s}.events WHERE run_id = ANY($1::text[]) GROUP BY run_id`, [runIds]),
-      ]);
+      // The rows are locked until the commit, so a retention sweep can neither delete a run
+      // between this read and the write below (the write would bring back a row whose share the
+      // sweep took off the counters) nor wait on it: it skips locked rows. One that deleted a
+      // run first makes this statement wait for its commit and then find no row, and the next
+      // statements see its expired id.
+      const viewRows = await client.query<{ run_id: string; view: string }>(`SELECT run_id, view FROM ${s}.runs WHERE run_id = ANY($1::text[]) FOR UPDATE`, [runIds]);
+      const seqRows = await client.query<{ run_id: string; seq: number }>(`SELECT run_id, max(seq) AS seq FROM ${s}.events WHERE run_id = ANY($1::text[]) GROUP BY run_id`, [runIds]);
       for (const row of viewRows.rows) views.set(row.run_id, JSON.parse(row.view) as RunView);
       for (const row of seqRows.rows) lastSeqs.set(row.run_id, row.seq);
+      const unknown = runIds.filter((id) => !lastSeqs.has(id) && !views.has(id));
+      if (unknown.length > 0) {
+        const expiredRows = await client.query<{ run_id: string; ended_at: number }>(`SELECT run_id, ended_at FROM ${s}.expired_runs WHERE run_id = ANY($1::text[])`, [unknown]);
+        for (const row of expiredRows.rows) expired.set(row.run_id, row.ended_at);
+      }
     }
-    const outcome = foldBatch({ partition, records: fresh, views, lastSeqs });
+    const outcome = foldBatch({ partition, records: fresh, views, lastSeqs, expired });
     if (outcome.accepted.length > 0) {
       const cols = { runId: [] as string[], seq: [] as number[], offset: [] as number[], type: [] as string[], at: [] as number[], data: [] as string[] };
       for (const { event, offset } of outcome.accepted) {
@@ -180,8 +178,17 @@ export class PostgresReadStore implements ReadStore {
         ],
       );
     }
-    // Counter rows are updated in one sorted order by every writer, so two cannot deadlock.
-    const runCounts = [...outcome.counts.runs].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    await this.bumpCounts(client, outcome.counts.runs, outcome.counts.steps);
+    await client.query(`UPDATE ${s}.checkpoint SET next = $2 WHERE partition = $1`, [partition, nextOffset]);
+    await client.query('SELECT pg_notify($1, $2)', [this.channel, String(partition)]);
+    return { accepted: outcome.accepted, duplicates: outcome.duplicates, expired: outcome.expired, projectionErrors: outcome.projectionErrors, applied: true };
+  }
+
+  /** Moves the counters. Every writer updates their rows in one sorted order, so two cannot deadlock. */
+  private async bumpCounts(client: PoolClient, runs: ReadonlyMap<string, number>, steps: ReadonlyMap<string, number>): Promise<void> {
+    const s = this.s;
+    const byKey = ([a]: [string, number], [b]: [string, number]): number => (a < b ? -1 : a > b ? 1 : 0);
+    const runCounts = [...runs].filter(([, n]) => n !== 0).sort(byKey);
     if (runCounts.length > 0) {
       const keys = runCounts.map(([key]) => splitRunCountKey(key));
       await client.query(
@@ -190,7 +197,7 @@ export class PostgresReadStore implements ReadStore {
         [keys.map((k) => k.workflow), keys.map((k) => k.status), runCounts.map(([, n]) => n)],
       );
     }
-    const stepCounts = [...outcome.counts.steps].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const stepCounts = [...steps].filter(([, n]) => n !== 0).sort(byKey);
     if (stepCounts.length > 0) {
       await client.query(
         `INSERT INTO ${s}.step_counts (status, n) SELECT * FROM unnest($1::text[], $2::bigint[])
@@ -198,9 +205,73 @@ export class PostgresReadStore implements ReadStore {
         [stepCounts.map(([status]) => status), stepCounts.map(([, n]) => n)],
       );
     }
-    await client.query(`UPDATE ${s}.checkpoint SET next = $2 WHERE partition = $1`, [partition, nextOffset]);
-    await client.query('SELECT pg_notify($1, $2)', [this.channel, String(partition)]);
-    return { accepted: outcome.accepted, duplicates: outcome.duplicates, projectionErrors: outcome.projectionErrors, applied: true };
+  }
+
+  /** Runs `work` in a transaction, again after a serialization failure or a deadlock. */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        const code = (error as { code?: string }).code;
+        if (attempt >= 5 || code === undefined || !RETRYABLE.has(code)) throw error;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  /**
+   * One statement picks and deletes the runs (rows another transaction holds are skipped, not
+   * waited on) and returns each deleted run's workflow, status and steps per status, computed
+   * from its view in the server; the counters are then lowered by exactly what it returned, in
+   * the same transaction. Two gateways sweeping at once therefore never take a run off the
+   * counters twice: a row is returned only to the statement that deleted it.
+   */
+  expireRuns(endedBefore: number, limit: number): Promise<string[]> {
+    const s = this.s;
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ run_id: string; workflow: string; status: RunStatus; updated_at: number; steps: Record<string, number> }>(
+        `DELETE FROM ${s}.runs WHERE run_id IN (
+           SELECT run_id FROM ${s}.runs WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND updated_at < $1
+           ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING run_id, workflow, status, updated_at,
+           (SELECT coalesce(jsonb_object_agg(st, n), '{}'::jsonb) FROM (
+              SELECT step ->> 'status' AS st, count(*) AS n FROM jsonb_each(view::jsonb -> 'steps') AS e(id, step) GROUP BY 1) q) AS steps`,
+        [endedBefore, limit],
+      );
+      if (rows.length === 0) return [];
+      const runIds = rows.map((r) => r.run_id);
+      await client.query(`DELETE FROM ${s}.events WHERE run_id = ANY($1::text[])`, [runIds]);
+      await client.query(
+        `INSERT INTO ${s}.expired_runs (run_id, ended_at) SELECT * FROM unnest($1::text[], $2::bigint[])
+         ON CONFLICT (run_id) DO UPDATE SET ended_at = excluded.ended_at`,
+        [runIds, rows.map((r) => r.updated_at)],
+      );
+      const runs = new Map<string, number>();
+      const steps = new Map<string, number>();
+      for (const r of rows) {
+        const key = runCountKey(r.workflow, r.status);
+        runs.set(key, (runs.get(key) ?? 0) - 1);
+        for (const [status, n] of Object.entries(r.steps)) steps.set(status, (steps.get(status) ?? 0) - Number(n));
+      }
+      await this.bumpCounts(client, runs, steps);
+      return runIds;
+    });
+  }
+
+  async forgetExpired(endedBefore: number, limit: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM ${this.s}.expired_runs WHERE run_id IN (
+         SELECT run_id FROM ${this.s}.expired_runs WHERE ended_at < $1 ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [endedBefore, limit],
+    );
+    return rowCount ?? 0;
   }
 
   async getRun(runId: string): Promise<RunView | undefined> {
@@ -219,7 +290,9 @@ export class PostgresReadStore implements ReadStore {
     if (query.workflow !== undefined) where.push(`workflow = ${param(query.workflow)}`);
     if (query.status !== undefined) where.push(`status = ${param(query.status)}`);
     if (query.after !== undefined) where.push(`(created_at, run_id) < (${param(query.after.createdAt)}::bigint, ${param(query.after.runId)}::text COLLATE "C")`);
-    const sql = `SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error FROM ${this.s}.runs
+    // Why a PENDING run waits is read from its view, for the PENDING rows of the page only.
+    const sql = `SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error,
+      CASE WHEN status = 'PENDING' THEN (view::json)->>'queued' END AS queued FROM ${this.s}.runs
       ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY created_at DESC, run_id DESC LIMIT ${param(query.limit + 1)}`;
     const { rows } = await this.pool.query<Parameters<typeof rowToSummary>[0]>(sql, params);
     const items = rows.slice(0, query.limit).map(rowToSummary);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { RunEvent, RunStatus, RunSummary, RunView, StepStatus } from '@orchestrator-lite/core/projection';
 import { RUN_STATUSES, STEP_STATUSES } from '@orchestrator-lite/core/projection';
-import { foldBatch, splitRunCountKey, summaryColumns } from './fold.js';
+import { foldBatch, runCountKey, splitRunCountKey, summaryColumns } from './fold.js';
 import type { FoldOutcome } from './fold.js';
 import { ViewCache } from './view-cache.js';
 import { zeroCounts } from './types.js';
@@ -34,6 +34,39 @@ CREATE TABLE IF NOT EXISTS run_counts (workflow TEXT NOT NULL, status TEXT NOT N
 CREATE TABLE IF NOT EXISTS step_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
+/**
+ * What the retention sweep needs, added to a store file written before it when it is opened:
+ * - `runs.step_statuses`, each run's steps per status (`{"SUCCEEDED":2}`), so a sweep takes a
+ *   run's share off the step counters without parsing its view, whose size grows with inline
+ *   inputs and outputs. A row written before the column has it NULL, and its view is read once
+ *   instead (`stepsOf`).
+ * - the ended runs by end time: a partial index, which runs in flight (whose rows change with
+ *   every event) never touch, covering what a sweep reads of a run;
+ * - the ids of deleted runs, with their end times (see fold.ts).
+ */
+const RETENTION_SCHEMA = `
+CREATE INDEX IF NOT EXISTS runs_ended ON runs (updated_at, workflow, status) WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED');
+CREATE TABLE IF NOT EXISTS expired_runs (run_id TEXT PRIMARY KEY, ended_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS expired_runs_ended ON expired_runs (ended_at);
+`;
+
+function migrate(db: Database.Database): void {
+  const probe = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM pragma_table_info('runs') WHERE name = 'step_statuses'");
+  // Kept reachable for the same reason as a closed store's statements (see `close`).
+  RETAINED.push(probe);
+  db.transaction(() => {
+    if (probe.get()?.n === 0) db.exec('ALTER TABLE runs ADD COLUMN step_statuses TEXT');
+    db.exec(RETENTION_SCHEMA);
+  }).immediate();
+}
+
+/** A view's steps per status, as `runs.step_statuses` holds them. */
+function stepStatusesOf(view: RunView): string {
+  const counts: Partial<Record<StepStatus, number>> = {};
+  for (const step of Object.values(view.steps)) counts[step.status] = (counts[step.status] ?? 0) + 1;
+  return JSON.stringify(counts);
+}
+
 /** Statements of closed stores, never collected (see `close`). */
 const RETAINED: unknown[] = [];
 
@@ -46,6 +79,8 @@ interface RunRow {
   updated_at: number;
   last_seq: number;
   error: string | null;
+  /** A PENDING run's `queued`, as JSON text, read from its view. */
+  queued?: string | null;
 }
 
 interface EventRow {
@@ -73,6 +108,7 @@ export function rowToSummary(row: RunRow): RunSummary {
     updatedAt: Number(row.updated_at),
     lastSeq: Number(row.last_seq),
     ...(row.error === null ? {} : { error: JSON.parse(row.error) as RunSummary['error'] & object }),
+    ...(row.queued === null || row.queued === undefined ? {} : { queued: JSON.parse(row.queued) as RunSummary['queued'] & object }),
   };
 }
 
@@ -102,6 +138,7 @@ export class SqliteReadStore implements ReadStore {
     // The bus still holds what a power cut loses from the last commits: the checkpoint moves with them.
     this.db.exec('PRAGMA synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    migrate(this.db);
     this.cache = new ViewCache(options.cacheSize ?? 1000);
     const db = this.db;
     this.stmt = {
@@ -113,10 +150,11 @@ export class SqliteReadStore implements ReadStore {
       view: db.prepare<[string], { view: string }>('SELECT view FROM runs WHERE run_id = ?'),
       lastSeq: db.prepare<[string], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_id = ?'),
       putRun: db.prepare(
-        `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view)
-         VALUES (@runId, @workflow, @version, @status, @createdAt, @updatedAt, @lastSeq, @error, @view)
+        `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, step_statuses)
+         VALUES (@runId, @workflow, @version, @status, @createdAt, @updatedAt, @lastSeq, @error, @view, @stepStatuses)
          ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, version = excluded.version, status = excluded.status,
-           created_at = excluded.created_at, updated_at = excluded.updated_at, last_seq = excluded.last_seq, error = excluded.error, view = excluded.view`,
+           created_at = excluded.created_at, updated_at = excluded.updated_at, last_seq = excluded.last_seq, error = excluded.error, view = excluded.view,
+           step_statuses = excluded.step_statuses`,
       ),
       putEvent: db.prepare('INSERT INTO events (run_id, seq, partition, offset, type, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       bumpRuns: db.prepare('INSERT INTO run_counts (workflow, status, n) VALUES (?, ?, ?) ON CONFLICT (workflow, status) DO UPDATE SET n = n + excluded.n'),
@@ -127,6 +165,27 @@ export class SqliteReadStore implements ReadStore {
       countsOf: db.prepare<[string], { status: RunStatus; n: number }>('SELECT status, n FROM run_counts WHERE workflow = ?'),
       countsByWorkflow: db.prepare<[], { workflow: string; status: RunStatus; n: number }>('SELECT workflow, status, n FROM run_counts WHERE n <> 0 ORDER BY workflow, status'),
       stepCounts: db.prepare<[], { status: StepStatus; n: number }>('SELECT status, n FROM step_counts'),
+      expiredAt: db.prepare<[string], { ended_at: number }>('SELECT ended_at FROM expired_runs WHERE run_id = ?'),
+      // Without statistics the planner prefers runs_status, which scans every ended run and
+      // sorts them: the partial index is named, and the predicate repeats its own.
+      endedBefore: db.prepare<[number, number], { run_id: string; workflow: string; status: RunStatus; updated_at: number }>(
+        `SELECT run_id, workflow, status, updated_at FROM runs INDEXED BY runs_ended WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND updated_at < ? ORDER BY updated_at LIMIT ?`,
+      ),
+      // The ids travel as one JSON array parameter.
+      stepsOf: db.prepare<[string, string], { status: StepStatus; n: number }>(
+        `SELECT s.key AS status, sum(s.value) AS n FROM runs r, json_each(r.step_statuses) s
+           WHERE r.run_id IN (SELECT value FROM json_each(?)) AND r.step_statuses IS NOT NULL GROUP BY 1
+         UNION ALL
+         SELECT json_extract(s.value, '$.status') AS status, count(*) AS n FROM runs r, json_each(r.view, '$.steps') s
+           WHERE r.run_id IN (SELECT value FROM json_each(?)) AND r.step_statuses IS NULL GROUP BY 1`,
+      ),
+      deleteEvents: db.prepare<[string]>('DELETE FROM events WHERE run_id IN (SELECT value FROM json_each(?))'),
+      deleteRuns: db.prepare<[string]>('DELETE FROM runs WHERE run_id IN (SELECT value FROM json_each(?))'),
+      rememberExpired: db.prepare<[string]>(
+        `INSERT INTO expired_runs (run_id, ended_at) SELECT run_id, updated_at FROM runs WHERE run_id IN (SELECT value FROM json_each(?))
+         ON CONFLICT (run_id) DO UPDATE SET ended_at = excluded.ended_at`,
+      ),
+      forgetExpired: db.prepare<[number, number]>('DELETE FROM expired_runs WHERE run_id IN (SELECT run_id FROM expired_runs WHERE ended_at < ? ORDER BY ended_at LIMIT ?)'),
     };
     let id = this.stmt.getMeta.get('store_id')?.value;
     if (id === undefined) {
@@ -155,22 +214,29 @@ export class SqliteReadStore implements ReadStore {
   applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
     const run = this.db.transaction((): BatchResult & { outcome?: FoldOutcome } => {
       const from = this.stmt.partitionNext.get(partition)?.next ?? 0;
-      if (nextOffset <= from) return { accepted: [], duplicates: 0, projectionErrors: [], applied: false };
+      if (nextOffset <= from) return { accepted: [], duplicates: 0, expired: 0, projectionErrors: [], applied: false };
       const fresh = records.filter((r): r is { offset: number; event: RunEvent } => r.offset >= from && r.event !== undefined);
       const views = new Map<string, RunView>();
       const lastSeqs = new Map<string, number>();
+      const expired = new Map<string, number>();
+      const looked = new Set<string>();
       for (const { event } of fresh) {
-        if (lastSeqs.has(event.runId) || views.has(event.runId)) continue;
+        if (looked.has(event.runId)) continue;
+        looked.add(event.runId);
         const view = this.loadView(event.runId);
         if (view !== undefined) views.set(event.runId, view);
         const seq = view?.lastSeq ?? this.stmt.lastSeq.get(event.runId)?.seq ?? undefined;
         if (seq !== undefined && seq !== null) lastSeqs.set(event.runId, seq);
+        else {
+          const endedAt = this.stmt.expiredAt.get(event.runId)?.ended_at;
+          if (endedAt !== undefined) expired.set(event.runId, endedAt);
+        }
       }
-      const outcome = foldBatch({ partition, records: fresh, views, lastSeqs });
+      const outcome = foldBatch({ partition, records: fresh, views, lastSeqs, expired });
       for (const { event, offset } of outcome.accepted) {
         this.stmt.putEvent.run(event.runId, event.seq, partition, offset, event.type, event.at, JSON.stringify(event.data ?? null));
       }
-      for (const [runId, view] of outcome.views) this.stmt.putRun.run({ runId, ...summaryColumns(view), view: JSON.stringify(view) });
+      for (const [runId, view] of outcome.views) this.stmt.putRun.run({ runId, ...summaryColumns(view), view: JSON.stringify(view), stepStatuses: stepStatusesOf(view) });
       for (const [key, n] of outcome.counts.runs) {
         if (n === 0) continue;
         const { workflow, status } = splitRunCountKey(key);
@@ -178,12 +244,45 @@ export class SqliteReadStore implements ReadStore {
       }
       for (const [status, n] of outcome.counts.steps) if (n !== 0) this.stmt.bumpSteps.run(status, n);
       this.stmt.setNext.run(partition, nextOffset);
-      return { accepted: outcome.accepted, duplicates: outcome.duplicates, projectionErrors: outcome.projectionErrors, applied: true, outcome };
+      return { accepted: outcome.accepted, duplicates: outcome.duplicates, expired: outcome.expired, projectionErrors: outcome.projectionErrors, applied: true, outcome };
     });
     const { outcome, ...result } = run.immediate();
     // Only after the commit: a rolled-back batch must leave the cache as the file is.
     if (outcome !== undefined) for (const [runId, view] of outcome.views) this.cache.set(runId, view);
     return Promise.resolve(result);
+  }
+
+  expireRuns(endedBefore: number, limit: number): Promise<string[]> {
+    const run = this.db.transaction((): string[] => {
+      const doomed = this.stmt.endedBefore.all(endedBefore, limit);
+      if (doomed.length === 0) return [];
+      const runIds = doomed.map((r) => r.run_id);
+      const ids = JSON.stringify(runIds);
+      const steps = this.stmt.stepsOf.all(ids, ids);
+      this.stmt.rememberExpired.run(ids);
+      this.stmt.deleteEvents.run(ids);
+      this.stmt.deleteRuns.run(ids);
+      const runs = new Map<string, number>();
+      for (const r of doomed) {
+        const key = runCountKey(r.workflow, r.status);
+        runs.set(key, (runs.get(key) ?? 0) - 1);
+      }
+      for (const [key, n] of runs) {
+        const { workflow, status } = splitRunCountKey(key);
+        this.stmt.bumpRuns.run(workflow, status, n);
+      }
+      const byStatus = new Map<StepStatus, number>();
+      for (const { status, n } of steps) byStatus.set(status, (byStatus.get(status) ?? 0) + n);
+      for (const [status, n] of byStatus) this.stmt.bumpSteps.run(status, -n);
+      return runIds;
+    });
+    const runIds = run.immediate();
+    for (const runId of runIds) this.cache.delete(runId);
+    return Promise.resolve(runIds);
+  }
+
+  forgetExpired(endedBefore: number, limit: number): Promise<number> {
+    return Promise.resolve(this.stmt.forgetExpired.run(endedBefore, limit).changes);
   }
 
   getRun(runId: string): Promise<RunView | undefined> {
@@ -205,7 +304,9 @@ export class SqliteReadStore implements ReadStore {
       where.push('(created_at, run_id) < (?, ?)');
       params.push(query.after.createdAt, query.after.runId);
     }
-    const sql = `SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error FROM runs
+    // Why a PENDING run waits is read from its view, for the PENDING rows of the page only.
+    const sql = `SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error,
+      CASE WHEN status = 'PENDING' THEN json_extract(view, '$.queued') END AS queued FROM runs
       ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY created_at DESC, run_id DESC LIMIT ?`;
     let statement = this.listStatements.get(sql);
     if (statement === undefined) {

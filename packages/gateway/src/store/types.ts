@@ -27,6 +27,8 @@ export interface BatchResult {
   readonly accepted: StoredEvent[];
   /** Events dropped as replays (a seq the run already has). */
   readonly duplicates: number;
+  /** Events dropped because their run was deleted by the retention sweep (see `expireRuns`). */
+  readonly expired: number;
   /** Events kept but not folded into a view (e.g. an event before its run's RunStarted). */
   readonly projectionErrors: { event: RunEvent; error: unknown }[];
   /** False when the batch lay wholly below the checkpoint (already applied) and changed nothing. */
@@ -80,6 +82,17 @@ export interface ReadStore {
   runEvents(runId: string, since: number, limit: number): Promise<StoredEvent[]>;
   /** Events of one partition at offset >= from, in offset order, at most `limit`. */
   partitionEvents(partition: number, from: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Deletes up to `limit` runs that ended (SUCCEEDED, FAILED or CANCELLED) before `endedBefore`
+   * (their last event's `at`): each one's row, its events and its share of the run and step
+   * counters, in one transaction. It remembers each id with its end time, so that a late event of
+   * the run (a replay) is dropped instead of leaving a half view (see fold.ts). Returns the ids
+   * this call deleted: when several gateways sweep a shared store at once, each run is deleted,
+   * and taken off the counters, by exactly one of them.
+   */
+  expireRuns(endedBefore: number, limit: number): Promise<string[]>;
+  /** Forgets up to `limit` remembered ids of expired runs that ended before `endedBefore`; returns how many. */
+  forgetExpired(endedBefore: number, limit: number): Promise<number>;
   /** Calls `listener` when another process commits to the store (a shared store only). */
   watch?(listener: () => void): () => void;
   close(): Promise<void>;

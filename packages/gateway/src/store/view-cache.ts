@@ -24,6 +24,10 @@ export class ViewCache {
     }
   }
 
+  delete(runId: string): void {
+    this.map.delete(runId);
+  }
+
   get size(): number {
     return this.map.size;
   }

@@ -159,6 +159,19 @@ export function readStoreContract(name: string, factory: StoreFactory): void {
     assert.equal(failed.items[0]?.lastSeq, 2);
   });
 
+  void test(`${name}: listRuns says why a PENDING run is queued, and stops once it is admitted`, async (t) => {
+    const { store } = await factory(t);
+    const queuedData = { key: 'tenant-a', limit: 1, policy: 'queue' as const, reason: 'tenant-a has 1 run going (limit 1)' };
+    await store.applyBatch(0, [at(0, runStarted('q1')), at(1, { runId: 'q1', seq: 2, type: 'RunQueued', at: 1_500, data: queuedData }), at(2, runStarted('q2'))], 3);
+    const listed = async (runId: string) => (await store.listRuns({ limit: 10 })).items.find((r) => r.runId === runId);
+    assert.deepEqual((await listed('q1'))?.queued, { ...queuedData, since: 1_500 });
+    assert.equal((await listed('q1'))?.status, 'PENDING');
+    assert.equal('queued' in ((await listed('q2')) ?? {}), false, 'a run that is not queued has no queued field');
+    await store.applyBatch(0, [at(3, { runId: 'q1', seq: 3, type: 'RunAdmitted', at: 1_600, data: { key: 'tenant-a', waitedMs: 100 } })], 4);
+    assert.equal((await listed('q1'))?.status, 'RUNNING');
+    assert.equal((await listed('q1'))?.queued, undefined);
+  });
+
   void test(`${name}: runEvents and partitionEvents page by seq and by offset`, async (t) => {
     const { store } = await factory(t);
     const records: IncomingRecord[] = [at(0, runStarted('r1'))];

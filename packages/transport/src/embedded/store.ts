@@ -60,8 +60,26 @@ CREATE TABLE IF NOT EXISTS offsets (
 );
 `;
 
-/** Records removed per compaction slice: a few milliseconds of work. */
-export const COMPACTION_SLICE = 200;
+/** Records removed by the first slice of a compaction; later slices follow `nextSliceLimit`. */
+export const COMPACTION_SLICE = 100;
+export const COMPACTION_SLICE_MIN = 16;
+export const COMPACTION_SLICE_MAX = 200;
+/**
+ * Wall time a compaction slice aims at. A slice holds the event loop, and on a machine shared
+ * with other busy processes its wall time is several times its CPU time, so it is kept short.
+ */
+export const COMPACTION_SLICE_BUDGET_MS = 2;
+
+/**
+ * The size of the next slice: as many records as fit the budget at the rate the last slice ran
+ * (a slice that ran long, descheduled or checkpointing the WAL, shrinks the next one), at most
+ * double the last, within COMPACTION_SLICE_MIN and COMPACTION_SLICE_MAX.
+ */
+export function nextSliceLimit(limit: number, removed: number, ms: number): number {
+  if (removed <= 0) return limit;
+  const fit = Math.floor((COMPACTION_SLICE_BUDGET_MS * removed) / Math.max(ms, 0.01));
+  return Math.max(COMPACTION_SLICE_MIN, Math.min(COMPACTION_SLICE_MAX, limit * 2, fit));
+}
 
 /** Largest partition count a topic may have. */
 export const MAX_PARTITIONS = 10_000;

@@ -59,6 +59,25 @@ void describe('kafka transport on a real broker', { skip: kafkaSkip(), timeout: 
     await assert.rejects(transport.produce([{ topic: `${topic}-missing`, key: 'k', value: null }]), /Unknown topic/);
   });
 
+  void test('one produce call of more than a broker takes in a batch lands whole, in order, with consecutive offsets', async () => {
+    const topic = `${randomPrefix()}tasks`;
+    await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+    // 3,000 records of 1 KB to one partition: about 3 MB, three times message.max.bytes.
+    const records = Array.from({ length: 3000 }, (_, i) => ({ topic, key: 'run-1', value: Buffer.from(String(i).padEnd(1000, '.')) }));
+    const meta = await transport.produce(records);
+    assert.deepEqual(
+      meta.map((m) => m.offset),
+      records.map((_, i) => i),
+    );
+    assert.deepEqual(await transport.endOffsets(topic), [3000]);
+    const read: string[] = [];
+    for await (const batch of transport.readPartition(topic, 0)) for (const r of batch) read.push(r.value!.toString().replace(/\.+$/, ''));
+    assert.deepEqual(
+      read,
+      records.map((_, i) => String(i)),
+    );
+  });
+
   void test('readPartition reads a range, with headers and tombstones, and is fast for many records', async () => {
     const topic = `${randomPrefix()}state`;
     await transport.ensureTopics([{ name: topic, partitions: 1, compacted: true }]);

@@ -1,9 +1,9 @@
 /**
- * The wire shapes the UI reads. The domain types come from `@orchestrator-lite/core` as types
- * only (erased at build time, so no core code is bundled); the shapes below are the REST views
- * that exist only at the edge.
+ * The wire shapes the UI reads, as types only (erased at build time, so no core code is bundled):
+ * the domain types from `@orchestrator-lite/core`, and the REST request and response types that
+ * core infers from the gateway's route schemas, from `@orchestrator-lite/core/projection`.
  */
-import type { RunEvent, RunStatus as CoreRunStatus, StepStatus as CoreStepStatus, WorkflowDefinition } from '@orchestrator-lite/core';
+import type { RunStatus as CoreRunStatus, StepStatus as CoreStepStatus } from '@orchestrator-lite/core';
 import type { RunSummary as RestRunSummary } from '@orchestrator-lite/core/projection';
 export type {
   ApiErrorBody,
@@ -26,6 +26,7 @@ export type {
   SignalBody,
   StartRunBody,
   StartRunResponse,
+  StreamFrame,
   WorkflowListResponse,
   WorkflowResponse,
   WorkflowSummary,
@@ -49,9 +50,6 @@ export type {
 
 export type RunStatus = CoreRunStatus;
 export type StepStatus = CoreStepStatus;
-
-/** A frame of the all-runs stream: an event plus the opaque cursor to resume after it. */
-export type StreamFrame = RunEvent & { cursor?: string };
 
 export const RUN_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const satisfies readonly RunStatus[];
 
