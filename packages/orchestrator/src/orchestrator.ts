@@ -272,7 +272,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    * step succeeded while the task or the event is nowhere on the bus: the run waits forever, or
    * its history has a hole. Written in this order, what a failure leaves behind is at worst some
    * outputs without their snapshot, which the next owner's replay writes again with the same
-   * seq and idempotency keys. The snapshot itself is one partition, so one append.
+   * seq and idempotency keys.
    */
   async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], outputs: ProduceRecord[], snapshots: ProduceRecord[]): Promise<void> {
     if (transport.atomicCommit) {
