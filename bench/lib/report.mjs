@@ -77,7 +77,7 @@ export function renderMarkdown(result) {
   out.push(floor ? `Kafka's own one-hop floor, \`${floor.tool}\` (Java client, acks=all, ${floor.messages} records of ${floor.messageBytes} B one at a time): **p50 ${floor.latency.p50} ms, p99 ${floor.latency.p99} ms** (whole ms), mean ${fmt(floor.latency.mean, 2)} ms.` : `Kafka's EndToEndLatency: ${p['kafka-floor']?.error ?? 'not measured'}`, '');
   const clientRate = ok(p['client-alone'])?.saturation?.roundTripsPerSec;
   out.push('| what | in flight | round trips/s | latency p50 / p95 / p99 ms | ÷ the client alone |', '|---|---|---|---|---|');
-  for (const [label, r] of [['the Kafka client alone (@platformatic/kafka, 2 processes)', ok(p['client-alone'])], ['our Transport on Kafka', ok(p['raw-kafka'])], ['our Transport, embedded', ok(p['raw-embedded'])]]) {
+  for (const [label, r] of [['the Kafka client alone (@platformatic/kafka, 2 processes)', ok(p['client-alone'])], ['our Transport on Kafka (2 processes)', ok(p['raw-kafka'])], ['our Transport, embedded', ok(p['raw-embedded'])]]) {
     for (const k of ['single', 'saturation']) {
       const base = ok(p['client-alone'])?.[k];
       out.push(`| ${label} | ${r?.[k]?.inFlight ?? '—'} | ${fmt(r?.[k]?.roundTripsPerSec)} | ${lat(r?.[k]?.latency)} | ${fmt(ratio(r?.[k]?.roundTripsPerSec, base?.roundTripsPerSec), 3)}x |`);

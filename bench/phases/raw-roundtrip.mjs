@@ -3,13 +3,17 @@
  * on @platformatic/kafka for Kafka). A requester produces a record; a replier in another consumer
  * group consumes it and, in one commit(offsets, produce) like the engine's loop, produces a reply;
  * the requester consumes the reply. Measured with one request in flight (latency) and with
- * `window` in flight (throughput).
+ * `window` in flight (throughput). On Kafka the replier is a process of its own
+ * (peers/transport-replier.mjs), as in the Kafka client alone's baseline; the embedded bus is one
+ * process's local log, so both sides share it there.
  */
-import { openBus } from '../lib/bus.mjs';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop } from '../lib/load.mjs';
 import { summarize, until, wallNow } from '../lib/stats.mjs';
 
-const nextOffsets = (records) => {
+export const nextOffsets = (records) => {
   const byPartition = new Map();
   for (const r of records) byPartition.set(`${r.topic}/${r.partition}`, { topic: r.topic, partition: r.partition, offset: r.offset + 1 });
   return [...byPartition.values()];
@@ -21,6 +25,7 @@ export async function run(o) {
   const requests = `${prefix}requests`;
   const replies = `${prefix}replies`;
   const consumers = [];
+  let replier;
   try {
     await transport.ensureTopics([
       { name: requests, partitions: o.partitions },
@@ -29,33 +34,36 @@ export async function run(o) {
     const waiting = new Map();
     // Every call goes straight to the transport: it merges and overlaps concurrent produces itself.
     const send = (record) => transport.produce([record]);
-    consumers.push(
-      await transport.subscribe({
+    if (o.bus === 'kafka') {
+      replier = fork(fileURLToPath(new URL('../peers/transport-replier.mjs', import.meta.url)), [JSON.stringify({ brokers: brokersFromEnv(), requests, replies, group: `${prefix}replier` })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      await new Promise((resolve, reject) => {
+        replier.once('message', resolve);
+        replier.once('exit', (code) => reject(new Error(`the replier process exited with ${code}`)));
+      });
+    } else {
+      const replying = await transport.subscribe({
         groupId: `${prefix}replier`,
         topics: [requests],
         from: 'latest',
         onBatch: async (records) => {
           const out = records.map((r) => ({ topic: replies, key: r.key, value: r.value }));
-          await consumerOf('replier').commit(nextOffsets(records), out);
+          await replying.commit(nextOffsets(records), out);
         },
-      }),
-    );
-    consumers.push(
-      await transport.subscribe({
-        groupId: `${prefix}requester`,
-        topics: [replies],
-        from: 'latest',
-        onBatch: async (records) => {
-          const now = wallNow();
-          for (const r of records) waiting.get(r.key)?.(now);
-          await consumerOf('requester').commit(nextOffsets(records));
-        },
-      }),
-    );
-    function consumerOf(role) {
-      return consumers[role === 'replier' ? 0 : 1];
+      });
+      consumers.push(replying);
     }
-    await until(() => consumers.every((c) => c.assignments().length > 0), { timeoutMs: 60_000, what: 'both consumer groups to be assigned' });
+    const requester = await transport.subscribe({
+      groupId: `${prefix}requester`,
+      topics: [replies],
+      from: 'latest',
+      onBatch: async (records) => {
+        const now = wallNow();
+        for (const r of records) waiting.get(r.key)?.(now);
+        await requester.commit(nextOffsets(records));
+      },
+    });
+    consumers.push(requester);
+    await until(() => consumers.every((c) => c.assignments().length > 0), { timeoutMs: 60_000, what: 'the consumer groups to be assigned' });
 
     let counter = 0;
     let samples = [];
@@ -84,6 +92,11 @@ export async function run(o) {
     }
     return { bus: o.bus, partitions: o.partitions, ...results };
   } finally {
+    if (replier && replier.exitCode === null) {
+      replier.send('stop');
+      await Promise.race([new Promise((resolve) => replier.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (replier.exitCode === null) replier.kill('SIGKILL');
+    }
     for (const c of consumers) await c.close().catch(() => undefined);
     await bus.cleanup();
   }
