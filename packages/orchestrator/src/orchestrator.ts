@@ -1,6 +1,6 @@
 import { decodeRunInput, encodeMessage, reduceRun, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
-import { deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
+import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
@@ -207,19 +207,22 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         produce.push({ topic: names.commands, key: command.runId, value: encoded(command), ...(headers === undefined ? {} : { headers }) });
       }
     }
-    // Snapshots go last, in a write of their own: a crash before them replays the inputs, never skips their outputs.
-    const snapshots: ProduceRecord[] = [];
+    // Snapshots go last, in a write of their own: a crash before them replays the inputs, never
+    // skips their outputs. One group per run (and per gate), which is never split across writes.
+    const snapshots: ProduceRecord[][] = [];
     const ended: { state: RunState; digest: string }[] = [];
     for (const { before, next } of touched.values()) {
       const digest = definitions.digestOf(next.definition);
+      const group: ProduceRecord[] = [];
       if (!owner.digests.has(digest)) {
         owner.digests.add(digest);
-        snapshots.push(stateRecord(owner, `definition/${digest}`, { kind: 'definition', digest, definition: next.definition }));
+        group.push(stateRecord(owner, `definition/${digest}`, { kind: 'definition', digest, definition: next.definition }));
       }
-      for (const write of snapshotWrites(before, next, digest)) snapshots.push(stateRecord(owner, write.key, write.value));
+      for (const write of snapshotWrites(before, next, digest)) group.push(stateRecord(owner, write.key, write.value));
+      snapshots.push(group);
       if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: next, digest });
     }
-    for (const write of gateWrites(owner, gates)) produce.push(stateRecord(owner, write.key, write.value));
+    for (const write of gateWrites(owner, gates)) snapshots.push([stateRecord(owner, write.key, write.value)]);
     await ensureQueues(queues);
     const offsets = new Map<string, OffsetCommit>();
     for (const record of records) {
@@ -274,13 +277,20 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    * outputs without their snapshot, which the next owner's replay writes again with the same
    * seq and idempotency keys.
    */
-  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], outputs: ProduceRecord[], snapshots: ProduceRecord[]): Promise<void> {
+  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], outputs: ProduceRecord[], snapshots: ProduceRecord[][]): Promise<void> {
     if (transport.atomicCommit) {
-      await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...snapshots]));
+      await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...snapshots.flat()]));
       return;
     }
     if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], outputs)))) return;
-    await writeWithRetry(owner, () => consumer.commit(offsets, snapshots));
+    // A write larger than one request goes out in several and may land in part: the snapshot is
+    // written in chunks of whole runs, so a run's records land together or not at all, and the
+    // input offsets go with the last chunk.
+    const chunks = chunkGroups(snapshots);
+    for (const [i, chunk] of chunks.entries()) {
+      const last = i === chunks.length - 1;
+      if (!(await writeWithRetry(owner, () => consumer.commit(last ? offsets : [], chunk)))) return;
+    }
   }
 
   /** A failed write is retried until it lands (true) or the partition moves (false): memory is already ahead. */

@@ -5,3 +5,4 @@ export * from './provision.js';
 export * from './dead-letter.js';
 export * from './kafka/index.js';
 export * from './payloads.js';
+export * from './write-chunks.js';

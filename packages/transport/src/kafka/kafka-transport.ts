@@ -1,5 +1,6 @@
 import { Admin, Consumer as KafkaConsumer, Producer } from '@platformatic/kafka';
 import { partitionFor } from '../partitioner.js';
+import { chunkGroups } from '../write-chunks.js';
 import type {
   ConsumedRecord,
   Consumer,
@@ -21,34 +22,6 @@ export function createKafkaTransport(options: KafkaTransportOptions): Transport 
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-
-/** Bytes of keys, values and headers in one produce request: well under a broker's `message.max.bytes`. */
-export const SEND_LIMIT_BYTES = 512 * 1024;
-
-export function recordBytes(r: ProduceRecord): number {
-  let bytes = (r.value?.length ?? 0) + Buffer.byteLength(r.key);
-  for (const [k, v] of Object.entries(r.headers ?? {})) bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
-  return bytes;
-}
-
-/** Consecutive runs of `records` of at most `limit` bytes each (a single larger record alone), in order. */
-export function splitBySize(records: ProduceRecord[], limit: number): ProduceRecord[][] {
-  const chunks: ProduceRecord[][] = [];
-  let current: ProduceRecord[] = [];
-  let bytes = 0;
-  for (const r of records) {
-    const size = recordBytes(r);
-    if (current.length > 0 && bytes + size > limit) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(r);
-    bytes += size;
-  }
-  if (current.length > 0 || chunks.length === 0) chunks.push(current);
-  return chunks;
-}
 
 export class KafkaTransport implements Transport {
   readonly kind = 'kafka';
@@ -202,11 +175,11 @@ export class KafkaTransport implements Transport {
    * One send through the pipeline (see SendPipeline for how calls are merged). A call may carry
    * more than a broker takes in one record batch (`message.max.bytes`, 1 MiB by default: one
    * commit of a wide fan-out writes hundreds of tasks to one partition), which the broker would
-   * refuse on every retry, so it goes out as consecutive requests of at most SEND_LIMIT_BYTES
+   * refuse on every retry, so it goes out as consecutive requests of at most WRITE_CHUNK_BYTES
    * each, in order. A record over the limit goes alone.
    */
   async #send(records: ProduceRecord[]): Promise<RecordMetadata[]> {
-    const chunks = splitBySize(records, SEND_LIMIT_BYTES);
+    const chunks = chunkGroups(records.map((r) => [r]));
     if (chunks.length === 1) return this.#sendOnce(records);
     const metadata: RecordMetadata[] = [];
     for (const chunk of chunks) metadata.push(...(await this.#sendOnce(chunk)));
