@@ -61,16 +61,13 @@ export const isTerminal = (status: string): boolean => TERMINAL_STATUSES.include
 
 /**
  * An event's content for comparing two copies of one seq. Time is not content: a copy re-emitted
- * after a crash was reduced at another `now`, and a re-drawn retry may differ in its jitter and due
- * time; the step, the attempt, the outcome and every other field must be the same.
+ * after a crash or a fence was reduced at another `now`, so a retry's due time differs; its drawn
+ * jitter and delay do not (the orchestrator seeds them with the input's identity), and the step,
+ * the attempt, the outcome and every other field must be the same.
  */
 function contentOf(event: RunEvent): string {
   const data = { ...(event.data as Record<string, unknown>) };
-  if (event.type === 'RetryScheduled') {
-    delete data.jitterMs;
-    delete data.delayMs;
-    delete data.dueAt;
-  }
+  if (event.type === 'RetryScheduled') delete data.dueAt;
   return JSON.stringify({ type: event.type, data });
 }
 
@@ -80,8 +77,6 @@ export interface HistoryVerdict {
   status: RunStatus | undefined;
   /** Copies of a seq beyond the first (re-emitted after a crash or a takeover). */
   duplicates: number;
-  /** Re-emitted RetryScheduled whose drawn delay differs from the first copy's. */
-  redrawnRetries: number;
 }
 
 /**
@@ -95,7 +90,6 @@ export function checkHistory(runId: string, events: readonly RunEvent[]): Histor
   const problems: string[] = [];
   const bySeq = new Map<number, RunEvent>();
   let duplicates = 0;
-  let redrawnRetries = 0;
   for (const event of events) {
     const first = bySeq.get(event.seq);
     if (!first) {
@@ -105,8 +99,6 @@ export function checkHistory(runId: string, events: readonly RunEvent[]): Histor
     duplicates += 1;
     if (contentOf(first) !== contentOf(event)) {
       problems.push(`${runId}: seq ${event.seq} is both ${contentOf(first).slice(0, 200)} and ${contentOf(event).slice(0, 200)}`);
-    } else if (JSON.stringify(first.data) !== JSON.stringify(event.data)) {
-      redrawnRetries += 1;
     }
   }
   const seqs = [...bySeq.keys()].sort((a, b) => a - b);
@@ -130,7 +122,7 @@ export function checkHistory(runId: string, events: readonly RunEvent[]): Histor
     }
   }
   if (bySeq.get(1)?.type !== 'RunStarted') problems.push(`${runId}: seq 1 is ${bySeq.get(1)?.type ?? 'missing'}, not RunStarted`);
-  return { problems, status, duplicates, redrawnRetries };
+  return { problems, status, duplicates };
 }
 
 /**

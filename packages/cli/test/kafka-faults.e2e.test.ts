@@ -117,12 +117,10 @@ void test('a zombie orchestrator (SIGSTOP past the session timeout, then SIGCONT
   await waitForFinished(() => cluster.url, accepted, 120_000).catch((error: unknown) => {
     throw new Error(`${(error as Error).message}\n${cluster.tails()}`, { cause: error });
   });
-  const { redrawn } = await assertAccepted(t, cluster, accepted, 'zombie');
-  // Nothing crashed here, so each input is reduced by one owner only: a retry delay drawn twice
-  // for one seq is the fingerprint of a stale owner writing after it lost the partition (a
-  // heartbeat answer buffered across the pause must not confirm the stale member: group-member.ts
-  // only takes a heartbeat sent after the commit began waiting).
-  assert.equal(redrawn, 0, `${redrawn} inputs were reduced by two owners`);
+  // Every copy of a seq carries the same content, drawn retry delays included (assertAccepted):
+  // an input applied again after the pause, by the zombie whose outputs landed before its
+  // snapshot was refused and by the next owner, writes the same events.
+  await assertAccepted(t, cluster, accepted, 'zombie');
 
   // The changelog: the snapshot a restore picks (highest stateVersion) is terminal, unambiguous
   // and agrees with the gateway, for every run.

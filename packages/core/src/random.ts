@@ -12,3 +12,15 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * A PRNG seeded from a string (its FNV-1a hash): the same key always draws the same numbers. The
+ * orchestrator seeds the reducer's jitter with the position of the input it applies, so an input
+ * applied again (a replay after a crash or a fence) draws the same retry delays and writes the
+ * same events.
+ */
+export function seededRandom(key: string): () => number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return mulberry32(hash);
+}

@@ -15,7 +15,10 @@ export interface OrchestratorOptions {
   logger?: Logger;
   /** The clock the reducer sees. Injected by tests. @default Date.now */
   clock?: () => number;
-  /** The randomness the reducer sees (jitter). Injected by tests. @default Math.random */
+  /**
+   * The randomness the reducer sees (jitter). Injected by tests. @default a generator seeded by
+   * the input's identity, so that an input applied again (a replay) draws the same delays.
+   */
   random?: () => number;
   /** Largest batch of inputs applied before one snapshot-and-commit. @default 200 */
   maxBatch?: number;
@@ -41,7 +44,7 @@ export interface CompiledOrchestratorOptions {
   instanceId: string;
   logger: Logger | undefined;
   clock: () => number;
-  random: () => number;
+  random: (() => number) | undefined;
   maxBatch: number;
   runRetentionMs: number;
   maxRecordBytes: number;
@@ -67,7 +70,7 @@ export function compileOrchestratorOptions(options: OrchestratorOptions): Readon
     instanceId: options.instanceId ?? `orch-${Math.random().toString(36).slice(2, 10)}`,
     logger: options.logger,
     clock: options.clock ?? Date.now,
-    random: options.random ?? Math.random,
+    random: options.random,
     maxBatch,
     runRetentionMs,
     maxRecordBytes,

@@ -1,4 +1,4 @@
-import { decodeRunInput, encodeMessage, reduceRun, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
+import { decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
@@ -144,7 +144,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         input = start;
       }
 
-      const applied = await reduceInput(payloads, input, (i) => reduceRun(previous, i, { now: o.clock(), random: o.random }));
+      const randomOf = (): (() => number) => o.random ?? seededRandom(drawKey(input, record));
+      const applied = await reduceInput(payloads, input, (i) => reduceRun(previous, i, { now: o.clock(), random: randomOf() }));
       if ('unreadable' in applied) {
         log?.warn({ runId: input.runId, type: input.type, reason: applied.unreadable.message }, 'input dead-lettered: a payload it needs cannot be read');
         produce.push(deadLetter(record, `${applied.unreadable.code}: ${applied.unreadable.message}`, names.dlq));
@@ -158,7 +159,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         if (bytes > o.maxRecordBytes) {
           const reason = `the transition would write a record of ${bytes} bytes, over the limit of ${o.maxRecordBytes}`;
           const oversized = isCompletion(input) ? oversizedCompletion(input, bytes, o.maxRecordBytes) : undefined;
-          const failed = oversized && (await reduceWithPayloads(payloads, () => reduceRun(previous, oversized, { now: o.clock(), random: o.random })));
+          const failed = oversized && (await reduceWithPayloads(payloads, () => reduceRun(previous, oversized, { now: o.clock(), random: randomOf() })));
           if (failed?.state === undefined || largestRecord(failed) > o.maxRecordBytes) {
             log?.warn({ runId: input.runId, type: input.type, bytes, limit: o.maxRecordBytes }, 'input dead-lettered: its outputs are too large');
             produce.push(deadLetter(record, `ORCH_PAYLOAD_TOO_LARGE: ${reason}`, names.dlq));
@@ -427,6 +428,17 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       await consumer.close();
     },
   };
+}
+
+/**
+ * What seeds the jitter drawn while applying an input: the input's identity, the same however
+ * often it is applied — the attempt a result reports, the timer that fired (a new owner fires it
+ * again as another record), else the input's position on the bus.
+ */
+function drawKey(input: RunInput, record: ConsumedRecord): string {
+  if (input.type === 'TimerFired') return `${input.runId}/timer/${input.timerId}`;
+  if ('attempt' in input) return `${input.runId}/${input.stepId}/${input.attempt}/${input.type}`;
+  return `${record.topic}/${record.partition}/${record.offset}`;
 }
 
 /** The W3C trace context headers of the record that started a run, if it carried any. */

@@ -43,7 +43,11 @@ test('a queued run shows why it waits, in the list and on its page, until it is 
 
   // Live: the second run's row follows its RunQueued event.
   const second = await start();
-  const queued = await until('the second run is queued', async () => (await run(second)).queued);
+  // Its reason says first that it asks for a slot, then, once the gate answers, how many are ahead.
+  const queued = await until('the gate to queue the second run', async () => {
+    const q = (await run(second)).queued;
+    return q?.reason.includes('taken') ? q : undefined;
+  });
   assert.equal(queued.key, 'acme');
   const row = page.locator(`[data-testid="run-row"][data-run-id="${second}"]`);
   await row.locator('[data-testid="queued-reason"]').waitFor();
