@@ -18,12 +18,12 @@ export function recordBytes(r: ProduceRecord): number {
  * group (a single larger group is a chunk of its own): writers that need some records to land
  * together (a run's snapshot) pass them as one group and write chunk by chunk.
  */
-export function chunkGroups(groups: readonly ProduceRecord[][], limit = WRITE_CHUNK_BYTES): ProduceRecord[][] {
-  const chunks: ProduceRecord[][] = [];
-  let current: ProduceRecord[] = [];
+export function chunkGroups<R = ProduceRecord>(groups: readonly R[][], limit = WRITE_CHUNK_BYTES, sizeOf: (record: R) => number = recordBytes as (record: R) => number): R[][] {
+  const chunks: R[][] = [];
+  let current: R[] = [];
   let bytes = 0;
   for (const group of groups) {
-    const size = group.reduce((n, r) => n + recordBytes(r), 0);
+    const size = group.reduce((n, r) => n + sizeOf(r), 0);
     if (current.length > 0 && bytes + size > limit) {
       chunks.push(current);
       current = [];

@@ -1,6 +1,6 @@
 import { Admin, Consumer as KafkaConsumer, Producer } from '@platformatic/kafka';
 import { partitionFor } from '../partitioner.js';
-import { chunkGroups } from '../write-chunks.js';
+import { recordBytes } from '../write-chunks.js';
 import type {
   ConsumedRecord,
   Consumer,
@@ -32,10 +32,7 @@ export class KafkaTransport implements Transport {
   /** A client that never joins a group: used for fetches outside any group (`readPartition`). */
   readonly #reader: KafkaConsumer;
   #producer: Producer | undefined;
-  readonly #sender = new SendPipeline<ProduceRecord, RecordMetadata>(
-    (records) => this.#send(records),
-    (r) => (r.value?.length ?? 0) + r.key.length,
-  );
+  readonly #sender = new SendPipeline<ProduceRecord, RecordMetadata>((records) => this.#send(records), recordBytes);
   readonly #partitionCounts = new Map<string, number>();
   /** Produce calls waiting for a partition count; later calls queue behind them. */
   #placing = 0;
@@ -172,22 +169,10 @@ export class KafkaTransport implements Transport {
   }
 
   /**
-   * One send through the pipeline (see SendPipeline for how calls are merged). A call may carry
-   * more than a broker takes in one record batch (`message.max.bytes`, 1 MiB by default: one
-   * commit of a wide fan-out writes hundreds of tasks to one partition), which the broker would
-   * refuse on every retry, so it goes out as consecutive requests of at most WRITE_CHUNK_BYTES
-   * each, in order. A record over the limit goes alone.
+   * One produce request to the brokers, of at most WRITE_CHUNK_BYTES (see SendPipeline for how
+   * calls are merged up to that size, and how a larger one is cut).
    */
   async #send(records: ProduceRecord[]): Promise<RecordMetadata[]> {
-    const chunks = chunkGroups(records.map((r) => [r]));
-    if (chunks.length === 1) return this.#sendOnce(records);
-    const metadata: RecordMetadata[] = [];
-    for (const chunk of chunks) metadata.push(...(await this.#sendOnce(chunk)));
-    return metadata;
-  }
-
-  /** One produce request to the brokers. */
-  async #sendOnce(records: ProduceRecord[]): Promise<RecordMetadata[]> {
     const placed = records.map((r) => ({ topic: r.topic, partition: r.partition! }));
     const producer = this.#getProducer();
     const send = producer.send({

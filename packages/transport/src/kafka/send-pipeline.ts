@@ -1,5 +1,4 @@
-/** Bytes of record values above which queued calls are no longer merged into one send. */
-const MERGE_LIMIT_BYTES = 512 * 1024;
+import { chunkGroups, WRITE_CHUNK_BYTES } from '../write-chunks.js';
 
 interface Pending<R, M> {
   records: R[];
@@ -10,7 +9,10 @@ interface Pending<R, M> {
 
 /**
  * Hands produce calls to the client and merges the calls that queue while a send is in flight into
- * the next send, in call order: under load every request carries many calls' records.
+ * the next send, in call order: under load every request carries many calls' records, up to
+ * `limit` bytes. A single call larger than that (one commit of wide fan-outs can write hundreds of
+ * tasks to one partition, more than a broker takes in one record batch, which it would refuse on
+ * every retry) goes out alone, as consecutive sends of at most `limit` bytes, in order.
  *
  * One send in flight, not more. The idempotent producer of @platformatic/kafka 2.x numbers each
  * send's records when the send is made, and it writes one request at a time per broker connection
@@ -28,6 +30,7 @@ export class SendPipeline<R, M> {
   constructor(
     private readonly send: (records: R[]) => Promise<M[]>,
     private readonly sizeOf: (record: R) => number,
+    private readonly limit = WRITE_CHUNK_BYTES,
     private readonly maxOutstanding = 1,
   ) {}
 
@@ -50,7 +53,7 @@ export class SendPipeline<R, M> {
     while (this.#outstanding < this.maxOutstanding && this.#queue.length > 0) {
       const batch: Pending<R, M>[] = [];
       let bytes = 0;
-      while (this.#queue.length > 0 && (batch.length === 0 || bytes + this.#queue[0]!.bytes <= MERGE_LIMIT_BYTES)) {
+      while (this.#queue.length > 0 && (batch.length === 0 || bytes + this.#queue[0]!.bytes <= this.limit)) {
         const next = this.#queue.shift()!;
         bytes += next.bytes;
         batch.push(next);
@@ -63,7 +66,8 @@ export class SendPipeline<R, M> {
   #sendBatch(batch: Pending<R, M>[]): void {
     let sent: Promise<M[]>;
     try {
-      sent = this.send(batch.flatMap((p) => p.records));
+      const records = batch.flatMap((p) => p.records);
+      sent = batch.length === 1 && batch[0]!.bytes > this.limit ? this.#sendInChunks(records) : this.send(records);
     } catch (error) {
       sent = Promise.reject(error);
     }
@@ -84,5 +88,12 @@ export class SendPipeline<R, M> {
         this.#outstanding--;
         this.#pump();
       });
+  }
+
+  /** One call over the limit: consecutive sends of at most `limit` bytes, each after the last. */
+  async #sendInChunks(records: R[]): Promise<M[]> {
+    const metadata: M[] = [];
+    for (const chunk of chunkGroups(records.map((r) => [r]), this.limit, this.sizeOf)) metadata.push(...(await this.send(chunk)));
+    return metadata;
   }
 }
