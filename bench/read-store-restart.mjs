@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { finishedChainEvents } from './lib/history.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const load = (pkg) => import(pathToFileURL(join(root, 'packages', pkg, 'dist/src/index.js')).href);
@@ -37,21 +38,6 @@ async function gatewayOn(dataDir) {
   return { gateway, transport, readyMs: performance.now() - started, busMs };
 }
 
-function history(runId, t) {
-  const definition = { name: 'chain', steps: [{ id: 'a', task: 'echo' }, { id: 'b', task: 'echo', dependsOn: ['a'] }] };
-  const e = (seq, type, data) => ({ runId, seq, type, at: t + seq, data });
-  return [
-    e(1, 'RunStarted', { workflow: 'chain', version: 1, input: { n: 1 }, definition }),
-    e(2, 'StepScheduled', { stepId: 'a', attempt: 1, task: 'echo', queue: 'default', input: { n: 1 } }),
-    e(3, 'StepStarted', { stepId: 'a', attempt: 1, workerId: 'w' }),
-    e(4, 'StepSucceeded', { stepId: 'a', attempt: 1, output: { n: 1 } }),
-    e(5, 'StepScheduled', { stepId: 'b', attempt: 1, task: 'echo', queue: 'default', input: { n: 1 } }),
-    e(6, 'StepStarted', { stepId: 'b', attempt: 1, workerId: 'w' }),
-    e(7, 'StepSucceeded', { stepId: 'b', attempt: 1, output: { n: 2 } }),
-    e(8, 'RunSucceeded', { output: { n: 2 } }),
-  ];
-}
-
 async function prepare(dataDir, runs) {
   const core = await load('core');
   const { createEmbeddedTransport, provisionTopics } = await load('transport');
@@ -61,7 +47,7 @@ async function prepare(dataDir, runs) {
   for (let i = 0; i < runs; i += 500) {
     const batch = [];
     for (let j = i; j < Math.min(runs, i + 500); j++) {
-      for (const event of history(`run-${j}`, 1_000_000 + j)) batch.push({ topic: names.events, key: event.runId, value: core.encodeMessage(event) });
+      for (const event of finishedChainEvents(`run-${j}`, 1_000_000 + j)) batch.push({ topic: names.events, key: event.runId, value: core.encodeMessage(event) });
     }
     await transport.produce(batch);
   }

@@ -19,27 +19,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { finishedChainEvents } from './lib/history.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const gatewayDist = (file) => import(pathToFileURL(join(root, 'packages/gateway/dist/src', file)).href);
 const { SqliteReadStore } = await gatewayDist('store/sqlite-store.js');
 const { RetentionSweep, RETENTION_SLICE } = await gatewayDist('retention.js');
 const { pino } = await import(pathToFileURL(join(root, 'node_modules/pino/pino.js')).href);
-
-function history(runId, t) {
-  const definition = { name: 'chain', steps: [{ id: 'a', task: 'echo' }, { id: 'b', task: 'echo', dependsOn: ['a'] }] };
-  const e = (seq, type, data) => ({ runId, seq, type, at: t + seq, data });
-  return [
-    e(1, 'RunStarted', { workflow: 'chain', version: 1, input: { n: 1 }, definition }),
-    e(2, 'StepScheduled', { stepId: 'a', attempt: 1, task: 'echo', queue: 'default', input: { n: 1 } }),
-    e(3, 'StepStarted', { stepId: 'a', attempt: 1, workerId: 'w' }),
-    e(4, 'StepSucceeded', { stepId: 'a', attempt: 1, output: { n: 1 } }),
-    e(5, 'StepScheduled', { stepId: 'b', attempt: 1, task: 'echo', queue: 'default', input: { n: 1 } }),
-    e(6, 'StepStarted', { stepId: 'b', attempt: 1, workerId: 'w' }),
-    e(7, 'StepSucceeded', { stepId: 'b', attempt: 1, output: { n: 2 } }),
-    e(8, 'RunSucceeded', { output: { n: 2 } }),
-  ];
-}
 
 async function measure(runs) {
   const dir = mkdtempSync(join(process.env.BENCH_TMPDIR ?? tmpdir(), 'read-store-retention-'));
@@ -53,7 +39,7 @@ async function measure(runs) {
       batch = [];
     };
     for (let i = 0; i < runs; i++) {
-      for (const event of history(`run-${String(i).padStart(6, '0')}`, 1_000_000 + i * 10)) batch.push({ offset: offset++, event });
+      for (const event of finishedChainEvents(`run-${String(i).padStart(6, '0')}`, 1_000_000 + i * 10)) batch.push({ offset: offset++, event });
       if (batch.length >= 500) await flush();
     }
     await flush();

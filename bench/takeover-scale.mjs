@@ -109,7 +109,7 @@ try {
 async function writeFinishedRuns() {
   const chain = { name: 'done-chain', steps: [{ id: 'a', task: 't', input: { n: '${input.n}' } }, { id: 'b', task: 't', dependsOn: ['a'] }] };
   const digest = (await import('node:crypto')).createHash('sha256').update(JSON.stringify(chain)).digest('hex').slice(0, 16);
-  const definitionRecords = Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: names.state, key: `definition/${digest}`, value: core.encodeMessage({ kind: 'definition', digest, definition: chain }), partition }));
+  const definitionRecords = Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: names.state, key: core.snapshotKeys.definition(digest), value: core.encodeMessage({ kind: 'definition', digest, definition: chain }), partition }));
   await transport.produce(definitionRecords);
   const ctx = { now: Date.now(), random: () => 0.5 };
   let batch = [];

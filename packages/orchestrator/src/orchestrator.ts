@@ -1,4 +1,4 @@
-import { decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
+import { decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
@@ -217,7 +217,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const group: ProduceRecord[] = [];
       if (!owner.digests.has(digest)) {
         owner.digests.add(digest);
-        group.push(stateRecord(owner, `definition/${digest}`, { kind: 'definition', digest, definition: next.definition }));
+        group.push(stateRecord(owner, snapshotKeys.definition(digest), { kind: 'definition', digest, definition: next.definition }));
       }
       for (const write of snapshotWrites(before, next, digest)) group.push(stateRecord(owner, write.key, write.value));
       snapshots.push(group);

@@ -34,6 +34,7 @@ interface Pending {
 }
 
 const GATE_KEY_PREFIX = snapshotKeys.gate('');
+const DEFINITION_KEY_PREFIX = snapshotKeys.definition('');
 
 function stateVersionOf(record: SnapshotRecord): number {
   return 'stateVersion' in record && typeof record.stateVersion === 'number' ? record.stateVersion : 0;
@@ -104,7 +105,7 @@ export async function readPartitionState(
     }
   };
   const forget = (key: string): void => {
-    if (key.startsWith('definition/')) return;
+    if (key.startsWith(DEFINITION_KEY_PREFIX)) return;
     if (key.startsWith(GATE_KEY_PREFIX)) {
       gates.delete(key.slice(GATE_KEY_PREFIX.length));
       return;
@@ -173,7 +174,7 @@ export async function readRun(transport: Transport, stateTopic: string, partitio
   const parts: Pending = { steps: new Map(), outputs: new Map() };
   for await (const batch of transport.readPartition(stateTopic, partition)) {
     for (const record of batch) {
-      if (record.key.startsWith('definition/') && record.value !== null) {
+      if (record.key.startsWith(DEFINITION_KEY_PREFIX) && record.value !== null) {
         try {
           const value = decodeSnapshot(record.value);
           if (value.kind === 'definition') definitions.add(value.digest, value.definition);
