@@ -1,6 +1,7 @@
 import { ErrorCode, PayloadNeededError, isOrchError, withPayloadResolver } from '@orchestrator-lite/core';
-import type { ClaimCheck, OrchError, ReduceResult, RunInput, TaskFailed } from '@orchestrator-lite/core';
+import type { ClaimCheck, OrchError, ReduceResult, RunInput } from '@orchestrator-lite/core';
 import type { PayloadStore } from '@orchestrator-lite/transport';
+import { failedCompletion } from './record-limit.js';
 
 /** Payloads one reduction may fetch before it is refused (a definition reads at most this many). */
 const MAX_FETCHES_PER_REDUCTION = 64;
@@ -85,12 +86,6 @@ export function isUnreadablePayload(error: unknown): error is OrchError {
   return isOrchError(error) && error.code === ErrorCode.PayloadUnreadable;
 }
 
-/** The failure that replaces a completion whose transition needs a payload that cannot be read. */
-export function unreadableCompletion(input: RunInput & { type: 'TaskCompleted' }, error: OrchError): TaskFailed {
-  const { output: _output, type: _type, ...rest } = input;
-  return { ...rest, type: 'TaskFailed', error: { type: error.code, message: `step "${input.stepId}" attempt ${input.attempt}: ${error.message}`, nonRetryable: true } };
-}
-
 /**
  * Applies one input, fetching the payloads its transition looks inside. A payload that cannot be
  * read fails the step of a completion (non-retryable, naming the ref); any other input comes
@@ -107,7 +102,7 @@ export async function reduceInput(
     if (!isUnreadablePayload(error)) throw error;
     if (input.type !== 'TaskCompleted') return { unreadable: error };
     try {
-      const failed = unreadableCompletion(input, error);
+      const failed = failedCompletion(input, error.code, error.message);
       return { result: await reduceWithPayloads(cache, () => reduce(failed)) };
     } catch (again) {
       if (!isUnreadablePayload(again)) throw again;

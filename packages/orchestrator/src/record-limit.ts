@@ -33,18 +33,18 @@ export function largestRecord(result: ReduceResult): number {
   return largest;
 }
 
+/**
+ * The non-retryable failure of its step that replaces a completion the orchestrator cannot apply
+ * as is (its output too large to write, or a payload it reads unreadable).
+ */
+export function failedCompletion(input: TaskCompleted, type: string, reason: string): TaskFailed {
+  const { output: _output, type: _type, ...rest } = input;
+  return { ...rest, type: 'TaskFailed', error: { type, message: `step "${input.stepId}" attempt ${input.attempt}: ${reason}`, nonRetryable: true } };
+}
+
 /** The failure that replaces a completion whose output cannot be written. */
 export function oversizedCompletion(input: TaskCompleted, bytes: number, limit: number): TaskFailed {
-  const { output: _output, type: _type, ...rest } = input;
-  return {
-    ...rest,
-    type: 'TaskFailed',
-    error: {
-      type: 'ORCH_PAYLOAD_TOO_LARGE',
-      message: `step "${input.stepId}" attempt ${input.attempt}: its output would make a record of ${bytes} bytes, over the limit of ${limit}`,
-      nonRetryable: true,
-    },
-  };
+  return failedCompletion(input, 'ORCH_PAYLOAD_TOO_LARGE', `its output would make a record of ${bytes} bytes, over the limit of ${limit}`);
 }
 
 export function isCompletion(input: RunInput): input is TaskCompleted {
