@@ -8,9 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { RunEvent, RunStatus, RunSummary, RunView, StepStatus } from '@orchestrator-lite/core/projection';
-import { RUN_STATUSES, STEP_STATUSES } from '@orchestrator-lite/core/projection';
+import { applyEvent, isTerminalRunStatus, RUN_STATUSES, STEP_STATUSES } from '@orchestrator-lite/core/projection';
 import { foldBatch, runCountKey, splitRunCountKey, summaryColumns } from './fold.js';
-import type { FoldOutcome } from './fold.js';
 import { ViewCache } from './view-cache.js';
 import { zeroCounts } from './types.js';
 import type { BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
@@ -70,6 +69,36 @@ function stepStatusesOf(view: RunView): string {
 /** Statements of closed stores, never collected (see `close`). */
 const RETAINED: unknown[] = [];
 
+/**
+ * Events a run's stored view may lag behind its row: a view is read back by folding the run's
+ * events after it (see `loadView`), so this bounds that fold.
+ */
+export const VIEW_LAG_EVENTS = 32;
+
+/**
+ * A run as the store holds it in memory: its current view, and the seq up to which the view
+ * stored in its row is folded (the row's `view` lags while only its watermarks move).
+ */
+interface CachedRun {
+  view: RunView;
+  storedSeq: number;
+}
+
+/**
+ * Whether a batch must write a run's whole row (the view JSON, every column) rather than move
+ * its watermarks only. The view is what costs (its JSON, its bytes in the page), so it is
+ * written for a new run, when a column other than the watermarks changes (the list indexes move),
+ * when the run is PENDING (a list reads `queued` from the stored view) or ended (the
+ * retention sweep reads the ended runs' rows), and when the stored view lags by
+ * VIEW_LAG_EVENTS; between those, the events the batch keeps are the view's changelog.
+ */
+function needsWholeRow(before: CachedRun, view: RunView): boolean {
+  const old = before.view;
+  if (old.status !== view.status || old.workflow !== view.workflow || old.version !== view.version || old.createdAt !== view.createdAt || old.error !== view.error) return true;
+  if (view.status === 'PENDING' || isTerminalRunStatus(view.status)) return true;
+  return view.lastSeq - before.storedSeq >= VIEW_LAG_EVENTS;
+}
+
 interface RunRow {
   run_id: string;
   workflow: string;
@@ -123,7 +152,7 @@ export class SqliteReadStore implements ReadStore {
   readonly kind = 'sqlite';
   readonly id: string;
   private readonly db: Database.Database;
-  private readonly cache: ViewCache;
+  private readonly cache: ViewCache<CachedRun>;
   private readonly stmt;
   /**
    * One statement per filter combination (8 at most), prepared once: a statement left to the
@@ -139,7 +168,7 @@ export class SqliteReadStore implements ReadStore {
     this.db.exec('PRAGMA synchronous = NORMAL');
     this.db.exec(SCHEMA);
     migrate(this.db);
-    this.cache = new ViewCache(options.cacheSize ?? 1000);
+    this.cache = new ViewCache<CachedRun>(options.cacheSize ?? 1000);
     const db = this.db;
     this.stmt = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
@@ -147,7 +176,10 @@ export class SqliteReadStore implements ReadStore {
       checkpoint: db.prepare<[], { partition: number; next: number }>('SELECT partition, next FROM checkpoint'),
       partitionNext: db.prepare<[number], { next: number }>('SELECT next FROM checkpoint WHERE partition = ?'),
       setNext: db.prepare('INSERT INTO checkpoint (partition, next) VALUES (?, ?) ON CONFLICT (partition) DO UPDATE SET next = excluded.next'),
-      view: db.prepare<[string], { view: string }>('SELECT view FROM runs WHERE run_id = ?'),
+      view: db.prepare<[string], { view: string; last_seq: number }>('SELECT view, last_seq FROM runs WHERE run_id = ?'),
+      // Only the watermarks: no list index holds them (runs_ended only for ended runs, never written here).
+      moveRun: db.prepare('UPDATE runs SET updated_at = ?, last_seq = ? WHERE run_id = ?'),
+      eventsAfter: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE run_id = ? AND seq > ? AND seq <= ? ORDER BY seq'),
       lastSeq: db.prepare<[string], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_id = ?'),
       putRun: db.prepare(
         `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, step_statuses)
@@ -204,28 +236,65 @@ export class SqliteReadStore implements ReadStore {
     return Promise.resolve(out);
   }
 
-  private loadView(runId: string): RunView | undefined {
+  private loadRun(runId: string): CachedRun | undefined {
     const cached = this.cache.get(runId);
     if (cached !== undefined) return cached;
     const row = this.stmt.view.get(runId);
-    return row === undefined ? undefined : (JSON.parse(row.view) as RunView);
+    if (row === undefined) return undefined;
+    const stored = JSON.parse(row.view) as RunView;
+    return { view: this.foldStoredEvents(runId, stored, row.last_seq), storedSeq: stored.lastSeq };
+  }
+
+  /**
+   * The stored view brought up to `lastSeq` with the run's kept events after it, as the batches
+   * that kept them folded them: an event that did not fold then (a projection error) does not now.
+   */
+  private foldStoredEvents(runId: string, stored: RunView, lastSeq: number): RunView {
+    if (lastSeq <= stored.lastSeq) return stored;
+    let view = stored;
+    for (const row of this.stmt.eventsAfter.all(runId, stored.lastSeq, lastSeq)) {
+      try {
+        view = applyEvent(view, rowToEvent(row).event);
+      } catch {
+        // Kept unfolded, as when it arrived.
+      }
+    }
+    return view;
+  }
+
+  private loadView(runId: string): RunView | undefined {
+    return this.loadRun(runId)?.view;
+  }
+
+  /** Writes a run's row after a batch: whole, or only its watermarks (see `needsWholeRow`). Returns what the store now holds. */
+  private writeRun(runId: string, before: CachedRun | undefined, view: RunView): CachedRun {
+    if (before !== undefined && !needsWholeRow(before, view)) {
+      this.stmt.moveRun.run(view.updatedAt, view.lastSeq, runId);
+      return { view, storedSeq: before.storedSeq };
+    }
+    this.stmt.putRun.run({ runId, ...summaryColumns(view), view: JSON.stringify(view), stepStatuses: stepStatusesOf(view) });
+    return { view, storedSeq: view.lastSeq };
   }
 
   applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
-    const run = this.db.transaction((): BatchResult & { outcome?: FoldOutcome } => {
+    const run = this.db.transaction((): BatchResult & { held?: Map<string, CachedRun> } => {
       const from = this.stmt.partitionNext.get(partition)?.next ?? 0;
       if (nextOffset <= from) return { accepted: [], duplicates: 0, expired: 0, projectionErrors: [], applied: false };
       const fresh = records.filter((r): r is { offset: number; event: RunEvent } => r.offset >= from && r.event !== undefined);
       const views = new Map<string, RunView>();
+      const loaded = new Map<string, CachedRun>();
       const lastSeqs = new Map<string, number>();
       const expired = new Map<string, number>();
       const looked = new Set<string>();
       for (const { event } of fresh) {
         if (looked.has(event.runId)) continue;
         looked.add(event.runId);
-        const view = this.loadView(event.runId);
-        if (view !== undefined) views.set(event.runId, view);
-        const seq = view?.lastSeq ?? this.stmt.lastSeq.get(event.runId)?.seq ?? undefined;
+        const current = this.loadRun(event.runId);
+        if (current !== undefined) {
+          views.set(event.runId, current.view);
+          loaded.set(event.runId, current);
+        }
+        const seq = current?.view.lastSeq ?? this.stmt.lastSeq.get(event.runId)?.seq ?? undefined;
         if (seq !== undefined && seq !== null) lastSeqs.set(event.runId, seq);
         else {
           const endedAt = this.stmt.expiredAt.get(event.runId)?.ended_at;
@@ -236,7 +305,8 @@ export class SqliteReadStore implements ReadStore {
       for (const { event, offset } of outcome.accepted) {
         this.stmt.putEvent.run(event.runId, event.seq, partition, offset, event.type, event.at, JSON.stringify(event.data ?? null));
       }
-      for (const [runId, view] of outcome.views) this.stmt.putRun.run({ runId, ...summaryColumns(view), view: JSON.stringify(view), stepStatuses: stepStatusesOf(view) });
+      const held = new Map<string, CachedRun>();
+      for (const [runId, view] of outcome.views) held.set(runId, this.writeRun(runId, loaded.get(runId), view));
       for (const [key, n] of outcome.counts.runs) {
         if (n === 0) continue;
         const { workflow, status } = splitRunCountKey(key);
@@ -244,11 +314,11 @@ export class SqliteReadStore implements ReadStore {
       }
       for (const [status, n] of outcome.counts.steps) if (n !== 0) this.stmt.bumpSteps.run(status, n);
       this.stmt.setNext.run(partition, nextOffset);
-      return { accepted: outcome.accepted, duplicates: outcome.duplicates, expired: outcome.expired, projectionErrors: outcome.projectionErrors, applied: true, outcome };
+      return { accepted: outcome.accepted, duplicates: outcome.duplicates, expired: outcome.expired, projectionErrors: outcome.projectionErrors, applied: true, held };
     });
-    const { outcome, ...result } = run.immediate();
+    const { held, ...result } = run.immediate();
     // Only after the commit: a rolled-back batch must leave the cache as the file is.
-    if (outcome !== undefined) for (const [runId, view] of outcome.views) this.cache.set(runId, view);
+    if (held !== undefined) for (const [runId, entry] of held) this.cache.set(runId, entry);
     return Promise.resolve(result);
   }
 

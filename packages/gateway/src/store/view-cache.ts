@@ -1,12 +1,12 @@
 /** A bounded least-recently-used map of run views: the read model's only per-run memory. */
 import type { RunView } from '@orchestrator-lite/core/projection';
 
-export class ViewCache {
-  private readonly map = new Map<string, RunView>();
+export class ViewCache<T = RunView> {
+  private readonly map = new Map<string, T>();
 
   constructor(private readonly capacity: number) {}
 
-  get(runId: string): RunView | undefined {
+  get(runId: string): T | undefined {
     const view = this.map.get(runId);
     if (view !== undefined) {
       this.map.delete(runId);
@@ -15,7 +15,7 @@ export class ViewCache {
     return view;
   }
 
-  set(runId: string, view: RunView): void {
+  set(runId: string, view: T): void {
     this.map.delete(runId);
     this.map.set(runId, view);
     if (this.map.size > this.capacity) {

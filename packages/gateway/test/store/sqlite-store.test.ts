@@ -4,7 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteReadStore } from '../../src/store/sqlite-store.js';
+import { projectRun } from '@orchestrator-lite/core/projection';
+import type { RunEvent } from '@orchestrator-lite/core/projection';
+import { SqliteReadStore, VIEW_LAG_EVENTS } from '../../src/store/sqlite-store.js';
 import { runFailed, runStarted, runSucceeded } from '../helpers.js';
 import { readStoreContract } from './read-store-contract.js';
 import type { StoreFactory } from './read-store-contract.js';
@@ -63,4 +65,44 @@ void test('sqlite: a store file written before the retention gains its column, i
   assert.equal((await store.getRun('live'))?.status, 'RUNNING');
   assert.equal((await store.stepCounts()).PENDING, 2);
   await assertCountsExact(store);
+});
+
+/** A RUNNING run's step scheduled, started, then `n` progress reports: the run's status never moves. */
+function progressing(runId: string, n: number): RunEvent[] {
+  const events: RunEvent[] = [
+    runStarted(runId),
+    { runId, seq: 2, type: 'StepScheduled', at: 1_002, data: { stepId: 'charge', attempt: 1, task: 'charge-card', queue: 'default', input: { amount: 5 } } },
+    { runId, seq: 3, type: 'StepStarted', at: 1_003, data: { stepId: 'charge', attempt: 1, workerId: 'w1' } },
+  ];
+  for (let i = 1; i <= n; i++) events.push({ runId, seq: 3 + i, type: 'StepProgress', at: 1_003 + i, data: { stepId: 'charge', attempt: 1, fraction: i / (n + 1) } });
+  return events;
+}
+
+void test('sqlite: a run whose row holds an older view reads back, after a reopen, as its events fold', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
+  const path = join(dir, 'read-model.sqlite');
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const events = progressing('lagging', VIEW_LAG_EVENTS + 10);
+  const first = new SqliteReadStore({ path });
+  // One event per batch, as a live run's events come.
+  for (const event of events) await append(first, [event]);
+  const live = await first.getRun('lagging');
+  await first.close();
+  const raw = new Database(path, { readonly: true });
+  const row = raw.prepare<[], { view: string; last_seq: number }>("SELECT view, last_seq FROM runs WHERE run_id = 'lagging'").get();
+  raw.close();
+  const stored = JSON.parse(row?.view ?? 'null') as { lastSeq: number };
+  assert.equal(row?.last_seq, events.length);
+  assert.ok(stored.lastSeq < events.length && events.length - stored.lastSeq < VIEW_LAG_EVENTS, `the row's view is at seq ${stored.lastSeq} of ${events.length}`);
+  const store = new SqliteReadStore({ path });
+  t.after(() => store.close());
+  const expected = projectRun(events);
+  assert.deepEqual(await store.getRun('lagging'), expected);
+  assert.deepEqual(live, expected);
+  // The next event folds onto the view read back, and the run ends with its whole row.
+  await append(store, [runSucceeded('lagging', events.length + 1)]);
+  const ended = await store.getRun('lagging');
+  assert.equal(ended?.status, 'SUCCEEDED');
+  assert.equal(ended?.steps.charge?.attempts[0]?.progress?.fraction, expected?.steps.charge?.attempts[0]?.progress?.fraction);
+  assert.equal((await store.listRuns({ limit: 10 })).items[0]?.lastSeq, events.length + 1);
 });
