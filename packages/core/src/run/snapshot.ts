@@ -198,6 +198,11 @@ function own<T>(record: Record<string, T> | undefined, key: string): T | undefin
   return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
+/** A step's control state as `restoreRun` builds it from the definition when no record holds it. */
+function isUnbegun(control: StepControl): boolean {
+  return control.status === 'PENDING' && control.attempts.length === 0 && Object.keys(control).length === 2;
+}
+
 function header(state: RunState, digest: string): RunHeader {
   const { definition: _d, input: _i, output: _o, steps: _s, timers: _t, lastDelayMs: _l, attemptBase: _a, ...rest } = state;
   return { kind: 'run', ...rest, digest };
@@ -226,7 +231,8 @@ function headerChanged(prev: RunState, next: RunState, digest: string): boolean 
  * are compared by identity first (the reducer keeps untouched step objects), then by their
  * control state, so the bytes are those of the steps whose control state changed. The run's
  * header is written when a run-level field changed; otherwise the step records carry the
- * watermarks. An ended run's header embeds every step and its step records are tombstoned.
+ * watermarks. A new run writes no record for a step that has not begun. An ended run's header
+ * embeds every step and its step records are tombstoned.
  */
 export function snapshotWrites(prev: RunState | undefined, next: RunState, digest: string): SnapshotWrite[] {
   const writes: SnapshotWrite[] = [];
@@ -261,6 +267,8 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
       !sameEntries(entriesOf(prev?.attemptBase, stepId), entriesOf(next.attemptBase, stepId));
     if (!touched) continue;
     const now = control();
+    // A new run's steps that have not begun: `restoreRun` rebuilds them from the definition.
+    if (prev === undefined && isUnbegun(now)) continue;
     // A change to view-only fields (progress, a worker id) writes nothing.
     if (!wasEnded && before !== undefined && prev !== undefined && JSON.stringify(now) === JSON.stringify(stepControl(prev, stepId, before, prevTimers.get(stepId)))) continue;
     writes.push({ key: snapshotKeys.step(runId, stepId), value: { kind: 'step', ...now, ...marks } });

@@ -101,3 +101,14 @@ void test('a retried run is restored from its ended header and the step records 
   h.complete('b', 2, { done: 1 });
   assert.equal(h.restored()?.status, 'SUCCEEDED');
 });
+
+void test('a new run writes records only for the steps that have begun; a restore rebuilds the others as PENDING', () => {
+  const h = new RunHarness(fanOut(3));
+  h.start({ blob: 'b' });
+  const keys = [...h.stateRecords.keys()].filter((k) => k.includes('/step/'));
+  assert.deepEqual(keys, [`${h.runId}/step/root`]);
+  const restored = h.restored();
+  for (const id of ['b0', 'b1', 'b2', 'join']) assert.deepEqual(restored?.steps[id], h.state?.steps[id], id);
+  h.complete('root');
+  assert.deepEqual(h.restored()?.steps.b1?.status, 'SCHEDULED');
+});
