@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import type { RunEvent, RunStatus, RunSummary, RunView, StepStatus } from '@orchestrator-lite/core/projection';
 import { applyEvent, isTerminalRunStatus, RUN_STATUSES, STEP_STATUSES } from '@orchestrator-lite/core/projection';
 import { foldBatch, runCountKey, splitRunCountKey, summaryColumns } from './fold.js';
+import type { CountDelta } from './fold.js';
 import { ViewCache } from './view-cache.js';
 import { zeroCounts } from './types.js';
 import type { BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
@@ -99,6 +100,27 @@ function needsWholeRow(before: CachedRun, view: RunView): boolean {
   return view.lastSeq - before.storedSeq >= VIEW_LAG_EVENTS;
 }
 
+/** A batch waiting for its group's transaction. */
+interface QueuedBatch {
+  partition: number;
+  records: readonly IncomingRecord[];
+  nextOffset: number;
+  resolve(result: BatchResult): void;
+  reject(error: unknown): void;
+}
+
+/** A batch written in its savepoint: its result, the runs it leaves, the counters it moves. */
+interface AppliedBatch {
+  result: BatchResult;
+  held: Map<string, CachedRun>;
+  counts: CountDelta;
+}
+
+function addCounts(into: CountDelta, from: CountDelta): void {
+  for (const [key, n] of from.runs) into.runs.set(key, (into.runs.get(key) ?? 0) + n);
+  for (const [status, n] of from.steps) into.steps.set(status, (into.steps.get(status) ?? 0) + n);
+}
+
 interface RunRow {
   run_id: string;
   workflow: string;
@@ -159,6 +181,11 @@ export class SqliteReadStore implements ReadStore {
    * garbage collector can abort the process in better-sqlite3 on Node 24.
    */
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[], RunRow>>();
+  private queued: QueuedBatch[] = [];
+  /** Runs the batches of the group being written hold, ahead of the cache until the group commits. */
+  private written = new Map<string, CachedRun>();
+  private readonly writeGroup: Database.Transaction<(group: readonly QueuedBatch[]) => (AppliedBatch | { error: unknown })[]>;
+  private readonly writeBatch: Database.Transaction<(partition: number, records: readonly IncomingRecord[], nextOffset: number) => AppliedBatch>;
 
   constructor(options: SqliteReadStoreOptions) {
     this.db = new Database(options.path);
@@ -166,6 +193,8 @@ export class SqliteReadStore implements ReadStore {
     this.db.exec('PRAGMA journal_mode = WAL');
     // The bus still holds what a power cut loses from the last commits: the checkpoint moves with them.
     this.db.exec('PRAGMA synchronous = NORMAL');
+    // A batch's savepoint journals the pages it changes: in memory, not in a temporary file.
+    this.db.exec('PRAGMA temp_store = MEMORY');
     this.db.exec(SCHEMA);
     migrate(this.db);
     this.cache = new ViewCache<CachedRun>(options.cacheSize ?? 1000);
@@ -219,6 +248,9 @@ export class SqliteReadStore implements ReadStore {
       ),
       forgetExpired: db.prepare<[number, number]>('DELETE FROM expired_runs WHERE run_id IN (SELECT run_id FROM expired_runs WHERE ended_at < ? ORDER BY ended_at LIMIT ?)'),
     };
+    this.writeGroup = db.transaction((group: readonly QueuedBatch[]) => this.groupWrite(group));
+    // Called within writeGroup: a savepoint.
+    this.writeBatch = db.transaction((partition: number, records: readonly IncomingRecord[], nextOffset: number) => this.batchWrite(partition, records, nextOffset));
     let id = this.stmt.getMeta.get('store_id')?.value;
     if (id === undefined) {
       id = randomUUID();
@@ -237,7 +269,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   private loadRun(runId: string): CachedRun | undefined {
-    const cached = this.cache.get(runId);
+    const cached = this.written.get(runId) ?? this.cache.get(runId);
     if (cached !== undefined) return cached;
     const row = this.stmt.view.get(runId);
     if (row === undefined) return undefined;
@@ -276,50 +308,101 @@ export class SqliteReadStore implements ReadStore {
     return { view, storedSeq: view.lastSeq };
   }
 
+  /**
+   * Queues the batch and writes it with every other batch queued in this turn of the event loop,
+   * in one transaction (a group commit: the commit, which writes the pages the batches dirtied to
+   * the WAL, costs more than the rows of a batch). Each batch is a savepoint of that transaction,
+   * with its checkpoint: one that fails rolls back alone and only its caller gets the error.
+   */
   applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
-    const run = this.db.transaction((): BatchResult & { held?: Map<string, CachedRun> } => {
-      const from = this.stmt.partitionNext.get(partition)?.next ?? 0;
-      if (nextOffset <= from) return { accepted: [], duplicates: 0, expired: 0, projectionErrors: [], applied: false };
-      const fresh = records.filter((r): r is { offset: number; event: RunEvent } => r.offset >= from && r.event !== undefined);
-      const views = new Map<string, RunView>();
-      const loaded = new Map<string, CachedRun>();
-      const lastSeqs = new Map<string, number>();
-      const expired = new Map<string, number>();
-      const looked = new Set<string>();
-      for (const { event } of fresh) {
-        if (looked.has(event.runId)) continue;
-        looked.add(event.runId);
-        const current = this.loadRun(event.runId);
-        if (current !== undefined) {
-          views.set(event.runId, current.view);
-          loaded.set(event.runId, current);
-        }
-        const seq = current?.view.lastSeq ?? this.stmt.lastSeq.get(event.runId)?.seq ?? undefined;
-        if (seq !== undefined && seq !== null) lastSeqs.set(event.runId, seq);
-        else {
-          const endedAt = this.stmt.expiredAt.get(event.runId)?.ended_at;
-          if (endedAt !== undefined) expired.set(event.runId, endedAt);
-        }
-      }
-      const outcome = foldBatch({ partition, records: fresh, views, lastSeqs, expired });
-      for (const { event, offset } of outcome.accepted) {
-        this.stmt.putEvent.run(event.runId, event.seq, partition, offset, event.type, event.at, JSON.stringify(event.data ?? null));
-      }
-      const held = new Map<string, CachedRun>();
-      for (const [runId, view] of outcome.views) held.set(runId, this.writeRun(runId, loaded.get(runId), view));
-      for (const [key, n] of outcome.counts.runs) {
-        if (n === 0) continue;
-        const { workflow, status } = splitRunCountKey(key);
-        this.stmt.bumpRuns.run(workflow, status, n);
-      }
-      for (const [status, n] of outcome.counts.steps) if (n !== 0) this.stmt.bumpSteps.run(status, n);
-      this.stmt.setNext.run(partition, nextOffset);
-      return { accepted: outcome.accepted, duplicates: outcome.duplicates, expired: outcome.expired, projectionErrors: outcome.projectionErrors, applied: true, held };
+    return new Promise((resolve, reject) => {
+      this.queued.push({ partition, records, nextOffset, resolve, reject });
+      if (this.queued.length === 1) setImmediate(() => this.flush());
     });
-    const { held, ...result } = run.immediate();
+  }
+
+  private flush(): void {
+    const group = this.queued;
+    this.queued = [];
+    if (group.length === 0) return;
+    let outcomes: (AppliedBatch | { error: unknown })[];
+    try {
+      outcomes = this.writeGroup.immediate(group);
+    } catch (error) {
+      for (const batch of group) batch.reject(error);
+      return;
+    } finally {
+      this.written = new Map();
+    }
     // Only after the commit: a rolled-back batch must leave the cache as the file is.
-    if (held !== undefined) for (const [runId, entry] of held) this.cache.set(runId, entry);
-    return Promise.resolve(result);
+    outcomes.forEach((outcome, i) => {
+      const batch = group[i]!;
+      if ('error' in outcome) {
+        batch.reject(outcome.error);
+        return;
+      }
+      for (const [runId, entry] of outcome.held) this.cache.set(runId, entry);
+      batch.resolve(outcome.result);
+    });
+  }
+
+  /** The group's transaction: each batch in its savepoint, then the counters the applied ones moved. */
+  private groupWrite(group: readonly QueuedBatch[]): (AppliedBatch | { error: unknown })[] {
+    const counts: CountDelta = { runs: new Map(), steps: new Map() };
+    const outcomes = group.map((batch): AppliedBatch | { error: unknown } => {
+      try {
+        const applied = this.writeBatch(batch.partition, batch.records, batch.nextOffset);
+        for (const [runId, entry] of applied.held) this.written.set(runId, entry);
+        addCounts(counts, applied.counts);
+        return applied;
+      } catch (error) {
+        return { error };
+      }
+    });
+    for (const [key, n] of counts.runs) {
+      if (n === 0) continue;
+      const { workflow, status } = splitRunCountKey(key);
+      this.stmt.bumpRuns.run(workflow, status, n);
+    }
+    for (const [status, n] of counts.steps) if (n !== 0) this.stmt.bumpSteps.run(status, n);
+    return outcomes;
+  }
+
+  /** One batch, within the group's transaction. */
+  private batchWrite(partition: number, records: readonly IncomingRecord[], nextOffset: number): AppliedBatch {
+    const none: CountDelta = { runs: new Map(), steps: new Map() };
+    const from = this.stmt.partitionNext.get(partition)?.next ?? 0;
+    if (nextOffset <= from) return { result: { accepted: [], duplicates: 0, expired: 0, projectionErrors: [], applied: false }, held: new Map(), counts: none };
+    const fresh = records.filter((r): r is { offset: number; event: RunEvent } => r.offset >= from && r.event !== undefined);
+    const views = new Map<string, RunView>();
+    const loaded = new Map<string, CachedRun>();
+    const lastSeqs = new Map<string, number>();
+    const expired = new Map<string, number>();
+    const looked = new Set<string>();
+    for (const { event } of fresh) {
+      if (looked.has(event.runId)) continue;
+      looked.add(event.runId);
+      const current = this.loadRun(event.runId);
+      if (current !== undefined) {
+        views.set(event.runId, current.view);
+        loaded.set(event.runId, current);
+      }
+      const seq = current?.view.lastSeq ?? this.stmt.lastSeq.get(event.runId)?.seq ?? undefined;
+      if (seq !== undefined && seq !== null) lastSeqs.set(event.runId, seq);
+      else {
+        const endedAt = this.stmt.expiredAt.get(event.runId)?.ended_at;
+        if (endedAt !== undefined) expired.set(event.runId, endedAt);
+      }
+    }
+    const outcome = foldBatch({ partition, records: fresh, views, lastSeqs, expired });
+    for (const { event, offset } of outcome.accepted) {
+      this.stmt.putEvent.run(event.runId, event.seq, partition, offset, event.type, event.at, JSON.stringify(event.data ?? null));
+    }
+    const held = new Map<string, CachedRun>();
+    for (const [runId, view] of outcome.views) held.set(runId, this.writeRun(runId, loaded.get(runId), view));
+    this.stmt.setNext.run(partition, nextOffset);
+    const result = { accepted: outcome.accepted, duplicates: outcome.duplicates, expired: outcome.expired, projectionErrors: outcome.projectionErrors, applied: true };
+    return { result, held, counts: outcome.counts };
   }
 
   expireRuns(endedBefore: number, limit: number): Promise<string[]> {
@@ -415,6 +498,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   close(): Promise<void> {
+    this.flush();
     if (this.db.open) this.db.close();
     // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
     // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.

@@ -106,3 +106,29 @@ void test('sqlite: a run whose row holds an older view reads back, after a reope
   assert.equal(ended?.steps.charge?.attempts[0]?.progress?.fraction, expected?.steps.charge?.attempts[0]?.progress?.fraction);
   assert.equal((await store.listRuns({ limit: 10 })).items[0]?.lastSeq, events.length + 1);
 });
+
+void test('sqlite: batches of one turn share a transaction, and one that fails rolls back alone', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const store = new SqliteReadStore({ path: join(dir, 'read-model.sqlite') });
+  t.after(() => store.close());
+  // JSON cannot hold a BigInt: writing this event's data throws inside its batch.
+  const unwritable = { ...runStarted('bad'), data: { ...runStarted('bad').data, input: { n: 1n } } } as unknown as RunEvent;
+  const [bad, good, later] = await Promise.allSettled([
+    store.applyBatch(0, [{ offset: 0, event: unwritable }], 1),
+    store.applyBatch(1, [{ offset: 0, event: runStarted('good') }], 1),
+    store.applyBatch(1, [{ offset: 1, event: runSucceeded('good', 2) }], 2),
+  ]);
+  assert.equal(bad.status, 'rejected');
+  assert.equal(good.status, 'fulfilled');
+  assert.equal(later.status, 'fulfilled');
+  assert.deepEqual(await store.checkpoint(), [0, 2]);
+  assert.equal(await store.getRun('bad'), undefined);
+  assert.equal((await store.getRun('good'))?.status, 'SUCCEEDED');
+  assert.equal((await store.counts()).SUCCEEDED, 1);
+  assert.equal((await store.counts()).RUNNING, 0);
+  // The partition whose batch failed takes it again.
+  await store.applyBatch(0, [{ offset: 0, event: runStarted('bad') }], 1);
+  assert.equal((await store.getRun('bad'))?.status, 'RUNNING');
+  assert.deepEqual(await store.checkpoint(), [1, 2]);
+});
