@@ -47,7 +47,7 @@ export function evaluateTargets(result) {
     }
   }
   add('orchestrator heap per idle active run', ok(p.memory)?.bus ?? 'embedded', ok(p.memory)?.bytesPerRun, 2048, '<=', ' B');
-  add('orchestrator heap per finished run', ok(p.memory)?.finished?.bus ?? 'kafka', ok(p.memory)?.finished?.bytesPerRun, 256, '<=', ' B');
+  add('orchestrator heap per finished run', ok(p.memory)?.finished?.bus ?? 'kafka', ok(p.memory)?.finished?.bytesPerRun, 64, '<=', ' B');
   return targets;
 }
 

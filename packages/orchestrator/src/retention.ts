@@ -14,7 +14,7 @@ import type { PartitionOwner } from './partition-owner.js';
 export function expiredRunWrites(owner: PartitionOwner, cutoff: number, limit: number): { runIds: string[]; records: { key: string }[] } {
   const runIds: string[] = [];
   const records: { key: string }[] = [];
-  for (const [runId, entry] of owner.finished) {
+  for (const [runId, entry] of owner.finished.entries()) {
     if (runIds.length >= limit) break;
     if (entry.at > cutoff) continue;
     runIds.push(runId);
