@@ -87,7 +87,7 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     return { runId, status: existing.status, created: false, version: existing.version };
   }
   const at = ctx.now();
-  const startInput = await ctx.payloads.claim(input ?? {}, inputBytes);
+  const startInput = await ctx.payloads.claim(input ?? {}, runId, inputBytes);
   const command: StartRun = {
     v: 1,
     type: 'StartRun',

@@ -32,7 +32,7 @@ test('a field of a claim-checked output is fetched for a template and a conditio
   await start('good');
   await start('lost');
   await until(() => tasks.filter((task) => task.stepId === 'a').length === 2, 'both first steps');
-  const claim = (await store.claim({ go: true, n: 7, pad: 'p'.repeat(100) })) as ClaimCheck;
+  const claim = (await store.claim({ go: true, n: 7, pad: 'p'.repeat(100) }, 'good')) as ClaimCheck;
   await complete('good', claim);
   const lost: ClaimCheck = { $payload: { ...claim.$payload, ref: claim.$payload.ref.replace(/\.[^.]+$/, '.gone') } };
   await complete('lost', lost);
