@@ -1,16 +1,16 @@
 import { decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
-import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
+import type { ChildRunEnded, RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
 import { DefinitionPool } from './definition-pool.js';
 import { PartitionOwner } from './partition-owner.js';
-import { expiredRunWrites } from './retention.js';
+import { expiredPayloadWrites, expiredRunWrites } from './retention.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
 import { encoded, isCompletion, largestRecord, oversizedCompletion } from './record-limit.js';
-import { PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
+import { adoptChildOutput, PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
 import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
 
 export interface OrchestratorHandle {
@@ -53,7 +53,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   const owners = new Map<number, PartitionOwner>();
   const definitions = new DefinitionPool();
   const catalog = new DefinitionCatalog(transport, names.definitions);
-  const payloads = new PayloadCache(new PayloadStore(transport, { topic: names.payloads }));
+  const payloadStore = new PayloadStore(transport, { topic: names.payloads });
+  const payloads = new PayloadCache(payloadStore);
   const knownQueues = new Set<string>();
   let timerHandle: NodeJS.Timeout | undefined;
   let sweeping = false;
@@ -144,6 +145,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         input = start;
       }
 
+      // A child's output is the parent's step output from now on: its payloads become the parent's.
+      if (input.type === 'ChildRunEnded' && awaitsChild(previous, input)) input = await adoptChildOutput(payloadStore, input);
       const randomOf = (): (() => number) => o.random ?? seededRandom(drawKey(input, record));
       const applied = await reduceInput(payloads, input, (i) => reduceRun(previous, i, { now: o.clock(), random: randomOf() }));
       if ('unreadable' in applied) {
@@ -255,9 +258,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         if (owner.revoked || closed) return;
         const writes = expiredRunWrites(owner, cutoff, RETENTION_SLICE);
         if (writes.records.length === 0) return;
+        // Payloads first: a crash between the two writes leaves the runs to expire again, never a payload behind.
+        const payloadTombstones = await expiredPayloadWrites(owner, transport, names.state, payloadStore, writes.runIds);
+        if (payloadTombstones.length > 0) await transport.produce(payloadTombstones);
         await transport.produce(writes.records.map((w) => stateRecord(owner, w.key, null)));
         for (const runId of writes.runIds) owner.finished.delete(runId);
-        log?.info({ partition: owner.partition, runs: writes.runIds.length }, 'expired runs tombstoned');
+        log?.info({ partition: owner.partition, runs: writes.runIds.length, payloadChunks: payloadTombstones.length }, 'expired runs tombstoned');
       });
     }
   }
@@ -439,6 +445,12 @@ function drawKey(input: RunInput, record: ConsumedRecord): string {
   if (input.type === 'TimerFired') return `${input.runId}/timer/${input.timerId}`;
   if ('attempt' in input) return `${input.runId}/${input.stepId}/${input.attempt}/${input.type}`;
   return `${record.topic}/${record.partition}/${record.offset}`;
+}
+
+/** Whether the run's step still waits on this child (else its ChildRunEnded is a duplicate the reducer ignores). */
+function awaitsChild(state: RunState | undefined, ended: ChildRunEnded): boolean {
+  const step = state !== undefined && Object.hasOwn(state.steps, ended.stepId) ? state.steps[ended.stepId] : undefined;
+  return step?.status === 'RUNNING' && step.childRunId === ended.childRunId;
 }
 
 /** The W3C trace context headers of the record that started a run, if it carried any. */

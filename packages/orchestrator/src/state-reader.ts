@@ -221,6 +221,32 @@ export async function readRun(transport: Transport, stateTopic: string, partitio
   return h && definition ? restoreRun({ header: h, ...parts }, definition) : undefined;
 }
 
+/**
+ * The inputs and outputs of some runs of the partition, as their latest records hold them (the
+ * payloads an expiry tombstones are found in them). One read of the partition for all of them.
+ */
+export async function readRunValues(transport: Transport, stateTopic: string, partition: number, runIds: ReadonlySet<string>): Promise<Map<string, unknown[]>> {
+  const latest = new Map<string, { runId: string; value: Buffer | null }>();
+  for await (const batch of transport.readPartition(stateTopic, partition)) {
+    for (const record of batch) {
+      const kind = partKindOf(record.key);
+      if (kind !== 'input' && kind !== 'output') continue;
+      const { runId } = parseSnapshotKey(record.key, kind);
+      if (runIds.has(runId)) latest.set(record.key, { runId, value: record.value });
+    }
+  }
+  const values = new Map<string, unknown[]>();
+  for (const { runId, value } of latest.values()) {
+    const decoded = value === null ? undefined : tryDecode(value);
+    const held = decoded?.kind === 'input' ? decoded.input : decoded?.kind === 'output' ? decoded.output : undefined;
+    if (held === undefined) continue;
+    const list = values.get(runId) ?? [];
+    list.push(held);
+    values.set(runId, list);
+  }
+  return values;
+}
+
 /** Folds one record of a single run (its latest parts, with the embedded steps of an ended header). */
 function foldOne(p: Pending, record: ConsumedRecord): void {
   if (record.value === null) {
