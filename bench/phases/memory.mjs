@@ -18,7 +18,9 @@ const settle = async () => {
     globalThis.gc();
     await sleep(50);
   }
-  return process.memoryUsage().heapUsed;
+  // Array buffers count too: the orchestrator packs its finished runs into a Buffer, outside the JS heap.
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 };
 
 export async function run(o) {
@@ -62,7 +64,7 @@ export async function run(o) {
     const after = await settle();
     const running = orchestrator.getRun(`idle-${counter}`)?.status;
     const bytesPerRun = Math.round((after - before) / o.runs);
-    process.stderr.write(`  memory: ${o.runs} idle runs (${running}) add ${(after - before) / 1024 / 1024 | 0} MiB heap: ${bytesPerRun} B per run\n`);
+    process.stderr.write(`  memory: ${o.runs} idle runs (${running}) add ${(after - before) / 1024 / 1024 | 0} MiB of heap and array buffers: ${bytesPerRun} B per run\n`);
     idle = { bus: bus.transport.kind, runs: o.runs, heapBefore: before, heapAfter: after, bytesPerRun, lastRunStatus: running };
   } finally {
     await orchestrator.close().catch(() => undefined);
@@ -150,6 +152,6 @@ async function measureFinished(o, bus, names, orchestrator, responder, startRuns
   await sleep(200); // the final snapshots' commit settles
   const after = await settle();
   const bytesPerRun = Math.round((after - before) / runs);
-  process.stderr.write(`  memory: ${runs} finished runs add ${((after - before) / 1024 / 1024).toFixed(1)} MiB heap: ${bytesPerRun} B per run\n`);
+  process.stderr.write(`  memory: ${runs} finished runs add ${((after - before) / 1024 / 1024).toFixed(1)} MiB of heap and array buffers: ${bytesPerRun} B per run\n`);
   return { bus: bus.transport.kind, runs, retained: orchestrator.runCount() - held, heapBefore: before, heapAfter: after, bytesPerRun };
 }
