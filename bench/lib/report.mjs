@@ -117,7 +117,7 @@ export function renderMarkdown(result) {
   out.push(
     '## Memory',
     '',
-    mem ? `Orchestrator alone (embedded bus), ${mem.runs} runs parked on a queue no worker serves: heap and array buffers ${fmt(mem.heapBefore / 2 ** 20)} → ${fmt(mem.heapAfter / 2 ** 20)} MiB after forced GC: **${mem.bytesPerRun} B per idle active run**.` : 'not measured',
+    mem ? `Orchestrator alone (${mem.bus} bus), ${mem.runs} runs parked on a queue no worker serves: heap and array buffers ${fmt(mem.heapBefore / 2 ** 20)} → ${fmt(mem.heapAfter / 2 ** 20)} MiB after forced GC: **${mem.bytesPerRun} B per idle active run**.` : 'not measured',
     '',
     fin
       ? `Orchestrator alone (${fin.bus} bus), ${fin.runs} runs of one step answered by a scripted responder until SUCCEEDED and dropped from memory (${fin.retained} retained as finished): heap and array buffers ${fmt(fin.heapBefore / 2 ** 20)} → ${fmt(fin.heapAfter / 2 ** 20)} MiB after forced GC: **${fin.bytesPerRun} B per finished run**.${fin.bus === 'embedded' ? ' On the embedded bus this includes the bus\'s in-process tail of recent records, so it overstates the orchestrator\'s share.' : ''}`

@@ -23,6 +23,8 @@ const ID_LENGTH = AT + 8;
 const ID = ID_LENGTH + 2;
 const MAX_ID_BYTES = 0xffff;
 const EMPTY = 0;
+/** The table is rebuilt, twice as large as its entries need, once more than 7 slots in 10 are taken. */
+const MAX_LOAD_TENTHS = 7;
 /** Where a run id is packed before it is compared or appended (the process is single-threaded). */
 const scratch = Buffer.alloc(MAX_ID_BYTES);
 const DELETED = -1;
@@ -62,7 +64,7 @@ export class FinishedRuns {
   /** Records a run that ended; a run already here moves to the end, as the last to have ended. */
   set(runId: string, entry: FinishedRun): void {
     this.delete(runId);
-    if ((this.#used + 1) * 2 > this.#slots.length) this.#rehash(this.#size + 1);
+    if ((this.#used + 1) * 10 > this.#slots.length * MAX_LOAD_TENTHS) this.#rehash(this.#size + 1);
     const idBytes = this.#packId(runId);
     const offset = this.#append(idBytes, entry);
     this.#insertSlot(offset, hashOf(scratch, idBytes));
@@ -130,7 +132,7 @@ export class FinishedRuns {
   }
 
   #grow(need: number): void {
-    const size = Math.max(this.#end + need, Math.ceil(this.#arena.length * 1.5));
+    const size = Math.max(this.#end + need, Math.ceil(this.#arena.length * 1.25));
     const arena = Buffer.alloc(size);
     this.#arena.copy(arena, 0, 0, this.#end);
     this.#arena = arena;
