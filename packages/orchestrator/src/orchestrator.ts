@@ -6,6 +6,7 @@ import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
 import { DefinitionPool } from './definition-pool.js';
 import { PartitionOwner } from './partition-owner.js';
+import { ParkedOwners } from './parked-owners.js';
 import { expiredPayloadWrites, expiredRunWrites } from './retention.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
@@ -307,12 +308,16 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         await write();
         return true;
       } catch (error) {
-        if (owner.revoked || closed) return false;
+        if (owner.revoked || closed) {
+          owner.unsynced = true; // given up: memory is ahead of the bus
+          return false;
+        }
         if (error instanceof TransportError && error.reason === TransportErrorReason.Fenced) {
           // The group moved on and this partition is being revoked: the outputs were computed
           // from state that may already be stale, so they are dropped, not retried. Memory is
           // ahead of the bus; the revoke discards it and the next owner restores from orch.state.
           owner.revoked = true;
+          owner.unsynced = true;
           log?.warn({ partition: owner.partition, reason: error.message }, 'outputs refused: this member was fenced; the partition goes to its next owner');
           return false;
         }
@@ -363,6 +368,16 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     scheduleTimers();
   }
 
+  async function restorePartition(partition: number): Promise<void> {
+    const owner = new PartitionOwner(partition, definitions);
+    const started = Date.now();
+    const { read, orphans } = await owner.restore(transport, names.state);
+    owners.set(partition, owner);
+    if (orphans.length > 0) log?.warn({ partition, runs: orphans.slice(0, 10), count: orphans.length }, 'runs whose definition record is missing were not restored');
+    log?.info({ partition, runs: owner.runs.size, retained: owner.finished.size, recordsRead: read, ms: Date.now() - started }, 'partition assigned and restored');
+  }
+
+  const parked = new ParkedOwners(transport, names.state);
   const partitionsOf = (tps: TopicPartition[]): number[] => [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
 
   // Delivery may begin before subscribe() resolves: batches wait for the consumer handle.
@@ -373,18 +388,18 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     topics: [names.commands, names.results],
     maxBatch: o.maxBatch,
     onAssign: async (tps) => {
-      for (const partition of partitionsOf(tps)) {
-        if (owners.has(partition)) continue;
-        const owner = new PartitionOwner(partition, definitions);
-        const started = Date.now();
-        const { read, orphans } = await owner.restore(transport, names.state);
+      const assigned = partitionsOf(tps).filter((partition) => !owners.has(partition));
+      const resumed = await parked.take(assigned);
+      for (const [partition, owner] of resumed) {
         owners.set(partition, owner);
-        if (orphans.length > 0) log?.warn({ partition, runs: orphans.slice(0, 10), count: orphans.length }, 'runs whose definition record is missing were not restored');
-        log?.info({ partition, runs: owner.runs.size, retained: owner.finished.size, recordsRead: read, ms: Date.now() - started }, 'partition assigned and restored');
+        log?.info({ partition, runs: owner.runs.size, retained: owner.finished.size }, 'partition assigned again and resumed as it was (orch.state unchanged since it was revoked)');
       }
+      // Restores read their partitions concurrently: on Kafka the fetches overlap.
+      await Promise.all(assigned.filter((partition) => !resumed.has(partition)).map((partition) => restorePartition(partition)));
       scheduleTimers();
     },
     onRevoke: async (tps) => {
+      const revoked: PartitionOwner[] = [];
       for (const partition of partitionsOf(tps)) {
         const owner = owners.get(partition);
         if (!owner) continue;
@@ -392,8 +407,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         await owner.drain();
         owner.childSpans.handOver();
         owners.delete(partition);
+        revoked.push(owner);
         log?.info({ partition }, 'partition revoked');
       }
+      if (!closed && revoked.length > 0) await parked.park(revoked);
     },
     onBatch: async (records) => {
       const first = records[0];
@@ -401,7 +418,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const owner = owners.get(first.partition);
       if (!owner) return;
       const handle = await ready;
-      await owner.serialize(() => applyBatch(owner, handle, records));
+      await owner.serialize(() => applyBatch(owner, handle, records)).catch((error: unknown) => {
+        owner.unsynced = true; // the batch may have changed memory before it failed
+        throw error;
+      });
     },
     onError: (error) => log?.error({ err: error }, 'orchestrator consumer failed'),
   });
