@@ -47,7 +47,7 @@ export function evaluateTargets(result) {
     }
   }
   add('orchestrator heap per idle active run', ok(p.memory)?.bus ?? 'embedded', ok(p.memory)?.bytesPerRun, 2048, '<=', ' B');
-  add('orchestrator heap per finished run', ok(p.memory)?.finished?.bus ?? 'kafka', ok(p.memory)?.finished?.bytesPerRun, 256, '<=', ' B');
+  add('orchestrator heap per finished run', ok(p.memory)?.finished?.bus ?? 'kafka', ok(p.memory)?.finished?.bytesPerRun, 64, '<=', ' B');
   return targets;
 }
 
@@ -117,10 +117,10 @@ export function renderMarkdown(result) {
   out.push(
     '## Memory',
     '',
-    mem ? `Orchestrator alone (embedded bus), ${mem.runs} runs parked on a queue no worker serves: heapUsed ${fmt(mem.heapBefore / 2 ** 20)} → ${fmt(mem.heapAfter / 2 ** 20)} MiB after forced GC: **${mem.bytesPerRun} B per idle active run**.` : 'not measured',
+    mem ? `Orchestrator alone (${mem.bus} bus), ${mem.runs} runs parked on a queue no worker serves: heap and array buffers ${fmt(mem.heapBefore / 2 ** 20)} → ${fmt(mem.heapAfter / 2 ** 20)} MiB after forced GC: **${mem.bytesPerRun} B per idle active run**.` : 'not measured',
     '',
     fin
-      ? `Orchestrator alone (${fin.bus} bus), ${fin.runs} runs of one step answered by a scripted responder until SUCCEEDED and dropped from memory (${fin.retained} retained as finished): heapUsed ${fmt(fin.heapBefore / 2 ** 20)} → ${fmt(fin.heapAfter / 2 ** 20)} MiB after forced GC: **${fin.bytesPerRun} B per finished run**.${fin.bus === 'embedded' ? ' On the embedded bus this includes the bus\'s in-process tail of recent records, so it overstates the orchestrator\'s share.' : ''}`
+      ? `Orchestrator alone (${fin.bus} bus), ${fin.runs} runs of one step answered by a scripted responder until SUCCEEDED and dropped from memory (${fin.retained} retained as finished): heap and array buffers ${fmt(fin.heapBefore / 2 ** 20)} → ${fmt(fin.heapAfter / 2 ** 20)} MiB after forced GC: **${fin.bytesPerRun} B per finished run**.${fin.bus === 'embedded' ? ' On the embedded bus this includes the bus\'s in-process tail of recent records, so it overstates the orchestrator\'s share.' : ''}`
       : 'Finished runs: not measured',
     '',
   );

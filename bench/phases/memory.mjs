@@ -13,12 +13,16 @@ import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { openBus } from '../lib/bus.mjs';
 import { sleep, until } from '../lib/stats.mjs';
 
+let lastBuffers = 0;
 const settle = async () => {
   for (let i = 0; i < 4; i++) {
     globalThis.gc();
     await sleep(50);
   }
-  return process.memoryUsage().heapUsed;
+  // Array buffers count too: the orchestrator packs its finished runs into a Buffer, outside the JS heap.
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  lastBuffers = arrayBuffers;
+  return heapUsed + arrayBuffers;
 };
 
 export async function run(o) {
@@ -62,7 +66,7 @@ export async function run(o) {
     const after = await settle();
     const running = orchestrator.getRun(`idle-${counter}`)?.status;
     const bytesPerRun = Math.round((after - before) / o.runs);
-    process.stderr.write(`  memory: ${o.runs} idle runs (${running}) add ${(after - before) / 1024 / 1024 | 0} MiB heap: ${bytesPerRun} B per run\n`);
+    process.stderr.write(`  memory: ${o.runs} idle runs (${running}) add ${(after - before) / 1024 / 1024 | 0} MiB of heap and array buffers: ${bytesPerRun} B per run\n`);
     idle = { bus: bus.transport.kind, runs: o.runs, heapBefore: before, heapAfter: after, bytesPerRun, lastRunStatus: running };
   } finally {
     await orchestrator.close().catch(() => undefined);
@@ -80,7 +84,7 @@ const finishedRunId = (n) => `01900000-0000-7000-8000-${String(n).padStart(12, '
  * done when the orchestrator reports every run of it SUCCEEDED and holds none of them whole.
  */
 async function finishedRuns(o, finishedDefinition) {
-  const bus = openBus(o.finishedBus ?? o.bus ?? 'embedded', 'memory-finished');
+  const bus = openBus(o.bus ?? 'embedded', 'memory-finished');
   const names = topicNames(bus.prefix);
   let counter = 0;
   const startRuns = async (n) => {
@@ -143,6 +147,7 @@ async function measureFinished(o, bus, names, orchestrator, responder, startRuns
   await finishRuns(200); // warm-up: the finished-run paths compiled before the baseline
   await sleep(200);
   const before = await settle();
+  const buffersBefore = lastBuffers;
   const runs = o.finishedRuns ?? o.runs;
   const held = orchestrator.heldRunCount();
   await finishRuns(runs);
@@ -150,6 +155,6 @@ async function measureFinished(o, bus, names, orchestrator, responder, startRuns
   await sleep(200); // the final snapshots' commit settles
   const after = await settle();
   const bytesPerRun = Math.round((after - before) / runs);
-  process.stderr.write(`  memory: ${runs} finished runs add ${((after - before) / 1024 / 1024).toFixed(1)} MiB heap: ${bytesPerRun} B per run\n`);
+  process.stderr.write(`  memory: ${runs} finished runs add ${((after - before) / 1024 / 1024).toFixed(1)} MiB of heap and array buffers (${((lastBuffers - buffersBefore) / 1024 / 1024).toFixed(1)} MiB of them buffers): ${bytesPerRun} B per run\n`);
   return { bus: bus.transport.kind, runs, retained: orchestrator.runCount() - held, heapBefore: before, heapAfter: after, bytesPerRun };
 }

@@ -86,6 +86,14 @@ export function containsClaimCheck(v: unknown): boolean {
   return false;
 }
 
+/** Every claim-check inside a value, outermost first. */
+export function claimChecksIn(v: unknown, into: ClaimCheck[] = []): ClaimCheck[] {
+  if (isClaimCheck(v)) into.push(v);
+  else if (Array.isArray(v)) for (const x of v) claimChecksIn(x, into);
+  else if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) claimChecksIn(x, into);
+  return into;
+}
+
 export function sha256Hex(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

@@ -3,7 +3,7 @@
  * the same checks (input size, a registered workflow) and the same idempotency.
  */
 import stringify from 'safe-stable-stringify';
-import { ErrorCode, OrchError, encodeMessage, isClaimCheck, newRunId, payloadBytes, runIdForIdempotencyKey, sha256Hex } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, containsClaimCheck, encodeMessage, isClaimCheck, isOrchError, newRunId, payloadBytes, runIdForIdempotencyKey, sha256Hex } from '@orchestrator-lite/core';
 import type { RunPriority, RunReuse, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { findRunForWrite, produceForRequest, requireCaughtUp } from './bus.js';
@@ -69,6 +69,24 @@ function assertSameStart(existing: RunView, key: string, input: unknown, version
   });
 }
 
+/** A value whose claim-checks are copied to `runId`; one that cannot be read is a 400 naming where it was. */
+async function adoptClaims(ctx: GatewayContext, value: unknown, runId: string, field: string): Promise<unknown> {
+  try {
+    return await ctx.payloads.adopt(value, runId);
+  } catch (error) {
+    if (!isOrchError(error) || error.code === ErrorCode.Transport || error.code === ErrorCode.Unavailable) throw error;
+    throw new OrchError(ErrorCode.Validation, `${field} holds a claim-check that cannot be read: ${error.message}`, { field });
+  }
+}
+
+async function adoptReused(ctx: GatewayContext, reuse: RunReuse, runId: string): Promise<RunReuse> {
+  const steps: RunReuse['steps'] = {};
+  for (const [stepId, step] of Object.entries(reuse.steps)) {
+    steps[stepId] = step.output === undefined ? step : { ...step, output: await adoptClaims(ctx, step.output, runId, `steps.${stepId}.output`) };
+  }
+  return { ...reuse, steps };
+}
+
 export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest): Promise<SubmitRunResult> {
   const { readModel, registry, transport, names } = ctx;
   const { workflow, version, input, idempotencyKey } = request;
@@ -87,7 +105,11 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     return { runId, status: existing.status, created: false, version: existing.version };
   }
   const at = ctx.now();
-  const startInput = await ctx.payloads.claim(input ?? {}, inputBytes);
+  // Claim-checks of another run (a rerun's input and reused outputs) are copied to this one, so
+  // the other run's expiry never takes a payload this run still reads.
+  const adopted = containsClaimCheck(input) ? await adoptClaims(ctx, input, runId, 'input') : input;
+  const startInput = await ctx.payloads.claim(adopted ?? {}, runId, adopted === input ? inputBytes : undefined);
+  const reuse = request.reuse === undefined ? undefined : await adoptReused(ctx, request.reuse, runId);
   const command: StartRun = {
     v: 1,
     type: 'StartRun',
@@ -98,7 +120,7 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     input: startInput,
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     ...(request.priority === undefined || request.priority === 2 ? {} : { priority: request.priority }),
-    ...(request.reuse === undefined ? {} : { reuse: request.reuse }),
+    ...(reuse === undefined ? {} : { reuse }),
     at,
   };
   // The placeholder goes in before the write, so a concurrent submission with the same key sees

@@ -1,16 +1,17 @@
 import { decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
-import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
+import type { ChildRunEnded, RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
 import { DefinitionPool } from './definition-pool.js';
 import { PartitionOwner } from './partition-owner.js';
-import { expiredRunWrites } from './retention.js';
+import { ParkedOwners } from './parked-owners.js';
+import { expiredPayloadWrites, expiredRunWrites } from './retention.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
 import { encoded, isCompletion, largestRecord, oversizedCompletion } from './record-limit.js';
-import { PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
+import { adoptChildOutput, PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
 import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
 
 export interface OrchestratorHandle {
@@ -53,7 +54,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   const owners = new Map<number, PartitionOwner>();
   const definitions = new DefinitionPool();
   const catalog = new DefinitionCatalog(transport, names.definitions);
-  const payloads = new PayloadCache(new PayloadStore(transport, { topic: names.payloads }));
+  const payloadStore = new PayloadStore(transport, { topic: names.payloads });
+  const payloads = new PayloadCache(payloadStore);
   const knownQueues = new Set<string>();
   let timerHandle: NodeJS.Timeout | undefined;
   let sweeping = false;
@@ -144,6 +146,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         input = start;
       }
 
+      // A child's output is the parent's step output from now on: its payloads become the parent's.
+      if (input.type === 'ChildRunEnded' && awaitsChild(previous, input)) input = await adoptChildOutput(payloadStore, input);
       const randomOf = (): (() => number) => o.random ?? seededRandom(drawKey(input, record));
       const applied = await reduceInput(payloads, input, (i) => reduceRun(previous, i, { now: o.clock(), random: randomOf() }));
       if ('unreadable' in applied) {
@@ -255,9 +259,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         if (owner.revoked || closed) return;
         const writes = expiredRunWrites(owner, cutoff, RETENTION_SLICE);
         if (writes.records.length === 0) return;
+        // Payloads first: a crash between the two writes leaves the runs to expire again, never a payload behind.
+        const payloadTombstones = await expiredPayloadWrites(owner, transport, names.state, payloadStore, writes.runIds);
+        if (payloadTombstones.length > 0) await transport.produce(payloadTombstones);
         await transport.produce(writes.records.map((w) => stateRecord(owner, w.key, null)));
         for (const runId of writes.runIds) owner.finished.delete(runId);
-        log?.info({ partition: owner.partition, runs: writes.runIds.length }, 'expired runs tombstoned');
+        log?.info({ partition: owner.partition, runs: writes.runIds.length, payloadChunks: payloadTombstones.length }, 'expired runs tombstoned');
       });
     }
   }
@@ -301,12 +308,16 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         await write();
         return true;
       } catch (error) {
-        if (owner.revoked || closed) return false;
+        if (owner.revoked || closed) {
+          owner.unsynced = true; // given up: memory is ahead of the bus
+          return false;
+        }
         if (error instanceof TransportError && error.reason === TransportErrorReason.Fenced) {
           // The group moved on and this partition is being revoked: the outputs were computed
           // from state that may already be stale, so they are dropped, not retried. Memory is
           // ahead of the bus; the revoke discards it and the next owner restores from orch.state.
           owner.revoked = true;
+          owner.unsynced = true;
           log?.warn({ partition: owner.partition, reason: error.message }, 'outputs refused: this member was fenced; the partition goes to its next owner');
           return false;
         }
@@ -357,6 +368,16 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     scheduleTimers();
   }
 
+  async function restorePartition(partition: number): Promise<void> {
+    const owner = new PartitionOwner(partition, definitions);
+    const started = Date.now();
+    const { read, orphans } = await owner.restore(transport, names.state);
+    owners.set(partition, owner);
+    if (orphans.length > 0) log?.warn({ partition, runs: orphans.slice(0, 10), count: orphans.length }, 'runs whose definition record is missing were not restored');
+    log?.info({ partition, runs: owner.runs.size, retained: owner.finished.size, recordsRead: read, ms: Date.now() - started }, 'partition assigned and restored');
+  }
+
+  const parked = new ParkedOwners(transport, names.state);
   const partitionsOf = (tps: TopicPartition[]): number[] => [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
 
   // Delivery may begin before subscribe() resolves: batches wait for the consumer handle.
@@ -367,18 +388,18 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     topics: [names.commands, names.results],
     maxBatch: o.maxBatch,
     onAssign: async (tps) => {
-      for (const partition of partitionsOf(tps)) {
-        if (owners.has(partition)) continue;
-        const owner = new PartitionOwner(partition, definitions);
-        const started = Date.now();
-        const { read, orphans } = await owner.restore(transport, names.state);
+      const assigned = partitionsOf(tps).filter((partition) => !owners.has(partition));
+      const resumed = await parked.take(assigned);
+      for (const [partition, owner] of resumed) {
         owners.set(partition, owner);
-        if (orphans.length > 0) log?.warn({ partition, runs: orphans.slice(0, 10), count: orphans.length }, 'runs whose definition record is missing were not restored');
-        log?.info({ partition, runs: owner.runs.size, retained: owner.finished.size, recordsRead: read, ms: Date.now() - started }, 'partition assigned and restored');
+        log?.info({ partition, runs: owner.runs.size, retained: owner.finished.size }, 'partition assigned again and resumed as it was (orch.state unchanged since it was revoked)');
       }
+      // Restores read their partitions concurrently: on Kafka the fetches overlap.
+      await Promise.all(assigned.filter((partition) => !resumed.has(partition)).map((partition) => restorePartition(partition)));
       scheduleTimers();
     },
     onRevoke: async (tps) => {
+      const revoked: PartitionOwner[] = [];
       for (const partition of partitionsOf(tps)) {
         const owner = owners.get(partition);
         if (!owner) continue;
@@ -386,8 +407,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         await owner.drain();
         owner.childSpans.handOver();
         owners.delete(partition);
+        revoked.push(owner);
         log?.info({ partition }, 'partition revoked');
       }
+      if (!closed && revoked.length > 0) await parked.park(revoked);
     },
     onBatch: async (records) => {
       const first = records[0];
@@ -395,7 +418,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const owner = owners.get(first.partition);
       if (!owner) return;
       const handle = await ready;
-      await owner.serialize(() => applyBatch(owner, handle, records));
+      await owner.serialize(() => applyBatch(owner, handle, records)).catch((error: unknown) => {
+        owner.unsynced = true; // the batch may have changed memory before it failed
+        throw error;
+      });
     },
     onError: (error) => log?.error({ err: error }, 'orchestrator consumer failed'),
   });
@@ -439,6 +465,12 @@ function drawKey(input: RunInput, record: ConsumedRecord): string {
   if (input.type === 'TimerFired') return `${input.runId}/timer/${input.timerId}`;
   if ('attempt' in input) return `${input.runId}/${input.stepId}/${input.attempt}/${input.type}`;
   return `${record.topic}/${record.partition}/${record.offset}`;
+}
+
+/** Whether the run's step still waits on this child (else its ChildRunEnded is a duplicate the reducer ignores). */
+function awaitsChild(state: RunState | undefined, ended: ChildRunEnded): boolean {
+  const step = state !== undefined && Object.hasOwn(state.steps, ended.stepId) ? state.steps[ended.stepId] : undefined;
+  return step?.status === 'RUNNING' && step.childRunId === ended.childRunId;
 }
 
 /** The W3C trace context headers of the record that started a run, if it carried any. */

@@ -1,8 +1,10 @@
+import { containsClaimCheck } from '@orchestrator-lite/core';
 import type { GateState, RunState } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
 import { ChildStepSpans } from './child-spans.js';
 import { DefinitionPool } from './definition-pool.js';
-import { readPartitionState, readRun, type FinishedRun } from './state-reader.js';
+import { FinishedRuns } from './finished-runs.js';
+import { readPartitionState, readRun } from './state-reader.js';
 import { TimerQueue } from './timer-queue.js';
 
 /**
@@ -14,7 +16,7 @@ import { TimerQueue } from './timer-queue.js';
 export class PartitionOwner {
   readonly runs = new Map<string, RunState>();
   /** Runs that have ended and are retained: reloaded from `orch.state` only to be retried. */
-  readonly finished = new Map<string, FinishedRun>();
+  finished = new FinishedRuns();
   /** Digests whose definition record is already on this partition of `orch.state`. */
   readonly digests = new Set<string>();
   readonly timers = new TimerQueue();
@@ -26,6 +28,8 @@ export class PartitionOwner {
   readonly childSpans = new ChildStepSpans();
   #chain: Promise<void> = Promise.resolve();
   revoked = false;
+  /** A write was given up or a batch failed after it changed memory: memory may be ahead of `orch.state`. */
+  unsynced = false;
 
   constructor(
     readonly partition: number,
@@ -56,8 +60,7 @@ export class PartitionOwner {
   /** A run that has ended leaves memory; what stays is enough to retry it and to expire it. */
   retire(state: RunState, digest: string): void {
     this.runs.delete(state.runId);
-    this.finished.delete(state.runId); // re-inserted last: the map stays in order of ending
-    this.finished.set(state.runId, { status: state.status, at: state.updatedAt, digest });
+    this.finished.set(state.runId, { status: state.status, at: state.updatedAt, digest, payloads: holdsClaimChecks(state) });
   }
 
   /** A retained run read back whole from `orch.state`, to be retried. */
@@ -69,10 +72,15 @@ export class PartitionOwner {
   async restore(transport: Transport, stateTopic: string): Promise<{ read: number; orphans: string[] }> {
     const contents = await readPartitionState(transport, stateTopic, this.partition, this.definitions);
     for (const [runId, state] of contents.runs) this.runs.set(runId, this.definitions.internRun(state));
-    for (const [runId, entry] of contents.finished) this.finished.set(runId, entry);
+    this.finished = contents.finished;
     for (const digest of contents.digests) this.digests.add(digest);
     for (const [id, gate] of contents.gates) this.gates.set(id, gate);
     for (const state of this.runs.values()) this.armTimers(state);
     return { read: contents.read, orphans: contents.orphans };
   }
+}
+
+/** Whether a run's input or a step output is (or holds) a claim-check on `orch.payloads`. */
+function holdsClaimChecks(state: RunState): boolean {
+  return containsClaimCheck(state.input) || Object.values(state.steps).some((step) => containsClaimCheck(step.output));
 }

@@ -1,5 +1,5 @@
-import { ErrorCode, PayloadNeededError, isOrchError, withPayloadResolver } from '@orchestrator-lite/core';
-import type { ClaimCheck, OrchError, ReduceResult, RunInput } from '@orchestrator-lite/core';
+import { ErrorCode, PayloadNeededError, containsClaimCheck, isOrchError, withPayloadResolver } from '@orchestrator-lite/core';
+import type { ChildRunEnded, ClaimCheck, OrchError, ReduceResult, RunInput } from '@orchestrator-lite/core';
 import type { PayloadStore } from '@orchestrator-lite/transport';
 import { failedCompletion } from './record-limit.js';
 
@@ -108,5 +108,21 @@ export async function reduceInput(
       if (!isUnreadablePayload(again)) throw again;
       return { unreadable: again };
     }
+  }
+}
+
+/**
+ * A child's output as its parent keeps it: claim-checks the child owns are copied to the parent,
+ * which outlives the child's retention. An output that cannot be read fails the parent's step.
+ */
+export async function adoptChildOutput(store: PayloadStore, input: ChildRunEnded): Promise<ChildRunEnded> {
+  if (!containsClaimCheck(input.output)) return input;
+  try {
+    return { ...input, output: await store.adopt(input.output, input.runId) };
+  } catch (error) {
+    // A bus that fails is retried with the batch; a claim-check that names no readable payload fails the step.
+    if (!isOrchError(error) || error.code === ErrorCode.Transport || error.code === ErrorCode.Unavailable) throw error;
+    const { output: _output, ...ended } = input;
+    return { ...ended, status: 'FAILED', error: { type: error.code, message: `the output of child run ${input.childRunId} cannot be read: ${error.message}`, nonRetryable: true } };
   }
 }

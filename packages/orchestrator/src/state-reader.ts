@@ -1,19 +1,12 @@
 import { decodeSnapshot, parseSnapshotKey, restoreRun, snapshotKeys, TERMINAL_RUN_STATUSES } from '@orchestrator-lite/core';
-import type { GateState, RunHeader, RunParts, RunState, RunStatus, SnapshotRecord } from '@orchestrator-lite/core';
+import type { GateState, RunHeader, RunParts, RunState, SnapshotRecord } from '@orchestrator-lite/core';
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
 import type { DefinitionPool } from './definition-pool.js';
-
-/** What a partition keeps of a run that has ended: enough to retry it (reloaded on demand) and to expire it. */
-export interface FinishedRun {
-  status: RunStatus;
-  /** When it ended, epoch ms. */
-  at: number;
-  digest: string;
-}
+import { FinishedRuns } from './finished-runs.js';
 
 export interface PartitionContents {
   runs: Map<string, RunState>;
-  finished: Map<string, FinishedRun>;
+  finished: FinishedRuns;
   /** Digests whose definition record is in this partition. */
   digests: Set<string>;
   /** The concurrency gates that hold or queue runs, by gate id. */
@@ -33,6 +26,21 @@ interface Pending {
   dropped?: boolean;
 }
 
+/** A run's parts as the restore reads them: its input and outputs stay undecoded until the run proves to be in flight. */
+interface Gathered {
+  header?: RunHeader;
+  steps: NonNullable<RunParts['steps']>;
+  outputs: Map<string, Buffer>;
+  input?: Buffer;
+  /** A part read holds a claim-check. */
+  payloads: boolean;
+  /** Parts written before the run ended were let go: a later reopen needs a reload. */
+  dropped?: boolean;
+}
+
+/** How a claim-check starts in a record's JSON. */
+const CLAIM_CHECK = Buffer.from('"$payload":');
+
 const GATE_KEY_PREFIX = snapshotKeys.gate('');
 const DEFINITION_KEY_PREFIX = snapshotKeys.definition('');
 
@@ -42,8 +50,9 @@ function stateVersionOf(record: SnapshotRecord): number {
 
 /**
  * Partition restore: folds the compacted changelog of p into the runs in flight (held whole)
- * and the runs that ended (kept as a FinishedRun). Parts of a run that ended are let go as soon
- * as its final header is read, so memory follows the live runs, not the partition's history.
+ * and the runs that ended (a few bytes each in a FinishedRuns). Inputs and outputs are kept as
+ * read and decoded only for runs still in flight; the parts of a run that ended are let go as
+ * soon as its final header is read, so memory follows the live runs, not the partition's history.
  * Compaction is lazy on Kafka, so a key may be read several times: the latest wins unless an
  * earlier one has a higher stateVersion (a late write of a stale owner never rolls a run back).
  */
@@ -53,102 +62,24 @@ export async function readPartitionState(
   partition: number,
   definitions: DefinitionPool,
 ): Promise<PartitionContents> {
-  const pending = new Map<string, Pending>();
-  const digests = new Set<string>();
-  const gates = new Map<string, GateState>();
-  let read = 0;
-  const partsOf = (runId: string): Pending => {
-    let p = pending.get(runId);
-    if (!p) pending.set(runId, (p = { steps: new Map(), outputs: new Map() }));
-    return p;
-  };
-  const apply = (record: ConsumedRecord): void => {
-    if (record.value === null) return forget(record.key);
-    let value: SnapshotRecord;
-    try {
-      value = decodeSnapshot(record.value);
-    } catch {
-      return; // a record this version cannot read is not ours to act on
-    }
-    if (value.kind === 'definition') {
-      definitions.add(value.digest, value.definition);
-      digests.add(value.digest);
-      return;
-    }
-    if (value.kind === 'gate') {
-      const current = gates.get(value.id);
-      if (current && (current.stateVersion ?? 0) > (value.stateVersion ?? 0)) return;
-      const { kind: _k, ...gate } = value;
-      gates.set(value.id, gate);
-      return;
-    }
-    const { runId, stepId } = parseSnapshotKey(record.key, value.kind);
-    const p = partsOf(runId);
-    if (value.kind === 'run') {
-      if (p.header && stateVersionOf(p.header) > stateVersionOf(value)) return;
-      if (value.steps !== undefined && TERMINAL_RUN_STATUSES.has(value.status)) {
-        // Ended: the header holds every step. Let the other parts go until a reopen needs them.
-        p.steps = new Map();
-        p.outputs = new Map();
-        delete p.input;
-        p.dropped = true;
-      }
-      p.header = value;
-    } else if (value.kind === 'step' && stepId !== undefined) {
-      const current = p.steps?.get(stepId);
-      if (current && stateVersionOf(current) > stateVersionOf(value)) return;
-      p.steps?.set(stepId, value);
-    } else if (value.kind === 'output' && stepId !== undefined) {
-      p.outputs?.set(stepId, value);
-    } else if (value.kind === 'input') {
-      p.input = value;
-    }
-  };
-  const forget = (key: string): void => {
-    if (key.startsWith(DEFINITION_KEY_PREFIX)) return;
-    if (key.startsWith(GATE_KEY_PREFIX)) {
-      gates.delete(key.slice(GATE_KEY_PREFIX.length));
-      return;
-    }
-    for (const kind of ['step', 'output'] as const) {
-      if (key.includes(`/${kind}/`)) {
-        const { runId, stepId } = parseSnapshotKey(key, kind);
-        pending.get(runId)?.[kind === 'step' ? 'steps' : 'outputs']?.delete(stepId!);
-        return;
-      }
-    }
-    if (key.endsWith('/input')) {
-      const p = pending.get(parseSnapshotKey(key, 'input').runId);
-      if (p) delete p.input;
-      return;
-    }
-    pending.delete(key); // the header's tombstone: the run expired
-  };
+  const gathered = new Map<string, Gathered>();
+  const contents: PartitionContents = { runs: new Map(), finished: new FinishedRuns(), digests: new Set(), gates: new Map(), read: 0, orphans: [] };
   for await (const batch of transport.readPartition(stateTopic, partition)) {
     for (const record of batch) {
-      read += 1;
-      apply(record);
+      contents.read += 1;
+      if (record.value === null) forgetPart(gathered, contents, record.key);
+      else gatherPart(gathered, contents, definitions, record.key, record.value);
     }
   }
-
-  const contents: PartitionContents = { runs: new Map(), finished: new Map(), digests, gates, read, orphans: [] };
   const reload: string[] = [];
-  // Every header decodes its own copy of its digest (64 characters): the finished runs of one definition share one.
-  const shared = new Map<string, string>();
-  const digestOf = (digest: string): string => {
-    const known = shared.get(digest);
-    if (known !== undefined) return known;
-    shared.set(digest, digest);
-    return digest;
-  };
-  for (const [runId, p] of pending) {
-    const h = p.header;
+  for (const [runId, g] of gathered) {
+    const h = g.header;
     if (!h) continue;
     if (h.steps !== undefined && TERMINAL_RUN_STATUSES.has(h.status)) {
-      contents.finished.set(runId, { status: h.status, at: h.updatedAt, digest: digestOf(h.digest) });
+      contents.finished.set(runId, { status: h.status, at: h.updatedAt, digest: h.digest, payloads: g.payloads });
       continue;
     }
-    if (p.dropped) {
+    if (g.dropped) {
       reload.push(runId); // reopened after it ended: its input and outputs were let go
       continue;
     }
@@ -157,13 +88,112 @@ export async function readPartitionState(
       contents.orphans.push(runId);
       continue;
     }
-    contents.runs.set(runId, restoreRun({ header: h, ...p }, definition));
+    contents.runs.set(runId, restoreRun({ header: h, steps: g.steps, ...decodeParts(g) }, definition));
   }
   for (const runId of reload) {
     const one = await readRun(transport, stateTopic, partition, definitions, runId);
     if (one) contents.runs.set(runId, one);
   }
   return contents;
+}
+
+type PartKind = 'step' | 'output' | 'input' | 'run';
+
+/** What a key of `orch.state` holds, from the key alone. */
+function partKindOf(key: string): PartKind {
+  if (key.includes('/step/')) return 'step';
+  if (key.includes('/output/')) return 'output';
+  if (key.endsWith('/input')) return 'input';
+  return 'run';
+}
+
+function gatheredOf(gathered: Map<string, Gathered>, runId: string): Gathered {
+  let g = gathered.get(runId);
+  if (!g) gathered.set(runId, (g = { steps: new Map(), outputs: new Map(), payloads: false }));
+  return g;
+}
+
+/** One live record of the restore: definitions and gates apply at once, a run's parts are gathered. */
+function gatherPart(gathered: Map<string, Gathered>, contents: PartitionContents, definitions: DefinitionPool, key: string, value: Buffer): void {
+  if (key.startsWith(DEFINITION_KEY_PREFIX) || key.startsWith(GATE_KEY_PREFIX)) return applyShared(contents, definitions, value);
+  const kind = partKindOf(key);
+  if (kind === 'input' || kind === 'output') {
+    const { runId, stepId } = parseSnapshotKey(key, kind);
+    const g = gatheredOf(gathered, runId);
+    if (value.includes(CLAIM_CHECK)) g.payloads = true;
+    if (kind === 'input') g.input = value;
+    else g.outputs.set(stepId!, value);
+    return;
+  }
+  const decoded = tryDecode(value);
+  if (decoded === undefined) return; // a record this version cannot read is not ours to act on
+  const { runId, stepId } = parseSnapshotKey(key, kind);
+  const g = gatheredOf(gathered, runId);
+  if (decoded.kind === 'run') {
+    if (g.header && stateVersionOf(g.header) > stateVersionOf(decoded)) return;
+    if (decoded.steps !== undefined && TERMINAL_RUN_STATUSES.has(decoded.status)) {
+      // Ended: the header holds every step. Let the other parts go until a reopen needs them.
+      g.steps = new Map();
+      g.outputs = new Map();
+      delete g.input;
+      g.dropped = true;
+    }
+    g.header = decoded;
+  } else if (decoded.kind === 'step' && stepId !== undefined) {
+    const current = g.steps.get(stepId);
+    if (current && stateVersionOf(current) > stateVersionOf(decoded)) return;
+    g.steps.set(stepId, decoded);
+  }
+}
+
+/** A definition or a gate record. */
+function applyShared(contents: PartitionContents, definitions: DefinitionPool, value: Buffer): void {
+  const decoded = tryDecode(value);
+  if (decoded?.kind === 'definition') {
+    definitions.add(decoded.digest, decoded.definition);
+    contents.digests.add(decoded.digest);
+  } else if (decoded?.kind === 'gate') {
+    const current = contents.gates.get(decoded.id);
+    if (current && (current.stateVersion ?? 0) > (decoded.stateVersion ?? 0)) return;
+    const { kind: _k, ...gate } = decoded;
+    contents.gates.set(decoded.id, gate);
+  }
+}
+
+/** A tombstone read by the restore. */
+function forgetPart(gathered: Map<string, Gathered>, contents: PartitionContents, key: string): void {
+  if (key.startsWith(DEFINITION_KEY_PREFIX)) return;
+  if (key.startsWith(GATE_KEY_PREFIX)) {
+    contents.gates.delete(key.slice(GATE_KEY_PREFIX.length));
+    return;
+  }
+  const kind = partKindOf(key);
+  const { runId, stepId } = parseSnapshotKey(key, kind);
+  if (kind === 'run') gathered.delete(runId); // the header's tombstone: the run expired
+  const g = gathered.get(runId);
+  if (!g) return;
+  if (kind === 'step') g.steps.delete(stepId!);
+  else if (kind === 'output') g.outputs.delete(stepId!);
+  else if (kind === 'input') delete g.input;
+}
+
+/** The input and outputs of a run in flight, decoded. */
+function decodeParts(g: Gathered): Pick<RunParts, 'input' | 'outputs'> {
+  const outputs: NonNullable<RunParts['outputs']> = new Map();
+  for (const [stepId, raw] of g.outputs) {
+    const decoded = tryDecode(raw);
+    if (decoded?.kind === 'output') outputs.set(stepId, decoded);
+  }
+  const input = g.input === undefined ? undefined : tryDecode(g.input);
+  return input?.kind === 'input' ? { input, outputs } : { outputs };
+}
+
+function tryDecode(value: Buffer): SnapshotRecord | undefined {
+  try {
+    return decodeSnapshot(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -189,6 +219,32 @@ export async function readRun(transport: Transport, stateTopic: string, partitio
   const h = parts.header;
   const definition = h ? definitions.get(h.digest) : undefined;
   return h && definition ? restoreRun({ header: h, ...parts }, definition) : undefined;
+}
+
+/**
+ * The inputs and outputs of some runs of the partition, as their latest records hold them (the
+ * payloads an expiry tombstones are found in them). One read of the partition for all of them.
+ */
+export async function readRunValues(transport: Transport, stateTopic: string, partition: number, runIds: ReadonlySet<string>): Promise<Map<string, unknown[]>> {
+  const latest = new Map<string, { runId: string; value: Buffer | null }>();
+  for await (const batch of transport.readPartition(stateTopic, partition)) {
+    for (const record of batch) {
+      const kind = partKindOf(record.key);
+      if (kind !== 'input' && kind !== 'output') continue;
+      const { runId } = parseSnapshotKey(record.key, kind);
+      if (runIds.has(runId)) latest.set(record.key, { runId, value: record.value });
+    }
+  }
+  const values = new Map<string, unknown[]>();
+  for (const { runId, value } of latest.values()) {
+    const decoded = value === null ? undefined : tryDecode(value);
+    const held = decoded?.kind === 'input' ? decoded.input : decoded?.kind === 'output' ? decoded.output : undefined;
+    if (held === undefined) continue;
+    const list = values.get(runId) ?? [];
+    list.push(held);
+    values.set(runId, list);
+  }
+  return values;
 }
 
 /** Folds one record of a single run (its latest parts, with the embedded steps of an ended header). */

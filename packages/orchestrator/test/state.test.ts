@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { encodeMessage, topicNames } from '@orchestrator-lite/core';
-import type { WorkflowDefinition } from '@orchestrator-lite/core';
+import { encodeMessage, parseRef, topicNames } from '@orchestrator-lite/core';
+import type { ClaimCheck, WorkflowDefinition } from '@orchestrator-lite/core';
 import { ensureKafka, kafkaSkip, randomPrefix } from '@orchestrator-lite/testing';
-import { createKafkaTransport } from '@orchestrator-lite/transport';
+import { createKafkaTransport, PayloadStore } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
 import { startOrchestrator } from '../src/index.js';
 import type { OrchestratorOptions } from '../src/index.js';
@@ -109,3 +109,32 @@ test('after the retention an ended run is tombstoned on orch.state and can no lo
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(tasks.length, 1, 'an expired run is not retried');
 });
+
+async function expiringPayloadsScenario(t: TestContext, kind: 'embedded' | 'kafka'): Promise<void> {
+  const { transport, tasks, events, first, send } = await bus(t, { runRetentionMs: 300 }, kind);
+  t.after(() => first.close());
+  const store = new PayloadStore(transport, { topic: names.payloads, inlineBytes: 64 });
+  const own = (await store.claim({ text: 'i'.repeat(200) }, 'r4')) as ClaimCheck;
+  const carried = (await store.claim({ text: 'c'.repeat(200) }, 'another-run')) as ClaimCheck;
+  await send.start('r4', chain, { blob: own, carried });
+  await until(() => tasks.length === 1, 'step a', 60_000);
+  const output = (await store.claim({ v: 3, pad: 'o'.repeat(200) }, 'r4')) as ClaimCheck;
+  await send.complete('r4', 'a', output, 1);
+  await until(() => tasks.length === 2, 'step b', 60_000);
+  assert.deepEqual(tasks[1]?.input, { fromA: 3, blob: own }, 'the run read its payloads while it ran');
+  await send.fail('r4', 'b', { type: 'Boom', message: 'no', nonRetryable: true }, 1);
+  await until(() => events.some((e) => e.type === 'RunFailed'), 'the run to end', 60_000);
+  await until(() => first.runCount() === 0, 'the run to expire', 60_000);
+
+  const latest = new Map<string, Buffer | null>();
+  for (const p of [0, 1]) for await (const batch of transport.readPartition(names.payloads, p)) for (const r of batch) latest.set(r.key, r.value);
+  const chunks = (claim: ClaimCheck) => [...latest].filter(([key]) => key.startsWith(`${parseRef(claim.$payload.ref)!.id}/`));
+  for (const claim of [own, output]) {
+    assert.ok(chunks(claim).length > 0 && chunks(claim).every(([, value]) => value === null), `the payload ${claim.$payload.ref} the run owned is tombstoned`);
+  }
+  assert.ok(chunks(carried).length > 0 && chunks(carried).every(([, value]) => value !== null), 'a payload the run only carried is kept');
+}
+
+test('after the retention the payloads an ended run owns are tombstoned with it, and one it only carried is kept', (t) => expiringPayloadsScenario(t, 'embedded'));
+
+test('on Kafka: the payloads an expired run owns are tombstoned with it', { skip: kafkaSkip(), timeout: 120_000 }, (t) => expiringPayloadsScenario(t, 'kafka'));

@@ -30,6 +30,14 @@ export type PayloadTransport = Pick<Transport, 'produce' | 'partitionCount' | 'r
 const HEADER_BYTES = 'payload-bytes';
 const HEADER_SHA = 'payload-sha256';
 const HEADER_CHUNKS = 'payload-chunks';
+const HEADER_OWNER = 'payload-owner';
+
+/** What the chunks of a payload say of it. */
+export interface PayloadInfo {
+  /** The run whose expiry tombstones it; absent on a payload written without one. */
+  owner?: string;
+  chunks: number;
+}
 
 /**
  * Writes and reads claim-checked payloads on the payloads topic (see core's `payload.ts`).
@@ -54,20 +62,20 @@ export class PayloadStore {
     this.chunkBytes = options.chunkBytes ?? PAYLOAD_DEFAULTS.chunkBytes;
   }
 
-  /** The value itself when its JSON is within the inline limit; else a claim-check to it. */
-  async claim(value: unknown, bytes: Buffer = payloadBytes(value)): Promise<unknown> {
+  /** The value itself when its JSON is within the inline limit; else a claim-check to it, owned by `owner`. */
+  async claim(value: unknown, owner: string, bytes: Buffer = payloadBytes(value)): Promise<unknown> {
     if (bytes.length <= this.inlineBytes) return value;
-    return { $payload: await this.write(bytes) } satisfies ClaimCheck;
+    return { $payload: await this.write(bytes, owner) } satisfies ClaimCheck;
   }
 
-  /** Writes bytes as chunks; resolves once every chunk is durable. */
-  async write(bytes: Buffer): Promise<PayloadRef> {
+  /** Writes bytes as chunks owned by `owner`; resolves once every chunk is durable. */
+  async write(bytes: Buffer, owner: string): Promise<PayloadRef> {
     const id = randomUUID();
     this.#partitions ??= await this.#transport.partitionCount(this.topic);
     const partition = partitionFor(id, this.#partitions);
     const sha256 = sha256Hex(bytes);
     const count = Math.max(1, Math.ceil(bytes.length / this.chunkBytes));
-    const headers = { [HEADER_BYTES]: String(bytes.length), [HEADER_SHA]: sha256, [HEADER_CHUNKS]: String(count) };
+    const headers = { [HEADER_BYTES]: String(bytes.length), [HEADER_SHA]: sha256, [HEADER_CHUNKS]: String(count), [HEADER_OWNER]: owner };
     // One produce call per chunk, all issued at once: the transport keeps their order per
     // partition and sends each on its own.
     const written = await Promise.all(
@@ -120,6 +128,48 @@ export class PayloadStore {
   async get(claim: ClaimCheck): Promise<unknown> {
     const bytes = await this.read(claim.$payload);
     return JSON.parse(bytes.toString('utf8')) as unknown;
+  }
+
+  /**
+   * What the chunks of a payload say of it, read from the one record at the ref's first offset
+   * (every chunk carries the same headers); undefined when that record is gone or is not a chunk
+   * of it.
+   */
+  async inspect(ref: string): Promise<PayloadInfo | undefined> {
+    const parsed = parseRef(ref);
+    if (parsed === undefined) return undefined;
+    for await (const batch of this.#transport.readPartition(this.topic, parsed.partition, { from: parsed.first, to: parsed.first + 1 })) {
+      const chunk = batch.find((r) => r.offset === parsed.first);
+      if (chunk === undefined || chunk.value === null || !chunk.key.startsWith(`${parsed.id}/`)) return undefined;
+      const owner = chunk.headers[HEADER_OWNER];
+      return { chunks: Number(chunk.headers[HEADER_CHUNKS]), ...(owner === undefined ? {} : { owner }) };
+    }
+    return undefined;
+  }
+
+  /** The tombstones of a payload's chunks. */
+  tombstones(ref: string, chunks: number): { topic: string; key: string; value: null; partition: number }[] {
+    const parsed = parseRef(ref);
+    if (parsed === undefined) return [];
+    return Array.from({ length: chunks }, (_, i) => ({ topic: this.topic, key: `${parsed.id}/${i}`, value: null, partition: parsed.partition }));
+  }
+
+  /**
+   * A copy of `value` in which every claim-check owned by another run is replaced by a copy of
+   * its payload owned by `owner`; a value without claim-checks comes back as is.
+   */
+  async adopt(value: unknown, owner: string): Promise<unknown> {
+    if (!containsClaimCheck(value)) return value;
+    if (isClaimCheck(value)) {
+      if ((await this.inspect(value.$payload.ref))?.owner === owner) return value;
+      return { $payload: await this.write(await this.read(value.$payload), owner) } satisfies ClaimCheck;
+    }
+    if (Array.isArray(value)) return Promise.all(value.map((v) => this.adopt(v, owner)));
+    if (typeof value === 'object' && value !== null) {
+      const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await this.adopt(v, owner)] as const));
+      return Object.fromEntries(entries);
+    }
+    return value;
   }
 
   /** A copy of `value` with every claim-check in it replaced by its value (fetched once each). */

@@ -270,7 +270,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       if (bytes.length > o.maxOutputBytes) {
         error = { type: 'ORCH_PAYLOAD_TOO_LARGE', message: `task output is ${bytes.length} bytes; the limit is ${o.maxOutputBytes}`, nonRetryable: true, details: { field: 'output', size: bytes.length, limit: o.maxOutputBytes } };
       } else {
-        return { record: result(task, { type: 'TaskCompleted', output: await payloads.claim(value, bytes), ...start }, headers) };
+        return { record: result(task, { type: 'TaskCompleted', output: await payloads.claim(value, task.runId, bytes), ...start }, headers) };
       }
     } catch (e) {
       if (!(e instanceof TypeError || e instanceof RangeError)) throw e;

@@ -145,7 +145,7 @@ test('claim-checks in a task input are resolved before the handler runs; an unre
   await transport.ensureTopics([{ name: names.payloads, partitions: 1, compacted: true }]);
   const store = new PayloadStore(transport, { topic: names.payloads, inlineBytes: 16 });
   const value = { big: 'b'.repeat(100) };
-  const claim = (await store.claim(value)) as ClaimCheck;
+  const claim = (await store.claim(value, 'p1')) as ClaimCheck;
   const corrupt: ClaimCheck = { $payload: { ...claim.$payload, sha256: '0'.repeat(64) } };
   await send(transport, dispatch('p1', 'echo', { x: claim }), dispatch('p2', 'echo', { x: corrupt }));
   await until(() => results.filter((r) => r.type === 'TaskCompleted' || r.type === 'TaskFailed').length === 2);

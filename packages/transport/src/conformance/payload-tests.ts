@@ -55,7 +55,7 @@ export function registerPayloadTests(ctx: SuiteContext): void {
     const store = new PayloadStore(transport, { topic, inlineBytes: 1024, chunkBytes: CHUNK });
     const value = { blob: randomBytes(700 * 1024).toString('base64') };
     const [claim] = await Promise.all([
-      store.claim(value),
+      store.claim(value, 'run-1'),
       transport.produce([{ topic, key: 'other', value: Buffer.from('x'), partition: 0 }]),
     ]);
     assert.ok(isClaimCheck(claim), 'a value over the inline limit becomes a claim-check');
@@ -63,7 +63,7 @@ export function registerPayloadTests(ctx: SuiteContext): void {
     assert.ok(parsed !== undefined && parsed.last - parsed.first >= 4, `the ref names the offsets of its chunks: ${claim.$payload.ref}`);
     assert.deepEqual(await store.get(claim), value);
     assert.deepEqual(await store.resolve({ a: [claim], b: 1 }), { a: [value], b: 1 });
-    assert.equal(await store.claim({ small: true }).then((v) => isClaimCheck(v)), false, 'a small value stays inline');
+    assert.equal(await store.claim({ small: true }, 'run-1').then((v) => isClaimCheck(v)), false, 'a small value stays inline');
   });
 
   void test('a corrupted chunk and a missing payload are errors that name the ref', opts, async (t) => {
@@ -71,7 +71,7 @@ export function registerPayloadTests(ctx: SuiteContext): void {
     const topic = uniqueName('payloads');
     await transport.ensureTopics([{ name: topic, partitions: 1, compacted: true }]);
     const bad = new PayloadStore(corrupting(transport, 1), { topic, inlineBytes: 0, chunkBytes: CHUNK });
-    const claim = await bad.claim({ blob: randomBytes(450 * 1024).toString('hex') });
+    const claim = await bad.claim({ blob: randomBytes(450 * 1024).toString('hex') }, 'run-1');
     assert.ok(isClaimCheck(claim));
     const store = new PayloadStore(transport, { topic });
     const ref = claim.$payload.ref;
@@ -87,5 +87,33 @@ export function registerPayloadTests(ctx: SuiteContext): void {
       assert.ok(error.message.includes(missing), error.message);
       return true;
     });
+  });
+
+  void test('a payload names its owner; a copy adopted by another run outlives the tombstones of the original', opts, async (t) => {
+    const transport = await ctx.transport(t);
+    const topic = uniqueName('payloads');
+    await transport.ensureTopics([{ name: topic, partitions: 2, compacted: true }]);
+    const store = new PayloadStore(transport, { topic, inlineBytes: 1024, chunkBytes: CHUNK });
+    const value = { blob: randomBytes(500 * 1024).toString('base64') };
+    const claim = await store.claim(value, 'run-a');
+    assert.ok(isClaimCheck(claim));
+    const info = await store.inspect(claim.$payload.ref);
+    assert.deepEqual(info, { owner: 'run-a', chunks: 4 });
+    assert.equal(await store.adopt(claim, 'run-a'), claim, 'a payload its run already owns is not copied');
+    const adopted = (await store.adopt({ out: [claim], n: 1 }, 'run-b')) as { out: [unknown]; n: number };
+    const copy = adopted.out[0];
+    assert.ok(isClaimCheck(copy) && copy.$payload.ref !== claim.$payload.ref, 'another run gets a copy');
+    assert.equal(copy.$payload.sha256, claim.$payload.sha256);
+    assert.equal((await store.inspect(copy.$payload.ref))?.owner, 'run-b');
+
+    // The tombstones shadow every chunk of the original (compaction then removes them), not the copy's.
+    await transport.produce(store.tombstones(claim.$payload.ref, info!.chunks));
+    const latest = new Map<string, Buffer | null>();
+    for (const partition of [0, 1]) for (const r of await readAll(transport, topic, partition)) latest.set(r.key, r.value);
+    const chunksOf = (ref: string) => [...latest.keys()].filter((k) => k.startsWith(`${parseRef(ref)!.id}/`));
+    assert.equal(chunksOf(claim.$payload.ref).length, 4);
+    assert.ok(chunksOf(claim.$payload.ref).every((k) => latest.get(k) === null), 'every chunk of the original is tombstoned');
+    assert.ok(chunksOf(copy.$payload.ref).length === 4 && chunksOf(copy.$payload.ref).every((k) => latest.get(k) !== null), 'the copy is not');
+    assert.deepEqual(await store.get(copy), value, 'the copy still reads');
   });
 }
