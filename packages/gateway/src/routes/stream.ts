@@ -134,6 +134,19 @@ export function streamRoutes(ctx: GatewayContext) {
         };
         const tooSlow = (): void => shutdown(WS_CLOSE.tryAgainLater, 'client too slow: reconnect with the last seq or cursor');
 
+        // The frames of one pump leave in one write (a batch's events, a backlog page), not a
+        // write each: the connection's socket is corked while they are queued on it, and the
+        // live events of one batch, pushed one by one, are sent by one pump after the batch.
+        const tcp = request.raw.socket;
+        let pumpQueued = false;
+        const pumpSoon = (): void => {
+          if (pumpQueued) return;
+          pumpQueued = true;
+          queueMicrotask(() => {
+            pumpQueued = false;
+            pump();
+          });
+        };
         const source = new StreamSource(
           readModel,
           params.runId !== undefined
@@ -145,7 +158,7 @@ export function streamRoutes(ctx: GatewayContext) {
               if (!live) return;
               queuedLiveBytes += text.length;
               if (queuedLiveBytes + socket.bufferedAmount > config.wsMaxBufferedBytes) tooSlow();
-              else pump();
+              else pumpSoon();
             },
           },
           config.wsMaxBufferedBytes,
@@ -170,6 +183,20 @@ export function streamRoutes(ctx: GatewayContext) {
         };
 
         const pump = (): void => {
+          tcp.cork();
+          try {
+            sendQueued();
+          } finally {
+            tcp.uncork();
+          }
+          if (head === queue.length) {
+            queue.length = 0;
+            head = 0;
+            queuedLiveBytes = 0;
+            fill();
+          }
+        };
+        const sendQueued = (): void => {
           while (!closed && head < queue.length && socket.readyState === socket.OPEN && socket.bufferedAmount < highWater) {
             const item = queue[head];
             head += 1;
@@ -178,12 +205,6 @@ export function streamRoutes(ctx: GatewayContext) {
             socket.send(item.text, (err) => {
               if (err === undefined || err === null) pump();
             });
-          }
-          if (head === queue.length) {
-            queue.length = 0;
-            head = 0;
-            queuedLiveBytes = 0;
-            fill();
           }
         };
         pump();
