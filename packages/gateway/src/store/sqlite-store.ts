@@ -185,6 +185,7 @@ export class SqliteReadStore implements ReadStore {
   /** Runs the batches of the group being written hold, ahead of the cache until the group commits. */
   private written = new Map<string, CachedRun>();
   private readonly writeGroup: Database.Transaction<(group: readonly QueuedBatch[]) => (AppliedBatch | { error: unknown })[]>;
+  private readonly writeViews: Database.Transaction<(lagging: readonly [string, CachedRun][]) => void>;
   private readonly writeBatch: Database.Transaction<(partition: number, records: readonly IncomingRecord[], nextOffset: number) => AppliedBatch>;
 
   constructor(options: SqliteReadStoreOptions) {
@@ -208,6 +209,7 @@ export class SqliteReadStore implements ReadStore {
       view: db.prepare<[string], { view: string; last_seq: number }>('SELECT view, last_seq FROM runs WHERE run_id = ?'),
       // Only the watermarks: no list index holds them (runs_ended only for ended runs, never written here).
       moveRun: db.prepare('UPDATE runs SET updated_at = ?, last_seq = ? WHERE run_id = ?'),
+      storeView: db.prepare('UPDATE runs SET view = ?, step_statuses = ? WHERE run_id = ? AND last_seq = ?'),
       eventsAfter: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE run_id = ? AND seq > ? AND seq <= ? ORDER BY seq'),
       lastSeq: db.prepare<[string], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_id = ?'),
       putRun: db.prepare(
@@ -248,6 +250,9 @@ export class SqliteReadStore implements ReadStore {
       ),
       forgetExpired: db.prepare<[number, number]>('DELETE FROM expired_runs WHERE run_id IN (SELECT run_id FROM expired_runs WHERE ended_at < ? ORDER BY ended_at LIMIT ?)'),
     };
+    this.writeViews = db.transaction((lagging: readonly [string, CachedRun][]) => {
+      for (const [runId, { view }] of lagging) this.stmt.storeView.run(JSON.stringify(view), stepStatusesOf(view), runId, view.lastSeq);
+    });
     this.writeGroup = db.transaction((group: readonly QueuedBatch[]) => this.groupWrite(group));
     // Called within writeGroup: a savepoint.
     this.writeBatch = db.transaction((partition: number, records: readonly IncomingRecord[], nextOffset: number) => this.batchWrite(partition, records, nextOffset));
@@ -335,15 +340,35 @@ export class SqliteReadStore implements ReadStore {
       this.written = new Map();
     }
     // Only after the commit: a rolled-back batch must leave the cache as the file is.
+    const lagging: [string, CachedRun][] = [];
     outcomes.forEach((outcome, i) => {
       const batch = group[i]!;
       if ('error' in outcome) {
         batch.reject(outcome.error);
         return;
       }
-      for (const [runId, entry] of outcome.held) this.cache.set(runId, entry);
+      for (const [runId, entry] of outcome.held) {
+        const out = this.cache.set(runId, entry);
+        if (out !== undefined && out[1].storedSeq < out[1].view.lastSeq) lagging.push(out);
+      }
       batch.resolve(outcome.result);
     });
+    this.storeViews(lagging);
+  }
+
+  /**
+   * Writes the views of runs that left the cache while their rows lagged, so a run read back
+   * from the file after it left the cache folds no events (after a restart, at most
+   * VIEW_LAG_EVENTS). Its own transaction, after the batches': the events already hold what it
+   * writes, so a failure only leaves the rows to be folded when read.
+   */
+  private storeViews(lagging: readonly [string, CachedRun][]): void {
+    if (lagging.length === 0) return;
+    try {
+      this.writeViews(lagging);
+    } catch {
+      // The rows still fold from their events.
+    }
   }
 
   /** The group's transaction: each batch in its savepoint, then the counters the applied ones moved. */

@@ -15,13 +15,15 @@ export class ViewCache<T = RunView> {
     return view;
   }
 
-  set(runId: string, view: T): void {
+  /** Returns the entry this one pushed out, if any. */
+  set(runId: string, view: T): [string, T] | undefined {
     this.map.delete(runId);
     this.map.set(runId, view);
-    if (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next();
-      if (oldest.done !== true) this.map.delete(oldest.value);
-    }
+    if (this.map.size <= this.capacity) return undefined;
+    const oldest = this.map.entries().next();
+    if (oldest.done === true) return undefined;
+    this.map.delete(oldest.value[0]);
+    return oldest.value;
   }
 
   delete(runId: string): void {

@@ -132,3 +132,27 @@ void test('sqlite: batches of one turn share a transaction, and one that fails r
   assert.equal((await store.getRun('bad'))?.status, 'RUNNING');
   assert.deepEqual(await store.checkpoint(), [1, 2]);
 });
+
+void test('sqlite: a run that leaves the cache while its row lags gets its whole view written', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
+  const path = join(dir, 'read-model.sqlite');
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const store = new SqliteReadStore({ path, cacheSize: 1 });
+  t.after(() => store.close());
+  // 'first' moves its watermarks only, then 'second' takes its place in the cache.
+  for (const event of progressing('first', 3)) await append(store, [event]);
+  const rowOf = (): { view: string; last_seq: number } | undefined => {
+    const raw = new Database(path, { readonly: true });
+    const statement = raw.prepare<[], { view: string; last_seq: number }>("SELECT view, last_seq FROM runs WHERE run_id = 'first'");
+    const row = statement.get();
+    KEPT.push(statement, raw);
+    raw.close();
+    return row;
+  };
+  const lagging = rowOf();
+  assert.ok((JSON.parse(lagging?.view ?? 'null') as { lastSeq: number }).lastSeq < (lagging?.last_seq ?? 0), 'the row lags while the run is cached');
+  await append(store, [runStarted('second')]);
+  const stored = rowOf();
+  assert.equal((JSON.parse(stored?.view ?? 'null') as { lastSeq: number }).lastSeq, stored?.last_seq);
+  assert.deepEqual(await store.getRun('first'), projectRun(progressing('first', 3)));
+});
