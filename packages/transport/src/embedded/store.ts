@@ -286,7 +286,7 @@ export class LogStore {
     pending.set(k, offset + 1);
     const value = record.value === null ? null : Buffer.isBuffer(record.value) ? record.value : Buffer.from(record.value);
     const timestamp = Date.now();
-    this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, JSON.stringify(record.headers ?? {}), timestamp);
+    this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, headersText(record.headers), timestamp);
     if (meta.compacted) this.compaction.onWrite(record.topic, partition, record.key, offset, value === null);
     // Compacted topics stay out of the tail: compaction may remove what it would still serve.
     // A copy of the value: the producer may reuse its buffer once the call returns.
@@ -320,6 +320,13 @@ export class LogStore {
     if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw invalid(`offsets[${i}].offset must be a non-negative integer, got ${String(o.offset)}`);
     if (o.metadata !== undefined && typeof o.metadata !== 'string') throw invalid(`offsets[${i}].metadata must be a string`);
   }
+}
+
+/** A record's headers as the `headers` column holds them. */
+function headersText(headers: Headers | undefined): string {
+  if (headers === undefined) return '{}';
+  for (const _name in headers) return JSON.stringify(headers);
+  return '{}';
 }
 
 function validateSpec(spec: TopicSpec, i: number): void {
