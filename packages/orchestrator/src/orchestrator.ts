@@ -263,6 +263,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         const payloadTombstones = await expiredPayloadWrites(owner, transport, names.state, payloadStore, writes.runIds);
         if (payloadTombstones.length > 0) await transport.produce(payloadTombstones);
         await transport.produce(writes.records.map((w) => stateRecord(owner, w.key, null)));
+        owner.wroteState(writes.records.length);
         for (const runId of writes.runIds) owner.finished.delete(runId);
         log?.info({ partition: owner.partition, runs: writes.runIds.length, payloadChunks: payloadTombstones.length }, 'expired runs tombstoned');
       });
@@ -287,7 +288,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    */
   async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], outputs: ProduceRecord[], snapshots: ProduceRecord[][]): Promise<void> {
     if (transport.atomicCommit) {
-      await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...snapshots.flat()]));
+      const records = snapshots.flat();
+      if (await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...records]))) owner.wroteState(records.length);
       return;
     }
     if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], outputs)))) return;
@@ -298,6 +300,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     for (const [i, chunk] of chunks.entries()) {
       const last = i === chunks.length - 1;
       if (!(await writeWithRetry(owner, () => consumer.commit(last ? offsets : [], chunk)))) return;
+      owner.wroteState(chunk.length);
     }
   }
 
@@ -410,7 +413,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         revoked.push(owner);
         log?.info({ partition }, 'partition revoked');
       }
-      if (!closed && revoked.length > 0) await parked.park(revoked);
+      if (!closed) parked.park(revoked);
     },
     onBatch: async (records) => {
       const first = records[0];

@@ -3,42 +3,38 @@ import type { PartitionOwner } from './partition-owner.js';
 
 /**
  * The partitions this member gave up in a rebalance, kept whole until the next assignment. A
- * rebalance revokes every partition of every member and hands most of them straight back; a
- * partition that comes back, and whose `orch.state` partition has not grown meanwhile (no other
- * owner wrote to it), resumes as it was instead of being restored. One whose last write did not
- * land (`unsynced`: memory ahead of the bus) is never parked.
+ * rebalance revokes every partition of every member and hands most of them straight back. One
+ * that comes back resumes as it was, instead of being restored, only when its `orch.state`
+ * partition ends exactly where this owner's own writes left it (`stateEnd`): a record written by
+ * anyone else, say a member that took the partition while this one had lost its session, or a
+ * write of this owner that landed twice, moves the end and the partition is restored. An owner
+ * whose last write was given up (`unsynced`: memory may be ahead of the bus) is never parked.
  */
 export class ParkedOwners {
-  readonly #parked = new Map<number, { owner: PartitionOwner; stateEnd: number }>();
+  readonly #parked = new Map<number, PartitionOwner>();
 
   constructor(
     private readonly transport: Pick<Transport, 'endOffsets'>,
     private readonly stateTopic: string,
   ) {}
 
-  /** Parks owners that gave up their partition in sync with the bus; false when the bus cannot say where orch.state ends. */
-  async park(owners: PartitionOwner[]): Promise<boolean> {
-    const synced = owners.filter((owner) => !owner.unsynced);
-    if (synced.length === 0) return true;
-    const ends = await this.#ends();
-    if (ends === undefined) return false;
-    for (const owner of synced) this.#parked.set(owner.partition, { owner, stateEnd: ends[owner.partition] ?? -1 });
-    return true;
+  park(owners: PartitionOwner[]): void {
+    for (const owner of owners) if (!owner.unsynced && owner.stateEnd !== undefined) this.#parked.set(owner.partition, owner);
   }
 
   /**
-   * The parked owners of these partitions whose orch.state nobody wrote since they were parked,
-   * ready to resume; every other parked owner is dropped (its partition went elsewhere, or moved on).
+   * The parked owners of these partitions whose orch.state ends where their own writes left it,
+   * ready to resume; every other parked owner is dropped.
    */
   async take(partitions: number[]): Promise<Map<number, PartitionOwner>> {
     const resumed = new Map<number, PartitionOwner>();
     const candidates = partitions.filter((p) => this.#parked.has(p));
     const ends = candidates.length === 0 ? undefined : await this.#ends();
     for (const partition of candidates) {
-      const parked = this.#parked.get(partition)!;
-      if (ends?.[partition] !== parked.stateEnd) continue;
-      parked.owner.revoked = false;
-      resumed.set(partition, parked.owner);
+      const owner = this.#parked.get(partition)!;
+      if (ends?.[partition] !== owner.stateEnd) continue;
+      owner.revoked = false;
+      resumed.set(partition, owner);
     }
     this.#parked.clear();
     return resumed;
