@@ -28,13 +28,6 @@ export class PartitionOwner {
   readonly childSpans = new ChildStepSpans();
   #chain: Promise<void> = Promise.resolve();
   revoked = false;
-  /** A write was given up or a batch failed after it changed memory: memory may be ahead of `orch.state`. */
-  unsynced = false;
-  /**
-   * Where `orch.state` of p ends if only this owner wrote to it: its end offset when the restore
-   * began, plus every record this owner wrote since (undefined: unknown).
-   */
-  stateEnd: number | undefined;
 
   constructor(
     readonly partition: number,
@@ -68,11 +61,6 @@ export class PartitionOwner {
     this.finished.set(state.runId, { status: state.status, at: state.updatedAt, digest, payloads: holdsClaimChecks(state) });
   }
 
-  /** `count` records of this owner landed on its partition of `orch.state`. */
-  wroteState(count: number): void {
-    if (this.stateEnd !== undefined) this.stateEnd += count;
-  }
-
   /** A retained run read back whole from `orch.state`, to be retried. */
   reload(transport: Transport, stateTopic: string, runId: string): Promise<RunState | undefined> {
     return readRun(transport, stateTopic, this.partition, this.definitions, runId);
@@ -80,7 +68,6 @@ export class PartitionOwner {
 
   /** Partition restore: the runs in flight whole, the retained ones as FinishedRun. */
   async restore(transport: Transport, stateTopic: string): Promise<{ read: number; orphans: string[] }> {
-    this.stateEnd = (await transport.endOffsets(stateTopic).catch(() => undefined))?.[this.partition];
     const contents = await readPartitionState(transport, stateTopic, this.partition, this.definitions);
     for (const [runId, state] of contents.runs) this.runs.set(runId, this.definitions.internRun(state));
     this.finished = contents.finished;
