@@ -6,7 +6,6 @@ import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
 import { DefinitionPool } from './definition-pool.js';
 import { PartitionOwner } from './partition-owner.js';
-import { ParkedOwners } from './parked-owners.js';
 import { expiredPayloadWrites, expiredRunWrites } from './retention.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
@@ -308,16 +307,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         await write();
         return true;
       } catch (error) {
-        if (owner.revoked || closed) {
-          owner.unsynced = true; // given up: memory is ahead of the bus
-          return false;
-        }
+        if (owner.revoked || closed) return false;
         if (error instanceof TransportError && error.reason === TransportErrorReason.Fenced) {
           // The group moved on and this partition is being revoked: the outputs were computed
           // from state that may already be stale, so they are dropped, not retried. Memory is
           // ahead of the bus; the revoke discards it and the next owner restores from orch.state.
           owner.revoked = true;
-          owner.unsynced = true;
           log?.warn({ partition: owner.partition, reason: error.message }, 'outputs refused: this member was fenced; the partition goes to its next owner');
           return false;
         }
@@ -377,7 +372,6 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     log?.info({ partition, runs: owner.runs.size, retained: owner.finished.size, recordsRead: read, ms: Date.now() - started }, 'partition assigned and restored');
   }
 
-  const parked = new ParkedOwners(transport, names.state);
   const partitionsOf = (tps: TopicPartition[]): number[] => [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
 
   // Delivery may begin before subscribe() resolves: batches wait for the consumer handle.
@@ -388,18 +382,11 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     topics: [names.commands, names.results],
     maxBatch: o.maxBatch,
     onAssign: async (tps) => {
-      const assigned = partitionsOf(tps).filter((partition) => !owners.has(partition));
-      const resumed = await parked.take(assigned);
-      for (const [partition, owner] of resumed) {
-        owners.set(partition, owner);
-        log?.info({ partition, runs: owner.runs.size, retained: owner.finished.size }, 'partition assigned again and resumed as it was (orch.state unchanged since it was revoked)');
-      }
-      // Restores read their partitions concurrently: on Kafka the fetches overlap.
-      await Promise.all(assigned.filter((partition) => !resumed.has(partition)).map((partition) => restorePartition(partition)));
+      // One at a time: concurrent restores share one thread and all finish late (measured with bench/takeover-scale.mjs).
+      for (const partition of partitionsOf(tps)) if (!owners.has(partition)) await restorePartition(partition);
       scheduleTimers();
     },
     onRevoke: async (tps) => {
-      const revoked: PartitionOwner[] = [];
       for (const partition of partitionsOf(tps)) {
         const owner = owners.get(partition);
         if (!owner) continue;
@@ -407,10 +394,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         await owner.drain();
         owner.childSpans.handOver();
         owners.delete(partition);
-        revoked.push(owner);
         log?.info({ partition }, 'partition revoked');
       }
-      if (!closed && revoked.length > 0) await parked.park(revoked);
     },
     onBatch: async (records) => {
       const first = records[0];
@@ -418,10 +403,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const owner = owners.get(first.partition);
       if (!owner) return;
       const handle = await ready;
-      await owner.serialize(() => applyBatch(owner, handle, records)).catch((error: unknown) => {
-        owner.unsynced = true; // the batch may have changed memory before it failed
-        throw error;
-      });
+      await owner.serialize(() => applyBatch(owner, handle, records));
     },
     onError: (error) => log?.error({ err: error }, 'orchestrator consumer failed'),
   });

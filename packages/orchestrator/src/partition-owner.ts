@@ -28,8 +28,6 @@ export class PartitionOwner {
   readonly childSpans = new ChildStepSpans();
   #chain: Promise<void> = Promise.resolve();
   revoked = false;
-  /** A write was given up or a batch failed after it changed memory: memory may be ahead of `orch.state`. */
-  unsynced = false;
 
   constructor(
     readonly partition: number,
