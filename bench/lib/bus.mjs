@@ -17,7 +17,7 @@ export function openBus(kind, label) {
   const prefix = randomPrefix(label);
   if (kind === 'embedded') {
     const dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-'));
-    // The product's default is synchronous 'full'; BENCH_EMBEDDED_SYNCHRONOUS=normal measures the alternative.
+    // The product's default is synchronous 'normal'; BENCH_EMBEDDED_SYNCHRONOUS=full measures the alternative.
     const synchronous = process.env.BENCH_EMBEDDED_SYNCHRONOUS;
     const transport = createEmbeddedTransport({ dataDir, ...(synchronous ? { synchronous } : {}) });
     return {
