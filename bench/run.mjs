@@ -27,7 +27,7 @@ const quick = args.includes('--quick');
 const noKafka = args.includes('--no-kafka');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 
-const timing = quick ? { warmupMs: 500, measureMs: 3000, rawMeasureMs: 2000, memoryRuns: 1000, finishedRuns: 5000 } : { warmupMs: 1500, measureMs: 10_000, rawMeasureMs: 6000, memoryRuns: 4000, finishedRuns: 20_000 };
+const timing = quick ? { warmupMs: 500, measureMs: 3000, rawMeasureMs: 2000, memoryRuns: 1000, finishedRuns: 5000 } : { warmupMs: 1500, measureMs: 10_000, rawMeasureMs: 6000, memoryRuns: 4000, finishedRuns: 50_000 };
 const shared = { partitions: 6, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: WORKLOADS, warmupMs: timing.warmupMs, measureMs: timing.measureMs };
 const phaseBudgetMs = quick ? 150_000 : 300_000;
 
