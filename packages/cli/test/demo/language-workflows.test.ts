@@ -1,10 +1,14 @@
 /** The demo workflows of the language run as their descriptions say, with the demo tasks. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDefinition } from '@orchestrator-lite/core';
+import { parseDefinition, TERMINAL_RUN_STATUSES } from '@orchestrator-lite/core';
+import type { RunView } from '@orchestrator-lite/core';
 import { demoTasks, demoWorkflows } from '../../src/index.js';
 import { languageDemoWorkflows } from '../../src/demo/language-workflows.js';
 import { startEngine } from '../language-engine.js';
+
+/** A run has ended (a run just submitted is PENDING before it is RUNNING, so "not RUNNING" is not enough). */
+const ended = (r: RunView): boolean => TERMINAL_RUN_STATUSES.has(r.status);
 
 void test('every demo workflow is valid', () => {
   for (const def of demoWorkflows) parseDefinition(def);
@@ -19,10 +23,10 @@ void test('the approval demo waits for its signal and takes the branch the paylo
   for (const id of [yes, no]) await e.until(id, 'the approval waits', (r) => r.steps.approve?.status === 'RUNNING');
   assert.equal((await e.call('POST', `/api/v1/runs/${yes}/signals/approval`, { payload: { approved: true } })).status, 202);
   assert.equal((await e.call('POST', `/api/v1/runs/${no}/signals/approval`, {})).status, 202);
-  const approved = await e.until(yes, 'the run ends', (r) => r.status !== 'RUNNING');
+  const approved = await e.until(yes, 'the run ends', ended);
   assert.equal(approved.status, 'SUCCEEDED');
   assert.deepEqual([approved.steps.approved?.status, approved.steps.rejected?.status], ['SUCCEEDED', 'SKIPPED']);
-  const rejected = await e.until(no, 'the run ends', (r) => r.status !== 'RUNNING');
+  const rejected = await e.until(no, 'the run ends', ended);
   assert.deepEqual([rejected.steps.approved?.status, rejected.steps.rejected?.status], ['SKIPPED', 'SUCCEEDED']);
 });
 
@@ -30,7 +34,7 @@ void test('the order demo switches, picks each line, sleeps and bills through it
   const e = await startEngine(t, {}, demoTasks);
   for (const def of languageDemoWorkflows) await e.register(def);
   const runId = await e.start('order', { id: 'o-1', amount: 40, lines: [{ sku: 'a' }, { sku: 'b' }, { sku: 'c' }] });
-  const done = await e.until(runId, 'the order ends', (r) => r.status !== 'RUNNING');
+  const done = await e.until(runId, 'the order ends', ended);
   assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done.error));
   assert.deepEqual([done.steps.express?.status, done.steps.standard?.status], ['SKIPPED', 'SUCCEEDED']);
   assert.equal(done.steps.pick?.items?.length, 3);
