@@ -159,28 +159,26 @@ export class PayloadStore {
    * its payload owned by `owner`; a value without claim-checks comes back as is.
    */
   async adopt(value: unknown, owner: string): Promise<unknown> {
-    if (!containsClaimCheck(value)) return value;
-    if (isClaimCheck(value)) {
-      if ((await this.inspect(value.$payload.ref))?.owner === owner) return value;
-      return { $payload: await this.write(await this.read(value.$payload), owner) } satisfies ClaimCheck;
-    }
-    if (Array.isArray(value)) return Promise.all(value.map((v) => this.adopt(v, owner)));
-    if (typeof value === 'object' && value !== null) {
-      const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await this.adopt(v, owner)] as const));
-      return Object.fromEntries(entries);
-    }
-    return value;
+    return mapClaimChecks(value, async (claim) => {
+      if ((await this.inspect(claim.$payload.ref))?.owner === owner) return claim;
+      return { $payload: await this.write(await this.read(claim.$payload), owner) } satisfies ClaimCheck;
+    });
   }
 
   /** A copy of `value` with every claim-check in it replaced by its value (fetched once each). */
   async resolve(value: unknown): Promise<unknown> {
-    if (!containsClaimCheck(value)) return value;
-    if (isClaimCheck(value)) return this.get(value);
-    if (Array.isArray(value)) return Promise.all(value.map((v) => this.resolve(v)));
-    if (typeof value === 'object' && value !== null) {
-      const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await this.resolve(v)] as const));
-      return Object.fromEntries(entries);
-    }
-    return value;
+    return mapClaimChecks(value, (claim) => this.get(claim));
   }
+}
+
+/** A copy of `value` with every claim-check in it replaced by what `replace` gives for it; a value without one, as it is. */
+async function mapClaimChecks(value: unknown, replace: (claim: ClaimCheck) => Promise<unknown>): Promise<unknown> {
+  if (!containsClaimCheck(value)) return value;
+  if (isClaimCheck(value)) return replace(value);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => mapClaimChecks(v, replace)));
+  if (typeof value === 'object' && value !== null) {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await mapClaimChecks(v, replace)] as const));
+    return Object.fromEntries(entries);
+  }
+  return value;
 }
