@@ -205,12 +205,8 @@ export async function readRun(transport: Transport, stateTopic: string, partitio
   for await (const batch of transport.readPartition(stateTopic, partition)) {
     for (const record of batch) {
       if (record.key.startsWith(DEFINITION_KEY_PREFIX) && record.value !== null) {
-        try {
-          const value = decodeSnapshot(record.value);
-          if (value.kind === 'definition') definitions.add(value.digest, value.definition);
-        } catch {
-          // unreadable: skipped, like any record of another version
-        }
+        const value = tryDecode(record.value); // unreadable: skipped, like any record of another version
+        if (value?.kind === 'definition') definitions.add(value.digest, value.definition);
       } else if (record.key === runId || record.key.startsWith(`${runId}/`)) {
         foldOne(parts, record);
       }
@@ -249,29 +245,25 @@ export async function readRunValues(transport: Transport, stateTopic: string, pa
 
 /** Folds one record of a single run (its latest parts, with the embedded steps of an ended header). */
 function foldOne(p: Pending, record: ConsumedRecord): void {
+  const kind = partKindOf(record.key);
+  const { stepId } = parseSnapshotKey(record.key, kind);
   if (record.value === null) {
-    if (record.key.includes('/step/')) p.steps?.delete(parseSnapshotKey(record.key, 'step').stepId!);
-    else if (record.key.includes('/output/')) p.outputs?.delete(parseSnapshotKey(record.key, 'output').stepId!);
-    else if (record.key.endsWith('/input')) delete p.input;
+    if (kind === 'step') p.steps?.delete(stepId!);
+    else if (kind === 'output') p.outputs?.delete(stepId!);
+    else if (kind === 'input') delete p.input;
     else delete p.header;
     return;
   }
-  let value: SnapshotRecord;
-  try {
-    value = decodeSnapshot(record.value);
-  } catch {
-    return;
-  }
-  if (value.kind === 'run') {
+  const value = tryDecode(record.value);
+  if (value?.kind === 'run') {
     if (p.header && stateVersionOf(p.header) > stateVersionOf(value)) return;
     p.header = value;
-  } else if (value.kind === 'step') {
-    const stepId = parseSnapshotKey(record.key, 'step').stepId!;
-    const current = p.steps?.get(stepId);
-    if (!current || stateVersionOf(current) <= stateVersionOf(value)) p.steps?.set(stepId, value);
-  } else if (value.kind === 'output') {
-    p.outputs?.set(parseSnapshotKey(record.key, 'output').stepId!, value);
-  } else if (value.kind === 'input') {
+  } else if (value?.kind === 'step') {
+    const current = p.steps?.get(stepId!);
+    if (!current || stateVersionOf(current) <= stateVersionOf(value)) p.steps?.set(stepId!, value);
+  } else if (value?.kind === 'output') {
+    p.outputs?.set(stepId!, value);
+  } else if (value?.kind === 'input') {
     p.input = value;
   }
 }
