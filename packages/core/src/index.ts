@@ -17,7 +17,7 @@ export { STEP_FAILED_ERROR_TYPE } from './run/transitions.js';
 export * from './run/snapshot.js';
 export { EXPRESSION_ERROR_TYPE } from './run/steps/scope.js';
 export { MAX_KEPT_SIGNALS } from './run/steps/wait.js';
-export { childRunId } from './run/steps/child.js';
+export { awaitsChild, childRunId } from './run/steps/child.js';
 export * from './concurrency/gate.js';
 export { findStep, itemId, parseItemId, ownerStepId } from './run/lookup.js';
 export { stepLabel } from './definition/labels.js';

@@ -1,5 +1,5 @@
-import { decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
-import type { ChildRunEnded, RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
+import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
+import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
@@ -146,7 +146,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
 
       // A child's output is the parent's step output from now on: its payloads become the parent's.
-      if (input.type === 'ChildRunEnded' && awaitsChild(previous, input)) input = await adoptChildOutput(payloadStore, input);
+      if (input.type === 'ChildRunEnded' && previous !== undefined && awaitsChild(previous, input)) input = await adoptChildOutput(payloadStore, input);
       const randomOf = (): (() => number) => o.random ?? seededRandom(drawKey(input, record));
       const applied = await reduceInput(payloads, input, (i) => reduceRun(previous, i, { now: o.clock(), random: randomOf() }));
       if ('unreadable' in applied) {
@@ -447,12 +447,6 @@ function drawKey(input: RunInput, record: ConsumedRecord): string {
   if (input.type === 'TimerFired') return `${input.runId}/timer/${input.timerId}`;
   if ('attempt' in input) return `${input.runId}/${input.stepId}/${input.attempt}/${input.type}`;
   return `${record.topic}/${record.partition}/${record.offset}`;
-}
-
-/** Whether the run's step still waits on this child (else its ChildRunEnded is a duplicate the reducer ignores). */
-function awaitsChild(state: RunState | undefined, ended: ChildRunEnded): boolean {
-  const step = state !== undefined && Object.hasOwn(state.steps, ended.stepId) ? state.steps[ended.stepId] : undefined;
-  return step?.status === 'RUNNING' && step.childRunId === ended.childRunId;
 }
 
 /** The W3C trace context headers of the record that started a run, if it carried any. */

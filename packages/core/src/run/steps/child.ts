@@ -9,7 +9,7 @@ import { runIdForIdempotencyKey } from '../../ids.js';
 import type { ChildRunEnded } from '../../messages.js';
 import { resolveTemplates } from '../../template.js';
 import { TERMINAL_RUN_STATUSES, type Draft } from '../draft.js';
-import type { RunStatus } from '../types.js';
+import type { RunState, RunStatus } from '../types.js';
 import { completeStep, failAttempt, templateScope } from '../transitions.js';
 
 export function childRunId(parentRunId: string, stepId: string, attempt: number, workflow: string): string {
@@ -41,12 +41,18 @@ export function startChild(d: Draft, def: StepDefinition, attempt: number): void
 }
 
 /** The child's outcome reaches the parent: the step succeeds with its output, or the attempt fails. */
+/**
+ * Whether the run still waits on this child: an outcome for an earlier attempt's child, a
+ * duplicate, or one for a run that has ended changes nothing.
+ */
+export function awaitsChild(state: RunState, cmd: Pick<ChildRunEnded, 'stepId' | 'childRunId'>): boolean {
+  if (TERMINAL_RUN_STATUSES.has(state.status) || !Object.hasOwn(state.steps, cmd.stepId)) return false;
+  const step = state.steps[cmd.stepId]!;
+  return step.status === 'RUNNING' && step.childRunId === cmd.childRunId && step.attempts.at(-1)?.status === 'RUNNING';
+}
+
 export function childEnded(d: Draft, cmd: ChildRunEnded): void {
-  if (TERMINAL_RUN_STATUSES.has(d.state.status) || !Object.hasOwn(d.state.steps, cmd.stepId)) return;
-  const step = d.step(cmd.stepId);
-  const attempt = step.attempts[step.attempts.length - 1];
-  // An outcome for an earlier attempt's child, or a duplicate, changes nothing.
-  if (step.status !== 'RUNNING' || step.childRunId !== cmd.childRunId || attempt?.status !== 'RUNNING') return;
+  if (!awaitsChild(d.state, cmd)) return;
   if (cmd.status === 'SUCCEEDED') {
     completeStep(d, cmd.stepId, cmd.output ?? null);
     return;
