@@ -3,10 +3,10 @@
  * computed once per definition; live updates only change node data, so a 200-step graph stays
  * smooth while events stream in.
  */
-import { memo, useMemo } from 'react';
+import { memo, useCallback, useMemo, useState } from 'react';
 import dagre from '@dagrejs/dagre';
 import { Background, Controls, Handle, MarkerType, Position, ReactFlow } from '@xyflow/react';
-import type { Edge, Node, NodeProps } from '@xyflow/react';
+import type { Dimensions, Edge, Node, NodeChange, NodeProps } from '@xyflow/react';
 import type { AttemptView, StepStatus, StepView, WorkflowDefinition } from '../api/types.ts';
 import { STATUS_COLOR, STATUS_LABEL } from './status.tsx';
 import { retryExplanation } from './retry-countdown.tsx';
@@ -112,8 +112,24 @@ export interface DagGraphProps {
   height?: number | string;
 }
 
+/**
+ * The sizes React Flow measured, kept to hand back with every node. A node handed over without its
+ * `measured` size counts as new: React Flow hides it until it is measured again, so without these
+ * every live update would blank the graph for a frame and measure every node anew.
+ */
+function useMeasuredSizes() {
+  const [sizes, setSizes] = useState<ReadonlyMap<string, Dimensions>>(() => new Map());
+  const onNodesChange = useCallback((changes: NodeChange<StepNodeType>[]) => {
+    const measured: [string, Dimensions][] = [];
+    for (const c of changes) if (c.type === 'dimensions' && c.dimensions !== undefined) measured.push([c.id, c.dimensions]);
+    if (measured.length > 0) setSizes((prev) => new Map([...prev, ...measured]));
+  }, []);
+  return { sizes, onNodesChange };
+}
+
 export function DagGraph({ definition, steps, selected, onSelect, height = 420 }: DagGraphProps) {
   const positions = useMemo(() => layoutDag(definition), [definition]);
+  const { sizes, onNodesChange } = useMeasuredSizes();
   const edges = useMemo<Edge[]>(() => {
     const out: Edge[] = [];
     for (const s of definition.steps)
@@ -140,6 +156,7 @@ export function DagGraph({ definition, steps, selected, onSelect, height = 420 }
           id: s.id,
           type: 'step',
           position: positions.get(s.id) ?? { x: 0, y: 0 },
+          measured: sizes.get(s.id),
           draggable: false,
           connectable: false,
           data: {
@@ -153,7 +170,7 @@ export function DagGraph({ definition, steps, selected, onSelect, height = 420 }
           },
         };
       }),
-    [definition, steps, positions, selected],
+    [definition, steps, positions, selected, sizes],
   );
   return (
     <div className="ol-graph" style={{ height }} data-testid="dag">
@@ -161,6 +178,7 @@ export function DagGraph({ definition, steps, selected, onSelect, height = 420 }
         nodes={nodes}
         edges={liveEdges}
         nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
         fitView
         fitViewOptions={{ padding: 0.12, maxZoom: 1.1 }}
         minZoom={0.05}

@@ -13,6 +13,19 @@ test('restart the gateway mid-run: the UI reconnects and ends with exactly the s
   const engine = await startEngine(t);
   await waitForWorkflow(engine.url, 'sleepy-chain');
   const { page } = await launchBrowser(t);
+  // Counts graph nodes hidden again after they were shown: a live update must not blank a node.
+  await page.addInitScript(() => {
+    window.__nodesHiddenAgain = 0;
+    const shown = new WeakSet();
+    new MutationObserver((mutations) => {
+      for (const m of mutations) {
+        const el = m.target;
+        if (!(el instanceof HTMLElement) || !el.classList.contains('react-flow__node')) continue;
+        if (el.style.visibility === 'hidden') window.__nodesHiddenAgain += shown.has(el) ? 1 : 0;
+        else shown.add(el);
+      }
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['style'] });
+  });
   await page.goto(`${engine.url}/#/runs`);
   await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
   const { runId } = await api(engine.url, '/api/v1/runs', { method: 'POST', body: JSON.stringify({ workflow: 'sleepy-chain', input: { ms: 1500 } }) });
@@ -58,4 +71,5 @@ test('restart the gateway mid-run: the UI reconnects and ends with exactly the s
   const logLines = server.filter((e) => e.type === 'StepLog').length;
   assert.equal(Number(await page.locator('[data-testid="log-tail"]').getAttribute('data-lines')), logLines);
   assert.equal(await page.evaluate(() => window.__noReload), true, 'the page was never reloaded');
+  assert.equal(await page.evaluate(() => window.__nodesHiddenAgain), 0, 'no graph node was hidden again by a live update');
 });
