@@ -4,10 +4,12 @@
  * time, grouped by package: the engine at saturation (chain10 by default), or with --phase=raw the
  * transport's request/reply round trip.
  *
- *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10]
+ *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--keep=FILE]
+ *
+ * --keep writes the profile to FILE as well, to open in Chrome DevTools (Performance, Load profile).
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +34,10 @@ if (code !== 0) throw new Error(`profile: the ${module} phase exited with ${code
 
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error('profile: no .cpuprofile was written');
-const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+const text = readFileSync(join(dir, file), 'utf8');
+const keep = arg('keep', undefined);
+if (keep !== undefined) writeFileSync(keep, text);
+const profile = JSON.parse(text);
 rmSync(dir, { recursive: true, force: true });
 
 // Self time per node: samples x mean interval.
