@@ -29,9 +29,6 @@ export interface OrchestratorHandle {
 }
 
 const COMMIT_RETRY_MS = [50, 100, 250, 500, 1000, 2000];
-/** The offset of an input the owner made itself (a due timer): it was never on the bus. */
-const LOCAL_OFFSET = -1;
-const isLocal = (record: ConsumedRecord): boolean => record.offset === LOCAL_OFFSET;
 /** Runs tombstoned per partition per retention sweep. */
 const RETENTION_SLICE = 500;
 
@@ -115,6 +112,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         produce.push(deadLetter(record, `record key ${record.key} does not match runId ${input.runId}`, names.dlq));
         continue;
       }
+      if (input.type === 'TimerFired') owner.fired.delete(`${input.runId}|${input.timerId}`);
       const source = sourceOf(record);
       if (isGateCommand(input)) {
         const commands = applyGateInput(owner, input, source, record.offset, o.clock());
@@ -134,7 +132,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         owner.runs.set(input.runId, previous);
       }
       const appliedUpTo = previous?.applied?.[source];
-      if (!isLocal(record) && appliedUpTo !== undefined && record.offset <= appliedUpTo) continue; // a replayed input
+      if (appliedUpTo !== undefined && record.offset <= appliedUpTo) continue; // a replayed input
       if (input.type === 'StartChildRun') {
         // The child exists, or has ended and is retained: a replayed start changes nothing.
         if (previous || owner.finished.has(input.runId)) continue;
@@ -185,7 +183,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const trace = previous ? previous.trace : traceOf(record);
       const next: RunState = {
         ...reduced,
-        applied: isLocal(record) ? previous?.applied : { ...previous?.applied, [source]: record.offset },
+        applied: { ...previous?.applied, [source]: record.offset },
         stateVersion: (previous?.stateVersion ?? 0) + 1,
         ...(trace === undefined ? {} : { trace }),
       };
@@ -232,7 +230,6 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     await ensureQueues(queues);
     const offsets = new Map<string, OffsetCommit>();
     for (const record of records) {
-      if (isLocal(record)) continue;
       const key = `${record.topic}/${record.partition}`;
       const current = offsets.get(key);
       if (!current || current.offset <= record.offset) {
@@ -336,43 +333,34 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     timerHandle = setTimeout(fireDueTimers, Math.max(0, earliest - o.clock()));
   }
 
-  /**
-   * Applies the timers that are due, each owner's as one batch of its own, in its turn with the
-   * batches from the bus. A timer fires where it is armed, without a round trip through
-   * `commands`: the batch's outputs and snapshot go through the same fenced commit as any other,
-   * and a crash before the snapshot leaves the timer armed in `orch.state`, so the next owner
-   * fires it again.
-   */
   function fireDueTimers(): void {
     timerHandle = undefined;
     timerDueAt = Infinity;
     const now = o.clock();
+    const due: { owner: PartitionOwner; runId: string; timerId: string; record: ProduceRecord }[] = [];
     for (const owner of owners.values()) {
-      const due: TimerFired[] = [];
       for (let entry = owner.timers.peek(); entry && entry.dueAt <= now; entry = owner.timers.peek()) {
         owner.timers.pop();
         const { runId, timerId } = entry;
         const timer = owner.runs.get(runId)?.timers.find((t) => t.id === timerId);
         // Stale heap entries (cleared or re-armed timers) are dropped here.
         if (!timer || timer.dueAt > now) continue;
-        due.push({ v: 1, type: 'TimerFired', runId, timerId, at: now });
+        if (owner.fired.has(`${runId}|${timerId}`)) continue;
+        owner.fired.add(`${runId}|${timerId}`);
+        const command: TimerFired = { v: 1, type: 'TimerFired', runId, timerId, at: now };
+        due.push({ owner, runId, timerId, record: { topic: names.commands, key: runId, value: encodeMessage(command) } });
       }
-      if (due.length > 0) void applyTimers(owner, due);
+    }
+    if (due.length > 0) {
+      transport.produce(due.map((d) => d.record)).catch((error: unknown) => {
+        log?.warn({ err: error, count: due.length }, 'producing TimerFired failed; re-arming');
+        for (const { owner, runId, timerId } of due) {
+          if (owner.fired.delete(`${runId}|${timerId}`)) owner.timers.push({ dueAt: o.clock() + 500, runId, timerId });
+        }
+        scheduleTimers();
+      });
     }
     scheduleTimers();
-  }
-
-  /** Due timers as one batch of inputs the bus never held: no offset, so nothing to commit or to skip as a replay. */
-  async function applyTimers(owner: PartitionOwner, due: TimerFired[]): Promise<void> {
-    const records = due.map((command): ConsumedRecord => ({ topic: names.commands, partition: owner.partition, offset: LOCAL_OFFSET, key: command.runId, value: encodeMessage(command), headers: {}, timestamp: command.at }));
-    try {
-      const handle = await ready;
-      await owner.serialize(() => applyBatch(owner, handle, records));
-    } catch (error) {
-      log?.warn({ err: error, partition: owner.partition, count: due.length }, 'applying due timers failed; re-arming');
-      for (const { runId, timerId } of due) owner.timers.push({ dueAt: o.clock() + 500, runId, timerId });
-      scheduleTimers();
-    }
   }
 
   async function restorePartition(partition: number): Promise<void> {

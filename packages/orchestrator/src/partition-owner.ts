@@ -22,6 +22,8 @@ export class PartitionOwner {
   readonly timers = new TimerQueue();
   /** The concurrency gates whose ids hash to p and that hold or queue runs. */
   readonly gates = new Map<string, GateState>();
+  /** `runId|timerId` of timers whose TimerFired is on the bus but not yet applied. */
+  readonly fired = new Set<string>();
   /** The trace spans of this partition's workflow steps whose child runs are in flight. */
   readonly childSpans = new ChildStepSpans();
   #chain: Promise<void> = Promise.resolve();

@@ -42,35 +42,6 @@ test('a retry timer armed before a restart fires after it: timers live in the sn
   assert.equal(second.getRun('run-1')?.steps.only?.attempts.length, 2);
 });
 
-test('a due timer is applied by the owner of its run: nothing goes through commands, and a restart does not fire it again', async (t) => {
-  const { transport, tasks, events, first, start, send } = await bus(t);
-  const commands: string[] = [];
-  const listener = await transport.subscribe({
-    groupId: 'commands-listener',
-    topics: [names.commands],
-    onBatch: async (records) => {
-      for (const r of records) commands.push((JSON.parse(r.value!.toString()) as { type: string }).type);
-    },
-  });
-  t.after(() => listener.close());
-  await send.start('run-t', definition);
-  await until(() => tasks.length === 1, 'the first attempt');
-  await send.fail('run-t', 'only', { type: 'Boom', message: 'boom' });
-  await until(() => events.some((e) => e.type === 'RetryScheduled'), 'the retry');
-  const scheduledAt = Date.now();
-  await until(() => tasks.length === 2, 'the second attempt', 5000);
-  assert.ok(Date.now() - scheduledAt >= 350, 'the retry waited for its timer');
-  assert.deepEqual(first.getRun('run-t')?.timers, [], 'the fired timer is cleared');
-  assert.deepEqual(commands, ['StartRun'], 'no TimerFired was written to the bus');
-
-  await first.close();
-  const second = await start();
-  t.after(() => second.close());
-  await until(() => second.getRun('run-t') !== undefined, 'the run restored');
-  await new Promise((r) => setTimeout(r, 600));
-  assert.deepEqual(tasks.map((task) => task.attempt), [1, 2], 'the snapshot holds the fired timer: no third attempt');
-});
-
 test('a replayed or duplicate input changes nothing', async (t) => {
   const { transport, tasks, events, first } = await bus(t);
   t.after(() => first.close());
