@@ -4,6 +4,7 @@ import { partitionFor } from '../partitioner.js';
 import { TransportError, TransportErrorReason } from './errors.js';
 import { CompactionIndex } from './compaction-index.js';
 import { TailCache } from './tail-cache.js';
+import { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from '../sqlite/wal-checkpointer.js';
 
 export interface TopicMeta {
   partitions: number;
@@ -85,11 +86,13 @@ export function nextSliceLimit(limit: number, removed: number, ms: number): numb
 export const MAX_PARTITIONS = 10_000;
 
 /**
- * The SQLite log: one database file, one connection, every write in one transaction.
+ * The SQLite log: one database file, one connection that writes, every write in one transaction.
+ * WAL checkpoints run on a thread of their own (wal-checkpointer.ts), so a commit never waits for
+ * a disk flush.
  *
  * Offsets are assigned as `max + 1` per partition; the next offset of a partition is looked up
  * once and then kept in memory, which is sound because the database is opened by one process
- * only (exclusive locking) and every writer of this process shares this object. Compaction never
+ * only (the lock file, see `ProcessLock`) and every writer of this process shares this object. Compaction never
  * removes the last record of a partition (like Kafka never compacts the active segment), so
  * `max + 1` stays correct after a restart and offsets are never reused.
  */
@@ -101,25 +104,25 @@ export class LogStore {
   private readonly stmts;
   private readonly writeManyTx;
   private readonly compaction: CompactionIndex;
+  private readonly lock: ProcessLock;
+  private readonly stopCheckpoints: () => void;
 
   constructor(file: string, synchronous: 'normal' | 'full') {
+    // Other processes stay out (the in-memory offsets would be wrong for them): the lock first.
+    this.lock = new ProcessLock(`${file}.lock`, file);
     this.db = new Database(file, { timeout: 1000 });
     try {
-      // Exclusive locking keeps other processes out (the in-memory offsets would be wrong for them)
-      // and lets WAL run without shared memory.
       // exec, not pragma(): pragma() leaves a statement to the garbage collector (see `close`).
-      this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
       this.db.exec('PRAGMA journal_mode = WAL');
       this.db.exec(`PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      this.db.exec('BEGIN IMMEDIATE; COMMIT;'); // take the lock now, not at the first write
+      this.db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
       this.db.exec(SCHEMA);
     } catch (error) {
       this.db.close();
-      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
-        throw new TransportError(TransportErrorReason.Locked, `The embedded bus ${file} is in use by another process; the embedded mode is single-process`, { file });
-      }
+      this.lock.release();
       throw error;
     }
+    this.stopCheckpoints = checkpointInBackground(file);
     this.stmts = {
       topics: this.db.prepare<[], { name: string; partitions: number; compacted: number }>('SELECT name, partitions, compacted FROM topics'),
       insertTopic: this.db.prepare('INSERT INTO topics (name, partitions, compacted) VALUES (?, ?, ?)'),
@@ -153,10 +156,12 @@ export class LogStore {
   }
 
   close(): void {
+    this.stopCheckpoints();
     if (this.db.open) this.db.close();
+    this.lock.release();
     // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
     // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.
-    RETAINED.push(this.stmts, this.db);
+    RETAINED.push(this.stmts, this.db, this.lock);
   }
 
   topic(name: string): TopicMeta {
@@ -340,4 +345,33 @@ function validateSpec(spec: TopicSpec, i: number): void {
 
 function invalid(message: string): TransportError {
   return new TransportError(TransportErrorReason.InvalidArgument, message);
+}
+
+/**
+ * A bus is one process's: a small SQLite file beside it, held in exclusive locking mode for as
+ * long as the bus is open. Another process's attempt fails at once with a `locked` error; the
+ * lock goes with the process, however it ends.
+ */
+class ProcessLock {
+  private readonly db: Database.Database;
+
+  constructor(lockFile: string, busFile: string) {
+    this.db = new Database(lockFile, { timeout: 0 });
+    try {
+      this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      // A write takes the exclusive lock, which exclusive locking mode then keeps. exec, not a
+      // prepared statement: none is left to the garbage collector (see LogStore.close).
+      this.db.exec(`BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS held (since INTEGER); DELETE FROM held; INSERT INTO held VALUES (${Date.now()}); COMMIT;`);
+    } catch (error) {
+      this.db.close();
+      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+        throw new TransportError(TransportErrorReason.Locked, `The embedded bus ${busFile} is in use by another process; the embedded mode is single-process`, { file: busFile });
+      }
+      throw error;
+    }
+  }
+
+  release(): void {
+    if (this.db.open) this.db.close();
+  }
 }

@@ -1,0 +1,62 @@
+/**
+ * WAL checkpoints off the event loop. A SQLite file in WAL mode that checkpoints itself does so
+ * inside the commit that crosses `wal_autocheckpoint`, and that commit then waits for two fsyncs
+ * (the WAL's and the database file's): on the thread that serves the bus, every hundred or so
+ * group commits stall for the length of a disk flush. Here one worker thread per process, with a
+ * connection of its own to each file, checkpoints every registered file a few times a second; the
+ * thread that writes only appends to the WAL, which `synchronous = NORMAL` never flushes.
+ *
+ * The writer's own connection keeps a high `wal_autocheckpoint` as a backstop, so a WAL stays
+ * bounded even if the worker falls behind or is gone.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** How often the worker checkpoints each file. */
+export const CHECKPOINT_INTERVAL_MS = 100;
+/** The writer's own checkpoint threshold, in pages (4 KiB): reached only if the worker lags. */
+export const BACKSTOP_CHECKPOINT_PAGES = 16_384;
+
+export type CheckpointMessage = { add: string } | { remove: string };
+
+let worker: Worker | undefined;
+const registered = new Map<string, number>();
+
+function send(message: CheckpointMessage): void {
+  worker ??= startWorker();
+  worker.postMessage(message);
+}
+
+function startWorker(): Worker {
+  const started = new Worker(new URL('./wal-checkpoint-worker.js', import.meta.url), { workerData: { intervalMs: CHECKPOINT_INTERVAL_MS } });
+  // Never what keeps a process alive.
+  started.unref();
+  // A worker that fails leaves the writers' backstop to checkpoint; the next file registered starts another.
+  started.on('error', () => undefined);
+  started.on('exit', () => {
+    if (worker === started) worker = undefined;
+  });
+  return started;
+}
+
+/**
+ * Checkpoints `file` (a SQLite database in WAL mode, not in exclusive locking mode) in the
+ * background until the returned function is called. The caller's connection should set
+ * `wal_autocheckpoint` to BACKSTOP_CHECKPOINT_PAGES.
+ */
+export function checkpointInBackground(file: string): () => void {
+  const count = registered.get(file) ?? 0;
+  registered.set(file, count + 1);
+  if (count === 0) send({ add: file });
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const left = (registered.get(file) ?? 1) - 1;
+    if (left > 0) {
+      registered.set(file, left);
+      return;
+    }
+    registered.delete(file);
+    if (worker !== undefined) worker.postMessage({ remove: file } satisfies CheckpointMessage);
+  };
+}
