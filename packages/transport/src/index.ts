@@ -6,4 +6,3 @@ export * from './dead-letter.js';
 export * from './kafka/index.js';
 export * from './payloads.js';
 export * from './write-chunks.js';
-export { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from './sqlite/wal-checkpointer.js';

@@ -11,7 +11,6 @@ import type { RunEvent, RunStatus, RunSummary, RunView, StepStatus } from '@orch
 import { applyEvent, isTerminalRunStatus, RUN_STATUSES, STEP_STATUSES } from '@orchestrator-lite/core/projection';
 import { foldBatch, runCountKey, splitRunCountKey, summaryColumns } from './fold.js';
 import type { CountDelta } from './fold.js';
-import { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from '@orchestrator-lite/transport';
 import { ViewCache } from './view-cache.js';
 import { zeroCounts } from './types.js';
 import type { BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
@@ -175,7 +174,6 @@ export class SqliteReadStore implements ReadStore {
   readonly kind = 'sqlite';
   readonly id: string;
   private readonly db: Database.Database;
-  private stopCheckpoints: () => void = () => undefined;
   private readonly cache: ViewCache<CachedRun>;
   private readonly stmt;
   /**
@@ -198,11 +196,6 @@ export class SqliteReadStore implements ReadStore {
     this.db.exec('PRAGMA synchronous = NORMAL');
     // A batch's savepoint journals the pages it changes: in memory, not in a temporary file.
     this.db.exec('PRAGMA temp_store = MEMORY');
-    // Checkpoints on a thread of their own: a commit never waits for a disk flush.
-    if (options.path !== ':memory:' && options.path !== '') {
-      this.db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-      this.stopCheckpoints = checkpointInBackground(options.path);
-    }
     this.db.exec(SCHEMA);
     migrate(this.db);
     this.cache = new ViewCache<CachedRun>(options.cacheSize ?? 1000);
@@ -531,7 +524,6 @@ export class SqliteReadStore implements ReadStore {
 
   close(): Promise<void> {
     this.flush();
-    this.stopCheckpoints();
     if (this.db.open) this.db.close();
     // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
     // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.
