@@ -92,9 +92,9 @@ export const MAX_PARTITIONS = 10_000;
  *
  * Offsets are assigned as `max + 1` per partition; the next offset of a partition is looked up
  * once and then kept in memory, which is sound because the database is opened by one process
- * only (the lock file, see `ProcessLock`) and every writer of this process shares this object. Compaction never
- * removes the last record of a partition (like Kafka never compacts the active segment), so
- * `max + 1` stays correct after a restart and offsets are never reused.
+ * only (see `ProcessLock`) and every writer of this process shares this object. Compaction
+ * never removes the last record of a partition (like Kafka never compacts the active segment),
+ * so `max + 1` stays correct after a restart and offsets are never reused.
  */
 export class LogStore {
   private readonly db: Database.Database;
@@ -110,15 +110,16 @@ export class LogStore {
   constructor(file: string, synchronous: 'normal' | 'full') {
     // Other processes stay out (the in-memory offsets would be wrong for them): the lock first.
     this.lock = new ProcessLock(`${file}.lock`, file);
-    this.db = new Database(file, { timeout: 1000 });
+    let db: Database.Database | undefined;
     try {
+      this.db = db = new Database(file, { timeout: 1000 });
       // exec, not pragma(): pragma() leaves a statement to the garbage collector (see `close`).
       this.db.exec('PRAGMA journal_mode = WAL');
       this.db.exec(`PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
       this.db.exec(SCHEMA);
     } catch (error) {
-      this.db.close();
+      db?.close();
       this.lock.release();
       throw error;
     }
@@ -157,7 +158,12 @@ export class LogStore {
 
   close(): void {
     this.stopCheckpoints();
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      // The checkpointer's connection may outlive this one by a moment: the file is made whole
+      // here, so that once closed, bus.db alone holds every record, as with one connection.
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      this.db.close();
+    }
     this.lock.release();
     // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
     // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.

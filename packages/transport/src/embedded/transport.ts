@@ -20,8 +20,12 @@ export interface EmbeddedTransport extends Transport {
   readonly kind: 'embedded';
   /** The database file. */
   readonly file: string;
-  /** Compacts compacted topics now: keeps the latest record per key, drops tombstones. Resolves how many records were removed. */
-  compact(): Promise<number>;
+  /**
+   * Compacts compacted topics now: keeps the latest record per key, drops tombstones. Resolves how
+   * many records were removed. `share` (default 1) is the share of the event loop it may take: the
+   * periodic compaction uses BACKGROUND_COMPACTION_SHARE.
+   */
+  compact(options?: { share?: number }): Promise<number>;
   /** Committed offsets with their metadata, per partition (`null` when none). */
   committed(groupId: string, topic: string): Promise<Array<CommittedOffset | null>>;
 }
@@ -126,27 +130,38 @@ class SharedBus {
   private compactQuietly(): void {
     if (this.compacting) return;
     this.compacting = true;
-    this.compactInSlices()
+    this.compactInSlices(BACKGROUND_COMPACTION_SHARE)
       .catch((error: unknown) => process.emitWarning(`Background compaction of ${this.file} failed: ${(error as Error).message}`, { code: 'ORCH_TRANSPORT' }))
       .finally(() => (this.compacting = false));
   }
 
-  async compactInSlices(): Promise<number> {
+  /**
+   * Compacts slice by slice. With `share` below 1, it rests between slices so that it takes at
+   * most that share of the event loop's time: a slice after every turn would take half of it for
+   * as long as the backlog lasts, and every step waiting in that time would wait for it.
+   */
+  async compactInSlices(share = 1): Promise<number> {
     let removed = 0;
     let limit = COMPACTION_SLICE;
     for (;;) {
       if (this.refs <= 0) return removed;
       const began = performance.now();
       const r = this.store.compactSlice(limit);
-      limit = nextSliceLimit(limit, r.removed, performance.now() - began);
+      const ms = performance.now() - began;
+      limit = nextSliceLimit(limit, r.removed, ms);
       removed += r.removed;
       if (!r.more) return removed;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await (share < 1 ? delay((ms * (1 - share)) / share) : new Promise<void>((resolve) => setImmediate(resolve)));
     }
   }
 }
 
 const buses = new Map<string, SharedBus>();
+
+/** The share of the event loop that the periodic compaction takes while it works through its backlog. */
+export const BACKGROUND_COMPACTION_SHARE = 0.2;
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Opens the embedded transport on `<dataDir>/bus.db` (created if missing).
@@ -252,9 +267,13 @@ class EmbeddedTransportImpl implements EmbeddedTransport {
     return this.bus.store.committed(groupId, topic);
   }
 
-  async compact(): Promise<number> {
+  async compact(options: { share?: number } = {}): Promise<number> {
     this.assertOpen();
-    return this.bus.compactInSlices();
+    const share = options.share ?? 1;
+    if (!(typeof share === 'number' && share > 0 && share <= 1)) {
+      throw new TransportError(TransportErrorReason.InvalidArgument, `share must be a number in (0, 1], got ${String(share)}`);
+    }
+    return this.bus.compactInSlices(share);
   }
 
   close(): Promise<void> {

@@ -15,6 +15,25 @@ async function open(t: { after(fn: () => Promise<void>): void }, options: { poll
   return transport;
 }
 
+void test('a paced compaction removes the same records, resting between slices; a share outside (0, 1] is refused', async (t) => {
+  const transport = await open(t);
+  await transport.ensureTopics([{ name: 'snap', partitions: 2, compacted: true }]);
+  // Enough superseded records for many slices (a slice takes at most 200).
+  for (let round = 0; round < 4; round++) {
+    await transport.produce(Array.from({ length: 500 }, (_, i) => ({ topic: 'snap', key: `k${i}`, value: Buffer.from(`v${round}`) })));
+  }
+  let turns = 0;
+  const ticker = setInterval(() => turns++, 1);
+  const removed = await transport.compact({ share: 0.5 }).finally(() => clearInterval(ticker));
+  assert.equal(removed, 1500, 'every record but the latest of each key');
+  assert.ok(turns > 0, 'timers ran between the slices');
+  const kept = [...(await readAll(transport, 'snap', 0)), ...(await readAll(transport, 'snap', 1))];
+  assert.deepEqual(new Set(kept.map((r) => r.value?.toString())), new Set(['v3']));
+  for (const share of [0, -1, 1.5, Number.NaN]) {
+    await assert.rejects(transport.compact({ share }), withReason(TransportErrorReason.InvalidArgument, /share must be a number in \(0, 1\]/));
+  }
+});
+
 void test('compaction keeps the latest record per key, drops tombstones and never reuses offsets', async (t) => {
   const transport = await open(t);
   await transport.ensureTopics([{ name: 'snap', partitions: 1, compacted: true }, { name: 'log', partitions: 1 }]);
