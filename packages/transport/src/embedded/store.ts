@@ -4,7 +4,7 @@ import { partitionFor } from '../partitioner.js';
 import { TransportError, TransportErrorReason } from './errors.js';
 import { CompactionIndex } from './compaction-index.js';
 import { TailCache } from './tail-cache.js';
-import { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from '../sqlite/wal-checkpointer.js';
+import { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from './wal-checkpointer.js';
 
 export interface TopicMeta {
   partitions: number;

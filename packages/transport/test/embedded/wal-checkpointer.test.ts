@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { createEmbeddedTransport } from '../../src/embedded/index.js';
-import { BACKSTOP_CHECKPOINT_PAGES } from '../../src/sqlite/wal-checkpointer.js';
+import { BACKSTOP_CHECKPOINT_PAGES } from '../../src/embedded/wal-checkpointer.js';
 import { readAll, waitFor } from '../../src/conformance/helpers.js';
 import { tempDataDir } from './temp-dirs.js';
 
