@@ -40,7 +40,6 @@ export function startChild(d: Draft, def: StepDefinition, attempt: number): void
   });
 }
 
-/** The child's outcome reaches the parent: the step succeeds with its output, or the attempt fails. */
 /**
  * Whether the run still waits on this child: an outcome for an earlier attempt's child, a
  * duplicate, or one for a run that has ended changes nothing.
@@ -51,6 +50,7 @@ export function awaitsChild(state: RunState, cmd: Pick<ChildRunEnded, 'stepId' |
   return step.status === 'RUNNING' && step.childRunId === cmd.childRunId && step.attempts.at(-1)?.status === 'RUNNING';
 }
 
+/** The child's outcome reaches the parent: the step succeeds with its output, or the attempt fails. */
 export function childEnded(d: Draft, cmd: ChildRunEnded): void {
   if (!awaitsChild(d.state, cmd)) return;
   if (cmd.status === 'SUCCEEDED') {
