@@ -50,6 +50,8 @@ export class RunTracker {
         run.started.set(`${data.stepId}|${data.attempt}`, data.startedAt ?? frame.at);
         break;
       case 'StepSucceeded':
+        // A short attempt's start comes with its end: no StepStarted preceded it.
+        if (data.startedAt !== undefined) run.started.set(`${data.stepId}|${data.attempt}`, data.startedAt);
         run.succeeded.set(data.stepId, { at: frame.at, attempt: data.attempt });
         if (frame.at >= this.t0 && frame.at < this.t1) this.stepsInWindow++;
         break;

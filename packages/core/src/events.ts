@@ -35,10 +35,7 @@ export interface EventDataMap {
     attempt: number;
     workerId: string;
     redelivery?: { previousWorkerId: string };
-    /**
-     * When the worker started the attempt (its clock), if it said so only with the attempt's
-     * result: a short attempt is reported once, when it ends, and this event is emitted then.
-     */
+    /** When the worker started the attempt (its clock), if it said so only with the attempt's result. */
     startedAt?: number;
   };
   StepProgress: { stepId: string; attempt: number; fraction: number; message?: string };
@@ -49,13 +46,20 @@ export interface EventDataMap {
     message: string;
     fields?: Record<string, unknown>;
   };
-  StepSucceeded: { stepId: string; attempt: number; output: unknown };
-  /** One attempt failed; `reason` tells an error from a timeout. A retry or StepFailed follows. */
+  /**
+   * `workerId` and `startedAt` (the worker's clock): the attempt's start, when the worker reported
+   * it only with the result. A short attempt is reported once, when it ends, and then no
+   * StepStarted precedes this event: it starts and ends the attempt.
+   */
+  StepSucceeded: { stepId: string; attempt: number; output: unknown; workerId?: string; startedAt?: number };
+  /** One attempt failed; `reason` tells an error from a timeout. A retry or StepFailed follows. `workerId` and `startedAt` as for StepSucceeded. */
   AttemptFailed: {
     stepId: string;
     attempt: number;
     error: ErrorInfo;
     reason: 'error' | 'timeout' | 'heartbeat-timeout';
+    workerId?: string;
+    startedAt?: number;
   };
   /** Explains a retry: the base delay from the policy, the jitter drawn, and when it is due. */
   RetryScheduled: {

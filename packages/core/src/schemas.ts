@@ -151,6 +151,8 @@ const RetryScheduledDataSchema = z.object({
 const ev = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   z.object({ runId: id, seq: z.number().int().min(1), type: z.literal(type), at: ms, data });
 const stepAttempt = { stepId: z.string(), attempt: z.number().int() };
+/** The start of an attempt that the worker reported with its result (see StepSucceeded). */
+const reportedStart = { workerId: z.string().optional(), startedAt: ms.optional() };
 const SkipCauseSchema = z.enum(['condition', 'branch', 'failure']);
 
 export const RunEventSchema = z.discriminatedUnion('type', [
@@ -174,8 +176,8 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   ev('StepStarted', z.object({ ...stepAttempt, workerId: z.string(), redelivery: z.object({ previousWorkerId: z.string() }).optional(), startedAt: ms.optional() })),
   ev('StepProgress', z.object({ ...stepAttempt, fraction: z.number(), message: z.string().optional() })),
   ev('StepLog', z.object({ ...stepAttempt, level: LogLevelSchema, message: z.string(), fields: z.record(z.string(), z.unknown()).optional() })),
-  ev('StepSucceeded', z.object({ ...stepAttempt, output: z.unknown().optional() })),
-  ev('AttemptFailed', z.object({ ...stepAttempt, error: ErrorInfoSchema, reason: z.enum(['error', 'timeout', 'heartbeat-timeout']) })),
+  ev('StepSucceeded', z.object({ ...stepAttempt, output: z.unknown().optional(), ...reportedStart })),
+  ev('AttemptFailed', z.object({ ...stepAttempt, error: ErrorInfoSchema, reason: z.enum(['error', 'timeout', 'heartbeat-timeout']), ...reportedStart })),
   ev('RetryScheduled', RetryScheduledDataSchema),
   ev('StepFailed', z.object({ stepId: z.string(), attempts: z.number().int(), error: ErrorInfoSchema })),
   ev('StepReused', z.object({ stepId: z.string(), fromRunId: z.string(), output: z.unknown().optional() })),

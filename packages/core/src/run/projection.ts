@@ -64,6 +64,11 @@ function editStep(view: RunView, stepId: string, fn: (step: StepView, attempt: (
   });
 }
 
+/** The start an ending event carries when no StepStarted preceded it: the attempt's worker and start time. */
+function reportedStart(data: { workerId?: string; startedAt?: number }): Partial<AttemptView> {
+  return data.startedAt === undefined ? {} : { startedAt: data.startedAt, ...(data.workerId === undefined ? {} : { workerId: data.workerId }) };
+}
+
 function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView {
   const { definition } = event.data;
   const steps: Record<string, StepView> = {};
@@ -159,13 +164,13 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
         delete step.wakeAt;
         delete step.waitingFor;
         const a = attempt(event.data.attempt);
-        if (a) Object.assign(a, { status: 'SUCCEEDED', endedAt: at, output: event.data.output });
+        if (a) Object.assign(a, { status: 'SUCCEEDED', endedAt: at, output: event.data.output }, reportedStart(event.data));
       });
       break;
     case 'AttemptFailed':
       editStep(next, event.data.stepId, (_step, attempt) => {
         const a = attempt(event.data.attempt);
-        if (a) Object.assign(a, { status: event.data.reason === 'error' ? 'FAILED' : 'TIMED_OUT', error: event.data.error, endedAt: at });
+        if (a) Object.assign(a, { status: event.data.reason === 'error' ? 'FAILED' : 'TIMED_OUT', error: event.data.error, endedAt: at }, reportedStart(event.data));
       });
       break;
     case 'RetryScheduled':

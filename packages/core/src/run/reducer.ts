@@ -11,7 +11,8 @@ import { DEFAULT_PRIORITY } from '../messages.js';
 import { stepLabel } from '../definition/labels.js';
 import { Draft, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, type ReduceContext, type ReduceResult } from './draft.js';
 import type { RunState, StepView } from './types.js';
-import { completeStep, failAttempt, heartbeat, startAttempt } from './transitions.js';
+import { completeStep, failAttempt, heartbeat, startAttempt, startWithResult } from './transitions.js';
+import type { ReportedStart } from './transitions.js';
 import { checkRunnable } from './runnable.js';
 import { findStep } from './lookup.js';
 import { advance } from './steps/advance.js';
@@ -199,22 +200,23 @@ function taskResult(d: Draft, r: TaskResult): void {
       heartbeat(d, r.stepId, r.attempt);
       return;
     case 'TaskCompleted':
-      startReported(d, r);
-      completeStep(d, r.stepId, r.output);
+      completeStep(d, r.stepId, r.output, startReported(d, r));
       advance(d);
       return;
     case 'TaskFailed':
-      startReported(d, r);
-      failAttempt(d, r.stepId, r.error, 'error');
+      failAttempt(d, r.stepId, r.error, 'error', startReported(d, r));
       advance(d);
       return;
   }
 }
 
-/** A result that also reports its start (the worker sent no TaskStarted): the attempt starts first. */
-function startReported(d: Draft, r: TaskCompleted | TaskFailed): void {
-  if (r.startedAt === undefined) return;
-  if (!redeliverAttempt(d, r)) startAttempt(d, r, r.startedAt);
+/**
+ * A result that also reports its start (the worker sent no TaskStarted): the attempt starts first,
+ * and the start is returned for the event that ends it. A redelivery still says StepStarted.
+ */
+function startReported(d: Draft, r: TaskCompleted | TaskFailed): ReportedStart | undefined {
+  if (r.startedAt === undefined || redeliverAttempt(d, r)) return undefined;
+  return startWithResult(d, r, r.startedAt);
 }
 
 function timerFired(d: Draft, cmd: TimerFired): void {

@@ -72,21 +72,39 @@ export function scheduleStep(d: Draft, stepId: string, attempt: number, scope: T
 }
 
 /** Marks the current attempt started (idempotent) and arms its timeout and heartbeat timers. */
-/** `reportedStart`: the worker's start time when it reported the start with the result. */
-export function startAttempt(d: Draft, result: TaskResult, reportedStart?: number): void {
+export function startAttempt(d: Draft, result: TaskResult): void {
+  const started = beginAttempt(d, result, d.now);
+  if (started === undefined) return;
+  const def = stepDefinition(d, result.stepId);
+  d.emit('StepStarted', { stepId: result.stepId, ...started });
+  if (def.timeoutMs !== undefined) d.setTimer('timeout', result.stepId, started.attempt, d.now + def.timeoutMs);
+  if (def.heartbeatTimeoutMs !== undefined) {
+    d.setTimer('heartbeat', result.stepId, started.attempt, d.now + def.heartbeatTimeoutMs);
+  }
+}
+
+/**
+ * The start a worker reported only with its attempt's result: the attempt starts and ends in one
+ * transition, so the event that ends it carries the start (`workerId`, `startedAt`) and no
+ * StepStarted is written, nor a timer that the end would clear at once.
+ */
+export type ReportedStart = Pick<EventDataMap['StepSucceeded'], 'workerId' | 'startedAt'>;
+
+export function startWithResult(d: Draft, result: TaskResult, startedAt: number): ReportedStart | undefined {
+  const started = beginAttempt(d, result, startedAt);
+  return started === undefined ? undefined : { workerId: started.workerId, startedAt };
+}
+
+/** A SCHEDULED attempt becomes RUNNING on `result.workerId` at `startedAt`; undefined when it was not SCHEDULED. */
+function beginAttempt(d: Draft, result: TaskResult, startedAt: number): { attempt: number; workerId: string } | undefined {
   const step = d.step(result.stepId);
   const attempt = d.currentAttempt(result.stepId);
-  if (!attempt || attempt.status !== 'SCHEDULED') return;
-  const def = stepDefinition(d, result.stepId);
+  if (!attempt || attempt.status !== 'SCHEDULED') return undefined;
   step.status = 'RUNNING';
   attempt.status = 'RUNNING';
-  attempt.startedAt = reportedStart ?? d.now;
+  attempt.startedAt = startedAt;
   attempt.workerId = result.workerId;
-  d.emit('StepStarted', { stepId: result.stepId, attempt: attempt.attempt, workerId: result.workerId, ...(reportedStart === undefined ? {} : { startedAt: reportedStart }) });
-  if (def.timeoutMs !== undefined) d.setTimer('timeout', result.stepId, attempt.attempt, d.now + def.timeoutMs);
-  if (def.heartbeatTimeoutMs !== undefined) {
-    d.setTimer('heartbeat', result.stepId, attempt.attempt, d.now + def.heartbeatTimeoutMs);
-  }
+  return { attempt: attempt.attempt, workerId: result.workerId };
 }
 
 /** A sign of life from the worker: pushes the heartbeat deadline out. */
@@ -95,7 +113,8 @@ export function heartbeat(d: Draft, stepId: string, attempt: number): void {
   if (def.heartbeatTimeoutMs !== undefined) d.setTimer('heartbeat', stepId, attempt, d.now + def.heartbeatTimeoutMs);
 }
 
-export function completeStep(d: Draft, stepId: string, output: unknown): void {
+/** `started`: the start the worker reported with this result (see `startWithResult`). */
+export function completeStep(d: Draft, stepId: string, output: unknown, started?: ReportedStart): void {
   const step = d.step(stepId);
   const attempt = d.currentAttempt(stepId);
   if (!attempt) return;
@@ -105,7 +124,7 @@ export function completeStep(d: Draft, stepId: string, output: unknown): void {
   attempt.endedAt = d.now;
   attempt.output = output;
   d.removeStepTimers(stepId);
-  d.emit('StepSucceeded', { stepId, attempt: attempt.attempt, output });
+  d.emit('StepSucceeded', { stepId, attempt: attempt.attempt, output, ...started });
 }
 
 /** A record's own numeric entry: step ids such as `constructor` must not hit the prototype. */
@@ -115,8 +134,8 @@ function ownNumber(record: Record<string, number> | undefined, key: string): num
 
 export type FailureReason = EventDataMap['AttemptFailed']['reason'];
 
-/** Fails the current attempt, then retries the step or fails it, per its retry policy. */
-export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: FailureReason): void {
+/** Fails the current attempt, then retries the step or fails it, per its retry policy. `started` as for `completeStep`. */
+export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: FailureReason, started?: ReportedStart): void {
   const step = d.step(stepId);
   const attempt = d.currentAttempt(stepId);
   if (!attempt) return;
@@ -125,7 +144,7 @@ export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: 
   attempt.error = error;
   attempt.endedAt = d.now;
   d.removeStepTimers(stepId);
-  d.emit('AttemptFailed', { stepId, attempt: n, error, reason });
+  d.emit('AttemptFailed', { stepId, attempt: n, error, reason, ...started });
   if (reason !== 'error') {
     d.control.push({ v: 1, type: 'CancelTask', runId: d.state.runId, stepId, attempt: n, reason, at: d.now });
   }

@@ -355,21 +355,31 @@ void test('step ids that name Object.prototype members behave like any other id'
   h.checkInvariants();
 });
 
-void test('a result that says its start (no TaskStarted was sent) starts the attempt at that time, then ends it', () => {
-  const def = workflow('short').step('A', 't').step('B', 't', { dependsOn: ['A'] }).build();
+void test('a result that says its start (no TaskStarted was sent) starts and ends the attempt in one event', () => {
+  const def = workflow('short').step('A', 't', { timeoutMs: 60_000, heartbeatTimeoutMs: 10_000 }).step('B', 't', { dependsOn: ['A'] }).build();
   const h = new RunHarness(def);
   h.apply({ v: 1, type: 'StartRun', runId: h.runId, workflow: 'short', version: 1, definition: def, input: {}, at: h.now });
   const startedAt = h.now - 3;
   h.now += 5;
   h.apply({ v: 1, type: 'TaskCompleted', runId: h.runId, stepId: 'A', attempt: 1, workerId: 'w1', output: { ok: true }, startedAt, at: h.now });
   const types = h.events.map((e) => e.type);
-  assert.deepEqual(types.slice(2, 5), ['StepStarted', 'StepSucceeded', 'StepScheduled']);
-  const started = h.events[2];
-  assert.deepEqual(started?.data, { stepId: 'A', attempt: 1, workerId: 'w1', startedAt });
+  assert.deepEqual(types.slice(2, 4), ['StepSucceeded', 'StepScheduled']);
+  assert.deepEqual(h.events[2]?.data, { stepId: 'A', attempt: 1, output: { ok: true }, workerId: 'w1', startedAt });
   assert.equal(h.state?.steps.A?.attempts[0]?.startedAt, startedAt);
-  assert.equal(projectRun(h.events)?.steps.A?.attempts[0]?.startedAt, startedAt);
-  // A failure that says its start: started, then failed.
-  h.apply({ v: 1, type: 'TaskFailed', runId: h.runId, stepId: 'B', attempt: 1, workerId: 'w1', error: { type: 'X', message: 'x', nonRetryable: true }, startedAt: h.now, at: h.now });
-  assert.deepEqual(h.events.filter((e) => e.type === 'StepStarted').map((e) => e.data.stepId), ['A', 'B']);
+  assert.equal(h.state?.steps.A?.attempts[0]?.workerId, 'w1');
+  const projected = projectRun(h.events)?.steps.A?.attempts[0];
+  assert.equal(projected?.startedAt, startedAt);
+  assert.equal(projected?.workerId, 'w1');
+  assert.equal(projected?.endedAt, h.now);
+  // No timer of A outlives the attempt that started and ended at once.
+  assert.deepEqual(h.state?.timers.filter((t) => t.stepId === 'A'), []);
+  // A failure that says its start: one AttemptFailed carries it.
+  const failedStart = h.now - 1;
+  h.apply({ v: 1, type: 'TaskFailed', runId: h.runId, stepId: 'B', attempt: 1, workerId: 'w2', error: { type: 'X', message: 'x', nonRetryable: true }, startedAt: failedStart, at: h.now });
+  assert.deepEqual(h.events.filter((e) => e.type === 'StepStarted'), []);
+  const failed = h.events.find((e) => e.type === 'AttemptFailed');
+  assert.deepEqual(failed?.data, { stepId: 'B', attempt: 1, error: { type: 'X', message: 'x', nonRetryable: true }, reason: 'error', workerId: 'w2', startedAt: failedStart });
+  const b = projectRun(h.events)?.steps.B?.attempts[0];
+  assert.deepEqual([b?.status, b?.startedAt, b?.workerId], ['FAILED', failedStart, 'w2']);
   h.checkInvariants();
 });
