@@ -266,6 +266,7 @@ export const RunStateSchema = RunViewSchema.extend({
   trace: z.record(z.string(), z.string()).optional(),
   signals: z.array(z.object({ name: z.string(), payload: z.unknown().optional(), at: ms })).optional(),
   forEachLists: z.record(z.string(), z.array(z.unknown())).optional(),
+  stateHomes: z.record(z.string(), z.string()).optional(),
 });
 
 // ---- the parts of a run on orch.state (see run/snapshot.ts) ---------------------------------
@@ -303,6 +304,7 @@ export const SnapshotRecordSchema = z.discriminatedUnion('kind', [
   z.looseObject({
     kind: z.literal('step'),
     ...StepControlShape,
+    with: z.record(z.string(), z.looseObject(StepControlShape)).optional(),
     lastSeq: z.number().int().min(0).optional(),
     updatedAt: ms.optional(),
     applied: z.record(z.string(), z.number()).optional(),

@@ -1,4 +1,4 @@
-import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames } from '@orchestrator-lite/core';
+import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames, withStateHomes } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
@@ -222,7 +222,9 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         owner.digests.add(digest);
         group.push(stateRecord(owner, snapshotKeys.definition(digest), { kind: 'definition', digest, definition: next.definition }));
       }
-      for (const write of snapshotWrites(before, next, digest)) group.push(stateRecord(owner, write.key, write.value));
+      const { writes, homes } = snapshotWrites(before, next, digest);
+      for (const write of writes) group.push(stateRecord(owner, write.key, write.value));
+      if (homes !== next.stateHomes && owner.runs.get(next.runId) === next) owner.runs.set(next.runId, withStateHomes(next, homes));
       snapshots.push(group);
       if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: next, digest });
     }

@@ -33,6 +33,7 @@ export function toView(state: RunState): RunView {
     trace: _trace,
     signals: _signals,
     forEachLists: _forEachLists,
+    stateHomes: _stateHomes,
     ...view
   } = state;
   return structuredClone(view);

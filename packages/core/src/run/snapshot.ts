@@ -6,7 +6,9 @@
  *   (workflow, version, digest). A run that has ended embeds the control state of every step
  *   here (`steps`), so one record restores it, and its step records are tombstoned;
  * - `<runId>/step/<stepId>`: one step's control state — status, attempt numbers and times, its
- *   timers and retry bookkeeping — written when that step changes, never the step's input or output;
+ *   timers and retry bookkeeping — written when that step changes, never the step's input or output.
+ *   A transition that changes several steps writes one record, keyed by the first of them, that
+ *   holds the others in `with` (a step ends and the next is scheduled: one record, not two);
  * - `<runId>/input` and `<runId>/output/<stepId>`: the run input and the outputs that templates
  *   (or the run's output) still read, each written once;
  * - `definition/<digest>`: a definition body, written once per partition and shared by its runs.
@@ -73,9 +75,15 @@ export interface RunHeader extends Omit<RunState, 'definition' | 'input' | 'outp
   steps?: Record<string, StepControl>;
 }
 
-/** Keyed `<runId>/step/<stepId>`: the key names the run and the step. */
+/**
+ * Keyed `<runId>/step/<stepId>`: the key names the run and the step whose control state the record
+ * holds; `with` holds the other steps the same transition changed, and those whose latest state an
+ * earlier record of this key held. A restore takes each step's state from the record with the
+ * highest stateVersion that holds it.
+ */
 export interface StepRecord extends StepControl, Partial<Watermarks> {
   kind: 'step';
+  with?: Record<string, StepControl>;
 }
 export interface InputRecord {
   kind: 'input';
@@ -204,7 +212,7 @@ function isUnbegun(control: StepControl): boolean {
 }
 
 function header(state: RunState, digest: string): RunHeader {
-  const { definition: _d, input: _i, output: _o, steps: _s, timers: _t, lastDelayMs: _l, attemptBase: _a, ...rest } = state;
+  const { definition: _d, input: _i, output: _o, steps: _s, timers: _t, lastDelayMs: _l, attemptBase: _a, stateHomes: _h, ...rest } = state;
   return { kind: 'run', ...rest, digest };
 }
 
@@ -226,15 +234,24 @@ function headerChanged(prev: RunState, next: RunState, digest: string): boolean 
   return strip(header(prev, digest)) !== strip(header(next, digest));
 }
 
+/** The records of a transition, and where each step's latest control state now lives (RunState.stateHomes). */
+export interface SnapshotTransition {
+  writes: SnapshotWrite[];
+  /** Undefined when every step's latest state is in its own record. */
+  homes: Record<string, string> | undefined;
+}
+
 /**
  * The records that take `orch.state` from `prev` to `next` (prev undefined: a new run). Steps
  * are compared by identity first (the reducer keeps untouched step objects), then by their
- * control state, so the bytes are those of the steps whose control state changed. The run's
- * header is written when a run-level field changed; otherwise the step records carry the
- * watermarks. A new run writes no record for a step that has not begun. An ended run's header
- * embeds every step and its step records are tombstoned.
+ * control state, so the bytes are those of the steps whose control state changed. The changed
+ * steps go in one record, keyed by the first of them (its host), with the steps whose latest
+ * state the host's previous record held, since the new record replaces it. The run's header is
+ * written when a run-level field changed; otherwise the step record carries the watermarks. A
+ * new run writes no record for a step that has not begun. An ended run's header embeds every
+ * step and its step records are tombstoned.
  */
-export function snapshotWrites(prev: RunState | undefined, next: RunState, digest: string): SnapshotWrite[] {
+export function snapshotWrites(prev: RunState | undefined, next: RunState, digest: string): SnapshotTransition {
   const writes: SnapshotWrite[] = [];
   const { runId } = next;
   if (prev === undefined) writes.push({ key: snapshotKeys.input(runId), value: { kind: 'input', input: next.input } });
@@ -244,8 +261,7 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
   const nextTimers = timersByStep(next);
   const referenced = referencedOutputs(next.definition);
   const embedded: Record<string, StepControl> = {};
-  const marks = watermarks(next);
-  let stepWrites = 0;
+  const changed = new Map<string, StepControl>();
   for (const stepId of Object.keys(next.steps)) {
     const step = next.steps[stepId]!;
     const before = prev === undefined ? undefined : own(prev.steps, stepId);
@@ -271,16 +287,66 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
     if (prev === undefined && isUnbegun(now)) continue;
     // A change to view-only fields (progress, a worker id) writes nothing.
     if (!wasEnded && before !== undefined && prev !== undefined && JSON.stringify(now) === JSON.stringify(stepControl(prev, stepId, before, prevTimers.get(stepId)))) continue;
-    writes.push({ key: snapshotKeys.step(runId, stepId), value: { kind: 'step', ...now, ...marks } });
-    stepWrites++;
+    changed.set(stepId, now);
   }
-  if (prev === undefined || ended || wasEnded || stepWrites === 0 || headerChanged(prev, next, digest)) {
+  // The records of a run that ended again were tombstoned: none holds anything any more.
+  let homes = ended ? undefined : wasEnded ? undefined : prev?.stateHomes;
+  const [host] = changed.keys();
+  if (host !== undefined) {
+    const moved: Record<string, string> = { ...homes };
+    const held = new Map<string, StepControl>();
+    for (const [stepId, control] of changed) if (stepId !== host) held.set(stepId, control);
+    // The host's previous record is replaced: the steps whose latest state it held move along.
+    for (const [stepId, home] of Object.entries(moved)) {
+      if (home === host && stepId !== host && !held.has(stepId)) held.set(stepId, stepControl(next, stepId, next.steps[stepId]!, nextTimers.get(stepId)));
+    }
+    delete moved[host];
+    for (const stepId of held.keys()) moved[stepId] = host;
+    homes = Object.keys(moved).length > 0 ? moved : undefined;
+    const record: StepRecord = { kind: 'step', ...changed.get(host)!, ...(held.size > 0 ? { with: Object.fromEntries(held) } : {}), ...watermarks(next) };
+    writes.push({ key: snapshotKeys.step(runId, host), value: record });
+  }
+  if (prev === undefined || ended || wasEnded || host === undefined || headerChanged(prev, next, digest)) {
     const h = header(next, digest);
     if (ended) h.steps = embedded;
     // The header goes last: a reader that sees it has seen every part written with it.
     writes.push({ key: snapshotKeys.run(runId), value: h });
   }
-  return writes;
+  return { writes, homes };
+}
+
+/** `state` with `homes` as its stateHomes: the same object when they did not change. */
+export function withStateHomes(state: RunState, homes: Record<string, string> | undefined): RunState {
+  if (homes === state.stateHomes) return state;
+  if (homes !== undefined) return { ...state, stateHomes: homes };
+  const { stateHomes: _h, ...rest } = state;
+  return rest;
+}
+
+/**
+ * Each step's latest control state among the step records of a run (the record with the highest
+ * stateVersion that holds it, in its own fields or in `with`), and the steps it was found under
+ * another step's key: the run's stateHomes.
+ */
+function latestControls(records: ReadonlyMap<string, StepRecord>): { controls: Map<string, StepControl>; homes: Record<string, string> | undefined } {
+  const best = new Map<string, { control: StepControl; version: number; host: string }>();
+  const offer = (stepId: string, control: StepControl, version: number, host: string): void => {
+    const current = best.get(stepId);
+    if (current === undefined || current.version < version || (current.version === version && stepId === host)) best.set(stepId, { control, version, host });
+  };
+  for (const [host, record] of records) {
+    const { kind: _k, with: others, lastSeq: _ls, updatedAt: _ua, applied: _ap, stateVersion, ...control } = record;
+    const version = stateVersion ?? 0;
+    offer(host, control, version, host);
+    for (const [stepId, other] of Object.entries(others ?? {})) offer(stepId, other, version, host);
+  }
+  const controls = new Map<string, StepControl>();
+  let homes: Record<string, string> | undefined;
+  for (const [stepId, { control, host }] of best) {
+    controls.set(stepId, control);
+    if (host !== stepId) (homes ??= {})[stepId] = host;
+  }
+  return { controls, homes };
 }
 
 /** The parts of one run read back from `orch.state`. */
@@ -315,20 +381,20 @@ export function restoreRun(parts: RunParts, definition: WorkflowDefinition): Run
   let h = parts.header;
   if (h.steps === undefined) for (const record of parts.steps?.values() ?? []) h = mergeWatermarks(h, record);
   const { kind: _k, digest: _d, steps: embedded, ...rest } = h;
+  const latest = embedded === undefined ? latestControls(parts.steps ?? new Map()) : undefined;
   const steps: Record<string, StepView> = {};
   const timers: Timer[] = [];
   const lastDelayMs: Record<string, number> = {};
   const attemptBase: Record<string, number> = {};
   for (const def of definition.steps) {
     if (Object.hasOwn(steps, def.id)) continue;
-    const record: StepControl | undefined = embedded !== undefined ? own(embedded, def.id) : parts.steps?.get(def.id);
+    const record: StepControl | undefined = embedded !== undefined ? own(embedded, def.id) : latest?.controls.get(def.id);
     const base: StepView = { status: 'PENDING', task: stepLabel(def), dependsOn: [...(def.dependsOn ?? [])], attempts: [] };
     if (record === undefined) {
       steps[def.id] = base;
       continue;
     }
-    const { timers: stepTimers, lastDelayMs: delays, attemptBase: bases, attempts, items, ...control } = record;
-    const { kind: _rk, lastSeq: _ls, updatedAt: _ua, applied: _ap, stateVersion: _sv, ...view } = control as StepControl & Partial<StepRecord>;
+    const { timers: stepTimers, lastDelayMs: delays, attemptBase: bases, attempts, items, ...view } = record;
     // Times and workers are view-only: a restored attempt carries its number and status.
     const step: StepView = { ...base, ...(view as Partial<StepView>), attempts: attempts.map((a) => ({ scheduledAt: 0, ...a })) };
     if (items !== undefined) step.items = items.map((item) => ({ ...item, attempts: item.attempts.map((a) => ({ scheduledAt: 0, ...a })) }));
@@ -347,5 +413,6 @@ export function restoreRun(parts: RunParts, definition: WorkflowDefinition): Run
     timers,
     lastDelayMs,
     ...(Object.keys(attemptBase).length > 0 ? { attemptBase } : {}),
+    ...(latest?.homes === undefined ? {} : { stateHomes: latest.homes }),
   };
 }

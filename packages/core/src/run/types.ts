@@ -175,6 +175,11 @@ export interface RunState extends RunView {
   signals?: BufferedSignal[];
   /** The evaluated list of each forEach step, which its items' inputs are resolved from. */
   forEachLists?: Record<string, unknown[]>;
+  /**
+   * Written by the orchestrator runtime, never by the reducer: for each step whose latest control
+   * state was written in another step's record on `orch.state`, that step's id (see snapshotWrites).
+   */
+  stateHomes?: Record<string, string>;
 }
 
 export interface BufferedSignal {

@@ -7,6 +7,7 @@ import {
   parseSnapshotKey,
   restoreRun,
   snapshotWrites,
+  withStateHomes,
   projectRun,
   reduceRun,
   toView,
@@ -67,8 +68,8 @@ export class RunHarness {
       const again = reduceRun(restored, input, { now: this.now, random: () => draws.shift() ?? 0 });
       assert.deepEqual({ events: again.events, tasks: again.tasks, control: again.control }, { events: r.events, tasks: r.tasks, control: r.control }, `restored run diverged on ${input.type}`);
     }
-    if (r.state !== undefined && r.state !== this.state) this.writeSnapshot(this.state, r.state);
-    this.state = r.state;
+    // Each snapshot bumps stateVersion, as the orchestrator's do: a restore compares them.
+    this.state = r.state !== undefined && r.state !== this.state ? this.writeSnapshot(this.state, { ...r.state, stateVersion: (this.state?.stateVersion ?? 0) + 1 }) : r.state;
     this.events.push(...r.events);
     this.tasks.push(...r.tasks);
     this.control.push(...r.control);
@@ -76,15 +77,18 @@ export class RunHarness {
     return r;
   }
 
-  private writeSnapshot(prev: RunState | undefined, next: RunState): void {
+  /** Writes the transition's records; returns `next` with the homes they leave, as the orchestrator keeps it. */
+  private writeSnapshot(prev: RunState | undefined, next: RunState): RunState {
     let bytes = 0;
-    for (const write of snapshotWrites(prev, next, 'digest')) {
+    const { writes, homes } = snapshotWrites(prev, next, 'digest');
+    for (const write of writes) {
       const value = write.value === null ? null : encodeMessage(write.value);
       bytes += Buffer.byteLength(write.key) + (value?.length ?? 0);
       if (value === null) this.stateRecords.delete(write.key);
       else this.stateRecords.set(write.key, decodeSnapshot(value));
     }
     this.stateWrites.push(bytes);
+    return withStateHomes(next, homes);
   }
 
   /** The run rebuilt from `stateRecords` alone, as a partition restore would. */

@@ -69,7 +69,7 @@ void test('a transition keeps the objects of the steps it did not change', () =>
   for (const id of ['root', 'b0', 'b2', 'join']) assert.equal(after.steps[id], before.steps[id], `${id} was copied`);
   assert.equal(after.definition, before.definition);
   assert.equal(after.input, before.input);
-  const writes = snapshotWrites(before, after, 'd').map((w) => w.key);
+  const writes = snapshotWrites(before, after, 'd').writes.map((w) => w.key);
   // Only b1 changed, and no run-level field but the watermarks, which its record carries.
   assert.deepEqual(writes, [`${h.runId}/step/b1`]);
 });
@@ -111,4 +111,50 @@ void test('a new run writes records only for the steps that have begun; a restor
   for (const id of ['b0', 'b1', 'b2', 'join']) assert.deepEqual(restored?.steps[id], h.state?.steps[id], id);
   h.complete('root');
   assert.deepEqual(h.restored()?.steps.b1?.status, 'SCHEDULED');
+});
+
+void test('a step that ends and the step it schedules are one record, keyed by the first', () => {
+  const h = new RunHarness({ name: 'chain', steps: [{ id: 'a', task: 't' }, { id: 'b', task: 't', dependsOn: ['a'] }, { id: 'c', task: 't', dependsOn: ['b'] }] });
+  h.start();
+  const before = h.stateWrites.length;
+  h.complete('a');
+  assert.equal(h.stateWrites.length, before + 1);
+  const stepKeys = [...h.stateRecords.keys()].filter((k) => k.includes('/step/'));
+  assert.deepEqual(stepKeys, [`${h.runId}/step/a`]);
+  const record = h.stateRecords.get(`${h.runId}/step/a`);
+  assert.equal(record?.kind === 'step' && record.status, 'SUCCEEDED');
+  assert.equal(record?.kind === 'step' && record.with?.b?.status, 'SCHEDULED');
+  assert.deepEqual(h.state?.stateHomes, { b: 'a' });
+  assert.deepEqual(h.restored()?.stateHomes, { b: 'a' });
+  assert.equal(h.restored()?.steps.b?.status, 'SCHEDULED');
+  // b's own record now holds it, newer than the copy a's record keeps.
+  h.complete('b');
+  assert.deepEqual(h.state?.stateHomes, { c: 'b' });
+  assert.equal(h.restored()?.steps.b?.status, 'SUCCEEDED');
+});
+
+void test('a record its host writes again keeps the steps whose latest state it held', () => {
+  const h = new RunHarness({
+    name: 'roots',
+    steps: [
+      { id: 'a', task: 't', retry: { maxAttempts: 3, initialIntervalMs: 10, jitter: 'none' } },
+      { id: 'b', task: 't' },
+      { id: 'join', task: 't', dependsOn: ['a', 'b'] },
+    ],
+  });
+  h.start();
+  assert.deepEqual(h.state?.stateHomes, { b: 'a' });
+  // a alone changes: its record is replaced, and b, still SCHEDULED, must move along.
+  h.fail('a', 1);
+  const record = h.stateRecords.get(`${h.runId}/step/a`);
+  assert.equal(record?.kind === 'step' && record.status, 'RETRY_WAIT');
+  assert.equal(record?.kind === 'step' && record.with?.b?.status, 'SCHEDULED');
+  assert.equal(h.restored()?.steps.b?.status, 'SCHEDULED');
+  // The harness checks on every input that the restored run behaves as the one in memory.
+  h.complete('b');
+  h.fireTimer('retry:a:1');
+  h.complete('a', 2);
+  h.complete('join');
+  assert.equal(h.state?.status, 'SUCCEEDED');
+  h.checkInvariants();
 });
