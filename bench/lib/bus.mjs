@@ -33,7 +33,9 @@ export function openBus(kind, label) {
   const brokers = brokersFromEnv();
   // BENCH_KAFKA_FETCH_MAX_WAIT_MS measures the transport with another fetch wait than its default.
   const fetchMaxWaitMs = process.env.BENCH_KAFKA_FETCH_MAX_WAIT_MS ? Number(process.env.BENCH_KAFKA_FETCH_MAX_WAIT_MS) : undefined;
-  const transport = createKafkaTransport({ brokers, clientId: `orch-bench-${label}`, ...(fetchMaxWaitMs ? { fetchMaxWaitMs } : {}) });
+  // BENCH_KAFKA_COMMIT_INTERVAL_MS measures it with another interval between offset commits.
+  const commitIntervalMs = process.env.BENCH_KAFKA_COMMIT_INTERVAL_MS ? Number(process.env.BENCH_KAFKA_COMMIT_INTERVAL_MS) : undefined;
+  const transport = createKafkaTransport({ brokers, clientId: `orch-bench-${label}`, ...(fetchMaxWaitMs ? { fetchMaxWaitMs } : {}), ...(commitIntervalMs ? { commitIntervalMs } : {}) });
   return {
     transport,
     prefix,

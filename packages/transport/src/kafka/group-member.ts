@@ -72,7 +72,7 @@ export class KafkaGroupMember implements Consumer {
       await this.#client.commit({
         offsets: offsets.map((c) => ({ topic: c.topic, partition: c.partition, offset: BigInt(c.offset), leaderEpoch: -1 })),
       });
-    });
+    }, o.commitIntervalMs);
     this.#client = new KafkaConsumer({
       ...toClientOptions(o, `consumer-${sub.groupId}`),
       groupId: sub.groupId,

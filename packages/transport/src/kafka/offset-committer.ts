@@ -4,7 +4,9 @@ import type { OffsetCommit } from '../types.js';
  * Offset commits, batched and off the path of a record. `queue` returns at once; one commit
  * request is in flight per group member and the offsets queued meanwhile, of any partition, go
  * out together in the next one, the latest offset per partition winning (what sending them one
- * after the other would have left).
+ * after the other would have left). A request starts at least `intervalMs` after the last one
+ * started: under load a member commits a few times a second, not once per batch, which spares
+ * the client and the broker a request per batch (at-least-once makes the wider window harmless).
  *
  * Why it is safe: the records a batch produced are acknowledged before its offsets are queued, so
  * offsets that never reach the broker (a crash, a rebalance) only make the inputs be delivered
@@ -16,12 +18,17 @@ export class OffsetCommitter {
   #pending = new Map<string, OffsetCommit>();
   #inFlight: Promise<void> | undefined;
   #lastError: unknown;
+  #lastSentAt = -Infinity;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly send: (offsets: OffsetCommit[]) => Promise<void>) {}
+  constructor(
+    private readonly send: (offsets: OffsetCommit[]) => Promise<void>,
+    private readonly intervalMs = 0,
+  ) {}
 
   queue(offsets: OffsetCommit[]): void {
     for (const o of offsets) this.#pending.set(`${o.topic}\u0000${o.partition}`, o);
-    if (!this.#inFlight) this.#next();
+    this.#schedule();
   }
 
   /**
@@ -30,18 +37,46 @@ export class OffsetCommitter {
    */
   async flush(): Promise<void> {
     this.#lastError = undefined;
-    if (!this.#inFlight) this.#next();
-    while (this.#inFlight) await this.#inFlight;
-    if (this.#lastError !== undefined) throw this.#lastError;
+    for (;;) {
+      // No waiting out the interval here: what is queued goes now.
+      this.#cancelTimer();
+      if (!this.#inFlight) this.#next();
+      const request = this.#inFlight;
+      if (!request) break;
+      await request;
+      if (this.#lastError !== undefined) throw this.#lastError;
+    }
   }
 
   /** Drops what is queued: the partitions moved to another member, whose commits count now. */
   clear(): void {
     this.#pending.clear();
+    this.#cancelTimer();
+  }
+
+  /** The next request, now or once `intervalMs` has passed since the last one started. */
+  #schedule(): void {
+    if (this.#inFlight || this.#timer) return;
+    const wait = this.#lastSentAt + this.intervalMs - Date.now();
+    if (wait <= 0) {
+      this.#next();
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#inFlight) this.#next();
+    }, wait);
+    this.#timer.unref();
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   #next(): void {
     if (this.#pending.size === 0) return;
+    this.#lastSentAt = Date.now();
     const offsets = [...this.#pending.values()];
     this.#pending = new Map();
     const request = this.send(offsets).then(
@@ -59,7 +94,7 @@ export class OffsetCommitter {
     this.#inFlight = request.then((ok) => {
       this.#inFlight = undefined;
       // After a failure the kept offsets wait for the next queue or flush: no retry loop here.
-      if (ok) this.#next();
+      if (ok) this.#schedule();
     });
   }
 }
