@@ -224,9 +224,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
       const { writes, homes } = snapshotWrites(before, next, digest);
       for (const write of writes) group.push(stateRecord(owner, write.key, write.value));
-      if (homes !== next.stateHomes && owner.runs.get(next.runId) === next) owner.runs.set(next.runId, withStateHomes(next, homes));
+      const held = withStateHomes(next, homes);
+      if (held !== next) owner.runs.set(next.runId, held);
       snapshots.push(group);
-      if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: next, digest });
+      if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: held, digest });
     }
     for (const write of gateWrites(owner, gates)) snapshots.push([stateRecord(owner, write.key, write.value)]);
     await ensureQueues(queues);
@@ -238,12 +239,14 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         offsets.set(key, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
       }
     }
-    await commitWithRetry(owner, consumer, [...offsets.values()], produce, snapshots);
-    // Ended runs leave memory once their final header is written.
-    for (const { state, digest } of ended) {
-      owner.retire(state, digest);
-      owner.childSpans.runEnded(state.runId);
-    }
+    await commitWithRetry(owner, consumer, [...offsets.values()], produce, snapshots, () => {
+      // Ended runs leave memory once their final header is written (unless a retry reopened one meanwhile).
+      for (const { state, digest } of ended) {
+        if (owner.runs.get(state.runId) !== state) continue;
+        owner.retire(state, digest);
+        owner.childSpans.runEnded(state.runId);
+      }
+    });
     scheduleTimers();
   }
 
@@ -273,7 +276,9 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   /**
    * Writes a batch's outputs, then its snapshot with the input offsets: two writes, the second
    * only once every record of the first is acknowledged (one write where the transport commits
-   * atomically).
+   * atomically). Resolves once the outputs are written: the snapshot follows in the background,
+   * after the partition's earlier snapshots, while the next batch is applied. `onSnapshot` runs
+   * once the snapshot is written.
    *
    * Why two: one write that spans partitions is not atomic on Kafka. The outputs (events, tasks,
    * commands) go to partitions of other topics, often led by other brokers, while the snapshot
@@ -285,21 +290,36 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    * its history has a hole. Written in this order, what a failure leaves behind is at worst some
    * outputs without their snapshot, which the next owner's replay writes again with the same
    * seq and idempotency keys.
+   *
+   * Why in the background: the next batch's outputs need not wait for this snapshot (a crash
+   * before it replays both batches, as above), so a batch costs one round trip on its path, not
+   * two, and its snapshot can share a request with the next batch's outputs. Snapshots stay in
+   * order: a later one never lands before an earlier one of the same partition, which compaction
+   * would otherwise let win.
    */
-  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], outputs: ProduceRecord[], snapshots: ProduceRecord[][]): Promise<void> {
+  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], outputs: ProduceRecord[], snapshots: ProduceRecord[][], onSnapshot: () => void): Promise<void> {
     if (transport.atomicCommit) {
-      await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...snapshots.flat()]));
+      if (await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...snapshots.flat()]))) onSnapshot();
       return;
     }
     if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], outputs)))) return;
-    // A write larger than one request goes out in several and may land in part: the snapshot is
-    // written in chunks of whole runs, so a run's records land together or not at all, and the
-    // input offsets go with the last chunk.
+    owner.afterSnapshots(async () => {
+      if (await writeSnapshots(owner, consumer, offsets, snapshots)) onSnapshot();
+    });
+  }
+
+  /**
+   * A write larger than one request goes out in several and may land in part: the snapshot is
+   * written in chunks of whole runs, so a run's records land together or not at all, and the
+   * input offsets go with the last chunk.
+   */
+  async function writeSnapshots(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], snapshots: ProduceRecord[][]): Promise<boolean> {
     const chunks = chunkGroups(snapshots);
     for (const [i, chunk] of chunks.entries()) {
       const last = i === chunks.length - 1;
-      if (!(await writeWithRetry(owner, () => consumer.commit(last ? offsets : [], chunk)))) return;
+      if (!(await writeWithRetry(owner, () => consumer.commit(last ? offsets : [], chunk)))) return false;
     }
+    return true;
   }
 
   /** A failed write is retried until it lands (true) or the partition moves (false): memory is already ahead. */

@@ -27,6 +27,8 @@ export class PartitionOwner {
   /** The trace spans of this partition's workflow steps whose child runs are in flight. */
   readonly childSpans = new ChildStepSpans();
   #chain: Promise<void> = Promise.resolve();
+  /** The snapshot writes of applied batches, in order: each starts once the one before has landed. */
+  #snapshots: Promise<void> = Promise.resolve();
   revoked = false;
 
   constructor(
@@ -42,9 +44,16 @@ export class PartitionOwner {
     return next;
   }
 
-  /** Waits for the batch in flight, if any. */
-  drain(): Promise<void> {
-    return this.#chain;
+  /** Queues `write` after the snapshot writes queued before it. */
+  afterSnapshots(write: () => Promise<void>): void {
+    // A failure has been handled by `write` (the partition is then revoked): the chain goes on.
+    this.#snapshots = this.#snapshots.then(write).catch(() => undefined);
+  }
+
+  /** Waits for the batch in flight, if any, and for every snapshot write queued. */
+  async drain(): Promise<void> {
+    await this.#chain;
+    await this.#snapshots;
   }
 
   armTimers(state: RunState, previous?: RunState): void {
