@@ -266,7 +266,7 @@ export const RunStateSchema = RunViewSchema.extend({
   trace: z.record(z.string(), z.string()).optional(),
   signals: z.array(z.object({ name: z.string(), payload: z.unknown().optional(), at: ms })).optional(),
   forEachLists: z.record(z.string(), z.array(z.unknown())).optional(),
-  stateHomes: z.record(z.string(), z.string()).optional(),
+  stateLayout: z.object({ homes: z.record(z.string(), z.string()), keys: z.array(z.string()) }).optional(),
 });
 
 // ---- the parts of a run on orch.state (see run/snapshot.ts) ---------------------------------

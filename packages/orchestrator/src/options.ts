@@ -23,6 +23,16 @@ export interface OrchestratorOptions {
   /** Largest batch of inputs applied before one snapshot-and-commit. @default 200 */
   maxBatch?: number;
   /**
+   * Where the transport does not commit atomically (Kafka): the least time between two snapshot
+   * writes of a partition, which go in the background, off the path of a step, one at a time. A
+   * run that takes several steps in that time is written once (even at 0, the batches applied
+   * while a snapshot is in flight share the next one). The price: after a crash or a fence the
+   * next owner applies up to that long of inputs again; that changes no state (`applied`), but
+   * the inputs of the two input topics may come back in another order, and tasks run again.
+   * @default 0
+   */
+  snapshotIntervalMs?: number;
+  /**
    * How long a run that has ended stays retained (retryable, on `orch.state`) before it is
    * tombstoned, in ms. @default 7 days
    */
@@ -46,6 +56,7 @@ export interface CompiledOrchestratorOptions {
   clock: () => number;
   random: (() => number) | undefined;
   maxBatch: number;
+  snapshotIntervalMs: number;
   runRetentionMs: number;
   maxRecordBytes: number;
   /** How often expired runs are looked for: a quarter of the retention, within 100 ms .. 1 min. */
@@ -58,6 +69,8 @@ export function compileOrchestratorOptions(options: OrchestratorOptions): Readon
   const problems: string[] = [];
   if (!Number.isInteger(partitions) || partitions < 1) problems.push(`partitions: must be a positive integer, got ${partitions}`);
   if (!Number.isInteger(maxBatch) || maxBatch < 1) problems.push(`maxBatch: must be a positive integer, got ${maxBatch}`);
+  const snapshotIntervalMs = options.snapshotIntervalMs ?? 0;
+  if (!Number.isInteger(snapshotIntervalMs) || snapshotIntervalMs < 0) problems.push(`snapshotIntervalMs: must be an integer of 0 or more, got ${snapshotIntervalMs}`);
   const runRetentionMs = options.runRetentionMs ?? DEFAULT_RUN_RETENTION_MS;
   const maxRecordBytes = options.maxRecordBytes ?? 1_000_000;
   if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1024) problems.push(`maxRecordBytes: must be an integer of 1024 or more, got ${maxRecordBytes}`);
@@ -72,6 +85,7 @@ export function compileOrchestratorOptions(options: OrchestratorOptions): Readon
     clock: options.clock ?? Date.now,
     random: options.random,
     maxBatch,
+    snapshotIntervalMs,
     runRetentionMs,
     maxRecordBytes,
     retentionSweepMs: Math.min(60_000, Math.max(100, Math.floor(runRetentionMs / 4))),

@@ -1,4 +1,4 @@
-import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames, withStateHomes } from '@orchestrator-lite/core';
+import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames, withStateLayout } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
@@ -12,6 +12,7 @@ import { childStart } from './child-start.js';
 import { encoded, isCompletion, largestRecord, oversizedCompletion } from './record-limit.js';
 import { adoptChildOutput, PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
 import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
+import type { SnapshotBatch } from './snapshot-queue.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -94,8 +95,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   async function applyBatch(owner: PartitionOwner, consumer: Consumer, records: ConsumedRecord[]): Promise<void> {
     if (owner.revoked) return;
     const produce: ProduceRecord[] = [];
-    /** Per run touched by the batch: its state before the batch (undefined: new) and after. */
-    const touched = new Map<string, { before: RunState | undefined; next: RunState }>();
+    /** The runs the batch changed: their snapshots are written after its outputs. */
+    const touched = new Set<string>();
     const queues = new Set<string>();
     const gates = new Set<string>();
     for (const record of records) {
@@ -189,8 +190,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       };
       owner.runs.set(next.runId, next);
       owner.armTimers(next, previous);
-      const entry = touched.get(next.runId);
-      touched.set(next.runId, { before: entry ? entry.before : previous, next });
+      touched.add(next.runId);
       for (const event of result.events) {
         produce.push({ topic: names.events, key: event.runId, value: encoded(event) });
         logEvent(event);
@@ -211,25 +211,6 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         produce.push({ topic: names.commands, key: command.runId, value: encoded(command), ...(headers === undefined ? {} : { headers }) });
       }
     }
-    // Snapshots go last, in a write of their own: a crash before them replays the inputs, never
-    // skips their outputs. One group per run (and per gate), which is never split across writes.
-    const snapshots: ProduceRecord[][] = [];
-    const ended: { state: RunState; digest: string }[] = [];
-    for (const { before, next } of touched.values()) {
-      const digest = definitions.digestOf(next.definition);
-      const group: ProduceRecord[] = [];
-      if (!owner.digests.has(digest)) {
-        owner.digests.add(digest);
-        group.push(stateRecord(owner, snapshotKeys.definition(digest), { kind: 'definition', digest, definition: next.definition }));
-      }
-      const { writes, homes } = snapshotWrites(before, next, digest);
-      for (const write of writes) group.push(stateRecord(owner, write.key, write.value));
-      const held = withStateHomes(next, homes);
-      if (held !== next) owner.runs.set(next.runId, held);
-      snapshots.push(group);
-      if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: held, digest });
-    }
-    for (const write of gateWrites(owner, gates)) snapshots.push([stateRecord(owner, write.key, write.value)]);
     await ensureQueues(queues);
     const offsets = new Map<string, OffsetCommit>();
     for (const record of records) {
@@ -239,15 +220,44 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         offsets.set(key, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
       }
     }
-    await commitWithRetry(owner, consumer, [...offsets.values()], produce, snapshots, () => {
-      // Ended runs leave memory once their final header is written (unless a retry reopened one meanwhile).
-      for (const { state, digest } of ended) {
-        if (owner.runs.get(state.runId) !== state) continue;
-        owner.retire(state, digest);
-        owner.childSpans.runEnded(state.runId);
-      }
-    });
+    await commitWithRetry(owner, consumer, { runs: touched, gates, offsets: [...offsets.values()] }, produce);
     scheduleTimers();
+  }
+
+  /**
+   * The `orch.state` records that take the runs and gates of `batch` from their last snapshot to
+   * their state now, one group per run (and per gate), which is never split across writes; and
+   * the runs among them that have ended.
+   */
+  function snapshotGroups(owner: PartitionOwner, batch: SnapshotBatch): { groups: ProduceRecord[][]; ended: { state: RunState; digest: string }[] } {
+    const groups: ProduceRecord[][] = [];
+    const ended: { state: RunState; digest: string }[] = [];
+    for (const runId of batch.runs) {
+      const next = owner.runs.get(runId);
+      if (next === undefined) continue;
+      const digest = definitions.digestOf(next.definition);
+      const group: ProduceRecord[] = [];
+      if (!owner.digests.has(digest)) {
+        owner.digests.add(digest);
+        group.push(stateRecord(owner, snapshotKeys.definition(digest), { kind: 'definition', digest, definition: next.definition }));
+      }
+      const { writes, layout } = snapshotWrites(owner.written.get(runId), next, digest);
+      for (const write of writes) group.push(stateRecord(owner, write.key, write.value));
+      owner.written.set(runId, withStateLayout(next, layout));
+      groups.push(group);
+      if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: next, digest });
+    }
+    for (const write of gateWrites(owner, batch.gates)) groups.push([stateRecord(owner, write.key, write.value)]);
+    return { groups, ended };
+  }
+
+  /** Ended runs leave memory once their final header is written (unless a retry reopened one meanwhile). */
+  function retireEnded(owner: PartitionOwner, ended: { state: RunState; digest: string }[]): void {
+    for (const { state, digest } of ended) {
+      if (owner.runs.get(state.runId) !== state) continue;
+      owner.retire(state, digest);
+      owner.childSpans.runEnded(state.runId);
+    }
   }
 
   /** A record of `orch.state`, on the owner's partition whatever its key hashes to. */
@@ -274,11 +284,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   }
 
   /**
-   * Writes a batch's outputs, then its snapshot with the input offsets: two writes, the second
-   * only once every record of the first is acknowledged (one write where the transport commits
-   * atomically). Resolves once the outputs are written: the snapshot follows in the background,
-   * after the partition's earlier snapshots, while the next batch is applied. `onSnapshot` runs
-   * once the snapshot is written.
+   * Writes a batch's outputs, then the snapshot of what it changed with its input offsets: two
+   * writes, the second only once every record of the first is acknowledged (one write where the
+   * transport commits atomically). Resolves once the outputs are written: the snapshot goes to the
+   * partition's SnapshotQueue, which writes it in the background, after the earlier ones.
    *
    * Why two: one write that spans partitions is not atomic on Kafka. The outputs (events, tasks,
    * commands) go to partitions of other topics, often led by other brokers, while the snapshot
@@ -293,32 +302,33 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    *
    * Why in the background: the next batch's outputs need not wait for this snapshot (a crash
    * before it replays both batches, as above), so a batch costs one round trip on its path, not
-   * two, and its snapshot can share a request with the next batch's outputs. Snapshots stay in
-   * order: a later one never lands before an earlier one of the same partition, which compaction
-   * would otherwise let win.
+   * two; and a run that takes several steps between two snapshots is written once.
    */
-  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], outputs: ProduceRecord[], snapshots: ProduceRecord[][], onSnapshot: () => void): Promise<void> {
+  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, batch: SnapshotBatch, outputs: ProduceRecord[]): Promise<void> {
     if (transport.atomicCommit) {
-      if (await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...snapshots.flat()]))) onSnapshot();
+      const { groups, ended } = snapshotGroups(owner, batch);
+      if (await writeWithRetry(owner, () => consumer.commit(batch.offsets, [...outputs, ...groups.flat()]))) retireEnded(owner, ended);
       return;
     }
     if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], outputs)))) return;
-    owner.afterSnapshots(async () => {
-      if (await writeSnapshots(owner, consumer, offsets, snapshots)) onSnapshot();
-    });
+    owner.snapshots.add(batch.runs, batch.gates, batch.offsets);
   }
 
   /**
-   * A write larger than one request goes out in several and may land in part: the snapshot is
-   * written in chunks of whole runs, so a run's records land together or not at all, and the
-   * input offsets go with the last chunk.
+   * One snapshot of the queue. A write larger than one request goes out in several and may land in
+   * part: it is written in chunks of whole runs, so a run's records land together or not at all,
+   * and the input offsets go with the last chunk. False when the partition was lost.
    */
-  async function writeSnapshots(owner: PartitionOwner, consumer: Consumer, offsets: OffsetCommit[], snapshots: ProduceRecord[][]): Promise<boolean> {
-    const chunks = chunkGroups(snapshots);
+  async function writeSnapshot(owner: PartitionOwner, consumer: Consumer, batch: SnapshotBatch): Promise<boolean> {
+    if (owner.revoked) return false;
+    const { groups, ended } = snapshotGroups(owner, batch);
+    const chunks = chunkGroups(groups);
+    if (chunks.length === 0 && batch.offsets.length > 0) chunks.push([]);
     for (const [i, chunk] of chunks.entries()) {
       const last = i === chunks.length - 1;
-      if (!(await writeWithRetry(owner, () => consumer.commit(last ? offsets : [], chunk)))) return false;
+      if (!(await writeWithRetry(owner, () => consumer.commit(last ? batch.offsets : [], chunk)))) return false;
     }
+    retireEnded(owner, ended);
     return true;
   }
 
@@ -386,7 +396,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   }
 
   async function restorePartition(partition: number): Promise<void> {
-    const owner = new PartitionOwner(partition, definitions);
+    const owner = new PartitionOwner(partition, definitions, async (self, batch) => writeSnapshot(self, await ready, batch), o.snapshotIntervalMs);
     const started = Date.now();
     const { read, orphans } = await owner.restore(transport, names.state);
     owners.set(partition, owner);

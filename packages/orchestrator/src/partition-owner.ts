@@ -2,10 +2,12 @@ import { containsClaimCheck } from '@orchestrator-lite/core';
 import type { GateState, RunState } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
 import { ChildStepSpans } from './child-spans.js';
-import { DefinitionPool } from './definition-pool.js';
+import type { DefinitionPool } from './definition-pool.js';
 import { FinishedRuns } from './finished-runs.js';
 import { readPartitionState, readRun } from './state-reader.js';
 import { TimerQueue } from './timer-queue.js';
+import { SnapshotQueue } from './snapshot-queue.js';
+import type { SnapshotBatch } from './snapshot-queue.js';
 
 /**
  * Everything the orchestrator holds for one owned partition p: the runs in flight hashed to p,
@@ -26,15 +28,21 @@ export class PartitionOwner {
   readonly fired = new Set<string>();
   /** The trace spans of this partition's workflow steps whose child runs are in flight. */
   readonly childSpans = new ChildStepSpans();
+  /** Each run in flight as its last snapshot wrote it (with its layout on `orch.state`). */
+  readonly written = new Map<string, RunState>();
+  /** The snapshots still to write, where the transport does not commit them with the outputs. */
+  readonly snapshots: SnapshotQueue;
   #chain: Promise<void> = Promise.resolve();
-  /** The snapshot writes of applied batches, in order: each starts once the one before has landed. */
-  #snapshots: Promise<void> = Promise.resolve();
   revoked = false;
 
   constructor(
     readonly partition: number,
-    readonly definitions: DefinitionPool = new DefinitionPool(),
-  ) {}
+    readonly definitions: DefinitionPool,
+    writeSnapshot: (owner: PartitionOwner, batch: SnapshotBatch) => Promise<boolean>,
+    snapshotIntervalMs: number,
+  ) {
+    this.snapshots = new SnapshotQueue((batch) => writeSnapshot(this, batch), snapshotIntervalMs);
+  }
 
   /** Runs `work` after every earlier batch of this partition has been applied. */
   serialize(work: () => Promise<void>): Promise<void> {
@@ -44,16 +52,10 @@ export class PartitionOwner {
     return next;
   }
 
-  /** Queues `write` after the snapshot writes queued before it. */
-  afterSnapshots(write: () => Promise<void>): void {
-    // A failure has been handled by `write` (the partition is then revoked): the chain goes on.
-    this.#snapshots = this.#snapshots.then(write).catch(() => undefined);
-  }
-
-  /** Waits for the batch in flight, if any, and for every snapshot write queued. */
+  /** Waits for the batch in flight, if any, then writes the snapshots queued and waits for them. */
   async drain(): Promise<void> {
     await this.#chain;
-    await this.#snapshots;
+    await this.snapshots.flush();
   }
 
   armTimers(state: RunState, previous?: RunState): void {
@@ -67,18 +69,25 @@ export class PartitionOwner {
   /** A run that has ended leaves memory; what stays is enough to retry it and to expire it. */
   retire(state: RunState, digest: string): void {
     this.runs.delete(state.runId);
+    this.written.delete(state.runId);
     this.finished.set(state.runId, { status: state.status, at: state.updatedAt, digest, payloads: holdsClaimChecks(state) });
   }
 
   /** A retained run read back whole from `orch.state`, to be retried. */
-  reload(transport: Transport, stateTopic: string, runId: string): Promise<RunState | undefined> {
-    return readRun(transport, stateTopic, this.partition, this.definitions, runId);
+  async reload(transport: Transport, stateTopic: string, runId: string): Promise<RunState | undefined> {
+    const state = await readRun(transport, stateTopic, this.partition, this.definitions, runId);
+    if (state !== undefined) this.written.set(runId, state);
+    return state;
   }
 
   /** Partition restore: the runs in flight whole, the retained ones as FinishedRun. */
   async restore(transport: Transport, stateTopic: string): Promise<{ read: number; orphans: string[] }> {
     const contents = await readPartitionState(transport, stateTopic, this.partition, this.definitions);
-    for (const [runId, state] of contents.runs) this.runs.set(runId, this.definitions.internRun(state));
+    for (const [runId, state] of contents.runs) {
+      const held = this.definitions.internRun(state);
+      this.runs.set(runId, held);
+      this.written.set(runId, held);
+    }
     this.finished = contents.finished;
     for (const digest of contents.digests) this.digests.add(digest);
     for (const [id, gate] of contents.gates) this.gates.set(id, gate);

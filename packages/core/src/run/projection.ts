@@ -33,7 +33,7 @@ export function toView(state: RunState): RunView {
     trace: _trace,
     signals: _signals,
     forEachLists: _forEachLists,
-    stateHomes: _stateHomes,
+    stateLayout: _stateLayout,
     ...view
   } = state;
   return structuredClone(view);

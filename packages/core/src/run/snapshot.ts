@@ -21,7 +21,7 @@ import { stepLabel } from '../definition/labels.js';
 import { TERMINAL_RUN_STATUSES } from './draft.js';
 import { ownerStepId } from './lookup.js';
 import type { GateState } from '../concurrency/gate.js';
-import type { AttemptView, RunState, StepView, Timer } from './types.js';
+import type { AttemptView, RunState, StateLayout, StepView, Timer } from './types.js';
 
 export const SnapshotKind = {
   Run: 'run',
@@ -212,7 +212,7 @@ function isUnbegun(control: StepControl): boolean {
 }
 
 function header(state: RunState, digest: string): RunHeader {
-  const { definition: _d, input: _i, output: _o, steps: _s, timers: _t, lastDelayMs: _l, attemptBase: _a, stateHomes: _h, ...rest } = state;
+  const { definition: _d, input: _i, output: _o, steps: _s, timers: _t, lastDelayMs: _l, attemptBase: _a, stateLayout: _sl, ...rest } = state;
   return { kind: 'run', ...rest, digest };
 }
 
@@ -234,11 +234,11 @@ function headerChanged(prev: RunState, next: RunState, digest: string): boolean 
   return strip(header(prev, digest)) !== strip(header(next, digest));
 }
 
-/** The records of a transition, and where each step's latest control state now lives (RunState.stateHomes). */
+/** The records of a transition, and the run's layout on `orch.state` after them. */
 export interface SnapshotTransition {
   writes: SnapshotWrite[];
-  /** Undefined when every step's latest state is in its own record. */
-  homes: Record<string, string> | undefined;
+  /** Undefined once no step record is left (a run that has ended, or whose steps have not begun). */
+  layout: StateLayout | undefined;
 }
 
 /**
@@ -271,8 +271,6 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
     const control = (): StepControl => stepControl(next, stepId, step, nextTimers.get(stepId));
     if (ended) {
       embedded[stepId] = control();
-      // The header now holds every step: the step records are superseded.
-      if (!wasEnded) writes.push({ key: snapshotKeys.step(runId, stepId), value: null });
       continue;
     }
     const touched =
@@ -289,22 +287,28 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
     if (!wasEnded && before !== undefined && prev !== undefined && JSON.stringify(now) === JSON.stringify(stepControl(prev, stepId, before, prevTimers.get(stepId)))) continue;
     changed.set(stepId, now);
   }
-  // The records of a run that ended again were tombstoned: none holds anything any more.
-  let homes = ended ? undefined : wasEnded ? undefined : prev?.stateHomes;
+  // A run that ended again had its step records tombstoned: it starts with none.
+  let layout = wasEnded ? undefined : prev?.stateLayout;
   const [host] = changed.keys();
   if (host !== undefined) {
-    const moved: Record<string, string> = { ...homes };
+    const homes: Record<string, string> = { ...layout?.homes };
     const held = new Map<string, StepControl>();
     for (const [stepId, control] of changed) if (stepId !== host) held.set(stepId, control);
     // The host's previous record is replaced: the steps whose latest state it held move along.
-    for (const [stepId, home] of Object.entries(moved)) {
+    for (const [stepId, home] of Object.entries(homes)) {
       if (home === host && stepId !== host && !held.has(stepId)) held.set(stepId, stepControl(next, stepId, next.steps[stepId]!, nextTimers.get(stepId)));
     }
-    delete moved[host];
-    for (const stepId of held.keys()) moved[stepId] = host;
-    homes = Object.keys(moved).length > 0 ? moved : undefined;
+    delete homes[host];
+    for (const stepId of held.keys()) homes[stepId] = host;
+    const keys = layout === undefined || !layout.keys.includes(host) ? [...(layout?.keys ?? []), host] : layout.keys;
+    layout = { homes, keys };
     const record: StepRecord = { kind: 'step', ...changed.get(host)!, ...(held.size > 0 ? { with: Object.fromEntries(held) } : {}), ...watermarks(next) };
     writes.push({ key: snapshotKeys.step(runId, host), value: record });
+  }
+  if (ended && !wasEnded) {
+    // The header now holds every step: the step records are superseded.
+    for (const key of prev?.stateLayout?.keys ?? []) writes.push({ key: snapshotKeys.step(runId, key), value: null });
+    layout = undefined;
   }
   if (prev === undefined || ended || wasEnded || host === undefined || headerChanged(prev, next, digest)) {
     const h = header(next, digest);
@@ -312,23 +316,23 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
     // The header goes last: a reader that sees it has seen every part written with it.
     writes.push({ key: snapshotKeys.run(runId), value: h });
   }
-  return { writes, homes };
+  return { writes, layout };
 }
 
-/** `state` with `homes` as its stateHomes: the same object when they did not change. */
-export function withStateHomes(state: RunState, homes: Record<string, string> | undefined): RunState {
-  if (homes === state.stateHomes) return state;
-  if (homes !== undefined) return { ...state, stateHomes: homes };
-  const { stateHomes: _h, ...rest } = state;
+/** `state` with `layout` as its stateLayout: the same object when it did not change. */
+export function withStateLayout(state: RunState, layout: StateLayout | undefined): RunState {
+  if (layout === state.stateLayout) return state;
+  if (layout !== undefined) return { ...state, stateLayout: layout };
+  const { stateLayout: _l, ...rest } = state;
   return rest;
 }
 
 /**
  * Each step's latest control state among the step records of a run (the record with the highest
- * stateVersion that holds it, in its own fields or in `with`), and the steps it was found under
- * another step's key: the run's stateHomes.
+ * stateVersion that holds it, in its own fields or in `with`), and the run's layout: the steps
+ * found under another step's key, and the keys read.
  */
-function latestControls(records: ReadonlyMap<string, StepRecord>): { controls: Map<string, StepControl>; homes: Record<string, string> | undefined } {
+function latestControls(records: ReadonlyMap<string, StepRecord>): { controls: Map<string, StepControl>; layout: StateLayout | undefined } {
   const best = new Map<string, { control: StepControl; version: number; host: string }>();
   const offer = (stepId: string, control: StepControl, version: number, host: string): void => {
     const current = best.get(stepId);
@@ -341,12 +345,12 @@ function latestControls(records: ReadonlyMap<string, StepRecord>): { controls: M
     for (const [stepId, other] of Object.entries(others ?? {})) offer(stepId, other, version, host);
   }
   const controls = new Map<string, StepControl>();
-  let homes: Record<string, string> | undefined;
+  const homes: Record<string, string> = {};
   for (const [stepId, { control, host }] of best) {
     controls.set(stepId, control);
-    if (host !== stepId) (homes ??= {})[stepId] = host;
+    if (host !== stepId) homes[stepId] = host;
   }
-  return { controls, homes };
+  return { controls, layout: records.size === 0 ? undefined : { homes, keys: [...records.keys()] } };
 }
 
 /** The parts of one run read back from `orch.state`. */
@@ -413,6 +417,6 @@ export function restoreRun(parts: RunParts, definition: WorkflowDefinition): Run
     timers,
     lastDelayMs,
     ...(Object.keys(attemptBase).length > 0 ? { attemptBase } : {}),
-    ...(latest?.homes === undefined ? {} : { stateHomes: latest.homes }),
+    ...(latest?.layout === undefined ? {} : { stateLayout: latest.layout }),
   };
 }

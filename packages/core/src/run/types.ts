@@ -175,11 +175,16 @@ export interface RunState extends RunView {
   signals?: BufferedSignal[];
   /** The evaluated list of each forEach step, which its items' inputs are resolved from. */
   forEachLists?: Record<string, unknown[]>;
-  /**
-   * Written by the orchestrator runtime, never by the reducer: for each step whose latest control
-   * state was written in another step's record on `orch.state`, that step's id (see snapshotWrites).
-   */
-  stateHomes?: Record<string, string>;
+  /** Written by the orchestrator runtime, never by the reducer: where the run's step records are on `orch.state`. */
+  stateLayout?: StateLayout;
+}
+
+/** Where a run's step control states are on `orch.state` (see snapshotWrites). */
+export interface StateLayout {
+  /** Each step whose latest control state was written in another step's record: that step's id. */
+  homes: Record<string, string>;
+  /** The step ids whose key holds a record: tombstoned when the run ends. */
+  keys: string[];
 }
 
 export interface BufferedSignal {

@@ -7,7 +7,7 @@ import {
   parseSnapshotKey,
   restoreRun,
   snapshotWrites,
-  withStateHomes,
+  withStateLayout,
   projectRun,
   reduceRun,
   toView,
@@ -77,10 +77,10 @@ export class RunHarness {
     return r;
   }
 
-  /** Writes the transition's records; returns `next` with the homes they leave, as the orchestrator keeps it. */
+  /** Writes the transition's records; returns `next` with the layout they leave, as the orchestrator keeps it. */
   private writeSnapshot(prev: RunState | undefined, next: RunState): RunState {
     let bytes = 0;
-    const { writes, homes } = snapshotWrites(prev, next, 'digest');
+    const { writes, layout } = snapshotWrites(prev, next, 'digest');
     for (const write of writes) {
       const value = write.value === null ? null : encodeMessage(write.value);
       bytes += Buffer.byteLength(write.key) + (value?.length ?? 0);
@@ -88,7 +88,7 @@ export class RunHarness {
       else this.stateRecords.set(write.key, decodeSnapshot(value));
     }
     this.stateWrites.push(bytes);
-    return withStateHomes(next, homes);
+    return withStateLayout(next, layout);
   }
 
   /** The run rebuilt from `stateRecords` alone, as a partition restore would. */

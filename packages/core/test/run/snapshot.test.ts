@@ -124,12 +124,12 @@ void test('a step that ends and the step it schedules are one record, keyed by t
   const record = h.stateRecords.get(`${h.runId}/step/a`);
   assert.equal(record?.kind === 'step' && record.status, 'SUCCEEDED');
   assert.equal(record?.kind === 'step' && record.with?.b?.status, 'SCHEDULED');
-  assert.deepEqual(h.state?.stateHomes, { b: 'a' });
-  assert.deepEqual(h.restored()?.stateHomes, { b: 'a' });
+  assert.deepEqual(h.state?.stateLayout, { homes: { b: 'a' }, keys: ['a'] });
+  assert.deepEqual(h.restored()?.stateLayout, { homes: { b: 'a' }, keys: ['a'] });
   assert.equal(h.restored()?.steps.b?.status, 'SCHEDULED');
   // b's own record now holds it, newer than the copy a's record keeps.
   h.complete('b');
-  assert.deepEqual(h.state?.stateHomes, { c: 'b' });
+  assert.deepEqual(h.state?.stateLayout, { homes: { c: 'b' }, keys: ['a', 'b'] });
   assert.equal(h.restored()?.steps.b?.status, 'SUCCEEDED');
 });
 
@@ -143,7 +143,7 @@ void test('a record its host writes again keeps the steps whose latest state it 
     ],
   });
   h.start();
-  assert.deepEqual(h.state?.stateHomes, { b: 'a' });
+  assert.deepEqual(h.state?.stateLayout?.homes, { b: 'a' });
   // a alone changes: its record is replaced, and b, still SCHEDULED, must move along.
   h.fail('a', 1);
   const record = h.stateRecords.get(`${h.runId}/step/a`);

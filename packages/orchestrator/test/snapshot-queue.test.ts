@@ -1,0 +1,71 @@
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SnapshotQueue } from '../src/snapshot-queue.js';
+import type { SnapshotBatch } from '../src/snapshot-queue.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const offset = (partition: number, at: number) => ({ topic: 'orch.results', partition, offset: at });
+
+/** A write that records each batch (copied: the queue hands over its sets) and lands after `ms`. */
+function recorder(ms = 0, landed = () => true) {
+  const writes: { at: number; runs: string[]; gates: string[]; offsets: SnapshotBatch['offsets'] }[] = [];
+  let inFlight = 0;
+  let overlapped = false;
+  const write = async (batch: SnapshotBatch) => {
+    writes.push({ at: Date.now(), runs: [...batch.runs], gates: [...batch.gates], offsets: batch.offsets });
+    if (++inFlight > 1) overlapped = true;
+    await sleep(ms);
+    inFlight--;
+    return landed();
+  };
+  return { writes, write, overlapped: () => overlapped };
+}
+
+void test('what batches change between two writes goes out in one, each run once, with the highest offsets', async () => {
+  const r = recorder(20);
+  const queue = new SnapshotQueue(r.write, 100);
+  queue.add(['a'], [], [offset(0, 1)]);
+  await sleep(5);
+  // The first write is in flight: these wait for it, and for the interval.
+  queue.add(['a', 'b'], ['gate-1'], [offset(0, 4), offset(1, 2)]);
+  queue.add(['a'], [], [offset(0, 3)]);
+  await sleep(60);
+  assert.equal(r.writes.length, 1);
+  await queue.flush();
+  assert.equal(r.writes.length, 2);
+  assert.deepEqual(r.writes[1], { at: r.writes[1]!.at, runs: ['a', 'b'], gates: ['gate-1'], offsets: [offset(0, 4), offset(1, 2)] });
+  assert.equal(r.overlapped(), false, 'one write at a time');
+});
+
+void test('writes start at least the interval apart; flush does not wait it out', async () => {
+  const r = recorder();
+  const queue = new SnapshotQueue(r.write, 80);
+  queue.add(['a'], [], []);
+  await sleep(5);
+  queue.add(['b'], [], []);
+  await sleep(150);
+  assert.equal(r.writes.length, 2);
+  assert.ok(r.writes[1]!.at - r.writes[0]!.at >= 75, `${r.writes[1]!.at - r.writes[0]!.at} ms apart`);
+  queue.add(['c'], [], []);
+  const started = Date.now();
+  await queue.flush();
+  assert.ok(Date.now() - started < 50);
+  assert.deepEqual(r.writes.map((w) => w.runs), [['a'], ['b'], ['c']]);
+});
+
+void test('a write that finds the partition lost drops what was queued behind it', async () => {
+  let lost = false;
+  const r = recorder(10, () => !lost);
+  const queue = new SnapshotQueue(r.write, 0);
+  lost = true;
+  queue.add(['a'], [], []);
+  await sleep(2);
+  queue.add(['b'], [], []);
+  await queue.flush();
+  // 'b' was queued while 'a' was in flight: the partition is gone, so it is never written.
+  assert.deepEqual(r.writes.map((w) => w.runs), [['a']]);
+  lost = false;
+  queue.add(['c'], [], []);
+  await queue.flush();
+  assert.deepEqual(r.writes.at(-1)?.runs, ['c']);
+});
