@@ -243,9 +243,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
       const { writes, layout } = snapshotWrites(owner.written.get(runId), next, digest);
       for (const write of writes) group.push(stateRecord(owner, write.key, write.value));
-      owner.written.set(runId, withStateLayout(next, layout));
+      const held = withStateLayout(next, layout);
+      owner.written.set(runId, held);
+      // Until the run changes again, one object is both: a run at rest costs no second copy.
+      if (held !== next && owner.runs.get(runId) === next) owner.runs.set(runId, held);
       groups.push(group);
-      if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: next, digest });
+      if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: held, digest });
     }
     for (const write of gateWrites(owner, batch.gates)) groups.push([stateRecord(owner, write.key, write.value)]);
     return { groups, ended };
