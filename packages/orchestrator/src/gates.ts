@@ -1,5 +1,5 @@
 import { reduceGate, snapshotKeys } from '@orchestrator-lite/core';
-import type { Command, GateCommand, GateRecord } from '@orchestrator-lite/core';
+import type { Command, GateCommand, GateRecord, GateState } from '@orchestrator-lite/core';
 import type { PartitionOwner } from './partition-owner.js';
 
 /** The inputs of a concurrency gate, which the orchestrator applies with reduceGate, not reduceRun. */
@@ -23,10 +23,7 @@ export function applyGateInput(owner: PartitionOwner, input: GateCommand, source
   return result.commands;
 }
 
-/** The `orch.state` records of the gates a batch touched: the whole gate, or a tombstone once it holds nobody. */
-export function gateWrites(owner: PartitionOwner, ids: Iterable<string>): { key: string; value: GateRecord | null }[] {
-  return [...ids].map((id) => {
-    const gate = owner.gates.get(id);
-    return { key: snapshotKeys.gate(id), value: gate === undefined ? null : { kind: 'gate', ...gate } };
-  });
+/** The `orch.state` records of the gates a batch touched, in the states given: the whole gate, or a tombstone once it holds nobody. */
+export function gateWrites(gates: ReadonlyMap<string, GateState | undefined>): { key: string; value: GateRecord | null }[] {
+  return [...gates].map(([id, gate]) => ({ key: snapshotKeys.gate(id), value: gate === undefined ? null : { kind: 'gate', ...gate } }));
 }

@@ -220,21 +220,29 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         offsets.set(key, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
       }
     }
-    await commitWithRetry(owner, consumer, { runs: touched, gates, offsets: [...offsets.values()] }, produce);
+    await commitWithRetry(owner, consumer, touched, gates, [...offsets.values()], produce);
     scheduleTimers();
+  }
+
+  /** The runs and gates a batch changed, in their states now: the batch's last (batches of a partition run one at a time). */
+  function statesOf(owner: PartitionOwner, runIds: ReadonlySet<string>, gateIds: ReadonlySet<string>, offsets: OffsetCommit[]): SnapshotBatch {
+    const runs = new Map<string, RunState>();
+    for (const runId of runIds) {
+      const state = owner.runs.get(runId);
+      if (state !== undefined) runs.set(runId, state);
+    }
+    return { runs, gates: new Map([...gateIds].map((id) => [id, owner.gates.get(id)])), offsets };
   }
 
   /**
    * The `orch.state` records that take the runs and gates of `batch` from their last snapshot to
-   * their state now, one group per run (and per gate), which is never split across writes; and
-   * the runs among them that have ended.
+   * the states the batch holds, one group per run (and per gate), which is never split across
+   * writes; and the runs among them that have ended.
    */
   function snapshotGroups(owner: PartitionOwner, batch: SnapshotBatch): { groups: ProduceRecord[][]; ended: { state: RunState; digest: string }[] } {
     const groups: ProduceRecord[][] = [];
     const ended: { state: RunState; digest: string }[] = [];
-    for (const runId of batch.runs) {
-      const next = owner.runs.get(runId);
-      if (next === undefined) continue;
+    for (const [runId, next] of batch.runs) {
       const digest = definitions.digestOf(next.definition);
       const group: ProduceRecord[] = [];
       if (!owner.digests.has(digest)) {
@@ -250,7 +258,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       groups.push(group);
       if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: held, digest });
     }
-    for (const write of gateWrites(owner, batch.gates)) groups.push([stateRecord(owner, write.key, write.value)]);
+    for (const write of gateWrites(batch.gates)) groups.push([stateRecord(owner, write.key, write.value)]);
     return { groups, ended };
   }
 
@@ -307,13 +315,15 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    * before it replays both batches, as above), so a batch costs one round trip on its path, not
    * two; and a run that takes several steps between two snapshots is written once.
    */
-  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, batch: SnapshotBatch, outputs: ProduceRecord[]): Promise<void> {
+  async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, runIds: ReadonlySet<string>, gateIds: ReadonlySet<string>, offsets: OffsetCommit[], outputs: ProduceRecord[]): Promise<void> {
     if (transport.atomicCommit) {
-      const { groups, ended } = snapshotGroups(owner, batch);
-      if (await writeWithRetry(owner, () => consumer.commit(batch.offsets, [...outputs, ...groups.flat()]))) retireEnded(owner, ended);
+      const { groups, ended } = snapshotGroups(owner, statesOf(owner, runIds, gateIds, offsets));
+      if (await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...groups.flat()]))) retireEnded(owner, ended);
       return;
     }
     if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], outputs)))) return;
+    // The states as the outputs just written left them: a later batch's changes wait for its own outputs.
+    const batch = statesOf(owner, runIds, gateIds, offsets);
     owner.snapshots.add(batch.runs, batch.gates, batch.offsets);
   }
 

@@ -1,9 +1,15 @@
+import type { GateState, RunState } from '@orchestrator-lite/core';
 import type { OffsetCommit } from '@orchestrator-lite/transport';
 
-/** What one snapshot write covers: the runs and gates changed since the last one, and the input offsets applied. */
+/**
+ * What one snapshot write covers: the runs and gates changed since the last one, each in the
+ * state it had once the outputs of the batch that last changed it were written (a gate that
+ * holds nobody: undefined), and the input offsets applied. Never a later state: a snapshot must
+ * not get ahead of its outputs.
+ */
 export interface SnapshotBatch {
-  runs: ReadonlySet<string>;
-  gates: ReadonlySet<string>;
+  runs: ReadonlyMap<string, RunState>;
+  gates: ReadonlyMap<string, GateState | undefined>;
   offsets: OffsetCommit[];
 }
 
@@ -15,8 +21,8 @@ export interface SnapshotBatch {
  * the partition is lost; what is queued is then dropped.
  */
 export class SnapshotQueue {
-  #runs = new Set<string>();
-  #gates = new Set<string>();
+  #runs = new Map<string, RunState>();
+  #gates = new Map<string, GateState | undefined>();
   #offsets = new Map<string, OffsetCommit>();
   #loop: Promise<void> | undefined;
   #hurry = false;
@@ -28,10 +34,10 @@ export class SnapshotQueue {
     private readonly intervalMs: number,
   ) {}
 
-  /** Queues what a batch changed, once its outputs are written. */
-  add(runs: Iterable<string>, gates: Iterable<string>, offsets: OffsetCommit[]): void {
-    for (const runId of runs) this.#runs.add(runId);
-    for (const gateId of gates) this.#gates.add(gateId);
+  /** Queues what a batch changed, as it is once the batch's outputs are written. */
+  add(runs: ReadonlyMap<string, RunState>, gates: ReadonlyMap<string, GateState | undefined>, offsets: OffsetCommit[]): void {
+    for (const [runId, state] of runs) this.#runs.set(runId, state);
+    for (const [gateId, gate] of gates) this.#gates.set(gateId, gate);
     for (const o of offsets) {
       const key = `${o.topic}\u0000${o.partition}`;
       const current = this.#offsets.get(key);
@@ -72,8 +78,8 @@ export class SnapshotQueue {
       }
       this.#startedAt = Date.now();
       const batch: SnapshotBatch = { runs: this.#runs, gates: this.#gates, offsets: [...this.#offsets.values()] };
-      this.#runs = new Set();
-      this.#gates = new Set();
+      this.#runs = new Map();
+      this.#gates = new Map();
       this.#offsets = new Map();
       let landed: boolean;
       try {
