@@ -100,3 +100,86 @@ void test('a write that lands on orch.state only, then a fence: the next owner s
     ['RunStarted', 'StepScheduled', 'StepSucceeded', 'StepScheduled', 'StepSucceeded', 'RunSucceeded'],
   );
 });
+
+/**
+ * The embedded bus as a non-atomic one whose orchestrator write carrying a task of step `b` waits
+ * until released: its outputs are in flight, not yet acknowledged.
+ */
+function heldWrites(inner: Transport): { transport: Transport; release(): void; holding(): boolean } {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let holding = false;
+  const dispatchesB = (r: ProduceRecord): boolean => r.topic.startsWith(`${prefix}tasks.`) && r.value !== null && decodeDispatch(r.value).stepId === 'b';
+  const wrap = (consumer: Consumer): Consumer => ({
+    groupId: consumer.groupId,
+    assignments: () => consumer.assignments(),
+    close: () => consumer.close(),
+    commit: async (offsets, produce = []) => {
+      if (produce.some(dispatchesB)) {
+        holding = true;
+        await gate;
+      }
+      await consumer.commit(offsets, produce);
+    },
+  });
+  const transport: Transport = {
+    kind: inner.kind,
+    atomicCommit: false,
+    ensureTopics: (specs) => inner.ensureTopics(specs),
+    partitionCount: (topic) => inner.partitionCount(topic),
+    produce: (records) => inner.produce(records),
+    subscribe: async (options) => {
+      const consumer = await inner.subscribe(options);
+      return options.groupId === `${prefix}orchestrator` ? wrap(consumer) : consumer;
+    },
+    readPartition: (topic, partition, options) => inner.readPartition(topic, partition, options),
+    endOffsets: (topic) => inner.endOffsets(topic),
+    committedOffsets: (group, topic) => inner.committedOffsets(group, topic),
+    close: () => inner.close(),
+  };
+  return { transport, release, holding: () => holding };
+}
+
+/** Every state record of the run whose control state says step `b` has begun. */
+async function recordsWithB(transport: Transport, runId: string): Promise<string[]> {
+  const found: string[] = [];
+  for (let partition = 0; partition < 2; partition++) {
+    for await (const batch of transport.readPartition(names.state, partition)) {
+      for (const r of batch) {
+        if (!r.key.startsWith(runId) || r.value === null) continue;
+        const text = r.value.toString('utf8');
+        if (/"b":\{"status":"(?!PENDING)/.test(text) || (r.key.endsWith('/step/b') && !text.includes('"status":"PENDING"'))) found.push(`${r.key} ${text}`);
+      }
+    }
+  }
+  return found;
+}
+
+void test('a queued snapshot never holds a change whose outputs are still being written', { timeout: 60_000 }, async (t) => {
+  const inner = embeddedBus(t, { pollIntervalMs: 5 });
+  const { transport, release, holding } = heldWrites(inner);
+  // A wide interval: the run's next snapshot waits, queued, while its next batch is applied.
+  const handle = await startOrchestrator({ transport, topicPrefix: prefix, partitions: 2, snapshotIntervalMs: 400 });
+  t.after(() => handle.close());
+  const { tasks, events } = await observe(t, inner, names, 2);
+  const send = inputs(inner, names);
+
+  const runId = 'run-held';
+  await send.start(runId, definition);
+  await waitFor(() => tasks.some((task) => task.stepId === 'a'), { timeoutMs: 10_000, description: 'step a dispatched' });
+  // A change whose outputs land at once (a's start): its snapshot is queued behind the interval.
+  await transport.produce([{ topic: names.results, key: runId, value: Buffer.from(JSON.stringify({ v: 1, runId, workerId: 'w', at: Date.now(), type: 'TaskStarted', stepId: 'a', attempt: 1 })) }]);
+  await waitFor(() => events.some((e) => e.type === 'StepStarted'), { timeoutMs: 10_000, description: 'step a started' });
+  // Then a's end: b is scheduled in memory, and the write of its task is held.
+  await send.complete(runId, 'a', { stepId: 'a' });
+  await waitFor(() => holding(), { timeoutMs: 10_000, description: 'the write of b\'s task in flight' });
+  // The queued snapshot goes out meanwhile: it must stop at a's start.
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  const early = await recordsWithB(inner, runId);
+  release();
+  assert.deepEqual(early, [], 'no snapshot says b began while its task is not written');
+
+  await waitFor(() => tasks.some((task) => task.stepId === 'b'), { timeoutMs: 10_000, description: 'step b dispatched' });
+  await send.complete(runId, 'b', { stepId: 'b' });
+  await waitFor(() => events.some((e) => e.type === 'RunSucceeded'), { timeoutMs: 15_000, description: 'the run succeeded' });
+});
