@@ -36,8 +36,9 @@ test('a forEach is one node with item counts that opens to its items; a workflow
   const engine = await startEngine(t);
   await waitForWorkflow(engine.url, 'order');
   const input = { id: 'o-1', amount: 150, lines: [{ sku: 'a' }, { sku: 'b' }, { sku: 'c' }] };
-  const { runId } = await api(engine.url, '/api/v1/runs', { method: 'POST', body: JSON.stringify({ workflow: 'order', input }) });
+  // The browser is up before the run starts: the countdown shows only during the 5 s sleep.
   const { page, errors } = await launchBrowser(t);
+  const { runId } = await api(engine.url, '/api/v1/runs', { method: 'POST', body: JSON.stringify({ workflow: 'order', input }) });
   await page.goto(`${engine.url}/#/runs/${runId}`);
   await page.locator('[data-testid="step-cool-down"][data-kind="sleep"] [data-testid="sleep-countdown"]').waitFor({ timeout: 30_000 });
   assert.match(await page.locator('[data-testid="step-pick"] [data-testid="item-counts"]').innerText(), /3\/3 items/);
