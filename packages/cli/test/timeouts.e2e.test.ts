@@ -92,7 +92,9 @@ test('a handler that stops heartbeating fails that attempt, and the step is retr
   const [first] = run.steps.s!.attempts;
   assert.equal(first!.status, 'TIMED_OUT');
   assert.equal(first!.error?.type, 'ORCH_HEARTBEAT_TIMEOUT');
-  // The two heartbeats kept it alive past 500 ms of run time; silence then ended it.
-  assert.ok(first!.endedAt! - first!.startedAt! >= 500 + 150, `ended after ${first!.endedAt! - first!.startedAt!} ms`);
+  // Silence ended it no sooner than the heartbeat timeout after its last sign of life. Both
+  // heartbeats may reach the orchestrator in one batch (a busy machine), so the start and the
+  // last heartbeat can be one moment: the bound is the timeout, not the timeout plus their gap.
+  assert.ok(first!.endedAt! - first!.startedAt! >= 500, `ended after ${first!.endedAt! - first!.startedAt!} ms`);
   assert.deepEqual(run.steps.s!.output, { attempt: 2 });
 });
