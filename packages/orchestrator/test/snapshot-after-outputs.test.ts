@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { decodeDispatch, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent, WorkflowDefinition } from '@orchestrator-lite/core';
 import { TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
-import type { Consumer, ProduceRecord, Transport } from '@orchestrator-lite/transport';
+import type { Consumer, OffsetCommit, ProduceRecord, Transport } from '@orchestrator-lite/transport';
 import { waitFor } from '@orchestrator-lite/testing';
 import { startOrchestrator } from '../src/index.js';
 import { embeddedBus, inputs, observe } from './harness.js';
@@ -27,28 +27,17 @@ const definition: WorkflowDefinition = {
 };
 
 /**
- * The embedded bus as a non-atomic one: once armed, the orchestrator's next write that carries a
- * task of step `b` lands only its `orch.state` records, and the member is then fenced.
+ * The embedded bus presented as a non-atomic one (as Kafka is), whose orchestrator consumer
+ * commits through `commit`, given the consumer's own commit to call.
  */
-function partialWrites(inner: Transport): { transport: Transport; arm(): void; fired(): boolean } {
-  let armed = false;
-  let fired = false;
-  const dispatchesB = (r: ProduceRecord): boolean => r.topic.startsWith(`${prefix}tasks.`) && r.value !== null && decodeDispatch(r.value).stepId === 'b';
+function nonAtomic(inner: Transport, commit: (consumer: Consumer, offsets: OffsetCommit[], produce: ProduceRecord[]) => Promise<void>): Transport {
   const wrap = (consumer: Consumer): Consumer => ({
     groupId: consumer.groupId,
     assignments: () => consumer.assignments(),
     close: () => consumer.close(),
-    commit: async (offsets, produce = []) => {
-      if (armed && produce.some(dispatchesB)) {
-        armed = false;
-        await inner.produce(produce.filter((r) => r.topic === names.state));
-        fired = true;
-        throw new TransportError(TransportErrorReason.Fenced, 'the write landed on orch.state only, then the group moved on', { groupId: consumer.groupId });
-      }
-      await consumer.commit(offsets, produce);
-    },
+    commit: (offsets, produce = []) => commit(consumer, offsets, produce),
   });
-  const transport: Transport = {
+  return {
     kind: inner.kind,
     atomicCommit: false,
     ensureTopics: (specs) => inner.ensureTopics(specs),
@@ -63,6 +52,26 @@ function partialWrites(inner: Transport): { transport: Transport; arm(): void; f
     committedOffsets: (group, topic) => inner.committedOffsets(group, topic),
     close: () => inner.close(),
   };
+}
+
+const dispatchesB = (r: ProduceRecord): boolean => r.topic.startsWith(`${prefix}tasks.`) && r.value !== null && decodeDispatch(r.value).stepId === 'b';
+
+/**
+ * The embedded bus as a non-atomic one: once armed, the orchestrator's next write that carries a
+ * task of step `b` lands only its `orch.state` records, and the member is then fenced.
+ */
+function partialWrites(inner: Transport): { transport: Transport; arm(): void; fired(): boolean } {
+  let armed = false;
+  let fired = false;
+  const transport = nonAtomic(inner, async (consumer, offsets, produce) => {
+    if (armed && produce.some(dispatchesB)) {
+      armed = false;
+      await inner.produce(produce.filter((r) => r.topic === names.state));
+      fired = true;
+      throw new TransportError(TransportErrorReason.Fenced, 'the write landed on orch.state only, then the group moved on', { groupId: consumer.groupId });
+    }
+    await consumer.commit(offsets, produce);
+  });
   return { transport, arm: () => (armed = true), fired: () => fired };
 }
 
@@ -109,34 +118,13 @@ function heldWrites(inner: Transport): { transport: Transport; release(): void; 
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let holding = false;
-  const dispatchesB = (r: ProduceRecord): boolean => r.topic.startsWith(`${prefix}tasks.`) && r.value !== null && decodeDispatch(r.value).stepId === 'b';
-  const wrap = (consumer: Consumer): Consumer => ({
-    groupId: consumer.groupId,
-    assignments: () => consumer.assignments(),
-    close: () => consumer.close(),
-    commit: async (offsets, produce = []) => {
-      if (produce.some(dispatchesB)) {
-        holding = true;
-        await gate;
-      }
-      await consumer.commit(offsets, produce);
-    },
+  const transport = nonAtomic(inner, async (consumer, offsets, produce) => {
+    if (produce.some(dispatchesB)) {
+      holding = true;
+      await gate;
+    }
+    await consumer.commit(offsets, produce);
   });
-  const transport: Transport = {
-    kind: inner.kind,
-    atomicCommit: false,
-    ensureTopics: (specs) => inner.ensureTopics(specs),
-    partitionCount: (topic) => inner.partitionCount(topic),
-    produce: (records) => inner.produce(records),
-    subscribe: async (options) => {
-      const consumer = await inner.subscribe(options);
-      return options.groupId === `${prefix}orchestrator` ? wrap(consumer) : consumer;
-    },
-    readPartition: (topic, partition, options) => inner.readPartition(topic, partition, options),
-    endOffsets: (topic) => inner.endOffsets(topic),
-    committedOffsets: (group, topic) => inner.committedOffsets(group, topic),
-    close: () => inner.close(),
-  };
   return { transport, release, holding: () => holding };
 }
 
