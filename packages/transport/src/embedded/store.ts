@@ -92,10 +92,17 @@ export const MAX_PARTITIONS = 10_000;
  *
  * Offsets are assigned as `max + 1` per partition; the next offset of a partition is looked up
  * once and then kept in memory, which is sound because the database is opened by one process
- * only (see `ProcessLock`) and every writer of this process shares this object. Compaction
- * never removes the last record of a partition (like Kafka never compacts the active segment),
- * so `max + 1` stays correct after a restart and offsets are never reused.
+ * only (see `ProcessLock`) and one connection of it writes. Compaction never removes the last
+ * record of a partition (like Kafka never compacts the active segment), so `max + 1` stays
+ * correct after a restart and offsets are never reused.
+ *
+ * A store has one of two roles. The `owner` holds the process lock, reads, and keeps the tail of
+ * each partition in memory; it can write itself (`write`), or learn of what another connection
+ * wrote (`appended`). A `writer` opens the same file on another thread (log-writer.ts) and only
+ * writes and compacts.
  */
+export type StoreRole = 'owner' | 'writer';
+
 export class LogStore {
   private readonly db: Database.Database;
   private readonly topicCache = new Map<string, TopicMeta>();
@@ -104,12 +111,16 @@ export class LogStore {
   private readonly stmts;
   private readonly writeManyTx;
   private readonly compaction: CompactionIndex;
-  private readonly lock: ProcessLock;
+  private readonly lock: ProcessLock | null;
   private readonly stopCheckpoints: () => void;
 
-  constructor(file: string, synchronous: 'normal' | 'full') {
+  constructor(
+    file: string,
+    synchronous: 'normal' | 'full',
+    private readonly role: StoreRole = 'owner',
+  ) {
     // Other processes stay out (the in-memory offsets would be wrong for them): the lock first.
-    this.lock = new ProcessLock(`${file}.lock`, file);
+    this.lock = role === 'owner' ? new ProcessLock(`${file}.lock`, file) : null;
     let db: Database.Database | undefined;
     try {
       this.db = db = new Database(file, { timeout: 1000 });
@@ -120,10 +131,10 @@ export class LogStore {
       this.db.exec(SCHEMA);
     } catch (error) {
       db?.close();
-      this.lock.release();
+      this.lock?.release();
       throw error;
     }
-    this.stopCheckpoints = checkpointInBackground(file);
+    this.stopCheckpoints = role === 'owner' ? checkpointInBackground(file) : () => undefined;
     this.stmts = {
       topics: this.db.prepare<[], { name: string; partitions: number; compacted: number }>('SELECT name, partitions, compacted FROM topics'),
       insertTopic: this.db.prepare('INSERT INTO topics (name, partitions, compacted) VALUES (?, ?, ?)'),
@@ -139,13 +150,11 @@ export class LogStore {
         'SELECT "partition", "offset", metadata FROM offsets WHERE group_id = ? AND topic = ?',
       ),
     };
-    for (const row of this.stmts.topics.all()) {
-      this.topicCache.set(row.name, { partitions: row.partitions, compacted: row.compacted === 1 });
-    }
+    this.reloadTopics();
     this.compaction = new CompactionIndex(this.db, () => [...this.topicCache].filter(([, m]) => m.compacted).map(([name]) => name));
-    this.writeManyTx = this.db.transaction((writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], pending: Map<string, number>, written: ConsumedRecord[]): RecordMetadata[][] =>
+    this.writeManyTx = this.db.transaction((writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>, written: ConsumedRecord[]): RecordMetadata[][] =>
       writes.map(({ records, commit }) => {
-        const metadata = records.map((record) => this.insert(record, pending, written));
+        const metadata = records.map((record) => this.insert(record, timestamp, pending, written));
         if (commit !== null) {
           for (const o of commit.offsets) {
             this.stmts.upsertOffset.run(commit.groupId, o.topic, o.partition, o.offset, o.metadata ?? null);
@@ -161,13 +170,21 @@ export class LogStore {
     if (this.db.open) {
       // The checkpointer's connection may outlive this one by a moment: the file is made whole
       // here, so that once closed, bus.db alone holds every record, as with one connection.
-      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      // The owner closes last (a writer's thread is done first).
+      if (this.role === 'owner') this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
       this.db.close();
     }
-    this.lock.release();
+    this.lock?.release();
     // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
     // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.
     RETAINED.push(this.stmts, this.db, this.lock);
+  }
+
+  /** Reads the topics again: another connection of this process created some. */
+  reloadTopics(): void {
+    for (const row of this.stmts.topics.all()) {
+      this.topicCache.set(row.name, { partitions: row.partitions, compacted: row.compacted === 1 });
+    }
   }
 
   topic(name: string): TopicMeta {
@@ -221,14 +238,28 @@ export class LogStore {
    * Appends validated writes in one transaction (a group commit), each with its offsets
    * atomically, in the order given; returns the metadata of each.
    */
-  writeMany(writes: { records: ProduceRecord[]; commit: PendingCommit | null }[]): RecordMetadata[][] {
+  writeMany(writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], timestamp = Date.now()): RecordMetadata[][] {
     const pending = new Map<string, number>();
     const written: ConsumedRecord[] = [];
-    const metadata = this.writeManyTx(writes, pending, written);
+    const metadata = this.writeManyTx(writes, timestamp, pending, written);
     for (const [k, v] of pending) this.nextOffsets.set(k, v);
     // Only now, after the commit: a failed transaction leaves nothing in the tail.
     for (const r of written) this.tails.append(`${r.topic}\u0000${r.partition}`, r);
     return metadata;
+  }
+
+  /**
+   * What a writer on another connection committed, in its commit order: moves the end offsets
+   * and the tails as `writeMany` would have. `values[i]` is a copy of `records[i].value`.
+   */
+  appended(records: readonly ProduceRecord[], metadata: readonly RecordMetadata[], values: readonly (Buffer | null)[], timestamp: number): void {
+    records.forEach((record, i) => {
+      const { partition, offset } = metadata[i]!;
+      const k = `${record.topic}\u0000${partition}`;
+      if (offset + 1 > (this.nextOffsets.get(k) ?? 0)) this.nextOffsets.set(k, offset + 1);
+      if (this.topic(record.topic).compacted) return;
+      this.tails.append(k, { topic: record.topic, partition, offset, key: record.key, value: values[i] ?? null, headers: { ...record.headers }, timestamp });
+    });
   }
 
   endOffset(topic: string, partition: number): number {
@@ -289,19 +320,19 @@ export class LogStore {
     }
   }
 
-  private insert(record: ProduceRecord, pending: Map<string, number>, written: ConsumedRecord[]): RecordMetadata {
+  private insert(record: ProduceRecord, timestamp: number, pending: Map<string, number>, written: ConsumedRecord[]): RecordMetadata {
     const meta = this.topic(record.topic);
     const partition = record.partition ?? partitionFor(record.key, meta.partitions);
     const k = `${record.topic}\u0000${partition}`;
     const offset = pending.get(k) ?? this.endOffset(record.topic, partition);
     pending.set(k, offset + 1);
     const value = record.value === null ? null : Buffer.isBuffer(record.value) ? record.value : Buffer.from(record.value);
-    const timestamp = Date.now();
     this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, headersText(record.headers), timestamp);
     if (meta.compacted) this.compaction.onWrite(record.topic, partition, record.key, offset, value === null);
     // Compacted topics stay out of the tail: compaction may remove what it would still serve.
-    // A copy of the value: the producer may reuse its buffer once the call returns.
-    else written.push({ topic: record.topic, partition, offset, key: record.key, value: value === null ? null : Buffer.from(value), headers: { ...record.headers }, timestamp });
+    // A copy of the value: the producer may reuse its buffer once the call returns. A writer
+    // keeps no tail: its owner does (`appended`).
+    else if (this.role === 'owner') written.push({ topic: record.topic, partition, offset, key: record.key, value: value === null ? null : Buffer.from(value), headers: { ...record.headers }, timestamp });
     return { topic: record.topic, partition, offset };
   }
 

@@ -6,7 +6,9 @@ import { TransportError, TransportErrorReason } from './errors.js';
 import { ConsumerGroup } from './group.js';
 import { resolveEmbeddedOptions } from './options.js';
 import type { EmbeddedTransportOptions, ResolvedEmbeddedOptions } from './options.js';
-import { COMPACTION_SLICE, LogStore, nextSliceLimit } from './store.js';
+import { LogWriter } from './log-writer.js';
+import type { Written } from './log-writer.js';
+import { LogStore } from './store.js';
 import type { CommittedOffset } from './store.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -22,8 +24,8 @@ export interface EmbeddedTransport extends Transport {
   readonly file: string;
   /**
    * Compacts compacted topics now: keeps the latest record per key, drops tombstones. Resolves how
-   * many records were removed. `share` (default 1) is the share of the event loop it may take: the
-   * periodic compaction uses BACKGROUND_COMPACTION_SHARE.
+   * many records were removed. `share` (default 1) is the share of the writer thread's time it
+   * may take: the periodic compaction uses BACKGROUND_COMPACTION_SHARE.
    */
   compact(options?: { share?: number }): Promise<number>;
   /** Committed offsets with their metadata, per partition (`null` when none). */
@@ -38,16 +40,17 @@ interface QueuedWrite {
 }
 
 /**
- * The state of one data directory within this process: one connection, one coordinator, one
- * wake-up signal. Transports opened on the same directory share it, so they see each other's
- * records at once and their consumers form groups together.
+ * The state of one data directory within this process: one connection that reads, one writer
+ * thread (log-writer.ts), one coordinator, one wake-up signal. Transports opened on the same
+ * directory share it, so they see each other's records at once and their consumers form groups
+ * together.
  */
 class SharedBus {
   readonly store: LogStore;
   readonly wake = new WakeSignal();
   readonly groups = new Map<string, ConsumerGroup>();
+  private readonly writer: LogWriter;
   private refs = 0;
-  private readonly timer: NodeJS.Timeout | null;
   private queued: QueuedWrite[] = [];
 
   constructor(
@@ -56,8 +59,12 @@ class SharedBus {
     readonly options: ResolvedEmbeddedOptions,
   ) {
     this.store = new LogStore(file, options.synchronous);
-    this.timer = options.compactionIntervalMs > 0 ? setInterval(() => this.compactQuietly(), options.compactionIntervalMs) : null;
-    this.timer?.unref();
+    try {
+      this.writer = new LogWriter(file, options.synchronous, options.compactionIntervalMs);
+    } catch (error) {
+      this.store.close();
+      throw error;
+    }
   }
 
   acquire(): void {
@@ -68,18 +75,24 @@ class SharedBus {
   release(): boolean {
     this.refs -= 1;
     if (this.refs > 0) return false;
-    if (this.timer !== null) clearInterval(this.timer);
     if (this.queued.length > 0) this.flush();
+    this.writer.close();
     this.store.close();
     return true;
   }
 
+  ensureTopics(specs: TopicSpec[]): void {
+    this.store.ensureTopics(specs);
+    this.writer.topicsChanged();
+  }
+
   /**
-   * Validates now (a bad call fails alone), then appends with every other write of this turn of
-   * the event loop in one transaction: a group commit, since a SQLite transaction costs more than
-   * the few rows a write holds. The flush waits for setImmediate, not a microtask, so the writes
-   * of every consumer loop woken in this turn share it (measured: 40% less CPU per engine step
-   * than a flush per microtask turn). Resolves once the transaction committed.
+   * Validates now (a bad call fails alone), then hands the write to the writer thread with every
+   * other write of this turn of the event loop, to be written in one transaction: a group commit,
+   * since a SQLite transaction costs more than the few rows a write holds. The flush waits for
+   * setImmediate, not a microtask, so the writes of every consumer loop woken in this turn share
+   * it (measured: 40% less CPU per engine step than a flush per microtask turn). Resolves once
+   * the transaction committed.
    */
   write(records: ProduceRecord[], commit: { groupId: string; offsets: OffsetCommit[] } | null): Promise<RecordMetadata[]> {
     this.store.validate(records, commit);
@@ -92,27 +105,26 @@ class SharedBus {
   private flush(): void {
     const batch = this.queued;
     this.queued = [];
-    let results: RecordMetadata[][];
-    try {
-      results = this.store.writeMany(batch);
-    } catch {
-      // One write spoiled the group (e.g. the disk): each is tried alone, so only its caller fails.
-      for (const w of batch) {
-        try {
-          this.settle(w, this.store.writeMany([w])[0]!);
-        } catch (error) {
-          w.reject(error);
-        }
-      }
-      return;
-    }
-    batch.forEach((w, i) => this.settle(w, results[i]!));
+    if (batch.length === 0) return;
+    const timestamp = Date.now();
+    this.writer.write(batch, timestamp).then(
+      (written) => batch.forEach((w, i) => this.settle(w, written[i]!, timestamp)),
+      (error: unknown) => {
+        for (const w of batch) w.reject(error);
+      },
+    );
   }
 
-  private settle(w: QueuedWrite, metadata: RecordMetadata[]): void {
+  private settle(w: QueuedWrite, written: Written, timestamp: number): void {
+    if ('error' in written) {
+      w.reject(written.error);
+      return;
+    }
+    // In commit order: the replies come in the order the groups were handed over.
+    this.store.appended(w.records, written.metadata, written.values, timestamp);
     // Wake only the loops of the partitions written: the others would read nothing.
-    for (const key of new Set(metadata.map((m) => WakeSignal.key(m.topic, m.partition)))) this.wake.notify(key);
-    w.resolve(metadata);
+    for (const key of new Set(written.metadata.map((m) => WakeSignal.key(m.topic, m.partition)))) this.wake.notify(key);
+    w.resolve(written.metadata);
   }
 
   group(groupId: string): ConsumerGroup {
@@ -124,44 +136,14 @@ class SharedBus {
     return group;
   }
 
-  private compacting = false;
-
-  /** Compaction in slices sized to a few milliseconds, yielding to the event loop between them: never one long stall. */
-  private compactQuietly(): void {
-    if (this.compacting) return;
-    this.compacting = true;
-    this.compactInSlices(BACKGROUND_COMPACTION_SHARE)
-      .catch((error: unknown) => process.emitWarning(`Background compaction of ${this.file} failed: ${(error as Error).message}`, { code: 'ORCH_TRANSPORT' }))
-      .finally(() => (this.compacting = false));
-  }
-
-  /**
-   * Compacts slice by slice. With `share` below 1, it rests between slices so that it takes at
-   * most that share of the event loop's time: a slice after every turn would take half of it for
-   * as long as the backlog lasts, and every step waiting in that time would wait for it.
-   */
-  async compactInSlices(share = 1): Promise<number> {
-    let removed = 0;
-    let limit = COMPACTION_SLICE;
-    for (;;) {
-      if (this.refs <= 0) return removed;
-      const began = performance.now();
-      const r = this.store.compactSlice(limit);
-      const ms = performance.now() - began;
-      limit = nextSliceLimit(limit, r.removed, ms);
-      removed += r.removed;
-      if (!r.more) return removed;
-      await (share < 1 ? delay((ms * (1 - share)) / share) : new Promise<void>((resolve) => setImmediate(resolve)));
-    }
+  compact(share: number): Promise<number> {
+    return this.writer.compact(share);
   }
 }
 
 const buses = new Map<string, SharedBus>();
 
-/** The share of the event loop that the periodic compaction takes while it works through its backlog. */
-export const BACKGROUND_COMPACTION_SHARE = 0.2;
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Opens the embedded transport on `<dataDir>/bus.db` (created if missing).
@@ -198,7 +180,7 @@ class EmbeddedTransportImpl implements EmbeddedTransport {
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
     this.assertOpen();
     if (!Array.isArray(specs)) throw new TransportError(TransportErrorReason.InvalidArgument, 'specs must be an array');
-    this.bus.store.ensureTopics(specs);
+    this.bus.ensureTopics(specs);
   }
 
   async partitionCount(topic: string): Promise<number> {
@@ -273,7 +255,7 @@ class EmbeddedTransportImpl implements EmbeddedTransport {
     if (!(typeof share === 'number' && share > 0 && share <= 1)) {
       throw new TransportError(TransportErrorReason.InvalidArgument, `share must be a number in (0, 1], got ${String(share)}`);
     }
-    return this.bus.compactInSlices(share);
+    return this.bus.compact(share);
   }
 
   close(): Promise<void> {

@@ -1,0 +1,108 @@
+/**
+ * The thread of log-writer.ts: a `writer` LogStore on the bus's file. It writes each group it is
+ * handed in one transaction, in the order handed, and compacts between groups.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ProduceRecord } from '../types.js';
+import { COMPACTION_SLICE, LogStore, nextSliceLimit } from './store.js';
+import type { WireWrite, WriteOutcome, WriterData, WriterReply, WriterRequest } from './log-writer.js';
+
+const { file, synchronous, compactionIntervalMs, compactionShare, closed } = workerData as WriterData;
+const store = new LogStore(file, synchronous, 'writer');
+let closing = false;
+let compacting = false;
+
+const reply = (message: WriterReply): void => parentPort?.postMessage(message);
+
+function records(write: WireWrite, values: Uint8Array): ProduceRecord[] {
+  return write.records.map((r) => ({
+    topic: r.topic,
+    ...(r.partition === undefined ? {} : { partition: r.partition }),
+    key: r.key,
+    value: r.size < 0 ? null : Buffer.from(values.buffer, values.byteOffset + r.start, r.size),
+    ...(r.headers === undefined ? {} : { headers: r.headers }),
+  }));
+}
+
+const placed = (metadata: { partition: number; offset: number }[]): WriteOutcome => ({ placed: metadata.flatMap((m) => [m.partition, m.offset]) });
+
+const failed = (error: unknown): WriteOutcome => ({ error: (error as Error).message ?? String(error), ...((error as { code?: string }).code === undefined ? {} : { code: (error as { code: string }).code }) });
+
+/** One transaction for the group; if it fails (the disk, say), each write alone, so that only the one at fault fails. */
+function write(writes: WireWrite[], values: Uint8Array, timestamp: number): WriteOutcome[] {
+  const decoded = writes.map((w) => ({ records: records(w, values), commit: w.commit }));
+  try {
+    return store.writeMany(decoded, timestamp).map(placed);
+  } catch {
+    return decoded.map((w) => {
+      try {
+        return placed(store.writeMany([w], timestamp)[0]!);
+      } catch (error) {
+        return failed(error);
+      }
+    });
+  }
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Compacts slice by slice. With `share` below 1, it rests between slices so that it takes at most
+ * that share of the thread's time: the writes handed over meanwhile wait for one slice at most.
+ */
+async function compactInSlices(share: number): Promise<number> {
+  let removed = 0;
+  let limit = COMPACTION_SLICE;
+  for (;;) {
+    if (closing) return removed;
+    const began = performance.now();
+    const r = store.compactSlice(limit);
+    const ms = performance.now() - began;
+    limit = nextSliceLimit(limit, r.removed, ms);
+    removed += r.removed;
+    if (!r.more) return removed;
+    await (share < 1 ? delay((ms * (1 - share)) / share) : new Promise<void>((resolve) => setImmediate(resolve)));
+  }
+}
+
+function compactQuietly(): void {
+  if (compacting) return;
+  compacting = true;
+  compactInSlices(compactionShare)
+    .catch((error: unknown) => process.emitWarning(`Background compaction of ${file} failed: ${(error as Error).message}`, { code: 'ORCH_TRANSPORT' }))
+    .finally(() => (compacting = false));
+}
+
+const timer = compactionIntervalMs > 0 ? setInterval(compactQuietly, compactionIntervalMs) : null;
+
+function close(): void {
+  closing = true;
+  if (timer !== null) clearInterval(timer);
+  try {
+    store.close();
+  } finally {
+    Atomics.store(closed, 0, 1);
+    Atomics.notify(closed, 0);
+    parentPort?.close();
+  }
+}
+
+parentPort?.on('message', (message: WriterRequest) => {
+  switch (message.type) {
+    case 'write':
+      reply({ type: 'written', id: message.id, outcomes: write(message.writes, message.values, message.timestamp) });
+      return;
+    case 'topics':
+      store.reloadTopics();
+      return;
+    case 'compact':
+      compactInSlices(message.share).then(
+        (removed) => reply({ type: 'compacted', id: message.id, removed }),
+        (error: unknown) => reply({ type: 'compacted', id: message.id, error: (error as Error).message }),
+      );
+      return;
+    case 'close':
+      close();
+      return;
+  }
+});

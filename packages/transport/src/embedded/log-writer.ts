@@ -1,0 +1,168 @@
+/**
+ * The embedded bus writes on a thread of its own. Its writes (the inserts, the compaction index,
+ * the commit's page writes to the WAL) took a quarter of the event loop of an engine with every
+ * role in one process, while the machine's other core sat idle. Here the process's thread hands
+ * each group commit to a worker thread with a connection of its own and goes on; the writes'
+ * promises settle when the worker's transaction has committed, as before. Compaction runs on that
+ * thread as well, between group commits, so it never holds the event loop.
+ *
+ * The owner (the store on the process's thread) still reads: once a commit is reported, its
+ * records are in the file for every new read, and `LogStore.appended` puts them in the tail.
+ */
+import { Worker } from 'node:worker_threads';
+import type { OffsetCommit, ProduceRecord, RecordMetadata } from '../types.js';
+import { TransportError, TransportErrorReason } from './errors.js';
+
+/** The share of the writer thread's time the periodic compaction takes while it works through its backlog. */
+export const BACKGROUND_COMPACTION_SHARE = 0.2;
+
+/** How long closing waits for the writer thread to finish the writes it holds. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+export interface WriterData {
+  file: string;
+  synchronous: 'normal' | 'full';
+  compactionIntervalMs: number;
+  compactionShare: number;
+  /** Set to 1 by the thread once its connection is closed. */
+  closed: Int32Array;
+}
+
+/** A record on its way to the thread; its value is `values[start, start + size)`, or null when `size` is -1. */
+export interface WireRecord {
+  topic: string;
+  partition: number | undefined;
+  key: string;
+  headers: ProduceRecord['headers'];
+  start: number;
+  size: number;
+}
+
+export interface WireWrite {
+  records: WireRecord[];
+  commit: { groupId: string; offsets: OffsetCommit[] } | null;
+}
+
+export type WriterRequest =
+  | { type: 'write'; id: number; writes: WireWrite[]; values: Uint8Array; timestamp: number }
+  | { type: 'topics' }
+  | { type: 'compact'; id: number; share: number }
+  | { type: 'close' };
+
+/** Per write: its records' partition and offset, flattened ([p0, o0, p1, o1, …]), or why it failed. */
+export type WriteOutcome = { placed: number[] } | { error: string; code?: string };
+
+export type WriterReply = { type: 'written'; id: number; outcomes: WriteOutcome[] } | { type: 'compacted'; id: number; removed?: number; error?: string };
+
+/** What a write became: its records' metadata and copies of their values, or its error. */
+export type Written = { metadata: RecordMetadata[]; values: (Buffer | null)[] } | { error: Error };
+
+/** Settles one request: with the thread's reply, or with the error that stopped the thread. */
+type Settle = (reply: WriterReply | Error) => void;
+
+export class LogWriter {
+  readonly #worker: Worker;
+  readonly #closed = new Int32Array(new SharedArrayBuffer(4));
+  readonly #waiting = new Map<number, Settle>();
+  #nextId = 1;
+  #failure: Error | undefined;
+
+  constructor(file: string, synchronous: 'normal' | 'full', compactionIntervalMs: number) {
+    const workerData: WriterData = { file, synchronous, compactionIntervalMs, compactionShare: BACKGROUND_COMPACTION_SHARE, closed: this.#closed };
+    this.#worker = new Worker(new URL('./log-writer-worker.js', import.meta.url), { workerData });
+    // Only a request in progress keeps the process alive (see #request).
+    this.#worker.unref();
+    this.#worker.on('message', (reply: WriterReply) => this.#settled(reply.id)?.(reply));
+    this.#worker.on('error', (error) => this.#fail(error));
+    this.#worker.on('exit', (code) => this.#fail(new Error(`it exited with code ${code}`)));
+  }
+
+  /**
+   * Writes the group in one transaction on the thread. Resolves, once it committed, with each
+   * write's outcome; a write that failed fails alone (the thread tries the others without it).
+   */
+  write(writes: readonly { records: ProduceRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[], timestamp: number): Promise<Written[]> {
+    const { wire, values } = encode(writes);
+    return this.#request({ type: 'write', writes: wire, values, timestamp }, (reply) =>
+      reply.type === 'written' ? reply.outcomes.map((outcome, i) => decode(writes[i]!.records, wire[i]!.records, outcome, values)) : [],
+    );
+  }
+
+  /** Topics were created on the owner's connection: the thread reads them before the writes that follow. */
+  topicsChanged(): void {
+    if (this.#failure === undefined) this.#worker.postMessage({ type: 'topics' } satisfies WriterRequest);
+  }
+
+  /** Compacts on the thread, taking at most `share` of its time; resolves how many records went. */
+  async compact(share: number): Promise<number> {
+    const reply = await this.#request({ type: 'compact', share }, (r) => r);
+    if (reply.type !== 'compacted') return 0;
+    if (reply.error !== undefined) throw new Error(`Compaction failed: ${reply.error}`);
+    return reply.removed ?? 0;
+  }
+
+  /**
+   * Waits (blocking, bounded) until the thread has written what it was handed and closed its
+   * connection, so that the owner closes the file after it.
+   */
+  close(): void {
+    if (this.#failure !== undefined) return;
+    this.#worker.postMessage({ type: 'close' } satisfies WriterRequest);
+    Atomics.wait(this.#closed, 0, 0, CLOSE_TIMEOUT_MS);
+  }
+
+  #request<T>(message: DistributiveOmit<Exclude<WriterRequest, { type: 'topics' | 'close' }>, 'id'>, read: (reply: WriterReply) => T): Promise<T> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.set(id, (reply) => (reply instanceof Error ? reject(reply) : resolve(read(reply))));
+      if (this.#waiting.size === 1) this.#worker.ref();
+      this.#worker.postMessage({ ...message, id } as WriterRequest);
+    });
+  }
+
+  #settled(id: number): Settle | undefined {
+    const settle = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    if (this.#waiting.size === 0) this.#worker.unref();
+    return settle;
+  }
+
+  #fail(cause: Error): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = new TransportError(TransportErrorReason.Closed, `The embedded bus's writer thread stopped: ${cause.message}`);
+    const waiting = [...this.#waiting.values()];
+    this.#waiting.clear();
+    this.#worker.unref();
+    for (const settle of waiting) settle(this.#failure);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The group's values copied into one buffer (cloned to the thread as one block), the rest as plain objects. */
+function encode(writes: readonly { records: ProduceRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[]): { wire: WireWrite[]; values: Buffer } {
+  let total = 0;
+  for (const w of writes) for (const r of w.records) total += r.value?.length ?? 0;
+  const values = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  const wire = writes.map(({ records, commit }) => ({
+    commit,
+    records: records.map((r): WireRecord => {
+      const start = at;
+      if (r.value === null) return { topic: r.topic, partition: r.partition, key: r.key, headers: r.headers, start, size: -1 };
+      values.set(r.value, at);
+      at += r.value.length;
+      return { topic: r.topic, partition: r.partition, key: r.key, headers: r.headers, start, size: r.value.length };
+    }),
+  }));
+  return { wire, values };
+}
+
+function decode(records: readonly ProduceRecord[], wire: readonly WireRecord[], outcome: WriteOutcome, values: Buffer): Written {
+  if ('error' in outcome) return { error: Object.assign(new Error(outcome.error), outcome.code === undefined ? {} : { code: outcome.code }) };
+  return {
+    metadata: records.map((record, i) => ({ topic: record.topic, partition: outcome.placed[2 * i]!, offset: outcome.placed[2 * i + 1]! })),
+    values: wire.map((r) => (r.size < 0 ? null : values.subarray(r.start, r.start + r.size))),
+  };
+}
