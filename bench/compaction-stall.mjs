@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
- * The longest event-loop stall, and the CPU and wall time of each slice, while the embedded log
- * compacts orch.state-like data of 20,000 runs (a measurement, not a test):
+ * The longest event-loop stall while the embedded log compacts orch.state-like data of 20,000
+ * runs (a measurement, not a test):
  *
  *   node bench/compaction-stall.mjs [runs, default 20000]
  *
  * Each run writes 12 records on a compacted topic (its header 4 times, 2 steps 3 times each, its
- * input once, and a tombstone for each step when it ends). The sliced compaction runs in the
- * background at full pace while a timer measures the loop's delay; then, on a copy of the same
- * log, at the periodic compaction's pace (BACKGROUND_COMPACTION_SHARE of the loop).
+ * input once, and a tombstone for each step when it ends). Compaction runs on the bus's writer
+ * thread: at full pace while the event loop's delay is measured, then, on a copy of the same log,
+ * at the periodic compaction's pace (BACKGROUND_COMPACTION_SHARE of the writer thread). The CPU
+ * figures are the process's (both threads).
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,35 +43,15 @@ copyFileSync(join(dataDir, 'bus.db'), join(uncompacted, 'bus.db'));
 transport = createEmbeddedTransport({ dataDir, compactionIntervalMs: 0 });
 const histogram = monitorEventLoopDelay({ resolution: 5 });
 histogram.enable();
-// The compaction yields with setImmediate between slices; so does this sampler, so each of its
-// turns sees one slice: the CPU time (process.cpuUsage, user + system) and wall time in between
-// are that slice's. The CPU figure is what the slice size controls; the wall figure also holds
-// what the other processes of a loaded machine took from this one.
-const turns = [];
-let sampling = true;
-let lastCpu = process.cpuUsage();
-let lastWall = performance.now();
-const sample = () => {
-  const cpu = process.cpuUsage(lastCpu);
-  const now = performance.now();
-  turns.push({ cpuMs: (cpu.user + cpu.system) / 1000, wallMs: now - lastWall });
-  lastCpu = process.cpuUsage();
-  lastWall = now;
-  if (sampling) setImmediate(sample);
-};
-setImmediate(sample);
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const removed = await transport.compact();
 const elapsed = performance.now() - started;
-sampling = false;
+const usage = process.cpuUsage(cpuBefore);
 histogram.disable();
 await transport.close();
-const sorted = (k) => turns.map((t) => t[k]).sort((a, b) => a - b);
-const pct = (xs, q) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
-const cpu = sorted('cpuMs');
-const wall = sorted('wallMs');
 
-// The periodic compaction's pace, on the copy: the share of the loop it took, and the loop's delay meanwhile.
+// The periodic compaction's pace, on the copy: the CPU it took, and the loop's delay meanwhile.
 const pacedDir = mkdtempSync(join(tmpdir(), 'compaction-paced-'));
 copyFileSync(join(uncompacted, 'bus.db'), join(pacedDir, 'bus.db'));
 const paced = createEmbeddedTransport({ dataDir: pacedDir, compactionIntervalMs: 0 });
@@ -93,18 +74,16 @@ const r1 = (x) => Math.round(x * 10) / 10;
 const result = {
   runs,
   removed,
-  slicedTotalMs: Math.round(elapsed),
-  slices: turns.length,
-  sliceCpuMs: { p50: r1(pct(cpu, 0.5)), p99: r1(pct(cpu, 0.99)), max: r1(cpu.at(-1) ?? 0) },
-  sliceWallMs: { p50: r1(pct(wall, 0.5)), p99: r1(pct(wall, 0.99)), max: r1(wall.at(-1) ?? 0) },
-  longestStallMs: Math.round(histogram.max / 1e6),
+  totalMs: Math.round(elapsed),
+  cpuShare: r1((usage.user + usage.system) / 1000 / elapsed),
+  loopDelayP99Ms: r1(histogram.percentile(99) / 1e6),
+  longestStallMs: r1(histogram.max / 1e6),
   paced: { share: BACKGROUND_COMPACTION_SHARE, totalMs: Math.round(pacedMs), cpuShare: r1(pacedCpuMs / pacedMs), loopDelayP99Ms: r1(pacedDelay.percentile(99) / 1e6), longestStallMs: r1(pacedDelay.max / 1e6) },
   loadAverage: (await import('node:os')).loadavg().map((l) => r1(l)),
 };
 console.log(JSON.stringify(result));
 process.stderr.write(
-  `${runs} runs: ${removed} records removed in ${result.slicedTotalMs} ms, ${result.slices} slices; CPU per slice p50 ${result.sliceCpuMs.p50} / p99 ${result.sliceCpuMs.p99} / max ${result.sliceCpuMs.max} ms; ` +
-    `wall per slice p50 ${result.sliceWallMs.p50} / p99 ${result.sliceWallMs.p99} / max ${result.sliceWallMs.max} ms; longest loop stall ${result.longestStallMs} ms ` +
-    `(load average ${result.loadAverage.join(' ')})\n` +
-    `paced at ${result.paced.share} of the loop, as the periodic compaction runs: ${result.paced.totalMs} ms in all, CPU ${result.paced.cpuShare} of that time, loop delay p99 ${result.paced.loopDelayP99Ms} ms, longest stall ${result.paced.longestStallMs} ms\n`,
+  `${runs} runs: ${removed} records removed in ${result.totalMs} ms at full pace, CPU ${result.cpuShare} of that time; loop delay p99 ${result.loopDelayP99Ms} ms, ` +
+    `longest loop stall ${result.longestStallMs} ms (load average ${result.loadAverage.join(' ')})\n` +
+    `paced at ${result.paced.share} of the writer thread, as the periodic compaction runs: ${result.paced.totalMs} ms in all, CPU ${result.paced.cpuShare} of that time, loop delay p99 ${result.paced.loopDelayP99Ms} ms, longest stall ${result.paced.longestStallMs} ms\n`,
 );
