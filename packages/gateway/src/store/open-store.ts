@@ -1,10 +1,11 @@
 /**
  * Opens the read store a gateway is configured with: a PostgreSQL URL (`postgres://…` or
- * `postgresql://…`) or an SQLite file (a path, or `:memory:`).
+ * `postgresql://…`) or an SQLite file (a path, or `:memory:`), which a thread of its own writes
+ * (sqlite-thread.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SqliteReadStore } from './sqlite-store.js';
+import { ThreadedSqliteReadStore } from './sqlite-thread.js';
 import type { ReadStore } from './types.js';
 
 export function isPostgresUrl(location: string): boolean {
@@ -24,5 +25,5 @@ export async function openReadStore(options: OpenStoreOptions): Promise<ReadStor
     return PostgresReadStore.open({ url: options.location, ...(options.schema === undefined ? {} : { schema: options.schema }) });
   }
   if (options.location !== ':memory:') mkdirSync(dirname(options.location), { recursive: true });
-  return new SqliteReadStore({ path: options.location });
+  return ThreadedSqliteReadStore.open({ path: options.location });
 }
