@@ -90,7 +90,7 @@ function close(): void {
 parentPort?.on('message', (message: WriterRequest) => {
   switch (message.type) {
     case 'write':
-      reply({ type: 'written', id: message.id, outcomes: write(message.writes, message.values, message.timestamp) });
+      reply({ type: 'written', id: message.id, outcomes: write(JSON.parse(message.writes) as WireWrite[], message.values, message.timestamp) });
       return;
     case 'topics':
       store.reloadTopics();

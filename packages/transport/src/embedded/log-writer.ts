@@ -44,7 +44,8 @@ export interface WireWrite {
 }
 
 export type WriterRequest =
-  | { type: 'write'; id: number; writes: WireWrite[]; values: Uint8Array; timestamp: number }
+  /** `writes` is the JSON text of a `WireWrite[]`: a string copies to the thread for about half of what the objects cost. */
+  | { type: 'write'; id: number; writes: string; values: Uint8Array; timestamp: number }
   | { type: 'topics' }
   | { type: 'compact'; id: number; share: number }
   | { type: 'close' };
@@ -83,7 +84,7 @@ export class LogWriter {
    */
   write(writes: readonly { records: ProduceRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[], timestamp: number): Promise<Written[]> {
     const { wire, values } = encode(writes);
-    return this.#request({ type: 'write', writes: wire, values, timestamp }, (reply) =>
+    return this.#request({ type: 'write', writes: JSON.stringify(wire), values, timestamp }, (reply) =>
       reply.type === 'written' ? reply.outcomes.map((outcome, i) => decode(writes[i]!.records, wire[i]!.records, outcome, values)) : [],
     );
   }
