@@ -4,6 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import type { RunEvent } from '@orchestrator-lite/core';
 import type { IncomingRecord, ReadStore } from '../../src/store/types.js';
@@ -16,6 +19,27 @@ export interface StoreHandle {
 }
 
 export type StoreFactory = (t: { after(fn: () => Promise<void> | void): void }) => Promise<StoreHandle>;
+
+/** Stores on a fresh SQLite file in a folder of their own, opened (and reopened) with `open`. */
+export function fileStoreFactory(open: (path: string) => ReadStore | Promise<ReadStore>): StoreFactory {
+  return async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
+    const path = join(dir, 'read-model.sqlite');
+    let store = await open(path);
+    t.after(async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    return {
+      store,
+      reopen: async () => {
+        await store.close();
+        store = await open(path);
+        return store;
+      },
+    };
+  };
+}
 
 const at = (offset: number, event: RunEvent | undefined): IncomingRecord => ({ offset, event });
 

@@ -8,29 +8,12 @@ import { projectRun } from '@orchestrator-lite/core/projection';
 import type { RunEvent } from '@orchestrator-lite/core/projection';
 import { SqliteReadStore, VIEW_LAG_EVENTS } from '../../src/store/sqlite-store.js';
 import { runFailed, runStarted, runSucceeded } from '../helpers.js';
-import { readStoreContract } from './read-store-contract.js';
-import type { StoreFactory } from './read-store-contract.js';
+import { fileStoreFactory, readStoreContract } from './read-store-contract.js';
 import { append, assertCountsExact, dated, readStoreRetentionContract } from './read-store-retention-contract.js';
 
 const KEPT: unknown[] = [];
 
-const factory: StoreFactory = async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
-  const path = join(dir, 'read-model.sqlite');
-  let store = new SqliteReadStore({ path });
-  t.after(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return {
-    store,
-    reopen: async () => {
-      await store.close();
-      store = new SqliteReadStore({ path });
-      return store;
-    },
-  };
-};
+const factory = fileStoreFactory((path) => new SqliteReadStore({ path }));
 
 readStoreContract('sqlite', factory);
 readStoreRetentionContract('sqlite', factory);

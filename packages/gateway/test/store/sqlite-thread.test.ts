@@ -6,27 +6,10 @@ import { join } from 'node:path';
 import type { RunEvent } from '@orchestrator-lite/core/projection';
 import { ThreadedSqliteReadStore } from '../../src/store/sqlite-thread.js';
 import { runStarted, runSucceeded, stepLog } from '../helpers.js';
-import { readStoreContract } from './read-store-contract.js';
-import type { StoreFactory } from './read-store-contract.js';
+import { fileStoreFactory, readStoreContract } from './read-store-contract.js';
 import { readStoreRetentionContract } from './read-store-retention-contract.js';
 
-const factory: StoreFactory = async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
-  const path = join(dir, 'read-model.sqlite');
-  let store = await ThreadedSqliteReadStore.open({ path });
-  t.after(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return {
-    store,
-    reopen: async () => {
-      await store.close();
-      store = await ThreadedSqliteReadStore.open({ path });
-      return store;
-    },
-  };
-};
+const factory = fileStoreFactory((path) => ThreadedSqliteReadStore.open({ path }));
 
 readStoreContract('sqlite on a thread', factory);
 readStoreRetentionContract('sqlite on a thread', factory);
