@@ -8,7 +8,18 @@ import { COMPACTION_SLICE, LogStore, nextSliceLimit } from './store.js';
 import type { WireWrite, WriteOutcome, WriterData, WriterReply, WriterRequest } from './log-writer.js';
 
 const { file, synchronous, compactionIntervalMs, compactionShare, closed } = workerData as WriterData;
-const store = new LogStore(file, synchronous, 'writer');
+
+/** Opens the file; a thread that cannot leaves nothing for a close to wait for. */
+function open(): LogStore {
+  try {
+    return new LogStore(file, synchronous, 'writer');
+  } catch (error) {
+    Atomics.store(closed, 0, 1);
+    throw error;
+  }
+}
+
+const store = open();
 let closing = false;
 let compacting = false;
 
