@@ -62,7 +62,10 @@ test('a queued run shows why it waits, in the list and on its page, until it is 
 
   // The run's page says why, until the run ahead ends and this one is admitted.
   await row.click();
-  const note = page.locator('[data-testid="queued-reason"]');
+  // The note inside the run's page: until the page opens, the list row's reason matches too.
+  const detail = page.locator(`[data-testid="run-detail"][data-run-id="${second}"]`);
+  await detail.waitFor();
+  const note = detail.locator('[data-testid="queued-reason"]');
   await note.waitFor();
   const text = await note.innerText();
   for (const part of [queued.reason, 'key acme', 'limit 1', 'policy queue']) assert.ok(text.includes(part), `${part} in ${text}`);
