@@ -97,9 +97,8 @@ export const MAX_PARTITIONS = 10_000;
  * correct after a restart and offsets are never reused.
  *
  * A store has one of two roles. The `owner` holds the process lock, reads, and keeps the tail of
- * each partition in memory; it can write itself (`write`), or learn of what another connection
- * wrote (`appended`). A `writer` opens the same file on another thread (log-writer.ts) and only
- * writes and compacts.
+ * each partition in memory, which it learns of from the writer (`appended`). The `writer` opens
+ * the same file on a thread of its own (log-writer.ts), and writes and compacts.
  */
 export type StoreRole = 'owner' | 'writer';
 
@@ -152,9 +151,9 @@ export class LogStore {
     };
     this.reloadTopics();
     this.compaction = new CompactionIndex(this.db, () => [...this.topicCache].filter(([, m]) => m.compacted).map(([name]) => name));
-    this.writeManyTx = this.db.transaction((writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>, written: ConsumedRecord[]): RecordMetadata[][] =>
+    this.writeManyTx = this.db.transaction((writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>): RecordMetadata[][] =>
       writes.map(({ records, commit }) => {
-        const metadata = records.map((record) => this.insert(record, timestamp, pending, written));
+        const metadata = records.map((record) => this.insert(record, timestamp, pending));
         if (commit !== null) {
           for (const o of commit.offsets) {
             this.stmts.upsertOffset.run(commit.groupId, o.topic, o.partition, o.offset, o.metadata ?? null);
@@ -228,35 +227,29 @@ export class LogStore {
     if (commit !== null) commit.offsets.forEach((o, i) => this.validateOffset(o, i));
   }
 
-  /** Validates every record, then appends them all in one transaction (with `commit`, atomically). */
-  write(records: ProduceRecord[], commit: PendingCommit | null = null): RecordMetadata[] {
-    this.validate(records, commit);
-    return this.writeMany([{ records, commit }])[0]!;
-  }
-
   /**
    * Appends validated writes in one transaction (a group commit), each with its offsets
-   * atomically, in the order given; returns the metadata of each.
+   * atomically, in the order given; returns the metadata of each. Called on the writer.
    */
-  writeMany(writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], timestamp = Date.now()): RecordMetadata[][] {
+  writeMany(writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], timestamp: number): RecordMetadata[][] {
     const pending = new Map<string, number>();
-    const written: ConsumedRecord[] = [];
-    const metadata = this.writeManyTx(writes, timestamp, pending, written);
+    const metadata = this.writeManyTx(writes, timestamp, pending);
+    // Only now, after the commit: a failed transaction assigned no offset.
     for (const [k, v] of pending) this.nextOffsets.set(k, v);
-    // Only now, after the commit: a failed transaction leaves nothing in the tail.
-    for (const r of written) this.tails.append(`${r.topic}\u0000${r.partition}`, r);
     return metadata;
   }
 
   /**
-   * What a writer on another connection committed, in its commit order: moves the end offsets
-   * and the tails as `writeMany` would have. `values[i]` is a copy of `records[i].value`.
+   * What the writer committed, in its commit order: moves the owner's end offsets and puts the
+   * records in the tails, only now that a new read finds them in the file. `values[i]` is a copy
+   * of `records[i].value` (the producer may reuse its buffer once its call returns).
    */
   appended(records: readonly ProduceRecord[], metadata: readonly RecordMetadata[], values: readonly (Buffer | null)[], timestamp: number): void {
     records.forEach((record, i) => {
       const { partition, offset } = metadata[i]!;
       const k = `${record.topic}\u0000${partition}`;
       if (offset + 1 > (this.nextOffsets.get(k) ?? 0)) this.nextOffsets.set(k, offset + 1);
+      // Compacted topics stay out of the tail: compaction may remove what it would still serve.
       if (this.topic(record.topic).compacted) return;
       this.tails.append(k, { topic: record.topic, partition, offset, key: record.key, value: values[i] ?? null, headers: { ...record.headers }, timestamp });
     });
@@ -320,7 +313,7 @@ export class LogStore {
     }
   }
 
-  private insert(record: ProduceRecord, timestamp: number, pending: Map<string, number>, written: ConsumedRecord[]): RecordMetadata {
+  private insert(record: ProduceRecord, timestamp: number, pending: Map<string, number>): RecordMetadata {
     const meta = this.topic(record.topic);
     const partition = record.partition ?? partitionFor(record.key, meta.partitions);
     const k = `${record.topic}\u0000${partition}`;
@@ -329,10 +322,6 @@ export class LogStore {
     const value = record.value === null ? null : Buffer.isBuffer(record.value) ? record.value : Buffer.from(record.value);
     this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, headersText(record.headers), timestamp);
     if (meta.compacted) this.compaction.onWrite(record.topic, partition, record.key, offset, value === null);
-    // Compacted topics stay out of the tail: compaction may remove what it would still serve.
-    // A copy of the value: the producer may reuse its buffer once the call returns. A writer
-    // keeps no tail: its owner does (`appended`).
-    else if (this.role === 'owner') written.push({ topic: record.topic, partition, offset, key: record.key, value: value === null ? null : Buffer.from(value), headers: { ...record.headers }, timestamp });
     return { topic: record.topic, partition, offset };
   }
 
