@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import type { ConsumedRecord, Headers, OffsetCommit, ProduceRecord, RecordMetadata, TopicSpec } from '../types.js';
-import { partitionFor } from '../partitioner.js';
 import { TransportError, TransportErrorReason } from './errors.js';
 import { CompactionIndex } from './compaction-index.js';
 import { TailCache } from './tail-cache.js';
@@ -315,7 +314,10 @@ export class LogStore {
 
   private insert(record: ProduceRecord, timestamp: number, pending: Map<string, number>): RecordMetadata {
     const meta = this.topic(record.topic);
-    const partition = record.partition ?? partitionFor(record.key, meta.partitions);
+    // The owner places every record (SharedBus.write): the writer's thread stays clear of the
+    // Kafka client, whose hash it is, and which takes a second to load.
+    const partition = record.partition;
+    if (partition === undefined) throw invalid(`a record of topic "${record.topic}" reached the writer without a partition`);
     const k = `${record.topic}\u0000${partition}`;
     const offset = pending.get(k) ?? this.endOffset(record.topic, partition);
     pending.set(k, offset + 1);

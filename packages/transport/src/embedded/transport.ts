@@ -6,6 +6,7 @@ import { TransportError, TransportErrorReason } from './errors.js';
 import { ConsumerGroup } from './group.js';
 import { resolveEmbeddedOptions } from './options.js';
 import type { EmbeddedTransportOptions, ResolvedEmbeddedOptions } from './options.js';
+import { partitionFor } from '../partitioner.js';
 import { LogWriter } from './log-writer.js';
 import type { Written } from './log-writer.js';
 import { LogStore } from './store.js';
@@ -96,8 +97,10 @@ class SharedBus {
    */
   write(records: ProduceRecord[], commit: { groupId: string; offsets: OffsetCommit[] } | null): Promise<RecordMetadata[]> {
     this.store.validate(records, commit);
+    // Placed here, as Kafka's default partitioner places a keyed record: the partition given, or the key's hash.
+    const placed = records.map((r) => (r.partition !== undefined ? r : { ...r, partition: partitionFor(r.key, this.store.topic(r.topic).partitions) }));
     return new Promise((resolve, reject) => {
-      this.queued.push({ records, commit, resolve, reject });
+      this.queued.push({ records: placed, commit, resolve, reject });
       if (this.queued.length === 1) setImmediate(() => this.flush());
     });
   }
