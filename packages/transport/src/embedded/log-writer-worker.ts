@@ -3,9 +3,8 @@
  * handed in one transaction, in the order handed, and compacts between groups.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ProduceRecord } from '../types.js';
 import { COMPACTION_SLICE, LogStore, nextSliceLimit } from './store.js';
-import type { WireWrite, WriteOutcome, WriterData, WriterReply, WriterRequest } from './log-writer.js';
+import type { PlacedRecord, WireWrite, WriteOutcome, WriterData, WriterReply, WriterRequest } from './log-writer.js';
 
 const { file, synchronous, compactionIntervalMs, compactionShare, closed } = workerData as WriterData;
 
@@ -25,17 +24,17 @@ let compacting = false;
 
 const reply = (message: WriterReply): void => parentPort?.postMessage(message);
 
-function records(write: WireWrite, values: Uint8Array): ProduceRecord[] {
+function records(write: WireWrite, values: Uint8Array): PlacedRecord[] {
   return write.records.map((r) => ({
     topic: r.topic,
-    ...(r.partition === undefined ? {} : { partition: r.partition }),
+    partition: r.partition,
     key: r.key,
     value: r.size < 0 ? null : Buffer.from(values.buffer, values.byteOffset + r.start, r.size),
     ...(r.headers === undefined ? {} : { headers: r.headers }),
   }));
 }
 
-const placed = (metadata: { partition: number; offset: number }[]): WriteOutcome => ({ placed: metadata.flatMap((m) => [m.partition, m.offset]) });
+const placed = (metadata: { offset: number }[]): WriteOutcome => ({ offsets: metadata.map((m) => m.offset) });
 
 const failed = (error: unknown): WriteOutcome => ({ error: (error as Error).message ?? String(error), ...((error as { code?: string }).code === undefined ? {} : { code: (error as { code: string }).code }) });
 

@@ -28,10 +28,13 @@ export interface WriterData {
   closed: Int32Array;
 }
 
+/** A record placed on its partition by the owner (the writer's thread never hashes a key). */
+export type PlacedRecord = ProduceRecord & { partition: number };
+
 /** A record on its way to the thread; its value is `values[start, start + size)`, or null when `size` is -1. */
 export interface WireRecord {
   topic: string;
-  partition: number | undefined;
+  partition: number;
   key: string;
   headers: ProduceRecord['headers'];
   start: number;
@@ -50,8 +53,8 @@ export type WriterRequest =
   | { type: 'compact'; id: number; share: number }
   | { type: 'close' };
 
-/** Per write: its records' partition and offset, flattened ([p0, o0, p1, o1, …]), or why it failed. */
-export type WriteOutcome = { placed: number[] } | { error: string; code?: string };
+/** Per write: its records' offsets, or why it failed. */
+export type WriteOutcome = { offsets: number[] } | { error: string; code?: string };
 
 export type WriterReply = { type: 'written'; id: number; outcomes: WriteOutcome[] } | { type: 'compacted'; id: number; removed?: number; error?: string };
 
@@ -82,7 +85,7 @@ export class LogWriter {
    * Writes the group in one transaction on the thread. Resolves, once it committed, with each
    * write's outcome; a write that failed fails alone (the thread tries the others without it).
    */
-  write(writes: readonly { records: ProduceRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[], timestamp: number): Promise<Written[]> {
+  write(writes: readonly { records: PlacedRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[], timestamp: number): Promise<Written[]> {
     const { wire, values } = encode(writes);
     return this.#request({ type: 'write', writes: JSON.stringify(wire), values, timestamp }, (reply) =>
       reply.type === 'written' ? reply.outcomes.map((outcome, i) => decode(writes[i]!.records, wire[i]!.records, outcome, values)) : [],
@@ -142,7 +145,7 @@ export class LogWriter {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The group's values copied into one buffer (cloned to the thread as one block), the rest as plain objects. */
-function encode(writes: readonly { records: ProduceRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[]): { wire: WireWrite[]; values: Buffer } {
+function encode(writes: readonly { records: PlacedRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[]): { wire: WireWrite[]; values: Buffer } {
   let total = 0;
   for (const w of writes) for (const r of w.records) total += r.value?.length ?? 0;
   const values = Buffer.allocUnsafeSlow(total);
@@ -160,10 +163,10 @@ function encode(writes: readonly { records: ProduceRecord[]; commit: { groupId: 
   return { wire, values };
 }
 
-function decode(records: readonly ProduceRecord[], wire: readonly WireRecord[], outcome: WriteOutcome, values: Buffer): Written {
+function decode(records: readonly PlacedRecord[], wire: readonly WireRecord[], outcome: WriteOutcome, values: Buffer): Written {
   if ('error' in outcome) return { error: Object.assign(new Error(outcome.error), outcome.code === undefined ? {} : { code: outcome.code }) };
   return {
-    metadata: records.map((record, i) => ({ topic: record.topic, partition: outcome.placed[2 * i]!, offset: outcome.placed[2 * i + 1]! })),
+    metadata: records.map((record, i) => ({ topic: record.topic, partition: record.partition, offset: outcome.offsets[i]! })),
     values: wire.map((r) => (r.size < 0 ? null : values.subarray(r.start, r.start + r.size))),
   };
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { ConsumedRecord, Headers, OffsetCommit, ProduceRecord, RecordMetadata, TopicSpec } from '../types.js';
 import { TransportError, TransportErrorReason } from './errors.js';
+import type { PlacedRecord } from './log-writer.js';
 import { CompactionIndex } from './compaction-index.js';
 import { TailCache } from './tail-cache.js';
 import { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from './wal-checkpointer.js';
@@ -150,7 +151,7 @@ export class LogStore {
     };
     this.reloadTopics();
     this.compaction = new CompactionIndex(this.db, () => [...this.topicCache].filter(([, m]) => m.compacted).map(([name]) => name));
-    this.writeManyTx = this.db.transaction((writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>): RecordMetadata[][] =>
+    this.writeManyTx = this.db.transaction((writes: { records: PlacedRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>): RecordMetadata[][] =>
       writes.map(({ records, commit }) => {
         const metadata = records.map((record) => this.insert(record, timestamp, pending));
         if (commit !== null) {
@@ -230,7 +231,7 @@ export class LogStore {
    * Appends validated writes in one transaction (a group commit), each with its offsets
    * atomically, in the order given; returns the metadata of each. Called on the writer.
    */
-  writeMany(writes: { records: ProduceRecord[]; commit: PendingCommit | null }[], timestamp: number): RecordMetadata[][] {
+  writeMany(writes: { records: PlacedRecord[]; commit: PendingCommit | null }[], timestamp: number): RecordMetadata[][] {
     const pending = new Map<string, number>();
     const metadata = this.writeManyTx(writes, timestamp, pending);
     // Only now, after the commit: a failed transaction assigned no offset.
@@ -243,9 +244,10 @@ export class LogStore {
    * records in the tails, only now that a new read finds them in the file. `values[i]` is a copy
    * of `records[i].value` (the producer may reuse its buffer once its call returns).
    */
-  appended(records: readonly ProduceRecord[], metadata: readonly RecordMetadata[], values: readonly (Buffer | null)[], timestamp: number): void {
+  appended(records: readonly PlacedRecord[], metadata: readonly RecordMetadata[], values: readonly (Buffer | null)[], timestamp: number): void {
     records.forEach((record, i) => {
-      const { partition, offset } = metadata[i]!;
+      const { partition } = record;
+      const { offset } = metadata[i]!;
       const k = `${record.topic}\u0000${partition}`;
       if (offset + 1 > (this.nextOffsets.get(k) ?? 0)) this.nextOffsets.set(k, offset + 1);
       // Compacted topics stay out of the tail: compaction may remove what it would still serve.
@@ -312,12 +314,11 @@ export class LogStore {
     }
   }
 
-  private insert(record: ProduceRecord, timestamp: number, pending: Map<string, number>): RecordMetadata {
+  private insert(record: PlacedRecord, timestamp: number, pending: Map<string, number>): RecordMetadata {
     const meta = this.topic(record.topic);
     // The owner places every record (SharedBus.write): the writer's thread stays clear of the
     // Kafka client, whose hash it is, and which takes a second to load.
     const partition = record.partition;
-    if (partition === undefined) throw invalid(`a record of topic "${record.topic}" reached the writer without a partition`);
     const k = `${record.topic}\u0000${partition}`;
     const offset = pending.get(k) ?? this.endOffset(record.topic, partition);
     pending.set(k, offset + 1);

@@ -8,7 +8,7 @@ import { resolveEmbeddedOptions } from './options.js';
 import type { EmbeddedTransportOptions, ResolvedEmbeddedOptions } from './options.js';
 import { partitionFor } from '../partitioner.js';
 import { LogWriter } from './log-writer.js';
-import type { Written } from './log-writer.js';
+import type { PlacedRecord, Written } from './log-writer.js';
 import { LogStore } from './store.js';
 import type { CommittedOffset } from './store.js';
 import { WakeSignal } from './wake-signal.js';
@@ -34,7 +34,7 @@ export interface EmbeddedTransport extends Transport {
 }
 
 interface QueuedWrite {
-  records: ProduceRecord[];
+  records: PlacedRecord[];
   commit: { groupId: string; offsets: OffsetCommit[] } | null;
   resolve(metadata: RecordMetadata[]): void;
   reject(error: unknown): void;
@@ -98,7 +98,7 @@ class SharedBus {
   write(records: ProduceRecord[], commit: { groupId: string; offsets: OffsetCommit[] } | null): Promise<RecordMetadata[]> {
     this.store.validate(records, commit);
     // Placed here, as Kafka's default partitioner places a keyed record: the partition given, or the key's hash.
-    const placed = records.map((r) => (r.partition !== undefined ? r : { ...r, partition: partitionFor(r.key, this.store.topic(r.topic).partitions) }));
+    const placed = records.map((r) => (r.partition !== undefined ? (r as PlacedRecord) : { ...r, partition: partitionFor(r.key, this.store.topic(r.topic).partitions) }));
     return new Promise((resolve, reject) => {
       this.queued.push({ records: placed, commit, resolve, reject });
       if (this.queued.length === 1) setImmediate(() => this.flush());
