@@ -237,6 +237,9 @@ function headerChanged(prev: RunState, next: RunState, digest: string): boolean 
 /** The homes of a run whose steps are all in their own records: one object for every such run. */
 const NO_HOMES: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
+/** `homes`, or the shared NO_HOMES when it is empty. */
+const sharedIfEmpty = (homes: Record<string, string>): Record<string, string> => (Object.keys(homes).length === 0 ? NO_HOMES : homes);
+
 /** The records of a transition, and the run's layout on `orch.state` after them. */
 export interface SnapshotTransition {
   writes: SnapshotWrite[];
@@ -304,7 +307,7 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
     delete homes[host];
     for (const stepId of held.keys()) homes[stepId] = host;
     const keys = layout === undefined || !layout.keys.includes(host) ? [...(layout?.keys ?? []), host] : layout.keys;
-    layout = { homes: Object.keys(homes).length === 0 ? NO_HOMES : homes, keys };
+    layout = { homes: sharedIfEmpty(homes), keys };
     const record: StepRecord = { kind: 'step', ...changed.get(host)!, ...(held.size > 0 ? { with: Object.fromEntries(held) } : {}), ...watermarks(next) };
     writes.push({ key: snapshotKeys.step(runId, host), value: record });
   }
@@ -353,7 +356,7 @@ function latestControls(records: ReadonlyMap<string, StepRecord>): { controls: M
     controls.set(stepId, control);
     if (host !== stepId) homes[stepId] = host;
   }
-  return { controls, layout: records.size === 0 ? undefined : { homes: Object.keys(homes).length === 0 ? NO_HOMES : homes, keys: [...records.keys()] } };
+  return { controls, layout: records.size === 0 ? undefined : { homes: sharedIfEmpty(homes), keys: [...records.keys()] } };
 }
 
 /** The parts of one run read back from `orch.state`. */
