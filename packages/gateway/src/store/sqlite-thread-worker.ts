@@ -1,14 +1,15 @@
 /**
- * The thread of sqlite-thread.ts: a SqliteReadStore, called one request at a time in the order
- * the requests came, as the event loop called it before.
+ * The thread of sqlite-thread.ts: a SqliteReadStore, called in the order the requests came, as
+ * the event loop called it before.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RunEvent } from '@orchestrator-lite/core/projection';
 import { SqliteReadStore } from './sqlite-store.js';
 import type { SqliteReadStoreOptions } from './sqlite-store.js';
-import type { StoreReply, StoreRequest, WireBatch, WireBatchResult } from './sqlite-thread.js';
+import { serveThreadChannel } from '@orchestrator-lite/transport/thread-channel';
+import type { StoreOpened, StoreRequest, WireBatch, WireBatchResult } from './sqlite-thread.js';
 
-const reply = (message: StoreReply): void => parentPort?.postMessage(message);
+const opened = (message: StoreOpened): void => parentPort?.postMessage(message);
 
 async function applyBatch(store: SqliteReadStore, batch: WireBatch): Promise<WireBatchResult> {
   const events = JSON.parse(batch.events) as (RunEvent | null)[];
@@ -62,26 +63,11 @@ function start(): void {
   try {
     store = new SqliteReadStore(workerData as SqliteReadStoreOptions);
   } catch (error) {
-    reply({ failed: (error as Error).message ?? String(error) });
+    opened({ failed: (error as Error).message ?? String(error) });
     return;
   }
-  parentPort?.on('message', (request: StoreRequest) => {
-    let answer: Promise<unknown>;
-    try {
-      answer = serve(store, request);
-    } catch (error) {
-      answer = Promise.reject(error);
-    }
-    answer.then(
-      (value) => reply({ id: request.id, value }),
-      (error: unknown) => {
-        const e = error instanceof Error ? error : new Error(String(error));
-        const code = (e as { code?: unknown }).code;
-        reply({ id: request.id, error: { message: e.message, name: e.name, ...(typeof code === 'string' ? { code } : {}) } });
-      },
-    );
-  });
-  reply({ ready: store.id });
+  if (parentPort !== null) serveThreadChannel(parentPort, (request: StoreRequest) => serve(store, request));
+  opened({ ready: store.id });
 }
 
 start();

@@ -3,12 +3,14 @@
  * rows, the counters, the checkpoint) took about a seventh of the event loop of an engine with
  * every role in one process; here it runs beside the event loop, on the machine's other core.
  *
- * Every call of `ReadStore` goes to the thread and its answer comes back. A batch goes as one
+ * Every call of `ReadStore` goes to the thread and its answer comes back; the calls of one turn of
+ * the event loop go as one message (transport's ThreadChannel). A batch goes as one
  * JSON text of its events (the cheapest thing to copy between threads), and what comes back names
  * the accepted events by their index in the batch, so the gateway publishes its own event objects.
  */
 import { Worker } from 'node:worker_threads';
 import type { RunEvent, RunView } from '@orchestrator-lite/core/projection';
+import { ThreadChannel } from '@orchestrator-lite/transport/thread-channel';
 import type { SqliteReadStoreOptions } from './sqlite-store.js';
 import type { BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
 
@@ -31,31 +33,28 @@ export interface WireBatchResult {
 
 type Methods = Omit<ReadStore, 'kind' | 'id' | 'watch' | 'applyBatch'> & { applyBatch(batch: WireBatch): Promise<WireBatchResult> };
 
-export type StoreRequest = { [M in keyof Methods]: { id: number; method: M; args: Parameters<Methods[M]> } }[keyof Methods];
+export type StoreRequest = { [M in keyof Methods]: { method: M; args: Parameters<Methods[M]> } }[keyof Methods];
 
-export type StoreReply = { id: number; value: unknown } | { id: number; error: { message: string; name: string; code?: string } } | { ready: string } | { failed: string };
+/** The thread's first message: its store is open (with its id), or could not be. */
+export type StoreOpened = { ready: string } | { failed: string };
 
 export class ThreadedSqliteReadStore implements ReadStore {
   readonly kind = 'sqlite' as const;
   readonly #worker: Worker;
-  readonly #waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
-  #nextId = 1;
-  #failure: Error | undefined;
+  readonly #channel: ThreadChannel<StoreRequest>;
 
   private constructor(
     worker: Worker,
     readonly id: string,
   ) {
     this.#worker = worker;
-    worker.on('message', (reply: StoreReply) => this.#onReply(reply));
-    worker.on('error', (error) => this.#fail(error));
-    worker.on('exit', (code) => this.#fail(new Error(`the read store's thread exited with code ${code}`)));
+    this.#channel = new ThreadChannel(worker, (cause) => new Error(`The read store's thread stopped: ${cause.message}`));
   }
 
   /** Starts the thread, which opens the file, and resolves once it is open. */
   static async open(options: SqliteReadStoreOptions): Promise<ThreadedSqliteReadStore> {
     const worker = new Worker(new URL('./sqlite-thread-worker.js', import.meta.url), { workerData: options });
-    let onMessage: (reply: StoreReply) => void = () => undefined;
+    let onMessage: (reply: StoreOpened) => void = () => undefined;
     let onError: (error: Error) => void = () => undefined;
     const opened = new Promise<string>((resolve, reject) => {
       onMessage = (reply) => {
@@ -74,7 +73,6 @@ export class ThreadedSqliteReadStore implements ReadStore {
     } finally {
       worker.off('message', onMessage).off('error', onError);
     }
-    worker.unref();
     return new ThreadedSqliteReadStore(worker, id);
   }
 
@@ -133,38 +131,12 @@ export class ThreadedSqliteReadStore implements ReadStore {
 
   /** Closes the file on the thread, then ends the thread. */
   async close(): Promise<void> {
-    if (this.#failure !== undefined) return;
+    if (this.#channel.failure !== undefined) return;
     await this.#call('close', []);
     await this.#worker.terminate();
   }
 
   #call<M extends keyof Methods>(method: M, args: Parameters<Methods[M]>): Promise<Awaited<ReturnType<Methods[M]>>> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      // Only a call in progress keeps the process alive.
-      if (this.#waiting.size === 1) this.#worker.ref();
-      this.#worker.postMessage({ id, method, args } as StoreRequest);
-    });
-  }
-
-  #onReply(reply: StoreReply): void {
-    if (!('id' in reply)) return;
-    const waiting = this.#waiting.get(reply.id);
-    if (waiting === undefined) return;
-    this.#waiting.delete(reply.id);
-    if (this.#waiting.size === 0) this.#worker.unref();
-    if ('error' in reply) waiting.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name }, reply.error.code === undefined ? {} : { code: reply.error.code }));
-    else waiting.resolve(reply.value);
-  }
-
-  #fail(cause: Error): void {
-    if (this.#failure !== undefined) return;
-    this.#failure = new Error(`The read store's thread stopped: ${cause.message}`);
-    const waiting = [...this.#waiting.values()];
-    this.#waiting.clear();
-    this.#worker.unref();
-    for (const w of waiting) w.reject(this.#failure);
+    return this.#channel.call({ method, args } as StoreRequest);
   }
 }

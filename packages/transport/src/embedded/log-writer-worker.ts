@@ -3,8 +3,9 @@
  * handed in one transaction, in the order handed, and compacts between groups.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { serveThreadChannel } from '../thread-channel.js';
 import { COMPACTION_SLICE, LogStore, nextSliceLimit } from './store.js';
-import type { PlacedRecord, WireWrite, WriteOutcome, WriterData, WriterReply, WriterRequest } from './log-writer.js';
+import type { PlacedRecord, WireWrite, WriteOutcome, WriterData, WriterRequest } from './log-writer.js';
 
 const { file, synchronous, compactionIntervalMs, compactionShare, closed } = workerData as WriterData;
 
@@ -21,8 +22,6 @@ function open(): LogStore {
 const store = open();
 let closing = false;
 let compacting = false;
-
-const reply = (message: WriterReply): void => parentPort?.postMessage(message);
 
 function records(write: WireWrite, values: Uint8Array): PlacedRecord[] {
   return write.records.map((r) => ({
@@ -97,22 +96,17 @@ function close(): void {
   }
 }
 
-parentPort?.on('message', (message: WriterRequest) => {
-  switch (message.type) {
+function handle(request: WriterRequest): unknown {
+  switch (request.type) {
     case 'write':
-      reply({ type: 'written', id: message.id, outcomes: write(JSON.parse(message.writes) as WireWrite[], message.values, message.timestamp) });
-      return;
+      return write(JSON.parse(request.writes) as WireWrite[], request.values, request.timestamp);
     case 'topics':
-      store.reloadTopics();
-      return;
+      return store.reloadTopics();
     case 'compact':
-      compactInSlices(message.share).then(
-        (removed) => reply({ type: 'compacted', id: message.id, removed }),
-        (error: unknown) => reply({ type: 'compacted', id: message.id, error: (error as Error).message }),
-      );
-      return;
+      return compactInSlices(request.share);
     case 'close':
-      close();
-      return;
+      return close();
   }
-});
+}
+
+if (parentPort !== null) serveThreadChannel(parentPort, handle);

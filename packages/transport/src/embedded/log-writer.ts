@@ -11,6 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { OffsetCommit, ProduceRecord, RecordMetadata } from '../types.js';
+import { ThreadChannel } from '../thread-channel.js';
 import { TransportError, TransportErrorReason } from './errors.js';
 
 /** The share of the writer thread's time the periodic compaction takes while it works through its backlog. */
@@ -48,61 +49,50 @@ export interface WireWrite {
 
 export type WriterRequest =
   /** `writes` is the JSON text of a `WireWrite[]`: a string copies to the thread for about half of what the objects cost. */
-  | { type: 'write'; id: number; writes: string; values: Uint8Array; timestamp: number }
+  | { type: 'write'; writes: string; values: Uint8Array; timestamp: number }
   | { type: 'topics' }
-  | { type: 'compact'; id: number; share: number }
+  | { type: 'compact'; share: number }
   | { type: 'close' };
 
 /** Per write: its records' offsets, or why it failed. */
 export type WriteOutcome = { offsets: number[] } | { error: string; code?: string };
 
-export type WriterReply = { type: 'written'; id: number; outcomes: WriteOutcome[] } | { type: 'compacted'; id: number; removed?: number; error?: string };
-
 /** What a write became: its records' metadata and copies of their values, or its error. */
 export type Written = { metadata: RecordMetadata[]; values: (Buffer | null)[] } | { error: Error };
 
-/** Settles one request: with the thread's reply, or with the error that stopped the thread. */
-type Settle = (reply: WriterReply | Error) => void;
-
 export class LogWriter {
   readonly #worker: Worker;
+  readonly #channel: ThreadChannel<WriterRequest>;
   readonly #closed = new Int32Array(new SharedArrayBuffer(4));
-  readonly #waiting = new Map<number, Settle>();
-  #nextId = 1;
-  #failure: Error | undefined;
 
   constructor(file: string, synchronous: 'normal' | 'full', compactionIntervalMs: number) {
     const workerData: WriterData = { file, synchronous, compactionIntervalMs, compactionShare: BACKGROUND_COMPACTION_SHARE, closed: this.#closed };
     this.#worker = new Worker(new URL('./log-writer-worker.js', import.meta.url), { workerData });
-    // Only a request in progress keeps the process alive (see #request).
-    this.#worker.unref();
-    this.#worker.on('message', (reply: WriterReply) => this.#settled(reply.id)?.(reply));
-    this.#worker.on('error', (error) => this.#fail(error));
-    this.#worker.on('exit', (code) => this.#fail(new Error(`it exited with code ${code}`)));
+    this.#channel = new ThreadChannel(this.#worker, (cause) => new TransportError(TransportErrorReason.Closed, `The embedded bus's writer thread stopped: ${cause.message}`));
   }
 
   /**
    * Writes the group in one transaction on the thread. Resolves, once it committed, with each
    * write's outcome; a write that failed fails alone (the thread tries the others without it).
    */
-  write(writes: readonly { records: PlacedRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[], timestamp: number): Promise<Written[]> {
+  async write(writes: readonly { records: PlacedRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[], timestamp: number): Promise<Written[]> {
     const { wire, values } = encode(writes);
-    return this.#request({ type: 'write', writes: JSON.stringify(wire), values, timestamp }, (reply) =>
-      reply.type === 'written' ? reply.outcomes.map((outcome, i) => decode(writes[i]!.records, wire[i]!.records, outcome, values)) : [],
-    );
+    const outcomes = await this.#channel.call<WriteOutcome[]>({ type: 'write', writes: JSON.stringify(wire), values, timestamp });
+    return outcomes.map((outcome, i) => decode(writes[i]!.records, wire[i]!.records, outcome, values));
   }
 
   /** Topics were created on the owner's connection: the thread reads them before the writes that follow. */
   topicsChanged(): void {
-    if (this.#failure === undefined) this.#worker.postMessage({ type: 'topics' } satisfies WriterRequest);
+    this.#channel.tell({ type: 'topics' });
   }
 
   /** Compacts on the thread, taking at most `share` of its time; resolves how many records went. */
   async compact(share: number): Promise<number> {
-    const reply = await this.#request({ type: 'compact', share }, (r) => r);
-    if (reply.type !== 'compacted') return 0;
-    if (reply.error !== undefined) throw new Error(`Compaction failed: ${reply.error}`);
-    return reply.removed ?? 0;
+    try {
+      return await this.#channel.call<number>({ type: 'compact', share });
+    } catch (error) {
+      throw error === this.#channel.failure ? error : new Error(`Compaction failed: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -110,39 +100,12 @@ export class LogWriter {
    * connection, so that the owner closes the file after it.
    */
   close(): void {
-    if (this.#failure !== undefined) return;
-    this.#worker.postMessage({ type: 'close' } satisfies WriterRequest);
+    if (this.#channel.failure !== undefined) return;
+    this.#channel.tell({ type: 'close' });
+    this.#channel.flush();
     Atomics.wait(this.#closed, 0, 0, CLOSE_TIMEOUT_MS);
   }
-
-  #request<T>(message: DistributiveOmit<Exclude<WriterRequest, { type: 'topics' | 'close' }>, 'id'>, read: (reply: WriterReply) => T): Promise<T> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#waiting.set(id, (reply) => (reply instanceof Error ? reject(reply) : resolve(read(reply))));
-      if (this.#waiting.size === 1) this.#worker.ref();
-      this.#worker.postMessage({ ...message, id } as WriterRequest);
-    });
-  }
-
-  #settled(id: number): Settle | undefined {
-    const settle = this.#waiting.get(id);
-    this.#waiting.delete(id);
-    if (this.#waiting.size === 0) this.#worker.unref();
-    return settle;
-  }
-
-  #fail(cause: Error): void {
-    if (this.#failure !== undefined) return;
-    this.#failure = new TransportError(TransportErrorReason.Closed, `The embedded bus's writer thread stopped: ${cause.message}`);
-    const waiting = [...this.#waiting.values()];
-    this.#waiting.clear();
-    this.#worker.unref();
-    for (const settle of waiting) settle(this.#failure);
-  }
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The group's values copied into one buffer (cloned to the thread as one block), the rest as plain objects. */
 function encode(writes: readonly { records: PlacedRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[]): { wire: WireWrite[]; values: Buffer } {

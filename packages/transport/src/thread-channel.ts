@@ -1,0 +1,153 @@
+/**
+ * Requests to a worker thread and their answers, for the threads that take work off the event
+ * loop (the embedded bus's writer, the gateway's SQLite read store).
+ *
+ * Waking a thread that sleeps is what a message costs: measured in the engine with every role in
+ * one process, about 100 µs of the event loop's CPU per `postMessage` to an idle thread, most of it
+ * the kernel's cross-CPU wake-up, where the copy of the message itself takes a few. So the calls of
+ * one turn of the event loop go to the thread as one message, and the answers the thread has in
+ * one turn of its own come back as one.
+ */
+import type { MessagePort, Worker } from 'node:worker_threads';
+
+/** What a call's failure becomes on the way back: its message, name and code. */
+export interface ThreadError {
+  message: string;
+  name: string;
+  code?: string;
+}
+
+/** One message to the thread: the calls of a turn, in order; `id` 0 wants no answer. */
+export type ThreadBatch<Request> = { id: number; request: Request }[];
+
+/** One message from the thread: answers, in the order they settled. */
+export type ThreadAnswers = ({ id: number; value: unknown } | { id: number; error: ThreadError })[];
+
+interface Waiting {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** The event loop's side. */
+export class ThreadChannel<Request> {
+  readonly #worker: Worker;
+  readonly #describe: (cause: Error) => Error;
+  readonly #waiting = new Map<number, Waiting>();
+  #queued: ThreadBatch<Request> = [];
+  #nextId = 1;
+  #failure: Error | undefined;
+
+  /**
+   * Takes over `worker`'s messages that are answers (arrays). `describe` turns what stopped the
+   * thread into the error every call waiting then, and every later call, fails with.
+   */
+  constructor(worker: Worker, describe: (cause: Error) => Error) {
+    this.#worker = worker;
+    this.#describe = describe;
+    // Only a call in progress keeps the process alive.
+    worker.unref();
+    worker.on('message', (message: unknown) => {
+      if (Array.isArray(message)) this.#answered(message as ThreadAnswers);
+    });
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => this.fail(new Error(`it exited with code ${code}`)));
+  }
+
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** Sends `request` with the other calls of this turn; resolves with the thread's answer. */
+  call<T>(request: Request): Promise<T> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      if (this.#waiting.size === 1) this.#worker.ref();
+      this.#enqueue(id, request);
+    });
+  }
+
+  /** Sends `request`, which wants no answer, in its place among the calls. */
+  tell(request: Request): void {
+    if (this.#failure === undefined) this.#enqueue(0, request);
+  }
+
+  /** Sends what is queued now, not at the end of the turn (before a blocking wait on the thread, say). */
+  flush(): void {
+    const batch = this.#queued;
+    this.#queued = [];
+    if (batch.length > 0 && this.#failure === undefined) this.#worker.postMessage(batch);
+  }
+
+  /** Fails every waiting call, and every later one. */
+  fail(cause: Error): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = this.#describe(cause);
+    const waiting = [...this.#waiting.values()];
+    this.#waiting.clear();
+    this.#queued = [];
+    this.#worker.unref();
+    for (const w of waiting) w.reject(this.#failure);
+  }
+
+  #enqueue(id: number, request: Request): void {
+    this.#queued.push({ id, request });
+    if (this.#queued.length === 1) setImmediate(() => this.flush());
+  }
+
+  #answered(answers: ThreadAnswers): void {
+    for (const answer of answers) {
+      const waiting = this.#waiting.get(answer.id);
+      if (waiting === undefined) continue;
+      this.#waiting.delete(answer.id);
+      if ('error' in answer) waiting.reject(toError(answer.error));
+      else waiting.resolve(answer.value);
+    }
+    if (this.#waiting.size === 0) this.#worker.unref();
+  }
+}
+
+/**
+ * The thread's side: calls `handle` for each request, in the order sent, and sends the answers
+ * that settled in one turn of the thread's loop as one message. A slow answer (a compaction, say)
+ * holds back none of the others.
+ */
+export function serveThreadChannel<Request>(port: MessagePort, handle: (request: Request) => unknown): void {
+  let answers: ThreadAnswers = [];
+  const send = (): void => {
+    const batch = answers;
+    answers = [];
+    port.postMessage(batch);
+  };
+  const answer = (a: ThreadAnswers[number]): void => {
+    answers.push(a);
+    if (answers.length === 1) setImmediate(send);
+  };
+  port.on('message', (batch: ThreadBatch<Request>) => {
+    for (const { id, request } of batch) {
+      let result: unknown;
+      try {
+        result = handle(request);
+      } catch (error) {
+        result = Promise.reject(error);
+      }
+      if (id === 0) {
+        if (result instanceof Promise) result.catch((error: unknown) => process.emitWarning(`A request to a worker thread failed: ${(error as Error).message ?? String(error)}`, { code: 'ORCH_THREAD' }));
+        continue;
+      }
+      if (result instanceof Promise) result.then((value: unknown) => answer({ id, value }), (error: unknown) => answer({ id, error: toThreadError(error) }));
+      else answer({ id, value: result });
+    }
+  });
+}
+
+export function toThreadError(error: unknown): ThreadError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const code = (e as { code?: unknown }).code;
+  return { message: e.message, name: e.name, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+function toError(error: ThreadError): Error {
+  return Object.assign(new Error(error.message), { name: error.name }, error.code === undefined ? {} : { code: error.code });
+}
