@@ -4,9 +4,9 @@
  *
  * Waking a thread that sleeps is what a message costs: measured in the engine with every role in
  * one process, about 100 µs of the event loop's CPU per `postMessage` to an idle thread, most of it
- * the kernel's cross-CPU wake-up, where the copy of the message itself takes a few. So the calls of
- * one turn of the event loop go to the thread as one message, and the answers the thread has in
- * one turn of its own come back as one.
+ * the kernel's cross-CPU wake-up, where the copy of the message itself takes a few. So the calls
+ * made in one task of the event loop (a callback and its microtasks) go to the thread as one
+ * message, and the answers the thread has in one turn of its own come back as one.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
 
@@ -17,7 +17,7 @@ export interface ThreadError {
   code?: string;
 }
 
-/** One message to the thread: the calls of a turn, in order; `id` 0 wants no answer. */
+/** One message to the thread: the calls of a task, in order; `id` 0 wants no answer. */
 export type ThreadBatch<Request> = { id: number; request: Request }[];
 
 /** One message from the thread: answers, in the order they settled. */
@@ -57,7 +57,7 @@ export class ThreadChannel<Request> {
     return this.#failure;
   }
 
-  /** Sends `request` with the other calls of this turn; resolves with the thread's answer. */
+  /** Sends `request` with the other calls of this task; resolves with the thread's answer. */
   call<T>(request: Request): Promise<T> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const id = this.#nextId++;
@@ -73,7 +73,7 @@ export class ThreadChannel<Request> {
     if (this.#failure === undefined) this.#enqueue(0, request);
   }
 
-  /** Sends what is queued now, not at the end of the turn (before a blocking wait on the thread, say). */
+  /** Sends what is queued now, not after this task's microtasks (before a blocking wait on the thread, say). */
   flush(): void {
     const batch = this.#queued;
     this.#queued = [];
@@ -93,7 +93,9 @@ export class ThreadChannel<Request> {
 
   #enqueue(id: number, request: Request): void {
     this.#queued.push({ id, request });
-    if (this.#queued.length === 1) setImmediate(() => this.flush());
+    // At the end of this task's microtasks, not of the turn: a thread that waited for the rest of
+    // the turn's I/O callbacks added milliseconds to the path of an event under load.
+    if (this.#queued.length === 1) queueMicrotask(() => this.flush());
   }
 
   #answered(answers: ThreadAnswers): void {

@@ -10,12 +10,12 @@ function open(): { worker: Worker; channel: ThreadChannel<FixtureRequest> } {
   return { worker, channel };
 }
 
-void test('the calls of one turn reach the thread as one message, and each gets its own answer', async () => {
+void test('the calls of one task reach the thread as one message, and each gets its own answer', async () => {
   const { worker, channel } = open();
   try {
     const answers = await Promise.all([channel.call({ op: 'echo', value: 1 }), channel.call({ op: 'echo', value: { a: [2] } }), channel.call({ op: 'messages' })]);
     assert.deepEqual(answers, [1, { a: [2] }, 1]);
-    // A later turn is a second message.
+    // A later task is a second message.
     assert.equal(await channel.call({ op: 'messages' }), 2);
   } finally {
     await worker.terminate();
@@ -59,7 +59,7 @@ void test('a thread that stops fails the waiting calls and every later one with 
   assert.match(String(channel.failure), /it exited with code 7/);
 });
 
-void test('flush sends the queued calls now, not at the end of the turn', async () => {
+void test('flush sends the queued calls at once, before the microtasks of the task run', async () => {
   const { worker, channel } = open();
   try {
     const first = channel.call({ op: 'messages' });

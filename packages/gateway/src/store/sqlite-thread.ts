@@ -3,7 +3,7 @@
  * rows, the counters, the checkpoint) took about a seventh of the event loop of an engine with
  * every role in one process; here it runs beside the event loop, on the machine's other core.
  *
- * Every call of `ReadStore` goes to the thread and its answer comes back; the calls of one turn of
+ * Every call of `ReadStore` goes to the thread and its answer comes back; the calls of one task of
  * the event loop go as one message (transport's ThreadChannel). A batch goes as one
  * JSON text of its events (the cheapest thing to copy between threads), and what comes back names
  * the accepted events by their index in the batch, so the gateway publishes its own event objects.
