@@ -4,19 +4,22 @@ import type { Consumer, OffsetCommit, ProduceRecord, SubscribeOptions, TopicPart
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { OffsetCommitter } from './offset-committer.js';
 import { toClientOptions, type ResolvedKafkaTransportOptions } from './options.js';
-import { PartitionFetcher } from './partition-fetcher.js';
+import type { FetchSession, PartitionFetcher } from './partition-fetcher.js';
 import { delay, withTimeout } from './records.js';
 
 export interface GroupMemberDeps {
   options: ResolvedKafkaTransportOptions;
   produce(records: ProduceRecord[]): Promise<unknown>;
+  /** The transport's fetches, which this member's partitions join. */
+  fetches: FetchSession;
   onClosed(member: KafkaGroupMember): void;
 }
 
 /**
  * One consumer group member. Group membership (join, sync, heartbeat) and commits are the client's;
- * fetching and delivery are the PartitionFetcher's, on a connection of its own, so that each
- * partition is delivered in order, one `onBatch` at a time, and no fetch waits behind a commit.
+ * fetching and delivery are the PartitionFetcher's, in the fetches its transport's members share
+ * on a connection of their own, so that each partition is delivered in order, one `onBatch` at a
+ * time, and no fetch waits behind a commit.
  *
  * Rebalances. The client speaks the classic (eager) protocol: a rebalance revokes everything. It
  * has no revoke callback; it emits `consumer:group:rebalance` when the coordinator asks members to
@@ -61,9 +64,7 @@ export class KafkaGroupMember implements Consumer {
     this.#sub = sub;
     this.#deps = deps;
     const o = deps.options;
-    this.#fetcher = new PartitionFetcher({
-      options: o,
-      label: sub.groupId,
+    this.#fetcher = deps.fetches.fetcher({
       maxBatch: sub.maxBatch ?? 100,
       onBatch: (records) => sub.onBatch(records),
       onFail: (error) => this.#fail(error),

@@ -12,6 +12,7 @@ import type {
   Transport,
 } from '../types.js';
 import { KafkaGroupMember } from './group-member.js';
+import { FetchSession } from './partition-fetcher.js';
 import { resolveKafkaTransportOptions, toClientOptions, type KafkaTransportOptions, type ResolvedKafkaTransportOptions } from './options.js';
 import { decodeFetch, delay, headersToBuffers, withTimeout } from './records.js';
 import { SendPipeline } from './send-pipeline.js';
@@ -38,12 +39,15 @@ export class KafkaTransport implements Transport {
   #placing = 0;
   #placed: Promise<void> = Promise.resolve();
   readonly #members = new Set<KafkaGroupMember>();
+  /** One fetch for the partitions of every member (see FetchSession). */
+  readonly #fetches: FetchSession;
   #closed = false;
 
   constructor(options: ResolvedKafkaTransportOptions) {
     this.options = options;
     this.#admin = new Admin({ ...toClientOptions(options, 'admin'), metadataMaxAge: 2000 });
     this.#reader = new KafkaConsumer({ ...toClientOptions(options, 'reader'), groupId: `${options.clientId}-reader-unused`, metadataMaxAge: 2000 });
+    this.#fetches = new FetchSession(options);
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
@@ -231,6 +235,7 @@ export class KafkaTransport implements Transport {
     const member = new KafkaGroupMember(options, {
       options: this.options,
       produce: (records) => this.produce(records),
+      fetches: this.#fetches,
       onClosed: (m) => this.#members.delete(m),
     });
     this.#members.add(member);
@@ -322,6 +327,7 @@ export class KafkaTransport implements Transport {
       producer ? withTimeout(producer.close(), 5000, 'closing the producer') : undefined,
       withTimeout(this.#admin.close(), 5000, 'closing the admin client'),
       withTimeout(this.#reader.close(), 5000, 'closing the reader'),
+      withTimeout(this.#fetches.close(), 5000, 'closing the fetcher'),
     ]);
   }
 
