@@ -146,6 +146,29 @@ export function registerGroupTests(ctx: SuiteContext): void {
     assert.deepEqual(inbox.records.filter((r) => r.headers.phase === 'old'), [], 'no record written before the start');
   });
 
+  void test('two groups on one transport read one partition each from its own position, each record once', opts, async (t) => {
+    const transport = await ctx.transport(t);
+    const topic = uniqueName('topic');
+    await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+    const write = (from: number, to: number): Promise<unknown> => transport.produce(range(from, to).map((i) => ({ topic, key: `k${i}`, value: Buffer.from(String(i)) })));
+    await write(0, 10);
+    const ahead = new Inbox();
+    await ctx.subscribe(t, transport, ahead.options(uniqueName('group'), [topic]));
+    await ahead.until(() => ahead.records.length >= 10, 'the first group to read the first 10', ctx.timeoutMs);
+    // The second group starts at the beginning while the first is at offset 10.
+    const behind = new Inbox();
+    await ctx.subscribe(t, transport, behind.options(uniqueName('group'), [topic]));
+    await write(10, 15);
+    await behind.until(() => behind.records.length >= 15, 'the second group to read all 15', ctx.timeoutMs);
+    await ahead.until(() => ahead.records.length >= 15, 'the first group to read the next 5', ctx.timeoutMs);
+    await write(15, 16);
+    await behind.until(() => behind.records.length >= 16, 'the second group to read the last', ctx.timeoutMs);
+    await ahead.until(() => ahead.records.length >= 16, 'the first group to read the last', ctx.timeoutMs);
+    assert.deepEqual(offsetsOf(ahead.records), range(0, 16), 'the first group: each record once, in order');
+    assert.deepEqual(offsetsOf(behind.records), range(0, 16), 'the second group: each record once, in order');
+    assert.deepEqual(behind.records.map((r) => r.value?.toString()), range(0, 16).map(String));
+  });
+
   void test('a slow batch on one partition does not hold back another partition', opts, async (t) => {
     const transport = await ctx.transport(t);
     const topic = uniqueName('topic');
