@@ -57,6 +57,8 @@ export class FetchSession {
   #closed = false;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
+  /** Counts the fetches, to rotate the order of their partitions. */
+  #turn = 0;
   readonly #stop = new AbortController();
 
   constructor(options: ResolvedKafkaTransportOptions) {
@@ -128,7 +130,12 @@ export class FetchSession {
     }
   }
 
-  async #fetchOnce(ready: Fetched[]): Promise<void> {
+  async #fetchOnce(fetchable: Fetched[]): Promise<void> {
+    // A broker fills a response in request order, and one partition may fill it: each fetch starts
+    // one partition further on, so that a member catching up on a backlog (a gateway after a
+    // restart, say) holds back no other member's partitions for more than a few fetches.
+    const turn = this.#turn++ % fetchable.length;
+    const ready = [...fetchable.slice(turn), ...fetchable.slice(0, turn)];
     const topics = [...new Set(ready.map((f) => f.state.tp.topic))];
     const metadata = await this.#client.metadata({ topics });
     // Per leader, per partition: who wants it, and the lowest position among them.
