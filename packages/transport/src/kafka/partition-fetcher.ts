@@ -30,6 +30,15 @@ interface Fetched {
   state: PartitionState;
 }
 
+/** A partition in one fetch: the lowest position its readers asked for, and who they are. */
+interface FetchTarget {
+  topic: string;
+  topicId: string;
+  partition: number;
+  from: bigint;
+  wanted: Fetched[];
+}
+
 /**
  * The fetches of every group member of one transport: one client, one connection, one request per
  * leader for all the partitions the members own.
@@ -139,7 +148,7 @@ export class FetchSession {
     const topics = [...new Set(ready.map((f) => f.state.tp.topic))];
     const metadata = await this.#client.metadata({ topics });
     // Per leader, per partition: who wants it, and the lowest position among them.
-    const byLeader = new Map<number, Map<string, { topic: string; topicId: string; partition: number; from: bigint; wanted: Fetched[] }>>();
+    const byLeader = new Map<number, Map<string, FetchTarget>>();
     for (const f of ready) {
       const { topic, partition } = f.state.tp;
       const info = metadata.topics.get(topic);
@@ -158,7 +167,7 @@ export class FetchSession {
     await Promise.all([...byLeader].map(([node, partitions]) => this.#fetchFrom(node, [...partitions.values()])));
   }
 
-  async #fetchFrom(node: number, partitions: { topic: string; topicId: string; partition: number; from: bigint; wanted: Fetched[] }[]): Promise<void> {
+  async #fetchFrom(node: number, partitions: FetchTarget[]): Promise<void> {
     const byTopic = new Map<string, { topic: string; from: Map<number, bigint>; request: FetchRequestTopic }>();
     const wanted = new Map<string, Fetched[]>();
     const maxBytes = this.#options.fetchMaxBytes;
