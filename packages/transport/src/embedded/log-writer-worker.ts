@@ -3,7 +3,7 @@
  * handed in one transaction, in the order handed, and compacts between groups.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { serveThreadChannel } from '../thread-channel.js';
+import { serveThreadChannel, toThreadError } from '../thread-channel.js';
 import { COMPACTION_SLICE, LogStore, nextSliceLimit } from './store.js';
 import type { PlacedRecord, WireWrite, WriteOutcome, WriterData, WriterRequest } from './log-writer.js';
 
@@ -35,7 +35,10 @@ function records(write: WireWrite, values: Uint8Array): PlacedRecord[] {
 
 const placed = (metadata: { offset: number }[]): WriteOutcome => ({ offsets: metadata.map((m) => m.offset) });
 
-const failed = (error: unknown): WriteOutcome => ({ error: (error as Error).message ?? String(error), ...((error as { code?: string }).code === undefined ? {} : { code: (error as { code: string }).code }) });
+function failed(error: unknown): WriteOutcome {
+  const { message, code } = toThreadError(error);
+  return { error: message, ...(code === undefined ? {} : { code }) };
+}
 
 /** One transaction for the group; if it fails (the disk, say), each write alone, so that only the one at fault fails. */
 function write(writes: WireWrite[], values: Uint8Array, timestamp: number): WriteOutcome[] {

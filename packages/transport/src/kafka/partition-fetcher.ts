@@ -23,10 +23,9 @@ interface PartitionState {
   busy: Promise<void> | undefined;
 }
 
-/** A partition in a fetch request, with the position it was fetched for and its owner's epoch then. */
+/** A partition in a fetch request: its owner and its state then (an assignment since replaces the state). */
 interface Fetched {
   fetcher: PartitionFetcher;
-  epoch: number;
   state: PartitionState;
 }
 
@@ -199,7 +198,8 @@ interface SessionLink {
 
 /**
  * The partitions one group member owns, each delivered in offset order, one `onBatch` at a time per
- * partition. A revoke bumps the epoch: what an older fetch returns is dropped.
+ * partition. A revoke bumps the epoch, which ends the deliveries under way, and replaces the
+ * partitions' states, so that what an older fetch returns is dropped.
  */
 export class PartitionFetcher {
   readonly #deps: PartitionFetcherDeps;
@@ -248,20 +248,21 @@ export class PartitionFetcher {
   fetchable(): Fetched[] {
     const out: Fetched[] = [];
     if (!this.#started) return out;
-    for (const state of this.#partitions.values()) if (state.buffer.length < BUFFER_LIMIT) out.push({ fetcher: this, epoch: this.#epoch, state });
+    for (const state of this.#partitions.values()) if (state.buffer.length < BUFFER_LIMIT) out.push({ fetcher: this, state });
     return out;
   }
 
   /** What a fetch returned for one of its partitions, from the lowest position any member asked for. */
   fetched(f: Fetched, records: ConsumedRecord[], nextOffset: bigint | undefined): void {
     const { state } = f;
-    if (f.epoch !== this.#epoch || this.#partitions.get(key(state.tp.topic, state.tp.partition)) !== state) return;
+    // A revoke or a new assignment since the request replaced the state: the records are not this member's now.
+    if (this.#partitions.get(key(state.tp.topic, state.tp.partition)) !== state) return;
     const from = state.position;
     if (nextOffset !== undefined && nextOffset > state.position) state.position = nextOffset;
     const own = records.length > 0 && BigInt(records[0]!.offset) < from ? records.filter((r) => BigInt(r.offset) >= from) : records;
     if (own.length === 0) return;
     state.buffer.push(...own);
-    this.#pump(state, f.epoch);
+    this.#pump(state, this.#epoch);
   }
 
   /** Hands the partition's next batch to `onBatch` unless one is in progress. */
