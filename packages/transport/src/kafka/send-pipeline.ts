@@ -14,6 +14,10 @@ interface Pending<R, M> {
  * tasks to one partition, more than a broker takes in one record batch, which it would refuse on
  * every retry) goes out alone, as consecutive sends of at most `limit` bytes, in order.
  *
+ * A send that ends starts the next one after the event loop's turn, not at once: the calls that the
+ * turn's other callbacks make join it. With every role in one process on Kafka (chain10 at
+ * saturation, alternated pairs) that was about 10% more steps a second for as much less CPU a step.
+ *
  * One send in flight, not more. The idempotent producer of @platformatic/kafka 2.x numbers each
  * send's records when the send is made, and it writes one request at a time per broker connection
  * anyway, so a second send in flight would only wait in the client's queue. And it is not safe
@@ -85,8 +89,12 @@ export class SendPipeline<R, M> {
         },
       )
       .finally(() => {
-        this.#outstanding--;
-        this.#pump();
+        // The next send waits for the rest of this turn's I/O: the answer to this send often came
+        // with fetched records whose handlers produce too, and they then share the next request.
+        setImmediate(() => {
+          this.#outstanding--;
+          this.#pump();
+        });
       });
   }
 
