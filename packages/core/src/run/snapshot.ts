@@ -225,13 +225,19 @@ function watermarks(state: RunState): Watermarks {
   };
 }
 
-/** Whether the run-level fields other than the watermarks differ. */
-function headerChanged(prev: RunState, next: RunState, digest: string): boolean {
-  const strip = (h: RunHeader): string => {
-    const { lastSeq: _s, updatedAt: _u, applied: _a, stateVersion: _v, ...rest } = h;
-    return JSON.stringify(rest);
-  };
-  return strip(header(prev, digest)) !== strip(header(next, digest));
+/** The run fields a header leaves out (they have records of their own), or that only grow (the watermarks). */
+const NOT_COMPARED_IN_HEADER: ReadonlySet<string> = new Set(['definition', 'input', 'output', 'steps', 'timers', 'lastDelayMs', 'attemptBase', 'stateLayout', 'lastSeq', 'updatedAt', 'applied', 'stateVersion']);
+
+/** Whether the run-level fields other than the watermarks differ: field by field, by value. */
+function headerChanged(prev: RunState, next: RunState): boolean {
+  const a = prev as unknown as Record<string, unknown>;
+  const b = next as unknown as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (NOT_COMPARED_IN_HEADER.has(key) || a[key] === b[key]) continue;
+    if (typeof a[key] !== 'object' || typeof b[key] !== 'object' || a[key] === null || b[key] === null) return true;
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return true;
+  }
+  return false;
 }
 
 /** The homes of a run whose steps are all in their own records: one object for every such run. */
@@ -266,6 +272,10 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
   const prevTimers = timersByStep(prev);
   const nextTimers = timersByStep(next);
   const referenced = referencedOutputs(next.definition);
+  // The reducer keeps what a transition left alone: the same objects need no comparing, step by step.
+  const sameTimerList = prev !== undefined && prev.timers === next.timers;
+  const sameDelays = prev !== undefined && prev.lastDelayMs === next.lastDelayMs;
+  const sameBases = prev !== undefined && prev.attemptBase === next.attemptBase;
   const embedded: Record<string, StepControl> = {};
   const changed = new Map<string, StepControl>();
   for (const stepId of Object.keys(next.steps)) {
@@ -282,15 +292,15 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
     const touched =
       wasEnded ||
       before !== step ||
-      !sameTimers(prevTimers.get(stepId), nextTimers.get(stepId)) ||
-      !sameEntries(entriesOf(prev?.lastDelayMs, stepId), entriesOf(next.lastDelayMs, stepId)) ||
-      !sameEntries(entriesOf(prev?.attemptBase, stepId), entriesOf(next.attemptBase, stepId));
+      (!sameTimerList && !sameTimers(prevTimers.get(stepId), nextTimers.get(stepId))) ||
+      (!sameDelays && !sameEntries(entriesOf(prev?.lastDelayMs, stepId), entriesOf(next.lastDelayMs, stepId))) ||
+      (!sameBases && !sameEntries(entriesOf(prev?.attemptBase, stepId), entriesOf(next.attemptBase, stepId)));
     if (!touched) continue;
     const now = control();
     // A new run's steps that have not begun: `restoreRun` rebuilds them from the definition.
     if (prev === undefined && isUnbegun(now)) continue;
-    // A change to view-only fields (progress, a worker id) writes nothing.
-    if (!wasEnded && before !== undefined && prev !== undefined && JSON.stringify(now) === JSON.stringify(stepControl(prev, stepId, before, prevTimers.get(stepId)))) continue;
+    // A change to view-only fields (progress, a worker id) writes nothing; a new status or attempt never is one.
+    if (!wasEnded && before !== undefined && prev !== undefined && before.status === step.status && before.attempts.length === step.attempts.length && JSON.stringify(now) === JSON.stringify(stepControl(prev, stepId, before, prevTimers.get(stepId)))) continue;
     changed.set(stepId, now);
   }
   // A run that ended again had its step records tombstoned: it starts with none.
@@ -316,7 +326,7 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
     for (const key of prev?.stateLayout?.keys ?? []) writes.push({ key: snapshotKeys.step(runId, key), value: null });
     layout = undefined;
   }
-  if (prev === undefined || ended || wasEnded || host === undefined || headerChanged(prev, next, digest)) {
+  if (prev === undefined || ended || wasEnded || host === undefined || headerChanged(prev, next)) {
     const h = header(next, digest);
     if (ended) h.steps = embedded;
     // The header goes last: a reader that sees it has seen every part written with it.
