@@ -48,8 +48,8 @@ export interface KafkaTransportOptions {
   /**
    * Longest time a fetch waits at the broker when there is nothing new. A fetch returns as soon as
    * a record arrives, on a connection of its own, so this is not on the path of a record: it is
-   * the idle poll (an idle member costs one fetch per interval) and bounds how long a new
-   * assignment waits for the fetch of the old one to return. @default 250
+   * the idle poll (an idle member costs one fetch per interval). A partition assigned while a
+   * fetch waits is read at once by an express fetch on a second connection. @default 250
    */
   fetchMaxWaitMs?: number;
   /** Largest fetch response, in bytes. @default 8388608 */

@@ -57,11 +57,20 @@ interface FetchTarget {
  *   byte arrives, so a record is on its way the moment it is written; `fetchMaxWaitMs` is only the
  *   idle poll. The records are buffered and handed over as soon as the partition's previous
  *   batch settles.
+ * - A partition assigned while the fetch waits at the broker is not left to wait for it: an
+ *   express fetch, on a second connection, reads the partitions that fetch does not hold until it
+ *   returns and the next one holds them. Without it, a member that joined an idle session got its
+ *   first records only when the others' fetch timed out, up to `fetchMaxWaitMs` later.
  */
 export class FetchSession {
   readonly #options: ResolvedKafkaTransportOptions;
   readonly #client: KafkaConsumer;
+  /** The express fetches' client, made at the first one. */
+  #expressClient: KafkaConsumer | undefined;
   readonly #fetchers = new Set<PartitionFetcher>();
+  /** The partition states of the fetch waiting at the broker now, if one is. */
+  #fetching: ReadonlySet<PartitionState> | undefined;
+  #express: Promise<void> | undefined;
   #closed = false;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -71,15 +80,7 @@ export class FetchSession {
 
   constructor(options: ResolvedKafkaTransportOptions) {
     this.#options = options;
-    this.#client = new KafkaConsumer({
-      ...toClientOptions(options, 'fetcher'),
-      // Never joins: the group members own the memberships; this client only fetches.
-      groupId: `${options.clientId}-fetcher-unused`,
-      maxWaitTime: options.fetchMaxWaitMs,
-      maxBytes: options.fetchMaxBytes,
-      minBytes: 1,
-      metadataMaxAge: 2000,
-    });
+    this.#client = fetchClient(options, 'fetcher');
   }
 
   /** A fetcher for one group member: once started, what it is assigned joins the session's fetches. */
@@ -88,8 +89,12 @@ export class FetchSession {
       start: () => {
         if (!this.#closed) this.#loop ??= this.#fetchLoop();
         this.#wake?.();
+        this.#expressIfNeeded();
       },
-      wake: () => this.#wake?.(),
+      wake: () => {
+        this.#wake?.();
+        this.#expressIfNeeded();
+      },
       leave: (f) => this.#fetchers.delete(f),
     });
     this.#fetchers.add(fetcher);
@@ -103,8 +108,9 @@ export class FetchSession {
     this.#stop.abort();
     this.#wake?.();
     // A forced close ends a fetch still waiting at the broker.
-    await new Promise<void>((resolve) => this.#client.close(true, () => resolve()));
-    await this.#loop;
+    const clients = [this.#client, this.#expressClient].filter((c) => c !== undefined);
+    await Promise.all(clients.map((c) => new Promise<void>((resolve) => c.close(true, () => resolve()))));
+    await Promise.all([this.#loop, this.#express]);
   }
 
   #fetchable(): Fetched[] {
@@ -126,7 +132,8 @@ export class FetchSession {
         continue;
       }
       try {
-        await this.#fetchOnce(ready);
+        this.#fetching = new Set(ready.map((f) => f.state));
+        await this.#fetchOnce(this.#client, ready);
         failures = 0;
       } catch {
         if (this.#closed) break;
@@ -134,18 +141,42 @@ export class FetchSession {
         this.#client.clearMetadata();
         // The broker may be restarting: back off, bounded, and try again.
         await delay(Math.min(200 * failures, 2000), this.#stop.signal);
+      } finally {
+        this.#fetching = undefined;
       }
     }
   }
 
-  async #fetchOnce(fetchable: Fetched[]): Promise<void> {
+  /**
+   * Starts an express fetch of the fetchable partitions that the fetch waiting at the broker does
+   * not hold, unless one runs; when it ends, the next starts if some are still left out. What
+   * both fetches return for a partition is delivered once: each member takes records from its
+   * own position on.
+   */
+  #expressIfNeeded(): void {
+    if (this.#closed || this.#express !== undefined) return;
+    const fetching = this.#fetching;
+    if (fetching === undefined) return;
+    const missing = this.#fetchable().filter((f) => !fetching.has(f.state));
+    if (missing.length === 0) return;
+    this.#expressClient ??= fetchClient(this.#options, 'fetcher-express');
+    this.#express = this.#fetchOnce(this.#expressClient, missing)
+      // A failed express fetch costs only its wait: the loop's next fetch holds these partitions.
+      .catch(() => undefined)
+      .finally(() => {
+        this.#express = undefined;
+        this.#expressIfNeeded();
+      });
+  }
+
+  async #fetchOnce(client: KafkaConsumer, fetchable: Fetched[]): Promise<void> {
     // A broker fills a response in request order, and one partition may fill it: each fetch starts
     // one partition further on, so that a member catching up on a backlog (a gateway after a
     // restart, say) holds back no other member's partitions for more than a few fetches.
     const turn = this.#turn++ % fetchable.length;
     const ready = [...fetchable.slice(turn), ...fetchable.slice(0, turn)];
     const topics = [...new Set(ready.map((f) => f.state.tp.topic))];
-    const metadata = await this.#client.metadata({ topics });
+    const metadata = await client.metadata({ topics });
     // Per leader, per partition: who wants it, and the lowest position among them.
     const byLeader = new Map<number, Map<string, FetchTarget>>();
     for (const f of ready) {
@@ -163,10 +194,10 @@ export class FetchSession {
         if (f.state.position < entry.from) entry.from = f.state.position;
       }
     }
-    await Promise.all([...byLeader].map(([node, partitions]) => this.#fetchFrom(node, [...partitions.values()])));
+    await Promise.all([...byLeader].map(([node, partitions]) => this.#fetchFrom(client, node, [...partitions.values()])));
   }
 
-  async #fetchFrom(node: number, partitions: FetchTarget[]): Promise<void> {
+  async #fetchFrom(client: KafkaConsumer, node: number, partitions: FetchTarget[]): Promise<void> {
     const byTopic = new Map<string, { topic: string; from: Map<number, bigint>; request: FetchRequestTopic }>();
     const wanted = new Map<string, Fetched[]>();
     const maxBytes = this.#options.fetchMaxBytes;
@@ -177,7 +208,7 @@ export class FetchSession {
       t.request.partitions.push({ partition: p.partition, fetchOffset: p.from, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: maxBytes });
       wanted.set(key(p.topic, p.partition), p.wanted);
     }
-    const response = await this.#client.fetch({ node, topics: [...byTopic.values()].map((t) => t.request), maxWaitTime: this.#options.fetchMaxWaitMs });
+    const response = await client.fetch({ node, topics: [...byTopic.values()].map((t) => t.request), maxWaitTime: this.#options.fetchMaxWaitMs });
     if (this.#closed) return;
     for (const [topicId, { topic, from }] of byTopic) {
       for (const result of decodeFetch(response, topicId, topic, from)) {
@@ -185,6 +216,19 @@ export class FetchSession {
       }
     }
   }
+}
+
+/** A client that only fetches, on connections of its own. */
+function fetchClient(options: ResolvedKafkaTransportOptions, role: string): KafkaConsumer {
+  return new KafkaConsumer({
+    ...toClientOptions(options, role),
+    // Never joins: the group members own the memberships; this client only fetches.
+    groupId: `${options.clientId}-${role}-unused`,
+    maxWaitTime: options.fetchMaxWaitMs,
+    maxBytes: options.fetchMaxBytes,
+    minBytes: 1,
+    metadataMaxAge: 2000,
+  });
 }
 
 /** What a member's fetcher asks of its session. */

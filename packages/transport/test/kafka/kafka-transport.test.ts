@@ -198,4 +198,36 @@ void describe('kafka transport on a real broker', { skip: kafkaSkip(), timeout: 
     assert.deepEqual(latest, [3]);
     await c3.close();
   });
+
+  void test('a partition assigned while the fetch waits at the broker gets its records at once, and once', async () => {
+    const p = randomPrefix();
+    const maxWaitMs = 4000;
+    const slow = createKafkaTransport({ brokers, clientId: 'kafka-transport-test-express', fetchMaxWaitMs: maxWaitMs });
+    try {
+      await slow.ensureTopics([{ name: `${p}idle`, partitions: 1 }, { name: `${p}late`, partitions: 1 }]);
+      const idle = await slow.subscribe({ groupId: `${p}idle`, topics: [`${p}idle`], onBatch: async () => undefined });
+      // The session's fetch of the idle topic is now waiting at the broker for up to maxWaitMs.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const delivered: number[] = [];
+      let arrivedAt = 0;
+      const late = await slow.subscribe({
+        groupId: `${p}late`,
+        topics: [`${p}late`],
+        onBatch: async (records) => {
+          arrivedAt ||= Date.now();
+          delivered.push(...records.map((r) => r.offset));
+        },
+      });
+      const sentAt = Date.now();
+      await slow.produce([{ topic: `${p}late`, key: 'k', value: Buffer.from('v') }]);
+      await waitUntil(() => delivered.length > 0, 20_000, 'the record of the partition assigned later');
+      assert.ok(arrivedAt - sentAt < maxWaitMs / 2, `delivered ${arrivedAt - sentAt} ms after it was written: it waited for the fetch in flight`);
+      // Once the fetch in flight has returned, the next one holds the partition too: still one delivery.
+      await new Promise((resolve) => setTimeout(resolve, maxWaitMs));
+      assert.deepEqual(delivered, [0]);
+      await Promise.all([idle.close(), late.close()]);
+    } finally {
+      await slow.close();
+    }
+  });
 });
