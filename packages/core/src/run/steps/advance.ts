@@ -19,21 +19,28 @@ import { startChild } from './child.js';
 
 type Readiness = { kind: 'wait' } | { kind: 'skip'; skip: StepSkip } | { kind: 'ready' };
 
+const WAIT: Readiness = { kind: 'wait' };
+const READY: Readiness = { kind: 'ready' };
+
+/** Reads the dependencies without copying them (`peek`): a transition copies only the steps it edits. */
 function dependencyState(d: Draft, def: StepDefinition): Readiness {
-  const deps = (def.dependsOn ?? []).map((id) => ({ id, step: d.state.steps[id] }));
-  for (const { id, step } of deps) {
+  const deps = def.dependsOn ?? [];
+  let allEnded = true;
+  let allSkipped = deps.length > 0;
+  for (const id of deps) {
+    const step = d.peek(id);
     if (step?.status === 'FAILED' || step?.status === 'CANCELLED') {
       return { kind: 'skip', skip: { cause: 'failure', reason: `dependency "${id}" ${step.status.toLowerCase()}` } };
     }
     if (step?.status === 'SKIPPED' && step.skip?.cause === 'failure') {
       return { kind: 'skip', skip: { cause: 'failure', reason: `dependency "${id}" was skipped after a failure` } };
     }
+    if (step === undefined || !TERMINAL_STEP_STATUSES.has(step.status)) allEnded = false;
+    if (step?.status !== 'SKIPPED') allSkipped = false;
   }
-  if (!deps.every(({ step }) => step !== undefined && TERMINAL_STEP_STATUSES.has(step.status))) return { kind: 'wait' };
-  if (deps.length > 0 && deps.every(({ step }) => step?.status === 'SKIPPED')) {
-    return { kind: 'skip', skip: { cause: 'branch', reason: 'every dependency was skipped' } };
-  }
-  return { kind: 'ready' };
+  if (!allEnded) return WAIT;
+  if (allSkipped) return { kind: 'skip', skip: { cause: 'branch', reason: 'every dependency was skipped' } };
+  return READY;
 }
 
 function skipStep(d: Draft, stepId: string, skip: StepSkip): void {
@@ -73,8 +80,9 @@ export function advance(d: Draft): void {
   for (let round = 0; round <= steps.length + 1; round++) {
     const before = d.events.length;
     for (const def of steps) {
-      const step = d.state.steps[def.id];
-      if (!step || !Object.hasOwn(d.state.steps, def.id)) continue;
+      // peek, not state.steps: a read through state.steps copies the step, and this visits them all.
+      const step = d.peek(def.id);
+      if (step === undefined) continue;
       if (step.status === 'PENDING') tryStart(d, def);
       else if (step.status === 'RUNNING' && def.forEach !== undefined) pumpForEach(d, def);
     }
