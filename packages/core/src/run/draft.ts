@@ -70,6 +70,11 @@ export class Draft {
 
   readonly ctx: ReduceContext;
 
+  /** The ids of the run's steps, read without copying any (`Object.keys(state.steps)` goes through its proxy, slowly). */
+  stepIds(): string[] {
+    return Object.keys(this.#copies);
+  }
+
   /** Reads a step without copying it: for questions, never for edits. */
   peek(stepId: string): StepView | undefined {
     return Object.hasOwn(this.#copies, stepId) ? this.#copies[stepId] : undefined;

@@ -35,7 +35,7 @@ export function stepDefinition(d: Draft, stepId: string): StepDefinition {
 
 export function templateScope(d: Draft): TemplateScope {
   const steps: TemplateScope['steps'] = {};
-  for (const id of Object.keys(d.state.steps)) {
+  for (const id of d.stepIds()) {
     const step = d.peek(id);
     if (step?.status === 'SUCCEEDED') steps[id] = { output: step.output };
   }
@@ -183,8 +183,10 @@ export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: 
 
 /** Ends the run when every step is terminal. */
 export function finishIfDone(d: Draft): void {
-  const steps = Object.keys(d.state.steps).map((id): [string, StepView] => [id, d.peek(id)!]);
-  if (!steps.every(([, s]) => TERMINAL_STEP_STATUSES.has(s.status))) return;
+  const ids = d.stepIds();
+  // Most transitions leave a step unfinished: they stop at the first, having built nothing.
+  for (const id of ids) if (!TERMINAL_STEP_STATUSES.has(d.peek(id)!.status)) return;
+  const steps = ids.map((id): [string, StepView] => [id, d.peek(id)!]);
   d.state.timers = [];
   // Skipped steps are a branch not taken: a run succeeds when nothing failed or was cancelled.
   if (steps.every(([, s]) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED')) {

@@ -10,7 +10,8 @@
 import type { StepDefinition } from '../../definition/types.js';
 import { TERMINAL_STEP_STATUSES, type Draft } from '../draft.js';
 import type { StepSkip } from '../types.js';
-import { finishIfDone, scheduleStep } from '../transitions.js';
+import { finishIfDone, scheduleStep, templateScope } from '../transitions.js';
+import type { TemplateScope } from '../../template.js';
 import { pumpForEach, startForEach } from './for-each.js';
 import { evaluateField, failStepNow } from './scope.js';
 import { startSleep } from './sleep.js';
@@ -50,8 +51,29 @@ function skipStep(d: Draft, stepId: string, skip: StepSkip): void {
   d.emit('StepSkipped', { stepId, reason: skip.reason, cause: skip.cause });
 }
 
+/**
+ * The template scope of the task steps one advance starts (a fan-out starts many): made once, and
+ * again only once a step has succeeded since, since a step's output enters the scope then.
+ */
+class ScopeOfAdvance {
+  #scope: TemplateScope | undefined;
+  #seen = 0;
+
+  constructor(private readonly d: Draft) {}
+
+  get(): TemplateScope {
+    const events = this.d.events;
+    for (let i = this.#seen; i < events.length && this.#scope !== undefined; i++) {
+      const type = events[i]!.type;
+      if (type === 'StepSucceeded' || type === 'StepReused') this.#scope = undefined;
+    }
+    this.#seen = events.length;
+    return (this.#scope ??= templateScope(this.d));
+  }
+}
+
 /** Starts a step whose dependencies allow it: evaluates its `if`, then starts it by its type. */
-function tryStart(d: Draft, def: StepDefinition): void {
+function tryStart(d: Draft, def: StepDefinition, scope: ScopeOfAdvance): void {
   const readiness = dependencyState(d, def);
   if (readiness.kind === 'wait') return;
   if (readiness.kind === 'skip') return skipStep(d, def.id, readiness.skip);
@@ -69,13 +91,14 @@ function tryStart(d: Draft, def: StepDefinition): void {
     case 'workflow':
       return startChild(d, def, attempt);
     default:
-      return def.forEach === undefined ? scheduleStep(d, def.id, attempt) : startForEach(d, def);
+      return def.forEach === undefined ? scheduleStep(d, def.id, attempt, scope.get()) : startForEach(d, def);
   }
 }
 
 /** Skip what is blocked, start what is ready, move forEach items on, finish when all is done. */
 export function advance(d: Draft): void {
   const steps = d.state.definition.steps;
+  const scope = new ScopeOfAdvance(d);
   // A start may end a step at once (a kept signal, an empty list), which readies its dependents.
   for (let round = 0; round <= steps.length + 1; round++) {
     const before = d.events.length;
@@ -83,7 +106,7 @@ export function advance(d: Draft): void {
       // peek, not state.steps: a read through state.steps copies the step, and this visits them all.
       const step = d.peek(def.id);
       if (step === undefined) continue;
-      if (step.status === 'PENDING') tryStart(d, def);
+      if (step.status === 'PENDING') tryStart(d, def, scope);
       else if (step.status === 'RUNNING' && def.forEach !== undefined) pumpForEach(d, def);
     }
     if (d.events.length === before) break;

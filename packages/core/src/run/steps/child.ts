@@ -64,7 +64,7 @@ export function childEnded(d: Draft, cmd: ChildRunEnded): void {
 /** CancelRun commands for the children of the steps still running. */
 export function cancelChildren(d: Draft, reason: string): void {
   for (const def of d.state.definition.steps) {
-    const step = d.state.steps[def.id];
+    const step = d.peek(def.id);
     if (def.type !== 'workflow' || step?.status !== 'RUNNING' || step.childRunId === undefined) continue;
     d.commands.push({ v: 1, type: 'CancelRun', runId: step.childRunId, reason: `parent run ${d.state.runId} cancelled: ${reason}`, at: d.now });
   }

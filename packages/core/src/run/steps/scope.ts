@@ -21,7 +21,8 @@ export function celVariables(d: Draft, source?: string): Record<string, unknown>
   };
   const load = (v: unknown, id?: string): unknown => (containsClaimCheck(v) && readsStep(id) ? resolveClaims(v) : v);
   const steps: Record<string, { status: string; output?: unknown }> = {};
-  for (const [id, step] of Object.entries(d.state.steps)) {
+  for (const id of d.stepIds()) {
+    const step = d.peek(id)!;
     steps[id] = step.status === 'SUCCEEDED' && step.output !== undefined ? { status: step.status, output: load(step.output, id) } : { status: step.status };
   }
   return { input: load(d.state.input ?? null), steps, run: { id: d.state.runId, workflow: d.state.workflow } };

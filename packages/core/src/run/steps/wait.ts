@@ -39,7 +39,7 @@ export function receiveSignal(d: Draft, cmd: Signal): void {
   if (TERMINAL_RUN_STATUSES.has(d.state.status)) return;
   const payload = cmd.payload ?? null;
   const waiting = d.state.definition.steps.find((def) => {
-    const step = d.state.steps[def.id];
+    const step = d.peek(def.id);
     return def.type === 'wait' && step?.status === 'RUNNING' && step.waitingFor?.signal === cmd.name;
   });
   if (waiting) {

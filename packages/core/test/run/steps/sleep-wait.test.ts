@@ -77,3 +77,28 @@ void test('no signal in time fails the step with ORCH_TIMEOUT, without a retry; 
   assert.equal(h.signal('approval', {}).events.length, 0);
   h.checkInvariants();
 });
+
+void test('a step started in the transition where another step succeeded reads its output, even after a task started before it', () => {
+  const h = new RunHarness({
+    name: 'early-approval',
+    steps: [
+      { id: 'prepare', task: 'prepare' },
+      // Started first in the same transition: its template scope was made before "approve" ended.
+      { id: 'side', task: 'side', dependsOn: ['prepare'], input: '${input}' },
+      { id: 'approve', type: 'wait' as const, dependsOn: ['prepare'], signal: 'approval' },
+      { id: 'ship', task: 'ship', dependsOn: ['approve'], input: '${steps.approve.output}' },
+    ],
+  });
+  h.start({ order: 7 });
+  h.signal('approval', { approved: true, by: 'ann' });
+  h.complete('prepare');
+  assert.equal(h.state?.steps.approve?.status, 'SUCCEEDED');
+  assert.deepEqual(
+    h.tasks.slice(-2).map((t) => [t.stepId, t.input]),
+    [
+      ['side', { order: 7 }],
+      ['ship', { approved: true, by: 'ann' }],
+    ],
+  );
+  h.checkInvariants();
+});
