@@ -71,6 +71,8 @@ export class FetchSession {
   /** The partition states of the fetch waiting at the broker now, if one is. */
   #fetching: ReadonlySet<PartitionState> | undefined;
   #express: Promise<void> | undefined;
+  /** States an express fetch got nothing for (or failed on) during the current fetch: left to the next one. */
+  readonly #expressIdle = new Set<PartitionState>();
   #closed = false;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -133,6 +135,7 @@ export class FetchSession {
       }
       try {
         this.#fetching = new Set(ready.map((f) => f.state));
+        this.#expressIdle.clear();
         await this.#fetchOnce(this.#client, ready);
         failures = 0;
       } catch {
@@ -149,27 +152,29 @@ export class FetchSession {
 
   /**
    * Starts an express fetch of the fetchable partitions that the fetch waiting at the broker does
-   * not hold, unless one runs; when it ends, the next starts if some are still left out. What
-   * both fetches return for a partition is delivered once: each member takes records from its
-   * own position on.
+   * not hold, unless one runs. While it brings records, the next starts when it ends; one that
+   * brings none (it waited as long as the other, or failed) leaves its partitions to the loop's
+   * next fetch. What both fetches return for a partition is delivered once: each member takes
+   * records from its own position on.
    */
   #expressIfNeeded(): void {
     if (this.#closed || this.#express !== undefined) return;
     const fetching = this.#fetching;
     if (fetching === undefined) return;
-    const missing = this.#fetchable().filter((f) => !fetching.has(f.state));
+    const missing = this.#fetchable().filter((f) => !fetching.has(f.state) && !this.#expressIdle.has(f.state));
     if (missing.length === 0) return;
     this.#expressClient ??= fetchClient(this.#options, 'fetcher-express');
     this.#express = this.#fetchOnce(this.#expressClient, missing)
-      // A failed express fetch costs only its wait: the loop's next fetch holds these partitions.
-      .catch(() => undefined)
-      .finally(() => {
+      .catch(() => 0)
+      .then((records) => {
+        if (records === 0 && this.#fetching === fetching) for (const f of missing) this.#expressIdle.add(f.state);
         this.#express = undefined;
         this.#expressIfNeeded();
       });
   }
 
-  async #fetchOnce(client: KafkaConsumer, fetchable: Fetched[]): Promise<void> {
+  /** One fetch of `fetchable`, a request per leader; resolves with the number of records it brought. */
+  async #fetchOnce(client: KafkaConsumer, fetchable: Fetched[]): Promise<number> {
     // A broker fills a response in request order, and one partition may fill it: each fetch starts
     // one partition further on, so that a member catching up on a backlog (a gateway after a
     // restart, say) holds back no other member's partitions for more than a few fetches.
@@ -194,10 +199,11 @@ export class FetchSession {
         if (f.state.position < entry.from) entry.from = f.state.position;
       }
     }
-    await Promise.all([...byLeader].map(([node, partitions]) => this.#fetchFrom(client, node, [...partitions.values()])));
+    const counts = await Promise.all([...byLeader].map(([node, partitions]) => this.#fetchFrom(client, node, [...partitions.values()])));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
-  async #fetchFrom(client: KafkaConsumer, node: number, partitions: FetchTarget[]): Promise<void> {
+  async #fetchFrom(client: KafkaConsumer, node: number, partitions: FetchTarget[]): Promise<number> {
     const byTopic = new Map<string, { topic: string; from: Map<number, bigint>; request: FetchRequestTopic }>();
     const wanted = new Map<string, Fetched[]>();
     const maxBytes = this.#options.fetchMaxBytes;
@@ -209,12 +215,15 @@ export class FetchSession {
       wanted.set(key(p.topic, p.partition), p.wanted);
     }
     const response = await client.fetch({ node, topics: [...byTopic.values()].map((t) => t.request), maxWaitTime: this.#options.fetchMaxWaitMs });
-    if (this.#closed) return;
+    if (this.#closed) return 0;
+    let records = 0;
     for (const [topicId, { topic, from }] of byTopic) {
       for (const result of decodeFetch(response, topicId, topic, from)) {
+        records += result.records.length;
         for (const f of wanted.get(key(topic, result.partition)) ?? []) f.fetcher.fetched(f, result.records, result.nextOffset);
       }
     }
+    return records;
   }
 }
 
