@@ -163,9 +163,12 @@ export class FetchSession {
     if (fetching === undefined) return;
     const missing = this.#fetchable().filter((f) => !fetching.has(f.state) && !this.#expressIdle.has(f.state));
     if (missing.length === 0) return;
-    this.#expressClient ??= fetchClient(this.#options, 'fetcher-express');
-    this.#express = this.#fetchOnce(this.#expressClient, missing)
-      .catch(() => 0)
+    const client = (this.#expressClient ??= fetchClient(this.#options, 'fetcher-express'));
+    this.#express = this.#fetchOnce(client, missing)
+      .catch(() => {
+        client.clearMetadata();
+        return 0;
+      })
       .then((records) => {
         if (records === 0 && this.#fetching === fetching) for (const f of missing) this.#expressIdle.add(f.state);
         this.#express = undefined;
