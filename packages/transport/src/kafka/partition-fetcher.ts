@@ -139,6 +139,8 @@ export class FetchSession {
         await this.#fetchOnce(this.#client, ready);
         failures = 0;
       } catch {
+        // No fetch waits during the back-off: an assignment then waits for the loop's next one.
+        this.#fetching = undefined;
         if (this.#closed) break;
         failures++;
         this.#client.clearMetadata();
