@@ -214,6 +214,8 @@ export class KafkaTransport implements Transport {
   }
 
   #getProducer(): Producer {
+    // A send that the pipeline starts after close() closed the producer fails: a new one would never be closed.
+    if (this.#producer === undefined) this.#checkOpen();
     this.#producer ??= new Producer({
       ...toClientOptions(this.options, 'producer'),
       idempotent: true,

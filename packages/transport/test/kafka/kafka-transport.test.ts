@@ -199,6 +199,22 @@ void describe('kafka transport on a real broker', { skip: kafkaSkip(), timeout: 
     await c3.close();
   });
 
+  void test('closing with produce calls still queued leaves no client behind: the late calls fail', async () => {
+    const p = randomPrefix();
+    const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const before = sockets();
+    const short = createKafkaTransport({ brokers, clientId: 'kafka-transport-test-close' });
+    await short.ensureTopics([{ name: `${p}t`, partitions: 1 }]);
+    await short.produce([{ topic: `${p}t`, key: 'k', value: Buffer.from('first') }]);
+    // Many calls, none awaited: a send of at most 512 KB goes, the rest queue behind it while close() runs.
+    const calls = Array.from({ length: 50 }, (_, i) => short.produce([{ topic: `${p}t`, key: 'k', value: Buffer.alloc(20_000, i) }]));
+    const settled = Promise.allSettled(calls);
+    await short.close();
+    const outcomes = await settled;
+    assert.ok(outcomes.every((o) => o.status === 'fulfilled' || /closed/i.test(String((o.reason as Error).message))), 'a call either landed or failed because the transport closed');
+    await waitUntil(() => sockets() <= before, 5000, 'the transport to close every connection it opened');
+  });
+
   void test('a partition assigned while the fetch waits at the broker gets its records at once, and once', async () => {
     const p = randomPrefix();
     const maxWaitMs = 4000;
