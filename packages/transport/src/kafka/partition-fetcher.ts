@@ -136,18 +136,15 @@ export class FetchSession {
       try {
         this.#fetching = new Set(ready.map((f) => f.state));
         this.#expressIdle.clear();
-        await this.#fetchOnce(this.#client, ready);
+        // Cleared as the fetch settles: none waits during a back-off, and an assignment then waits for the next.
+        await this.#fetchOnce(this.#client, ready).finally(() => (this.#fetching = undefined));
         failures = 0;
       } catch {
-        // No fetch waits during the back-off: an assignment then waits for the loop's next one.
-        this.#fetching = undefined;
         if (this.#closed) break;
         failures++;
         this.#client.clearMetadata();
         // The broker may be restarting: back off, bounded, and try again.
         await delay(Math.min(200 * failures, 2000), this.#stop.signal);
-      } finally {
-        this.#fetching = undefined;
       }
     }
   }
