@@ -116,13 +116,19 @@ export async function registerWorkflow(url: string, name: string, definition: ob
   if (response.status !== 201 && response.status !== 200) throw new Error(`registering ${name}: ${response.status} ${JSON.stringify(response.body)}`);
 }
 
-/** POSTs `count` runs, `parallel` at a time; returns their ids in submission order. */
-export async function submitRuns(url: string, workflow: string, count: number, parallel = 8): Promise<string[]> {
+/**
+ * POSTs `count` runs, `parallel` at a time; returns their ids in submission order. With
+ * `perSecond`, run i is not posted before i / perSecond seconds have passed: the load is spread.
+ */
+export async function submitRuns(url: string, workflow: string, count: number, { parallel = 8, perSecond }: { parallel?: number; perSecond?: number } = {}): Promise<string[]> {
   const ids: string[] = new Array<string>(count);
+  const started = Date.now();
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < count) {
       const i = next++;
+      const due = perSecond === undefined ? 0 : started + (i * 1000) / perSecond - Date.now();
+      if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
       const response = await post(`${url}/api/v1/runs`, { workflow, input: { n: i } });
       if (response.status !== 202) throw new Error(`POST /runs #${i}: ${response.status} ${JSON.stringify(response.body)}`);
       ids[i] = String(response.body.runId);
