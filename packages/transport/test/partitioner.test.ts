@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { partitionFor } from '../src/partitioner.js';
+import fc from 'fast-check';
+import { murmur2 as clientMurmur2 } from '@platformatic/kafka';
+import { murmur2, partitionFor } from '../src/partitioner.js';
 
 /**
  * (key, partitions) -> partition, computed by Apache Kafka 4.1 itself
@@ -39,4 +41,21 @@ void test('partitionFor rejects a partition count that is not a positive integer
   for (const bad of [0, -1, 1.5, Number.NaN]) {
     assert.throws(() => partitionFor('k', bad), /partitions must be a positive integer/);
   }
+});
+
+void test('murmur2 hashes any bytes as the Kafka client does, and partitionFor any string', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => murmur2(bytes) === clientMurmur2(Buffer.from(bytes))),
+    { numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.integer({ min: 1, max: 1000 }), (key, n) => partitionFor(key, n) === (clientMurmur2(Buffer.from(key, 'utf8')) & 0x7fffffff) % n),
+    { numRuns: 2000 },
+  );
+});
+
+void test('a key longer than the hashing buffer hashes as a short one would', () => {
+  const long = 'x'.repeat(5000) + 'é';
+  assert.equal(partitionFor(long, 1000), (clientMurmur2(Buffer.from(long, 'utf8')) & 0x7fffffff) % 1000);
+  assert.equal(partitionFor('abc', 3), 0);
 });
