@@ -56,3 +56,16 @@ export async function cpuPerStep(drive, stepsPerSecOf, extraCpuUs = async () => 
   const stepsPerSec = stepsPerSecOf(result);
   return { result, cpuUsPerStep: stepsPerSec > 0 ? Math.round(cpuUs / seconds / stepsPerSec) : null };
 }
+
+/** Student's t at 97.5% for 1..30 degrees of freedom (beyond, the normal's 1.96). */
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+/** The mean of at least two values and its 95% confidence interval (Student's t). */
+export function meanInterval(values) {
+  if (values.length < 2) throw new Error(`meanInterval: needs at least 2 values, got ${values.length}`);
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
+  const half = (T975[n - 2] ?? 1.96) * Math.sqrt(variance / n);
+  return { mean, low: mean - half, high: mean + half };
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * Before and after, on a noisy machine: the engine's saturated throughput of this checkout against
+ * another revision, in alternated pairs, with the spread of their ratios.
+ *
+ *   node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky]
+ *                     [--pairs=6] [--seconds=6] [--partitions=6]
+ *
+ * A single run of a phase moves by 15–30% from one run to the next on a small virtual machine,
+ * more than most changes do. So the base revision is checked out into a temporary git worktree
+ * and built there, then the two run one after the other, `pairs` times, the order flipping each
+ * pair (base first, then this checkout first) so that a drift of the machine weighs on both
+ * alike. Each pair gives one ratio (this checkout ÷ base) of steps/s and of CPU per step; the
+ * report is their mean with a 95% interval, and says "within the noise" when the interval holds 1.
+ *
+ * This checkout must be built (`npm run build`). Kafka needs KAFKA_BROKERS or a broker on
+ * 127.0.0.1:9092. The worktree is removed at the end, also after a failure.
+ */
+import { execFileSync, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { meanInterval } from './lib/stats.mjs';
+import { WORKLOADS } from './lib/workloads.mjs';
+
+const usage = 'usage: node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky] [--pairs=N] [--seconds=S] [--partitions=P]';
+const args = new Map();
+for (const arg of process.argv.slice(2)) {
+  const m = /^--(base|bus|workload|pairs|seconds|partitions)=(.+)$/.exec(arg);
+  if (!m) throw new Error(`ab: unknown argument ${JSON.stringify(arg)}\n${usage}`);
+  args.set(m[1], m[2]);
+}
+const base = args.get('base');
+if (base === undefined) throw new Error(`ab: --base is required\n${usage}`);
+const bus = args.get('bus') ?? 'embedded';
+const workload = args.get('workload') ?? 'chain10';
+const pairs = Number(args.get('pairs') ?? 6);
+const seconds = Number(args.get('seconds') ?? 6);
+const partitions = Number(args.get('partitions') ?? 6);
+if (!['embedded', 'kafka'].includes(bus)) throw new Error(`ab: --bus must be embedded or kafka, got ${bus}`);
+if (!WORKLOADS.includes(workload)) throw new Error(`ab: --workload must be one of ${WORKLOADS.join(', ')}, got ${workload}`);
+if (!(Number.isInteger(pairs) && pairs >= 2 && pairs <= 20)) throw new Error(`ab: --pairs must be an integer from 2 to 20, got ${args.get('pairs')}`);
+if (!(seconds >= 1 && seconds <= 60)) throw new Error(`ab: --seconds must be from 1 to 60, got ${args.get('seconds')}`);
+if (!(Number.isInteger(partitions) && partitions >= 1 && partitions <= 64)) throw new Error(`ab: --partitions must be an integer from 1 to 64, got ${args.get('partitions')}`);
+
+const here = fileURLToPath(new URL('..', import.meta.url));
+const say = (line) => process.stderr.write(`ab: ${line}\n`);
+const git = (...a) => execFileSync('git', a, { cwd: here, encoding: 'utf8' }).trim();
+let commit;
+try {
+  commit = execFileSync('git', ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch {
+  throw new Error(`ab: --base=${base} names no commit of this repository`);
+}
+
+const options = { bus, partitions, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+
+/** One saturated run of the engine phase from the checkout at `root`: steps/s and CPU µs per step. */
+function measure(root) {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(root, 'bench/lib/child.mjs'), ['engine', JSON.stringify(options)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let message;
+    child.on('message', (m) => (message = m));
+    child.on('exit', (code) => {
+      const saturation = message?.ok ? message.result.workloads?.[workload]?.saturation : undefined;
+      if (saturation?.stepsPerSec > 0) resolve({ stepsPerSec: saturation.stepsPerSec, cpuUsPerStep: saturation.cpuUsPerStep });
+      else reject(new Error(`the engine phase in ${root} failed: ${message?.error ?? message?.result?.workloads?.[workload]?.error ?? `exit code ${code}`}`));
+    });
+  });
+}
+
+const worktree = mkdtempSync(join(tmpdir(), 'orch-ab-'));
+/** Removes the worktree (and git's record of it); safe to call twice. */
+function removeWorktree() {
+  try {
+    git('worktree', 'remove', '--force', worktree);
+  } catch {
+    rmSync(worktree, { recursive: true, force: true });
+    git('worktree', 'prune');
+  }
+}
+process.once('SIGINT', () => {
+  removeWorktree();
+  process.exit(130);
+});
+try {
+  say(`checking out ${base} (${commit.slice(0, 10)}) into ${worktree}`);
+  git('worktree', 'add', '--force', '--detach', worktree, commit);
+  say('installing and building it (a minute or two)');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: worktree, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npx', ['tsc', '-b'], { cwd: worktree, stdio: ['ignore', 'inherit', 'inherit'] });
+
+  const speed = [];
+  const cpu = [];
+  for (let i = 0; i < pairs; i++) {
+    // Base first in even pairs, this checkout first in odd ones.
+    const order = i % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
+    const got = {};
+    for (const side of order) got[side] = await measure(side === 'base' ? worktree : here);
+    speed.push(got.head.stepsPerSec / got.base.stepsPerSec);
+    cpu.push(got.head.cpuUsPerStep / got.base.cpuUsPerStep);
+    say(`pair ${i + 1}/${pairs}: base ${got.base.stepsPerSec.toFixed(0)} steps/s (${got.base.cpuUsPerStep} µs/step), this ${got.head.stepsPerSec.toFixed(0)} steps/s (${got.head.cpuUsPerStep} µs/step)`);
+  }
+  const line = (label, ratios) => {
+    const { mean, low, high } = meanInterval(ratios);
+    const verdict = low <= 1 && high >= 1 ? 'within the noise' : mean > 1 ? 'higher' : 'lower';
+    return `${label}: ${mean.toFixed(3)}x (95% interval ${low.toFixed(3)}–${high.toFixed(3)}): ${verdict}`;
+  };
+  process.stdout.write(`engine/${bus} ${workload}, ${partitions} partitions, ${pairs} alternated pairs of ${seconds} s, this checkout against ${base}:\n`);
+  process.stdout.write(`  ${line('steps/s', speed)}\n  ${line('CPU per step', cpu)}\n`);
+} finally {
+  removeWorktree();
+}
