@@ -4,7 +4,7 @@
  * time, grouped by package: the engine at saturation (chain10 by default), or with --phase=raw the
  * transport's request/reply round trip.
  *
- *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--keep=FILE]
+ *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--partitions=6] [--keep=FILE]
  *
  * --keep writes the profile to FILE as well, to open in Chrome DevTools (Performance, Load profile).
  */
@@ -23,10 +23,12 @@ if (!['engine', 'raw'].includes(phase)) throw new Error(`profile: --phase must b
 if (!['embedded', 'kafka'].includes(bus)) throw new Error(`profile: --bus must be embedded or kafka, got ${bus}`);
 if (!['chain10', 'fanout20', 'flaky'].includes(workload)) throw new Error(`profile: --workload must be chain10, fanout20 or flaky, got ${workload}`);
 if (!(seconds > 0 && seconds <= 120)) throw new Error(`profile: --seconds must be 1..120, got ${seconds}`);
+const partitions = Number(arg('partitions', '6'));
+if (!(Number.isInteger(partitions) && partitions >= 1 && partitions <= 64)) throw new Error(`profile: --partitions must be an integer from 1 to 64, got ${arg('partitions')}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'orch-profile-'));
-const engineOptions = { bus, partitions: 6, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
-const rawOptions = { bus, partitions: 6, window: 64, warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const engineOptions = { bus, partitions, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const rawOptions = { bus, partitions, window: 64, warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 const [module, options] = phase === 'raw' ? ['raw-roundtrip', rawOptions] : ['engine', engineOptions];
 const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [module, JSON.stringify(options)], { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
 const code = await new Promise((resolve) => child.on('exit', resolve));
