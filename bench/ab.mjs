@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { meanInterval } from './lib/stats.mjs';
-import { WORKLOADS } from './lib/workloads.mjs';
+import { ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
 
 const usage = 'usage: node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky] [--pairs=N] [--seconds=S] [--partitions=P]';
 const args = new Map();
@@ -54,7 +54,7 @@ try {
   throw new Error(`ab: --base=${base} names no commit of this repository`);
 }
 
-const options = { bus, partitions, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const options = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 
 /** One saturated run of the engine phase from the checkout at `root`: steps/s and CPU µs per step. */
 function measure(root) {

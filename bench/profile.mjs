@@ -13,6 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENGINE_LOAD } from './lib/workloads.mjs';
 
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const workload = arg('workload', 'chain10');
@@ -27,7 +28,7 @@ const partitions = Number(arg('partitions', '6'));
 if (!(Number.isInteger(partitions) && partitions >= 1 && partitions <= 64)) throw new Error(`profile: --partitions must be an integer from 1 to 64, got ${arg('partitions')}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'orch-profile-'));
-const engineOptions = { bus, partitions, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const engineOptions = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 const rawOptions = { bus, partitions, window: 64, warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 const [module, options] = phase === 'raw' ? ['raw-roundtrip', rawOptions] : ['engine', engineOptions];
 const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [module, JSON.stringify(options)], { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });

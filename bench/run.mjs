@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureKafka } from '@orchestrator-lite/testing';
 import { describeMachine } from './lib/machine.mjs';
 import { renderMarkdown, renderSvg, evaluateTargets } from './lib/report.mjs';
-import { WORKLOADS } from './lib/workloads.mjs';
+import { ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
 
 const args = process.argv.slice(2);
 const known = /^--(quick|no-kafka|only=[a-z,-]+)$/;
@@ -28,7 +28,7 @@ const noKafka = args.includes('--no-kafka');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 
 const timing = quick ? { warmupMs: 500, measureMs: 3000, rawMeasureMs: 2000, memoryRuns: 1000, finishedRuns: 5000 } : { warmupMs: 1500, measureMs: 10_000, rawMeasureMs: 6000, memoryRuns: 4000, finishedRuns: 50_000 };
-const shared = { partitions: 6, concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5, workloads: WORKLOADS, warmupMs: timing.warmupMs, measureMs: timing.measureMs };
+const shared = { partitions: 6, ...ENGINE_LOAD, workloads: WORKLOADS, warmupMs: timing.warmupMs, measureMs: timing.measureMs };
 const phaseBudgetMs = quick ? 150_000 : 300_000;
 
 const PHASES = [

@@ -18,6 +18,13 @@ export const STEPS_PER_RUN = { chain10: CHAIN_LENGTH, fanout20: FAN_WIDTH + 2, f
 
 export const WORKLOADS = ['chain10', 'fanout20', 'flaky'];
 
+/**
+ * How the engine phase loads the engine, in the full bench and in the scripts that measure one
+ * workload of it (profile.mjs, ab.mjs): worker concurrency, runs in flight at saturation per
+ * workload, and the fixed load as a fraction of the saturated run rate.
+ */
+export const ENGINE_LOAD = { concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5 };
+
 /** The no-op handler: returns a tiny output. The flaky one fails attempt 1 of each run. */
 export const noop = (input) => ({ ok: true, n: typeof input === 'object' && input !== null ? (input.n ?? 0) : 0 });
 export const flakyHandler = (attempt) => {
