@@ -13,12 +13,13 @@
  * targets beside them, met or not. A phase that fails is reported as failed, never as a pass.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureKafka } from '@orchestrator-lite/testing';
 import { describeMachine } from './lib/machine.mjs';
+import { hasCurves, renderCurveSvg } from './lib/curve-report.mjs';
 import { renderMarkdown, renderSvg, evaluateTargets } from './lib/report.mjs';
-import { ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
+import { CURVE_FACTORS, ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
 
 const args = process.argv.slice(2);
 const known = /^--(quick|no-kafka|only=[a-z,-]+)$/;
@@ -36,10 +37,10 @@ const PHASES = [
   { id: 'client-alone', module: 'client-alone', kafka: true, options: { partitions: 6, window: 64, warmupMs: timing.warmupMs, measureMs: timing.rawMeasureMs } },
   { id: 'raw-embedded', module: 'raw-roundtrip', options: { bus: 'embedded', partitions: 6, window: 64, warmupMs: timing.warmupMs, measureMs: timing.rawMeasureMs } },
   { id: 'raw-kafka', module: 'raw-roundtrip', kafka: true, options: { bus: 'kafka', partitions: 6, window: 64, warmupMs: timing.warmupMs, measureMs: timing.rawMeasureMs } },
-  { id: 'engine-embedded', module: 'engine', options: { ...shared, bus: 'embedded' } },
-  { id: 'engine-kafka', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka' } },
+  { id: 'engine-embedded', module: 'engine', options: { ...shared, bus: 'embedded', curve: CURVE_FACTORS } },
+  { id: 'engine-kafka', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka', curve: CURVE_FACTORS } },
   { id: 'engine-kafka-split', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka', split: true } },
-  { id: 'bullmq', module: 'bullmq', options: shared },
+  { id: 'bullmq', module: 'bullmq', options: { ...shared, curve: CURVE_FACTORS } },
   // Measured on Kafka when there is a broker: the embedded bus keeps a tail of recent records in
   // this process's heap and buffers, which would be counted with the orchestrator's.
   { id: 'memory', module: 'memory', execArgv: ['--expose-gc'], kafkaOptional: 'bus', options: { bus: 'embedded', partitions: 6, runs: timing.memoryRuns, finishedRuns: timing.finishedRuns } },
@@ -102,4 +103,7 @@ writeFileSync(`${dir}latest.json`, `${JSON.stringify(result, null, 2)}\n`);
 const markdown = renderMarkdown(result);
 writeFileSync(`${dir}latest.md`, markdown);
 writeFileSync(`${dir}latest.svg`, renderSvg(result));
-process.stdout.write(`\n${markdown}\nwritten: bench/results/latest.{md,json,svg} in ${result.seconds} s\n`);
+// A run without curves leaves no chart of an older run beside its report.
+if (hasCurves(result.phases)) writeFileSync(`${dir}latest-curve.svg`, renderCurveSvg(result));
+else rmSync(`${dir}latest-curve.svg`, { force: true });
+process.stdout.write(`\n${markdown}\nwritten: bench/results/latest.{md,json,svg}${hasCurves(result.phases) ? ' and latest-curve.svg' : ''} in ${result.seconds} s\n`);

@@ -68,3 +68,23 @@ export async function openLoop({ start, ratePerSec, warmupMs, measureMs, maxInFl
   await Promise.race([Promise.all([...pending]), sleep(drainMs)]);
   return { t0, t1, errors, skipped, offered: launched, leftInFlight: inFlight };
 }
+
+/**
+ * Throughput against runs in flight: a closed loop at each window of `windows`, each measured by
+ * `measure(drive)` (which returns runsPerSec, stepsPerSec and latency.runLatency). Where the
+ * steps/s stop growing, the system is saturated; a system that batches (the engine) needs more
+ * runs in flight to get there than one that does not, and the run latency says what that costs.
+ */
+export async function throughputCurve({ start, windows, warmupMs, measureMs, measure }) {
+  const points = [];
+  for (const window of windows) {
+    const r = await measure((w) => closedLoop({ start, window, warmupMs, measureMs, ...w }));
+    points.push(curvePoint(window, r));
+  }
+  return points;
+}
+
+/** One point of a throughput curve, from a closed loop's measurement. */
+export function curvePoint(window, r) {
+  return { window, runsPerSec: r.runsPerSec, stepsPerSec: r.stepsPerSec, runLatencyP50: r.latency?.runLatency?.p50 ?? null, runLatencyP99: r.latency?.runLatency?.p99 ?? null, errors: r.errors ?? 0 };
+}

@@ -1,4 +1,5 @@
 /** Turns one result set into targets (met or not), a markdown report and a bar-chart SVG. */
+import { curveSection } from './curve-report.mjs';
 import { WORKLOADS } from './workloads.mjs';
 
 const ok = (phase) => (phase?.status === 'ok' ? phase : undefined);
@@ -98,6 +99,8 @@ export function renderMarkdown(result) {
     out.push(`| ${w} | BullMQ (Redis) | ${fmt(peer?.runsPerSec)} | ${fmt(peer?.stepsPerSec)} | ${fmt(peer?.cpuUsPerStep, 0)} | | | |`);
   }
   out.push('');
+
+  out.push(...curveSection(p));
 
   out.push('## Latency (ms, p50 / p95 / p99)', '');
   out.push('| workload | system | load | runs/s | dispatch | task-to-next (events) | hand-off (handlers) | event-to-WebSocket | run |', '|---|---|---|---|---|---|---|---|---|');

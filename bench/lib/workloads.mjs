@@ -25,6 +25,12 @@ export const WORKLOADS = ['chain10', 'fanout20', 'flaky'];
  */
 export const ENGINE_LOAD = { concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5 };
 
+/**
+ * The full bench's throughput curve: after the saturation at the window above, closed loops at
+ * these multiples of it, for the engine (one process) and BullMQ alike.
+ */
+export const CURVE_FACTORS = [2, 4];
+
 /** The no-op handler: returns a tiny output. The flaky one fails attempt 1 of each run. */
 export const noop = (input) => ({ ok: true, n: typeof input === 'object' && input !== null ? (input.n ?? 0) : 0 });
 export const flakyHandler = (attempt) => {
