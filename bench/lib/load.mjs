@@ -72,8 +72,8 @@ export async function openLoop({ start, ratePerSec, warmupMs, measureMs, maxInFl
 /**
  * Throughput against runs in flight: a closed loop at each window of `windows`, each measured by
  * `measure(drive)` (which returns runsPerSec, stepsPerSec and latency.runLatency). Where the
- * steps/s stop growing, the system is saturated; a system that batches (the engine) needs more
- * runs in flight to get there than one that does not, and the run latency says what that costs.
+ * steps/s stop growing, the system is saturated; a system that batches what arrives while it
+ * writes gains from more runs in flight, and the run latency says what that costs.
  */
 export async function throughputCurve({ start, windows, warmupMs, measureMs, measure }) {
   const points = [];
