@@ -100,6 +100,7 @@ export function renderMarkdown(result) {
   }
   out.push('');
 
+  out.push(...threadSection(p));
   out.push(...curveSection(p));
 
   out.push('## Latency (ms, p50 / p95 / p99)', '');
@@ -166,6 +167,32 @@ export function renderMarkdown(result) {
   out.push('- **roles split**: gateway, orchestrator and worker each in its own OS process on Kafka, as deployed; handlers are not timed there, so dispatch and hand-off are empty.');
   out.push('');
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * Where a step's CPU went at saturation, by thread of the process (Linux): which one to make
+ * cheaper. For BullMQ, `outside` is the Redis server's share.
+ */
+function threadSection(p) {
+  const rows = [];
+  for (const w of WORKLOADS) {
+    for (const [phase, label] of [['engine-embedded', 'engine (embedded)'], ['engine-kafka', 'engine (kafka)'], ['bullmq', 'BullMQ (Redis)']]) {
+      const s = ok(p[phase])?.workloads?.[w]?.saturation;
+      const t = s?.cpuByThread;
+      if (t) rows.push(`| ${w} | ${label} | ${fmt(s.cpuUsPerStep, 0)} | ${t.main} | ${t.workers} | ${t.v8} | ${t.other} | ${label.startsWith('BullMQ') ? t.outside : ''} |`);
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## CPU per step by thread (µs, at saturation)',
+    '',
+    'From `/proc/self/task` over the saturation loop. **event loop**: the process\'s main thread; **worker threads**: the embedded bus\'s writer and WAL checkpointer and the gateway\'s read store; **V8**: garbage collection and compilation; **Redis**: the server\'s CPU for BullMQ. On Kafka the broker\'s CPU is not counted. `node bench/step-cpu.mjs` gives the engine\'s own logic, without the plumbing, for comparison.',
+    '',
+    '| workload | system | all | event loop | worker threads | V8 | other | Redis |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ];
 }
 
 /** A grouped bar chart of steps/s at saturation, with the raw Kafka round trip rate as a reference line. */

@@ -1,4 +1,5 @@
 /** Small statistics helpers shared by every phase. */
+import { perStepByThread, threadCpuUs } from './thread-cpu.mjs';
 
 /** The q-quantile (0..1) of sorted numbers, nearest-rank. */
 export function quantile(sorted, q) {
@@ -47,14 +48,23 @@ export async function until(predicate, { timeoutMs, everyMs = 20, what }) {
  */
 export async function cpuPerStep(drive, stepsPerSecOf, extraCpuUs = async () => 0) {
   const cpu0 = process.cpuUsage();
+  const threads0 = threadCpuUs();
   const extra0 = await extraCpuUs();
   const t0 = mono();
   const result = await drive();
   const seconds = (mono() - t0) / 1000;
   const used = process.cpuUsage(cpu0);
-  const cpuUs = used.user + used.system + ((await extraCpuUs()) - extra0);
+  const threads = threadCpuUs();
+  const extraUs = (await extraCpuUs()) - extra0;
+  const cpuUs = used.user + used.system + extraUs;
   const stepsPerSec = stepsPerSecOf(result);
-  return { result, cpuUsPerStep: stepsPerSec > 0 ? Math.round(cpuUs / seconds / stepsPerSec) : null };
+  const byThread = perStepByThread(threads0, threads, seconds, stepsPerSec);
+  return {
+    result,
+    cpuUsPerStep: stepsPerSec > 0 ? Math.round(cpuUs / seconds / stepsPerSec) : null,
+    // The process's threads, and what `extraCpuUs` counted outside it (BullMQ's Redis).
+    ...(byThread === undefined ? {} : { cpuByThread: { ...byThread, outside: Math.round(extraUs / seconds / stepsPerSec) } }),
+  };
 }
 
 /** Student's t at 97.5% for 1..30 degrees of freedom (beyond, the normal's 1.96). */

@@ -130,8 +130,8 @@ export async function run(o) {
     const results = {};
     for (const workload of o.workloads) {
       const start = startRun(workload);
-      const { result: saturated, cpuUsPerStep } = await cpuPerStep(() => measure((w) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...w })), (r) => r.stepsPerSec, redisCpuUs);
-      const sat = { ...saturated, cpuUsPerStep };
+      const { result: saturated, cpuUsPerStep, cpuByThread } = await cpuPerStep(() => measure((w) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...w })), (r) => r.stepsPerSec, redisCpuUs);
+      const sat = { ...saturated, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}) };
       const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
       const fixed = await measure((w) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...w }));
       const base = o.window[workload];

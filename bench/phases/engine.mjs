@@ -89,8 +89,8 @@ export async function run(o) {
         await warmUp(workload);
         const start = startRun(workload);
         // With the roles split, this process runs none of the engine: its CPU says nothing.
-        const { result: saturated, cpuUsPerStep } = await cpuPerStep(() => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window })), (r) => r.stepsPerSec);
-        const sat = o.split ? saturated : { ...saturated, cpuUsPerStep };
+        const { result: saturated, cpuUsPerStep, cpuByThread } = await cpuPerStep(() => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window })), (r) => r.stepsPerSec);
+        const sat = o.split ? saturated : { ...saturated, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}) };
         const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
         const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
         const base = o.window[workload];
