@@ -104,6 +104,7 @@ const markdown = renderMarkdown(result);
 writeFileSync(`${dir}latest.md`, markdown);
 writeFileSync(`${dir}latest.svg`, renderSvg(result));
 // A run without curves leaves no chart of an older run beside its report.
-if (hasCurves(result.phases)) writeFileSync(`${dir}latest-curve.svg`, renderCurveSvg(result));
+const curves = hasCurves(result.phases);
+if (curves) writeFileSync(`${dir}latest-curve.svg`, renderCurveSvg(result));
 else rmSync(`${dir}latest-curve.svg`, { force: true });
-process.stdout.write(`\n${markdown}\nwritten: bench/results/latest.{md,json,svg}${hasCurves(result.phases) ? ' and latest-curve.svg' : ''} in ${result.seconds} s\n`);
+process.stdout.write(`\n${markdown}\nwritten: bench/results/latest.{md,json,svg}${curves ? ' and latest-curve.svg' : ''} in ${result.seconds} s\n`);

@@ -2,16 +2,8 @@
  * The throughput curve of the report: steps/s by runs in flight for the engine (one process, each
  * bus) and BullMQ, as a markdown section and as a line chart.
  */
+import { fmt, ok, ratio, SYSTEMS } from './format.mjs';
 import { WORKLOADS } from './workloads.mjs';
-
-const ok = (phase) => (phase?.status === 'ok' ? phase : undefined);
-const fmt = (v, digits = 1) => (v === null || v === undefined || Number.isNaN(v) ? '—' : Number(v).toFixed(digits));
-
-const SYSTEMS = [
-  { phase: 'engine-embedded', label: 'engine (embedded)', color: '#4c78a8' },
-  { phase: 'engine-kafka', label: 'engine (kafka)', color: '#f58518' },
-  { phase: 'bullmq', label: 'BullMQ (Redis)', color: '#54a24b', peer: true },
-];
 
 /** The best point of a curve: the most steps/s. */
 const peakOf = (curve) => curve?.reduce((best, c) => (best === undefined || c.stepsPerSec > best.stepsPerSec ? c : best), undefined);
@@ -43,7 +35,8 @@ export function curveSection(p) {
         return c ? `${fmt(c.stepsPerSec, 0)} (${fmt(c.runLatencyP50, 0)} / ${fmt(c.runLatencyP99, 0)})` : '—';
       });
       const best = peakOf(curve);
-      const vsPeer = isPeer || !best || !peer?.stepsPerSec ? '' : `${fmt(best.stepsPerSec / peer.stepsPerSec, 3)}x`;
+      const vsBest = ratio(best?.stepsPerSec, peer?.stepsPerSec);
+      const vsPeer = isPeer || vsBest === undefined ? '' : `${fmt(vsBest, 3)}x`;
       out.push(`| ${label} | ${cells.join(' | ')} | ${best ? `${fmt(best.stepsPerSec, 0)} at ${best.window}` : '—'} | ${vsPeer} |`);
     }
     out.push('');

@@ -70,21 +70,22 @@ export async function openLoop({ start, ratePerSec, warmupMs, measureMs, maxInFl
 }
 
 /**
- * Throughput against runs in flight: a closed loop at each window of `windows`, each measured by
- * `measure(drive)` (which returns runsPerSec, stepsPerSec and latency.runLatency). Where the
- * steps/s stop growing, the system is saturated; a system that batches what arrives while it
- * writes gains from more runs in flight, and the run latency says what that costs.
+ * Throughput against runs in flight: the saturation already measured at `window`, then a closed
+ * loop at each of `factors` times `window`, each measured by `measure(drive)` (which returns
+ * runsPerSec, stepsPerSec and latency.runLatency). Where the steps/s stop growing, the system is
+ * saturated; a system that batches what arrives while it writes gains from more runs in flight,
+ * and the run latency says what that costs.
  */
-export async function throughputCurve({ start, windows, warmupMs, measureMs, measure }) {
-  const points = [];
-  for (const window of windows) {
-    const r = await measure((w) => closedLoop({ start, window, warmupMs, measureMs, ...w }));
-    points.push(curvePoint(window, r));
+export async function throughputCurve({ start, window, saturation, factors, warmupMs, measureMs, measure }) {
+  const points = [curvePoint(window, saturation)];
+  for (const factor of factors) {
+    const r = await measure((w) => closedLoop({ start, window: factor * window, warmupMs, measureMs, ...w }));
+    points.push(curvePoint(factor * window, r));
   }
   return points;
 }
 
 /** One point of a throughput curve, from a closed loop's measurement. */
-export function curvePoint(window, r) {
+function curvePoint(window, r) {
   return { window, runsPerSec: r.runsPerSec, stepsPerSec: r.stepsPerSec, runLatencyP50: r.latency?.runLatency?.p50 ?? null, runLatencyP99: r.latency?.runLatency?.p99 ?? null, errors: r.errors ?? 0 };
 }

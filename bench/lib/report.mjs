@@ -1,10 +1,7 @@
 /** Turns one result set into targets (met or not), a markdown report and a bar-chart SVG. */
 import { curveSection } from './curve-report.mjs';
+import { fmt, ok, ratio, SYSTEMS } from './format.mjs';
 import { WORKLOADS } from './workloads.mjs';
-
-const ok = (phase) => (phase?.status === 'ok' ? phase : undefined);
-const fmt = (v, digits = 1) => (v === null || v === undefined || Number.isNaN(v) ? '—' : Number(v).toFixed(digits));
-const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : a / b);
 
 /** Every benchmark target, with its measured value; `met` is null when it could not be measured. */
 export function evaluateTargets(result) {
@@ -176,10 +173,10 @@ export function renderMarkdown(result) {
 function threadSection(p) {
   const rows = [];
   for (const w of WORKLOADS) {
-    for (const [phase, label] of [['engine-embedded', 'engine (embedded)'], ['engine-kafka', 'engine (kafka)'], ['bullmq', 'BullMQ (Redis)']]) {
+    for (const { phase, label, peer } of SYSTEMS) {
       const s = ok(p[phase])?.workloads?.[w]?.saturation;
       const t = s?.cpuByThread;
-      if (t) rows.push(`| ${w} | ${label} | ${fmt(s.cpuUsPerStep, 0)} | ${t.main} | ${t.workers} | ${t.v8} | ${t.other} | ${label.startsWith('BullMQ') ? t.outside : ''} |`);
+      if (t) rows.push(`| ${w} | ${label} | ${fmt(s.cpuUsPerStep, 0)} | ${t.main} | ${t.workers} | ${t.v8} | ${t.other} | ${peer ? t.outside : ''} |`);
     }
   }
   if (rows.length === 0) return [];
@@ -198,11 +195,7 @@ function threadSection(p) {
 /** A grouped bar chart of steps/s at saturation, with the raw Kafka round trip rate as a reference line. */
 export function renderSvg(result) {
   const p = result.phases;
-  const series = [
-    { name: 'engine (embedded)', color: '#4c78a8', get: (w) => ok(p['engine-embedded'])?.workloads?.[w]?.saturation?.stepsPerSec },
-    { name: 'engine (kafka)', color: '#f58518', get: (w) => ok(p['engine-kafka'])?.workloads?.[w]?.saturation?.stepsPerSec },
-    { name: 'BullMQ (redis)', color: '#54a24b', get: (w) => ok(p.bullmq)?.workloads?.[w]?.saturation?.stepsPerSec },
-  ];
+  const series = SYSTEMS.map(({ phase, label, color }) => ({ name: label, color, get: (w) => ok(p[phase])?.workloads?.[w]?.saturation?.stepsPerSec }));
   const raw = ok(p['raw-kafka'])?.saturation?.roundTripsPerSec;
   const alone = ok(p['client-alone'])?.saturation?.roundTripsPerSec;
   const values = WORKLOADS.flatMap((w) => series.map((s) => s.get(w) ?? 0));

@@ -10,7 +10,7 @@
 import { FlowProducer, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomPrefix } from '../lib/bus.mjs';
-import { closedLoop, curvePoint, openLoop, throughputCurve } from '../lib/load.mjs';
+import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { cpuPerStep, summarize, wallNow } from '../lib/stats.mjs';
 import { CHAIN_LENGTH, FAN_WIDTH, RETRY_DELAY_MS, flakyHandler, noop } from '../lib/workloads.mjs';
 
@@ -134,8 +134,7 @@ export async function run(o) {
       const sat = { ...saturated, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}) };
       const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
       const fixed = await measure((w) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...w }));
-      const base = o.window[workload];
-      const curve = o.curve ? [curvePoint(base, sat), ...(await throughputCurve({ start, windows: o.curve.map((f) => f * base), warmupMs: o.warmupMs, measureMs: o.measureMs, measure }))] : undefined;
+      const curve = o.curve ? await throughputCurve({ start, window: o.window[workload], saturation: sat, factors: o.curve, warmupMs: o.warmupMs, measureMs: o.measureMs, measure }) : undefined;
       results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 }, ...(curve ? { curve } : {}) };
       process.stderr.write(`  bullmq ${workload}: saturation ${sat.runsPerSec} runs/s ${sat.stepsPerSec} steps/s; at ${rate.toFixed(1)} runs/s hand-off p50 ${fixed.latency.handoff.p50} ms p99 ${fixed.latency.handoff.p99} ms\n`);
       if (curve) process.stderr.write(`  bullmq ${workload} by runs in flight: ${curve.map((c) => `${c.window}: ${c.stepsPerSec} steps/s`).join(', ')}\n`);

@@ -15,7 +15,7 @@ import { startGateway } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
-import { closedLoop, curvePoint, openLoop, throughputCurve } from '../lib/load.mjs';
+import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
 import { cpuPerStep, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
@@ -93,8 +93,7 @@ export async function run(o) {
         const sat = o.split ? saturated : { ...saturated, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}) };
         const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
         const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
-        const base = o.window[workload];
-        const curve = o.curve ? [curvePoint(base, sat), ...(await throughputCurve({ start, windows: o.curve.map((f) => f * base), warmupMs: o.warmupMs, measureMs: o.measureMs, measure: (drive) => measure(tracker, drive) }))] : undefined;
+        const curve = o.curve ? await throughputCurve({ start, window: o.window[workload], saturation: sat, factors: o.curve, warmupMs: o.warmupMs, measureMs: o.measureMs, measure: (drive) => measure(tracker, drive) }) : undefined;
         results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 }, ...(curve ? { curve } : {}) };
         const f = (x) => x.toFixed(1);
         process.stderr.write(`  engine/${o.bus}${o.split ? ' (split)' : ''} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s; at ${f(rate)} runs/s task-to-next p50 ${fixed.latency.taskToNext.p50} ms p99 ${fixed.latency.taskToNext.p99} ms\n`);
