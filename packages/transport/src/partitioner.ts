@@ -45,10 +45,9 @@ export function murmur2(bytes: Uint8Array, length = bytes.length): number {
 function keyHash(key: string): number {
   let hash = hashes.get(key);
   if (hash === undefined) {
-    const size = Buffer.byteLength(key, 'utf8');
-    if (size > scratch.length) scratch = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length));
-    scratch.write(key, 0, 'utf8');
-    hash = murmur2(scratch, size) & 0x7fffffff;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: room for that, and the write says how many it took.
+    if (3 * key.length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(3 * key.length, 2 * scratch.length));
+    hash = murmur2(scratch, scratch.write(key, 0, 'utf8')) & 0x7fffffff;
     if (hashes.size >= HASHES_KEPT) hashes.clear();
     hashes.set(key, hash);
   }
