@@ -3,10 +3,10 @@
  *
  * Events: a consumer group named after the store (`<prefix>gateway.store.<storeId>`) reads
  * `events`; each partition batch is written to the store together with the partition's next
- * offset, in one transaction, and only then pushed to live subscribers and committed to the bus.
- * The bus commit only says where to start reading: the store's checkpoint is the truth, and a
- * record below it (the bus commit lags the store by at most one batch) is skipped. A restart
- * therefore resumes where the store stopped and never reads older events again. Several gateways
+ * offset, in one transaction, and only then pushed to live subscribers. The bus commit only says
+ * where to start reading: the store's checkpoint is the truth, and a record below it is skipped.
+ * So it is made in the background (`LazyCommit`), about once a second, and a restart reads again
+ * at most that last second of events, which it skips. Several gateways
  * that share one store (PostgreSQL) share that group and split the partitions between them;
  * gateways that only read (`write: false`) follow the store instead (`StoreTail`).
  *
@@ -28,6 +28,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { IncomingRecord } from './store/types.js';
 import { CatchUp } from './catch-up.js';
 import { StoreTail } from './store/store-tail.js';
+import { LazyCommit } from './lazy-commit.js';
 
 export interface ProjectionDeps {
   transport: Transport;
@@ -55,8 +56,16 @@ export class Projection {
   private eventsCatchUp: CatchUp | undefined;
   private definitionsCatchUp: CatchUp | undefined;
   private failure: Error | undefined;
+  private readonly commits: LazyCommit;
 
-  constructor(private readonly deps: ProjectionDeps) {}
+  constructor(private readonly deps: ProjectionDeps) {
+    // The store's checkpoint is what counts; the next owner skips what the store already holds.
+    this.commits = new LazyCommit(
+      () => this.eventsConsumer,
+      deps.names.events,
+      (error, partitions) => deps.logger.debug({ err: error, partitions }, 'could not commit the read store offset to the bus'),
+    );
+  }
 
   async start(): Promise<void> {
     const { transport, names, groupPrefix, readModel } = this.deps;
@@ -88,6 +97,7 @@ export class Projection {
         from: 'earliest',
         maxBatch: 500,
         onBatch: (records) => this.onEvents(records),
+        onRevoke: () => this.commits.flush(),
         onError: (error) => this.onError('events', error),
       });
       this.consumers.push(this.eventsConsumer);
@@ -136,6 +146,7 @@ export class Projection {
 
   async close(): Promise<void> {
     await this.tail?.stop();
+    await this.commits.flush();
     const consumers = this.consumers.splice(0);
     await Promise.allSettled(consumers.map((c) => c.close()));
   }
@@ -174,12 +185,7 @@ export class Projection {
       await this.deadLetterAll(bad);
     }
     this.eventsCatchUp?.reach(partition, next);
-    try {
-      await this.eventsConsumer?.commit([{ topic: names.events, partition, offset: next }]);
-    } catch (error) {
-      // The store's checkpoint is what counts; the next owner skips what the store already holds.
-      logger.debug({ err: error, partition }, 'could not commit the read store offset to the bus');
-    }
+    this.commits.note(partition, next);
   }
 
   private async onDefinitions(records: ConsumedRecord[]): Promise<void> {
