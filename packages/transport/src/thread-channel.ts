@@ -7,7 +7,9 @@
  * when it slept (the kernel's cross-CPU wake-up), and in the engine with every role in one
  * process the messages to the read store's thread took tens to hundreds of µs each. So the calls
  * made in one task of the event loop (a callback and its microtasks) go to the thread as one
- * message, and the answers the thread has in one turn of its own come back as one.
+ * message, and the answers the thread has in one turn of its own come back as one. And while a
+ * message has not yet been taken by the thread (its reply says so), the next calls gather and go
+ * as one message with that reply: under load the thread gets fewer, larger messages.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
 
@@ -21,8 +23,16 @@ export interface ThreadError {
 /** One message to the thread: the calls of a task, in order; `id` 0 wants no answer. */
 export type ThreadBatch<Request> = { id: number; request: Request }[];
 
-/** One message from the thread: answers, in the order they settled. */
+/** Answers, in the order they settled. */
 export type ThreadAnswers = ({ id: number; value: unknown } | { id: number; error: ThreadError })[];
+
+/** One message from the thread: how many messages it has taken so far, and the answers of one of its turns. */
+export interface ThreadReply {
+  taken: number;
+  answers: ThreadAnswers;
+}
+
+const isReply = (message: unknown): message is ThreadReply => typeof message === 'object' && message !== null && 'taken' in message && 'answers' in message;
 
 interface Waiting {
   resolve(value: unknown): void;
@@ -37,9 +47,12 @@ export class ThreadChannel<Request> {
   #queued: ThreadBatch<Request> = [];
   #nextId = 1;
   #failure: Error | undefined;
+  /** Messages sent, and taken by the thread: while it has not taken them all, calls gather. */
+  #posted = 0;
+  #taken = 0;
 
   /**
-   * Takes over `worker`'s messages that are answers (arrays). `describe` turns what stopped the
+   * Takes over `worker`'s messages that are replies. `describe` turns what stopped the
    * thread into the error every call waiting then, and every later call, fails with.
    */
   constructor(worker: Worker, describe: (cause: Error) => Error) {
@@ -48,7 +61,7 @@ export class ThreadChannel<Request> {
     // Only a call in progress keeps the process alive.
     worker.unref();
     worker.on('message', (message: unknown) => {
-      if (Array.isArray(message)) this.#answered(message as ThreadAnswers);
+      if (isReply(message)) this.#replied(message);
     });
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', (code) => this.fail(new Error(`it exited with code ${code}`)));
@@ -74,11 +87,13 @@ export class ThreadChannel<Request> {
     if (this.#failure === undefined) this.#enqueue(0, request);
   }
 
-  /** Sends what is queued now, not after this task's microtasks (before a blocking wait on the thread, say). */
+  /** Sends what is queued now, not after this task's microtasks nor the thread's reply (before a blocking wait on the thread, say). */
   flush(): void {
     const batch = this.#queued;
     this.#queued = [];
-    if (batch.length > 0 && this.#failure === undefined) this.#worker.postMessage(batch);
+    if (batch.length === 0 || this.#failure !== undefined) return;
+    this.#posted += 1;
+    this.#worker.postMessage(batch);
   }
 
   /** Fails every waiting call, and every later one. */
@@ -96,10 +111,18 @@ export class ThreadChannel<Request> {
     this.#queued.push({ id, request });
     // At the end of this task's microtasks, not of the turn: a thread that waited for the rest of
     // the turn's I/O callbacks added milliseconds to the path of an event under load.
-    if (this.#queued.length === 1) queueMicrotask(() => this.flush());
+    if (this.#queued.length === 1) queueMicrotask(() => this.#send());
   }
 
-  #answered(answers: ThreadAnswers): void {
+  /** Sends what is queued, unless the thread has not taken the last message yet: then its reply sends it. */
+  #send(): void {
+    if (this.#posted === this.#taken) this.flush();
+  }
+
+  #replied({ taken, answers }: ThreadReply): void {
+    this.#taken = taken;
+    // What gathered goes after the microtasks of these answers, which often add to it.
+    if (this.#queued.length > 0) queueMicrotask(() => this.#send());
     for (const answer of answers) {
       const waiting = this.#waiting.get(answer.id);
       if (waiting === undefined) continue;
@@ -118,16 +141,27 @@ export class ThreadChannel<Request> {
  */
 export function serveThreadChannel<Request>(port: MessagePort, handle: (request: Request) => unknown): void {
   let answers: ThreadAnswers = [];
+  let taken = 0;
+  let sending = false;
   const send = (): void => {
-    const batch = answers;
+    const reply: ThreadReply = { taken, answers };
     answers = [];
-    port.postMessage(batch);
+    sending = false;
+    port.postMessage(reply);
+  };
+  const scheduleSend = (): void => {
+    if (sending) return;
+    sending = true;
+    setImmediate(send);
   };
   const answer = (a: ThreadAnswers[number]): void => {
     answers.push(a);
-    if (answers.length === 1) setImmediate(send);
+    scheduleSend();
   };
   port.on('message', (batch: ThreadBatch<Request>) => {
+    taken += 1;
+    // Every message taken is acknowledged, with the answers of this turn or alone.
+    scheduleSend();
     for (const { id, request } of batch) {
       let result: unknown;
       try {

@@ -70,3 +70,21 @@ void test('flush sends the queued calls at once, before the microtasks of the ta
     await worker.terminate();
   }
 });
+
+void test('while the thread has not taken the last message, the calls of later tasks gather into one message', async () => {
+  const { worker, channel } = open();
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  try {
+    const busy = channel.call({ op: 'busy', ms: 300 });
+    await sleep(50);
+    const first = channel.call({ op: 'messages' });
+    await sleep(50);
+    const second = channel.call({ op: 'messages' });
+    // Sent one by one they would be messages 2 and 3.
+    assert.deepEqual(await Promise.all([busy, first, second]), [300, 2, 2]);
+    // With the thread idle again, the next task's call goes at once, as message 3.
+    assert.equal(await channel.call({ op: 'messages' }), 3);
+  } finally {
+    await worker.terminate();
+  }
+});
