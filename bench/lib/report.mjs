@@ -189,6 +189,30 @@ function threadSection(p) {
     '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    ...callsSection(p),
+  ];
+}
+
+/**
+ * The system calls and page faults per step by thread: on a virtual machine each one costs tens
+ * of µs, so they explain CPU that no profile of the JavaScript shows.
+ */
+function callsSection(p) {
+  const rows = [];
+  for (const w of WORKLOADS) {
+    for (const { phase, label } of SYSTEMS) {
+      const c = ok(p[phase])?.workloads?.[w]?.saturation?.cpuByThread?.calls;
+      if (c) rows.push(`| ${w} | ${label} | ${c.syscalls.main} / ${c.faults.main} | ${c.syscalls.workers} / ${c.faults.workers} | ${c.syscalls.v8} / ${c.faults.v8} | ${c.syscalls.other} / ${c.faults.other} |`);
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    'Read and write system calls / minor page faults per step, by thread (the same loop). A message to a worker thread is a write to wake it; the embedded bus\'s writer makes two writes per database page of each transaction (SQLite writes a WAL frame\'s header and its page apart).',
+    '',
+    '| workload | system | event loop | worker threads | V8 | other |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
   ];
 }
 

@@ -1,5 +1,5 @@
 /** Small statistics helpers shared by every phase. */
-import { perStepByThread, threadCpuUs } from './thread-cpu.mjs';
+import { perStepByThread, threadCounters } from './thread-cpu.mjs';
 
 /** The q-quantile (0..1) of sorted numbers, nearest-rank. */
 export function quantile(sorted, q) {
@@ -48,13 +48,13 @@ export async function until(predicate, { timeoutMs, everyMs = 20, what }) {
  */
 export async function cpuPerStep(drive, stepsPerSecOf, extraCpuUs = async () => 0) {
   const cpu0 = process.cpuUsage();
-  const threads0 = threadCpuUs();
+  const threads0 = threadCounters();
   const extra0 = await extraCpuUs();
   const t0 = mono();
   const result = await drive();
   const seconds = (mono() - t0) / 1000;
   const used = process.cpuUsage(cpu0);
-  const threads = threadCpuUs();
+  const threads = threadCounters();
   const extraUs = (await extraCpuUs()) - extra0;
   const cpuUs = used.user + used.system + extraUs;
   const stepsPerSec = stepsPerSecOf(result);

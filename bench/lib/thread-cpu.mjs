@@ -4,6 +4,12 @@
  * checkpointer, the gateway's read store), V8's platform threads (`v8`: garbage collection and
  * compilation) and the rest (`other`: libuv's pool, the inspector). It says which thread a
  * step's CPU went to, which process-wide CPU time cannot.
+ *
+ * With it, two counts per thread group that say what the CPU went to on a virtual machine, where
+ * entering the kernel costs far more than on bare metal: the read and write system calls
+ * (`/proc/self/task/<tid>/io`: read, pread, write, pwrite and their vector forms, which a
+ * message to a worker thread makes too), and the minor page faults (memory the kernel maps in,
+ * for the garbage collector's fresh pages, say).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -19,33 +25,43 @@ function groupOf(comm) {
   return 'other';
 }
 
-/** CPU time (user + system) in µs per thread group so far, or undefined where /proc is not there. */
-export function threadCpuUs() {
+/** Counters per thread group so far: CPU time (user + system) in µs, read and write system calls, minor page faults; undefined where /proc is not there. */
+export function threadCounters() {
   let tasks;
   try {
     tasks = readdirSync('/proc/self/task');
   } catch {
     return undefined;
   }
-  const groups = Object.fromEntries(GROUPS.map((g) => [g, 0]));
+  const zero = () => Object.fromEntries(GROUPS.map((g) => [g, 0]));
+  const counters = { cpu: zero(), syscalls: zero(), faults: zero() };
   for (const tid of tasks) {
     let stat;
+    let io;
     try {
       stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      io = readFileSync(`/proc/self/task/${tid}/io`, 'utf8');
     } catch {
       continue; // the thread ended meanwhile
     }
     const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    // After "pid (comm) ", field 3 (state) comes first: utime and stime, fields 14 and 15, are at 11 and 12.
+    const group = groupOf(stat.slice(stat.indexOf('(') + 1, close));
+    // After "pid (comm) ", field 3 (state) comes first: minflt (field 10) is at 7, utime and stime (14 and 15) at 11 and 12.
     const fields = stat.slice(close + 2).split(' ');
-    groups[groupOf(comm)] += (Number(fields[11]) + Number(fields[12])) * US_PER_TICK;
+    counters.cpu[group] += (Number(fields[11]) + Number(fields[12])) * US_PER_TICK;
+    counters.faults[group] += Number(fields[7]);
+    counters.syscalls[group] += Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? 0) + Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? 0);
   }
-  return groups;
+  return counters;
 }
 
-/** What each group used between two readings, per step at `stepsPerSec` over `seconds`; undefined without /proc. */
+/**
+ * What each group used between two readings, per step at `stepsPerSec` over `seconds`: CPU µs
+ * per group, and `calls` with the system calls and page faults per step; undefined without /proc.
+ */
 export function perStepByThread(before, after, seconds, stepsPerSec) {
   if (before === undefined || after === undefined || !(stepsPerSec > 0) || !(seconds > 0)) return undefined;
-  return Object.fromEntries(GROUPS.map((g) => [g, Math.round((after[g] - before[g]) / seconds / stepsPerSec)]));
+  const steps = seconds * stepsPerSec;
+  const per = (counter, digits) => Object.fromEntries(GROUPS.map((g) => [g, Number(((after[counter][g] - before[counter][g]) / steps).toFixed(digits))]));
+  return { ...per('cpu', 0), calls: { syscalls: per('syscalls', 2), faults: per('faults', 2) } };
 }
