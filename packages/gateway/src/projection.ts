@@ -6,9 +6,9 @@
  * offset, in one transaction, and only then pushed to live subscribers. The bus commit only says
  * where to start reading: the store's checkpoint is the truth, and a record below it is skipped.
  * So it is made in the background (`LazyCommit`), about once a second, and a restart reads again
- * at most that last second of events, which it skips. Several gateways
- * that share one store (PostgreSQL) share that group and split the partitions between them;
- * gateways that only read (`write: false`) follow the store instead (`StoreTail`).
+ * at most that last second of events, which it skips. Several gateways that share one store
+ * (PostgreSQL) share that group and split the partitions between them; gateways that only read
+ * (`write: false`) follow the store instead (`StoreTail`).
  *
  * Definitions: a group of this instance's own reads the small compacted `definitions` topic from
  * the start into the in-memory registry.

@@ -25,7 +25,7 @@ async function member(t: { after(fn: () => Promise<void>): void }): Promise<{ co
 void test('offsets noted within an interval are committed together, the latest per partition, once the interval is over', async (t) => {
   const { consumer, committed } = await member(t);
   const errors: unknown[] = [];
-  const commits = new LazyCommit(() => consumer, TOPIC, (error) => errors.push(error), 300);
+  const commits = new LazyCommit(() => consumer, TOPIC, (error) => errors.push(error), 1000);
   commits.note(0, 5);
   commits.note(1, 2);
   commits.note(0, 9);

@@ -121,8 +121,6 @@ export class ThreadChannel<Request> {
 
   #replied({ taken, answers }: ThreadReply): void {
     this.#taken = taken;
-    // What gathered goes after the microtasks of these answers, which often add to it.
-    if (this.#queued.length > 0) queueMicrotask(() => this.#send());
     for (const answer of answers) {
       const waiting = this.#waiting.get(answer.id);
       if (waiting === undefined) continue;
@@ -130,6 +128,8 @@ export class ThreadChannel<Request> {
       if ('error' in answer) waiting.reject(toError(answer.error));
       else waiting.resolve(answer.value);
     }
+    // What gathered goes after the first reactions to these answers, which often add to it.
+    if (this.#queued.length > 0) queueMicrotask(() => this.#send());
     if (this.#waiting.size === 0) this.#worker.unref();
   }
 }

@@ -164,7 +164,6 @@ const buses = new Map<string, SharedBus>();
 
 
 
-
 /**
  * Opens the embedded transport on `<dataDir>/bus.db` (created if missing).
  *
