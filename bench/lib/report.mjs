@@ -166,20 +166,39 @@ export function renderMarkdown(result) {
   return `${out.join('\n')}\n`;
 }
 
+/** The thread groups of `cpuByThread`, in the columns' order. */
+const THREAD_GROUPS = ['main', 'workers', 'v8', 'other'];
+
 /**
  * Where a step's CPU went at saturation, by thread of the process (Linux): which one to make
- * cheaper. For BullMQ, `outside` is the Redis server's share.
+ * cheaper. For BullMQ, `outside` is the Redis server's share. Below it, the system calls and page
+ * faults per step by thread: on a virtual machine each one costs tens of µs, so they explain CPU
+ * that no profile of the JavaScript shows.
  */
 function threadSection(p) {
-  const rows = [];
+  const cpuRows = [];
+  const callRows = [];
   for (const w of WORKLOADS) {
     for (const { phase, label, peer } of SYSTEMS) {
       const s = ok(p[phase])?.workloads?.[w]?.saturation;
       const t = s?.cpuByThread;
-      if (t) rows.push(`| ${w} | ${label} | ${fmt(s.cpuUsPerStep, 0)} | ${t.main} | ${t.workers} | ${t.v8} | ${t.other} | ${peer ? t.outside : ''} |`);
+      if (!t) continue;
+      cpuRows.push(`| ${w} | ${label} | ${fmt(s.cpuUsPerStep, 0)} | ${THREAD_GROUPS.map((g) => t[g]).join(' | ')} | ${peer ? t.outside : ''} |`);
+      if (t.calls) callRows.push(`| ${w} | ${label} | ${THREAD_GROUPS.map((g) => `${t.calls.syscalls[g]} / ${t.calls.faults[g]}`).join(' | ')} |`);
     }
   }
-  if (rows.length === 0) return [];
+  if (cpuRows.length === 0) return [];
+  const calls =
+    callRows.length === 0
+      ? []
+      : [
+          'Read and write system calls / minor page faults per step, by thread (the same loop). A message to a worker thread is a write to wake it; the embedded bus\'s writer makes two writes per database page of each transaction (SQLite writes a WAL frame\'s header and its page apart).',
+          '',
+          '| workload | system | event loop | worker threads | V8 | other |',
+          '|---|---|---|---|---|---|',
+          ...callRows,
+          '',
+        ];
   return [
     '## CPU per step by thread (µs, at saturation)',
     '',
@@ -187,32 +206,9 @@ function threadSection(p) {
     '',
     '| workload | system | all | event loop | worker threads | V8 | other | Redis |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows,
+    ...cpuRows,
     '',
-    ...callsSection(p),
-  ];
-}
-
-/**
- * The system calls and page faults per step by thread: on a virtual machine each one costs tens
- * of µs, so they explain CPU that no profile of the JavaScript shows.
- */
-function callsSection(p) {
-  const rows = [];
-  for (const w of WORKLOADS) {
-    for (const { phase, label } of SYSTEMS) {
-      const c = ok(p[phase])?.workloads?.[w]?.saturation?.cpuByThread?.calls;
-      if (c) rows.push(`| ${w} | ${label} | ${c.syscalls.main} / ${c.faults.main} | ${c.syscalls.workers} / ${c.faults.workers} | ${c.syscalls.v8} / ${c.faults.v8} | ${c.syscalls.other} / ${c.faults.other} |`);
-    }
-  }
-  if (rows.length === 0) return [];
-  return [
-    'Read and write system calls / minor page faults per step, by thread (the same loop). A message to a worker thread is a write to wake it; the embedded bus\'s writer makes two writes per database page of each transaction (SQLite writes a WAL frame\'s header and its page apart).',
-    '',
-    '| workload | system | event loop | worker threads | V8 | other |',
-    '|---|---|---|---|---|---|',
-    ...rows,
-    '',
+    ...calls,
   ];
 }
 
