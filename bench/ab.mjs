@@ -4,7 +4,7 @@
  * another revision, in alternated pairs, with the spread of their ratios.
  *
  *   node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky]
- *                     [--pairs=6] [--seconds=6] [--partitions=6]
+ *                     [--pairs=6] [--seconds=6] [--partitions=P]
  *
  * A single run of a phase moves by 15–30% from one run to the next on a small virtual machine,
  * more than most changes do. So the base revision is checked out into a temporary git worktree
@@ -37,12 +37,13 @@ const bus = args.get('bus') ?? 'embedded';
 const workload = args.get('workload') ?? 'chain10';
 const pairs = Number(args.get('pairs') ?? 6);
 const seconds = Number(args.get('seconds') ?? 6);
-const partitions = Number(args.get('partitions') ?? 6);
+// Unset: each revision at its bus's default partition count, as a user gets it.
+const partitions = args.has('partitions') ? Number(args.get('partitions')) : undefined;
 if (!['embedded', 'kafka'].includes(bus)) throw new Error(`ab: --bus must be embedded or kafka, got ${bus}`);
 if (!WORKLOADS.includes(workload)) throw new Error(`ab: --workload must be one of ${WORKLOADS.join(', ')}, got ${workload}`);
 if (!(Number.isInteger(pairs) && pairs >= 2 && pairs <= 20)) throw new Error(`ab: --pairs must be an integer from 2 to 20, got ${args.get('pairs')}`);
 if (!(seconds >= 1 && seconds <= 60)) throw new Error(`ab: --seconds must be from 1 to 60, got ${args.get('seconds')}`);
-if (!(Number.isInteger(partitions) && partitions >= 1 && partitions <= 64)) throw new Error(`ab: --partitions must be an integer from 1 to 64, got ${args.get('partitions')}`);
+if (partitions !== undefined && !(Number.isInteger(partitions) && partitions >= 1 && partitions <= 64)) throw new Error(`ab: --partitions must be an integer from 1 to 64, got ${args.get('partitions')}`);
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const say = (line) => process.stderr.write(`ab: ${line}\n`);
@@ -107,7 +108,7 @@ try {
     const verdict = low <= 1 && high >= 1 ? 'within the noise' : mean > 1 ? 'higher' : 'lower';
     return `${label}: ${mean.toFixed(3)}x (95% interval ${low.toFixed(3)}–${high.toFixed(3)}): ${verdict}`;
   };
-  process.stdout.write(`engine/${bus} ${workload}, ${partitions} partitions, ${pairs} alternated pairs of ${seconds} s, this checkout against ${base}:\n`);
+  process.stdout.write(`engine/${bus} ${workload}, ${partitions === undefined ? 'the default' : partitions} partitions, ${pairs} alternated pairs of ${seconds} s, this checkout against ${base}:\n`);
   process.stdout.write(`  ${line('steps/s', speed)}\n  ${line('CPU per step', cpu)}\n`);
 } finally {
   removeWorktree();

@@ -4,7 +4,9 @@
  * time, grouped by package: the engine at saturation (chain10 by default), or with --phase=raw the
  * transport's request/reply round trip.
  *
- *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--partitions=6] [--keep=FILE]
+ *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--partitions=P] [--keep=FILE]
+ *
+ * Without --partitions the engine runs at its bus's default partition count, the round trip over 6.
  *
  * --keep writes the profile to FILE as well, to open in Chrome DevTools (Performance, Load profile).
  */
@@ -24,12 +26,12 @@ if (!['engine', 'raw'].includes(phase)) throw new Error(`profile: --phase must b
 if (!['embedded', 'kafka'].includes(bus)) throw new Error(`profile: --bus must be embedded or kafka, got ${bus}`);
 if (!['chain10', 'fanout20', 'flaky'].includes(workload)) throw new Error(`profile: --workload must be chain10, fanout20 or flaky, got ${workload}`);
 if (!(seconds > 0 && seconds <= 120)) throw new Error(`profile: --seconds must be 1..120, got ${seconds}`);
-const partitions = Number(arg('partitions', '6'));
-if (!(Number.isInteger(partitions) && partitions >= 1 && partitions <= 64)) throw new Error(`profile: --partitions must be an integer from 1 to 64, got ${arg('partitions')}`);
+const partitions = arg('partitions', undefined) === undefined ? undefined : Number(arg('partitions'));
+if (partitions !== undefined && !(Number.isInteger(partitions) && partitions >= 1 && partitions <= 64)) throw new Error(`profile: --partitions must be an integer from 1 to 64, got ${arg('partitions')}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'orch-profile-'));
 const engineOptions = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
-const rawOptions = { bus, partitions, window: 64, warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const rawOptions = { bus, partitions: partitions ?? 6, window: 64, warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 const [module, options] = phase === 'raw' ? ['raw-roundtrip', rawOptions] : ['engine', engineOptions];
 const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [module, JSON.stringify(options)], { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
 const code = await new Promise((resolve) => child.on('exit', resolve));

@@ -51,6 +51,16 @@ export function evaluateTargets(result) {
 
 const lat = (s) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)}` : '—');
 
+/** The partition counts the run used: the engine's per bus (its default unless the run set one), the transport's. */
+function partitionSettings(result) {
+  const engine = ['engine-embedded', 'engine-kafka'].map((id) => [id.slice('engine-'.length), ok(result.phases[id])?.partitions]).filter(([, n]) => n !== undefined);
+  const raw = ok(result.phases['raw-embedded'])?.partitions ?? ok(result.phases['raw-kafka'])?.partitions;
+  const parts = [];
+  if (engine.length > 0) parts.push(`the engine at its bus's default partition count (${engine.map(([bus, n]) => `${bus} ${n}`).join(', ')})`);
+  if (raw !== undefined) parts.push(`the round trips over ${raw} partitions`);
+  return parts.length > 0 ? parts.join(', ') : `${result.settings.partitions ?? '—'} partitions`;
+}
+
 export function renderMarkdown(result) {
   const { machine: m, phases: p } = result;
   const out = [];
@@ -58,7 +68,7 @@ export function renderMarkdown(result) {
   out.push('| machine | |', '|---|---|');
   out.push(`| CPU | ${m.cpu} |`, `| cores | ${m.cores} |`, `| memory | ${m.memoryGiB} GiB |`, `| OS | ${m.os} |`, `| Node | ${m.node} |`, `| Kafka | ${m.kafka} (single KRaft node on 127.0.0.1) |`);
   out.push(`| Redis | ${ok(p.bullmq)?.redisVersion ?? '—'} (BullMQ 6.7.0 on ioredis 6.0.0) |`, `| load average at start | ${m.loadAverageAtStart.join(' ')} |`, '');
-  out.push(`Settings: ${result.settings.partitions} partitions, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process (and, in the "roles split" rows, gateway, orchestrator and worker each in its own process); BullMQ in one process. Total ${result.seconds} s.`, '');
+  out.push(`Settings: ${partitionSettings(result)}, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process (and, in the "roles split" rows, gateway, orchestrator and worker each in its own process); BullMQ in one process. Total ${result.seconds} s.`, '');
 
   const failed = Object.entries(p).filter(([, v]) => v.status !== 'ok');
   for (const [id, v] of Object.entries(p)) {

@@ -2,7 +2,8 @@
  * One role of the engine in its own process, for the benchmark of a split deployment:
  *   node engine-role.mjs orchestrator|worker|gateway <json>
  * with `{ brokers, prefix, partitions, concurrency, port }`. The worker serves the bench tasks
- * (bench/lib/workloads.mjs). Sends `{ ready: true }` over IPC once started; stops on 'stop'.
+ * (bench/lib/workloads.mjs). Sends `{ ready: true }` over IPC once started (the orchestrator adds its
+ * partition count); stops on 'stop'. Without `partitions`, each role takes the bus's default.
  */
 import { pino } from 'pino';
 import { startGateway } from '@orchestrator-lite/gateway';
@@ -24,7 +25,7 @@ else if (role === 'worker') {
   handle = await startGateway({ ...common, host: '127.0.0.1', port: o.port, logger: pino({ level: 'silent' }) });
   while (!handle.isReady()) await new Promise((resolve) => setTimeout(resolve, 20));
 } else throw new Error(`engine-role: role must be orchestrator, worker or gateway, got ${JSON.stringify(role)}`);
-process.send?.({ ready: true });
+process.send?.({ ready: true, ...(role === 'orchestrator' ? { partitions: handle.partitions } : {}) });
 process.on('message', async (m) => {
   if (m !== 'stop') return;
   await handle.close().catch(() => undefined);

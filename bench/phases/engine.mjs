@@ -39,7 +39,7 @@ export async function run(o) {
   const common = { transport: bus.transport, topicPrefix: bus.prefix, partitions: o.partitions };
   const closers = [];
   try {
-    const { gateway, getRun } = o.split ? await startSplit(o, bus, closers) : await startInProcess(common, tasks, o, closers);
+    const { gateway, getRun, partitions } = o.split ? await startSplit(o, bus, closers) : await startInProcess(common, tasks, o, closers);
 
     const definitions = engineDefinitions('bench-');
     const dependencies = new Map();
@@ -119,7 +119,7 @@ export async function run(o) {
       }
       if (outcome !== 'RunSucceeded') throw new Error(`a single ${workload} run ended ${outcome}`);
     }
-    return { bus: o.bus, split: Boolean(o.split), concurrency: o.concurrency, partitions: o.partitions, window: o.window, workloads: results, attemptsPerRun: ATTEMPTS_PER_RUN };
+    return { bus: o.bus, split: Boolean(o.split), concurrency: o.concurrency, partitions, window: o.window, workloads: results, attemptsPerRun: ATTEMPTS_PER_RUN };
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     await bus.cleanup();
@@ -135,7 +135,7 @@ async function startInProcess(common, tasks, o, closers) {
   const gateway = await startGateway({ ...common, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) });
   closers.push(() => gateway.close());
   await until(() => gateway.isReady(), { timeoutMs: 60_000, what: 'the gateway to be ready' });
-  return { gateway: { url: gateway.url, port: gateway.port }, getRun: (runId) => orchestrator.getRun(runId) };
+  return { gateway: { url: gateway.url, port: gateway.port }, getRun: (runId) => orchestrator.getRun(runId), partitions: orchestrator.partitions };
 }
 
 /**
@@ -146,7 +146,8 @@ async function startSplit(o, bus, closers) {
   if (o.bus !== 'kafka') throw new Error('engine: split roles need the kafka bus');
   const port = await freePort();
   const config = { brokers: brokersFromEnv(), prefix: bus.prefix, partitions: o.partitions, concurrency: o.concurrency, port };
-  // The orchestrator first: it creates the topics the others join.
+  // The orchestrator first: it creates the topics the others join, and says how many partitions.
+  let partitions;
   for (const role of ['orchestrator', 'worker', 'gateway']) {
     const child = fork(fileURLToPath(new URL('../peers/engine-role.mjs', import.meta.url)), [role, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     closers.push(async () => {
@@ -156,11 +157,14 @@ async function startSplit(o, bus, closers) {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
     await new Promise((resolve, reject) => {
-      child.once('message', resolve);
+      child.once('message', (m) => {
+        partitions ??= m.partitions;
+        resolve();
+      });
       child.once('exit', (code) => reject(new Error(`the ${role} process exited with ${code}`)));
     });
   }
-  return { gateway: { url: `http://127.0.0.1:${port}`, port }, getRun: () => undefined };
+  return { gateway: { url: `http://127.0.0.1:${port}`, port }, getRun: () => undefined, partitions };
 }
 
 function freePort() {

@@ -62,7 +62,8 @@ export const configSchema = z.object({
   kafkaSaslPassword: z.string().optional(),
   kafkaTls: flag,
   topicPrefix: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').default('orch.'),
-  partitions: intFrom(1, 1024).default(6),
+  /** Unset: 6 on Kafka; on the embedded bus, its existing count, else 1 (transport's `defaultPartitions`). */
+  partitions: intFrom(1, 1024).optional(),
   concurrency: intFrom(1, 10_000).default(16),
   bodyLimitBytes: intFrom(1024, 100 * 1024 * 1024).default(1024 * 1024),
   uiDir: z.string().optional(),

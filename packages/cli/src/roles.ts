@@ -24,7 +24,7 @@ export function runOrchestrator(config: Config, transport: Transport, logger: Lo
   return startOrchestrator({
     transport,
     topicPrefix: config.topicPrefix,
-    partitions: config.partitions,
+    ...(config.partitions === undefined ? {} : { partitions: config.partitions }),
     runRetentionMs: config.runRetention,
     logger: logger.child({ role: 'orchestrator' }),
   });
@@ -35,7 +35,7 @@ export function runDemoWorker(config: Config, transport: Transport, logger: Logg
     transport,
     tasks: demoTasks,
     topicPrefix: config.topicPrefix,
-    partitions: config.partitions,
+    ...(config.partitions === undefined ? {} : { partitions: config.partitions }),
     concurrency: config.concurrency,
     maxOutputBytes: config.maxPayloadBytes,
     inlinePayloadBytes: config.inlinePayloadBytes,
@@ -55,7 +55,7 @@ export async function runGateway(config: Config, transport: Transport, logger: L
   const gateway = await startGateway({
     transport,
     topicPrefix: config.topicPrefix,
-    partitions: config.partitions,
+    ...(config.partitions === undefined ? {} : { partitions: config.partitions }),
     host: config.host,
     port: config.port,
     bodyLimitBytes: config.bodyLimitBytes,

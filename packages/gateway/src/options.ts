@@ -37,7 +37,7 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Names this gateway's consumer groups, so every gateway instance sees every event. @default `${hostname}-${pid}-${random}` */
   instanceId?: string;
-  /** Partition count used when provisioning the co-partitioned topics. @default 6 */
+  /** Partition count used when provisioning the co-partitioned topics. @default transport's `defaultPartitions` */
   partitions?: number;
   /**
    * Bearer API tokens. With at least one token, every `/api/v1` route and the WebSocket need
@@ -127,7 +127,7 @@ export interface GatewayConfig {
   readonly wsMaxBufferedBytes: number;
   readonly uiDir: string | undefined;
   readonly instanceId: string;
-  readonly partitions: number;
+  readonly partitions: number | undefined;
   /** Configured API tokens; empty means auth is off. */
   readonly tokens: readonly ApiToken[];
   readonly metricsToken: string | undefined;
@@ -157,7 +157,6 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   bodyLimitBytes: 1024 * 1024,
   wsMaxFrameBytes: 64 * 1024,
   wsMaxBufferedBytes: 8 * 1024 * 1024,
-  partitions: 6,
   rateLimitPerMinute: 1200,
   maxInputBytes: 256 * 1024,
   maxPayloadBytes: PAYLOAD_DEFAULTS.maxBytes,
@@ -200,7 +199,7 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     wsMaxBufferedBytes: options.wsMaxBufferedBytes ?? GATEWAY_DEFAULTS.wsMaxBufferedBytes,
     uiDir: options.uiDir,
     instanceId: options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-    partitions: options.partitions ?? GATEWAY_DEFAULTS.partitions,
+    partitions: options.partitions,
     tokens: Object.freeze((Array.isArray(options.auth?.tokens) ? options.auth.tokens : []).map((t) => Object.freeze({ ...t }))),
     metricsToken: options.metricsToken,
     allowInsecure: options.allowInsecure ?? false,
@@ -234,7 +233,7 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
   positiveInt(config.bodyLimitBytes, 'bodyLimitBytes', issues);
   positiveInt(config.wsMaxFrameBytes, 'wsMaxFrameBytes', issues);
   positiveInt(config.wsMaxBufferedBytes, 'wsMaxBufferedBytes', issues);
-  positiveInt(config.partitions, 'partitions', issues);
+  if (config.partitions !== undefined) positiveInt(config.partitions, 'partitions', issues);
   positiveInt(config.rateLimitPerMinute, 'rateLimitPerMinute', issues, 0);
   positiveInt(config.maxInputBytes, 'maxInputBytes', issues);
   positiveInt(config.maxPayloadBytes, 'maxPayloadBytes', issues);

@@ -7,7 +7,7 @@ export interface OrchestratorOptions {
   transport: Transport;
   /** Prefix of every topic name. @default 'orch.' */
   topicPrefix?: string;
-  /** Partitions of the co-partitioned topics, used when provisioning them. @default 6 */
+  /** Partitions of the co-partitioned topics, used when provisioning them. @default transport's `defaultPartitions` */
   partitions?: number;
   /** Names this instance in logs and snapshots. @default a random id */
   instanceId?: string;
@@ -50,7 +50,7 @@ export { DEFAULT_RUN_RETENTION_MS };
 export interface CompiledOrchestratorOptions {
   transport: Transport;
   topicPrefix: string;
-  partitions: number;
+  partitions: number | undefined;
   instanceId: string;
   logger: Logger | undefined;
   clock: () => number;
@@ -64,10 +64,10 @@ export interface CompiledOrchestratorOptions {
 }
 
 export function compileOrchestratorOptions(options: OrchestratorOptions): Readonly<CompiledOrchestratorOptions> {
-  const partitions = options.partitions ?? 6;
+  const { partitions } = options;
   const maxBatch = options.maxBatch ?? 200;
   const problems: string[] = [];
-  if (!Number.isInteger(partitions) || partitions < 1) problems.push(`partitions: must be a positive integer, got ${partitions}`);
+  if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) problems.push(`partitions: must be a positive integer, got ${partitions}`);
   if (!Number.isInteger(maxBatch) || maxBatch < 1) problems.push(`maxBatch: must be a positive integer, got ${maxBatch}`);
   const snapshotIntervalMs = options.snapshotIntervalMs ?? 0;
   if (!Number.isInteger(snapshotIntervalMs) || snapshotIntervalMs < 0) problems.push(`snapshotIntervalMs: must be an integer of 0 or more, got ${snapshotIntervalMs}`);

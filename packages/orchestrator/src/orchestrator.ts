@@ -1,6 +1,6 @@
 import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames, withStateLayout } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
-import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
+import { chunkGroups, deadLetter, defaultPartitions, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
@@ -16,6 +16,8 @@ import type { SnapshotBatch } from './snapshot-queue.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
+  /** The partition count of the co-partitioned topics. */
+  readonly partitions: number;
   /** The partitions this instance owns now. */
   ownedPartitions(): number[];
   /** The number of runs this instance owns: in flight, and ended but retained. */
@@ -49,7 +51,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   const log = o.logger;
   const names = topicNames(o.topicPrefix);
   const { transport } = o;
-  await provisionTopics(transport, names, { partitions: o.partitions });
+  const partitions = o.partitions ?? (await defaultPartitions(transport, names));
+  await provisionTopics(transport, names, { partitions });
 
   const owners = new Map<number, PartitionOwner>();
   const definitions = new DefinitionPool();
@@ -88,7 +91,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   async function ensureQueues(queues: Iterable<string>): Promise<void> {
     const missing = [...queues].filter((q) => !knownQueues.has(q));
     if (missing.length === 0) return;
-    await transport.ensureTopics(missing.flatMap((q) => TASK_PRIORITIES.map((p) => ({ name: names.tasks(q, p), partitions: o.partitions }))));
+    await transport.ensureTopics(missing.flatMap((q) => TASK_PRIORITIES.map((p) => ({ name: names.tasks(q, p), partitions }))));
     for (const q of missing) knownQueues.add(q);
   }
 
@@ -456,6 +459,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
 
   return {
     instanceId: o.instanceId,
+    partitions,
     ownedPartitions: () => [...owners.keys()].sort((a, b) => a - b),
     runCount: () => [...owners.values()].reduce((n, owner) => n + owner.runs.size + owner.finished.size, 0),
     heldRunCount: () => [...owners.values()].reduce((n, owner) => n + owner.runs.size, 0),

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { topicNames } from '@orchestrator-lite/core';
 import { createEmbeddedTransport } from '../src/embedded/index.js';
-import { checkCoPartitioned, provisionTopics } from '../src/provision.js';
+import { DEFAULT_PARTITIONS, EMBEDDED_DEFAULT_PARTITIONS, checkCoPartitioned, defaultPartitions, provisionTopics } from '../src/provision.js';
+import type { Transport } from '../src/types.js';
 
 test('provisioning creates every topic, compacts the changelogs, and refuses topics that are not co-partitioned', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'orch-provision-'));
@@ -27,4 +28,31 @@ test('provisioning creates every topic, compacts the changelogs, and refuses top
   await transport.ensureTopics([broken.commands, broken.results, broken.state].map((name) => ({ name, partitions: 3 })));
   await assert.rejects(checkCoPartitioned(transport, [broken.commands, broken.results, broken.state, broken.events]), /not co-partitioned.*events=4/);
   await checkCoPartitioned(transport, [names.commands, names.results, names.state, names.events]);
+});
+
+test('without a partition count, a deployment on the embedded bus gets one partition, and one made with another count keeps it', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orch-provision-'));
+  const transport = createEmbeddedTransport({ dataDir });
+  t.after(async () => {
+    await transport.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const fresh = topicNames('fresh.');
+  assert.equal(EMBEDDED_DEFAULT_PARTITIONS, 1);
+  assert.equal(await defaultPartitions(transport, fresh), EMBEDDED_DEFAULT_PARTITIONS);
+  await provisionTopics(transport, fresh, { partitions: await defaultPartitions(transport, fresh) });
+  assert.equal(await transport.partitionCount(fresh.events), 1);
+
+  const older = topicNames('older.');
+  await provisionTopics(transport, older, { partitions: 6 });
+  assert.equal(await defaultPartitions(transport, older), 6);
+  // Another transport's answer is not taken for an unknown topic: only the embedded bus's "unknown topic" means a new deployment.
+  const failing = { kind: 'embedded', partitionCount: () => Promise.reject(new Error('disk I/O error')) } as unknown as Transport;
+  await assert.rejects(defaultPartitions(failing, fresh), /disk I\/O error/);
+});
+
+test('without a partition count, a deployment on Kafka gets DEFAULT_PARTITIONS without asking the cluster', async () => {
+  const kafka = { kind: 'kafka', partitionCount: () => assert.fail('a topic lookup can create the topic on a broker that creates topics on use') } as unknown as Transport;
+  assert.equal(await defaultPartitions(kafka, topicNames('k.')), DEFAULT_PARTITIONS);
+  assert.equal(DEFAULT_PARTITIONS, 6);
 });

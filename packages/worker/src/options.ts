@@ -14,7 +14,7 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Names this worker in results and logs. @default a random id */
   workerId?: string;
-  /** Partitions of a task topic when this worker creates it. @default 6 */
+  /** Partitions of a task topic when this worker creates it. @default transport's `defaultPartitions` */
   partitions?: number;
   /** Minimum gap between two heartbeats sent for one attempt. @default 1000 */
   heartbeatThrottleMs?: number;
@@ -42,7 +42,7 @@ export interface WorkerOptions {
   metricsRegistry?: Registry;
 }
 
-export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'logger' | 'metricsRegistry'>> & { logger: Logger | undefined };
+export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'logger' | 'metricsRegistry' | 'partitions'>> & { logger: Logger | undefined; partitions: number | undefined };
 
 export function compileWorkerOptions(options: WorkerOptions): Readonly<CompiledWorkerOptions> {
   const compiled = {
@@ -51,7 +51,7 @@ export function compileWorkerOptions(options: WorkerOptions): Readonly<CompiledW
     topicPrefix: options.topicPrefix ?? 'orch.',
     concurrency: options.concurrency ?? 16,
     workerId: options.workerId ?? `worker-${Math.random().toString(36).slice(2, 10)}`,
-    partitions: options.partitions ?? 6,
+    partitions: options.partitions,
     heartbeatThrottleMs: options.heartbeatThrottleMs ?? 1000,
     startReportDelayMs: options.startReportDelayMs ?? 50,
     maxOutputBytes: options.maxOutputBytes ?? PAYLOAD_DEFAULTS.maxBytes,
@@ -64,7 +64,7 @@ export function compileWorkerOptions(options: WorkerOptions): Readonly<CompiledW
     if (!Number.isInteger(value) || value < 1) problems.push(`${field}: must be a positive integer, got ${value}`);
   };
   positiveInt('concurrency', compiled.concurrency);
-  positiveInt('partitions', compiled.partitions);
+  if (compiled.partitions !== undefined) positiveInt('partitions', compiled.partitions);
   positiveInt('maxOutputBytes', compiled.maxOutputBytes);
   positiveInt('inlinePayloadBytes', compiled.inlinePayloadBytes);
   if (!Number.isInteger(compiled.startReportDelayMs) || compiled.startReportDelayMs < 0) {

@@ -1,6 +1,6 @@
 import { DEFAULT_PRIORITY, TASK_PRIORITIES, decodeControl, decodeDispatch, encodeMessage, isOrchError, payloadBytes, topicNames } from '@orchestrator-lite/core';
 import type { ErrorInfo, TaskDispatched, TaskResult } from '@orchestrator-lite/core';
-import { PayloadStore, deadLetter } from '@orchestrator-lite/transport';
+import { PayloadStore, deadLetter, defaultPartitions } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, ProduceRecord } from '@orchestrator-lite/transport';
 import { NonRetryableError, toErrorInfo } from './errors.js';
 import { startAttemptSpan } from './tracing.js';
@@ -61,9 +61,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const trackers = new Map<string, PartitionEntry>();
   let closing = false;
 
+  const partitions = o.partitions ?? (await defaultPartitions(transport, names));
   await transport.ensureTopics([
-    ...queues.flatMap((q) => TASK_PRIORITIES.map((p) => ({ name: names.tasks(q, p), partitions: o.partitions }))),
-    { name: names.results, partitions: o.partitions },
+    ...queues.flatMap((q) => TASK_PRIORITIES.map((p) => ({ name: names.tasks(q, p), partitions }))),
+    { name: names.results, partitions },
     { name: names.control, partitions: 1 },
     { name: names.dlq, partitions: 1 },
   ]);

@@ -26,7 +26,7 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
   if (role === 'start' || role === 'orchestrator') {
     const orchestrator = await runOrchestrator(config, transport, logger);
     closers.push(() => orchestrator.close());
-    logger.info(`orchestrator ${orchestrator.instanceId} running (topics ${config.topicPrefix}*, ${config.partitions} partitions)`);
+    logger.info(`orchestrator ${orchestrator.instanceId} running (topics ${config.topicPrefix}*, ${orchestrator.partitions} partition${orchestrator.partitions === 1 ? '' : 's'})`);
   }
   // Task metrics are counted by the workers; a gateway in the same process serves them on /metrics.
   const workerMetrics: Registry[] = [];
