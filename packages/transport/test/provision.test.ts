@@ -46,7 +46,7 @@ test('without a partition count, a deployment on the embedded bus gets one parti
   const older = topicNames('older.');
   await provisionTopics(transport, older, { partitions: 6 });
   assert.equal(await defaultPartitions(transport, older), 6);
-  // Another transport's answer is not taken for an unknown topic: only the embedded bus's "unknown topic" means a new deployment.
+  // Only "unknown topic" means a new deployment: any other failure to read the count is an error.
   const failing = { kind: 'embedded', partitionCount: () => Promise.reject(new Error('disk I/O error')) } as unknown as Transport;
   await assert.rejects(defaultPartitions(failing, fresh), /disk I\/O error/);
 });
