@@ -20,11 +20,14 @@ export function defaultUiDir(config: Config): string | undefined {
   return existsSync(`${dir}/index.html`) ? dir : undefined;
 }
 
+/** `ORCH_PARTITIONS` when set; unset, each role takes the transport's `defaultPartitions`. */
+const partitionsOf = (config: Config): { partitions?: number } => (config.partitions === undefined ? {} : { partitions: config.partitions });
+
 export function runOrchestrator(config: Config, transport: Transport, logger: Logger): Promise<OrchestratorHandle> {
   return startOrchestrator({
     transport,
     topicPrefix: config.topicPrefix,
-    ...(config.partitions === undefined ? {} : { partitions: config.partitions }),
+    ...partitionsOf(config),
     runRetentionMs: config.runRetention,
     logger: logger.child({ role: 'orchestrator' }),
   });
@@ -35,7 +38,7 @@ export function runDemoWorker(config: Config, transport: Transport, logger: Logg
     transport,
     tasks: demoTasks,
     topicPrefix: config.topicPrefix,
-    ...(config.partitions === undefined ? {} : { partitions: config.partitions }),
+    ...partitionsOf(config),
     concurrency: config.concurrency,
     maxOutputBytes: config.maxPayloadBytes,
     inlinePayloadBytes: config.inlinePayloadBytes,
@@ -55,7 +58,7 @@ export async function runGateway(config: Config, transport: Transport, logger: L
   const gateway = await startGateway({
     transport,
     topicPrefix: config.topicPrefix,
-    ...(config.partitions === undefined ? {} : { partitions: config.partitions }),
+    ...partitionsOf(config),
     host: config.host,
     port: config.port,
     bodyLimitBytes: config.bodyLimitBytes,

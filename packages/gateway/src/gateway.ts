@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { topicNames } from '@orchestrator-lite/core';
-import { defaultPartitions, PayloadStore, provisionTopics } from '@orchestrator-lite/transport';
+import { PayloadStore, provisionTopics } from '@orchestrator-lite/transport';
 import { buildApp } from './app.js';
 import type { GatewayContext } from './context.js';
 import { createMetrics } from './metrics.js';
@@ -47,7 +47,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const { transport } = options;
   const names = topicNames(config.topicPrefix);
   // commands/results/state/events co-partitioned with `partitions`; definitions, control, dlq: 1.
-  await provisionTopics(transport, names, { partitions: config.partitions ?? (await defaultPartitions(transport, names)) });
+  await provisionTopics(transport, names, { partitions: config.partitions });
 
   const store = await openReadStore({ location: config.readStore, schema: config.readStoreSchema });
   const readModel = new ReadModel(store);

@@ -1,6 +1,6 @@
 import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames, withStateLayout } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
-import { chunkGroups, deadLetter, defaultPartitions, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
+import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
 import type { OrchestratorOptions } from './options.js';
@@ -51,8 +51,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   const log = o.logger;
   const names = topicNames(o.topicPrefix);
   const { transport } = o;
-  const partitions = o.partitions ?? (await defaultPartitions(transport, names));
-  await provisionTopics(transport, names, { partitions });
+  const partitions = await provisionTopics(transport, names, { partitions: o.partitions });
 
   const owners = new Map<number, PartitionOwner>();
   const definitions = new DefinitionPool();

@@ -45,17 +45,21 @@ export function orchestratorTopicSpecs(names: TopicNames, partitions: number = D
   ];
 }
 
-/** Creates what is missing; fails with a clear error when an existing topic's partition count differs. */
+/**
+ * Creates what is missing, with `partitions` or else `defaultPartitions`; fails with a clear error
+ * when an existing topic's partition count differs. Resolves the partition count it used.
+ */
 export async function provisionTopics(
   transport: Transport,
   names: TopicNames,
-  options: { partitions?: number; queues?: string[] } = {},
-): Promise<void> {
-  const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+  options: { partitions?: number | undefined; queues?: string[] } = {},
+): Promise<number> {
+  const partitions = options.partitions ?? (await defaultPartitions(transport, names));
   const specs = orchestratorTopicSpecs(names, partitions);
   for (const queue of options.queues ?? []) specs.push({ name: names.tasks(queue), partitions });
   await transport.ensureTopics(specs);
   await checkCoPartitioned(transport, [names.commands, names.results, names.state, names.events]);
+  return partitions;
 }
 
 /**
