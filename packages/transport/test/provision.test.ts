@@ -8,13 +8,19 @@ import { createEmbeddedTransport } from '../src/embedded/index.js';
 import { DEFAULT_PARTITIONS, EMBEDDED_DEFAULT_PARTITIONS, checkCoPartitioned, defaultPartitions, provisionTopics } from '../src/provision.js';
 import type { Transport } from '../src/types.js';
 
-test('provisioning creates every topic, compacts the changelogs, and refuses topics that are not co-partitioned', async (t) => {
+/** An embedded bus in a fresh directory, closed and removed after the test. */
+function embeddedBus(t: { after(fn: () => Promise<void>): void }): ReturnType<typeof createEmbeddedTransport> {
   const dataDir = mkdtempSync(join(tmpdir(), 'orch-provision-'));
   const transport = createEmbeddedTransport({ dataDir });
   t.after(async () => {
     await transport.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
+  return transport;
+}
+
+test('provisioning creates every topic, compacts the changelogs, and refuses topics that are not co-partitioned', async (t) => {
+  const transport = embeddedBus(t);
   const names = topicNames('p.');
   await provisionTopics(transport, names, { partitions: 3, queues: ['emails'] });
   for (const topic of [names.commands, names.results, names.state, names.events, names.tasks('emails')]) {
@@ -31,12 +37,7 @@ test('provisioning creates every topic, compacts the changelogs, and refuses top
 });
 
 test('without a partition count, a deployment on the embedded bus gets one partition, and one made with another count keeps it', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'orch-provision-'));
-  const transport = createEmbeddedTransport({ dataDir });
-  t.after(async () => {
-    await transport.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const transport = embeddedBus(t);
   const fresh = topicNames('fresh.');
   assert.equal(EMBEDDED_DEFAULT_PARTITIONS, 1);
   assert.equal(await defaultPartitions(transport, fresh), EMBEDDED_DEFAULT_PARTITIONS);
