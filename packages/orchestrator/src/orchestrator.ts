@@ -1,4 +1,5 @@
 import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames, withStateLayout } from '@orchestrator-lite/core';
+import type { InputStretch, OrderRecord } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
@@ -13,6 +14,7 @@ import { encoded, isCompletion, largestRecord, oversizedCompletion } from './rec
 import { adoptChildOutput, PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
 import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
 import type { SnapshotBatch } from './snapshot-queue.js';
+import { ReplayOrder } from './input-order.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -84,8 +86,9 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     }
   };
 
-  const sourceOf = (record: ConsumedRecord): string =>
-    `${record.topic === names.commands ? 'commands' : 'results'}/${record.partition}`;
+  /** An input source: `commands/<p>` or `results/<p>`, as the `applied` watermarks name it. */
+  const sourceOf = (tp: TopicPartition): string => `${tp.topic === names.commands ? 'commands' : 'results'}/${tp.partition}`;
+  const groupId = `${o.topicPrefix}orchestrator`;
 
   async function ensureQueues(queues: Iterable<string>): Promise<void> {
     const missing = [...queues].filter((q) => !knownQueues.has(q));
@@ -214,6 +217,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       }
     }
     await ensureQueues(queues);
+    // A replay follows the stretches the last owner recorded, which this owner's record starts with.
+    if (!transport.atomicCommit && !owner.replay?.ordering) owner.appliedOrder.applied(sourceOf(records[0]!), records.at(-1)!.offset);
     const offsets = new Map<string, OffsetCommit>();
     for (const record of records) {
       const key = `${record.topic}/${record.partition}`;
@@ -273,6 +278,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     }
   }
 
+  /** The order in which the owner applied its inputs since its last landed snapshot. */
+  function orderRecord(owner: PartitionOwner): ProduceRecord {
+    const value: OrderRecord = { kind: 'order', stretches: [...owner.appliedOrder.stretches] };
+    return stateRecord(owner, snapshotKeys.order(owner.partition), value);
+  }
+
   /** A record of `orch.state`, on the owner's partition whatever its key hashes to. */
   function stateRecord(owner: PartitionOwner, key: string, value: object | null): ProduceRecord {
     return { topic: names.state, key, value: value === null ? null : encodeMessage(value), partition: owner.partition };
@@ -323,7 +334,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       if (await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...groups.flat()]))) retireEnded(owner, ended);
       return;
     }
-    if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], outputs)))) return;
+    // The order of the inputs goes with the outputs they caused: a replay writes them again alike.
+    if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], [...outputs, orderRecord(owner)])))) return;
     // The states as the outputs just written left them: a later batch's changes wait for its own outputs.
     const batch = statesOf(owner, runIds, gateIds, offsets);
     owner.snapshots.add(batch.runs, batch.gates, batch.offsets);
@@ -343,6 +355,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const last = i === chunks.length - 1;
       if (!(await writeWithRetry(owner, () => consumer.commit(last ? batch.offsets : [], chunk)))) return false;
     }
+    owner.appliedOrder.landed(new Map(batch.offsets.map((offset) => [sourceOf(offset), offset.offset])));
     retireEnded(owner, ended);
     return true;
   }
@@ -413,10 +426,39 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   async function restorePartition(partition: number): Promise<void> {
     const owner = new PartitionOwner(partition, definitions, async (self, batch) => writeSnapshot(self, await ready, batch), o.snapshotIntervalMs);
     const started = Date.now();
-    const { read, orphans } = await owner.restore(transport, names.state);
+    const { read, orphans, order } = await owner.restore(transport, names.state);
+    if (order.length > 0 && !transport.atomicCommit) {
+      owner.replay = await replayOrder(partition, order);
+      owner.appliedOrder.seed(order);
+    }
     owners.set(partition, owner);
     if (orphans.length > 0) log?.warn({ partition, runs: orphans.slice(0, 10), count: orphans.length }, 'runs whose definition record is missing were not restored');
     log?.info({ partition, runs: owner.runs.size, retained: owner.finished.size, recordsRead: read, ms: Date.now() - started }, 'partition assigned and restored');
+  }
+
+  /** The order the last owner applied its inputs in, from where this member's delivery starts (the committed offsets). */
+  async function replayOrder(partition: number, stretches: InputStretch[]): Promise<ReplayOrder> {
+    const positions = new Map<string, number>();
+    for (const topic of [names.commands, names.results]) {
+      const committed = (await transport.committedOffsets(groupId, topic))[partition] ?? -1;
+      positions.set(sourceOf({ topic, partition }), Math.max(0, committed));
+    }
+    log?.info({ partition, stretches: stretches.length }, 'replaying the inputs since the last snapshot in the order they were applied');
+    return new ReplayOrder(stretches, positions, (reason) => log?.warn({ partition, reason }, 'replay: the rest of the inputs are applied as they come'));
+  }
+
+  /** A batch of one source, applied after every earlier one of the partition; while replaying, in the order the last owner followed. */
+  async function applyInOrder(owner: PartitionOwner, handle: Consumer, records: ConsumedRecord[]): Promise<void> {
+    const source = sourceOf(records[0]!);
+    for (let rest = records; rest.length > 0; ) {
+      const replay = owner.replay;
+      const n = replay?.ordering ? await replay.admit(source, rest) : rest.length;
+      const chunk = n === rest.length ? rest : rest.slice(0, n);
+      await owner.serialize(() => applyBatch(owner, handle, chunk));
+      replay?.applied(source, chunk.at(-1)!.offset);
+      if (replay && !replay.ordering && owner.replay === replay) owner.replay = undefined;
+      rest = rest.slice(n);
+    }
   }
 
   const partitionsOf = (tps: TopicPartition[]): number[] => [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
@@ -425,7 +467,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   let resolveReady: (consumer: Consumer) => void = () => undefined;
   const ready = new Promise<Consumer>((resolve) => (resolveReady = resolve));
   const consumer = await transport.subscribe({
-    groupId: `${o.topicPrefix}orchestrator`,
+    groupId,
     topics: [names.commands, names.results],
     maxBatch: o.maxBatch,
     onAssign: async (tps) => {
@@ -438,6 +480,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         const owner = owners.get(partition);
         if (!owner) continue;
         owner.revoked = true;
+        owner.replay?.stop();
         await owner.drain();
         owner.childSpans.handOver();
         owners.delete(partition);
@@ -450,7 +493,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const owner = owners.get(first.partition);
       if (!owner) return;
       const handle = await ready;
-      await owner.serialize(() => applyBatch(owner, handle, records));
+      await applyInOrder(owner, handle, records);
     },
     onError: (error) => log?.error({ err: error }, 'orchestrator consumer failed'),
   });

@@ -1,5 +1,5 @@
 import { containsClaimCheck } from '@orchestrator-lite/core';
-import type { GateState, RunState } from '@orchestrator-lite/core';
+import type { GateState, InputStretch, RunState } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
 import { ChildStepSpans } from './child-spans.js';
 import type { DefinitionPool } from './definition-pool.js';
@@ -7,6 +7,8 @@ import { FinishedRuns } from './finished-runs.js';
 import { readPartitionState, readRun } from './state-reader.js';
 import { TimerQueue } from './timer-queue.js';
 import { SnapshotQueue } from './snapshot-queue.js';
+import { AppliedOrder } from './input-order.js';
+import type { ReplayOrder } from './input-order.js';
 import type { SnapshotBatch } from './snapshot-queue.js';
 
 /**
@@ -32,6 +34,10 @@ export class PartitionOwner {
   readonly written = new Map<string, RunState>();
   /** The snapshots still to write, where the transport does not commit them with the outputs. */
   readonly snapshots: SnapshotQueue;
+  /** Where snapshots go apart from outputs: the order in which the inputs since the last landed one were applied. */
+  readonly appliedOrder = new AppliedOrder();
+  /** While the inputs the last owner applied are applied again: the order it applied them in. */
+  replay: ReplayOrder | undefined;
   #chain: Promise<void> = Promise.resolve();
   revoked = false;
 
@@ -81,7 +87,7 @@ export class PartitionOwner {
   }
 
   /** Partition restore: the runs in flight whole, the retained ones as FinishedRun. */
-  async restore(transport: Transport, stateTopic: string): Promise<{ read: number; orphans: string[] }> {
+  async restore(transport: Transport, stateTopic: string): Promise<{ read: number; orphans: string[]; order: InputStretch[] }> {
     const contents = await readPartitionState(transport, stateTopic, this.partition, this.definitions);
     for (const [runId, state] of contents.runs) {
       const held = this.definitions.internRun(state);
@@ -92,7 +98,7 @@ export class PartitionOwner {
     for (const digest of contents.digests) this.digests.add(digest);
     for (const [id, gate] of contents.gates) this.gates.set(id, gate);
     for (const state of this.runs.values()) this.armTimers(state);
-    return { read: contents.read, orphans: contents.orphans };
+    return { read: contents.read, orphans: contents.orphans, order: contents.order };
   }
 }
 

@@ -1,5 +1,5 @@
 import { decodeSnapshot, parseSnapshotKey, restoreRun, snapshotKeys, TERMINAL_RUN_STATUSES } from '@orchestrator-lite/core';
-import type { GateState, RunHeader, RunParts, RunState, SnapshotRecord } from '@orchestrator-lite/core';
+import type { GateState, InputStretch, RunHeader, RunParts, RunState, SnapshotRecord } from '@orchestrator-lite/core';
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
 import type { DefinitionPool } from './definition-pool.js';
 import { FinishedRuns } from './finished-runs.js';
@@ -15,6 +15,8 @@ export interface PartitionContents {
   read: number;
   /** Runs with a header whose definition is missing: left out. */
   orphans: string[];
+  /** The order in which the last owner applied the inputs since its last landed snapshot (Kafka). */
+  order: InputStretch[];
 }
 
 interface Pending {
@@ -43,6 +45,7 @@ const CLAIM_CHECK = Buffer.from('"$payload":');
 
 const GATE_KEY_PREFIX = snapshotKeys.gate('');
 const DEFINITION_KEY_PREFIX = snapshotKeys.definition('');
+const ORDER_KEY_PREFIX = snapshotKeys.order(0).slice(0, -1);
 
 function stateVersionOf(record: SnapshotRecord): number {
   return 'stateVersion' in record && typeof record.stateVersion === 'number' ? record.stateVersion : 0;
@@ -63,7 +66,7 @@ export async function readPartitionState(
   definitions: DefinitionPool,
 ): Promise<PartitionContents> {
   const gathered = new Map<string, Gathered>();
-  const contents: PartitionContents = { runs: new Map(), finished: new FinishedRuns(), digests: new Set(), gates: new Map(), read: 0, orphans: [] };
+  const contents: PartitionContents = { runs: new Map(), finished: new FinishedRuns(), digests: new Set(), gates: new Map(), read: 0, orphans: [], order: [] };
   for await (const batch of transport.readPartition(stateTopic, partition)) {
     for (const record of batch) {
       contents.read += 1;
@@ -115,7 +118,7 @@ function gatheredOf(gathered: Map<string, Gathered>, runId: string): Gathered {
 
 /** One live record of the restore: definitions and gates apply at once, a run's parts are gathered. */
 function gatherPart(gathered: Map<string, Gathered>, contents: PartitionContents, definitions: DefinitionPool, key: string, value: Buffer): void {
-  if (key.startsWith(DEFINITION_KEY_PREFIX) || key.startsWith(GATE_KEY_PREFIX)) return applyShared(contents, definitions, value);
+  if (key.startsWith(DEFINITION_KEY_PREFIX) || key.startsWith(GATE_KEY_PREFIX) || key.startsWith(ORDER_KEY_PREFIX)) return applyShared(contents, definitions, value);
   const kind = partKindOf(key);
   if (kind === 'input' || kind === 'output') {
     const { runId, stepId } = parseSnapshotKey(key, kind);
@@ -146,7 +149,7 @@ function gatherPart(gathered: Map<string, Gathered>, contents: PartitionContents
   }
 }
 
-/** A definition or a gate record. */
+/** A definition, a gate or the order record. */
 function applyShared(contents: PartitionContents, definitions: DefinitionPool, value: Buffer): void {
   const decoded = tryDecode(value);
   if (decoded?.kind === 'definition') {
@@ -157,12 +160,18 @@ function applyShared(contents: PartitionContents, definitions: DefinitionPool, v
     if (current && (current.stateVersion ?? 0) > (decoded.stateVersion ?? 0)) return;
     const { kind: _k, ...gate } = decoded;
     contents.gates.set(decoded.id, gate);
+  } else if (decoded?.kind === 'order') {
+    contents.order = decoded.stretches;
   }
 }
 
 /** A tombstone read by the restore. */
 function forgetPart(gathered: Map<string, Gathered>, contents: PartitionContents, key: string): void {
   if (key.startsWith(DEFINITION_KEY_PREFIX)) return;
+  if (key.startsWith(ORDER_KEY_PREFIX)) {
+    contents.order = [];
+    return;
+  }
   if (key.startsWith(GATE_KEY_PREFIX)) {
     contents.gates.delete(key.slice(GATE_KEY_PREFIX.length));
     return;

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { encodeMessage, parseRef, topicNames } from '@orchestrator-lite/core';
-import type { ClaimCheck, WorkflowDefinition } from '@orchestrator-lite/core';
+import { decodeSnapshot, encodeMessage, parseRef, snapshotKeys, topicNames } from '@orchestrator-lite/core';
+import type { ClaimCheck, OrderRecord, WorkflowDefinition } from '@orchestrator-lite/core';
 import { ensureKafka, kafkaSkip, randomPrefix } from '@orchestrator-lite/testing';
 import { createKafkaTransport, PayloadStore } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
@@ -35,9 +35,9 @@ async function bus(t: TestContext, options: Partial<OrchestratorOptions> = {}, k
   return { transport, tasks, events, first, start, send: inputs(transport, names) };
 }
 
-async function stateRecords(transport: Transport): Promise<ConsumedRecord[]> {
+async function stateRecords(transport: Transport, partitions = 2): Promise<ConsumedRecord[]> {
   const out: ConsumedRecord[] = [];
-  for (const p of [0, 1]) for await (const batch of transport.readPartition(names.state, p)) out.push(...batch);
+  for (let p = 0; p < partitions; p++) for await (const batch of transport.readPartition(names.state, p)) out.push(...batch);
   return out;
 }
 
@@ -138,3 +138,47 @@ async function expiringPayloadsScenario(t: TestContext, kind: 'embedded' | 'kafk
 test('after the retention the payloads an ended run owns are tombstoned with it, and one it only carried is kept', (t) => expiringPayloadsScenario(t, 'embedded'));
 
 test('on Kafka: the payloads an expired run owns are tombstoned with it', { skip: kafkaSkip(), timeout: 120_000 }, (t) => expiringPayloadsScenario(t, 'kafka'));
+
+test('on Kafka: a new owner applies again what the last one applied after its last snapshot, in the same order, and writes the same events', { skip: kafkaSkip(), timeout: 120_000 }, async (t) => {
+  const prefix = randomPrefix('order');
+  names = topicNames(prefix);
+  const { brokers } = await ensureKafka();
+  const crashing = createKafkaTransport({ brokers, clientId: 'order-first' });
+  const transport = createKafkaTransport({ brokers, clientId: 'order-second' });
+  t.after(() => Promise.all([crashing.close(), transport.close()]));
+  // Only the first batch's snapshot lands before the first owner goes.
+  const options = { topicPrefix: prefix, partitions: 1, snapshotIntervalMs: 60_000 };
+  await startOrchestrator({ transport: crashing, ...options });
+  const { tasks, events } = await observe(t, transport, names, 1);
+  const send = inputs(transport, names);
+  await send.start('r6', chain, { blob: 'x' });
+  await until(() => tasks.length === 1, 'step a of r6', 60_000);
+  await send.start('r7', chain, { blob: 'y' });
+  await until(() => tasks.length === 2, 'step a of r7', 60_000);
+  await send.complete('r6', 'a', { v: 1 }, 1);
+  await until(() => tasks.length === 3, 'step b of r6', 60_000);
+  const order = (await stateRecords(transport, 1)).filter((r) => r.key === snapshotKeys.order(0) && r.value !== null).at(-1);
+  assert.ok(order, 'the outputs carried the order of the inputs');
+  assert.deepEqual((decodeSnapshot(order.value) as OrderRecord).stretches, [
+    { source: 'commands/0', upTo: 1 },
+    { source: 'results/0', upTo: 0 },
+  ]);
+  const firstTime = events.length;
+  // The first owner stops as a crash would: its bus goes, its queued snapshot is never written.
+  await crashing.close();
+  const second = await startOrchestrator({ transport, ...options });
+  t.after(() => second.close());
+  // Written again: r7's start (RunStarted, StepScheduled a) and r6's step a (StepSucceeded, StepScheduled b).
+  await until(() => events.length >= firstTime + 4, 'the events since the snapshot written again', 60_000);
+  await send.complete('r6', 'b', 'ok', 1);
+  await send.complete('r7', 'a', { v: 2 }, 1);
+  await until(() => second.runStatus('r6') === 'SUCCEEDED' && second.getRun('r7')?.steps.b?.status === 'SCHEDULED', 'both runs to go on', 60_000);
+  // Every copy of a sequence number carries the same event.
+  const bySeq = new Map<string, string>();
+  for (const e of events) {
+    const content = `${e.type} ${'stepId' in e.data ? e.data.stepId : ''}`;
+    const first = bySeq.get(`${e.runId}#${e.seq}`) ?? content;
+    assert.equal(content, first, `${e.runId} seq ${e.seq}`);
+    bySeq.set(`${e.runId}#${e.seq}`, first);
+  }
+});

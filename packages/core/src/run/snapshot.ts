@@ -103,7 +103,23 @@ export interface DefinitionRecord {
 export interface GateRecord extends GateState {
   kind: 'gate';
 }
-export type SnapshotRecord = RunHeader | StepRecord | InputRecord | OutputRecord | DefinitionRecord | GateRecord;
+/** A stretch of consecutive inputs of one source (`commands/<p>` or `results/<p>`), up to an offset. */
+export interface InputStretch {
+  source: string;
+  /** The offset of the stretch's last input. */
+  upTo: number;
+}
+/**
+ * Keyed `order/<partition>`, on Kafka only: the order in which the partition's owner applied the
+ * inputs of its two source topics since its last snapshot landed, rewritten with each batch's
+ * outputs. The next owner applies the inputs it replays in that order, so the events it writes
+ * again are those written the first time.
+ */
+export interface OrderRecord {
+  kind: 'order';
+  stretches: InputStretch[];
+}
+export type SnapshotRecord = RunHeader | StepRecord | InputRecord | OutputRecord | DefinitionRecord | GateRecord | OrderRecord;
 
 /** A record to write: a value, or `null` for a tombstone. */
 export interface SnapshotWrite {
@@ -118,6 +134,7 @@ export const snapshotKeys = {
   output: (runId: string, stepId: string): string => `${runId}/output/${stepId}`,
   definition: (digest: string): string => `definition/${digest}`,
   gate: (gateId: string): string => `gate/${gateId}`,
+  order: (partition: number): string => `order/${partition}`,
 };
 
 /** The run (and step) a key of `orch.state` belongs to; step ids never hold a `/`. */

@@ -1,0 +1,153 @@
+import type { InputStretch } from '@orchestrator-lite/core';
+import type { ConsumedRecord } from '@orchestrator-lite/transport';
+
+/**
+ * Why the order of a partition's inputs is written down (Kafka only).
+ *
+ * A partition's owner applies the inputs of two topics, `commands/p` and `results/p`, which reach
+ * it independently: their interleaving is whatever the fetches made it. After a crash or a fence,
+ * the next owner restores the last snapshot that landed and applies again the inputs since. Were it
+ * to interleave them otherwise, it would write other events under the sequence numbers the first
+ * owner already used (seen: the results of a run read before its StartRun are ignored as the
+ * results of an unknown run, and the run starts over and runs every task again). So each batch's
+ * outputs carry, on `orch.state`, the order in which the inputs since the last landed snapshot were
+ * applied (`order/<p>`), and the next owner applies what it replays in that order.
+ */
+
+/** Stretches recorded at most between two snapshots; past it the rest is applied as it comes on a replay. */
+const MAX_STRETCHES = 1000;
+/** How long a replay waits for the inputs of another source before it gives up ordering. */
+const TURN_TIMEOUT_MS = 30_000;
+
+/** The order in which this owner applied its inputs since its last snapshot landed. */
+export class AppliedOrder {
+  #stretches: InputStretch[] = [];
+  #full = false;
+
+  /**
+   * Starts from the stretches of the last owner, which a replay follows: should this owner stop
+   * before its own snapshot lands, the next one follows the same.
+   */
+  seed(stretches: readonly InputStretch[]): void {
+    this.#stretches = stretches.slice(0, MAX_STRETCHES);
+    this.#full = stretches.length > MAX_STRETCHES;
+  }
+
+  /** A batch of `source` was applied, its last input at `upTo`. */
+  applied(source: string, upTo: number): void {
+    if (this.#full) return;
+    const last = this.#stretches.at(-1);
+    if (last?.source === source) this.#stretches[this.#stretches.length - 1] = { source, upTo };
+    else if (this.#stretches.length >= MAX_STRETCHES) this.#full = true;
+    else this.#stretches.push({ source, upTo });
+  }
+
+  /** A snapshot landed: the stretches whose inputs it covers (`covered`: the next offset per source) are dropped. */
+  landed(covered: ReadonlyMap<string, number>): void {
+    let done = 0;
+    for (const s of this.#stretches) {
+      const next = covered.get(s.source);
+      if (next === undefined || s.upTo >= next) break;
+      done++;
+    }
+    if (done > 0) this.#stretches = this.#stretches.slice(done);
+    // Past the limit the list stopped growing: it starts again once it is empty, never with a hole.
+    if (this.#stretches.length === 0) this.#full = false;
+  }
+
+  get stretches(): readonly InputStretch[] {
+    return this.#stretches;
+  }
+}
+
+/**
+ * The order a new owner follows while it applies again what the last one applied: an input of a
+ * source goes once every stretch before its own has been applied. Inputs below a source's
+ * position (covered by a landed snapshot) and every input once the stretches are done go as they
+ * come.
+ */
+export class ReplayOrder {
+  #stretches: InputStretch[];
+  /** Per source: the next offset to apply. */
+  readonly #next: Map<string, number>;
+  #waiting: (() => void)[] = [];
+
+  constructor(
+    stretches: readonly InputStretch[],
+    positions: ReadonlyMap<string, number>,
+    private readonly onGiveUp: (reason: string) => void = () => undefined,
+    private readonly timeoutMs = TURN_TIMEOUT_MS,
+  ) {
+    this.#stretches = [...stretches];
+    this.#next = new Map(positions);
+    this.#dropDone();
+  }
+
+  /** Whether stretches remain to follow. */
+  get ordering(): boolean {
+    return this.#stretches.length > 0;
+  }
+
+  /**
+   * How many of `records` (inputs of `source`, in offset order) may be applied now, at least one:
+   * resolves once their turn has come.
+   */
+  async admit(source: string, records: readonly ConsumedRecord[]): Promise<number> {
+    for (;;) {
+      const head = this.#stretches[0];
+      if (head === undefined) return records.length;
+      const next = this.#next.get(source) ?? 0;
+      let n = 0;
+      while (n < records.length && records[n]!.offset < next) n++;
+      if (n > 0) return n;
+      if (head.source === source) {
+        while (n < records.length && records[n]!.offset <= head.upTo) n++;
+        if (n > 0) return n;
+        // The stretch's inputs are no longer on the log (retention): nothing to wait for.
+        this.#stretches.shift();
+        this.#dropDone();
+        this.#wake();
+        continue;
+      }
+      if (!(await this.#turn())) {
+        this.onGiveUp(`no input of ${head.source} up to offset ${head.upTo} came in ${this.timeoutMs} ms`);
+        this.stop();
+      }
+    }
+  }
+
+  /** The inputs of `source` up to `upTo` have been applied. */
+  applied(source: string, upTo: number): void {
+    if ((this.#next.get(source) ?? 0) <= upTo) this.#next.set(source, upTo + 1);
+    this.#dropDone();
+    this.#wake();
+  }
+
+  /** Every input goes as it comes from now on (the partition was revoked, or a turn never came). */
+  stop(): void {
+    this.#stretches = [];
+    this.#wake();
+  }
+
+  #dropDone(): void {
+    while (this.#stretches.length > 0 && this.#stretches[0]!.upTo < (this.#next.get(this.#stretches[0]!.source) ?? 0)) this.#stretches.shift();
+  }
+
+  /** True once the stretches moved on; false after the timeout. */
+  #turn(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.timeoutMs);
+      timer.unref();
+      this.#waiting.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  #wake(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
+  }
+}

@@ -1,0 +1,103 @@
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ConsumedRecord } from '@orchestrator-lite/transport';
+import { AppliedOrder, ReplayOrder } from '../src/input-order.js';
+
+const C = 'commands/0';
+const R = 'results/0';
+
+/** Inputs of one source at the given offsets (the order never looks past topic and offset). */
+const inputs = (source: string, ...offsets: number[]): ConsumedRecord[] =>
+  offsets.map((offset) => ({ topic: source.split('/')[0]!, partition: 0, offset, key: 'k', value: null, headers: {}, timestamp: 0 }));
+
+/** Applies `records` of `source` through `order` as the orchestrator does, logging each chunk. */
+async function applyAll(order: ReplayOrder, source: string, records: ConsumedRecord[], log: string[]): Promise<void> {
+  for (let rest = records; rest.length > 0; ) {
+    const n = await order.admit(source, rest);
+    const chunk = rest.slice(0, n);
+    log.push(`${source}:${chunk.map((r) => r.offset).join(',')}`);
+    order.applied(source, chunk.at(-1)!.offset);
+    rest = rest.slice(n);
+  }
+}
+
+void test('the applied order merges consecutive batches of one source, and a landed snapshot drops the stretches it covers', () => {
+  const order = new AppliedOrder();
+  order.applied(C, 1);
+  order.applied(R, 3);
+  order.applied(R, 5);
+  order.applied(C, 2);
+  order.applied(R, 8);
+  assert.deepEqual(order.stretches, [
+    { source: C, upTo: 1 },
+    { source: R, upTo: 5 },
+    { source: C, upTo: 2 },
+    { source: R, upTo: 8 },
+  ]);
+  // The snapshot covers the inputs below commands 2 and results 6: the first two stretches.
+  order.landed(new Map([[C, 2], [R, 6]]));
+  assert.deepEqual(order.stretches, [
+    { source: C, upTo: 2 },
+    { source: R, upTo: 8 },
+  ]);
+  // A stretch it covers in part stays whole: its inputs are skipped by their runs on a replay.
+  order.landed(new Map([[C, 3], [R, 7]]));
+  assert.deepEqual(order.stretches, [{ source: R, upTo: 8 }]);
+});
+
+void test('a replay applies each source in the order recorded, whichever source arrives first', async () => {
+  const order = new ReplayOrder(
+    [
+      { source: C, upTo: 1 },
+      { source: R, upTo: 5 },
+      { source: C, upTo: 2 },
+    ],
+    new Map([[C, 1], [R, 3]]),
+  );
+  const log: string[] = [];
+  // The results arrive first, and with an input the last owner never applied (6).
+  const results = applyAll(order, R, inputs(R, 3, 4, 5, 6), log);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(log, [], 'the results wait for command 1');
+  await applyAll(order, C, inputs(C, 1, 2, 3), log);
+  await results;
+  assert.deepEqual(log.slice(0, 3), [`${C}:1`, `${R}:3,4,5`, `${C}:2`]);
+  assert.deepEqual(new Set(log.slice(3)), new Set([`${C}:3`, `${R}:6`]), 'past the stretches every input goes as it comes');
+  assert.equal(order.ordering, false);
+});
+
+void test('a replay skips the stretches below where delivery starts, and inputs below it go at once', async () => {
+  // A later snapshot landed after the order was written: delivery starts past the first stretch.
+  const order = new ReplayOrder(
+    [
+      { source: R, upTo: 4 },
+      { source: C, upTo: 7 },
+      { source: R, upTo: 9 },
+    ],
+    new Map([[C, 6], [R, 5]]),
+  );
+  assert.equal(order.ordering, true);
+  const log: string[] = [];
+  await applyAll(order, C, inputs(C, 6, 7), log);
+  await applyAll(order, R, inputs(R, 5, 9), log);
+  assert.deepEqual(log, [`${C}:6,7`, `${R}:5,9`]);
+  assert.equal(order.ordering, false);
+});
+
+void test('a replay waits for its turn at most the timeout, then applies the rest as it comes and says why', async () => {
+  const reasons: string[] = [];
+  const order = new ReplayOrder([{ source: C, upTo: 3 }], new Map([[C, 0], [R, 0]]), (reason) => reasons.push(reason), 50);
+  const started = Date.now();
+  assert.equal(await order.admit(R, inputs(R, 0, 1)), 2);
+  assert.ok(Date.now() - started >= 45);
+  assert.equal(reasons.length, 1);
+  assert.match(reasons[0]!, /commands\/0 up to offset 3/);
+  assert.equal(order.ordering, false);
+});
+
+void test('a stopped replay lets a waiting source go at once', async () => {
+  const order = new ReplayOrder([{ source: C, upTo: 3 }], new Map([[C, 0], [R, 0]]));
+  const admitted = order.admit(R, inputs(R, 0));
+  order.stop();
+  assert.equal(await admitted, 1);
+});
