@@ -34,6 +34,7 @@ export const ENV = {
   wsMaxFrameBytes: 'ORCH_WS_MAX_FRAME_BYTES',
   trustProxy: 'ORCH_TRUST_PROXY',
   runRetention: 'ORCH_RUN_RETENTION',
+  snapshotIntervalMs: 'ORCH_SNAPSHOT_INTERVAL_MS',
   logLevel: 'LOG_LEVEL',
 } as const;
 
@@ -109,6 +110,8 @@ export const configSchema = z.object({
         return z.NEVER;
       }
     }),
+  /** On Kafka, the least time between two snapshot writes of an orchestrator's partition. Unset: the orchestrator's default. */
+  snapshotIntervalMs: intFrom(0, 60_000).optional(),
   /** `true`/`1`, or the proxies' addresses/CIDRs (comma-separated). */
   trustProxy: z
     .string()

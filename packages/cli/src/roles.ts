@@ -29,6 +29,7 @@ export function runOrchestrator(config: Config, transport: Transport, logger: Lo
     topicPrefix: config.topicPrefix,
     ...partitionsOf(config),
     runRetentionMs: config.runRetention,
+    ...(config.snapshotIntervalMs === undefined ? {} : { snapshotIntervalMs: config.snapshotIntervalMs }),
     logger: logger.child({ role: 'orchestrator' }),
   });
 }

@@ -45,6 +45,14 @@ test('ORCH_RUN_RETENTION takes a duration with a unit, 7 days by default', () =>
   assert.throws(() => loadConfig({}, { ORCH_RUN_RETENTION: 'a week' }), /ORCH_RUN_RETENTION.*duration/);
 });
 
+test('ORCH_SNAPSHOT_INTERVAL_MS is whole ms from 0 to a minute, unset by default (the orchestrator then takes its own)', () => {
+  assert.equal(loadConfig({}, {}).snapshotIntervalMs, undefined);
+  assert.equal(loadConfig({}, { ORCH_SNAPSHOT_INTERVAL_MS: '0' }).snapshotIntervalMs, 0);
+  assert.equal(loadConfig({}, { ORCH_SNAPSHOT_INTERVAL_MS: '250' }).snapshotIntervalMs, 250);
+  assert.throws(() => loadConfig({}, { ORCH_SNAPSHOT_INTERVAL_MS: '1.5' }), /snapshotIntervalMs \(ORCH_SNAPSHOT_INTERVAL_MS\)/);
+  assert.throws(() => loadConfig({}, { ORCH_SNAPSHOT_INTERVAL_MS: '-1' }), /ORCH_SNAPSHOT_INTERVAL_MS/);
+});
+
 test('the CLI finds the gateway: ORCH_GATEWAY_URL, else PORT/HOST, else the address orch start announced, else 8080', (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'orch-cli-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));

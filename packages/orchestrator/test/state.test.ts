@@ -139,6 +139,32 @@ test('after the retention the payloads an ended run owns are tombstoned with it,
 
 test('on Kafka: the payloads an expired run owns are tombstoned with it', { skip: kafkaSkip(), timeout: 120_000 }, (t) => expiringPayloadsScenario(t, 'kafka'));
 
+const SPREAD_STEPS = 6;
+const spread: WorkflowDefinition = {
+  name: 'spread',
+  steps: Array.from({ length: SPREAD_STEPS }, (_, i) => ({ id: `s${i + 1}`, task: 't', ...(i > 0 ? { dependsOn: [`s${i}`] } : {}) })),
+};
+
+test('on Kafka: by default a run that takes several steps within a second is written about once a second, not once a step', { skip: kafkaSkip(), timeout: 120_000 }, async (t) => {
+  const { transport, tasks, first, send } = await bus(t, {}, 'kafka');
+  t.after(() => first.close());
+  const began = Date.now();
+  await send.start('r5', spread);
+  for (let i = 1; i <= SPREAD_STEPS; i++) {
+    await until(() => tasks.length === i, `step s${i} dispatched`, 60_000);
+    // Each step ends after the snapshot of the last would have landed, were snapshots written at once.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await send.complete('r5', `s${i}`, { i }, 1);
+  }
+  await until(() => first.runStatus('r5') === 'SUCCEEDED' && first.heldRunCount() === 0, 'the run to end and its final header to land', 60_000);
+  const elapsed = Date.now() - began;
+  // A write of a run in flight holds one step record of it (a run that ends writes its header instead),
+  // and writes start at least a second apart: one at the start, then one per second begun.
+  const stepRecords = (await stateRecords(transport)).filter((r) => r.key.startsWith('r5/step/') && r.value !== null).length;
+  assert.ok(stepRecords >= 1, 'the run was written while in flight');
+  assert.ok(stepRecords <= 1 + Math.floor(elapsed / 1000), `${stepRecords} step records in ${elapsed} ms for ${SPREAD_STEPS + 1} transitions`);
+});
+
 test('on Kafka: a new owner applies again what the last one applied after its last snapshot, in the same order, and writes the same events', { skip: kafkaSkip(), timeout: 120_000 }, async (t) => {
   const prefix = randomPrefix('order');
   names = topicNames(prefix);
