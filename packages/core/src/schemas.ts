@@ -325,7 +325,7 @@ export const SnapshotRecordSchema = z.discriminatedUnion('kind', [
     applied: z.record(z.string(), z.number()).optional(),
     stateVersion: z.number().optional(),
   }),
-  z.object({ kind: z.literal('order'), stretches: z.array(z.object({ source: z.string(), upTo: z.number().int().min(0) })) }),
+  z.object({ kind: z.literal('order'), first: z.string(), upTo: z.array(z.number().int().min(0)) }),
 ]);
 
 export { RegisteredWorkflowSchema };

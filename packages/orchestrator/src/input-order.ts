@@ -1,4 +1,4 @@
-import type { InputStretch } from '@orchestrator-lite/core';
+import type { InputStretch, OrderRecord } from '@orchestrator-lite/core';
 import type { ConsumedRecord } from '@orchestrator-lite/transport';
 
 /**
@@ -18,6 +18,27 @@ import type { ConsumedRecord } from '@orchestrator-lite/transport';
 const MAX_STRETCHES = 1000;
 /** How long a replay waits for the inputs of another source before it gives up ordering. */
 const TURN_TIMEOUT_MS = 30_000;
+
+/** The other input source of a partition: `commands/<p>` for `results/<p>` and back. */
+function otherSource(source: string): string {
+  const [topic, partition] = source.split('/');
+  return `${topic === 'commands' ? 'results' : 'commands'}/${partition}`;
+}
+
+/** The record of `stretches`, which alternate between the two sources (undefined when there is none). */
+export function orderRecordOf(stretches: readonly InputStretch[]): OrderRecord | undefined {
+  const [head] = stretches;
+  return head === undefined ? undefined : { kind: 'order', first: head.source, upTo: stretches.map((s) => s.upTo) };
+}
+
+/** The stretches an order record holds. */
+export function stretchesOf(record: OrderRecord): InputStretch[] {
+  let source = record.first;
+  return record.upTo.map((upTo, i) => {
+    if (i > 0) source = otherSource(source);
+    return { source, upTo };
+  });
+}
 
 /** The order in which this owner applied its inputs since its last snapshot landed. */
 export class AppliedOrder {

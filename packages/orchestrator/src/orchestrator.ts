@@ -1,5 +1,5 @@
 import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames, withStateLayout } from '@orchestrator-lite/core';
-import type { InputStretch, OrderRecord } from '@orchestrator-lite/core';
+import type { InputStretch } from '@orchestrator-lite/core';
 import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
@@ -14,7 +14,7 @@ import { encoded, isCompletion, largestRecord, oversizedCompletion } from './rec
 import { adoptChildOutput, PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
 import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
 import type { SnapshotBatch } from './snapshot-queue.js';
-import { ReplayOrder } from './input-order.js';
+import { orderRecordOf, ReplayOrder } from './input-order.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -278,10 +278,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     }
   }
 
-  /** The order in which the owner applied its inputs since its last landed snapshot. */
-  function orderRecord(owner: PartitionOwner): ProduceRecord {
-    const value: OrderRecord = { kind: 'order', stretches: [...owner.appliedOrder.stretches] };
-    return stateRecord(owner, snapshotKeys.order(owner.partition), value);
+  /** The order in which the owner applied its inputs since its last landed snapshot (none when nothing was applied since). */
+  function orderRecords(owner: PartitionOwner): ProduceRecord[] {
+    const value = orderRecordOf(owner.appliedOrder.stretches);
+    return value === undefined ? [] : [stateRecord(owner, snapshotKeys.order(owner.partition), value)];
   }
 
   /** A record of `orch.state`, on the owner's partition whatever its key hashes to. */
@@ -335,7 +335,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       return;
     }
     // The order of the inputs goes with the outputs they caused: a replay writes them again alike.
-    if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], [...outputs, orderRecord(owner)])))) return;
+    if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], [...outputs, ...orderRecords(owner)])))) return;
     // The states as the outputs just written left them: a later batch's changes wait for its own outputs.
     const batch = statesOf(owner, runIds, gateIds, offsets);
     owner.snapshots.add(batch.runs, batch.gates, batch.offsets);

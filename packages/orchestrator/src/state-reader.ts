@@ -3,6 +3,7 @@ import type { GateState, InputStretch, RunHeader, RunParts, RunState, SnapshotRe
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
 import type { DefinitionPool } from './definition-pool.js';
 import { FinishedRuns } from './finished-runs.js';
+import { stretchesOf } from './input-order.js';
 
 export interface PartitionContents {
   runs: Map<string, RunState>;
@@ -161,7 +162,7 @@ function applyShared(contents: PartitionContents, definitions: DefinitionPool, v
     const { kind: _k, ...gate } = decoded;
     contents.gates.set(decoded.id, gate);
   } else if (decoded?.kind === 'order') {
-    contents.order = decoded.stretches;
+    contents.order = stretchesOf(decoded);
   }
 }
 

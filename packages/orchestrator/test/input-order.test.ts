@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConsumedRecord } from '@orchestrator-lite/transport';
-import { AppliedOrder, ReplayOrder } from '../src/input-order.js';
+import { AppliedOrder, orderRecordOf, ReplayOrder, stretchesOf } from '../src/input-order.js';
 
 const C = 'commands/0';
 const R = 'results/0';
@@ -43,6 +43,18 @@ void test('the applied order merges consecutive batches of one source, and a lan
   // A stretch it covers in part stays whole: its inputs are skipped by their runs on a replay.
   order.landed(new Map([[C, 3], [R, 7]]));
   assert.deepEqual(order.stretches, [{ source: R, upTo: 8 }]);
+});
+
+void test('the order record holds the alternating stretches as the first source and their last offsets', () => {
+  const stretches = [
+    { source: R, upTo: 7 },
+    { source: C, upTo: 2 },
+    { source: R, upTo: 9 },
+  ];
+  const record = orderRecordOf(stretches);
+  assert.deepEqual(record, { kind: 'order', first: R, upTo: [7, 2, 9] });
+  assert.deepEqual(stretchesOf(record!), stretches);
+  assert.equal(orderRecordOf([]), undefined);
 });
 
 void test('a replay applies each source in the order recorded, whichever source arrives first', async () => {

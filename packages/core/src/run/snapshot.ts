@@ -113,11 +113,13 @@ export interface InputStretch {
  * Keyed `order/<partition>`, on Kafka only: the order in which the partition's owner applied the
  * inputs of its two source topics since its last snapshot landed, rewritten with each batch's
  * outputs. The next owner applies the inputs it replays in that order, so the events it writes
- * again are those written the first time.
+ * again are those written the first time. Stretches alternate between the two sources: `first`
+ * names the source of the first, `upTo` holds each one's last offset.
  */
 export interface OrderRecord {
   kind: 'order';
-  stretches: InputStretch[];
+  first: string;
+  upTo: number[];
 }
 export type SnapshotRecord = RunHeader | StepRecord | InputRecord | OutputRecord | DefinitionRecord | GateRecord | OrderRecord;
 
