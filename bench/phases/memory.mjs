@@ -145,6 +145,8 @@ async function measureFinished(o, bus, names, orchestrator, responder, startRuns
     );
   };
   await finishRuns(200); // warm-up: the finished-run paths compiled before the baseline
+  // An ended run leaves memory once its final snapshot lands: on Kafka up to `snapshotIntervalMs` later.
+  await until(() => orchestrator.heldRunCount() === 0, { timeoutMs: 30_000, what: 'the warm-up runs to leave memory' });
   await sleep(200);
   const before = await settle();
   const buffersBefore = lastBuffers;
