@@ -428,7 +428,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     const started = Date.now();
     const { read, orphans, order } = await owner.restore(transport, names.state);
     if (order.length > 0 && !transport.atomicCommit) {
-      owner.replay = await replayOrder(partition, order);
+      owner.replay = await replayOrder(partition, order).catch((error: unknown) => {
+        log?.warn({ partition, err: error }, 'replay: the committed offsets could not be read; the inputs are applied as they come');
+        return undefined;
+      });
       owner.appliedOrder.seed(order);
     }
     owners.set(partition, owner);
