@@ -87,7 +87,9 @@ if (files.some((f) => /broker-faults/.test(f)) && env.ORCH_SKIP_KAFKA !== '1') {
 
 console.log(`[test] ${files.length} test files${env.KAFKA_BROKERS ? `, Kafka at ${env.KAFKA_BROKERS}` : ''}`);
 const concurrency = Math.max(1, Math.min(2, availableParallelism()));
-const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files], {
+// A file's process ends once its tests have: one whose tests all passed once stayed alive with an
+// idle event loop (no timer, socket or request left to see) and held the suite for 14 minutes.
+const child = spawn(process.execPath, ['--test', '--test-force-exit', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files], {
   cwd: root,
   env,
   stdio: 'inherit',
