@@ -50,8 +50,8 @@ export { DEFAULT_RUN_RETENTION_MS };
 /**
  * The least time between two snapshot writes of a partition on Kafka. Written once a second, a run
  * in flight costs about one `orch.state` write a second whatever its pace, instead of one or two a
- * step (chain10 at saturation: 0.4 records a step instead of 2.3). A crash or a fence replays at
- * most about a second of inputs.
+ * step (chain10 at saturation: 0.4 records a step instead of 2.3, and the partition's order record
+ * beside them). A crash or a fence replays at most about a second of inputs.
  */
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 1000;
 
