@@ -432,7 +432,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         log?.warn({ partition, err: error }, 'replay: the committed offsets could not be read; the inputs are applied as they come');
         return undefined;
       });
-      owner.appliedOrder.seed(order);
+      // This owner's record starts with the stretches it follows; one that follows none records its own order only.
+      if (owner.replay) owner.appliedOrder.seed(order);
     }
     owners.set(partition, owner);
     if (orphans.length > 0) log?.warn({ partition, runs: orphans.slice(0, 10), count: orphans.length }, 'runs whose definition record is missing were not restored');
