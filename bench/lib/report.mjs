@@ -91,7 +91,7 @@ export function renderMarkdown(result) {
       out.push(`| ${label} | ${r?.[k]?.inFlight ?? '—'} | ${fmt(r?.[k]?.roundTripsPerSec)} | ${lat(r?.[k]?.latency)} | ${fmt(ratio(r?.[k]?.roundTripsPerSec, base?.roundTripsPerSec), 3)}x |`);
     }
   }
-  out.push('');
+  out.push('', ...machineCpuLines(p), '');
 
   out.push('## Throughput at saturation', '');
   out.push('| workload | system | runs/s | steps/s | CPU µs/step | engine ÷ BullMQ (runs/s) | steps/s ÷ raw round trips/s (same bus) | steps/s ÷ the Kafka client alone |', '|---|---|---|---|---|---|---|---|');
@@ -180,8 +180,24 @@ export function renderMarkdown(result) {
 const THREAD_GROUPS = ['main', 'workers', 'v8', 'other'];
 
 /**
+ * On a machine that the broker shares, throughput is the machine's CPU divided by the CPU a step
+ * costs it: the client alone's round trip and the engine's step, each with the local broker's share.
+ */
+function machineCpuLines(p) {
+  const alone = ok(p['client-alone'])?.saturation;
+  if (!alone?.brokerCounted || !(alone.cpuUsPerRoundTrip > 0)) return [];
+  const steps = WORKLOADS.map((w) => [w, ok(p['engine-kafka'])?.workloads?.[w]?.saturation])
+    .filter(([, s]) => s?.brokerCounted && s.cpuUsPerStep > 0)
+    .map(([w, s]) => `${w} ${s.cpuUsPerStep} µs (${fmt(s.cpuUsPerStep / alone.cpuUsPerRoundTrip, 1)}×)`);
+  return [
+    `The machine's CPU per round trip of the client alone at ${alone.inFlight} in flight, both processes and the broker: **${alone.cpuUsPerRoundTrip} µs**.` +
+      (steps.length > 0 ? ` Per step of the engine on Kafka at saturation, its process and the broker: ${steps.join(', ')}.` : ''),
+  ];
+}
+
+/**
  * Where a step's CPU went at saturation, by thread of the process (Linux): which one to make
- * cheaper. For BullMQ, `outside` is the Redis server's share. Below it, the system calls and page
+ * cheaper. `outside` is the server's share: Redis for BullMQ, the local broker on Kafka. Below it, the system calls and page
  * faults per step by thread: on a virtual machine each one costs tens of µs, so they explain CPU
  * that no profile of the JavaScript shows.
  */
@@ -193,7 +209,7 @@ function threadSection(p) {
       const s = ok(p[phase])?.workloads?.[w]?.saturation;
       const t = s?.cpuByThread;
       if (!t) continue;
-      cpuRows.push(`| ${w} | ${label} | ${fmt(s.cpuUsPerStep, 0)} | ${THREAD_GROUPS.map((g) => t[g]).join(' | ')} | ${peer ? t.outside : ''} |`);
+      cpuRows.push(`| ${w} | ${label} | ${fmt(s.cpuUsPerStep, 0)} | ${THREAD_GROUPS.map((g) => t[g]).join(' | ')} | ${peer || s.brokerCounted ? t.outside : ''} |`);
       if (t.calls) callRows.push(`| ${w} | ${label} | ${THREAD_GROUPS.map((g) => `${t.calls.syscalls[g]} / ${t.calls.faults[g]}`).join(' | ')} |`);
     }
   }
@@ -212,9 +228,9 @@ function threadSection(p) {
   return [
     '## CPU per step by thread (µs, at saturation)',
     '',
-    'From `/proc/self/task` over the saturation loop. **event loop**: the process\'s main thread; **worker threads**: the embedded bus\'s writer and WAL checkpointer and the gateway\'s read store; **V8**: garbage collection and compilation; **Redis**: the server\'s CPU for BullMQ. On Kafka the broker\'s CPU is not counted. `node bench/step-cpu.mjs` gives the engine\'s own logic, without the plumbing, for comparison.',
+    'From `/proc/self/task` over the saturation loop. **event loop**: the process\'s main thread; **worker threads**: the embedded bus\'s writer and WAL checkpointer and the gateway\'s read store; **V8**: garbage collection and compilation; **outside**: the CPU of the server beside the process, Redis for BullMQ and, on Kafka, the broker when it runs on this machine (read from `/proc/<pid>/stat`; blank when it is remote). **all** counts it. `node bench/step-cpu.mjs` gives the engine\'s own logic, without the plumbing, for comparison.',
     '',
-    '| workload | system | all | event loop | worker threads | V8 | other | Redis |',
+    '| workload | system | all | event loop | worker threads | V8 | other | outside |',
     '|---|---|---|---|---|---|---|---|',
     ...cpuRows,
     '',

@@ -14,6 +14,7 @@ import { runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import { startGateway } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
+import { cpuUsOf, localBrokerPids } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
@@ -84,13 +85,16 @@ export async function run(o) {
     // Per workload: one run end to end first (consumer groups joined, code paths compiled), then
     // saturation, then the fixed load. A workload that fails is reported and the next one runs.
     const results = {};
+    // On Kafka, a step's CPU counts the local broker's share too, as BullMQ's counts Redis's.
+    const brokerPids = o.bus === 'kafka' ? localBrokerPids(brokersFromEnv()) : [];
+    const brokerCpuUs = async () => cpuUsOf(brokerPids);
     for (const workload of o.workloads) {
       try {
         await warmUp(workload);
         const start = startRun(workload);
         // With the roles split, this process runs none of the engine: its CPU says nothing.
-        const { result: saturated, cpuUsPerStep, cpuByThread } = await cpuPerStep(() => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window })), (r) => r.stepsPerSec);
-        const sat = o.split ? saturated : { ...saturated, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}) };
+        const { result: saturated, cpuUsPerStep, cpuByThread } = await cpuPerStep(() => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window })), (r) => r.stepsPerSec, brokerCpuUs);
+        const sat = o.split ? saturated : { ...saturated, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}), brokerCounted: brokerPids.length > 0 };
         const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
         const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
         const curve = o.curve ? await throughputCurve({ start, window: o.window[workload], saturation: sat, factors: o.curve, warmupMs: o.warmupMs, measureMs: o.measureMs, measure: (drive) => measure(tracker, drive) }) : undefined;

@@ -1,0 +1,46 @@
+/**
+ * The CPU time of the Kafka brokers that run on this machine, so that a step's CPU on Kafka counts
+ * the broker's share as BullMQ's counts Redis's. A broker is a JVM whose command line names
+ * Kafka's main class (`kafka.Kafka`); it is looked for only when every bootstrap broker is on the
+ * loopback, since a remote broker's CPU cannot be read here. Linux only (`/proc`).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Linux reports process times in clock ticks of USER_HZ, 100 a second on every mainstream build. */
+const US_PER_TICK = 10_000;
+
+const isLoopback = (broker) => /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(broker);
+
+/** The pids of the local brokers, or [] when a broker is remote, none runs here, or there is no /proc. */
+export function localBrokerPids(brokers) {
+  if (brokers.length === 0 || !brokers.every(isLoopback)) return [];
+  let pids;
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('kafka.Kafka');
+    } catch {
+      return false; // the process ended meanwhile
+    }
+  });
+}
+
+/** The CPU time (user + system) the processes `pids` have used so far, in µs; a process that has ended counts 0. */
+export function cpuUsOf(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // After "pid (comm) ", field 3 (state) comes first: utime and stime (fields 14 and 15) are at 11 and 12.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // ended
+    }
+  }
+  return ticks * US_PER_TICK;
+}
