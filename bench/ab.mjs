@@ -12,6 +12,9 @@
  * pair (base first, then this checkout first) so that a drift of the machine weighs on both
  * alike. Each pair gives one ratio (this checkout ÷ base) of steps/s and of CPU per step; the
  * report is their mean with a 95% interval, and says "within the noise" when the interval holds 1.
+ * On Linux the CPU per step is also split by where it went (the event loop, worker threads, V8's
+ * threads, and outside the process: the local Kafka broker), each with its ratio: a change to
+ * one thread shows there even when the machine's drift hides it in the total.
  *
  * This checkout must be built (`npm run build`). Kafka needs KAFKA_BROKERS or a broker on
  * 127.0.0.1:9092. The worktree is removed at the end, also after a failure.
@@ -57,7 +60,10 @@ try {
 
 const options = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 
-/** One saturated run of the engine phase from the checkout at `root`: steps/s and CPU µs per step. */
+/** The thread groups of the CPU split (bench/lib/thread-cpu.mjs), and outside the process (Redis, the local broker). */
+const GROUPS = ['main', 'workers', 'v8', 'outside'];
+
+/** One saturated run of the engine phase from the checkout at `root`: steps/s, CPU µs per step, and its split by thread group where /proc has it. */
 function measure(root) {
   return new Promise((resolve, reject) => {
     const child = fork(join(root, 'bench/lib/child.mjs'), ['engine', JSON.stringify(options)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -65,7 +71,7 @@ function measure(root) {
     child.on('message', (m) => (message = m));
     child.on('exit', (code) => {
       const saturation = message?.ok ? message.result.workloads?.[workload]?.saturation : undefined;
-      if (saturation?.stepsPerSec > 0) resolve({ stepsPerSec: saturation.stepsPerSec, cpuUsPerStep: saturation.cpuUsPerStep });
+      if (saturation?.stepsPerSec > 0) resolve({ stepsPerSec: saturation.stepsPerSec, cpuUsPerStep: saturation.cpuUsPerStep, byThread: saturation.cpuByThread });
       else reject(new Error(`the engine phase in ${root} failed: ${message?.error ?? message?.result?.workloads?.[workload]?.error ?? `exit code ${code}`}`));
     });
   });
@@ -94,6 +100,7 @@ try {
 
   const speed = [];
   const cpu = [];
+  const byGroup = new Map(GROUPS.map((g) => [g, []]));
   for (let i = 0; i < pairs; i++) {
     // Base first in even pairs, this checkout first in odd ones.
     const order = i % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
@@ -101,7 +108,9 @@ try {
     for (const side of order) got[side] = await measure(side === 'base' ? worktree : here);
     speed.push(got.head.stepsPerSec / got.base.stepsPerSec);
     cpu.push(got.head.cpuUsPerStep / got.base.cpuUsPerStep);
-    say(`pair ${i + 1}/${pairs}: base ${got.base.stepsPerSec.toFixed(0)} steps/s (${got.base.cpuUsPerStep} µs/step), this ${got.head.stepsPerSec.toFixed(0)} steps/s (${got.head.cpuUsPerStep} µs/step)`);
+    for (const g of GROUPS) if (got.base.byThread?.[g] > 0 && got.head.byThread?.[g] >= 0) byGroup.get(g).push(got.head.byThread[g] / got.base.byThread[g]);
+    const split = (r) => (r.byThread ? ` [${GROUPS.map((g) => `${g} ${r.byThread[g]}`).join(', ')}]` : '');
+    say(`pair ${i + 1}/${pairs}: base ${got.base.stepsPerSec.toFixed(0)} steps/s (${got.base.cpuUsPerStep} µs/step${split(got.base)}), this ${got.head.stepsPerSec.toFixed(0)} steps/s (${got.head.cpuUsPerStep} µs/step${split(got.head)})`);
   }
   const line = (label, ratios) => {
     const { mean, low, high } = meanInterval(ratios);
@@ -110,6 +119,8 @@ try {
   };
   process.stdout.write(`engine/${bus} ${workload}, ${partitions === undefined ? 'the default' : partitions} partitions, ${pairs} alternated pairs of ${seconds} s, this checkout against ${base}:\n`);
   process.stdout.write(`  ${line('steps/s', speed)}\n  ${line('CPU per step', cpu)}\n`);
+  const names = { main: 'the event loop', workers: 'worker threads', v8: 'V8 threads', outside: 'outside the process' };
+  for (const [g, ratios] of byGroup) if (ratios.length === pairs) process.stdout.write(`    ${line(`of which ${names[g]}`, ratios)}\n`);
 } finally {
   removeWorktree();
 }
