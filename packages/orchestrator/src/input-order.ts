@@ -54,6 +54,29 @@ export class AppliedOrder {
     this.#full = stretches.length > MAX_STRETCHES;
   }
 
+  /**
+   * A replay stopped following the seeded stretches (it gave up waiting for an input): they are
+   * cut to what it applied in their order (`next`: per source, the next offset it did not apply),
+   * since what comes after goes as it comes, and is recorded as it goes.
+   */
+  followedUpTo(next: ReadonlyMap<string, number>): void {
+    const kept: InputStretch[] = [];
+    const last = new Map<string, number>();
+    for (const s of this.#stretches) {
+      const applied = (next.get(s.source) ?? 0) - 1;
+      if (s.upTo <= applied) {
+        kept.push(s);
+        last.set(s.source, s.upTo);
+        continue;
+      }
+      // The stretch the replay was in: the part of it that it applied.
+      if (applied > (last.get(s.source) ?? -1)) kept.push({ source: s.source, upTo: applied });
+      break;
+    }
+    this.#stretches = kept;
+    this.#full = false;
+  }
+
   /** A batch of `source` was applied, its last input at `upTo`. */
   applied(source: string, upTo: number): void {
     if (this.#full) return;
@@ -96,7 +119,8 @@ export class ReplayOrder {
   constructor(
     stretches: readonly InputStretch[],
     positions: ReadonlyMap<string, number>,
-    private readonly onGiveUp: (reason: string) => void = () => undefined,
+    /** Called when a turn never came: why, and per source the next offset that was not applied. */
+    private readonly onGiveUp: (reason: string, next: ReadonlyMap<string, number>) => void = () => undefined,
     private readonly timeoutMs = TURN_TIMEOUT_MS,
   ) {
     this.#stretches = [...stretches];
@@ -125,14 +149,16 @@ export class ReplayOrder {
         while (n < records.length && records[n]!.offset <= head.upTo) n++;
         if (n > 0) return n;
         // The stretch's inputs are no longer on the log (retention): nothing to wait for.
+        this.#next.set(source, Math.max(next, head.upTo + 1));
         this.#stretches.shift();
         this.#dropDone();
         this.#wake();
         continue;
       }
       if (!(await this.#turn())) {
-        this.onGiveUp(`no input of ${head.source} up to offset ${head.upTo} came in ${this.timeoutMs} ms`);
+        const reason = `no input of ${head.source} up to offset ${head.upTo} came in ${this.timeoutMs} ms`;
         this.stop();
+        this.onGiveUp(reason, new Map(this.#next));
       }
     }
   }

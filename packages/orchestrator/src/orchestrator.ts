@@ -428,7 +428,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     const started = Date.now();
     const { read, orphans, order } = await owner.restore(transport, names.state);
     if (order.length > 0 && !transport.atomicCommit) {
-      owner.replay = await replayOrder(partition, order).catch((error: unknown) => {
+      owner.replay = await replayOrder(owner, order).catch((error: unknown) => {
         log?.warn({ partition, err: error }, 'replay: the committed offsets could not be read; the inputs are applied as they come');
         return undefined;
       });
@@ -441,14 +441,19 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   }
 
   /** The order the last owner applied its inputs in, from where this member's delivery starts (the committed offsets). */
-  async function replayOrder(partition: number, stretches: InputStretch[]): Promise<ReplayOrder> {
+  async function replayOrder(owner: PartitionOwner, stretches: InputStretch[]): Promise<ReplayOrder> {
+    const { partition } = owner;
     const positions = new Map<string, number>();
     for (const topic of [names.commands, names.results]) {
       const committed = (await transport.committedOffsets(groupId, topic))[partition] ?? -1;
       positions.set(sourceOf({ topic, partition }), Math.max(0, committed));
     }
     log?.info({ partition, stretches: stretches.length }, 'replaying the inputs since the last snapshot in the order they were applied');
-    return new ReplayOrder(stretches, positions, (reason) => log?.warn({ partition, reason }, 'replay: the rest of the inputs are applied as they come'));
+    return new ReplayOrder(stretches, positions, (reason, next) => {
+      log?.warn({ partition, reason }, 'replay: the rest of the inputs are applied as they come');
+      // This owner's record then says what it followed, and what it applies next as it comes.
+      owner.appliedOrder.followedUpTo(next);
+    });
   }
 
   /** A batch of one source, applied after every earlier one of the partition; while replaying, in the order the last owner followed. */

@@ -113,3 +113,47 @@ void test('a stopped replay lets a waiting source go at once', async () => {
   order.stop();
   assert.equal(await admitted, 1);
 });
+
+void test('a replay that gives up leaves the record with the stretches it followed, then what it applied as it came', async () => {
+  const seeded = [
+    { source: R, upTo: 2 },
+    { source: C, upTo: 5 },
+    { source: R, upTo: 9 },
+  ];
+  const record = new AppliedOrder();
+  record.seed(seeded);
+  const order = new ReplayOrder(seeded, new Map([[C, 0], [R, 0]]), (_reason, next) => record.followedUpTo(next), 50);
+  const log: string[] = [];
+  // Results 0 and 1 come, result 2 never does: the commands wait for it, then give up.
+  await applyAll(order, R, inputs(R, 0, 1), log);
+  await applyAll(order, C, inputs(C, 0, 1, 2), log);
+  assert.deepEqual(log, [`${R}:0,1`, `${C}:0,1,2`]);
+  assert.equal(order.ordering, false);
+  // What it followed: results up to 1. Then the commands went as they came.
+  record.applied(C, 2);
+  assert.deepEqual(record.stretches, [
+    { source: R, upTo: 1 },
+    { source: C, upTo: 2 },
+  ]);
+});
+
+void test('a cut keeps the stretches a replay applied whole, the part of the one it was in, and drops the rest', () => {
+  const record = new AppliedOrder();
+  const seeded = [
+    { source: C, upTo: 3 },
+    { source: R, upTo: 4 },
+    { source: C, upTo: 8 },
+    { source: R, upTo: 6 },
+  ];
+  record.seed(seeded);
+  record.followedUpTo(new Map([[C, 6], [R, 5]]));
+  assert.deepEqual(record.stretches, [
+    { source: C, upTo: 3 },
+    { source: R, upTo: 4 },
+    { source: C, upTo: 5 },
+  ]);
+  // Stopped between two stretches: nothing of the next one.
+  record.seed(seeded);
+  record.followedUpTo(new Map([[C, 4], [R, 5]]));
+  assert.deepEqual(record.stretches, seeded.slice(0, 2));
+});
