@@ -69,6 +69,7 @@ export function renderMarkdown(result) {
   out.push(`| CPU | ${m.cpu} |`, `| cores | ${m.cores} |`, `| memory | ${m.memoryGiB} GiB |`, `| OS | ${m.os} |`, `| Node | ${m.node} |`, `| Kafka | ${m.kafka} (single KRaft node on 127.0.0.1) |`);
   out.push(`| Redis | ${ok(p.bullmq)?.redisVersion ?? '—'} (BullMQ 6.7.0 on ioredis 6.0.0) |`, `| load average at start | ${m.loadAverageAtStart.join(' ')} |`, '');
   out.push(`Settings: ${partitionSettings(result)}, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process (and, in the "roles split" rows, gateway, orchestrator and worker each in its own process); BullMQ in one process. Total ${result.seconds} s.`, '');
+  out.push(...speedLines(m.speed));
 
   const failed = Object.entries(p).filter(([, v]) => v.status !== 'ok');
   for (const [id, v] of Object.entries(p)) {
@@ -91,7 +92,7 @@ export function renderMarkdown(result) {
       out.push(`| ${label} | ${r?.[k]?.inFlight ?? '—'} | ${fmt(r?.[k]?.roundTripsPerSec)} | ${lat(r?.[k]?.latency)} | ${fmt(ratio(r?.[k]?.roundTripsPerSec, base?.roundTripsPerSec), 3)}x |`);
     }
   }
-  out.push('', ...machineCpuLines(p), '');
+  out.push('', ...pairedLines(p), ...machineCpuLines(p), '');
 
   out.push('## Throughput at saturation', '');
   out.push('| workload | system | runs/s | steps/s | CPU µs/step | engine ÷ BullMQ (runs/s) | steps/s ÷ raw round trips/s (same bus) | steps/s ÷ the Kafka client alone |', '|---|---|---|---|---|---|---|---|');
@@ -178,6 +179,31 @@ export function renderMarkdown(result) {
 
 /** The thread groups of `cpuByThread`, in the columns' order. */
 const THREAD_GROUPS = ['main', 'workers', 'v8', 'other'];
+
+/** How far the phases, measured minutes apart, saw the same machine (see bench/lib/speed-probe.mjs). */
+function speedLines(speed) {
+  if (!Array.isArray(speed) || speed.length < 2) return [];
+  const values = speed.map((s) => s.ms);
+  const spread = Math.max(...values) / Math.min(...values);
+  const verdict =
+    spread > 1.25
+      ? `**The machine's speed varied ${fmt(spread, 2)}× during this run**: a ratio between phases measured minutes apart (the engine ÷ BullMQ, say) carries that much of the machine's drift. Ratios within a phase, and the A B B A pair of the client alone and our transport, do not.`
+      : `It varied ${fmt(spread, 2)}× from the fastest phase to the slowest.`;
+  return [`Machine speed before each phase: a fixed piece of JavaScript took ${speed.map((s) => `${s.ms} ms (${s.phase})`).join(', ')}. ${verdict}`, ''];
+}
+
+/** The runs behind the paired rows of the limit table. */
+function pairedLines(p) {
+  const runs = (id) => ok(p[id])?.runs;
+  const alone = runs('client-alone');
+  const ours = runs('raw-kafka');
+  if (!(alone?.length > 1 && ours?.length > 1)) return [];
+  const list = (r) => r.map((x) => fmt(x.saturation)).join(' and ');
+  return [
+    `The client alone and our transport on Kafka ran twice each, in the order client, transport, transport, client, so that a drift of the machine weighs on both alike; each of their rows is the mean of its two runs (at ${ok(p['client-alone']).saturation.inFlight} in flight, the client alone ${list(alone)} round trips/s, our transport ${list(ours)}).`,
+    '',
+  ];
+}
 
 /**
  * On a machine that the broker shares, throughput is the machine's CPU divided by the CPU a step
