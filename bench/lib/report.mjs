@@ -223,9 +223,9 @@ function machineCpuLines(p) {
 
 /**
  * Where a step's CPU went at saturation, by thread of the process (Linux): which one to make
- * cheaper. `outside` is the server's share: Redis for BullMQ, the local broker on Kafka. Below it, the system calls and page
- * faults per step by thread: on a virtual machine each one costs tens of µs, so they explain CPU
- * that no profile of the JavaScript shows.
+ * cheaper. `outside` is the server's share: Redis for BullMQ, the local broker on Kafka. Below it,
+ * the system calls and page faults per step by thread: on a virtual machine each one costs tens of
+ * µs, so they explain CPU that no profile of the JavaScript shows.
  */
 function threadSection(p) {
   const cpuRows = [];
