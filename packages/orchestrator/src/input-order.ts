@@ -12,6 +12,13 @@ import type { ConsumedRecord } from '@orchestrator-lite/transport';
  * results of an unknown run, and the run starts over and runs every task again). So each batch's
  * outputs carry, on `orch.state`, the order in which the inputs since the last landed snapshot were
  * applied (`order/<p>`), and the next owner applies what it replays in that order.
+ *
+ * The record is written when a stretch begins, not with every batch: a batch that only carries the
+ * last stretch further leaves the record as it was, whose last stretch then ends too early. The
+ * next owner therefore carries the last stretch on to the end of its source's log as it finds it
+ * (`extendLast`): what the last owner applied of that source after the record was written came
+ * before any input of the other source it did not record, and an input that nobody applied yet
+ * may go in any order.
  */
 
 /** Stretches recorded at most between two snapshots; past it the rest is applied as it comes on a replay. */
@@ -40,10 +47,23 @@ export function stretchesOf(record: OrderRecord): InputStretch[] {
   });
 }
 
+/**
+ * The stretches to follow on a replay: the last one carried on to `end` (its source's next offset
+ * on the log as the new owner finds it), since the record was not written again as it grew.
+ */
+export function extendLast(stretches: readonly InputStretch[], end: number): InputStretch[] {
+  const last = stretches.at(-1);
+  if (last === undefined || end - 1 <= last.upTo) return [...stretches];
+  return [...stretches.slice(0, -1), { source: last.source, upTo: end - 1 }];
+}
+
 /** The order in which this owner applied its inputs since its last snapshot landed. */
 export class AppliedOrder {
   #stretches: InputStretch[] = [];
   #full = false;
+  /** Changes the record on the log does not hold (a stretch began, a seed, a cut), counted; and the count it holds. */
+  #changes = 0;
+  #written = 0;
 
   /**
    * Starts from the stretches of the last owner, which a replay follows: should this owner stop
@@ -52,6 +72,7 @@ export class AppliedOrder {
   seed(stretches: readonly InputStretch[]): void {
     this.#stretches = stretches.slice(0, MAX_STRETCHES);
     this.#full = stretches.length > MAX_STRETCHES;
+    if (this.#stretches.length > 0) this.#changes++;
   }
 
   /**
@@ -75,6 +96,7 @@ export class AppliedOrder {
     }
     this.#stretches = kept;
     this.#full = false;
+    this.#changes++;
   }
 
   /** A batch of `source` was applied, its last input at `upTo`. */
@@ -83,7 +105,23 @@ export class AppliedOrder {
     const last = this.#stretches.at(-1);
     if (last?.source === source) this.#stretches[this.#stretches.length - 1] = { source, upTo };
     else if (this.#stretches.length >= MAX_STRETCHES) this.#full = true;
-    else this.#stretches.push({ source, upTo });
+    else {
+      this.#stretches.push({ source, upTo });
+      this.#changes++;
+    }
+  }
+
+  /**
+   * The record to write with the outputs of the batch just applied, and its version: none when the
+   * one on the log still holds the order (see above).
+   */
+  toWrite(): { record: OrderRecord | undefined; version: number } | undefined {
+    return this.#changes === this.#written ? undefined : { record: orderRecordOf(this.#stretches), version: this.#changes };
+  }
+
+  /** The record of `version` has landed with its outputs. */
+  written(version: number): void {
+    this.#written = Math.max(this.#written, version);
   }
 
   /** A snapshot landed: the stretches whose inputs it covers (`covered`: the next offset per source) are dropped. */

@@ -14,7 +14,7 @@ import { encoded, isCompletion, largestRecord, oversizedCompletion } from './rec
 import { adoptChildOutput, PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
 import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
 import type { SnapshotBatch } from './snapshot-queue.js';
-import { orderRecordOf, ReplayOrder } from './input-order.js';
+import { extendLast, ReplayOrder } from './input-order.js';
 
 export interface OrchestratorHandle {
   readonly instanceId: string;
@@ -278,12 +278,6 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     }
   }
 
-  /** The order in which the owner applied its inputs since its last landed snapshot (none when nothing was applied since). */
-  function orderRecords(owner: PartitionOwner): ProduceRecord[] {
-    const value = orderRecordOf(owner.appliedOrder.stretches);
-    return value === undefined ? [] : [stateRecord(owner, snapshotKeys.order(owner.partition), value)];
-  }
-
   /** A record of `orch.state`, on the owner's partition whatever its key hashes to. */
   function stateRecord(owner: PartitionOwner, key: string, value: object | null): ProduceRecord {
     return { topic: names.state, key, value: value === null ? null : encodeMessage(value), partition: owner.partition };
@@ -335,7 +329,13 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       return;
     }
     // The order of the inputs goes with the outputs they caused: a replay writes them again alike.
-    if (outputs.length > 0 && !(await writeWithRetry(owner, () => consumer.commit([], [...outputs, ...orderRecords(owner)])))) return;
+    if (outputs.length > 0) {
+      const order = owner.appliedOrder.toWrite();
+      // An order cut to nothing is a tombstone: the last owner's record no longer says what happened.
+      const records = order === undefined ? [] : [stateRecord(owner, snapshotKeys.order(owner.partition), order.record ?? null)];
+      if (!(await writeWithRetry(owner, () => consumer.commit([], [...outputs, ...records])))) return;
+      if (order !== undefined) owner.appliedOrder.written(order.version);
+    }
     // The states as the outputs just written left them: a later batch's changes wait for its own outputs.
     const batch = statesOf(owner, runIds, gateIds, offsets);
     owner.snapshots.add(batch.runs, batch.gates, batch.offsets);
@@ -429,11 +429,9 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     const { read, orphans, order } = await owner.restore(transport, names.state);
     if (order.length > 0 && !transport.atomicCommit) {
       owner.replay = await replayOrder(owner, order).catch((error: unknown) => {
-        log?.warn({ partition, err: error }, 'replay: the committed offsets could not be read; the inputs are applied as they come');
+        log?.warn({ partition, err: error }, 'replay: the committed or end offsets could not be read; the inputs are applied as they come');
         return undefined;
       });
-      // This owner's record starts with the stretches it follows; one that follows none records its own order only.
-      if (owner.replay) owner.appliedOrder.seed(order);
     }
     owners.set(partition, owner);
     if (orphans.length > 0) log?.warn({ partition, runs: orphans.slice(0, 10), count: orphans.length }, 'runs whose definition record is missing were not restored');
@@ -448,8 +446,14 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       const committed = (await transport.committedOffsets(groupId, topic))[partition] ?? -1;
       positions.set(sourceOf({ topic, partition }), Math.max(0, committed));
     }
-    log?.info({ partition, stretches: stretches.length }, 'replaying the inputs since the last snapshot in the order they were applied');
-    return new ReplayOrder(stretches, positions, (reason, next) => {
+    // The last stretch goes on to the end of its source as it is now (see input-order.ts).
+    const last = stretches.at(-1)!;
+    const lastTopic = last.source.startsWith('commands/') ? names.commands : names.results;
+    const followed = extendLast(stretches, (await transport.endOffsets(lastTopic))[partition] ?? 0);
+    log?.info({ partition, stretches: followed.length }, 'replaying the inputs since the last snapshot in the order they were applied');
+    // This owner's record starts with the stretches it follows; one that follows none records its own order only.
+    owner.appliedOrder.seed(followed);
+    return new ReplayOrder(followed, positions, (reason, next) => {
       log?.warn({ partition, reason }, 'replay: the rest of the inputs are applied as they come');
       // This owner's record then says what it followed, and what it applies next as it comes.
       owner.appliedOrder.followedUpTo(next);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConsumedRecord } from '@orchestrator-lite/transport';
-import { AppliedOrder, orderRecordOf, ReplayOrder, stretchesOf } from '../src/input-order.js';
+import { AppliedOrder, extendLast, orderRecordOf, ReplayOrder, stretchesOf } from '../src/input-order.js';
 
 const C = 'commands/0';
 const R = 'results/0';
@@ -156,4 +156,43 @@ void test('a cut keeps the stretches a replay applied whole, the part of the one
   record.seed(seeded);
   record.followedUpTo(new Map([[C, 4], [R, 5]]));
   assert.deepEqual(record.stretches, seeded.slice(0, 2));
+});
+
+void test('the record is written when a stretch begins, is seeded or cut, not when a batch carries the last stretch further', () => {
+  const order = new AppliedOrder();
+  assert.equal(order.toWrite(), undefined, 'nothing applied, nothing to write');
+  order.applied(C, 1);
+  const first = order.toWrite();
+  assert.deepEqual(first?.record, { kind: 'order', first: C, upTo: [1] });
+  order.written(first!.version);
+  order.applied(C, 4);
+  assert.equal(order.toWrite(), undefined, 'the last stretch went further: the record on the log still holds the order');
+  order.applied(R, 2);
+  const second = order.toWrite();
+  assert.deepEqual(second?.record, { kind: 'order', first: C, upTo: [4, 2] });
+  // A change after the write began is not marked written by it.
+  order.applied(C, 6);
+  order.written(second!.version);
+  assert.deepEqual(order.toWrite()?.record, { kind: 'order', first: C, upTo: [4, 2, 6] });
+  // A cut to nothing still has to replace the record on the log (with a tombstone).
+  order.followedUpTo(new Map([[C, 0], [R, 0]]));
+  const cut = order.toWrite();
+  assert.ok(cut !== undefined);
+  assert.equal(cut.record, undefined);
+});
+
+void test('a replay carries the last stretch on to the end of its source, which the record did not follow as it grew', async () => {
+  assert.deepEqual(extendLast([{ source: C, upTo: 1 }, { source: R, upTo: 5 }], 9), [{ source: C, upTo: 1 }, { source: R, upTo: 8 }]);
+  assert.deepEqual(extendLast([{ source: R, upTo: 5 }], 6), [{ source: R, upTo: 5 }], 'already at the end');
+  assert.deepEqual(extendLast([], 9), []);
+  // The last owner applied results up to 8 after its record said 5, and no command after 1: results 6 to 8 go before command 2.
+  const order = new ReplayOrder(extendLast([{ source: C, upTo: 1 }, { source: R, upTo: 5 }], 9), new Map([[C, 0], [R, 0]]));
+  const log: string[] = [];
+  const commands = applyAll(order, C, inputs(C, 0, 1, 2), log);
+  await applyAll(order, R, inputs(R, 0, 1, 2, 3, 4, 5), log);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(log, [`${C}:0,1`, `${R}:0,1,2,3,4,5`], 'command 2 waits for results 6 to 8');
+  await applyAll(order, R, inputs(R, 6, 7, 8), log);
+  await commands;
+  assert.deepEqual(log, [`${C}:0,1`, `${R}:0,1,2,3,4,5`, `${R}:6,7,8`, `${C}:2`]);
 });
