@@ -11,10 +11,11 @@ const skip = missingPrerequisite();
 test('cancel a running run, then retry it to success, from the run page', { skip, timeout: 150_000 }, async (t) => {
   const engine = await startEngine(t);
   await waitForWorkflow(engine.url, 'sleepy-chain');
-  const { runId } = await api(engine.url, '/api/v1/runs', { method: 'POST', body: JSON.stringify({ workflow: 'sleepy-chain', input: { ms: 3000 } }) });
+  // The browser first: its start can take longer than the whole run (five steps of 3 s).
   const { page, errors } = await launchBrowser(t);
+  const { runId } = await api(engine.url, '/api/v1/runs', { method: 'POST', body: JSON.stringify({ workflow: 'sleepy-chain', input: { ms: 3000 } }) });
   await page.goto(`${engine.url}/#/runs/${runId}`);
-  // Any step running will do: a slow browser start may first show the run a few steps in.
+  // Any step running will do: a slow page load may first show the run a few steps in.
   await page.locator('[data-testid^="step-"][data-status="RUNNING"]').first().waitFor({ timeout: 30_000 });
   assert.equal(await page.isDisabled('[data-testid="retry"]'), true, 'a running run cannot be retried');
 
