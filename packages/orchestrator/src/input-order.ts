@@ -9,8 +9,8 @@ import type { ConsumedRecord } from '@orchestrator-lite/transport';
  * the next owner restores the last snapshot that landed and applies again the inputs since. Were it
  * to interleave them otherwise, it would write other events under the sequence numbers the first
  * owner already used (seen: the results of a run read before its StartRun are ignored as the
- * results of an unknown run, and the run starts over and runs every task again). So each batch's
- * outputs carry, on `orch.state`, the order in which the inputs since the last landed snapshot were
+ * results of an unknown run, and the run starts over and runs every task again). So the outputs
+ * carry, on `orch.state`, the order in which the inputs since the last landed snapshot were
  * applied (`order/<p>`), and the next owner applies what it replays in that order.
  *
  * The record is written when a stretch begins, not with every batch: a batch that only carries the
@@ -49,11 +49,12 @@ export function stretchesOf(record: OrderRecord): InputStretch[] {
 
 /**
  * The stretches to follow on a replay: the last one carried on to `end` (its source's next offset
- * on the log as the new owner finds it), since the record was not written again as it grew.
+ * on the log as the new owner finds it), since the record was not written again as it grew. A
+ * record at the limit stopped growing: what came after it is not known, and goes as it comes.
  */
 export function extendLast(stretches: readonly InputStretch[], end: number): InputStretch[] {
   const last = stretches.at(-1);
-  if (last === undefined || end - 1 <= last.upTo) return [...stretches];
+  if (last === undefined || stretches.length >= MAX_STRETCHES || end - 1 <= last.upTo) return [...stretches];
   return [...stretches.slice(0, -1), { source: last.source, upTo: end - 1 }];
 }
 

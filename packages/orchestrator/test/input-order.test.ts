@@ -185,6 +185,8 @@ void test('a replay carries the last stretch on to the end of its source, which 
   assert.deepEqual(extendLast([{ source: C, upTo: 1 }, { source: R, upTo: 5 }], 9), [{ source: C, upTo: 1 }, { source: R, upTo: 8 }]);
   assert.deepEqual(extendLast([{ source: R, upTo: 5 }], 6), [{ source: R, upTo: 5 }], 'already at the end');
   assert.deepEqual(extendLast([], 9), []);
+  const full = Array.from({ length: 1000 }, (_, i) => ({ source: i % 2 === 0 ? C : R, upTo: i }));
+  assert.deepEqual(extendLast(full, 5000), full, 'a record at the limit is not carried on');
   // The last owner applied results up to 8 after its record said 5, and no command after 1: results 6 to 8 go before command 2.
   const order = new ReplayOrder(extendLast([{ source: C, upTo: 1 }, { source: R, upTo: 5 }], 9), new Map([[C, 0], [R, 0]]));
   const log: string[] = [];
