@@ -109,6 +109,7 @@ export function renderMarkdown(result) {
   out.push('');
 
   out.push(...threadSection(p));
+  out.push(...processSection(p));
   out.push(...curveSection(p));
 
   out.push('## Latency (ms, p50 / p95 / p99)', '');
@@ -261,6 +262,40 @@ function threadSection(p) {
     ...cpuRows,
     '',
     ...calls,
+  ];
+}
+
+/** The processes of `cpuByProcess` (roles split), in the columns' order. */
+const PROCESSES = [
+  ['orchestrator', 'orchestrator'],
+  ['worker', 'worker'],
+  ['gateway', 'gateway'],
+  ['broker', 'broker'],
+  ['load', 'load and watch'],
+];
+
+/**
+ * Where a step's CPU went with each role in its own process: which role to make cheaper. The
+ * bench's own process starts the runs over HTTP and follows the stream, as a client does.
+ */
+function processSection(p) {
+  const rows = [];
+  for (const w of WORKLOADS) {
+    const s = ok(p['engine-kafka-split'])?.workloads?.[w]?.saturation;
+    const c = s?.cpuByProcess;
+    if (!c) continue;
+    rows.push(`| ${w} | ${fmt(s.cpuUsPerStep, 0)} | ${PROCESSES.map(([k]) => (c[k] === undefined ? '' : c[k])).join(' | ')} |`);
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## CPU per step by process, roles split (µs, at saturation)',
+    '',
+    'From `/proc/<pid>/stat` over the saturation loop, with gateway, orchestrator and worker each in its own process on Kafka. **broker**: the local Kafka broker (blank when it is remote); **load and watch**: the bench\'s own process, which starts the runs over HTTP and follows the WebSocket stream (in the one-process rows it is counted with the engine). **all** is their sum.',
+    '',
+    `| workload | all | ${PROCESSES.map(([, label]) => label).join(' | ')} |`,
+    `|---|---|${PROCESSES.map(() => '---|').join('')}`,
+    ...rows,
+    '',
   ];
 }
 

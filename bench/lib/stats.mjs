@@ -67,6 +67,25 @@ export async function cpuPerStep(drive, stepsPerSecOf, extraCpuUs = async () => 
   };
 }
 
+/**
+ * CPU time per step over a load drive, by process: each of `sources` gives a process's CPU time
+ * so far in µs (its user + system), and what each used during the drive, at its rate, is divided
+ * by the steps/s measured. `cpuUsPerStep` is their sum: what the machine spent on a step.
+ */
+export async function cpuPerStepByProcess(drive, stepsPerSecOf, sources) {
+  const names = Object.keys(sources);
+  const read = () => Object.fromEntries(names.map((name) => [name, sources[name]()]));
+  const before = read();
+  const t0 = mono();
+  const result = await drive();
+  const seconds = (mono() - t0) / 1000;
+  const after = read();
+  const stepsPerSec = stepsPerSecOf(result);
+  if (!(stepsPerSec > 0)) return { result, cpuUsPerStep: null };
+  const byProcess = Object.fromEntries(names.map((name) => [name, Math.round((after[name] - before[name]) / seconds / stepsPerSec)]));
+  return { result, cpuUsPerStep: Object.values(byProcess).reduce((a, b) => a + b, 0), cpuByProcess: byProcess };
+}
+
 /** Student's t at 97.5% for 1..30 degrees of freedom (beyond, the normal's 1.96). */
 const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
 

@@ -6,6 +6,7 @@
  * saturated run rate (a fixed offered load). Handlers are instrumented to time their start and end.
  */
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -18,7 +19,7 @@ import { cpuUsOf, localBrokerPids } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
-import { cpuPerStep, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
+import { cpuPerStep, cpuPerStepByProcess, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
 
 export async function run(o) {
@@ -40,7 +41,7 @@ export async function run(o) {
   const common = { transport: bus.transport, topicPrefix: bus.prefix, partitions: o.partitions };
   const closers = [];
   try {
-    const { gateway, getRun, partitions } = o.split ? await startSplit(o, bus, closers) : await startInProcess(common, tasks, o, closers);
+    const { gateway, getRun, partitions, pids } = o.split ? await startSplit(o, bus, closers) : await startInProcess(common, tasks, o, closers);
 
     const definitions = engineDefinitions('bench-');
     const dependencies = new Map();
@@ -87,14 +88,12 @@ export async function run(o) {
     const results = {};
     // On Kafka, a step's CPU counts the local broker's share too, as BullMQ's counts Redis's.
     const brokerPids = o.bus === 'kafka' ? localBrokerPids(brokersFromEnv()) : [];
-    const brokerCpuUs = async () => cpuUsOf(brokerPids);
     for (const workload of o.workloads) {
       try {
         await warmUp(workload);
         const start = startRun(workload);
-        // With the roles split, this process runs none of the engine: its CPU says nothing.
-        const { result: saturated, cpuUsPerStep, cpuByThread } = await cpuPerStep(() => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window })), (r) => r.stepsPerSec, brokerCpuUs);
-        const sat = o.split ? saturated : { ...saturated, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}), brokerCounted: brokerPids.length > 0 };
+        const drive = () => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window }));
+        const sat = o.split ? await saturateSplit(drive, pids, brokerPids) : await saturateInProcess(drive, brokerPids);
         const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
         const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
         const curve = o.curve ? await throughputCurve({ start, window: o.window[workload], saturation: sat, factors: o.curve, warmupMs: o.warmupMs, measureMs: o.measureMs, measure: (drive) => measure(tracker, drive) }) : undefined;
@@ -130,6 +129,28 @@ export async function run(o) {
   }
 }
 
+/** The closed loop with every role in this process: its CPU by thread, and the local broker's. */
+async function saturateInProcess(drive, brokerPids) {
+  const { result, cpuUsPerStep, cpuByThread } = await cpuPerStep(drive, (r) => r.stepsPerSec, async () => cpuUsOf(brokerPids));
+  return { ...result, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}), brokerCounted: brokerPids.length > 0 };
+}
+
+/**
+ * The closed loop with each role in its own process: the CPU per step of each (from /proc, so
+ * Linux only), the local broker's, and this process's, which only drives the load and watches the
+ * stream (the HTTP client and the WebSocket client of the one-process rows, which count them too).
+ */
+async function saturateSplit(drive, pids, brokerPids) {
+  if (!existsSync(`/proc/${process.pid}/stat`)) return drive();
+  const sources = {
+    ...Object.fromEntries(Object.entries(pids).map(([role, pid]) => [role, () => cpuUsOf([pid])])),
+    ...(brokerPids.length > 0 ? { broker: () => cpuUsOf(brokerPids) } : {}),
+    load: () => cpuUsOf([process.pid]),
+  };
+  const { result, cpuUsPerStep, cpuByProcess } = await cpuPerStepByProcess(drive, (r) => r.stepsPerSec, sources);
+  return { ...result, cpuUsPerStep, ...(cpuByProcess ? { cpuByProcess } : {}), brokerCounted: brokerPids.length > 0 };
+}
+
 /** Orchestrator, worker and gateway in this process: the handlers are timed here. */
 async function startInProcess(common, tasks, o, closers) {
   const orchestrator = await startOrchestrator(common);
@@ -152,8 +173,10 @@ async function startSplit(o, bus, closers) {
   const config = { brokers: brokersFromEnv(), prefix: bus.prefix, partitions: o.partitions, concurrency: o.concurrency, port };
   // The orchestrator first: it creates the topics the others join, and says how many partitions.
   let partitions;
+  const pids = {};
   for (const role of ['orchestrator', 'worker', 'gateway']) {
     const child = fork(fileURLToPath(new URL('../peers/engine-role.mjs', import.meta.url)), [role, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    pids[role] = child.pid;
     closers.push(async () => {
       if (child.exitCode !== null) return;
       child.send('stop');
@@ -168,7 +191,7 @@ async function startSplit(o, bus, closers) {
       child.once('exit', (code) => reject(new Error(`the ${role} process exited with ${code}`)));
     });
   }
-  return { gateway: { url: `http://127.0.0.1:${port}`, port }, getRun: () => undefined, partitions };
+  return { gateway: { url: `http://127.0.0.1:${port}`, port }, getRun: () => undefined, partitions, pids };
 }
 
 function freePort() {
