@@ -1,9 +1,9 @@
 /**
  * The read store in a local SQLite file (better-sqlite3, WAL). One table of runs (the projected
  * view as JSON plus the indexed columns a list filters and sorts on), one of events keyed
- * (run_id, seq) with a unique (partition, offset) index for the all-runs stream, counters kept
- * in the batch's transaction (so a metrics scrape reads a few rows, not every run), and the
- * per-partition checkpoint. Memory holds a bounded cache of recently written views.
+ * (partition, offset), as they arrive, with a unique (run_id, seq) index for a run's history,
+ * counters kept in the batch's transaction (so a metrics scrape reads a few rows, not every run),
+ * and the per-partition checkpoint. Memory holds a bounded cache of recently written views.
  */
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -15,6 +15,9 @@ import { ViewCache } from './view-cache.js';
 import { zeroCounts } from './types.js';
 import type { BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
 
+const EVENTS_COLUMNS = `run_id TEXT NOT NULL, seq INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+  type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoint (partition INTEGER PRIMARY KEY, next INTEGER NOT NULL);
@@ -25,11 +28,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_newest ON runs (created_at DESC, run_id DESC);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status, created_at DESC, run_id DESC);
 CREATE INDEX IF NOT EXISTS runs_workflow ON runs (workflow, status, created_at DESC, run_id DESC);
-CREATE TABLE IF NOT EXISTS events (
-  run_id TEXT NOT NULL, seq INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
-  type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS events_position ON events (partition, offset);
+CREATE TABLE IF NOT EXISTS events (${EVENTS_COLUMNS}, PRIMARY KEY (partition, offset)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS run_counts (workflow TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (workflow, status)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS step_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 `;
@@ -50,13 +49,31 @@ CREATE TABLE IF NOT EXISTS expired_runs (run_id TEXT PRIMARY KEY, ended_at INTEG
 CREATE INDEX IF NOT EXISTS expired_runs_ended ON expired_runs (ended_at);
 `;
 
+/**
+ * Events were once keyed (run_id, seq), with a unique (partition, offset) index. Run ids are
+ * random, so each insert went to a page of its own of the whole table, rows and all: a batch
+ * dirtied a page per event. Keyed by their position they are appended, a partition's to the end
+ * of its range, and only the small (run_id, seq) index takes the scattered inserts. A file with the
+ * old key is rewritten once, when opened.
+ */
+const EVENTS_BY_POSITION = `
+CREATE TABLE events_by_position (${EVENTS_COLUMNS}, PRIMARY KEY (partition, offset)) WITHOUT ROWID;
+INSERT INTO events_by_position SELECT run_id, seq, partition, offset, type, at, data FROM events ORDER BY partition, offset;
+DROP TABLE events;
+ALTER TABLE events_by_position RENAME TO events;
+`;
+
 function migrate(db: Database.Database): void {
   const probe = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM pragma_table_info('runs') WHERE name = 'step_statuses'");
+  // The primary key's columns in key order (pk is their rank, 0 for the others).
+  const eventsKey = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events') WHERE pk > 0 ORDER BY pk");
   // Kept reachable for the same reason as a closed store's statements (see `close`).
-  RETAINED.push(probe);
+  RETAINED.push(probe, eventsKey);
   db.transaction(() => {
     if (probe.get()?.n === 0) db.exec('ALTER TABLE runs ADD COLUMN step_statuses TEXT');
     db.exec(RETENTION_SCHEMA);
+    if (eventsKey.all().map((c) => c.name).join() !== 'partition,offset') db.exec(EVENTS_BY_POSITION);
+    db.exec('CREATE UNIQUE INDEX IF NOT EXISTS events_run ON events (run_id, seq)');
   }).immediate();
 }
 
@@ -71,14 +88,15 @@ function stepStatusesOf(view: RunView): string {
 const RETAINED: unknown[] = [];
 
 /**
- * Events a run's stored view may lag behind its row: a view is read back by folding the run's
- * events after it (see `loadView`), so this bounds that fold.
+ * Events a run's stored row may lag behind its view: a run is read back by folding its events
+ * after the row (see `loadRun`), so this bounds that fold, and how far a list row's watermarks
+ * can lag after a crash (a store that closes writes the rows that lag).
  */
 export const VIEW_LAG_EVENTS = 32;
 
 /**
- * A run as the store holds it in memory: its current view, and the seq up to which the view
- * stored in its row is folded (the row's `view` lags while only its watermarks move).
+ * A run as the store holds it in memory: its current view, and the seq up to which its row is
+ * written (the row lags while the run's status and list columns stay as they are).
  */
 interface CachedRun {
   view: RunView;
@@ -86,12 +104,13 @@ interface CachedRun {
 }
 
 /**
- * Whether a batch must write a run's whole row (the view JSON, every column) rather than move
- * its watermarks only. The view is what costs (its JSON, its bytes in the page), so it is
- * written for a new run, when a column other than the watermarks changes (the list indexes move),
- * when the run is PENDING (a list reads `queued` from the stored view) or ended (the
- * retention sweep reads the ended runs' rows), and when the stored view lags by
- * VIEW_LAG_EVENTS; between those, the events the batch keeps are the view's changelog.
+ * Whether a batch must write a run's row (the view JSON and every column) or may leave it as it
+ * is. The row is what costs (its JSON, and its bytes in the page, which SQLite rewrites whole to
+ * change even one column), so it is written for a new run, when a column other than the
+ * watermarks (`updated_at`, `last_seq`) changes (the list indexes move), when the run is PENDING
+ * (a list reads `queued` from the stored view) or ended (the retention sweep reads the ended
+ * runs' rows), and when it lags by VIEW_LAG_EVENTS; between those, the events the batch keeps
+ * are the row's changelog, and a list takes the watermarks of the runs in memory from there.
  */
 function needsWholeRow(before: CachedRun, view: RunView): boolean {
   const old = before.view;
@@ -206,11 +225,11 @@ export class SqliteReadStore implements ReadStore {
       checkpoint: db.prepare<[], { partition: number; next: number }>('SELECT partition, next FROM checkpoint'),
       partitionNext: db.prepare<[number], { next: number }>('SELECT next FROM checkpoint WHERE partition = ?'),
       setNext: db.prepare('INSERT INTO checkpoint (partition, next) VALUES (?, ?) ON CONFLICT (partition) DO UPDATE SET next = excluded.next'),
-      view: db.prepare<[string], { view: string; last_seq: number }>('SELECT view, last_seq FROM runs WHERE run_id = ?'),
-      // Only the watermarks: no list index holds them (runs_ended only for ended runs, never written here).
-      moveRun: db.prepare('UPDATE runs SET updated_at = ?, last_seq = ? WHERE run_id = ?'),
-      storeView: db.prepare('UPDATE runs SET view = ?, step_statuses = ? WHERE run_id = ? AND last_seq = ?'),
-      eventsAfter: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE run_id = ? AND seq > ? AND seq <= ? ORDER BY seq'),
+      view: db.prepare<[string], { view: string }>('SELECT view FROM runs WHERE run_id = ?'),
+      // A lagging row brought up to date: no list index holds the watermarks (runs_ended only
+      // ended runs, whose rows never lag).
+      storeView: db.prepare('UPDATE runs SET view = ?, step_statuses = ?, updated_at = ?, last_seq = ? WHERE run_id = ? AND last_seq <= ?'),
+      eventsAfter: db.prepare<[string, number], EventRow>('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq'),
       lastSeq: db.prepare<[string], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_id = ?'),
       putRun: db.prepare(
         `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, step_statuses)
@@ -251,7 +270,7 @@ export class SqliteReadStore implements ReadStore {
       forgetExpired: db.prepare<[number, number]>('DELETE FROM expired_runs WHERE run_id IN (SELECT run_id FROM expired_runs WHERE ended_at < ? ORDER BY ended_at LIMIT ?)'),
     };
     this.writeViews = db.transaction((lagging: readonly [string, CachedRun][]) => {
-      for (const [runId, { view }] of lagging) this.stmt.storeView.run(JSON.stringify(view), stepStatusesOf(view), runId, view.lastSeq);
+      for (const [runId, { view }] of lagging) this.stmt.storeView.run(JSON.stringify(view), stepStatusesOf(view), view.updatedAt, view.lastSeq, runId, view.lastSeq);
     });
     this.writeGroup = db.transaction((group: readonly QueuedBatch[]) => this.groupWrite(group));
     // Called within writeGroup: a savepoint.
@@ -279,17 +298,16 @@ export class SqliteReadStore implements ReadStore {
     const row = this.stmt.view.get(runId);
     if (row === undefined) return undefined;
     const stored = JSON.parse(row.view) as RunView;
-    return { view: this.foldStoredEvents(runId, stored, row.last_seq), storedSeq: stored.lastSeq };
+    return { view: this.foldStoredEvents(runId, stored), storedSeq: stored.lastSeq };
   }
 
   /**
-   * The stored view brought up to `lastSeq` with the run's kept events after it, as the batches
-   * that kept them folded them: an event that did not fold then (a projection error) does not now.
+   * The stored view brought up to date with the run's kept events after it, as the batches that
+   * kept them folded them: an event that did not fold then (a projection error) does not now.
    */
-  private foldStoredEvents(runId: string, stored: RunView, lastSeq: number): RunView {
-    if (lastSeq <= stored.lastSeq) return stored;
+  private foldStoredEvents(runId: string, stored: RunView): RunView {
     let view = stored;
-    for (const row of this.stmt.eventsAfter.all(runId, stored.lastSeq, lastSeq)) {
+    for (const row of this.stmt.eventsAfter.all(runId, stored.lastSeq)) {
       try {
         view = applyEvent(view, rowToEvent(row).event);
       } catch {
@@ -303,12 +321,9 @@ export class SqliteReadStore implements ReadStore {
     return this.loadRun(runId)?.view;
   }
 
-  /** Writes a run's row after a batch: whole, or only its watermarks (see `needsWholeRow`). Returns what the store now holds. */
+  /** Writes a run's row after a batch, or leaves it lagging (see `needsWholeRow`). Returns what the store now holds. */
   private writeRun(runId: string, before: CachedRun | undefined, view: RunView): CachedRun {
-    if (before !== undefined && !needsWholeRow(before, view)) {
-      this.stmt.moveRun.run(view.updatedAt, view.lastSeq, runId);
-      return { view, storedSeq: before.storedSeq };
-    }
+    if (before !== undefined && !needsWholeRow(before, view)) return { view, storedSeq: before.storedSeq };
     this.stmt.putRun.run({ runId, ...summaryColumns(view), view: JSON.stringify(view), stepStatuses: stepStatusesOf(view) });
     return { view, storedSeq: view.lastSeq };
   }
@@ -492,9 +507,16 @@ export class SqliteReadStore implements ReadStore {
       this.listStatements.set(sql, statement);
     }
     const rows = statement.all(...params, query.limit + 1);
-    const items = rows.slice(0, query.limit).map(rowToSummary);
+    const items = rows.slice(0, query.limit).map((row) => this.withWatermarks(rowToSummary(row)));
     const last = items.at(-1);
     return Promise.resolve({ items, next: rows.length > query.limit && last !== undefined ? { createdAt: last.createdAt, runId: last.runId } : null });
+  }
+
+  /** A list row with the watermarks of the run's view in memory, which its stored row may lag. */
+  private withWatermarks(summary: RunSummary): RunSummary {
+    const view = this.cache.peek(summary.runId)?.view;
+    if (view === undefined || view.lastSeq <= summary.lastSeq) return summary;
+    return { ...summary, updatedAt: view.updatedAt, lastSeq: view.lastSeq };
   }
 
   counts(workflow?: string): Promise<Record<RunStatus, number>> {
@@ -524,6 +546,8 @@ export class SqliteReadStore implements ReadStore {
 
   close(): Promise<void> {
     this.flush();
+    // The rows that lag, written now: a restart reads them back without folding their events.
+    if (this.db.open) this.storeViews([...this.cache.entries()].filter(([, run]) => run.storedSeq < run.view.lastSeq));
     if (this.db.open) this.db.close();
     // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
     // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.

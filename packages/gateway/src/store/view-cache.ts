@@ -15,6 +15,15 @@ export class ViewCache<T = RunView> {
     return view;
   }
 
+  /** The entry, without making it the most recently used. */
+  peek(runId: string): T | undefined {
+    return this.map.get(runId);
+  }
+
+  entries(): IterableIterator<[string, T]> {
+    return this.map.entries();
+  }
+
   /** Returns the entry this one pushed out, if any. */
   set(runId: string, view: T): [string, T] | undefined {
     this.map.delete(runId);

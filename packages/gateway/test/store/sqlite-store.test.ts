@@ -61,22 +61,35 @@ function progressing(runId: string, n: number): RunEvent[] {
   return events;
 }
 
-void test('sqlite: a run whose row holds an older view reads back, after a reopen, as its events fold', async (t) => {
+/** A run's row as the file holds it, read on a connection of its own. */
+function rowOf(path: string, runId: string): { view: { lastSeq: number }; last_seq: number; updated_at: number } | undefined {
+  const raw = new Database(path, { readonly: true });
+  const statement = raw.prepare<[string], { view: string; last_seq: number; updated_at: number }>('SELECT view, last_seq, updated_at FROM runs WHERE run_id = ?');
+  const row = statement.get(runId);
+  // Kept reachable: a collected statement of a closed database can abort the process (see SqliteReadStore.close).
+  KEPT.push(statement, raw);
+  raw.close();
+  return row === undefined ? undefined : { ...row, view: JSON.parse(row.view) as { lastSeq: number } };
+}
+
+void test('sqlite: a run whose row lags reads back, after a crash, as its events fold', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
   const path = join(dir, 'read-model.sqlite');
   t.after(() => rm(dir, { recursive: true, force: true }));
   const events = progressing('lagging', VIEW_LAG_EVENTS + 10);
-  const first = new SqliteReadStore({ path });
+  // Never closed: it stops as a crashed gateway does, with the rows that lag as they are.
+  const crashed = new SqliteReadStore({ path });
+  KEPT.push(crashed);
   // One event per batch, as a live run's events come.
-  for (const event of events) await append(first, [event]);
-  const live = await first.getRun('lagging');
-  await first.close();
-  const raw = new Database(path, { readonly: true });
-  const row = raw.prepare<[], { view: string; last_seq: number }>("SELECT view, last_seq FROM runs WHERE run_id = 'lagging'").get();
-  raw.close();
-  const stored = JSON.parse(row?.view ?? 'null') as { lastSeq: number };
-  assert.equal(row?.last_seq, events.length);
-  assert.ok(stored.lastSeq < events.length && events.length - stored.lastSeq < VIEW_LAG_EVENTS, `the row's view is at seq ${stored.lastSeq} of ${events.length}`);
+  for (const event of events) await append(crashed, [event]);
+  const live = await crashed.getRun('lagging');
+  // A list takes the watermarks from the view in memory.
+  const listed = (await crashed.listRuns({ limit: 10 })).items[0];
+  assert.equal(listed?.lastSeq, events.length);
+  assert.equal(listed?.updatedAt, events.at(-1)?.at);
+  const row = rowOf(path, 'lagging');
+  assert.equal(row?.last_seq, row?.view.lastSeq);
+  assert.ok(row !== undefined && row.last_seq < events.length && events.length - row.last_seq < VIEW_LAG_EVENTS, `the row is at seq ${row?.last_seq} of ${events.length}`);
   const store = new SqliteReadStore({ path });
   t.after(() => store.close());
   const expected = projectRun(events);
@@ -88,6 +101,63 @@ void test('sqlite: a run whose row holds an older view reads back, after a reope
   assert.equal(ended?.status, 'SUCCEEDED');
   assert.equal(ended?.steps.charge?.attempts[0]?.progress?.fraction, expected?.steps.charge?.attempts[0]?.progress?.fraction);
   assert.equal((await store.listRuns({ limit: 10 })).items[0]?.lastSeq, events.length + 1);
+  assert.equal(rowOf(path, 'lagging')?.last_seq, events.length + 1);
+});
+
+void test('sqlite: a store that closes writes the rows that lag', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
+  const path = join(dir, 'read-model.sqlite');
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const events = progressing('open', 5);
+  const first = new SqliteReadStore({ path });
+  for (const event of events) await append(first, [event]);
+  assert.ok((rowOf(path, 'open')?.last_seq ?? 0) < events.length, 'the row lags while the store runs');
+  await first.close();
+  const row = rowOf(path, 'open');
+  assert.equal(row?.last_seq, events.length);
+  assert.equal(row?.view.lastSeq, events.length);
+  assert.equal(row?.updated_at, events.at(-1)?.at);
+  const store = new SqliteReadStore({ path });
+  t.after(() => store.close());
+  assert.equal((await store.listRuns({ limit: 10 })).items[0]?.lastSeq, events.length);
+  assert.deepEqual(await store.getRun('open'), projectRun(events));
+});
+
+void test('sqlite: a store file whose events are keyed by run has them keyed by position once opened, history and all', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
+  const path = join(dir, 'read-model.sqlite');
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const first = new SqliteReadStore({ path });
+  const a = progressing('a', 2);
+  const b = progressing('b', 2);
+  await first.applyBatch(0, [...a, ...b].map((event, offset) => ({ offset, event })), a.length + b.length);
+  await first.close();
+  // The table as a file of an earlier release has it.
+  const raw = new Database(path);
+  raw.exec(`CREATE TABLE events_by_run (
+    run_id TEXT NOT NULL, seq INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+    type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO events_by_run SELECT * FROM events;
+  DROP TABLE events;
+  ALTER TABLE events_by_run RENAME TO events;
+  CREATE UNIQUE INDEX events_position ON events (partition, offset);`);
+  raw.close();
+  const store = new SqliteReadStore({ path });
+  t.after(() => store.close());
+  const check = new Database(path, { readonly: true });
+  const key = check.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events') WHERE pk > 0 ORDER BY pk");
+  const indexes = check.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name");
+  const [columns, names] = [key.all(), indexes.all()];
+  KEPT.push(key, indexes, check);
+  check.close();
+  assert.deepEqual(columns.map((c) => c.name), ['partition', 'offset']);
+  assert.deepEqual(names.map((i) => i.name), ['events_run']);
+  assert.deepEqual((await store.runEvents('b', 0, 100)).map((e) => e.event), b);
+  assert.deepEqual((await store.partitionEvents(0, 0, 100)).map((e) => [e.offset, e.event.runId, e.event.seq]), [...a, ...b].map((e, offset) => [offset, e.runId, e.seq]));
+  await store.applyBatch(0, [{ offset: a.length + b.length, event: runSucceeded('a', a.length + 1) }], a.length + b.length + 1);
+  assert.equal((await store.getRun('a'))?.status, 'SUCCEEDED');
+  assert.deepEqual(await store.getRun('b'), projectRun(b));
 });
 
 void test('sqlite: batches of one turn share a transaction, and one that fails rolls back alone', async (t) => {
@@ -116,26 +186,20 @@ void test('sqlite: batches of one turn share a transaction, and one that fails r
   assert.deepEqual(await store.checkpoint(), [1, 2]);
 });
 
-void test('sqlite: a run that leaves the cache while its row lags gets its whole view written', async (t) => {
+void test('sqlite: a run that leaves the cache while its row lags gets its whole row written', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
   const path = join(dir, 'read-model.sqlite');
   t.after(() => rm(dir, { recursive: true, force: true }));
   const store = new SqliteReadStore({ path, cacheSize: 1 });
   t.after(() => store.close());
-  // 'first' moves its watermarks only, then 'second' takes its place in the cache.
-  for (const event of progressing('first', 3)) await append(store, [event]);
-  const rowOf = (): { view: string; last_seq: number } | undefined => {
-    const raw = new Database(path, { readonly: true });
-    const statement = raw.prepare<[], { view: string; last_seq: number }>("SELECT view, last_seq FROM runs WHERE run_id = 'first'");
-    const row = statement.get();
-    KEPT.push(statement, raw);
-    raw.close();
-    return row;
-  };
-  const lagging = rowOf();
-  assert.ok((JSON.parse(lagging?.view ?? 'null') as { lastSeq: number }).lastSeq < (lagging?.last_seq ?? 0), 'the row lags while the run is cached');
+  // 'first' moves on in memory only, then 'second' takes its place in the cache.
+  const events = progressing('first', 3);
+  for (const event of events) await append(store, [event]);
+  assert.ok((rowOf(path, 'first')?.last_seq ?? 0) < events.length, 'the row lags while the run is cached');
   await append(store, [runStarted('second')]);
-  const stored = rowOf();
-  assert.equal((JSON.parse(stored?.view ?? 'null') as { lastSeq: number }).lastSeq, stored?.last_seq);
-  assert.deepEqual(await store.getRun('first'), projectRun(progressing('first', 3)));
+  const stored = rowOf(path, 'first');
+  assert.equal(stored?.last_seq, events.length);
+  assert.equal(stored?.view.lastSeq, events.length);
+  assert.deepEqual(await store.getRun('first'), projectRun(events));
+  assert.equal((await store.listRuns({ limit: 10 })).items.find((r) => r.runId === 'first')?.lastSeq, events.length);
 });
