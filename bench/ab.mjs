@@ -19,13 +19,11 @@
  * This checkout must be built (`npm run build`). Kafka needs KAFKA_BROKERS or a broker on
  * 127.0.0.1:9092. The worktree is removed at the end, also after a failure.
  */
-import { execFileSync, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { meanInterval } from './lib/stats.mjs';
+import { describeRatios } from './lib/stats.mjs';
 import { ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
+import { checkoutRoot, resolveCommit, withWorktree } from './lib/worktree.mjs';
 
 const usage = 'usage: node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky] [--pairs=N] [--seconds=S] [--partitions=P]';
 const args = new Map();
@@ -48,14 +46,12 @@ if (!(Number.isInteger(pairs) && pairs >= 2 && pairs <= 20)) throw new Error(`ab
 if (!(seconds >= 1 && seconds <= 60)) throw new Error(`ab: --seconds must be from 1 to 60, got ${args.get('seconds')}`);
 if (partitions !== undefined && !(Number.isInteger(partitions) && partitions >= 1 && partitions <= 64)) throw new Error(`ab: --partitions must be an integer from 1 to 64, got ${args.get('partitions')}`);
 
-const here = fileURLToPath(new URL('..', import.meta.url));
+const here = checkoutRoot;
 const say = (line) => process.stderr.write(`ab: ${line}\n`);
-const git = (...a) => execFileSync('git', a, { cwd: here, encoding: 'utf8' }).trim();
-let commit;
 try {
-  commit = execFileSync('git', ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-} catch {
-  throw new Error(`ab: --base=${base} names no commit of this repository`);
+  resolveCommit(base, '--base');
+} catch (error) {
+  throw new Error(`ab: ${error.message}`);
 }
 
 const options = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
@@ -77,27 +73,7 @@ function measure(root) {
   });
 }
 
-const worktree = mkdtempSync(join(tmpdir(), 'orch-ab-'));
-/** Removes the worktree (and git's record of it); safe to call twice. */
-function removeWorktree() {
-  try {
-    git('worktree', 'remove', '--force', worktree);
-  } catch {
-    rmSync(worktree, { recursive: true, force: true });
-    git('worktree', 'prune');
-  }
-}
-process.once('SIGINT', () => {
-  removeWorktree();
-  process.exit(130);
-});
-try {
-  say(`checking out ${base} (${commit.slice(0, 10)}) into ${worktree}`);
-  git('worktree', 'add', '--force', '--detach', worktree, commit);
-  say('installing and building it (a minute or two)');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: worktree, stdio: ['ignore', 'ignore', 'inherit'] });
-  execFileSync('npx', ['tsc', '-b'], { cwd: worktree, stdio: ['ignore', 'inherit', 'inherit'] });
-
+await withWorktree(base, say, async (worktree) => {
   const speed = [];
   const cpu = [];
   const byGroup = new Map(GROUPS.map((g) => [g, []]));
@@ -112,15 +88,9 @@ try {
     const split = (r) => (r.byThread ? ` [${GROUPS.map((g) => `${g} ${r.byThread[g]}`).join(', ')}]` : '');
     say(`pair ${i + 1}/${pairs}: base ${got.base.stepsPerSec.toFixed(0)} steps/s (${got.base.cpuUsPerStep} µs/step${split(got.base)}), this ${got.head.stepsPerSec.toFixed(0)} steps/s (${got.head.cpuUsPerStep} µs/step${split(got.head)})`);
   }
-  const line = (label, ratios) => {
-    const { mean, low, high } = meanInterval(ratios);
-    const verdict = low <= 1 && high >= 1 ? 'within the noise' : mean > 1 ? 'higher' : 'lower';
-    return `${label}: ${mean.toFixed(3)}x (95% interval ${low.toFixed(3)}–${high.toFixed(3)}): ${verdict}`;
-  };
+  const line = (label, ratios) => `${label}: ${describeRatios(ratios)}`;
   process.stdout.write(`engine/${bus} ${workload}, ${partitions === undefined ? 'the default' : partitions} partitions, ${pairs} alternated pairs of ${seconds} s, this checkout against ${base}:\n`);
   process.stdout.write(`  ${line('steps/s', speed)}\n  ${line('CPU per step', cpu)}\n`);
   const names = { main: 'the event loop', workers: 'worker threads', v8: 'V8 threads', outside: 'outside the process' };
   for (const [g, ratios] of byGroup) if (ratios.length === pairs) process.stdout.write(`    ${line(`of which ${names[g]}`, ratios)}\n`);
-} finally {
-  removeWorktree();
-}
+});

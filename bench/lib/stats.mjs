@@ -98,3 +98,10 @@ export function meanInterval(values) {
   const half = (T975[n - 2] ?? 1.96) * Math.sqrt(variance / n);
   return { mean, low: mean - half, high: mean + half };
 }
+
+/** Ratios of paired runs (this ÷ base) as one line: their mean, its 95% interval, and whether 1 lies within it. */
+export function describeRatios(ratios) {
+  const { mean, low, high } = meanInterval(ratios);
+  const verdict = low <= 1 && high >= 1 ? 'within the noise' : mean > 1 ? 'higher' : 'lower';
+  return `${mean.toFixed(3)}x (95% interval ${low.toFixed(3)}–${high.toFixed(3)}): ${verdict}`;
+}
