@@ -70,6 +70,11 @@ function reportedStart(data: { workerId?: string; startedAt?: number }): Partial
   return data.startedAt === undefined ? {} : { startedAt: data.startedAt, ...(data.workerId === undefined ? {} : { workerId: data.workerId }) };
 }
 
+/**
+ * The view holds the event's input and definition, not copies, as later views hold the data of
+ * the events that made them (outputs, errors): views are never edited in place (`applyEvent`
+ * copies what it changes), and neither are the events.
+ */
 function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView {
   const { definition } = event.data;
   const steps: Record<string, StepView> = {};
@@ -83,11 +88,11 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
     workflow: event.data.workflow,
     version: event.data.version,
     status: 'RUNNING',
-    input: structuredClone(event.data.input),
+    input: event.data.input,
     createdAt: event.at,
     updatedAt: event.at,
     lastSeq: event.seq,
-    definition: structuredClone(definition),
+    definition,
     steps,
     ...(parentRunId === undefined || parentStepId === undefined ? {} : { parentRunId, parentStepId }),
     ...(priority === undefined ? {} : { priority }),
