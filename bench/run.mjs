@@ -120,6 +120,32 @@ for (const phase of PHASES) {
   }
 }
 
+/**
+ * The embedded engine against BullMQ, the 1x target: their phases run minutes apart, and the
+ * machine's speed drifts by up to half within a run. So each workload runs again at saturation
+ * only, engine, BullMQ, BullMQ, engine, each in a fresh process, and the target takes the ratio
+ * of the two means.
+ */
+const VERSUS = ['engine-embedded', 'bullmq'];
+async function versusBullmq() {
+  const started = Date.now();
+  const workloads = {};
+  for (const workload of WORKLOADS) {
+    const runs = Object.fromEntries(VERSUS.map((id) => [id, []]));
+    for (const id of [VERSUS[0], VERSUS[1], VERSUS[1], VERSUS[0]]) {
+      const phase = PHASES.find((p) => p.id === id);
+      process.stderr.write(`phase versus-bullmq: ${id} ${workload}\n`);
+      const result = await runPhase({ ...phase, options: { ...phase.options, workloads: [workload], curve: undefined, saturationOnly: true } }, env);
+      const saturation = result.status === 'ok' ? result.workloads?.[workload]?.saturation : undefined;
+      if (!(saturation?.runsPerSec > 0)) return { status: 'failed', error: `${id} ${workload}: ${result.error ?? result.workloads?.[workload]?.error ?? 'no runs finished'}` };
+      runs[id].push({ runsPerSec: saturation.runsPerSec, stepsPerSec: saturation.stepsPerSec });
+    }
+    workloads[workload] = { engine: runs[VERSUS[0]], bullmq: runs[VERSUS[1]] };
+  }
+  return { status: 'ok', seconds: Math.round((Date.now() - started) / 100) / 10, workloads };
+}
+if (VERSUS.every((id) => phases[id]?.status === 'ok')) phases['versus-bullmq'] = await versusBullmq();
+
 const result = { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', seconds: Math.round((Date.now() - began) / 1000), machine: { ...machine, speed }, settings: { ...shared, phases: Object.keys(phases) }, phases };
 result.targets = evaluateTargets(result);
 const dir = fileURLToPath(new URL('./results/', import.meta.url));

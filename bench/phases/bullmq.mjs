@@ -132,6 +132,11 @@ export async function run(o) {
       const start = startRun(workload);
       const { result: saturated, cpuUsPerStep, cpuByThread } = await cpuPerStep(() => measure((w) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...w })), (r) => r.stepsPerSec, redisCpuUs);
       const sat = { ...saturated, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}) };
+      if (o.saturationOnly) {
+        results[workload] = { saturation: sat };
+        process.stderr.write(`  bullmq ${workload}: saturation ${sat.runsPerSec} runs/s ${sat.stepsPerSec} steps/s\n`);
+        continue;
+      }
       const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
       const fixed = await measure((w) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...w }));
       const curve = o.curve ? await throughputCurve({ start, window: o.window[workload], saturation: sat, factors: o.curve, warmupMs: o.warmupMs, measureMs: o.measureMs, measure }) : undefined;

@@ -94,11 +94,16 @@ export async function run(o) {
         const start = startRun(workload);
         const drive = () => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window }));
         const sat = o.split ? await saturateSplit(drive, pids, brokerPids) : await saturateInProcess(drive, brokerPids);
+        const f = (x) => x.toFixed(1);
+        if (o.saturationOnly) {
+          results[workload] = { saturation: sat };
+          process.stderr.write(`  engine/${o.bus}${o.split ? ' (split)' : ''} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s\n`);
+          continue;
+        }
         const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
         const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
         const curve = o.curve ? await throughputCurve({ start, window: o.window[workload], saturation: sat, factors: o.curve, warmupMs: o.warmupMs, measureMs: o.measureMs, measure: (drive) => measure(tracker, drive) }) : undefined;
         results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 }, ...(curve ? { curve } : {}) };
-        const f = (x) => x.toFixed(1);
         process.stderr.write(`  engine/${o.bus}${o.split ? ' (split)' : ''} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s; at ${f(rate)} runs/s task-to-next p50 ${fixed.latency.taskToNext.p50} ms p99 ${fixed.latency.taskToNext.p99} ms\n`);
         if (curve) process.stderr.write(`  engine/${o.bus} ${workload} by runs in flight: ${curve.map((c) => `${c.window}: ${f(c.stepsPerSec)} steps/s`).join(', ')}\n`);
       } catch (error) {
