@@ -121,30 +121,35 @@ for (const phase of PHASES) {
 }
 
 /**
- * The embedded engine against BullMQ, the 1x target: their phases run minutes apart, and the
- * machine's speed drifts by up to half within a run. So each workload runs again at saturation
- * only, engine, BullMQ, BullMQ, engine, each in a fresh process, and the target takes the ratio
- * of the two means.
+ * Two targets compare phases that run minutes apart, while the machine's speed drifts by up to
+ * half within a run: the embedded engine against BullMQ (runs/s), and the engine on Kafka against
+ * the Kafka client alone (steps/s ÷ round trips/s). So each such workload runs again, at
+ * saturation only, in the order engine, peer, peer, engine, each in a fresh process, and the
+ * target takes the ratio of the two means.
  */
-const VERSUS = ['engine-embedded', 'bullmq'];
-async function versusBullmq() {
+const VERSUS = [
+  { id: 'versus-bullmq', engine: 'engine-embedded', peer: 'bullmq', workloads: WORKLOADS, peerRate: (r, w) => r.workloads?.[w]?.saturation?.runsPerSec, engineRate: (s) => s.runsPerSec },
+  { id: 'versus-client', engine: 'engine-kafka', peer: 'client-alone', workloads: ['chain10', 'fanout20'], peerRate: (r) => r.saturation?.roundTripsPerSec, engineRate: (s) => s.stepsPerSec },
+];
+async function versus({ id, engine, peer, workloads, peerRate, engineRate }) {
   const started = Date.now();
-  const workloads = {};
-  for (const workload of WORKLOADS) {
-    const runs = Object.fromEntries(VERSUS.map((id) => [id, []]));
-    for (const id of [VERSUS[0], VERSUS[1], VERSUS[1], VERSUS[0]]) {
-      const phase = PHASES.find((p) => p.id === id);
-      process.stderr.write(`phase versus-bullmq: ${id} ${workload}\n`);
-      const result = await runPhase({ ...phase, options: { ...phase.options, workloads: [workload], curve: undefined, saturationOnly: true } }, env);
-      const saturation = result.status === 'ok' ? result.workloads?.[workload]?.saturation : undefined;
-      if (!(saturation?.runsPerSec > 0)) return { status: 'failed', error: `${id} ${workload}: ${result.error ?? result.workloads?.[workload]?.error ?? 'no runs finished'}` };
-      runs[id].push({ runsPerSec: saturation.runsPerSec, stepsPerSec: saturation.stepsPerSec });
+  const out = {};
+  for (const workload of workloads) {
+    const runs = { engine: [], peer: [] };
+    for (const side of ['engine', 'peer', 'peer', 'engine']) {
+      const phase = PHASES.find((p) => p.id === (side === 'engine' ? engine : peer));
+      process.stderr.write(`phase ${id}: ${phase.id} ${workload}\n`);
+      const options = side === 'engine' ? { ...phase.options, workloads: [workload], curve: undefined, saturationOnly: true } : { ...phase.options, ...(phase.options.workloads ? { workloads: [workload], curve: undefined, saturationOnly: true } : {}) };
+      const result = await runPhase({ ...phase, options }, env);
+      const rate = result.status !== 'ok' ? undefined : side === 'engine' ? engineRate(result.workloads?.[workload]?.saturation ?? {}) : peerRate(result, workload);
+      if (!(rate > 0)) return { status: 'failed', error: `${phase.id} ${workload}: ${result.error ?? result.workloads?.[workload]?.error ?? 'nothing measured'}` };
+      runs[side].push(rate);
     }
-    workloads[workload] = { engine: runs[VERSUS[0]], bullmq: runs[VERSUS[1]] };
+    out[workload] = runs;
   }
-  return { status: 'ok', seconds: Math.round((Date.now() - started) / 100) / 10, workloads };
+  return { status: 'ok', seconds: Math.round((Date.now() - started) / 100) / 10, workloads: out };
 }
-if (VERSUS.every((id) => phases[id]?.status === 'ok')) phases['versus-bullmq'] = await versusBullmq();
+for (const pair of VERSUS) if (phases[pair.engine]?.status === 'ok' && phases[pair.peer]?.status === 'ok') phases[pair.id] = await versus(pair);
 
 const result = { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', seconds: Math.round((Date.now() - began) / 1000), machine: { ...machine, speed }, settings: { ...shared, phases: Object.keys(phases) }, phases };
 result.targets = evaluateTargets(result);
