@@ -4,6 +4,11 @@ import { fmt, ok, ratio, SYSTEMS } from './format.mjs';
 import { WORKLOADS } from './workloads.mjs';
 
 /** Every benchmark target, with its measured value; `met` is null when it could not be measured. */
+/** A section of the report: its heading, a paragraph, then `body`'s lines; none when the body is empty. */
+function section(title, intro, body) {
+  return body.length === 0 ? [] : [`## ${title}`, '', intro, '', ...body];
+}
+
 const meanOf = (values) => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** The engine's rate ÷ its peer's in the paired runs `id` of `workload` (engine, peer, peer, engine), if they ran. */
@@ -27,14 +32,11 @@ function versusSection(p) {
     });
     return rows.length === 0 ? [] : [`| workload | ${engine} | ${peer} | ${label} |`, '|---|---|---|---|', ...rows, ''];
   });
-  if (tables.length === 0) return [];
-  return [
-    '## The targets that compare phases, paired',
-    '',
+  return section(
+    'The targets that compare phases, paired',
     'The phases above run minutes apart, and the machine drifts in between. For the targets that compare the embedded engine with BullMQ and the engine on Kafka with the Kafka client alone, each workload ran again at saturation only, in the order engine, peer, peer, engine, each in a fresh process; the ratio is that of the means.',
-    '',
-    ...tables,
-  ];
+    tables,
+  );
 }
 
 export function evaluateTargets(result) {
@@ -328,16 +330,11 @@ function processSection(p) {
     rows.push(`| ${w} | ${fmt(s.cpuUsPerStep, 0)} | ${PROCESSES.map(([k]) => (c[k] === undefined ? '' : c[k])).join(' | ')} |`);
   }
   if (rows.length === 0) return [];
-  return [
-    '## CPU per step by process, roles split (µs, at saturation)',
-    '',
+  return section(
+    'CPU per step by process, roles split (µs, at saturation)',
     'From `/proc/<pid>/stat` over the saturation loop, with gateway, orchestrator and worker each in its own process on Kafka. **broker**: the local Kafka broker (blank when it is remote); **load and watch**: the bench\'s own process, which starts the runs over HTTP and follows the WebSocket stream (in the one-process rows it is counted with the engine). **all** is their sum.',
-    '',
-    `| workload | all | ${PROCESSES.map(([, label]) => label).join(' | ')} |`,
-    `|---|---|${PROCESSES.map(() => '---|').join('')}`,
-    ...rows,
-    '',
-  ];
+    [`| workload | all | ${PROCESSES.map(([, label]) => label).join(' | ')} |`, `|---|---|${PROCESSES.map(() => '---|').join('')}`, ...rows, ''],
+  );
 }
 
 /** A grouped bar chart of steps/s at saturation, with the raw Kafka round trip rate as a reference line. */
