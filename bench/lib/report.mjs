@@ -3,7 +3,6 @@ import { curveSection } from './curve-report.mjs';
 import { fmt, ok, ratio, SYSTEMS } from './format.mjs';
 import { WORKLOADS } from './workloads.mjs';
 
-/** Every benchmark target, with its measured value; `met` is null when it could not be measured. */
 /** A section of the report: its heading, a paragraph, then `body`'s lines; none when the body is empty. */
 function section(title, intro, body) {
   return body.length === 0 ? [] : [`## ${title}`, '', intro, '', ...body];
@@ -39,6 +38,7 @@ function versusSection(p) {
   );
 }
 
+/** Every benchmark target, with its measured value; `met` is null when it could not be measured. */
 export function evaluateTargets(result) {
   const p = result.phases;
   const targets = [];
