@@ -17,6 +17,8 @@ export interface OpenStoreOptions {
   location: string;
   /** PostgreSQL schema holding the tables. @default 'public' */
   schema?: string;
+  /** Hears what opening the store does that takes long, as it happens. */
+  onNote?: (note: string) => void;
 }
 
 export async function openReadStore(options: OpenStoreOptions): Promise<ReadStore> {
@@ -25,5 +27,5 @@ export async function openReadStore(options: OpenStoreOptions): Promise<ReadStor
     return PostgresReadStore.open({ url: options.location, ...(options.schema === undefined ? {} : { schema: options.schema }) });
   }
   if (options.location !== ':memory:') mkdirSync(dirname(options.location), { recursive: true });
-  return ThreadedSqliteReadStore.open({ path: options.location });
+  return ThreadedSqliteReadStore.open({ path: options.location }, options.onNote);
 }

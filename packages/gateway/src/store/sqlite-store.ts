@@ -63,18 +63,32 @@ DROP TABLE events;
 ALTER TABLE events_by_position RENAME TO events;
 `;
 
-function migrate(db: Database.Database): void {
+/** Rewrites the events of a file keyed the old way (EVENTS_BY_POSITION), saying so first; returns how many. */
+function rekeyEvents(db: Database.Database, say: (note: string) => void): number {
+  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events');
+  RETAINED.push(count);
+  const events = count.get()?.n ?? 0;
+  say(`re-keying the read store's ${events} events by their position, once (a file of an earlier release)`);
+  db.exec(EVENTS_BY_POSITION);
+  return events;
+}
+
+/** Brings a file written by an earlier release up to this one's schema; `say` tells what takes long. */
+function migrate(db: Database.Database, say: (note: string) => void): void {
   const probe = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM pragma_table_info('runs') WHERE name = 'step_statuses'");
   // The primary key's columns in key order (pk is their rank, 0 for the others).
   const eventsKey = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events') WHERE pk > 0 ORDER BY pk");
   // Kept reachable for the same reason as a closed store's statements (see `close`).
   RETAINED.push(probe, eventsKey);
+  const started = performance.now();
+  let rekeyed: number | undefined;
   db.transaction(() => {
     if (probe.get()?.n === 0) db.exec('ALTER TABLE runs ADD COLUMN step_statuses TEXT');
     db.exec(RETENTION_SCHEMA);
-    if (eventsKey.all().map((c) => c.name).join() !== 'partition,offset') db.exec(EVENTS_BY_POSITION);
+    if (eventsKey.all().map((c) => c.name).join() !== 'partition,offset') rekeyed = rekeyEvents(db, say);
     db.exec('CREATE UNIQUE INDEX IF NOT EXISTS events_run ON events (run_id, seq)');
   }).immediate();
+  if (rekeyed !== undefined) say(`re-keyed the read store's ${rekeyed} events in ${Math.round(performance.now() - started)} ms`);
 }
 
 /** A view's steps per status, as `runs.step_statuses` holds them. */
@@ -187,6 +201,8 @@ export interface SqliteReadStoreOptions {
   path: string;
   /** Views kept in memory. @default 1000 */
   cacheSize?: number;
+  /** Told what opening the file does that takes long (rewriting a file of an earlier release). */
+  onNote?: (note: string) => void;
 }
 
 export class SqliteReadStore implements ReadStore {
@@ -216,7 +232,7 @@ export class SqliteReadStore implements ReadStore {
     // A batch's savepoint journals the pages it changes: in memory, not in a temporary file.
     this.db.exec('PRAGMA temp_store = MEMORY');
     this.db.exec(SCHEMA);
-    migrate(this.db);
+    migrate(this.db, options.onNote ?? (() => undefined));
     this.cache = new ViewCache<CachedRun>(options.cacheSize ?? 1000);
     const db = this.db;
     this.stmt = {

@@ -61,7 +61,7 @@ function serve(store: SqliteReadStore, request: StoreRequest): Promise<unknown> 
 function start(): void {
   let store: SqliteReadStore;
   try {
-    store = new SqliteReadStore(workerData as SqliteReadStoreOptions);
+    store = new SqliteReadStore({ ...(workerData as SqliteReadStoreOptions), onNote: (note) => opened({ note }) });
   } catch (error) {
     opened({ failed: (error as Error).message ?? String(error) });
     return;

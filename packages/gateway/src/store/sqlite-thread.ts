@@ -35,8 +35,8 @@ type Methods = Omit<ReadStore, 'kind' | 'id' | 'watch' | 'applyBatch'> & { apply
 
 export type StoreRequest = { [M in keyof Methods]: { method: M; args: Parameters<Methods[M]> } }[keyof Methods];
 
-/** The thread's first message: its store is open (with its id), or could not be. */
-export type StoreOpened = { ready: string } | { failed: string };
+/** What the thread says while it opens its store (what takes long), then that it is open (with its id) or could not be. */
+export type StoreOpened = { note: string } | { ready: string } | { failed: string };
 
 export class ThreadedSqliteReadStore implements ReadStore {
   readonly kind = 'sqlite' as const;
@@ -52,13 +52,15 @@ export class ThreadedSqliteReadStore implements ReadStore {
   }
 
   /** Starts the thread, which opens the file, and resolves once it is open. */
-  static async open(options: SqliteReadStoreOptions): Promise<ThreadedSqliteReadStore> {
+  /** `onNote` hears what the thread says it is doing while it opens the file (see SqliteReadStoreOptions). */
+  static async open(options: Omit<SqliteReadStoreOptions, 'onNote'>, onNote: (note: string) => void = () => undefined): Promise<ThreadedSqliteReadStore> {
     const worker = new Worker(new URL('./sqlite-thread-worker.js', import.meta.url), { workerData: options });
     let onMessage: (reply: StoreOpened) => void = () => undefined;
     let onError: (error: Error) => void = () => undefined;
     const opened = new Promise<string>((resolve, reject) => {
       onMessage = (reply) => {
-        if ('ready' in reply) resolve(reply.ready);
+        if ('note' in reply) onNote(reply.note);
+        else if ('ready' in reply) resolve(reply.ready);
         else if ('failed' in reply) reject(new Error(`Could not open the read store ${options.path}: ${reply.failed}`));
       };
       onError = reject;

@@ -117,7 +117,10 @@ void test('sqlite: a store that closes writes the rows that lag', async (t) => {
   assert.equal(row?.last_seq, events.length);
   assert.equal(row?.view.lastSeq, events.length);
   assert.equal(row?.updated_at, events.at(-1)?.at);
-  const store = new SqliteReadStore({ path });
+  // A file of this release has nothing to rewrite, and says nothing.
+  const notes: string[] = [];
+  const store = new SqliteReadStore({ path, onNote: (note) => notes.push(note) });
+  assert.deepEqual(notes, []);
   t.after(() => store.close());
   assert.equal((await store.listRuns({ limit: 10 })).items[0]?.lastSeq, events.length);
   assert.deepEqual(await store.getRun('open'), projectRun(events));
@@ -143,8 +146,12 @@ void test('sqlite: a store file whose events are keyed by run has them keyed by 
   ALTER TABLE events_by_run RENAME TO events;
   CREATE UNIQUE INDEX events_position ON events (partition, offset);`);
   raw.close();
-  const store = new SqliteReadStore({ path });
+  const notes: string[] = [];
+  const store = new SqliteReadStore({ path, onNote: (note) => notes.push(note) });
   t.after(() => store.close());
+  assert.equal(notes.length, 2);
+  assert.match(notes[0] ?? '', new RegExp(`^re-keying the read store's ${a.length + b.length} events by their position`));
+  assert.match(notes[1] ?? '', new RegExp(`^re-keyed the read store's ${a.length + b.length} events in \\d+ ms$`));
   const check = new Database(path, { readonly: true });
   const key = check.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events') WHERE pk > 0 ORDER BY pk");
   const indexes = check.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name");

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '@orchestrator-lite/core/projection';
+import Database from 'better-sqlite3';
 import { ThreadedSqliteReadStore } from '../../src/store/sqlite-thread.js';
 import { runStarted, runSucceeded, stepLog } from '../helpers.js';
 import { fileStoreFactory, readStoreContract } from './read-store-contract.js';
@@ -46,4 +47,27 @@ void test('sqlite on a thread: a file that cannot be opened is an error that nam
   t.after(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'missing-folder', 'read-model.sqlite');
   await assert.rejects(ThreadedSqliteReadStore.open({ path }), (error: Error) => error.message.includes(path));
+});
+
+void test('sqlite on a thread: what the thread says while it opens a file of an earlier release reaches the caller first', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'read-model.sqlite');
+  // Events keyed by run, as an earlier release wrote them.
+  const raw = new Database(path);
+  raw.exec(`CREATE TABLE events (
+    run_id TEXT NOT NULL, seq INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+    type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX events_position ON events (partition, offset);`);
+  raw.close();
+  const notes: string[] = [];
+  const store = await ThreadedSqliteReadStore.open({ path }, (note) => notes.push(note));
+  t.after(() => store.close());
+  assert.deepEqual(
+    notes.map((n) => n.replace(/\d+ ms$/, 'N ms')),
+    ["re-keying the read store's 0 events by their position, once (a file of an earlier release)", "re-keyed the read store's 0 events in N ms"],
+  );
+  await store.applyBatch(0, [{ offset: 0, event: runStarted('after') }], 1);
+  assert.equal((await store.getRun('after'))?.status, 'RUNNING');
 });
