@@ -448,7 +448,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     }
     // The last stretch goes on to the end of its source as it is now (see input-order.ts).
     const last = stretches.at(-1)!;
-    const lastTopic = last.source.startsWith('commands/') ? names.commands : names.results;
+    const lastTopic = last.source === sourceOf({ topic: names.commands, partition }) ? names.commands : names.results;
     const followed = extendLast(stretches, (await transport.endOffsets(lastTopic))[partition] ?? 0);
     log?.info({ partition, stretches: followed.length }, 'replaying the inputs since the last snapshot in the order they were applied');
     // This owner's record starts with the stretches it follows; one that follows none records its own order only.
