@@ -117,6 +117,11 @@ interface CachedRun {
   storedSeq: number;
 }
 
+/** Whether the run's row on file is behind its view in memory. */
+function lags(run: CachedRun): boolean {
+  return run.storedSeq < run.view.lastSeq;
+}
+
 /**
  * Whether a batch must write a run's row (the view JSON and every column) or may leave it as it
  * is. The row is what costs (its JSON, and its bytes in the page, which SQLite rewrites whole to
@@ -380,7 +385,7 @@ export class SqliteReadStore implements ReadStore {
       }
       for (const [runId, entry] of outcome.held) {
         const out = this.cache.set(runId, entry);
-        if (out !== undefined && out[1].storedSeq < out[1].view.lastSeq) lagging.push(out);
+        if (out !== undefined && lags(out[1])) lagging.push(out);
       }
       batch.resolve(outcome.result);
     });
@@ -563,7 +568,7 @@ export class SqliteReadStore implements ReadStore {
   close(): Promise<void> {
     this.flush();
     // The rows that lag, written now: a restart reads them back without folding their events.
-    if (this.db.open) this.storeViews([...this.cache.entries()].filter(([, run]) => run.storedSeq < run.view.lastSeq));
+    if (this.db.open) this.storeViews([...this.cache.entries()].filter(([, run]) => lags(run)));
     if (this.db.open) this.db.close();
     // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
     // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.
