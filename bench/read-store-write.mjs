@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decodeEvent, encodeMessage, reduceRun } from '@orchestrator-lite/core';
 import { SqliteReadStore } from '@orchestrator-lite/gateway';
-import { describeRatios } from './lib/stats.mjs';
+import { describeRatios, quantile } from './lib/stats.mjs';
 import { CHAIN_LENGTH } from './lib/workloads.mjs';
 import { withWorktree } from './lib/worktree.mjs';
 
@@ -118,7 +118,7 @@ async function alone() {
     results.push(await measure(SqliteReadStore, work));
   }
   const sorted = [...results].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)];
+  const median = quantile(sorted, 0.5);
   process.stdout.write(`read store, SQLite: ${median.toFixed(1)} µs of CPU per event (rounds ${sorted[0].toFixed(1)}–${sorted.at(-1).toFixed(1)}), ${(median * eventsPerStep(work)).toFixed(0)} µs per step at ${eventsPerStep(work).toFixed(2)} events a step\n`);
 }
 

@@ -139,7 +139,8 @@ async function versus({ id, engine, peer, workloads, peerRate, engineRate }) {
     for (const side of ['engine', 'peer', 'peer', 'engine']) {
       const phase = PHASES.find((p) => p.id === (side === 'engine' ? engine : peer));
       process.stderr.write(`phase ${id}: ${phase.id} ${workload}\n`);
-      const options = side === 'engine' ? { ...phase.options, workloads: [workload], curve: undefined, saturationOnly: true } : { ...phase.options, ...(phase.options.workloads ? { workloads: [workload], curve: undefined, saturationOnly: true } : {}) };
+      // A phase with workloads (the engine, BullMQ) runs this one at saturation only; the client alone has none.
+      const options = phase.options.workloads ? { ...phase.options, workloads: [workload], curve: undefined, saturationOnly: true } : phase.options;
       const result = await runPhase({ ...phase, options }, env);
       const rate = result.status !== 'ok' ? undefined : side === 'engine' ? engineRate(result.workloads?.[workload]?.saturation ?? {}) : peerRate(result, workload);
       if (!(rate > 0)) return { status: 'failed', error: `${phase.id} ${workload}: ${result.error ?? result.workloads?.[workload]?.error ?? 'nothing measured'}` };
