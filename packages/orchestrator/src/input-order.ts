@@ -2,7 +2,7 @@ import type { InputStretch, OrderRecord } from '@orchestrator-lite/core';
 import type { ConsumedRecord } from '@orchestrator-lite/transport';
 
 /**
- * Why the order of a partition's inputs is written down (Kafka only).
+ * Why the order of a partition's inputs is written down.
  *
  * A partition's owner applies the inputs of two topics, `commands/p` and `results/p`, which reach
  * it independently: their interleaving is whatever the fetches made it. After a crash or a fence,

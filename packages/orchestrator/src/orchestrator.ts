@@ -218,7 +218,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     }
     await ensureQueues(queues);
     // A replay follows the stretches the last owner recorded, which this owner's record starts with.
-    if (!transport.atomicCommit && !owner.replay?.ordering) owner.appliedOrder.applied(sourceOf(records[0]!), records.at(-1)!.offset);
+    if (!owner.replay?.ordering) owner.appliedOrder.applied(sourceOf(records[0]!), records.at(-1)!.offset);
     const offsets = new Map<string, OffsetCommit>();
     for (const record of records) {
       const key = `${record.topic}/${record.partition}`;
@@ -303,9 +303,9 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
 
   /**
    * Writes a batch's outputs, then the snapshot of what it changed with its input offsets: two
-   * writes, the second only once every record of the first is acknowledged (one write where the
-   * transport commits atomically). Resolves once the outputs are written: the snapshot goes to the
-   * partition's SnapshotQueue, which writes it in the background, after the earlier ones.
+   * writes, the second only once every record of the first is acknowledged. Resolves once the
+   * outputs are written: the snapshot goes to the partition's SnapshotQueue, which writes it in
+   * the background, after the earlier ones. So on every bus, the embedded one included.
    *
    * Why two: one write that spans partitions is not atomic on Kafka. The outputs (events, tasks,
    * commands) go to partitions of other topics, often led by other brokers, while the snapshot
@@ -320,14 +320,16 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    *
    * Why in the background: the next batch's outputs need not wait for this snapshot (a crash
    * before it replays both batches, as above), so a batch costs one round trip on its path, not
-   * two; and a run that takes several steps between two snapshots is written once.
+   * two; and a run that takes several steps between two snapshots is written once. A run that
+   * begins and ends within one interval writes no step record, and so no tombstone for one.
+   *
+   * Why on the embedded bus too, which could write outputs, snapshot and offsets in one
+   * transaction: a snapshot per batch wrote a third of its records and half its pages (each
+   * step's record, and at the run's end a tombstone for each), and measured in alternated pairs
+   * the engine ran 12–40% faster with the snapshots in the background. A kill -9 then replays
+   * the inputs since the last snapshot, in the order recorded, as on Kafka.
    */
   async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, runIds: ReadonlySet<string>, gateIds: ReadonlySet<string>, offsets: OffsetCommit[], outputs: ProduceRecord[]): Promise<void> {
-    if (transport.atomicCommit) {
-      const { groups, ended } = snapshotGroups(owner, statesOf(owner, runIds, gateIds, offsets));
-      if (await writeWithRetry(owner, () => consumer.commit(offsets, [...outputs, ...groups.flat()]))) retireEnded(owner, ended);
-      return;
-    }
     // The order of the inputs goes with the outputs they caused: a replay writes them again alike.
     if (outputs.length > 0) {
       const order = owner.appliedOrder.toWrite();
@@ -344,10 +346,12 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
   /**
    * One snapshot of the queue. A write larger than one request goes out in several and may land in
    * part: it is written in chunks of whole runs, so a run's records land together or not at all,
-   * and the input offsets go with the last chunk. False when the partition was lost.
+   * and the input offsets go with the last chunk. False when the partition was lost. A partition
+   * handed over in order (revoked, not fenced) still writes what it applied: its next owner then
+   * replays nothing.
    */
   async function writeSnapshot(owner: PartitionOwner, consumer: Consumer, batch: SnapshotBatch): Promise<boolean> {
-    if (owner.revoked) return false;
+    if (owner.fenced) return false;
     const { groups, ended } = snapshotGroups(owner, batch);
     const chunks = chunkGroups(groups);
     if (chunks.length === 0 && batch.offsets.length > 0) chunks.push([]);
@@ -373,6 +377,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
           // from state that may already be stale, so they are dropped, not retried. Memory is
           // ahead of the bus; the revoke discards it and the next owner restores from orch.state.
           owner.revoked = true;
+          owner.fenced = true;
           log?.warn({ partition: owner.partition, reason: error.message }, 'outputs refused: this member was fenced; the partition goes to its next owner');
           return false;
         }
@@ -427,7 +432,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
     const owner = new PartitionOwner(partition, definitions, async (self, batch) => writeSnapshot(self, await ready, batch), o.snapshotIntervalMs);
     const started = Date.now();
     const { read, orphans, order } = await owner.restore(transport, names.state);
-    if (order.length > 0 && !transport.atomicCommit) {
+    if (order.length > 0) {
       owner.replay = await replayOrder(owner, order).catch((error: unknown) => {
         log?.warn({ partition, err: error }, 'replay: the committed or end offsets could not be read; the inputs are applied as they come');
         return undefined;

@@ -32,14 +32,17 @@ export class PartitionOwner {
   readonly childSpans = new ChildStepSpans();
   /** Each run in flight as its last snapshot wrote it (with its layout on `orch.state`). */
   readonly written = new Map<string, RunState>();
-  /** The snapshots still to write, where the transport does not commit them with the outputs. */
+  /** The snapshots still to write: they follow the outputs, in the background. */
   readonly snapshots: SnapshotQueue;
-  /** Where snapshots go apart from outputs: the order in which the inputs since the last landed one were applied. */
+  /** The order in which the inputs since the last landed snapshot were applied. */
   readonly appliedOrder = new AppliedOrder();
   /** While the inputs the last owner applied are applied again: the order it applied them in. */
   replay: ReplayOrder | undefined;
   #chain: Promise<void> = Promise.resolve();
+  /** No input is applied any more: the partition is being handed over (its last snapshots may still be written). */
   revoked = false;
+  /** The group refused a write of this member: nothing more is written for this partition, not even a snapshot. */
+  fenced = false;
 
   constructor(
     readonly partition: number,

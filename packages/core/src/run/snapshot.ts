@@ -110,7 +110,7 @@ export interface InputStretch {
   upTo: number;
 }
 /**
- * Keyed `order/<partition>`, on Kafka only: the order in which the partition's owner applied the
+ * Keyed `order/<partition>`: the order in which the partition's owner applied the
  * inputs of its two source topics since its last snapshot landed, written with the outputs of
  * the batch that begins a stretch. The next owner applies the inputs it replays in that order, so the events it writes
  * again are those written the first time. Stretches alternate between the two sources: `first`
