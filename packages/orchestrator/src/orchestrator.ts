@@ -324,10 +324,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    * begins and ends within one interval writes no step record, and so no tombstone for one.
    *
    * Why on the embedded bus too, which could write outputs, snapshot and offsets in one
-   * transaction: a snapshot per batch wrote a third of its records and half its pages (each
-   * step's record, and at the run's end a tombstone for each), and measured in alternated pairs
-   * the engine ran 12–40% faster with the snapshots in the background. A kill -9 then replays
-   * the inputs since the last snapshot, in the order recorded, as on Kafka.
+   * transaction: a snapshot per batch was a third of its records and half its writer's system
+   * calls (each step's record, and at the run's end a tombstone for each), and the engine ran
+   * faster without it (README, Tests and benchmarks). A kill -9 then replays the inputs since the last
+   * snapshot, in the order recorded, as on Kafka.
    */
   async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, runIds: ReadonlySet<string>, gateIds: ReadonlySet<string>, offsets: OffsetCommit[], outputs: ProduceRecord[]): Promise<void> {
     // The order of the inputs goes with the outputs they caused: a replay writes them again alike.
