@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ConcurrencySchema, JitterSchema, RegisteredWorkflowSchema, WorkflowDefinitionSchema } from './definition/schema.js';
+import type { WorkflowDefinition } from './definition/types.js';
 
 const v1 = z.literal(1);
 const ms = z.number().finite();
@@ -155,21 +156,20 @@ const stepAttempt = { stepId: z.string(), attempt: z.number().int() };
 const reportedStart = { workerId: z.string().optional(), startedAt: ms.optional() };
 const SkipCauseSchema = z.enum(['condition', 'branch', 'failure']);
 
+const RunStartedDataSchema = z.object({
+  workflow: z.string(),
+  version: z.number().int(),
+  input: z.unknown().optional(),
+  definition: WorkflowDefinitionSchema,
+  parentRunId: z.string().optional(),
+  parentStepId: z.string().optional(),
+  priority: z.number().int().min(1).max(3).optional(),
+  rerunOf: z.object({ runId: z.string(), fromStep: z.string() }).optional(),
+  concurrencyKey: z.string().optional(),
+});
+
 export const RunEventSchema = z.discriminatedUnion('type', [
-  ev(
-    'RunStarted',
-    z.object({
-      workflow: z.string(),
-      version: z.number().int(),
-      input: z.unknown().optional(),
-      definition: WorkflowDefinitionSchema,
-      parentRunId: z.string().optional(),
-      parentStepId: z.string().optional(),
-      priority: z.number().int().min(1).max(3).optional(),
-      rerunOf: z.object({ runId: z.string(), fromStep: z.string() }).optional(),
-      concurrencyKey: z.string().optional(),
-    }),
-  ),
+  ev('RunStarted', RunStartedDataSchema),
   ev('RunQueued', z.object({ key: z.string(), limit: z.number().int(), policy: ConcurrencySchema.shape.policy.unwrap(), reason: z.string() })),
   ev('RunAdmitted', z.object({ key: z.string(), waitedMs: z.number() })),
   ev('StepScheduled', z.object({ ...stepAttempt, task: z.string(), queue: z.string(), input: z.unknown().optional() })),
@@ -193,6 +193,14 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   ev('RunCancelled', z.object({ reason: z.string() })),
   ev('RunRetried', z.object({ steps: z.array(z.string()) })),
 ]);
+
+/**
+ * StartRun and RunStarted for a definition validated before (the codec keeps those it validated):
+ * every other field is checked, the definition only for being an object.
+ */
+const validatedDefinition = z.custom<WorkflowDefinition>((d) => typeof d === 'object' && d !== null && !Array.isArray(d), { error: 'must be a workflow definition' });
+export const StartRunOfValidatedSchema = StartRunSchema.extend({ definition: validatedDefinition });
+export const RunStartedOfValidatedSchema = ev('RunStarted', RunStartedDataSchema.extend({ definition: validatedDefinition }));
 
 const AttemptViewSchema = z.object({
   attempt: z.number().int(),

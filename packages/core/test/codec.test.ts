@@ -125,3 +125,29 @@ void test('the records of the v2 language round-trip: signals, child runs, items
   ];
   for (const i of inputs) assert.deepEqual(decodeRunInput(encodeMessage(i)), i);
 });
+
+void test('a definition validated once is shared, frozen, by later decodes of the same text; the rest of the record is still checked', () => {
+  const definition = workflow('shared-def').step('a', 't').step('b', 't', { dependsOn: ['a'] }).build();
+  const start = (runId: string, extra: Record<string, unknown> = {}): Buffer =>
+    encodeMessage({ v: 1, type: 'StartRun', runId, workflow: 'shared-def', version: 1, definition, at: 1, ...extra });
+  const first = decodeRunInput(start('r1'));
+  const second = decodeRunInput(start('r2'));
+  assert.ok(first.type === 'StartRun' && second.type === 'StartRun');
+  assert.deepEqual(first.definition, definition);
+  assert.equal(second.definition, first.definition, 'one object for one text');
+  assert.ok(Object.isFrozen(second.definition) && Object.isFrozen(second.definition.steps[1]!.dependsOn));
+  assert.throws(() => (second.definition.steps as unknown[]).push({}), TypeError);
+  // The other fields of a record whose definition is known are checked as before.
+  expectError(() => decodeRunInput(start('r3', { version: 'one' })), 'ORCH_DECODE', /^run input: version: /);
+  expectError(() => decodeRunInput(start('r3', { definition: 'not an object' })), 'ORCH_DECODE', /^run input: definition: /);
+  // Another text is validated: the same name with a step that is not allowed is refused.
+  expectError(() => decodeRunInput(start('r4', { definition: { ...definition, steps: [] } })), 'ORCH_DECODE', /^run input: definition\.steps: must hold at least 1 step/);
+  // RunStarted shares the cache, under its data.
+  const h = new RunHarness(definition);
+  h.start();
+  const started = h.events.find((e) => e.type === 'RunStarted')!;
+  const decoded = decodeEvent(encodeMessage(started));
+  assert.ok(decoded.type === 'RunStarted');
+  assert.equal(decoded.data.definition, first.definition);
+  expectError(() => decodeEvent(encodeMessage({ ...started, data: { ...started.data, version: 'x' } })), 'ORCH_DECODE', /^run event: data\.version: /);
+});
