@@ -305,7 +305,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    * Writes a batch's outputs, then the snapshot of what it changed with its input offsets: two
    * writes, the second only once every record of the first is acknowledged. Resolves once the
    * outputs are written: the snapshot goes to the partition's SnapshotQueue, which writes it in
-   * the background, after the earlier ones. So on every bus, the embedded one included.
+   * the background, after the earlier ones. The same on both buses.
    *
    * Why two: one write that spans partitions is not atomic on Kafka. The outputs (events, tasks,
    * commands) go to partitions of other topics, often led by other brokers, while the snapshot
@@ -326,8 +326,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    * Why on the embedded bus too, which could write outputs, snapshot and offsets in one
    * transaction: a snapshot per batch was a third of its records and half its writer's system
    * calls (each step's record, and at the run's end a tombstone for each), and the engine ran
-   * faster without it (README, Tests and benchmarks). A kill -9 then replays the inputs since the last
-   * snapshot, in the order recorded, as on Kafka.
+   * faster without it (README, Tests and benchmarks). A kill -9 then replays the inputs since
+   * the last snapshot, in the order recorded, as on Kafka.
    */
   async function commitWithRetry(owner: PartitionOwner, consumer: Consumer, runIds: ReadonlySet<string>, gateIds: ReadonlySet<string>, offsets: OffsetCommit[], outputs: ProduceRecord[]): Promise<void> {
     // The order of the inputs goes with the outputs they caused: a replay writes them again alike.
