@@ -51,8 +51,10 @@ export class ThreadedSqliteReadStore implements ReadStore {
     this.#channel = new ThreadChannel(worker, (cause) => new Error(`The read store's thread stopped: ${cause.message}`));
   }
 
-  /** Starts the thread, which opens the file, and resolves once it is open. */
-  /** `onNote` hears what the thread says it is doing while it opens the file (see SqliteReadStoreOptions). */
+  /**
+   * Starts the thread, which opens the file, and resolves once it is open. `onNote` hears what the
+   * thread says it is doing meanwhile (see SqliteReadStoreOptions).
+   */
   static async open(options: Omit<SqliteReadStoreOptions, 'onNote'>, onNote: (note: string) => void = () => undefined): Promise<ThreadedSqliteReadStore> {
     const worker = new Worker(new URL('./sqlite-thread-worker.js', import.meta.url), { workerData: options });
     let onMessage: (reply: StoreOpened) => void = () => undefined;
