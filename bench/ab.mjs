@@ -48,8 +48,9 @@ if (partitions !== undefined && !(Number.isInteger(partitions) && partitions >= 
 
 const here = checkoutRoot;
 const say = (line) => process.stderr.write(`ab: ${line}\n`);
+let commit;
 try {
-  resolveCommit(base, '--base');
+  commit = resolveCommit(base, '--base');
 } catch (error) {
   throw new Error(`ab: ${error.message}`);
 }
@@ -73,7 +74,7 @@ function measure(root) {
   });
 }
 
-await withWorktree(base, say, async (worktree) => {
+await withWorktree(base, commit, say, async (worktree) => {
   const speed = [];
   const cpu = [];
   const byGroup = new Map(GROUPS.map((g) => [g, []]));

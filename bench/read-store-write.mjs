@@ -21,7 +21,7 @@ import { decodeEvent, encodeMessage, reduceRun } from '@orchestrator-lite/core';
 import { SqliteReadStore } from '@orchestrator-lite/gateway';
 import { describeRatios, quantile } from './lib/stats.mjs';
 import { CHAIN_LENGTH } from './lib/workloads.mjs';
-import { withWorktree } from './lib/worktree.mjs';
+import { resolveCommit, withWorktree } from './lib/worktree.mjs';
 
 const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const runs = Number(arg('runs') ?? 3000);
@@ -141,4 +141,12 @@ async function against(root) {
 }
 
 if (base === undefined) await alone();
-else await withWorktree(base, say, against);
+else {
+  let commit;
+  try {
+    commit = resolveCommit(base, '--base');
+  } catch (error) {
+    throw new Error(`read-store-write: ${error.message}`);
+  }
+  await withWorktree(base, commit, say, against);
+}

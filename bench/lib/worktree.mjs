@@ -24,11 +24,10 @@ export function resolveCommit(rev, flag) {
 }
 
 /**
- * Runs `use(root)` with revision `rev` built at `root`, then removes the worktree. `say` gets a
- * line of progress for each slow stage.
+ * Runs `use(root)` with `commit` (resolveCommit's answer for revision `rev`) built at `root`, then
+ * removes the worktree. `say` gets a line of progress for each slow stage.
  */
-export async function withWorktree(rev, say, use) {
-  const commit = resolveCommit(rev, '--base');
+export async function withWorktree(rev, commit, say, use) {
   const root = mkdtempSync(join(tmpdir(), 'orch-base-'));
   const remove = () => {
     try {
