@@ -25,9 +25,11 @@ const VERSUS = [
 /** The paired runs that the 1x and 0.3x targets read. */
 function versusSection(p) {
   const tables = VERSUS.flatMap(({ id, engine, peer, ratio: label }) => {
-    const rows = WORKLOADS.filter((w) => versusRatio(p, id, w) !== undefined).map((w) => {
+    const rows = WORKLOADS.flatMap((w) => {
+      const value = versusRatio(p, id, w);
+      if (value === undefined) return [];
       const pair = p[id].workloads[w];
-      return `| ${w} | ${pair.engine.map((v) => fmt(v)).join(', ')} | ${pair.peer.map((v) => fmt(v)).join(', ')} | ${fmt(versusRatio(p, id, w), 3)}x |`;
+      return [`| ${w} | ${pair.engine.map((v) => fmt(v)).join(', ')} | ${pair.peer.map((v) => fmt(v)).join(', ')} | ${fmt(value, 3)}x |`];
     });
     return rows.length === 0 ? [] : [`| workload | ${engine} | ${peer} | ${label} |`, '|---|---|---|---|', ...rows, ''];
   });
