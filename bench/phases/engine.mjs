@@ -18,6 +18,7 @@ import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { cpuUsOf, localBrokerPids } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
+import { closeClient, postJson } from '../lib/http-client.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
 import { cpuPerStep, cpuPerStepByProcess, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
@@ -58,6 +59,7 @@ export async function run(o) {
     const tracker = new RunTracker(dependencies, probe);
     const socket = new WebSocket(`ws://127.0.0.1:${gateway.port}/api/v1/stream`);
     closers.push(async () => socket.close());
+    closers.push(async () => closeClient());
     socket.on('message', (raw) => {
       const receivedAt = wallNow();
       tracker.onFrame(JSON.parse(raw.toString()), receivedAt);
@@ -73,13 +75,8 @@ export async function run(o) {
       const idempotencyKey = `r${++counter}`;
       const runId = runIdForIdempotencyKey(workflow, idempotencyKey);
       const done = tracker.expect(runId, workload, measured);
-      const response = await fetch(`${gateway.url}/api/v1/runs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ workflow, idempotencyKey, input: {} }),
-      });
-      if (response.status !== 202) throw new Error(`POST /api/v1/runs: ${response.status} ${await response.text()}`);
-      await response.arrayBuffer();
+      const response = await postJson(`${gateway.url}/api/v1/runs`, { workflow, idempotencyKey, input: {} });
+      if (response.status !== 202) throw new Error(`POST /api/v1/runs: ${response.status} ${response.text}`);
       return done;
     };
 
