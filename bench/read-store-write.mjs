@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
- * What the gateway's SQLite read store spends writing the events of a 10-step chain, per event
- * and per step, with no bus, no thread and no other role: the store alone, on the batches the
+ * What the gateway's SQLite read store spends writing the events of a chain (10 steps unless
+ * --steps), per event and per step, with no bus, no thread and no other role: the store alone, on the batches the
  * gateway gives it at saturation (64 runs in flight over 6 partitions, up to 40 events a batch,
  * the batches of one turn in one transaction), the events made by the reducer itself.
  *
- *   node bench/read-store-write.mjs [--base=REV] [--runs=3000] [--rounds=5]
+ *   node bench/read-store-write.mjs [--base=REV] [--runs=3000] [--rounds=5] [--steps=10]
+ *
+ * --steps sets the chain's length: with fewer steps, what a run costs (its row, written whole when
+ * it starts and when it ends) weighs more per event.
  *
  * With --base, revision REV is checked out and built in a temporary git worktree, and its store
  * and this checkout's take turns in this one process, the order flipping each round, so that a
@@ -27,8 +30,10 @@ const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slic
 const runs = Number(arg('runs') ?? 3000);
 const rounds = Number(arg('rounds') ?? 5);
 const base = arg('base');
+const steps = Number(arg('steps') ?? CHAIN_LENGTH);
 if (!(Number.isInteger(runs) && runs >= 100 && runs <= 100_000)) throw new Error(`read-store-write: --runs must be an integer from 100 to 100000, got ${arg('runs')}`);
 if (!(Number.isInteger(rounds) && rounds >= 2 && rounds <= 21)) throw new Error(`read-store-write: --rounds must be an integer from 2 to 21, got ${arg('rounds')}`);
+if (!(Number.isInteger(steps) && steps >= 1 && steps <= 100)) throw new Error(`read-store-write: --steps must be an integer from 1 to 100, got ${arg('steps')}`);
 
 const IN_FLIGHT = 64;
 const PARTITIONS = 6;
@@ -38,7 +43,7 @@ const GROUP = 4;
 
 const definition = {
   name: 'read-store-chain',
-  steps: Array.from({ length: CHAIN_LENGTH }, (_, i) => ({ id: `s${i}`, task: 'bench.noop', input: { i }, ...(i === 0 ? {} : { dependsOn: [`s${i - 1}`] }) })),
+  steps: Array.from({ length: steps }, (_, i) => ({ id: `s${i}`, task: 'bench.noop', input: { i }, ...(i === 0 ? {} : { dependsOn: [`s${i - 1}`] }) })),
 };
 
 /** A run's events, each the next time it is asked, as the reducer makes them and the gateway decodes them. */
@@ -106,10 +111,10 @@ async function measure(Store, work) {
 }
 
 const say = (line) => process.stderr.write(`read-store-write: ${line}\n`);
-const eventsPerStep = (work) => work.events / (runs * CHAIN_LENGTH);
+const eventsPerStep = (work) => work.events / (runs * steps);
 
 async function alone() {
-  say(`${rounds} rounds of ${runs} runs of ${CHAIN_LENGTH} steps (a first round warms up)`);
+  say(`${rounds} rounds of ${runs} runs of ${steps} steps (a first round warms up)`);
   await measure(SqliteReadStore, batches());
   const results = [];
   let work;
@@ -125,7 +130,7 @@ async function alone() {
 async function against(root) {
   const url = pathToFileURL(join(root, 'packages/gateway/dist/src/store/sqlite-store.js'));
   const { SqliteReadStore: BaseStore } = await import(url.href);
-  say(`${rounds} rounds of ${runs} runs of ${CHAIN_LENGTH} steps, ${base} and this checkout in turn`);
+  say(`${rounds} rounds of ${runs} runs of ${steps} steps, ${base} and this checkout in turn`);
   const warm = batches();
   await measure(BaseStore, warm);
   await measure(SqliteReadStore, warm);

@@ -167,6 +167,60 @@ void test('sqlite: a store file whose events are keyed by run has them keyed by 
   assert.deepEqual(await store.getRun('b'), projectRun(b));
 });
 
+void test('sqlite: a store file whose runs are keyed by id has them in the order they arrived once opened, indexes and all', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
+  const path = join(dir, 'read-model.sqlite');
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const first = new SqliteReadStore({ path });
+  const a = progressing('a', 2);
+  await append(first, [...a, runStarted('ended', 100), dated(runFailed('ended', 2), 1_000)]);
+  await first.close();
+  // The table as a file of an earlier release has it.
+  const raw = new Database(path);
+  raw.exec(`CREATE TABLE runs_by_id (
+    run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL, error TEXT, view TEXT NOT NULL, step_statuses TEXT
+  ) WITHOUT ROWID;
+  INSERT INTO runs_by_id SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, step_statuses FROM runs;
+  DROP TABLE runs;
+  ALTER TABLE runs_by_id RENAME TO runs;
+  CREATE INDEX runs_newest ON runs (created_at DESC, run_id DESC);
+  CREATE INDEX runs_status ON runs (status, created_at DESC, run_id DESC);
+  CREATE INDEX runs_workflow ON runs (workflow, status, created_at DESC, run_id DESC);
+  CREATE INDEX runs_ended ON runs (updated_at, workflow, status) WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED');`);
+  raw.close();
+  const notes: string[] = [];
+  const store = new SqliteReadStore({ path, onNote: (note) => notes.push(note) });
+  t.after(() => store.close());
+  assert.equal(notes.length, 2);
+  assert.match(notes[0] ?? '', /^rewriting the read store's 2 runs in the order they arrived, once/);
+  assert.match(notes[1] ?? '', /^rewrote the read store's 2 runs in \d+ ms$/);
+  const check = new Database(path, { readonly: true });
+  const key = check.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('runs') WHERE pk > 0");
+  const indexes = check.prepare<[], { name: string; unique: number }>("SELECT name, \"unique\" FROM pragma_index_list('runs') ORDER BY name");
+  const [columns, names] = [key.all(), indexes.all()];
+  KEPT.push(key, indexes, check);
+  check.close();
+  assert.deepEqual(columns, []);
+  assert.deepEqual(
+    names.map((i) => [i.name, i.unique]),
+    [
+      ['runs_ended', 0],
+      ['runs_newest', 0],
+      ['runs_status', 0],
+      ['runs_workflow', 0],
+      ['sqlite_autoindex_runs_1', 1],
+    ],
+  );
+  assert.deepEqual(await store.getRun('a'), projectRun(a));
+  assert.deepEqual((await store.listRuns({ limit: 10, status: 'FAILED' })).items.map((r) => r.runId), ['ended']);
+  await append(store, [dated(runSucceeded('a', a.length + 1), 1_500)]);
+  assert.equal((await store.getRun('a'))?.status, 'SUCCEEDED');
+  await assertCountsExact(store);
+  assert.deepEqual((await store.expireRuns(2_000, 10)).sort(), ['a', 'ended']);
+  await assertCountsExact(store);
+});
+
 void test('sqlite: batches of one turn share a transaction, and one that fails rolls back alone', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
