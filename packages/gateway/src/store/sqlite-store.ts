@@ -74,9 +74,9 @@ ALTER TABLE events_by_position RENAME TO events;
  * own, and full pages split. SQLite advises WITHOUT ROWID only for rows under a twentieth of a
  * page. In the order they arrive, the runs in flight share the table's last pages, and only the
  * small unique index on the id takes the scattered inserts. `node bench/read-store-write.mjs`:
- * 0.89× the CPU per event for 10-step runs, about 0.8× for 3-step ones, whose rows weigh more. A file
- * with the old table is rewritten once, when opened; the old table's indexes go with it and are
- * made again.
+ * 0.89× the CPU per event for 10-step runs, about 0.8× for 3-step ones, whose rows weigh more.
+ * A file with the old table is rewritten once, when opened; the old table's indexes go with it
+ * and are made again.
  */
 const RUNS_BY_ARRIVAL = `
 CREATE TABLE runs_by_arrival (${RUNS_COLUMNS}, step_statuses TEXT);
@@ -88,7 +88,7 @@ ${RUNS_INDEXES}
 `;
 
 /** Rewrites the runs of a file that keys them by id (RUNS_BY_ARRIVAL), saying so first; returns how many. */
-function rekeyRuns(db: Database.Database, say: (note: string) => void): number {
+function rewriteRuns(db: Database.Database, say: (note: string) => void): number {
   const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM runs');
   RETAINED.push(count);
   const runs = count.get()?.n ?? 0;
@@ -125,7 +125,7 @@ function migrate(db: Database.Database, say: (note: string) => void): void {
   let rekeyed: { value: number; ms: number } | undefined;
   db.transaction(() => {
     if (probe.get()?.n === 0) db.exec('ALTER TABLE runs ADD COLUMN step_statuses TEXT');
-    if (runsKeyed.get()?.n !== 0) rewritten = timed(() => rekeyRuns(db, say));
+    if (runsKeyed.get()?.n !== 0) rewritten = timed(() => rewriteRuns(db, say));
     db.exec(RETENTION_SCHEMA);
     if (eventsKey.all().map((c) => c.name).join() !== 'partition,offset') rekeyed = timed(() => rekeyEvents(db, say));
     db.exec('CREATE UNIQUE INDEX IF NOT EXISTS events_run ON events (run_id, seq)');
