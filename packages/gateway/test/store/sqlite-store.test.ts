@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,15 +13,20 @@ import { append, assertCountsExact, dated, readStoreRetentionContract } from './
 
 const KEPT: unknown[] = [];
 
+/** A store file's path in a directory of its own, removed once the test ends. */
+async function storeFile(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return join(dir, 'read-model.sqlite');
+}
+
 const factory = fileStoreFactory((path) => new SqliteReadStore({ path }));
 
 readStoreContract('sqlite', factory);
 readStoreRetentionContract('sqlite', factory);
 
 void test('sqlite: a store file written before the retention gains its column, index and table on open, and expires old and new rows alike', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
-  const path = join(dir, 'read-model.sqlite');
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = await storeFile(t);
   const first = new SqliteReadStore({ path });
   await append(first, [runStarted('old', 100), dated(runFailed('old', 2), 1_000), runStarted('live', 100)]);
   await first.close();
@@ -73,9 +78,7 @@ function rowOf(path: string, runId: string): { view: { lastSeq: number }; last_s
 }
 
 void test('sqlite: a run whose row lags reads back, after a crash, as its events fold', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
-  const path = join(dir, 'read-model.sqlite');
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = await storeFile(t);
   const events = progressing('lagging', VIEW_LAG_EVENTS + 10);
   // Never closed: it stops as a crashed gateway does, with the rows that lag as they are.
   const crashed = new SqliteReadStore({ path });
@@ -105,9 +108,7 @@ void test('sqlite: a run whose row lags reads back, after a crash, as its events
 });
 
 void test('sqlite: a store that closes writes the rows that lag', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
-  const path = join(dir, 'read-model.sqlite');
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = await storeFile(t);
   const events = progressing('open', 5);
   const first = new SqliteReadStore({ path });
   for (const event of events) await append(first, [event]);
@@ -127,9 +128,7 @@ void test('sqlite: a store that closes writes the rows that lag', async (t) => {
 });
 
 void test('sqlite: a store file whose events are keyed by run has them keyed by position once opened, history and all', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
-  const path = join(dir, 'read-model.sqlite');
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = await storeFile(t);
   const first = new SqliteReadStore({ path });
   const a = progressing('a', 2);
   const b = progressing('b', 2);
@@ -168,9 +167,7 @@ void test('sqlite: a store file whose events are keyed by run has them keyed by 
 });
 
 void test('sqlite: a store file whose runs are keyed by id has them in the order they arrived once opened, indexes and all', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
-  const path = join(dir, 'read-model.sqlite');
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = await storeFile(t);
   const first = new SqliteReadStore({ path });
   const a = progressing('a', 2);
   await append(first, [...a, runStarted('ended', 100), dated(runFailed('ended', 2), 1_000)]);
@@ -222,9 +219,7 @@ void test('sqlite: a store file whose runs are keyed by id has them in the order
 });
 
 void test('sqlite: batches of one turn share a transaction, and one that fails rolls back alone', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const store = new SqliteReadStore({ path: join(dir, 'read-model.sqlite') });
+  const store = new SqliteReadStore({ path: await storeFile(t) });
   t.after(() => store.close());
   // JSON cannot hold a BigInt: writing this event's data throws inside its batch.
   const unwritable = { ...runStarted('bad'), data: { ...runStarted('bad').data, input: { n: 1n } } } as unknown as RunEvent;
@@ -248,9 +243,7 @@ void test('sqlite: batches of one turn share a transaction, and one that fails r
 });
 
 void test('sqlite: a run that leaves the cache while its row lags gets its whole row written', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'orch-read-store-'));
-  const path = join(dir, 'read-model.sqlite');
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = await storeFile(t);
   const store = new SqliteReadStore({ path, cacheSize: 1 });
   t.after(() => store.close());
   // 'first' moves on in memory only, then 'second' takes its place in the cache.
