@@ -48,12 +48,7 @@ if (partitions !== undefined && !(Number.isInteger(partitions) && partitions >= 
 
 const here = checkoutRoot;
 const say = (line) => process.stderr.write(`ab: ${line}\n`);
-let commit;
-try {
-  commit = resolveCommit(base, '--base');
-} catch (error) {
-  throw new Error(`ab: ${error.message}`);
-}
+const commit = resolveCommit(base, 'ab');
 
 const options = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 

@@ -146,12 +146,4 @@ async function against(root) {
 }
 
 if (base === undefined) await alone();
-else {
-  let commit;
-  try {
-    commit = resolveCommit(base, '--base');
-  } catch (error) {
-    throw new Error(`read-store-write: ${error.message}`);
-  }
-  await withWorktree(base, commit, say, against);
-}
+else await withWorktree(base, resolveCommit(base, 'read-store-write'), say, against);

@@ -14,12 +14,12 @@ export const checkoutRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const git = (...args) => execFileSync('git', args, { cwd: checkoutRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
-/** The commit `rev` names; throws, naming `flag`, when it names none. */
-export function resolveCommit(rev, flag) {
+/** The commit `rev` (a tool's --base) names; throws, naming `tool`, when it names none. */
+export function resolveCommit(rev, tool) {
   try {
     return git('rev-parse', '--verify', '--quiet', `${rev}^{commit}`);
   } catch {
-    throw new Error(`${flag}=${rev} names no commit of this repository`);
+    throw new Error(`${tool}: --base=${rev} names no commit of this repository`);
   }
 }
 
