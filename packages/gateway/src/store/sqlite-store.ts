@@ -87,24 +87,39 @@ ALTER TABLE runs_by_arrival RENAME TO runs;
 ${RUNS_INDEXES}
 `;
 
-/** Rewrites the runs of a file that keys them by id (RUNS_BY_ARRIVAL), saying so first; returns how many. */
-function rewriteRuns(db: Database.Database, say: (note: string) => void): number {
-  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM runs');
-  RETAINED.push(count);
-  const runs = count.get()?.n ?? 0;
-  say(`rewriting the read store's ${runs} runs in the order they arrived, once (a file of an earlier release)`);
-  db.exec(RUNS_BY_ARRIVAL);
-  return runs;
+/** A table a file of an earlier release holds in another shape, and how it is rewritten. */
+interface TableRewrite {
+  table: 'runs' | 'events';
+  ddl: string;
+  /** What the rewrite does to `rows` rows, said before it starts ("rewriting the read store's …"). */
+  doing(rows: number): string;
+  /** What it did, said once the file is up to date. */
+  done(rows: number, ms: number): string;
 }
 
-/** Rewrites the events of a file keyed the old way (EVENTS_BY_POSITION), saying so first; returns how many. */
-function rekeyEvents(db: Database.Database, say: (note: string) => void): number {
-  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events');
+const RUNS_REWRITE: TableRewrite = {
+  table: 'runs',
+  ddl: RUNS_BY_ARRIVAL,
+  doing: (rows) => `rewriting the read store's ${rows} runs in the order they arrived`,
+  done: (rows, ms) => `rewrote the read store's ${rows} runs in ${ms} ms`,
+};
+
+const EVENTS_REWRITE: TableRewrite = {
+  table: 'events',
+  ddl: EVENTS_BY_POSITION,
+  doing: (rows) => `re-keying the read store's ${rows} events by their position`,
+  done: (rows, ms) => `re-keyed the read store's ${rows} events in ${ms} ms`,
+};
+
+/** Rewrites one table, saying so first; returns what to say once the file is up to date. */
+function rewriteTable(db: Database.Database, rewrite: TableRewrite, say: (note: string) => void): string {
+  const count = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${rewrite.table}`);
   RETAINED.push(count);
-  const events = count.get()?.n ?? 0;
-  say(`re-keying the read store's ${events} events by their position, once (a file of an earlier release)`);
-  db.exec(EVENTS_BY_POSITION);
-  return events;
+  const rows = count.get()?.n ?? 0;
+  say(`${rewrite.doing(rows)}, once (a file of an earlier release)`);
+  const started = performance.now();
+  db.exec(rewrite.ddl);
+  return rewrite.done(rows, Math.round(performance.now() - started));
 }
 
 /** Brings a file written by an earlier release up to this one's schema; `say` tells what takes long. */
@@ -116,22 +131,15 @@ function migrate(db: Database.Database, say: (note: string) => void): void {
   const runsKeyed = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM pragma_table_info('runs') WHERE pk > 0");
   // Kept reachable for the same reason as a closed store's statements (see `close`).
   RETAINED.push(probe, eventsKey, runsKeyed);
-  const timed = <T>(work: () => T): { value: T; ms: number } => {
-    const started = performance.now();
-    const value = work();
-    return { value, ms: Math.round(performance.now() - started) };
-  };
-  let rewritten: { value: number; ms: number } | undefined;
-  let rekeyed: { value: number; ms: number } | undefined;
+  const done: string[] = [];
   db.transaction(() => {
     if (probe.get()?.n === 0) db.exec('ALTER TABLE runs ADD COLUMN step_statuses TEXT');
-    if (runsKeyed.get()?.n !== 0) rewritten = timed(() => rewriteRuns(db, say));
+    if (runsKeyed.get()?.n !== 0) done.push(rewriteTable(db, RUNS_REWRITE, say));
     db.exec(RETENTION_SCHEMA);
-    if (eventsKey.all().map((c) => c.name).join() !== 'partition,offset') rekeyed = timed(() => rekeyEvents(db, say));
+    if (eventsKey.all().map((c) => c.name).join() !== 'partition,offset') done.push(rewriteTable(db, EVENTS_REWRITE, say));
     db.exec('CREATE UNIQUE INDEX IF NOT EXISTS events_run ON events (run_id, seq)');
   }).immediate();
-  if (rewritten !== undefined) say(`rewrote the read store's ${rewritten.value} runs in ${rewritten.ms} ms`);
-  if (rekeyed !== undefined) say(`re-keyed the read store's ${rekeyed.value} events in ${rekeyed.ms} ms`);
+  for (const note of done) say(note);
 }
 
 /** A view's steps per status, as `runs.step_statuses` holds them. */
