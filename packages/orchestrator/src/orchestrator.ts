@@ -1,6 +1,6 @@
 import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, snapshotKeys, snapshotWrites, TASK_PRIORITIES, TERMINAL_RUN_STATUSES, topicNames, withStateLayout } from '@orchestrator-lite/core';
 import type { InputStretch } from '@orchestrator-lite/core';
-import type { RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
+import type { ReduceResult, RunEvent, RunInput, RunState, RunStatus, TimerFired } from '@orchestrator-lite/core';
 import { chunkGroups, deadLetter, PayloadStore, provisionTopics, TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition } from '@orchestrator-lite/transport';
 import { compileOrchestratorOptions } from './options.js';
@@ -11,7 +11,7 @@ import { expiredPayloadWrites, expiredRunWrites } from './retention.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
 import { encoded, isCompletion, largestRecord, oversizedCompletion } from './record-limit.js';
-import { adoptChildOutput, PayloadCache, reduceInput, reduceWithPayloads } from './payload-cache.js';
+import { adoptChildOutput, PayloadCache, reduceCachedInput, reduceInput, reduceWithPayloads } from './payload-cache.js';
 import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
 import type { SnapshotBatch } from './snapshot-queue.js';
 import { extendLast, ReplayOrder } from './input-order.js';
@@ -154,7 +154,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       // A child's output is the parent's step output from now on: its payloads become the parent's.
       if (input.type === 'ChildRunEnded' && previous !== undefined && awaitsChild(previous, input)) input = await adoptChildOutput(payloadStore, input);
       const randomOf = (): (() => number) => o.random ?? seededRandom(drawKey(input, record));
-      const applied = await reduceInput(payloads, input, (i) => reduceRun(previous, i, { now: o.clock(), random: randomOf() }));
+      const reduce = (i: RunInput): ReduceResult => reduceRun(previous, i, { now: o.clock(), random: randomOf() });
+      const applied = reduceCachedInput(payloads, input, reduce) ?? (await reduceInput(payloads, input, reduce));
       if ('unreadable' in applied) {
         log?.warn({ runId: input.runId, type: input.type, reason: applied.unreadable.message }, 'input dead-lettered: a payload it needs cannot be read');
         produce.push(deadLetter(record, `${applied.unreadable.code}: ${applied.unreadable.message}`, names.dlq));

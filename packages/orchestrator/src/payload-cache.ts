@@ -82,6 +82,25 @@ export async function reduceWithPayloads(cache: PayloadCache, reduce: () => Redu
   }
 }
 
+/**
+ * The reduction of an input when every payload it looks inside is cached already (most look
+ * inside none), at once; undefined when one must be fetched first (`reduceInput` then). A batch
+ * of inputs is thus applied in one task of the event loop, not an await chain per input.
+ */
+export function reduceCachedInput(cache: PayloadCache, input: RunInput, reduce: (input: RunInput) => ReduceResult): { result: ReduceResult } | undefined {
+  const lookup = (claim: ClaimCheck): unknown => {
+    const hit = cache.get(claim);
+    if (hit === undefined) throw new PayloadNeededError(claim);
+    return hit.value;
+  };
+  try {
+    return { result: withPayloadResolver(lookup, () => reduce(input)) };
+  } catch (error) {
+    if (error instanceof PayloadNeededError) return undefined;
+    throw error;
+  }
+}
+
 export function isUnreadablePayload(error: unknown): error is OrchError {
   return isOrchError(error) && error.code === ErrorCode.PayloadUnreadable;
 }
