@@ -68,5 +68,6 @@ export function partitionFor(key: string, partitions: number): number {
   if (!Number.isInteger(partitions) || partitions < 1) {
     throw new RangeError(`partitionFor: partitions must be a positive integer, got ${String(partitions)}`);
   }
-  return keyHash(key) % partitions;
+  // One partition (the embedded bus's default): every key lands on it, with no hash to compute.
+  return partitions === 1 ? 0 : keyHash(key) % partitions;
 }
