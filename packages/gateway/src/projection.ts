@@ -163,8 +163,8 @@ export class Projection {
     if (first === undefined || last === undefined) return;
     const partition = first.partition;
     const bad: BadRecord[] = [];
+    metrics.eventsConsumed.inc({ topic: names.events }, records.length);
     const incoming: IncomingRecord[] = records.map((record) => {
-      metrics.eventsConsumed.inc({ topic: names.events });
       try {
         if (record.value === null) throw new Error('null value (tombstone) on the events topic');
         return { offset: record.offset, event: decodeEvent(record.value) };
@@ -191,8 +191,8 @@ export class Projection {
   private async onDefinitions(records: ConsumedRecord[]): Promise<void> {
     const { registry, metrics, names } = this.deps;
     const bad: BadRecord[] = [];
+    metrics.eventsConsumed.inc({ topic: names.definitions }, records.length);
     for (const record of records) {
-      metrics.eventsConsumed.inc({ topic: names.definitions });
       try {
         if (record.value === null) {
           const at = record.key.lastIndexOf('@');
