@@ -4,7 +4,7 @@
  * another revision, in alternated pairs, with the spread of their ratios.
  *
  *   node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky]
- *                     [--pairs=6] [--seconds=6] [--partitions=P]
+ *                     [--pairs=6] [--seconds=6] [--warmup=1] [--partitions=P]
  *
  * A single run of a phase moves by 15–30% from one run to the next on a small virtual machine,
  * more than most changes do. So the base revision is checked out into a temporary git worktree
@@ -25,10 +25,10 @@ import { describeRatios } from './lib/stats.mjs';
 import { ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
 import { checkoutRoot, resolveCommit, withWorktree } from './lib/worktree.mjs';
 
-const usage = 'usage: node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky] [--pairs=N] [--seconds=S] [--partitions=P]';
+const usage = 'usage: node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky] [--pairs=N] [--seconds=S] [--warmup=S] [--partitions=P]';
 const args = new Map();
 for (const arg of process.argv.slice(2)) {
-  const m = /^--(base|bus|workload|pairs|seconds|partitions)=(.+)$/.exec(arg);
+  const m = /^--(base|bus|workload|pairs|seconds|warmup|partitions)=(.+)$/.exec(arg);
   if (!m) throw new Error(`ab: unknown argument ${JSON.stringify(arg)}\n${usage}`);
   args.set(m[1], m[2]);
 }
@@ -38,19 +38,23 @@ const bus = args.get('bus') ?? 'embedded';
 const workload = args.get('workload') ?? 'chain10';
 const pairs = Number(args.get('pairs') ?? 6);
 const seconds = Number(args.get('seconds') ?? 6);
+// The engine's code is still being optimized for several seconds after it starts: a longer
+// warm-up measures both revisions nearer their steady state, with less spread between runs.
+const warmup = Number(args.get('warmup') ?? 1);
 // Unset: each revision at its bus's default partition count, as a user gets it.
 const partitions = args.has('partitions') ? Number(args.get('partitions')) : undefined;
 if (!['embedded', 'kafka'].includes(bus)) throw new Error(`ab: --bus must be embedded or kafka, got ${bus}`);
 if (!WORKLOADS.includes(workload)) throw new Error(`ab: --workload must be one of ${WORKLOADS.join(', ')}, got ${workload}`);
 if (!(Number.isInteger(pairs) && pairs >= 2 && pairs <= 20)) throw new Error(`ab: --pairs must be an integer from 2 to 20, got ${args.get('pairs')}`);
 if (!(seconds >= 1 && seconds <= 60)) throw new Error(`ab: --seconds must be from 1 to 60, got ${args.get('seconds')}`);
+if (!(warmup >= 0 && warmup <= 60)) throw new Error(`ab: --warmup must be from 0 to 60, got ${args.get('warmup')}`);
 if (partitions !== undefined && !(Number.isInteger(partitions) && partitions >= 1 && partitions <= 64)) throw new Error(`ab: --partitions must be an integer from 1 to 64, got ${args.get('partitions')}`);
 
 const here = checkoutRoot;
 const say = (line) => process.stderr.write(`ab: ${line}\n`);
 const commit = resolveCommit(base, 'ab');
 
-const options = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const options = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: warmup * 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 
 /** The thread groups of the CPU split (bench/lib/thread-cpu.mjs), and outside the process (Redis, the local broker). */
 const GROUPS = ['main', 'workers', 'v8', 'outside'];
@@ -85,7 +89,7 @@ await withWorktree(base, commit, say, async (worktree) => {
     say(`pair ${i + 1}/${pairs}: base ${got.base.stepsPerSec.toFixed(0)} steps/s (${got.base.cpuUsPerStep} µs/step${split(got.base)}), this ${got.head.stepsPerSec.toFixed(0)} steps/s (${got.head.cpuUsPerStep} µs/step${split(got.head)})`);
   }
   const line = (label, ratios) => `${label}: ${describeRatios(ratios)}`;
-  process.stdout.write(`engine/${bus} ${workload}, ${partitions === undefined ? 'the default' : partitions} partitions, ${pairs} alternated pairs of ${seconds} s, this checkout against ${base}:\n`);
+  process.stdout.write(`engine/${bus} ${workload}, ${partitions === undefined ? 'the default' : partitions} partitions, ${pairs} alternated pairs of ${seconds} s after ${warmup} s of warm-up, this checkout against ${base}:\n`);
   process.stdout.write(`  ${line('steps/s', speed)}\n  ${line('CPU per step', cpu)}\n`);
   const names = { main: 'the event loop', workers: 'worker threads', v8: 'V8 threads', outside: 'outside the process' };
   for (const [g, ratios] of byGroup) if (ratios.length === pairs) process.stdout.write(`    ${line(`of which ${names[g]}`, ratios)}\n`);
