@@ -22,7 +22,10 @@ export interface StreamSink {
   push(frame: string, live: boolean): void;
 }
 
+/** A frame: the event's fields `{seq, runId, type, at, data}`, and the cursor on the stream of all runs. */
 function frameOf(entry: StoredEvent, cursor: string | undefined): string {
+  // A live event's text is its frame: a decoded event has exactly those fields.
+  if (entry.json !== undefined) return cursor === undefined ? entry.json : `${entry.json.slice(0, -1)},"cursor":${JSON.stringify(cursor)}}`;
   const { seq, runId, type, at, data } = entry.event;
   return JSON.stringify(cursor === undefined ? { seq, runId, type, at, data } : { seq, runId, type, at, data, cursor });
 }

@@ -81,9 +81,11 @@ export class ThreadedSqliteReadStore implements ReadStore {
   }
 
   async applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
-    const batch: WireBatch = { partition, offsets: records.map((r) => r.offset), events: JSON.stringify(records.map((r) => r.event ?? null)), nextOffset };
+    // Each event's text once: the thread takes the array of them, the stream's frames each its own.
+    const texts = records.map((r) => JSON.stringify(r.event ?? null));
+    const batch: WireBatch = { partition, offsets: records.map((r) => r.offset), events: `[${texts.join(',')}]`, nextOffset };
     const wire = await this.#call('applyBatch', [batch]);
-    const stored = (index: number): StoredEvent => ({ event: records[index]!.event!, partition, offset: records[index]!.offset });
+    const stored = (index: number): StoredEvent => ({ event: records[index]!.event!, partition, offset: records[index]!.offset, json: texts[index]! });
     return {
       accepted: wire.accepted.map(stored),
       duplicates: wire.duplicates,

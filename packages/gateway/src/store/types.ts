@@ -14,6 +14,8 @@ export interface StoredEvent {
   readonly event: RunEvent;
   readonly partition: number;
   readonly offset: number;
+  /** `event` as JSON, when the store made that text anyway (a live event on its way to a thread): a frame of the stream reuses it. */
+  readonly json?: string;
 }
 
 /** One consumed record of `events`: its event, or undefined when it could not be decoded. */

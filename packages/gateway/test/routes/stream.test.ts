@@ -56,6 +56,12 @@ void test('runId + since: the backlog after since, then live events, with no gap
     [3, 4, 5, 6, 7, 8, 9],
   );
   assert.ok(client.frames.every((f) => f.runId === 'r1'));
+  // Live frames (the event's own text) and backlog frames (read back from the store) alike: the event's fields, nothing else.
+  const sent = history('r1', 3, 9);
+  assert.deepEqual(
+    client.frames.map((f) => ({ ...f })),
+    sent.map(({ seq, runId, type, at, data }) => ({ seq, runId, type, at, data })),
+  );
 });
 
 void test('connecting while events are being produced still yields a contiguous, duplicate-free sequence', async (t) => {
@@ -91,6 +97,8 @@ void test('all runs: every frame carries a cursor, and ?cursor= resumes right af
   await produceEvents(transport, names, [...history('x', 1, 4), ...history('y', 1, 3), ...history('z', 1, 3)]);
   await a.waitForFrames(10);
   assert.ok(a.frames.every((f) => typeof f.cursor === 'string' && /^[A-Za-z0-9_-]+$/.test(f.cursor)));
+  // Live frames: the event's fields and the cursor, nothing else.
+  for (const f of a.frames) assert.deepEqual(Object.keys(f).sort(), ['at', 'cursor', 'data', 'runId', 'seq', 'type']);
   // Per run, seq order is kept.
   for (const run of ['x', 'y', 'z']) {
     const seqs = a.frames.filter((f) => f.runId === run).map((f) => f.seq);
