@@ -19,8 +19,7 @@
  * This checkout must be built (`npm run build`). Kafka needs KAFKA_BROKERS or a broker on
  * 127.0.0.1:9092. The worktree is removed at the end, also after a failure.
  */
-import { fork } from 'node:child_process';
-import { join } from 'node:path';
+import { engineSaturation } from './lib/phase-process.mjs';
 import { describeRatios } from './lib/stats.mjs';
 import { ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
 import { checkoutRoot, resolveCommit, withWorktree } from './lib/worktree.mjs';
@@ -60,17 +59,9 @@ const options = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmup
 const GROUPS = ['main', 'workers', 'v8', 'outside'];
 
 /** One saturated run of the engine phase from the checkout at `root`: steps/s, CPU µs per step, and its split by thread group where /proc has it. */
-function measure(root) {
-  return new Promise((resolve, reject) => {
-    const child = fork(join(root, 'bench/lib/child.mjs'), ['engine', JSON.stringify(options)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    let message;
-    child.on('message', (m) => (message = m));
-    child.on('exit', (code) => {
-      const saturation = message?.ok ? message.result.workloads?.[workload]?.saturation : undefined;
-      if (saturation?.stepsPerSec > 0) resolve({ stepsPerSec: saturation.stepsPerSec, cpuUsPerStep: saturation.cpuUsPerStep, byThread: saturation.cpuByThread });
-      else reject(new Error(`the engine phase in ${root} failed: ${message?.error ?? message?.result?.workloads?.[workload]?.error ?? `exit code ${code}`}`));
-    });
-  });
+async function measure(root) {
+  const saturation = await engineSaturation(options, workload, root);
+  return { stepsPerSec: saturation.stepsPerSec, cpuUsPerStep: saturation.cpuUsPerStep, byThread: saturation.cpuByThread };
 }
 
 await withWorktree(base, commit, say, async (worktree) => {

@@ -12,9 +12,8 @@
  * trips/s, and the ratio of the two (the target takes it at the bus's default count, 6).
  * Kafka comes from KAFKA_BROKERS, or a broker on 127.0.0.1:9092.
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { fmt } from './lib/format.mjs';
+import { engineSaturation, runPhaseProcess } from './lib/phase-process.mjs';
 import { ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
 
 const usage = 'usage: node bench/partitions.mjs [--partitions=1,6] [--workload=chain10|fanout20|flaky] [--rounds=2] [--seconds=5] [--warmup=5]';
@@ -36,30 +35,18 @@ if (!(seconds >= 1 && seconds <= 60)) throw new Error(`partitions: --seconds mus
 if (!(warmup >= 0 && warmup <= 60)) throw new Error(`partitions: --warmup must be from 0 to 60, got ${args.get('warmup')}`);
 
 process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
-const child = fileURLToPath(new URL('./lib/child.mjs', import.meta.url));
 const say = (line) => process.stderr.write(`partitions: ${line}\n`);
-
-/** One phase in a fresh process; resolves with its result. */
-function runPhase(phase, options) {
-  return new Promise((resolve, reject) => {
-    const proc = fork(child, [phase, JSON.stringify({ ...options, timeoutMs: 300_000 })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    let message;
-    proc.on('message', (m) => (message = m));
-    proc.on('exit', (code) => (message?.ok ? resolve(message.result) : reject(new Error(`the ${phase} phase failed: ${message?.error ?? `exit code ${code}`}`))));
-  });
-}
+const TIMEOUT_MS = 300_000;
 
 /** The engine on Kafka, every role in this process, at `partitions`: steps/s, CPU µs per step, and the broker's share of it. */
 async function engine(partitions) {
-  const result = await runPhase('engine', { bus: 'kafka', partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: warmup * 1000, measureMs: seconds * 1000, saturationOnly: true });
-  const s = result.workloads?.[workload]?.saturation;
-  if (!(s?.stepsPerSec > 0)) throw new Error(`the engine at ${partitions} partitions made no steps: ${result.workloads?.[workload]?.error ?? 'no result'}`);
+  const s = await engineSaturation({ bus: 'kafka', partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: warmup * 1000, measureMs: seconds * 1000, saturationOnly: true, timeoutMs: TIMEOUT_MS }, workload);
   return { stepsPerSec: s.stepsPerSec, cpuUsPerStep: s.cpuUsPerStep, brokerUsPerStep: s.cpuByThread?.outside };
 }
 
 /** The Kafka client alone (request/reply across two processes) at `partitions`, with 64 in flight: round trips/s. */
 async function clientAlone(partitions) {
-  const result = await runPhase('client-alone', { partitions, window: 64, warmupMs: warmup * 1000, measureMs: seconds * 1000 });
+  const result = await runPhaseProcess('client-alone', { partitions, window: 64, warmupMs: warmup * 1000, measureMs: seconds * 1000, timeoutMs: TIMEOUT_MS });
   return { roundTripsPerSec: result.saturation.roundTripsPerSec, cpuUsPerRoundTrip: result.saturation.cpuUsPerRoundTrip };
 }
 

@@ -1,0 +1,25 @@
+/**
+ * One phase of the bench in a fresh process (`bench/lib/child.mjs` of a checkout), for the tools
+ * that compare runs of it: `ab.mjs` (two revisions) and `partitions.mjs` (two partition counts).
+ */
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { checkoutRoot } from './worktree.mjs';
+
+/** Runs `phase` with `options` from the checkout at `root`; resolves with its result, or rejects with why it failed. */
+export function runPhaseProcess(phase, options, root = checkoutRoot) {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(root, 'bench/lib/child.mjs'), [phase, JSON.stringify(options)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let message;
+    child.on('message', (m) => (message = m));
+    child.on('exit', (code) => (message?.ok ? resolve(message.result) : reject(new Error(`the ${phase} phase in ${root} failed: ${message?.error ?? `exit code ${code}`}`))));
+  });
+}
+
+/** The engine phase's saturation of `workload` (steps/s, CPU per step and its split by thread); rejects when it made no steps. */
+export async function engineSaturation(options, workload, root = checkoutRoot) {
+  const result = await runPhaseProcess('engine', options, root);
+  const saturation = result.workloads?.[workload]?.saturation;
+  if (!(saturation?.stepsPerSec > 0)) throw new Error(`the engine phase in ${root} made no steps of ${workload}: ${result.workloads?.[workload]?.error ?? 'no result'}`);
+  return saturation;
+}
