@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * What the gateway's SQLite read store spends writing the events of a chain (10 steps unless
- * --steps), per event and per step, with no bus, no thread and no other role: the store alone, on the batches the
- * gateway gives it at saturation (64 runs in flight over 6 partitions, up to 40 events a batch,
- * the batches of one turn in one transaction), the events made by the reducer itself.
+ * --steps), per event and per step, with no bus, no thread and no other role: the store alone, on
+ * the batches the gateway gives it at saturation (64 runs in flight over 6 partitions, up to 40
+ * events a batch, the batches of one turn in one transaction), the events made by the reducer
+ * itself.
  *
  *   node bench/read-store-write.mjs [--base=REV] [--runs=3000] [--rounds=5] [--steps=10]
  *
