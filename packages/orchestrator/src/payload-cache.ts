@@ -57,6 +57,22 @@ export class PayloadCache {
 }
 
 /**
+ * The payload resolver of one reduction: the payloads pinned for it, else the cache; a payload in
+ * neither throws PayloadNeededError. A hit is pinned, so that what the cache evicts while the
+ * reduction waits for another fetch stays available to it.
+ */
+function resolverOf(cache: PayloadCache, pinned?: Map<string, unknown>): (claim: ClaimCheck) => unknown {
+  return (claim) => {
+    const ref = claim.$payload.ref;
+    if (pinned?.has(ref)) return pinned.get(ref);
+    const hit = cache.get(claim);
+    if (hit === undefined) throw new PayloadNeededError(claim);
+    pinned?.set(ref, hit.value);
+    return hit.value;
+  };
+}
+
+/**
  * Runs a reduction that may look inside claim-checked payloads. The reducer is synchronous: when
  * it needs a payload that is not loaded it throws, the payload is fetched, and the reduction runs
  * again from the same state (the reducer never edits its argument, so a rerun is the same
@@ -65,13 +81,7 @@ export class PayloadCache {
  */
 export async function reduceWithPayloads(cache: PayloadCache, reduce: () => ReduceResult): Promise<ReduceResult> {
   const pinned = new Map<string, unknown>();
-  const lookup = (claim: ClaimCheck): unknown => {
-    if (pinned.has(claim.$payload.ref)) return pinned.get(claim.$payload.ref);
-    const hit = cache.get(claim);
-    if (hit === undefined) throw new PayloadNeededError(claim);
-    pinned.set(claim.$payload.ref, hit.value);
-    return hit.value;
-  };
+  const lookup = resolverOf(cache, pinned);
   for (let fetched = 0; ; fetched++) {
     try {
       return withPayloadResolver(lookup, reduce);
@@ -84,17 +94,13 @@ export async function reduceWithPayloads(cache: PayloadCache, reduce: () => Redu
 
 /**
  * The reduction of an input when every payload it looks inside is cached already (most look
- * inside none), at once; undefined when one must be fetched first (`reduceInput` then). A batch
- * of inputs is thus applied in one task of the event loop, not an await chain per input.
+ * inside none), at once: nothing is awaited, so nothing is evicted meanwhile and nothing needs
+ * pinning. Undefined when one must be fetched first (`reduceInput` then). A batch of inputs is
+ * thus applied without an await chain per input.
  */
 export function reduceCachedInput(cache: PayloadCache, input: RunInput, reduce: (input: RunInput) => ReduceResult): { result: ReduceResult } | undefined {
-  const lookup = (claim: ClaimCheck): unknown => {
-    const hit = cache.get(claim);
-    if (hit === undefined) throw new PayloadNeededError(claim);
-    return hit.value;
-  };
   try {
-    return { result: withPayloadResolver(lookup, () => reduce(input)) };
+    return { result: withPayloadResolver(resolverOf(cache), () => reduce(input)) };
   } catch (error) {
     if (error instanceof PayloadNeededError) return undefined;
     throw error;
