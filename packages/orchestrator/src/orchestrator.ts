@@ -10,7 +10,8 @@ import { PartitionOwner } from './partition-owner.js';
 import { expiredPayloadWrites, expiredRunWrites } from './retention.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
-import { encoded, isCompletion, largestRecord, oversizedCompletion } from './record-limit.js';
+import { encodeOutputs, isCompletion, oversizedCompletion } from './record-limit.js';
+import type { EncodedOutputs } from './record-limit.js';
 import { adoptChildOutput, PayloadCache, reduceCachedInput, reduceInput, reduceWithPayloads } from './payload-cache.js';
 import { applyGateInput, gateWrites, isGateCommand } from './gates.js';
 import type { SnapshotBatch } from './snapshot-queue.js';
@@ -124,7 +125,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         const commands = applyGateInput(owner, input, source, record.offset, o.clock());
         if (commands === undefined) continue;
         gates.add(input.runId);
-        for (const command of commands) produce.push({ topic: names.commands, key: command.runId, value: encoded(command) });
+        for (const command of commands) produce.push({ topic: names.commands, key: command.runId, value: encodeMessage(command) });
         continue;
       }
       let previous = owner.runs.get(input.runId);
@@ -162,15 +163,18 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         continue;
       }
       let result = applied.result;
+      let encodings: EncodedOutputs | undefined;
       if (result.state !== undefined && result.state !== previous) {
         // A transition that would write a record the broker refuses is never applied as is: a
         // completion becomes a non-retryable failure of its step; any other input is dead-lettered.
-        const bytes = largestRecord(result);
+        encodings = encodeOutputs(result);
+        const bytes = encodings.largest;
         if (bytes > o.maxRecordBytes) {
           const reason = `the transition would write a record of ${bytes} bytes, over the limit of ${o.maxRecordBytes}`;
           const oversized = isCompletion(input) ? oversizedCompletion(input, bytes, o.maxRecordBytes) : undefined;
           const failed = oversized && (await reduceWithPayloads(payloads, () => reduceRun(previous, oversized, { now: o.clock(), random: randomOf() })));
-          if (failed?.state === undefined || largestRecord(failed) > o.maxRecordBytes) {
+          encodings = failed && failed.state !== undefined ? encodeOutputs(failed) : undefined;
+          if (!failed || encodings === undefined || encodings.largest > o.maxRecordBytes) {
             log?.warn({ runId: input.runId, type: input.type, bytes, limit: o.maxRecordBytes }, 'input dead-lettered: its outputs are too large');
             produce.push(deadLetter(record, `ORCH_PAYLOAD_TOO_LARGE: ${reason}`, names.dlq));
             continue;
@@ -197,25 +201,24 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
       owner.runs.set(next.runId, next);
       owner.armTimers(next, previous);
       touched.add(next.runId);
-      for (const event of result.events) {
-        produce.push({ topic: names.events, key: event.runId, value: encoded(event) });
+      const { events, tasks, control, commands } = encodings ?? encodeOutputs(result);
+      result.events.forEach((event, i) => {
+        produce.push({ topic: names.events, key: event.runId, value: events[i]! });
         logEvent(event);
-      }
-      for (const task of result.tasks) {
+      });
+      result.tasks.forEach((task, i) => {
         queues.add(task.queue);
         // The attempt is part of the key, so the retry of a step stuck on one worker lands anywhere.
-        produce.push({ topic: names.tasks(task.queue, task.priority), key: task.idempotencyKey, value: encoded(task), ...(trace === undefined ? {} : { headers: trace }) });
-      }
-      for (const message of result.control) {
-        produce.push({ topic: names.control, key: message.runId, value: encoded(message) });
-      }
+        produce.push({ topic: names.tasks(task.queue, task.priority), key: task.idempotencyKey, value: tasks[i]!, ...(trace === undefined ? {} : { headers: trace }) });
+      });
+      result.control.forEach((message, i) => produce.push({ topic: names.control, key: message.runId, value: control[i]! }));
       if (input.type === 'ChildRunEnded') owner.childSpans.ended(input);
       // Commands for other runs: a child to start or cancel, a parent to tell that its child ended.
-      for (const command of result.commands) {
+      result.commands.forEach((command, i) => {
         // A child run joins its parent's trace under the span of the step that starts it.
         const headers = command.type === 'StartChildRun' ? owner.childSpans.start(command, next.steps[command.parentStepId]?.attempts.at(-1)?.attempt, trace) : undefined;
-        produce.push({ topic: names.commands, key: command.runId, value: encoded(command), ...(headers === undefined ? {} : { headers }) });
-      }
+        produce.push({ topic: names.commands, key: command.runId, value: commands[i]!, ...(headers === undefined ? {} : { headers }) });
+      });
     }
     await ensureQueues(queues);
     // A replay follows the stretches the last owner recorded, which this owner's record starts with.

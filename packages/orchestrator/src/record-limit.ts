@@ -9,28 +9,26 @@ import type { ReduceResult, RunInput, TaskCompleted, TaskFailed } from '@orchest
  */
 export const DEFAULT_MAX_RECORD_BYTES = 1_000_000;
 
-const encodings = new WeakMap<object, Buffer>();
-
-/** A message's bytes, encoded once: the size check and the produce share them. */
-export function encoded(m: object): Buffer {
-  let bytes = encodings.get(m);
-  if (bytes === undefined) {
-    bytes = encodeMessage(m);
-    encodings.set(m, bytes);
-  }
-  return bytes;
+/** A transition's outputs, each encoded once: the size check and the produce share the bytes. */
+export interface EncodedOutputs {
+  events: Buffer[];
+  tasks: Buffer[];
+  control: Buffer[];
+  commands: Buffer[];
+  /** The largest of them. Its events and tasks bound its snapshot parts: an output or input part carries the same value as the event that carried it in. */
+  largest: number;
 }
 
-/**
- * The largest record a transition would write. Its events and tasks bound its snapshot parts:
- * an output or input part carries the same value as the event that carried it in.
- */
-export function largestRecord(result: ReduceResult): number {
+export function encodeOutputs(result: ReduceResult): EncodedOutputs {
   let largest = 0;
-  for (const list of [result.events, result.tasks, result.control, result.commands] as object[][]) {
-    for (const m of list) largest = Math.max(largest, encoded(m).length);
-  }
-  return largest;
+  const encode = (list: readonly object[]): Buffer[] =>
+    list.map((m) => {
+      const bytes = encodeMessage(m);
+      if (bytes.length > largest) largest = bytes.length;
+      return bytes;
+    });
+  const out = { events: encode(result.events), tasks: encode(result.tasks), control: encode(result.control), commands: encode(result.commands) };
+  return { ...out, largest };
 }
 
 /**
