@@ -32,10 +32,17 @@ interface Running {
   duplicates: number[];
 }
 
+/** Results waiting for the next flush, with the offsets they finish. */
+interface PendingResults {
+  offsets: number[];
+  produce: ProduceRecord[];
+  /** Ends the caller's wait: the results are on the bus (or left to the partition's next owner), or `error` stopped the flush. */
+  settle(error?: unknown): void;
+}
+
 interface PartitionEntry {
   tracker: PartitionTracker;
-  /** Results waiting for the next flush, with the offsets they finish. */
-  pending: { offsets: number[]; produce: ProduceRecord[] }[];
+  pending: PendingResults[];
   flushing: Promise<void> | undefined;
 }
 
@@ -91,21 +98,29 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   /**
    * Hands the records a finished task produces to its partition's commit queue; resolves once
-   * they are on the bus. A record counts as finished only inside the flush that produces its
-   * results: were it marked finished earlier, a commit flushed for another record could move the
-   * offset past it while its result still waits in the queue, and a crash then would lose that
-   * result for good (the task would never be redelivered).
+   * they are on the bus, not once the queue is empty: under load the flush goes on while results
+   * arrive, and an attempt held until then (its context, span and closures) outlived the young
+   * generation. A record counts as finished only inside the flush that produces its results:
+   * were it marked finished earlier, a commit flushed for another record could move the offset
+   * past it while its result still waits in the queue, and a crash then would lose that result
+   * for good (the task would never be redelivered).
    */
   function commitFor(consumer: Consumer, record: ConsumedRecord, produce: ProduceRecord[], offsets: number[] = [record.offset]): Promise<void> {
     const entry = trackerOf(record);
-    entry.pending.push({ offsets, produce });
+    const landed = new Promise<void>((resolve, reject) => {
+      entry.pending.push({ offsets, produce, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+    });
     entry.flushing ??= flush(consumer, record.topic, record.partition, entry);
-    return entry.flushing;
+    return landed;
   }
 
-  /** Commits of one partition run one at a time (a later offset never lands first), each taking every result queued meanwhile. */
+  /**
+   * Commits of one partition run one at a time (a later offset never lands first), each taking
+   * every result queued meanwhile. Never rejects: an error reaches the waits of the results it
+   * stopped.
+   */
   async function flush(consumer: Consumer, topic: string, partition: number, entry: PartitionEntry): Promise<void> {
-    let failures = 0;
+    const backoff = { failures: 0 };
     // The flag clears in the same turn as the last look at the queue: cleared any later (a
     // `.finally` runs a microtask after), a result queued in between would find a flush
     // "running" and wait, unsent, for another task of this partition to finish. The first await
@@ -114,40 +129,55 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       await Promise.resolve();
       while (entry.pending.length > 0) {
         const batch = entry.pending.splice(0);
-        const produce = batch.flatMap((b) => b.produce);
-        const offsets = batch.flatMap((b) => b.offsets);
-        for (const offset of offsets) entry.tracker.end(offset);
-        const next = entry.tracker.committable();
+        let sent: 'done' | 'requeued';
         try {
-          if (next === undefined) throw new Error('nothing to commit');
-          await consumer.commit([{ topic, partition, offset: next }], produce);
+          sent = await sendResults(consumer, topic, partition, entry, batch, backoff);
         } catch (error) {
-          // The partition moved (or the bus hiccuped): results still go out; the new owner redelivers.
-          log?.debug({ err: error, partition }, 'commit failed; producing without it');
-          if (produce.length === 0) continue;
-          try {
-            await transport.produce(produce);
-            failures = 0;
-          } catch (e) {
-            // Not on the bus: the records stay unfinished, so no commit passes them. While this
-            // member still owns the partition nobody else will run them, so the results are
-            // retried (the bus may be restarting); once it moved or the worker closes, the new
-            // owner (or the next start) redelivers them from the committed offset.
-            for (const offset of offsets) entry.tracker.begin(offset);
-            const owned = !closing && trackers.get(`${topic}/${partition}`) === entry;
-            if (!owned) {
-              log?.warn({ err: e, partition, offsets }, 'producing task results failed; the tasks will be redelivered');
-              continue;
-            }
-            const delay = Math.min(250 * 2 ** failures++, 5000);
-            log?.warn({ err: e, partition, offsets, attempt: failures }, `producing task results failed; retrying in ${delay} ms`);
-            entry.pending.unshift({ offsets, produce });
-            await new Promise((resolve) => setTimeout(resolve, delay));
-          }
+          for (const b of [...batch, ...entry.pending.splice(0)]) b.settle(error);
+          return;
         }
+        if (sent === 'done') for (const b of batch) b.settle();
       }
     } finally {
       entry.flushing = undefined;
+    }
+  }
+
+  /** One commit with the batch's results; when the bus refuses them while this member owns the partition, they go back to the head of the queue. */
+  async function sendResults(consumer: Consumer, topic: string, partition: number, entry: PartitionEntry, batch: PendingResults[], backoff: { failures: number }): Promise<'done' | 'requeued'> {
+    const produce = batch.flatMap((b) => b.produce);
+    const offsets = batch.flatMap((b) => b.offsets);
+    for (const offset of offsets) entry.tracker.end(offset);
+    const next = entry.tracker.committable();
+    try {
+      if (next === undefined) throw new Error('nothing to commit');
+      await consumer.commit([{ topic, partition, offset: next }], produce);
+      return 'done';
+    } catch (error) {
+      // The partition moved (or the bus hiccuped): results still go out; the new owner redelivers.
+      log?.debug({ err: error, partition }, 'commit failed; producing without it');
+      if (produce.length === 0) return 'done';
+    }
+    try {
+      await transport.produce(produce);
+      backoff.failures = 0;
+      return 'done';
+    } catch (e) {
+      // Not on the bus: the records stay unfinished, so no commit passes them. While this
+      // member still owns the partition nobody else will run them, so the results are
+      // retried (the bus may be restarting); once it moved or the worker closes, the new
+      // owner (or the next start) redelivers them from the committed offset.
+      for (const offset of offsets) entry.tracker.begin(offset);
+      const owned = !closing && trackers.get(`${topic}/${partition}`) === entry;
+      if (!owned) {
+        log?.warn({ err: e, partition, offsets }, 'producing task results failed; the tasks will be redelivered');
+        return 'done';
+      }
+      const delay = Math.min(250 * 2 ** backoff.failures++, 5000);
+      log?.warn({ err: e, partition, offsets, attempt: backoff.failures }, `producing task results failed; retrying in ${delay} ms`);
+      entry.pending.unshift({ offsets, produce, settle: (error) => batch.forEach((b) => b.settle(error)) });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      return 'requeued';
     }
   }
 
