@@ -15,7 +15,10 @@ export interface EncodedOutputs {
   tasks: Buffer[];
   control: Buffer[];
   commands: Buffer[];
-  /** The largest of them. Its events and tasks bound its snapshot parts: an output or input part carries the same value as the event that carried it in. */
+  /**
+   * The size of the largest. Its events and tasks bound its snapshot parts: an output or input
+   * part carries the same value as the event that carried it in.
+   */
   largest: number;
 }
 
@@ -27,8 +30,11 @@ export function encodeOutputs(result: ReduceResult): EncodedOutputs {
       if (bytes.length > largest) largest = bytes.length;
       return bytes;
     });
-  const out = { events: encode(result.events), tasks: encode(result.tasks), control: encode(result.control), commands: encode(result.commands) };
-  return { ...out, largest };
+  const events = encode(result.events);
+  const tasks = encode(result.tasks);
+  const control = encode(result.control);
+  const commands = encode(result.commands);
+  return { events, tasks, control, commands, largest };
 }
 
 /**
