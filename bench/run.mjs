@@ -17,12 +17,13 @@
  * runs; and before each phase a fixed piece of JavaScript is timed (`speedProbe`), so that the
  * report says how far the phases saw the same machine.
  */
-import { fork } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureKafka } from '@orchestrator-lite/testing';
 import { describeMachine } from './lib/machine.mjs';
 import { meanOfRuns } from './lib/repeats.mjs';
+import { runPhaseProcess } from './lib/phase-process.mjs';
+import { checkoutRoot } from './lib/worktree.mjs';
 import { speedProbe } from './lib/speed-probe.mjs';
 import { hasCurves, renderCurveSvg } from './lib/curve-report.mjs';
 import { renderMarkdown, renderSvg, evaluateTargets } from './lib/report.mjs';
@@ -58,24 +59,17 @@ const PHASES = [
 ];
 if (only) for (const id of only) if (!PHASES.some((p) => p.id === id)) throw new Error(`bench: --only names an unknown phase ${JSON.stringify(id)} (${PHASES.map((p) => p.id).join(', ')})`);
 
-function runPhase(phase, env) {
+async function runPhase(phase, env) {
   const options = { ...phase.options, timeoutMs: phaseBudgetMs };
   if (phase.kafkaOptional) options[phase.kafkaOptional] = env.KAFKA_BROKERS && !noKafka && !kafkaProblem ? 'kafka' : 'embedded';
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [phase.module, JSON.stringify(options)], {
-      execArgv: phase.execArgv ?? [],
-      env,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let message;
-    child.on('message', (m) => (message = m));
-    child.on('exit', (code) => {
-      const seconds = Math.round((Date.now() - started) / 100) / 10;
-      if (message?.ok) resolve({ status: 'ok', seconds, ...message.result });
-      else resolve({ status: 'failed', seconds, error: message?.error ?? `exited with code ${code}` });
-    });
-  });
+  const started = Date.now();
+  const seconds = () => Math.round((Date.now() - started) / 100) / 10;
+  try {
+    const result = await runPhaseProcess(phase.module, options, checkoutRoot, { execArgv: phase.execArgv, env, stdout: 'inherit' });
+    return { status: 'ok', seconds: seconds(), ...result };
+  } catch (error) {
+    return { status: 'failed', seconds: seconds(), error: error.message };
+  }
 }
 
 const began = Date.now();

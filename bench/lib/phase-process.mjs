@@ -1,15 +1,21 @@
 /**
- * One phase of the bench in a fresh process (`bench/lib/child.mjs` of a checkout), for the tools
- * that compare runs of it: `ab.mjs` (two revisions) and `partitions.mjs` (two partition counts).
+ * One phase of the bench in a fresh process (`bench/lib/child.mjs` of a checkout): for `run.mjs`
+ * (every phase once), and for the tools that compare runs of one: `ab.mjs` (two revisions) and
+ * `partitions.mjs` (two partition counts).
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { checkoutRoot } from './worktree.mjs';
 
-/** Runs `phase` with `options` from the checkout at `root`; resolves with its result, or rejects with why it failed. */
-export function runPhaseProcess(phase, options, root = checkoutRoot) {
+/**
+ * Runs `phase` with `options` from the checkout at `root`; resolves with its result, or rejects
+ * with why it failed (the phase's own error, or its exit code). `childOptions` sets the child's
+ * `execArgv` and `env`, and whether its standard output is shown (`stdout: 'inherit'`).
+ */
+export function runPhaseProcess(phase, options, root = checkoutRoot, childOptions = {}) {
+  const { execArgv = [], env, stdout = 'ignore' } = childOptions;
   return new Promise((resolve, reject) => {
-    const child = fork(join(root, 'bench/lib/child.mjs'), [phase, JSON.stringify(options)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(join(root, 'bench/lib/child.mjs'), [phase, JSON.stringify(options)], { cwd: root, execArgv, ...(env === undefined ? {} : { env }), stdio: ['ignore', stdout, 'inherit', 'ipc'] });
     let message;
     child.on('message', (m) => (message = m));
     child.on('exit', (code) => (message?.ok ? resolve(message.result) : reject(new Error(`the ${phase} phase in ${root} failed: ${message?.error ?? `exit code ${code}`}`))));
