@@ -98,12 +98,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   /**
    * Hands the records a finished task produces to its partition's commit queue; resolves once
-   * they are on the bus, not once the queue is empty: under load the flush goes on while results
-   * arrive, and an attempt held until then (its context, span and closures) outlived the young
-   * generation. A record counts as finished only inside the flush that produces its results:
-   * were it marked finished earlier, a commit flushed for another record could move the offset
-   * past it while its result still waits in the queue, and a crash then would lose that result
-   * for good (the task would never be redelivered).
+   * they are on the bus (or left to the partition's next owner), not once the queue is empty:
+   * under load the flush goes on while results arrive, and an attempt held until then (its
+   * context, span and closures) outlived the young generation. A record counts as finished only
+   * inside the flush that produces its results: were it marked finished earlier, a commit flushed
+   * for another record could move the offset past it while its result still waits in the queue,
+   * and a crash then would lose that result for good (the task would never be redelivered).
    */
   function commitFor(consumer: Consumer, record: ConsumedRecord, produce: ProduceRecord[], offsets: number[] = [record.offset]): Promise<void> {
     const entry = trackerOf(record);
