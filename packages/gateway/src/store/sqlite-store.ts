@@ -3,7 +3,8 @@
  * arrived (the projected view as JSON plus the indexed columns a list filters and sorts on,
  * unique by run id), one of events keyed (partition, offset), as they arrive, with a unique
  * (run_id, seq) index for a run's history, counters kept in the batch's transaction (so a metrics
- * scrape reads a few rows, not every run), and the per-partition checkpoint. Memory holds a bounded cache of recently written views.
+ * scrape reads a few rows, not every run), and the per-partition checkpoint. Memory holds a
+ * bounded cache of recently written views.
  */
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
