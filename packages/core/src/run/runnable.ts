@@ -3,10 +3,27 @@ import type { WorkflowDefinition } from '../definition/types.js';
 import type { ErrorInfo } from '../messages.js';
 
 /**
+ * The answers for frozen definitions, which cannot change: the codec freezes a decoded one whole,
+ * and the orchestrator shares it between the runs of a workflow, whose every start walked its
+ * graph again.
+ */
+const checked = new WeakMap<WorkflowDefinition, ErrorInfo | null>();
+
+/**
  * The graph problems that would leave a run stuck forever (duplicate or unknown ids, cycles).
  * Definitions are validated before they reach the bus; this guards the reducer regardless.
  */
 export function checkRunnable(def: WorkflowDefinition): ErrorInfo | undefined {
+  if (!Object.isFrozen(def) || !Object.isFrozen(def.steps)) return graphProblems(def);
+  let known = checked.get(def);
+  if (known === undefined) {
+    known = graphProblems(def) ?? null;
+    checked.set(def, known);
+  }
+  return known ?? undefined;
+}
+
+function graphProblems(def: WorkflowDefinition): ErrorInfo | undefined {
   const ids = new Set<string>();
   const problems: string[] = [];
   for (const s of def.steps) {

@@ -335,6 +335,26 @@ void test('a definition that cannot run fails at once instead of hanging', () =>
   h.checkInvariants();
 });
 
+void test('whether a definition can run is judged again for an unfrozen one, once for a frozen one', () => {
+  const steps = [{ id: 'a', task: 't', dependsOn: ['b'] }, { id: 'b', task: 't', dependsOn: ['a'] }];
+  const fixable = { name: 'w', steps };
+  const first = new RunHarness(fixable);
+  first.start();
+  assert.equal(first.state?.status, 'FAILED');
+  // The caller's own object, fixed in place: the next run sees the fix.
+  steps[0]!.dependsOn = [];
+  const second = new RunHarness(fixable, { runId: 'run-2' });
+  second.start();
+  assert.equal(second.state?.steps.a?.status, 'SCHEDULED');
+
+  const frozen = Object.freeze({ name: 'w', steps: Object.freeze([{ id: 'a', task: 't', dependsOn: ['b'] }, { id: 'b', task: 't', dependsOn: ['a'] }]) }) as unknown as WorkflowDefinition;
+  for (const runId of ['run-3', 'run-4']) {
+    const h = new RunHarness(frozen, { runId });
+    h.start();
+    assert.equal(h.state?.error?.type, 'ORCH_INVALID_DEFINITION');
+  }
+});
+
 void test('step ids that name Object.prototype members behave like any other id', () => {
   const def = workflow('proto')
     .step('constructor', 't', { retry: { jitter: 'decorrelated', maxAttempts: 2 } })
