@@ -17,7 +17,7 @@
  * runs; and before each phase a fixed piece of JavaScript is timed (`speedProbe`), so that the
  * report says how far the phases saw the same machine.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureKafka } from '@orchestrator-lite/testing';
 import { describeMachine } from './lib/machine.mjs';
@@ -25,8 +25,7 @@ import { meanOfRuns } from './lib/repeats.mjs';
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { checkoutRoot } from './lib/worktree.mjs';
 import { speedProbe } from './lib/speed-probe.mjs';
-import { hasCurves, renderCurveSvg } from './lib/curve-report.mjs';
-import { renderMarkdown, renderSvg, evaluateTargets } from './lib/report.mjs';
+import { evaluateTargets, writeReport } from './lib/report.mjs';
 import { CURVE_FACTORS, ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
 
 const args = process.argv.slice(2);
@@ -151,11 +150,5 @@ result.targets = evaluateTargets(result);
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 writeFileSync(`${dir}latest.json`, `${JSON.stringify(result, null, 2)}\n`);
-const markdown = renderMarkdown(result);
-writeFileSync(`${dir}latest.md`, markdown);
-writeFileSync(`${dir}latest.svg`, renderSvg(result));
-// A run without curves leaves no chart of an older run beside its report.
-const curves = hasCurves(result.phases);
-if (curves) writeFileSync(`${dir}latest-curve.svg`, renderCurveSvg(result));
-else rmSync(`${dir}latest-curve.svg`, { force: true });
+const { markdown, curves } = writeReport(result, dir);
 process.stdout.write(`\n${markdown}\nwritten: bench/results/latest.{md,json,svg}${curves ? ' and latest-curve.svg' : ''} in ${result.seconds} s\n`);

@@ -1,5 +1,6 @@
 /** Turns one result set into targets (met or not), a markdown report and a bar-chart SVG. */
-import { curveSection } from './curve-report.mjs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { curveSection, hasCurves, renderCurveSvg } from './curve-report.mjs';
 import { fmt, ok, ratio, SYSTEMS } from './format.mjs';
 import { WORKLOADS } from './workloads.mjs';
 
@@ -154,6 +155,7 @@ export function renderMarkdown(result) {
 
   out.push(...versusSection(p));
   out.push(...threadSection(p));
+  out.push(...ceilingSection(p, m.cores));
   out.push(...processSection(p));
   out.push(...curveSection(p));
 
@@ -310,6 +312,40 @@ function threadSection(p) {
   ];
 }
 
+/** A system's saturation figures when its CPU per step counts its server too (Redis, or the local broker), else undefined. */
+function wholeStep(p, { phase, peer }, workload) {
+  const s = ok(p[phase])?.workloads?.[workload]?.saturation;
+  if (!(s?.cpuUsPerStep > 0 && s.stepsPerSec > 0) || !s.cpuByThread) return undefined;
+  return peer || s.brokerCounted || phase === 'engine-embedded' ? s : undefined;
+}
+
+/**
+ * What each system's CPU per step would allow with every core of the machine busy, and how much
+ * of that it reached. The engine's ratio to BullMQ is the product of two ratios: what a step costs
+ * (the steps/s at full use), and how busy it keeps the machine (used): the first says whether to
+ * make steps cheaper, the second whether to keep the cores busier.
+ */
+function ceilingSection(p, cores) {
+  const rows = [];
+  for (const w of WORKLOADS) {
+    const peer = SYSTEMS.find((x) => x.peer);
+    const peerStep = peer && wholeStep(p, peer, w);
+    const peerFull = peerStep && (cores * 1e6) / peerStep.cpuUsPerStep;
+    for (const system of SYSTEMS) {
+      const s = wholeStep(p, system, w);
+      if (!s) continue;
+      const full = (cores * 1e6) / s.cpuUsPerStep;
+      const versus = system.peer || !peerFull ? '' : `${fmt(full / peerFull, 3)}x`;
+      rows.push(`| ${w} | ${system.label} | ${fmt(s.cpuUsPerStep, 0)} | ${fmt(s.stepsPerSec)} | ${fmt(full, 0)} | ${fmt((100 * s.stepsPerSec) / full, 0)}% | ${versus} |`);
+    }
+  }
+  return section(
+    `What the CPU per step allows (${cores} cores)`,
+    `The steps/s each system would make with all ${cores} cores of this machine busy: ${cores} × 10⁶ ÷ its CPU per step at saturation, every thread and the server beside it counted (Redis; the broker, when it runs on this machine). **used**: the steps/s it made ÷ that. An engine's ratio to BullMQ in steps/s is its ratio at full use (the last column, what a step costs) times the ratio of the two **used** (how busy each kept the machine).`,
+    ['| workload | system | CPU µs/step | steps/s | steps/s at full use | used | at full use ÷ BullMQ |', '|---|---|---|---|---|---|---|', ...rows, ''],
+  );
+}
+
 /** The processes of `cpuByProcess` (roles split), in the columns' order. */
 const PROCESSES = [
   ['orchestrator', 'orchestrator'],
@@ -377,4 +413,19 @@ export function renderSvg(result) {
   series.forEach((s, i) => parts.push(`<rect x="${left + i * 190}" y="${H - 28}" width="12" height="12" fill="${s.color}"/><text x="${left + i * 190 + 18}" y="${H - 18}">${esc(s.name)}</text>`));
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/**
+ * Writes the report of `result` into `dir`: latest.md, latest.svg and, when the run measured
+ * throughput curves, latest-curve.svg (else it removes one, so that no chart of an older run stays
+ * beside the report). Returns the markdown and whether a curve chart was written.
+ */
+export function writeReport(result, dir) {
+  const markdown = renderMarkdown(result);
+  writeFileSync(`${dir}latest.md`, markdown);
+  writeFileSync(`${dir}latest.svg`, renderSvg(result));
+  const curves = hasCurves(result.phases);
+  if (curves) writeFileSync(`${dir}latest-curve.svg`, renderCurveSvg(result));
+  else rmSync(`${dir}latest-curve.svg`, { force: true });
+  return { markdown, curves };
 }
