@@ -327,8 +327,8 @@ function wholeStep(p, { phase, peer }, workload) {
  */
 function ceilingSection(p, cores) {
   const rows = [];
+  const peer = SYSTEMS.find((x) => x.peer);
   for (const w of WORKLOADS) {
-    const peer = SYSTEMS.find((x) => x.peer);
     const peerStep = peer && wholeStep(p, peer, w);
     const peerFull = peerStep && (cores * 1e6) / peerStep.cpuUsPerStep;
     for (const system of SYSTEMS) {
