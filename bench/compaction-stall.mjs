@@ -6,10 +6,10 @@
  *   node bench/compaction-stall.mjs [runs, default 20000]
  *
  * Each run writes 12 records on a compacted topic (its header 4 times, 2 steps 3 times each, its
- * input once, and a tombstone for each step when it ends). Compaction runs on the bus's writer
+ * input once, and a tombstone for each step when it ends). Compaction runs on the bus's compaction
  * thread: at full pace while the event loop's delay is measured, then, on a copy of the same log,
- * at the periodic compaction's pace (BACKGROUND_COMPACTION_SHARE of the writer thread). The CPU
- * figures are the process's (both threads).
+ * at the periodic compaction's pace (BACKGROUND_COMPACTION_SHARE of the compaction thread). The
+ * CPU figures are the process's (both threads).
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,5 +85,5 @@ console.log(JSON.stringify(result));
 process.stderr.write(
   `${runs} runs: ${removed} records removed in ${result.totalMs} ms at full pace, CPU ${result.cpuShare} of that time; loop delay p99 ${result.loopDelayP99Ms} ms, ` +
     `longest loop stall ${result.longestStallMs} ms (load average ${result.loadAverage.join(' ')})\n` +
-    `paced at ${result.paced.share} of the writer thread, as the periodic compaction runs: ${result.paced.totalMs} ms in all, CPU ${result.paced.cpuShare} of that time, loop delay p99 ${result.paced.loopDelayP99Ms} ms, longest stall ${result.paced.longestStallMs} ms\n`,
+    `paced at ${result.paced.share} of the compaction thread, as the periodic compaction runs: ${result.paced.totalMs} ms in all, CPU ${result.paced.cpuShare} of that time, loop delay p99 ${result.paced.loopDelayP99Ms} ms, longest stall ${result.paced.longestStallMs} ms\n`,
 );

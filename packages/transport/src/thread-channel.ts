@@ -1,6 +1,6 @@
 /**
  * Requests to a worker thread and their answers, for the threads that take work off the event
- * loop (the embedded bus's writer, the gateway's SQLite read store).
+ * loop (the embedded bus's compaction, the gateway's SQLite read store).
  *
  * A message costs the sender more than its copy: measured on a 2-core virtual machine, a small
  * `postMessage` took under 1 µs of the event loop's CPU when the thread was busy and about 25 µs

@@ -1,135 +1,149 @@
 /**
- * The embedded bus writes on a thread of its own. Its writes (the inserts, the compaction index,
- * the commit's page writes to the WAL) took a quarter of the event loop of an engine with every
- * role in one process, while the machine's other core sat idle. Here the process's thread hands
- * each group commit to a worker thread with a connection of its own and goes on; the writes'
- * promises settle when the worker's transaction has committed, as before. Compaction runs on that
- * thread as well, between group commits, so it never holds the event loop.
+ * The embedded bus's writes: each group commit is one SQLite transaction on a connection of its
+ * own, on the event loop. Written on a worker thread instead, a group cost the event loop more
+ * than the writes themselves: copying it into a message, waking the thread (which then ran on the
+ * event loop's core, on a small machine), and taking the answer back; and every step waited for
+ * that round trip twice (its result, then the next task). On the 2-core machine of the bench, the
+ * writes on the event loop added about a tenth to its CPU per chain step and took about 30 µs a
+ * step off the machine's, and the engine made a fifth more steps a second.
  *
- * The owner (the store on the process's thread) still reads: once a commit is reported, its
- * records are in the file for every new read, and `LogStore.appended` puts them in the tail.
+ * Compaction still runs on a thread (compactor.ts), slice by slice, so that it never holds the
+ * event loop; this paces the slices and writes only between them: the two connections never wait
+ * for each other's transaction, and a write waits for one slice at most.
  */
-import { Worker } from 'node:worker_threads';
 import type { OffsetCommit, ProduceRecord, RecordMetadata } from '../types.js';
-import { ThreadChannel } from '../thread-channel.js';
-import { TransportError, TransportErrorReason } from './errors.js';
+import { Compactor } from './compactor.js';
+import type { SliceOutcome } from './compactor.js';
+import { COMPACTION_SLICE, LogStore, nextSliceLimit } from './store.js';
 
-/** The share of the writer thread's time the periodic compaction takes while it works through its backlog. */
+/** The share of the compaction thread's time the periodic compaction takes while it works through its backlog. */
 export const BACKGROUND_COMPACTION_SHARE = 0.2;
 
-/** How long closing waits for the writer thread to finish the writes it holds. */
-const CLOSE_TIMEOUT_MS = 10_000;
-
-export interface WriterData {
-  file: string;
-  synchronous: 'normal' | 'full';
-  compactionIntervalMs: number;
-  compactionShare: number;
-  /** Set to 1 by the thread once its connection is closed. */
-  closed: Int32Array;
-}
-
-/** A record placed on its partition by the owner (the writer's thread never hashes a key). */
+/** A record placed on its partition by the owner. */
 export type PlacedRecord = ProduceRecord & { partition: number };
 
-/** A record on its way to the thread; its value is `values[start, start + size)`, or null when `size` is -1. */
-export interface WireRecord {
-  topic: string;
-  partition: number;
-  key: string;
-  headers: ProduceRecord['headers'];
-  start: number;
-  size: number;
-}
-
-export interface WireWrite {
-  records: WireRecord[];
+/** One write of a group: its records and the offsets committed with them. */
+export interface GroupWrite {
+  records: PlacedRecord[];
   commit: { groupId: string; offsets: OffsetCommit[] } | null;
 }
-
-export type WriterRequest =
-  /** `writes` is the JSON text of a `WireWrite[]`: a string copies to the thread for about half of what the objects cost. */
-  | { type: 'write'; writes: string; values: Uint8Array; timestamp: number }
-  | { type: 'topics' }
-  | { type: 'compact'; share: number }
-  | { type: 'close' };
-
-/** Per write: its records' offsets, or why it failed. */
-export type WriteOutcome = { offsets: number[] } | { error: string; code?: string };
 
 /** What a write became: its records' metadata and copies of their values, or its error. */
 export type Written = { metadata: RecordMetadata[]; values: (Buffer | null)[] } | { error: Error };
 
 export class LogWriter {
-  readonly #worker: Worker;
-  readonly #channel: ThreadChannel<WriterRequest>;
-  readonly #closed = new Int32Array(new SharedArrayBuffer(4));
+  readonly #store: LogStore;
+  readonly #compactor: Compactor;
+  readonly #timer: NodeJS.Timeout | null;
+  /** The slice on the compaction thread, while there is one: writes wait for it. */
+  #slice: Promise<void> | null = null;
+  #compacting = false;
+  #closing = false;
 
   constructor(file: string, synchronous: 'normal' | 'full', compactionIntervalMs: number) {
-    const workerData: WriterData = { file, synchronous, compactionIntervalMs, compactionShare: BACKGROUND_COMPACTION_SHARE, closed: this.#closed };
-    this.#worker = new Worker(new URL('./log-writer-worker.js', import.meta.url), { workerData });
-    this.#channel = new ThreadChannel(this.#worker, (cause) => new TransportError(TransportErrorReason.Closed, `The embedded bus's writer thread stopped: ${cause.message}`));
+    this.#store = new LogStore(file, synchronous, 'writer');
+    this.#compactor = new Compactor(file, synchronous);
+    this.#timer = compactionIntervalMs > 0 ? setInterval(() => this.#compactQuietly(), compactionIntervalMs).unref() : null;
+  }
+
+  /** Writes the group once no compaction slice is under way; see `writeNow`. */
+  async write(writes: readonly GroupWrite[], timestamp: number): Promise<Written[]> {
+    while (this.#slice !== null) await this.#slice;
+    return this.writeNow(writes, timestamp);
   }
 
   /**
-   * Writes the group in one transaction on the thread. Resolves, once it committed, with each
-   * write's outcome; a write that failed fails alone (the thread tries the others without it).
+   * Writes the group in one transaction, now; if that fails (the disk, say), each write alone, so
+   * that only the one at fault fails.
    */
-  async write(writes: readonly { records: PlacedRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[], timestamp: number): Promise<Written[]> {
-    const { wire, values } = encode(writes);
-    const outcomes = await this.#channel.call<WriteOutcome[]>({ type: 'write', writes: JSON.stringify(wire), values, timestamp });
-    return outcomes.map((outcome, i) => decode(writes[i]!.records, wire[i]!.records, outcome, values));
-  }
-
-  /** Topics were created on the owner's connection: the thread reads them before the writes that follow. */
-  topicsChanged(): void {
-    this.#channel.tell({ type: 'topics' });
-  }
-
-  /** Compacts on the thread, taking at most `share` of its time; resolves how many records went. */
-  async compact(share: number): Promise<number> {
+  writeNow(writes: readonly GroupWrite[], timestamp: number): Written[] {
+    const values = copyValues(writes);
+    let outcomes: (RecordMetadata[] | Error)[];
     try {
-      return await this.#channel.call<number>({ type: 'compact', share });
-    } catch (error) {
-      throw error === this.#channel.failure ? error : new Error(`Compaction failed: ${(error as Error).message}`);
+      outcomes = this.#store.writeMany(writes, timestamp);
+    } catch {
+      outcomes = writes.map((w) => {
+        try {
+          return this.#store.writeMany([w], timestamp)[0]!;
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      });
+    }
+    return outcomes.map((outcome, i) => (outcome instanceof Error ? { error: outcome } : { metadata: outcome, values: values[i]! }));
+  }
+
+  /** Topics were created on the owner's connection: the writer and the compaction thread read them. */
+  topicsChanged(): void {
+    this.#store.reloadTopics();
+    this.#compactor.topicsChanged();
+  }
+
+  /**
+   * Compacts slice by slice on the thread; resolves how many records went. With `share` below 1,
+   * it rests between slices so that it takes at most that share of the thread's time.
+   */
+  async compact(share: number): Promise<number> {
+    let removed = 0;
+    let limit = COMPACTION_SLICE;
+    for (;;) {
+      if (this.#closing) return removed;
+      const slice = await this.#runSlice(limit);
+      limit = nextSliceLimit(limit, slice.removed, slice.ms);
+      removed += slice.removed;
+      if (!slice.more) return removed;
+      await (share < 1 ? delay((slice.ms * (1 - share)) / share) : new Promise<void>((resolve) => setImmediate(resolve)));
     }
   }
 
-  /**
-   * Waits (blocking, bounded) until the thread has written what it was handed and closed its
-   * connection, so that the owner closes the file after it.
-   */
+  /** Stops compacting, waits (blocking, bounded) for the compaction thread, and closes the connection. */
   close(): void {
-    if (this.#channel.failure !== undefined) return;
-    this.#channel.tell({ type: 'close' });
-    this.#channel.flush();
-    Atomics.wait(this.#closed, 0, 0, CLOSE_TIMEOUT_MS);
+    this.#closing = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#compactor.close();
+    this.#store.close();
+  }
+
+  /** One slice, once the last one is done; the writes queued meanwhile go when it is. */
+  async #runSlice(limit: number): Promise<SliceOutcome> {
+    while (this.#slice !== null) await this.#slice;
+    const slice = this.#compactor.slice(limit).catch((error: unknown) => {
+      throw error === this.#compactor.failure ? error : new Error(`Compaction failed: ${(error as Error).message}`);
+    });
+    // What the writes wait for: the slice's end, whatever its outcome.
+    const ended: Promise<void> = slice.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      if (this.#slice === ended) this.#slice = null;
+    });
+    this.#slice = ended;
+    return slice;
+  }
+
+  #compactQuietly(): void {
+    if (this.#compacting) return;
+    this.#compacting = true;
+    this.compact(BACKGROUND_COMPACTION_SHARE)
+      .catch((error: unknown) => process.emitWarning(`Background compaction failed: ${(error as Error).message}`, { code: 'ORCH_TRANSPORT' }))
+      .finally(() => (this.#compacting = false));
   }
 }
 
-/** The group's values copied into one buffer (cloned to the thread as one block), the rest as plain objects. */
-function encode(writes: readonly { records: PlacedRecord[]; commit: { groupId: string; offsets: OffsetCommit[] } | null }[]): { wire: WireWrite[]; values: Buffer } {
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Copies of the group's values, in one block: the producer may reuse its buffers once its call returns. */
+function copyValues(writes: readonly GroupWrite[]): (Buffer | null)[][] {
   let total = 0;
   for (const w of writes) for (const r of w.records) total += r.value?.length ?? 0;
-  const values = Buffer.allocUnsafeSlow(total);
+  const block = Buffer.allocUnsafeSlow(total);
   let at = 0;
-  const wire = writes.map(({ records, commit }) => ({
-    commit,
-    records: records.map((r): WireRecord => {
-      const start = at;
-      if (r.value === null) return { topic: r.topic, partition: r.partition, key: r.key, headers: r.headers, start, size: -1 };
-      values.set(r.value, at);
+  return writes.map((w) =>
+    w.records.map((r) => {
+      if (r.value === null) return null;
+      block.set(r.value, at);
       at += r.value.length;
-      return { topic: r.topic, partition: r.partition, key: r.key, headers: r.headers, start, size: r.value.length };
+      return block.subarray(at - r.value.length, at);
     }),
-  }));
-  return { wire, values };
-}
-
-function decode(records: readonly PlacedRecord[], wire: readonly WireRecord[], outcome: WriteOutcome, values: Buffer): Written {
-  if ('error' in outcome) return { error: Object.assign(new Error(outcome.error), outcome.code === undefined ? {} : { code: outcome.code }) };
-  return {
-    metadata: records.map((record, i) => ({ topic: record.topic, partition: record.partition, offset: outcome.offsets[i]! })),
-    values: wire.map((r) => (r.size < 0 ? null : values.subarray(r.start, r.start + r.size))),
-  };
+  );
 }

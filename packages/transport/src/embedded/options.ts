@@ -2,8 +2,8 @@
  * Options of the embedded transport: a durable, single-process log on SQLite.
  *
  * The embedded mode is single-process: several transports may share one `dataDir` inside one
- * process (they share one reading connection, one writer thread, one group coordinator and one
- * wake-up signal), but another process cannot open it while it is in use (a lock file keeps it).
+ * process (they share one reading connection, one writing connection, one compaction thread, one
+ * group coordinator and one wake-up signal), but another process cannot open it while it is in use (a lock file keeps it).
  * Use the Kafka transport to spread roles over several processes.
  */
 export interface EmbeddedTransportOptions {

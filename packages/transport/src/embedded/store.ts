@@ -96,11 +96,13 @@ export const MAX_PARTITIONS = 10_000;
  * record of a partition (like Kafka never compacts the active segment), so `max + 1` stays
  * correct after a restart and offsets are never reused.
  *
- * A store has one of two roles. The `owner` holds the process lock, reads, and keeps the tail of
- * each partition in memory, which it learns of from the writer (`appended`). The `writer` opens
- * the same file on a thread of its own (log-writer.ts), and writes and compacts.
+ * A store has one of three roles, each on a connection of its own to the file. The `owner` holds
+ * the process lock, reads, and keeps the tail of each partition in memory, which it learns of from
+ * the writer (`appended`). The `writer` writes (log-writer.ts, on the event loop as well). The
+ * `compactor` removes superseded records on a thread of its own (compactor-worker.ts); it never
+ * writes a record, so it looks a partition's end up in the file each time, not in memory.
  */
-export type StoreRole = 'owner' | 'writer';
+export type StoreRole = 'owner' | 'writer' | 'compactor';
 
 export class LogStore {
   private readonly db: Database.Database;
@@ -151,7 +153,7 @@ export class LogStore {
     };
     this.reloadTopics();
     this.compaction = new CompactionIndex(this.db, () => [...this.topicCache].filter(([, m]) => m.compacted).map(([name]) => name));
-    this.writeManyTx = this.db.transaction((writes: { records: PlacedRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>): RecordMetadata[][] =>
+    this.writeManyTx = this.db.transaction((writes: readonly { records: PlacedRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>): RecordMetadata[][] =>
       writes.map(({ records, commit }) => {
         const metadata = records.map((record) => this.insert(record, timestamp, pending));
         if (commit !== null) {
@@ -169,7 +171,7 @@ export class LogStore {
     if (this.db.open) {
       // The checkpointer's connection may outlive this one by a moment: the file is made whole
       // here, so that once closed, bus.db alone holds every record, as with one connection.
-      // The owner closes last (a writer's thread is done first).
+      // The owner closes last (the writer and the compaction thread are done first).
       if (this.role === 'owner') this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
       this.db.close();
     }
@@ -231,7 +233,7 @@ export class LogStore {
    * Appends validated writes in one transaction (a group commit), each with its offsets
    * atomically, in the order given; returns the metadata of each. Called on the writer.
    */
-  writeMany(writes: { records: PlacedRecord[]; commit: PendingCommit | null }[], timestamp: number): RecordMetadata[][] {
+  writeMany(writes: readonly { records: PlacedRecord[]; commit: PendingCommit | null }[], timestamp: number): RecordMetadata[][] {
     const pending = new Map<string, number>();
     const metadata = this.writeManyTx(writes, timestamp, pending);
     // Only now, after the commit: a failed transaction assigned no offset.
@@ -258,11 +260,11 @@ export class LogStore {
 
   endOffset(topic: string, partition: number): number {
     const k = `${topic}\u0000${partition}`;
-    let next = this.nextOffsets.get(k);
+    let next = this.role === 'compactor' ? undefined : this.nextOffsets.get(k);
     if (next === undefined) {
       const row = this.stmts.maxOffset.get(topic, partition);
       next = row?.m === null || row?.m === undefined ? 0 : row.m + 1;
-      this.nextOffsets.set(k, next);
+      if (this.role !== 'compactor') this.nextOffsets.set(k, next);
     }
     return next;
   }
@@ -302,7 +304,14 @@ export class LogStore {
    * record of their key superseded, and tombstones that are not their partition's last record.
    */
   compactSlice(limit = COMPACTION_SLICE): { removed: number; more: boolean } {
-    return this.compaction.slice(limit, (topic, partition) => this.endOffset(topic, partition));
+    // Looked up once per partition in the slice (the compactor looks each up in the file).
+    const ends = new Map<string, number>();
+    return this.compaction.slice(limit, (topic, partition) => {
+      const k = `${topic}\u0000${partition}`;
+      let end = ends.get(k);
+      if (end === undefined) ends.set(k, (end = this.endOffset(topic, partition)));
+      return end;
+    });
   }
 
   /** Compacts until nothing is left to remove (slice by slice, synchronously). Returns how many records were removed. */
@@ -316,8 +325,7 @@ export class LogStore {
 
   private insert(record: PlacedRecord, timestamp: number, pending: Map<string, number>): RecordMetadata {
     const meta = this.topic(record.topic);
-    // The owner places every record (SharedBus.write): the writer's thread stays clear of the
-    // Kafka client, whose hash it is, and which takes a second to load.
+    // The owner placed every record (SharedBus.write), as it validated it.
     const partition = record.partition;
     const k = `${record.topic}\u0000${partition}`;
     const offset = pending.get(k) ?? this.endOffset(record.topic, partition);

@@ -25,7 +25,7 @@ export interface EmbeddedTransport extends Transport {
   readonly file: string;
   /**
    * Compacts compacted topics now: keeps the latest record per key, drops tombstones. Resolves how
-   * many records were removed. `share` (default 1) is the share of the writer thread's time it
+   * many records were removed. `share` (default 1) is the share of the compaction thread's time it
    * may take: the periodic compaction uses BACKGROUND_COMPACTION_SHARE.
    */
   compact(options?: { share?: number }): Promise<number>;
@@ -41,8 +41,8 @@ interface QueuedWrite {
 }
 
 /**
- * The state of one data directory within this process: one connection that reads, one writer
- * thread (log-writer.ts), one coordinator, one wake-up signal. Transports opened on the same
+ * The state of one data directory within this process: one connection that reads, one that
+ * writes (log-writer.ts), one coordinator, one wake-up signal. Transports opened on the same
  * directory share it, so they see each other's records at once and their consumers form groups
  * together.
  */
@@ -53,7 +53,7 @@ class SharedBus {
   private readonly writer: LogWriter;
   private refs = 0;
   private queued: QueuedWrite[] = [];
-  /** A group is on the writer thread: the next waits for it. */
+  /** A group waits for a compaction slice: the next waits for it. */
   private writing = false;
 
   constructor(
@@ -78,8 +78,11 @@ class SharedBus {
   release(): boolean {
     this.refs -= 1;
     if (this.refs > 0) return false;
-    // The thread writes what it holds, then this, before it closes.
-    if (this.queued.length > 0) this.flush(true);
+    // What is still queued is written before the file closes.
+    const batch = this.queued;
+    this.queued = [];
+    const now = Date.now();
+    if (batch.length > 0) this.settleGroup(batch, this.writer.writeNow(batch, now), now);
     this.writer.close();
     this.store.close();
     return true;
@@ -91,15 +94,12 @@ class SharedBus {
   }
 
   /**
-   * Validates now (a bad call fails alone), then hands the write to the writer thread with every
-   * other write of this turn of the event loop, to be written in one transaction: a group commit,
-   * since a SQLite transaction costs more than the few rows a write holds. The flush waits for
-   * setImmediate, not a microtask, so the writes of every consumer loop woken in this turn share
-   * it (measured: 40% less CPU per engine step than a flush per microtask turn). While a group is
-   * on the thread, the next one gathers here and goes when it is back: the thread writes groups
-   * one at a time anyway, and a message that wakes a sleeping thread costs the event loop tens of
-   * µs, far more on some virtual machines, so under load fewer, larger groups cost less. Resolves
-   * once the transaction committed.
+   * Validates now (a bad call fails alone), then queues the write with every other write of this
+   * turn of the event loop, to be written in one transaction: a group commit, since a SQLite
+   * transaction costs more than the few rows a write holds. The flush waits for setImmediate, not
+   * a microtask, so the writes of every consumer loop woken in this turn share it (measured: 40%
+   * less CPU per engine step than a flush per microtask turn). Resolves once the transaction
+   * committed.
    */
   write(records: ProduceRecord[], commit: { groupId: string; offsets: OffsetCommit[] } | null): Promise<RecordMetadata[]> {
     this.store.validate(records, commit);
@@ -111,9 +111,9 @@ class SharedBus {
     });
   }
 
-  /** Hands the gathered writes to the thread as one group, unless one is there already (`force`: even then). */
-  private flush(force = false): void {
-    if (this.writing && !force) return;
+  /** Writes the gathered writes as one group, unless a group is waiting for a compaction slice. */
+  private flush(): void {
+    if (this.writing) return;
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;
@@ -122,7 +122,7 @@ class SharedBus {
     this.writer
       .write(batch, timestamp)
       .then(
-        (written) => batch.forEach((w, i) => this.settle(w, written[i]!, timestamp)),
+        (written) => this.settleGroup(batch, written, timestamp),
         (error: unknown) => {
           for (const w of batch) w.reject(error);
         },
@@ -134,12 +134,16 @@ class SharedBus {
       });
   }
 
+  private settleGroup(batch: readonly QueuedWrite[], written: readonly Written[], timestamp: number): void {
+    batch.forEach((w, i) => this.settle(w, written[i]!, timestamp));
+  }
+
   private settle(w: QueuedWrite, written: Written, timestamp: number): void {
     if ('error' in written) {
       w.reject(written.error);
       return;
     }
-    // In commit order: the replies come in the order the groups were handed over.
+    // In commit order: the groups are written one at a time.
     this.store.appended(w.records, written.metadata, written.values, timestamp);
     // Wake only the loops of the partitions written: the others would read nothing.
     for (const key of new Set(written.metadata.map((m) => WakeSignal.key(m.topic, m.partition)))) this.wake.notify(key);
