@@ -32,6 +32,9 @@ interface RecordRow {
 /** Statements of closed stores, never collected (see `close`). */
 const RETAINED: unknown[] = [];
 
+/** How long closing tries to empty the WAL while the background checkpointer holds it. */
+const TRUNCATE_TIMEOUT_MS = 2_000;
+
 /** Rows fetched per query by `read`. */
 const READ_PAGE = 64;
 
@@ -147,6 +150,7 @@ export class LogStore {
       upsertOffset: this.db.prepare(
         'INSERT INTO offsets (group_id, topic, "partition", "offset", metadata) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, topic, "partition") DO UPDATE SET "offset" = excluded."offset", metadata = excluded.metadata',
       ),
+      truncateWal: this.db.prepare<[], { busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)'),
       committed: this.db.prepare<[string, string], { partition: number; offset: number; metadata: string | null }>(
         'SELECT "partition", "offset", metadata FROM offsets WHERE group_id = ? AND topic = ?',
       ),
@@ -169,16 +173,27 @@ export class LogStore {
   close(): void {
     this.stopCheckpoints();
     if (this.db.open) {
-      // The checkpointer's connection may outlive this one by a moment: the file is made whole
-      // here, so that once closed, bus.db alone holds every record, as with one connection.
-      // The owner closes last (the writer and the compaction thread are done first).
-      if (this.role === 'owner') this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      // The owner closes last (the writer and the compaction thread are done first), and makes
+      // the file whole, so that once closed, bus.db alone holds every record.
+      if (this.role === 'owner') this.truncateWal();
       this.db.close();
     }
     this.lock?.release();
     // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
     // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.
     RETAINED.push(this.stmts, this.db, this.lock);
+  }
+
+  /**
+   * Checkpoints the whole WAL into the file and empties it. The background checkpointer's
+   * connection may be in a checkpoint of its own for a moment still, and a checkpoint that finds
+   * another under way gives up at once (it waits for no busy handler): so it is tried again,
+   * for a bounded time.
+   */
+  private truncateWal(): void {
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const deadline = Date.now() + TRUNCATE_TIMEOUT_MS;
+    while (this.stmts.truncateWal.get()?.busy === 1 && Date.now() < deadline) Atomics.wait(pause, 0, 0, 2);
   }
 
   /** Reads the topics again: another connection of this process created some. */
