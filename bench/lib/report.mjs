@@ -292,7 +292,7 @@ function threadSection(p) {
     callRows.length === 0
       ? []
       : [
-          'Read and write system calls / minor page faults per step, by thread (the same loop). A message to a worker thread is a write to wake it; the embedded bus\'s writer makes two writes per database page of each transaction (SQLite writes a WAL frame\'s header and its page apart).',
+          'Read and write system calls / minor page faults per step, by thread (the same loop). A message to a worker thread is a write to wake it; the embedded bus\'s group commits, on the event loop, make two writes per database page of each transaction (SQLite writes a WAL frame\'s header and its page apart).',
           '',
           '| workload | system | event loop | worker threads | V8 | other |',
           '|---|---|---|---|---|---|',
@@ -302,7 +302,7 @@ function threadSection(p) {
   return [
     '## CPU per step by thread (µs, at saturation)',
     '',
-    'From `/proc/self/task` over the saturation loop. **event loop**: the process\'s main thread; **worker threads**: the embedded bus\'s writer and WAL checkpointer and the gateway\'s read store; **V8**: garbage collection and compilation; **outside**: the CPU of the server beside the process, Redis for BullMQ and, on Kafka, the broker when it runs on this machine (read from `/proc/<pid>/stat`; blank when it is remote). **all** counts it. `node bench/step-cpu.mjs` gives the engine\'s own logic, without the plumbing, for comparison.',
+    'From `/proc/self/task` over the saturation loop. **event loop**: the process\'s main thread; **worker threads**: the embedded bus\'s WAL checkpointer and compaction and the gateway\'s read store (the embedded bus writes on the event loop); **V8**: garbage collection and compilation; **outside**: the CPU of the server beside the process, Redis for BullMQ and, on Kafka, the broker when it runs on this machine (read from `/proc/<pid>/stat`; blank when it is remote). **all** counts it. `node bench/step-cpu.mjs` gives the engine\'s own logic, without the plumbing, for comparison.',
     '',
     '| workload | system | all | event loop | worker threads | V8 | other | outside |',
     '|---|---|---|---|---|---|---|---|',

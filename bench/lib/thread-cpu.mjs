@@ -1,7 +1,7 @@
 /**
  * This process's CPU time by thread group, from /proc/self/task (Linux; elsewhere undefined):
- * the event loop (`main`), Node's worker threads (`workers`: the embedded bus's writer and WAL
- * checkpointer, the gateway's read store), V8's platform threads (`v8`: garbage collection and
+ * the event loop (`main`), Node's worker threads (`workers`: the embedded bus's WAL checkpointer
+ * and compaction, the gateway's read store), V8's platform threads (`v8`: garbage collection and
  * compilation) and the rest (`other`: libuv's pool, the inspector). It says which thread a
  * step's CPU went to, which process-wide CPU time cannot.
  *
