@@ -46,10 +46,12 @@ export class LogWriter {
     this.#timer = compactionIntervalMs > 0 ? setInterval(() => this.#compactQuietly(), compactionIntervalMs).unref() : null;
   }
 
-  /** Writes the group once no compaction slice is under way; see `writeNow`. */
-  async write(writes: readonly GroupWrite[], timestamp: number): Promise<Written[]> {
-    while (this.#slice !== null) await this.#slice;
-    return this.writeNow(writes, timestamp);
+  /**
+   * The end of the compaction slice under way on the thread, if one is: a write made meanwhile
+   * would wait for the slice's transaction, holding the event loop, so the writes wait for this.
+   */
+  get sliceUnderWay(): Promise<void> | null {
+    return this.#slice;
   }
 
   /**

@@ -53,8 +53,8 @@ class SharedBus {
   private readonly writer: LogWriter;
   private refs = 0;
   private queued: QueuedWrite[] = [];
-  /** A group waits for a compaction slice: the next waits for it. */
-  private writing = false;
+  /** The writes wait for a compaction slice to end. */
+  private waiting = false;
 
   constructor(
     readonly key: string,
@@ -107,31 +107,36 @@ class SharedBus {
     const placed = records.map((r) => (r.partition !== undefined ? (r as PlacedRecord) : { ...r, partition: partitionFor(r.key, this.store.topic(r.topic).partitions) }));
     return new Promise((resolve, reject) => {
       this.queued.push({ records: placed, commit, resolve, reject });
-      if (this.queued.length === 1 && !this.writing) setImmediate(() => this.flush());
+      if (this.queued.length === 1 && !this.waiting) setImmediate(() => this.flush());
     });
   }
 
-  /** Writes the gathered writes as one group, unless a group is waiting for a compaction slice. */
+  /**
+   * Writes the gathered writes as one group, or, while a compaction slice is under way, once it
+   * has ended (they stay queued meanwhile, so a close writes them in order).
+   */
   private flush(): void {
-    if (this.writing) return;
+    if (this.waiting || this.queued.length === 0) return;
+    const slice = this.writer.sliceUnderWay;
+    if (slice !== null) {
+      this.waiting = true;
+      void slice.then(() => {
+        this.waiting = false;
+        this.flush();
+      });
+      return;
+    }
     const batch = this.queued;
     this.queued = [];
-    if (batch.length === 0) return;
     const timestamp = Date.now();
-    this.writing = true;
-    this.writer
-      .write(batch, timestamp)
-      .then(
-        (written) => this.settleGroup(batch, written, timestamp),
-        (error: unknown) => {
-          for (const w of batch) w.reject(error);
-        },
-      )
-      .finally(() => {
-        this.writing = false;
-        // What gathered meanwhile goes once this turn's microtasks and callbacks have added theirs.
-        if (this.queued.length > 0) setImmediate(() => this.flush());
-      });
+    let written: Written[];
+    try {
+      written = this.writer.writeNow(batch, timestamp);
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    this.settleGroup(batch, written, timestamp);
   }
 
   private settleGroup(batch: readonly QueuedWrite[], written: readonly Written[], timestamp: number): void {

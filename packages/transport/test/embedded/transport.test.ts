@@ -64,6 +64,34 @@ void test('writes made while a compaction runs go between its slices, and none i
   for (let i = 0; i < 500; i++) assert.equal(latest.get(`k${i}`), i < 200 ? 'v4' : 'v3', `k${i}`);
 });
 
+void test('a close while a compaction runs writes what is queued, in the order produced', async () => {
+  const dataDir = tempDataDir();
+  const first = createEmbeddedTransport({ dataDir, compactionIntervalMs: 0 });
+  await first.ensureTopics([{ name: 'snap', partitions: 1, compacted: true }, { name: 'log', partitions: 1 }]);
+  for (let round = 0; round < 4; round++) {
+    await first.produce(Array.from({ length: 500 }, (_, i) => ({ topic: 'snap', key: `k${i}`, value: Buffer.from(`v${round}`) })));
+  }
+  const compaction = first.compact().catch(() => undefined);
+  // A slice is on the thread once its first message has gone: the writes from here on wait for it.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const produced = Array.from({ length: 50 }, (_, i) => first.produce([{ topic: 'log', key: 'l', value: Buffer.from(String(i)) }]));
+  // Their flush finds the slice under way (the thread is still starting) and leaves them queued.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await first.close();
+  const offsets = (await Promise.all(produced)).map(([meta]) => meta?.offset);
+  assert.deepEqual(offsets, Array.from({ length: 50 }, (_, i) => i));
+  await compaction;
+  const second = createEmbeddedTransport({ dataDir, compactionIntervalMs: 0 });
+  try {
+    assert.deepEqual(
+      (await readAll(second, 'log', 0)).map((r) => r.value?.toString()),
+      Array.from({ length: 50 }, (_, i) => String(i)),
+    );
+  } finally {
+    await second.close();
+  }
+});
+
 void test('a later compaction finds the end of a partition that grew since the last one', async (t) => {
   const transport = await open(t);
   await transport.ensureTopics([{ name: 'snap', partitions: 1, compacted: true }]);
