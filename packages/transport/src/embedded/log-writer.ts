@@ -127,7 +127,10 @@ export class LogWriter {
     if (this.#compacting) return;
     this.#compacting = true;
     this.compact(BACKGROUND_COMPACTION_SHARE)
-      .catch((error: unknown) => process.emitWarning(`Background compaction failed: ${(error as Error).message}`, { code: 'ORCH_TRANSPORT' }))
+      .catch((error: unknown) => {
+        // A close stops the thread under a slice: not a failure.
+        if (!this.#closing) process.emitWarning(`Background compaction failed: ${(error as Error).message}`, { code: 'ORCH_TRANSPORT' });
+      })
       .finally(() => (this.#compacting = false));
   }
 }
