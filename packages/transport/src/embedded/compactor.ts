@@ -27,7 +27,6 @@ export interface SliceOutcome {
 }
 
 interface Started {
-  worker: Worker;
   channel: ThreadChannel<CompactorRequest>;
   closed: Int32Array;
 }
@@ -70,7 +69,7 @@ export class Compactor {
     const workerData: CompactorData = { file: this.file, synchronous: this.synchronous, closed };
     const worker = new Worker(new URL('./compactor-worker.js', import.meta.url), { workerData });
     const channel = new ThreadChannel<CompactorRequest>(worker, (cause) => new TransportError(TransportErrorReason.Closed, `The embedded bus's compaction thread stopped: ${cause.message}`));
-    this.#started = { worker, channel, closed };
+    this.#started = { channel, closed };
     return this.#started;
   }
 }

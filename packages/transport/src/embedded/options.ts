@@ -3,8 +3,8 @@
  *
  * The embedded mode is single-process: several transports may share one `dataDir` inside one
  * process (they share one reading connection, one writing connection, one compaction thread, one
- * group coordinator and one wake-up signal), but another process cannot open it while it is in use (a lock file keeps it).
- * Use the Kafka transport to spread roles over several processes.
+ * group coordinator and one wake-up signal), but another process cannot open it while it is in
+ * use (a lock file keeps it). Use the Kafka transport to spread roles over several processes.
  */
 export interface EmbeddedTransportOptions {
   /** Folder of the log; created if missing. The database is `<dataDir>/bus.db`. */

@@ -103,7 +103,7 @@ export const MAX_PARTITIONS = 10_000;
  * the process lock, reads, and keeps the tail of each partition in memory, which it learns of from
  * the writer (`appended`). The `writer` writes (log-writer.ts, on the event loop as well). The
  * `compactor` removes superseded records on a thread of its own (compactor-worker.ts); it never
- * writes a record, so it looks a partition's end up in the file each time, not in memory.
+ * writes a record, so it looks the partitions' ends up in the file again for each slice.
  */
 export type StoreRole = 'owner' | 'writer' | 'compactor';
 
@@ -275,11 +275,11 @@ export class LogStore {
 
   endOffset(topic: string, partition: number): number {
     const k = `${topic}\u0000${partition}`;
-    let next = this.role === 'compactor' ? undefined : this.nextOffsets.get(k);
+    let next = this.nextOffsets.get(k);
     if (next === undefined) {
       const row = this.stmts.maxOffset.get(topic, partition);
       next = row?.m === null || row?.m === undefined ? 0 : row.m + 1;
-      if (this.role !== 'compactor') this.nextOffsets.set(k, next);
+      this.nextOffsets.set(k, next);
     }
     return next;
   }
@@ -319,14 +319,9 @@ export class LogStore {
    * record of their key superseded, and tombstones that are not their partition's last record.
    */
   compactSlice(limit = COMPACTION_SLICE): { removed: number; more: boolean } {
-    // Looked up once per partition in the slice (the compactor looks each up in the file).
-    const ends = new Map<string, number>();
-    return this.compaction.slice(limit, (topic, partition) => {
-      const k = `${topic}\u0000${partition}`;
-      let end = ends.get(k);
-      if (end === undefined) ends.set(k, (end = this.endOffset(topic, partition)));
-      return end;
-    });
+    // The compactor writes nothing, so the ends it learnt may be behind: each slice looks them up again.
+    if (this.role === 'compactor') this.nextOffsets.clear();
+    return this.compaction.slice(limit, (topic, partition) => this.endOffset(topic, partition));
   }
 
   /** Compacts until nothing is left to remove (slice by slice, synchronously). Returns how many records were removed. */
