@@ -324,15 +324,6 @@ export class LogStore {
     return this.compaction.slice(limit, (topic, partition) => this.endOffset(topic, partition));
   }
 
-  /** Compacts until nothing is left to remove (slice by slice, synchronously). Returns how many records were removed. */
-  compact(): number {
-    let removed = 0;
-    for (let r = this.compactSlice(); ; r = this.compactSlice()) {
-      removed += r.removed;
-      if (!r.more) return removed;
-    }
-  }
-
   private insert(record: PlacedRecord, timestamp: number, pending: Map<string, number>): RecordMetadata {
     const meta = this.topic(record.topic);
     // The owner placed every record (SharedBus.write), as it validated it.
