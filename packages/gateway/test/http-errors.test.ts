@@ -49,6 +49,7 @@ function withFailingWrites(inner: Transport): { transport: Transport; fail(on: b
     readPartition: (topic, partition, options) => inner.readPartition(topic, partition, options),
     endOffsets: (topic) => inner.endOffsets(topic),
     committedOffsets: (group, topic) => inner.committedOffsets(group, topic),
+    writeStats: () => inner.writeStats(),
     close: () => inner.close(),
   };
   return { transport, fail: (on) => (failing = on) };

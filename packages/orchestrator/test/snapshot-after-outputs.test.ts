@@ -50,6 +50,7 @@ function nonAtomic(inner: Transport, commit: (consumer: Consumer, offsets: Offse
     readPartition: (topic, partition, options) => inner.readPartition(topic, partition, options),
     endOffsets: (topic) => inner.endOffsets(topic),
     committedOffsets: (group, topic) => inner.committedOffsets(group, topic),
+    writeStats: () => inner.writeStats(),
     close: () => inner.close(),
   };
 }

@@ -106,6 +106,24 @@ export interface ReadOptions {
   to?: number;
 }
 
+/**
+ * What the writes have cost since the transport opened, as running totals: read it twice and
+ * take the difference. A write is a `produce` call, or a `Consumer.commit` with records; the bus
+ * gathers the writes made while a request is under way into its next request (a Kafka produce
+ * request, an embedded group commit). The mean wait of a write is `queuedMs / writes`, the mean
+ * request `requestMs / requests`; both count from the call on the bus, so the latency a record adds
+ * to a step is mostly these two.
+ */
+export interface WriteStats {
+  writes: number;
+  records: number;
+  requests: number;
+  /** Over the writes: from the call to the start of the request that carried it. */
+  queuedMs: number;
+  /** Over the requests: from their start to the acknowledgement (embedded: the transaction). */
+  requestMs: number;
+}
+
 export interface Transport {
   /** `embedded` or `kafka`. */
   readonly kind: string;
@@ -128,5 +146,7 @@ export interface Transport {
   endOffsets(topic: string): Promise<number[]>;
   /** The committed offsets of a group for a topic, per partition (-1 when none). */
   committedOffsets(groupId: string, topic: string): Promise<number[]>;
+  /** The writes' totals so far (see WriteStats); embedded transports on one directory share theirs. */
+  writeStats(): WriteStats;
   close(): Promise<void>;
 }

@@ -68,6 +68,24 @@ export function registerLogTests(ctx: SuiteContext): void {
     }
   });
 
+  void test('writeStats counts the writes, their records and the requests that carried them', opts, async (t) => {
+    const transport = await ctx.transport(t);
+    const topic = uniqueName('topic');
+    await transport.ensureTopics([{ name: topic, partitions: 2 }]);
+    const before = transport.writeStats();
+    const calls = range(0, 20).map((i) => transport.produce([{ topic, key: `k${i}`, value: Buffer.from(`call-${i}`) }]));
+    calls.push(transport.produce(range(0, 3).map((i) => ({ topic, key: `many-${i}`, value: null }))));
+    await Promise.all(calls);
+    const after = transport.writeStats();
+    assert.equal(after.writes - before.writes, 21, 'one write a call');
+    assert.equal(after.records - before.records, 23, 'every record of them');
+    const requests = after.requests - before.requests;
+    assert.ok(requests >= 1 && requests <= 21, `the calls went in 1 to 21 requests, not ${requests}`);
+    assert.ok(after.requestMs > before.requestMs, 'the requests took time');
+    assert.ok(after.queuedMs >= before.queuedMs, 'waits add up');
+    assert.notEqual(transport.writeStats(), transport.writeStats(), 'a copy each time, not the live totals');
+  });
+
   void test('concurrent produce calls to one partition all land, each at the offset it was told', opts, async (t) => {
     const transport = await ctx.transport(t);
     const topic = uniqueName('topic');

@@ -1,6 +1,7 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, ReadOptions, RecordMetadata, SubscribeOptions, TopicSpec, Transport } from '../types.js';
+import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, ReadOptions, RecordMetadata, SubscribeOptions, TopicSpec, Transport, WriteStats } from '../types.js';
+import { WriteTally } from '../write-stats.js';
 import { EmbeddedConsumer } from './consumer.js';
 import { TransportError, TransportErrorReason } from './errors.js';
 import { ConsumerGroup } from './group.js';
@@ -36,6 +37,7 @@ export interface EmbeddedTransport extends Transport {
 interface QueuedWrite {
   records: PlacedRecord[];
   commit: { groupId: string; offsets: OffsetCommit[] } | null;
+  queuedAt: number;
   resolve(metadata: RecordMetadata[]): void;
   reject(error: unknown): void;
 }
@@ -53,6 +55,7 @@ class SharedBus {
   private readonly writer: LogWriter;
   private refs = 0;
   private queued: QueuedWrite[] = [];
+  private readonly tally = new WriteTally();
   /** The writes wait for a compaction slice to end. */
   private waiting = false;
 
@@ -82,7 +85,7 @@ class SharedBus {
     const batch = this.queued;
     this.queued = [];
     const now = Date.now();
-    if (batch.length > 0) this.settleGroup(batch, this.writer.writeNow(batch, now), now);
+    if (batch.length > 0) this.settleGroup(batch, this.writeGroup(batch, now), now);
     this.writer.close();
     this.store.close();
     return true;
@@ -106,7 +109,7 @@ class SharedBus {
     // Placed here, as Kafka's default partitioner places a keyed record: the partition given, or the key's hash.
     const placed = records.map((r) => (r.partition !== undefined ? (r as PlacedRecord) : { ...r, partition: partitionFor(r.key, this.store.topic(r.topic).partitions) }));
     return new Promise((resolve, reject) => {
-      this.queued.push({ records: placed, commit, resolve, reject });
+      this.queued.push({ records: placed, commit, queuedAt: performance.now(), resolve, reject });
       if (this.queued.length === 1 && !this.waiting) setImmediate(() => this.flush());
     });
   }
@@ -131,12 +134,27 @@ class SharedBus {
     const timestamp = Date.now();
     let written: Written[];
     try {
-      written = this.writer.writeNow(batch, timestamp);
+      written = this.writeGroup(batch, timestamp);
     } catch (error) {
       for (const w of batch) w.reject(error);
       return;
     }
     this.settleGroup(batch, written, timestamp);
+  }
+
+  get writeStats(): WriteStats {
+    return this.tally.stats;
+  }
+
+  /** One group commit, counted. */
+  private writeGroup(batch: readonly QueuedWrite[], timestamp: number): Written[] {
+    const start = performance.now();
+    this.tally.dequeued(batch, start);
+    try {
+      return this.writer.writeNow(batch, timestamp);
+    } finally {
+      this.tally.requested(performance.now() - start);
+    }
   }
 
   private settleGroup(batch: readonly QueuedWrite[], written: readonly Written[], timestamp: number): void {
@@ -269,6 +287,10 @@ class EmbeddedTransportImpl implements EmbeddedTransport {
 
   async committedOffsets(groupId: string, topic: string): Promise<number[]> {
     return (await this.committed(groupId, topic)).map((c) => c?.offset ?? -1);
+  }
+
+  writeStats(): WriteStats {
+    return this.bus.writeStats;
   }
 
   async committed(groupId: string, topic: string): Promise<Array<CommittedOffset | null>> {

@@ -10,6 +10,7 @@ import type {
   SubscribeOptions,
   TopicSpec,
   Transport,
+  WriteStats,
 } from '../types.js';
 import { KafkaGroupMember } from './group-member.js';
 import { FetchSession } from './partition-fetcher.js';
@@ -303,6 +304,10 @@ export class KafkaTransport implements Transport {
     const partitions = Array.from({ length: count }, (_, i) => i);
     const offsets = await this.#reader.listOffsets({ topics: [topic], partitions: { [topic]: partitions }, timestamp: -1n });
     return partitions.map((p) => Number(offsets.get(topic)?.[p] ?? 0n));
+  }
+
+  writeStats(): WriteStats {
+    return this.#sender.stats;
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<number[]> {

@@ -1,8 +1,11 @@
+import type { WriteStats } from '../types.js';
 import { chunkGroups, WRITE_CHUNK_BYTES } from '../write-chunks.js';
+import { WriteTally } from '../write-stats.js';
 
 interface Pending<R, M> {
   records: R[];
   bytes: number;
+  queuedAt: number;
   resolve(metadata: M[]): void;
   reject(error: unknown): void;
 }
@@ -28,6 +31,7 @@ interface Pending<R, M> {
  */
 export class SendPipeline<R, M> {
   readonly #queue: Pending<R, M>[] = [];
+  readonly #tally = new WriteTally();
   #outstanding = 0;
   #scheduled = false;
 
@@ -41,7 +45,7 @@ export class SendPipeline<R, M> {
   enqueue(records: R[]): Promise<M[]> {
     return new Promise((resolve, reject) => {
       const bytes = records.reduce((n, r) => n + this.sizeOf(r), 0);
-      this.#queue.push({ records, bytes, resolve, reject });
+      this.#queue.push({ records, bytes, queuedAt: performance.now(), resolve, reject });
       // Calls made in the same turn of the event loop share one send.
       if (!this.#scheduled) {
         this.#scheduled = true;
@@ -67,11 +71,17 @@ export class SendPipeline<R, M> {
     }
   }
 
+  /** The sends' totals so far. */
+  get stats(): WriteStats {
+    return this.#tally.stats;
+  }
+
   #sendBatch(batch: Pending<R, M>[]): void {
     let sent: Promise<M[]>;
     try {
+      this.#tally.dequeued(batch, performance.now());
       const records = batch.flatMap((p) => p.records);
-      sent = batch.length === 1 && batch[0]!.bytes > this.limit ? this.#sendInChunks(records) : this.send(records);
+      sent = batch.length === 1 && batch[0]!.bytes > this.limit ? this.#sendInChunks(records) : this.#timed(records);
     } catch (error) {
       sent = Promise.reject(error);
     }
@@ -101,7 +111,13 @@ export class SendPipeline<R, M> {
   /** One call over the limit: consecutive sends of at most `limit` bytes, each after the last. */
   async #sendInChunks(records: R[]): Promise<M[]> {
     const metadata: M[] = [];
-    for (const chunk of chunkGroups(records.map((r) => [r]), this.limit, this.sizeOf)) metadata.push(...(await this.send(chunk)));
+    for (const chunk of chunkGroups(records.map((r) => [r]), this.limit, this.sizeOf)) metadata.push(...(await this.#timed(chunk)));
     return metadata;
+  }
+
+  /** One send, counted from its start to its answer, whatever the answer. */
+  #timed(records: R[]): Promise<M[]> {
+    const start = performance.now();
+    return this.send(records).finally(() => this.#tally.requested(performance.now() - start));
   }
 }
