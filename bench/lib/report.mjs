@@ -155,6 +155,7 @@ export function renderMarkdown(result) {
 
   out.push(...versusSection(p));
   out.push(...threadSection(p));
+  out.push(...writesSection(p));
   out.push(...ceilingSection(p, m.cores));
   out.push(...processSection(p));
   out.push(...curveSection(p));
@@ -310,6 +311,28 @@ function threadSection(p) {
     '',
     ...calls,
   ];
+}
+
+/**
+ * The bus's writes at saturation (Transport.writeStats): how a step's records were gathered into
+ * requests, and what a write waited before its request and then for its acknowledgement, which
+ * a record of a step pays on its way to the next step.
+ */
+function writesSection(p) {
+  const rows = [];
+  for (const w of WORKLOADS) {
+    for (const { phase, label } of SYSTEMS) {
+      const x = ok(p[phase])?.workloads?.[w]?.saturation?.writes;
+      if (!x) continue;
+      rows.push(`| ${w} | ${label} | ${fmt(x.recordsPerStep)} | ${fmt(x.requestsPerSec, 0)} | ${fmt(x.recordsPerRequest, 1)} | ${fmt(x.writesPerRequest, 1)} | ${fmt(x.waitMsPerWrite)} | ${fmt(x.msPerRequest)} | ${fmt(100 * x.underWay, 0)}% |`);
+    }
+  }
+  if (rows.length === 0) return [];
+  return section(
+    "The bus's writes at saturation",
+    "Every role in one process shares one bus. A **write** is a produce call or a commit with records; the writes made while a request is under way go together in the next one: a produce request on Kafka (one at a time), a group commit on the embedded bus (one SQLite transaction on the event loop). **wait** is a write's mean time from its call to its request's start, **request** a request's mean time to its acknowledgement (Kafka: the broker's answer as the event loop reads it; embedded: the transaction), **under way** the share of the time a request was. A step's records pay both twice on the way to the next step: its result, then the next task. Over the whole loop, warm-up and drain included.",
+    ['| workload | system | records/step | requests/s | records/request | writes/request | wait (ms) | request (ms) | under way |', '|---|---|---|---|---|---|---|---|---|', ...rows, ''],
+  );
 }
 
 /** A system's saturation figures when its CPU per step counts its server too (Redis, or the local broker), else undefined. */

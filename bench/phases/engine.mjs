@@ -20,7 +20,7 @@ import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { closeClient, postJson } from '../lib/http-client.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
-import { cpuPerStep, cpuPerStepByProcess, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
+import { cpuPerStep, cpuPerStepByProcess, mono, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
 
 export async function run(o) {
@@ -90,7 +90,7 @@ export async function run(o) {
         await warmUp(workload);
         const start = startRun(workload);
         const drive = () => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window }));
-        const sat = o.split ? await saturateSplit(drive, pids, brokerPids) : await saturateInProcess(drive, brokerPids);
+        const sat = o.split ? await saturateSplit(drive, pids, brokerPids) : await saturateInProcess(drive, brokerPids, bus.transport);
         const f = (x) => x.toFixed(1);
         if (o.saturationOnly) {
           results[workload] = { saturation: sat };
@@ -131,10 +131,38 @@ export async function run(o) {
   }
 }
 
-/** The closed loop with every role in this process: its CPU by thread, and the local broker's. */
-async function saturateInProcess(drive, brokerPids) {
+/**
+ * The closed loop with every role in this process: its CPU by thread, the local broker's, and
+ * the bus's writes (they share it).
+ */
+async function saturateInProcess(drive, brokerPids, transport) {
+  const before = transport.writeStats();
+  const t0 = mono();
   const { result, cpuUsPerStep, cpuByThread } = await cpuPerStep(drive, (r) => r.stepsPerSec, async () => cpuUsOf(brokerPids));
-  return { ...result, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}), brokerCounted: brokerPids.length > 0 };
+  const writes = writesOver(before, transport.writeStats(), (mono() - t0) / 1000, result.stepsPerSec);
+  return { ...result, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}), ...(writes ? { writes } : {}), brokerCounted: brokerPids.length > 0 };
+}
+
+/**
+ * The bus's writes over a loop, from two readings of Transport.writeStats: the records a step
+ * writes, how the writes were gathered into requests (produce requests, group commits), what a
+ * write waited for its request, and how long a request took. Per second and per step over the
+ * whole loop, its warm-up and drain included, as the CPU per step is.
+ */
+function writesOver(before, after, seconds, stepsPerSec) {
+  const d = (k) => after[k] - before[k];
+  const steps = seconds * stepsPerSec;
+  if (!(steps > 0) || d('requests') === 0 || d('writes') === 0) return undefined;
+  const round = (v, digits = 2) => Number(v.toFixed(digits));
+  return {
+    recordsPerStep: round(d('records') / steps),
+    requestsPerSec: round(d('requests') / seconds, 0),
+    recordsPerRequest: round(d('records') / d('requests'), 1),
+    writesPerRequest: round(d('writes') / d('requests'), 1),
+    waitMsPerWrite: round(d('queuedMs') / d('writes')),
+    msPerRequest: round(d('requestMs') / d('requests')),
+    underWay: round(d('requestMs') / (seconds * 1000)),
+  };
 }
 
 /**
