@@ -9,13 +9,18 @@
  *   the signal to scale workers on: it grows when tasks arrive faster than workers finish them.
  *   Workers commit up to their lowest unfinished task, so tasks in progress count as lag;
  * - `orch_bus_metrics_up`: 1 when the last measurement fully succeeded, else 0 (the failed
- *   series are left out rather than reported stale).
+ *   series are left out rather than reported stale);
+ * - `orch_bus_writes_total`, `orch_bus_write_records_total`, `orch_bus_write_requests_total`,
+ *   `orch_bus_write_wait_seconds_total`, `orch_bus_write_request_seconds_total`: the bus's writes
+ *   by every role of this process that shares the gateway's transport (Transport.writeStats),
+ *   read at each scrape without a query. Their rates give the mean wait of a write for its
+ *   request and the mean time of a request (a Kafka produce, an embedded group commit).
  */
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { TopicNames } from '@orchestrator-lite/core';
-import type { Transport } from '@orchestrator-lite/transport';
+import type { Transport, WriteStats } from '@orchestrator-lite/transport';
 
 export interface BusMetricsSource {
   transport: Transport;
@@ -124,6 +129,7 @@ export class BusMetrics {
         for (const [queue, lag] of s.lag) this.set({ queue }, lag);
       },
     });
+    this.registerWrites(registry);
     new Gauge({
       name: 'orch_bus_metrics_up',
       help: '1 when the last measurement of the bus metrics (queue lag, dead-letter size) succeeded, else 0',
@@ -132,5 +138,29 @@ export class BusMetrics {
         this.set((await snapshot()).ok ? 1 : 0);
       },
     });
+  }
+
+  /** The bus's writes, read from the transport at scrape time: its running totals need no query. */
+  private registerWrites(registry: Registry): void {
+    const { transport } = this.source;
+    const totals: [name: string, help: string, value: (s: WriteStats) => number][] = [
+      ['orch_bus_writes_total', 'Writes to the bus (produce calls and commits with records) by the roles of this process', (s) => s.writes],
+      ['orch_bus_write_records_total', 'Records those writes carried', (s) => s.records],
+      ['orch_bus_write_requests_total', 'Requests that carried them: Kafka produce requests, embedded group commits', (s) => s.requests],
+      ['orch_bus_write_wait_seconds_total', "Time the writes waited for their request (over the writes; divide by orch_bus_writes_total for the mean)", (s) => s.queuedMs / 1000],
+      ['orch_bus_write_request_seconds_total', 'Time the requests took to be acknowledged (over the requests; divide by orch_bus_write_requests_total for the mean)', (s) => s.requestMs / 1000],
+    ];
+    for (const [name, help, value] of totals) {
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          // A running total of the transport's: the counter takes its value.
+          this.reset();
+          this.inc(value(transport.writeStats()));
+        },
+      });
+    }
   }
 }

@@ -124,6 +124,31 @@ void test('bus metrics: dead-letter size and consumer lag of the queues of regis
   assert.equal(sample(text, 'orch_bus_metrics_up'), 1);
 });
 
+void test("bus metrics: the bus's writes, as the transport counts them", async (t) => {
+  const { url, transport, names } = await startTestGateway(t);
+  const before = await scrape(url);
+  const total = (text: string, name: string): number => {
+    const value = sample(text, name);
+    assert.ok(value !== undefined, `${name} is reported`);
+    return value;
+  };
+  // Three calls made together, with five records in all.
+  await Promise.all([
+    transport.produce([{ topic: names.dlq, key: 'a', value: Buffer.from('x') }]),
+    transport.produce([{ topic: names.dlq, key: 'b', value: Buffer.from('y') }]),
+    transport.produce([1, 2, 3].map((i) => ({ topic: names.dlq, key: `c${i}`, value: Buffer.from('z') }))),
+  ]);
+  const after = await scrape(url);
+  const stats = transport.writeStats();
+  assert.equal(total(after, 'orch_bus_writes_total'), stats.writes);
+  assert.equal(total(after, 'orch_bus_writes_total') - total(before, 'orch_bus_writes_total'), 3);
+  assert.equal(total(after, 'orch_bus_write_records_total') - total(before, 'orch_bus_write_records_total'), 5);
+  const requests = total(after, 'orch_bus_write_requests_total') - total(before, 'orch_bus_write_requests_total');
+  assert.ok(requests >= 1 && requests <= 3, `the three calls went in 1 to 3 requests, not ${requests}`);
+  assert.ok(total(after, 'orch_bus_write_request_seconds_total') > total(before, 'orch_bus_write_request_seconds_total'));
+  assert.ok(total(after, 'orch_bus_write_wait_seconds_total') >= total(before, 'orch_bus_write_wait_seconds_total'));
+});
+
 void test('queueLag: a partition with no commit lags by its whole log; a commit never makes lag negative', () => {
   assert.equal(queueLag([5, 3, 0], [2, -1, -1]), 6);
   assert.equal(queueLag([5], [7]), 0);
