@@ -110,9 +110,9 @@ export interface ReadOptions {
  * What the writes have cost since the transport opened, as running totals: read it twice and
  * take the difference. A write is a `produce` call, or a `Consumer.commit` with records; the bus
  * gathers the writes made while a request is under way into its next request (a Kafka produce
- * request, an embedded group commit). The mean wait of a write is `queuedMs / writes`, the mean
- * request `requestMs / requests`; both count from the call on the bus, so the latency a record adds
- * to a step is mostly these two.
+ * request, an embedded group commit). A write waits `queuedMs / writes` on average for its
+ * request, and a request takes `requestMs / requests`: the bus adds about their sum to the
+ * latency of a record.
  */
 export interface WriteStats {
   writes: number;
