@@ -44,7 +44,8 @@ export async function until(predicate, { timeoutMs, everyMs = 20, what }) {
 /**
  * CPU time per step over a load drive: this process's user+system CPU (plus `extraCpuUs`, e.g.
  * the Redis server's, when given) spent during the drive, at its rate, divided by the steps/s
- * measured. A figure that holds on a loaded machine, where throughput does not.
+ * measured, with the drive's length in seconds. A figure that holds on a loaded machine, where
+ * throughput does not.
  */
 export async function cpuPerStep(drive, stepsPerSecOf, extraCpuUs = async () => 0) {
   const cpu0 = process.cpuUsage();
@@ -61,6 +62,7 @@ export async function cpuPerStep(drive, stepsPerSecOf, extraCpuUs = async () => 
   const byThread = perStepByThread(threads0, threads, seconds, stepsPerSec);
   return {
     result,
+    seconds,
     cpuUsPerStep: stepsPerSec > 0 ? Math.round(cpuUs / seconds / stepsPerSec) : null,
     // The process's threads, and what `extraCpuUs` counted outside it (BullMQ's Redis).
     ...(byThread === undefined ? {} : { cpuByThread: { ...byThread, outside: Math.round(extraUs / seconds / stepsPerSec) } }),

@@ -20,7 +20,7 @@ import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { closeClient, postJson } from '../lib/http-client.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
-import { cpuPerStep, cpuPerStepByProcess, mono, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
+import { cpuPerStep, cpuPerStepByProcess, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
 
 export async function run(o) {
@@ -137,9 +137,8 @@ export async function run(o) {
  */
 async function saturateInProcess(drive, brokerPids, transport) {
   const before = transport.writeStats();
-  const t0 = mono();
-  const { result, cpuUsPerStep, cpuByThread } = await cpuPerStep(drive, (r) => r.stepsPerSec, async () => cpuUsOf(brokerPids));
-  const writes = writesOver(before, transport.writeStats(), (mono() - t0) / 1000, result.stepsPerSec);
+  const { result, seconds, cpuUsPerStep, cpuByThread } = await cpuPerStep(drive, (r) => r.stepsPerSec, async () => cpuUsOf(brokerPids));
+  const writes = writesOver(before, transport.writeStats(), seconds, result.stepsPerSec);
   return { ...result, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}), ...(writes ? { writes } : {}), brokerCounted: brokerPids.length > 0 };
 }
 
