@@ -32,7 +32,7 @@ Client commands talk to --gateway (ORCH_GATEWAY_URL); without it, to PORT/HOST w
 else to the gateway \`orch start\` runs from this folder (ORCH_DATA_DIR), else http://127.0.0.1:8080;
 with the bearer token in ORCH_API_TOKEN when the gateway requires one.
 Environment: PORT, HOST, ORCH_DATA_DIR, ORCH_READ_STORE, KAFKA_BROKERS, ORCH_TOPIC_PREFIX, ORCH_PARTITIONS,
-ORCH_WORKER_CONCURRENCY, LOG_LEVEL (see the README).`;
+ORCH_WORKER_CONCURRENCY, ORCH_RUN_RETENTION, ORCH_BUS_RETENTION, LOG_LEVEL (see the README).`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

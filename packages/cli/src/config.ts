@@ -34,6 +34,7 @@ export const ENV = {
   wsMaxFrameBytes: 'ORCH_WS_MAX_FRAME_BYTES',
   trustProxy: 'ORCH_TRUST_PROXY',
   runRetention: 'ORCH_RUN_RETENTION',
+  busRetention: 'ORCH_BUS_RETENTION',
   snapshotIntervalMs: 'ORCH_SNAPSHOT_INTERVAL_MS',
   logLevel: 'LOG_LEVEL',
 } as const;
@@ -109,6 +110,24 @@ export const configSchema = z.object({
         ctx.addIssue({ code: 'custom', message: (error as Error).message });
         return z.NEVER;
       }
+    }),
+  /**
+   * How long the embedded bus keeps the records of its topics that are not compacted: `7d`, `12h`,
+   * ms, or `forever` (-1). Kafka keeps them for its topics' `retention.ms`.
+   */
+  busRetention: z
+    .string()
+    .default('7d')
+    .transform((text, ctx) => {
+      if (text.trim() === 'forever') return -1;
+      try {
+        const ms = parseDuration(text, 'busRetention');
+        if (ms > 0) return ms;
+        ctx.addIssue({ code: 'custom', message: 'busRetention: must be longer than 0 (or forever)' });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+      return z.NEVER;
     }),
   /** On Kafka, the least time between two snapshot writes of an orchestrator's partition. Unset: the orchestrator's default. */
   snapshotIntervalMs: intFrom(0, 60_000).optional(),

@@ -19,5 +19,5 @@ export function createTransport(config: Config): { transport: Transport; describ
   }
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  return { transport: createEmbeddedTransport({ dataDir }), describe: `embedded, data in ${dataDir}` };
+  return { transport: createEmbeddedTransport({ dataDir, retentionMs: config.busRetention }), describe: `embedded, data in ${dataDir}` };
 }

@@ -3,8 +3,11 @@ import { test } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EmbeddedTransport } from '@orchestrator-lite/transport';
 import { ConfigError, ENV, loadConfig } from '../src/config.js';
 import { announceGateway, GATEWAY_FILE } from '../src/gateway-address.js';
+import { createTransport } from '../src/transport.js';
 
 test('defaults apply when nothing is set', () => {
   const config = loadConfig({}, {});
@@ -43,6 +46,26 @@ test('ORCH_RUN_RETENTION takes a duration with a unit, 7 days by default', () =>
   assert.equal(loadConfig({}, { ORCH_RUN_RETENTION: '90s' }).runRetention, 90_000);
   assert.equal(loadConfig({}, { ORCH_RUN_RETENTION: '2500' }).runRetention, 2500);
   assert.throws(() => loadConfig({}, { ORCH_RUN_RETENTION: 'a week' }), /ORCH_RUN_RETENTION.*duration/);
+});
+
+test('ORCH_BUS_RETENTION takes a duration or forever, 7 days by default, and reaches the embedded bus', async (t) => {
+  assert.equal(loadConfig({}, {}).busRetention, 7 * 24 * 3600 * 1000);
+  assert.equal(loadConfig({}, { ORCH_BUS_RETENTION: '12h' }).busRetention, 12 * 3600 * 1000);
+  assert.equal(loadConfig({}, { ORCH_BUS_RETENTION: 'forever' }).busRetention, -1);
+  assert.throws(() => loadConfig({}, { ORCH_BUS_RETENTION: '0s' }), /ORCH_BUS_RETENTION.*longer than 0/);
+  assert.throws(() => loadConfig({}, { ORCH_BUS_RETENTION: 'a week' }), /ORCH_BUS_RETENTION.*duration/);
+  // The embedded bus takes it: its records of a plain topic older than the retention go.
+  const dataDir = mkdtempSync(join(tmpdir(), 'orch-cli-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const { transport } = createTransport(loadConfig({}, { ORCH_DATA_DIR: dataDir, ORCH_BUS_RETENTION: '50ms' }));
+  try {
+    await transport.ensureTopics([{ name: 'log', partitions: 1 }]);
+    await transport.produce([0, 1, 2].map((i) => ({ topic: 'log', key: `k${i}`, value: Buffer.from('x') })));
+    await sleep(100);
+    assert.equal(await (transport as EmbeddedTransport).compact(), 2);
+  } finally {
+    await transport.close();
+  }
 });
 
 test('ORCH_SNAPSHOT_INTERVAL_MS is whole ms from 0 to a minute, unset by default (the orchestrator then takes its own)', () => {

@@ -1,6 +1,6 @@
 /**
  * The thread of compactor.ts: a `compactor` LogStore on the bus's file, which removes one slice of
- * superseded records per request. The event loop asks for a slice only while it writes nothing,
+ * superseded or expired records per request. The event loop asks for a slice only while it writes nothing,
  * so the two connections never wait for each other's transaction.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,9 +22,9 @@ function open(): LogStore {
 
 const store = open();
 
-function slice(limit: number): SliceOutcome {
+function slice(limit: number, expireBefore: number | null): SliceOutcome {
   const began = performance.now();
-  const { removed, more } = store.compactSlice(limit);
+  const { removed, more } = store.compactSlice(limit, expireBefore);
   return { removed, more, ms: performance.now() - began };
 }
 
@@ -41,7 +41,7 @@ function close(): void {
 function handle(request: CompactorRequest): unknown {
   switch (request.type) {
     case 'slice':
-      return slice(request.limit);
+      return slice(request.limit, request.expireBefore);
     case 'topics':
       return store.reloadTopics();
     case 'close':

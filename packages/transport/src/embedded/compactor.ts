@@ -17,7 +17,8 @@ export interface CompactorData {
   closed: Int32Array;
 }
 
-export type CompactorRequest = { type: 'slice'; limit: number } | { type: 'topics' } | { type: 'close' };
+/** A slice removes superseded records and, with `expireBefore` set, records written before that time (expiry.ts). */
+export type CompactorRequest = { type: 'slice'; limit: number; expireBefore: number | null } | { type: 'topics' } | { type: 'close' };
 
 /** One slice: the records it removed, whether garbage remains, and how long it took on the thread. */
 export interface SliceOutcome {
@@ -39,9 +40,9 @@ export class Compactor {
     private readonly synchronous: 'normal' | 'full',
   ) {}
 
-  /** Removes up to `limit` superseded records in one transaction on the thread. */
-  slice(limit: number): Promise<SliceOutcome> {
-    return this.#start().channel.call<SliceOutcome>({ type: 'slice', limit });
+  /** Removes up to `limit` superseded or expired records on the thread. */
+  slice(limit: number, expireBefore: number | null): Promise<SliceOutcome> {
+    return this.#start().channel.call<SliceOutcome>({ type: 'slice', limit, expireBefore });
   }
 
   /** The failure that stopped the thread, if it did. */

@@ -40,7 +40,15 @@ export class LogWriter {
   #compacting = false;
   #closing = false;
 
-  constructor(file: string, synchronous: 'normal' | 'full', compactionIntervalMs: number) {
+  constructor(
+    file: string,
+    synchronous: 'normal' | 'full',
+    compactionIntervalMs: number,
+    /** Records of the topics that are not compacted go once this old; `-1` keeps them. */
+    private readonly retentionMs: number,
+    /** Called with the cutoff before the slices remove the records older than it. */
+    private readonly expiring: (before: number) => void,
+  ) {
     this.#store = new LogStore(file, synchronous, 'writer');
     this.#compactor = new Compactor(file, synchronous);
     this.#timer = compactionIntervalMs > 0 ? setInterval(() => this.#compactQuietly(), compactionIntervalMs).unref() : null;
@@ -82,15 +90,18 @@ export class LogWriter {
   }
 
   /**
-   * Compacts slice by slice on the thread; resolves how many records went. With `share` below 1,
-   * it rests between slices so that it takes at most that share of the thread's time.
+   * Compacts slice by slice on the thread, and removes the records older than the retention;
+   * resolves how many records went. With `share` below 1, it rests between slices so that it
+   * takes at most that share of the thread's time.
    */
   async compact(share: number): Promise<number> {
     let removed = 0;
     let limit = COMPACTION_SLICE;
+    const expireBefore = this.retentionMs < 0 ? null : Date.now() - this.retentionMs;
+    if (expireBefore !== null) this.expiring(expireBefore);
     for (;;) {
       if (this.#closing) return removed;
-      const slice = await this.#runSlice(limit);
+      const slice = await this.#runSlice(limit, expireBefore);
       limit = nextSliceLimit(limit, slice.removed, slice.ms);
       removed += slice.removed;
       if (!slice.more) return removed;
@@ -107,9 +118,9 @@ export class LogWriter {
   }
 
   /** One slice, once the last one is done; the writes queued meanwhile go when it is. */
-  async #runSlice(limit: number): Promise<SliceOutcome> {
+  async #runSlice(limit: number, expireBefore: number | null): Promise<SliceOutcome> {
     while (this.#slice !== null) await this.#slice;
-    const slice = this.#compactor.slice(limit).catch((error: unknown) => {
+    const slice = this.#compactor.slice(limit, expireBefore).catch((error: unknown) => {
       throw error === this.#compactor.failure ? error : new Error(`Compaction failed: ${(error as Error).message}`);
     });
     // What the writes wait for: the slice's end, whatever its outcome.

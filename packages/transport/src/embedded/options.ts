@@ -25,6 +25,13 @@ export interface EmbeddedTransportOptions {
   pollIntervalMs?: number;
   /** How often compacted topics are compacted in the background; `0` turns it off. @default 60000 */
   compactionIntervalMs?: number;
+  /**
+   * How long the records of the topics that are not compacted are kept, as Kafka's `retention.ms`
+   * (whose default this is): older ones are removed with the background compaction, a partition's
+   * last record excepted. `-1` keeps them forever.
+   * @default 604800000 (7 days)
+   */
+  retentionMs?: number;
 }
 
 export interface ResolvedEmbeddedOptions {
@@ -32,12 +39,14 @@ export interface ResolvedEmbeddedOptions {
   readonly synchronous: 'normal' | 'full';
   readonly pollIntervalMs: number;
   readonly compactionIntervalMs: number;
+  readonly retentionMs: number;
 }
 
 export const EMBEDDED_DEFAULTS = Object.freeze({
   synchronous: 'normal',
   pollIntervalMs: 200,
   compactionIntervalMs: 60_000,
+  retentionMs: 7 * 24 * 60 * 60 * 1000,
 } as const);
 
 /** Validates the options and fills in defaults; lists every invalid field in one error. */
@@ -59,8 +68,12 @@ export function resolveEmbeddedOptions(options: EmbeddedTransportOptions): Resol
   if (!Number.isInteger(compactionIntervalMs) || compactionIntervalMs < 0) {
     problems.push(`compactionIntervalMs must be a non-negative integer, got ${String(compactionIntervalMs)}`);
   }
+  const retentionMs = input.retentionMs ?? EMBEDDED_DEFAULTS.retentionMs;
+  if (!Number.isSafeInteger(retentionMs) || retentionMs < -1 || retentionMs === 0) {
+    problems.push(`retentionMs must be a positive integer, or -1 to keep records forever, got ${String(retentionMs)}`);
+  }
   if (problems.length > 0) {
     throw new TypeError(`Invalid embedded transport options: ${problems.join('; ')}`);
   }
-  return Object.freeze({ dataDir: input.dataDir as string, synchronous, pollIntervalMs, compactionIntervalMs });
+  return Object.freeze({ dataDir: input.dataDir as string, synchronous, pollIntervalMs, compactionIntervalMs, retentionMs });
 }

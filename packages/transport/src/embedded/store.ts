@@ -3,6 +3,7 @@ import type { ConsumedRecord, Headers, OffsetCommit, ProduceRecord, RecordMetada
 import { TransportError, TransportErrorReason } from './errors.js';
 import type { PlacedRecord } from './log-writer.js';
 import { CompactionIndex } from './compaction-index.js';
+import { Expiry } from './expiry.js';
 import { TailCache } from './tail-cache.js';
 import { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from './wal-checkpointer.js';
 
@@ -115,6 +116,7 @@ export class LogStore {
   private readonly stmts;
   private readonly writeManyTx;
   private readonly compaction: CompactionIndex;
+  private readonly expiry: Expiry;
   private readonly lock: ProcessLock | null;
   private readonly stopCheckpoints: () => void;
 
@@ -156,6 +158,7 @@ export class LogStore {
       ),
     };
     this.reloadTopics();
+    this.expiry = new Expiry(this.db);
     this.compaction = new CompactionIndex(this.db, () => [...this.topicCache].filter(([, m]) => m.compacted).map(([name]) => name));
     this.writeManyTx = this.db.transaction((writes: readonly { records: PlacedRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>): RecordMetadata[][] =>
       writes.map(({ records, commit }) => {
@@ -181,7 +184,7 @@ export class LogStore {
     this.lock?.release();
     // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
     // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.
-    RETAINED.push(this.stmts, this.db, this.lock);
+    RETAINED.push(this.stmts, this.compaction, this.expiry, this.db, this.lock);
   }
 
   /**
@@ -273,6 +276,11 @@ export class LogStore {
     });
   }
 
+  /** Retention is removing the records appended before `before` from the file: the tails drop them first. */
+  expireTails(before: number): void {
+    this.tails.expire(before);
+  }
+
   endOffset(topic: string, partition: number): number {
     const k = `${topic}\u0000${partition}`;
     let next = this.nextOffsets.get(k);
@@ -316,12 +324,23 @@ export class LogStore {
 
   /**
    * One slice of compaction: removes up to `limit` records of compacted topics that a later
-   * record of their key superseded, and tombstones that are not their partition's last record.
+   * record of their key superseded, and tombstones that are not their partition's last record;
+   * then, with what is left of `limit` and `expireBefore` given, records of the other topics
+   * written before that time (ms since the epoch), as retention does (expiry.ts).
    */
-  compactSlice(limit = COMPACTION_SLICE): { removed: number; more: boolean } {
+  compactSlice(limit = COMPACTION_SLICE, expireBefore: number | null = null): { removed: number; more: boolean } {
     // The compactor writes nothing, so the ends it learnt may be behind: each slice looks them up again.
     if (this.role === 'compactor') this.nextOffsets.clear();
-    return this.compaction.slice(limit, (topic, partition) => this.endOffset(topic, partition));
+    const endOffset = (topic: string, partition: number): number => this.endOffset(topic, partition);
+    const compacted = this.compaction.slice(limit, endOffset);
+    if (expireBefore === null || compacted.removed >= limit) return compacted;
+    const expired = this.db.transaction(() => this.expiry.slice(limit - compacted.removed, expireBefore, this.plainPartitions(), endOffset))();
+    return { removed: compacted.removed + expired.removed, more: compacted.more || expired.more };
+  }
+
+  /** Every partition of the topics that are not compacted. */
+  private plainPartitions(): { topic: string; partition: number }[] {
+    return [...this.topicCache].filter(([, meta]) => !meta.compacted).flatMap(([topic, meta]) => Array.from({ length: meta.partitions }, (_, partition) => ({ topic, partition })));
   }
 
   private insert(record: PlacedRecord, timestamp: number, pending: Map<string, number>): RecordMetadata {

@@ -33,6 +33,21 @@ export class TailCache {
   }
 
   /**
+   * Drops the records appended before `before` (ms since the epoch) from each tail, its last one
+   * excepted, as retention removes them from the file (expiry.ts): a read from before the tail
+   * goes to the file, which serves what retention has not removed yet.
+   */
+  expire(before: number): void {
+    for (const tail of this.#tails.values()) {
+      let drop = 0;
+      while (drop < tail.records.length - 1 && tail.records[drop]!.timestamp < before) drop += 1;
+      if (drop === 0) continue;
+      tail.records.splice(0, drop);
+      tail.base += drop;
+    }
+  }
+
+  /**
    * The records from `from` (inclusive) to `to` (exclusive), at most `maxRecords`, as fresh
    * objects; `undefined` when `from` is older than the cached tail (the caller reads SQLite).
    */

@@ -25,8 +25,8 @@ export interface EmbeddedTransport extends Transport {
   /** The database file. */
   readonly file: string;
   /**
-   * Compacts compacted topics now: keeps the latest record per key, drops tombstones. Resolves how
-   * many records were removed. `share` (default 1) is the share of the compaction thread's time it
+   * Compacts compacted topics now: keeps the latest record per key, drops tombstones; and removes
+   * the records of the other topics older than `retentionMs`. Resolves how many records went. `share` (default 1) is the share of the compaction thread's time it
    * may take: the periodic compaction uses BACKGROUND_COMPACTION_SHARE.
    */
   compact(options?: { share?: number }): Promise<number>;
@@ -66,7 +66,7 @@ class SharedBus {
   ) {
     this.store = new LogStore(file, options.synchronous);
     try {
-      this.writer = new LogWriter(file, options.synchronous, options.compactionIntervalMs);
+      this.writer = new LogWriter(file, options.synchronous, options.compactionIntervalMs, options.retentionMs, (before) => this.store.expireTails(before));
     } catch (error) {
       this.store.close();
       throw error;
