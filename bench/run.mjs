@@ -6,7 +6,8 @@
  *
  * Phases, each in its own process: kafka-floor (Kafka's EndToEndLatency tool) and client-alone
  * (the Kafka client with no project code), the baselines; raw-embedded, raw-kafka (our transport);
- * engine-embedded, engine-kafka, engine-kafka-split (every role its own process); bullmq (the
+ * engine-embedded, engine-kafka, engine-kafka-split (every role its own process), engine-embedded-own
+ * (every role in one process of its own, the load and the watching in another); bullmq (the
  * peer); memory; scaling (1, 2, 4 worker processes on Kafka) and recovery (kill -9 of an
  * orchestrator with active runs). Writes bench/results/latest.{json,md,svg}.
  * Never a timed test: it prints figures and ratios against baselines of the same run, with the
@@ -48,6 +49,7 @@ const PHASES = [
   { id: 'engine-embedded', module: 'engine', options: { ...shared, bus: 'embedded', curve: CURVE_FACTORS } },
   { id: 'engine-kafka', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka', curve: CURVE_FACTORS } },
   { id: 'engine-kafka-split', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka', split: true } },
+  { id: 'engine-embedded-own', module: 'engine', options: { ...shared, bus: 'embedded', ownProcess: true } },
   { id: 'bullmq', module: 'bullmq', options: { ...shared, curve: CURVE_FACTORS } },
   // Measured on Kafka when there is a broker: the embedded bus keeps a tail of recent records in
   // this process's heap and buffers, which would be counted with the orchestrator's.

@@ -12,19 +12,23 @@ export const brokersFromEnv = () => (process.env.KAFKA_BROKERS ?? '127.0.0.1:909
 
 export const randomPrefix = (label) => `bench-${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.`;
 
-/** `{ transport, prefix, cleanup() }` for `kind` 'embedded' or 'kafka'. */
-export function openBus(kind, label) {
+/**
+ * `{ transport, prefix, cleanup() }` for `kind` 'embedded' or 'kafka'; the embedded bus also gives
+ * its `dataDir`, and with `open: false` no transport (another process opens it there).
+ */
+export function openBus(kind, label, { open = true } = {}) {
   const prefix = randomPrefix(label);
   if (kind === 'embedded') {
     const dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-'));
     // The product's default is synchronous 'normal'; BENCH_EMBEDDED_SYNCHRONOUS=full measures the alternative.
     const synchronous = process.env.BENCH_EMBEDDED_SYNCHRONOUS;
-    const transport = createEmbeddedTransport({ dataDir, ...(synchronous ? { synchronous } : {}) });
+    const transport = open ? createEmbeddedTransport({ dataDir, ...(synchronous ? { synchronous } : {}) }) : undefined;
     return {
       transport,
+      dataDir,
       prefix,
       cleanup: async () => {
-        await transport.close().catch(() => undefined);
+        await transport?.close().catch(() => undefined);
         rmSync(dataDir, { recursive: true, force: true });
       },
     };

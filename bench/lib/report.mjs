@@ -113,7 +113,7 @@ export function renderMarkdown(result) {
   out.push('| machine | |', '|---|---|');
   out.push(`| CPU | ${m.cpu} |`, `| cores | ${m.cores} |`, `| memory | ${m.memoryGiB} GiB |`, `| OS | ${m.os} |`, `| Node | ${m.node} |`, `| Kafka | ${m.kafka} (single KRaft node on 127.0.0.1) |`);
   out.push(`| Redis | ${ok(p.bullmq)?.redisVersion ?? '—'} (BullMQ 6.7.0 on ioredis 6.0.0) |`, `| load average at start | ${m.loadAverageAtStart.join(' ')} |`, '');
-  out.push(`Settings: ${partitionSettings(result)}, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process (and, in the "roles split" rows, gateway, orchestrator and worker each in its own process); BullMQ in one process. Total ${result.seconds} s.`, '');
+  out.push(`Settings: ${partitionSettings(result)}, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process with the bench's load and watching (in the "own process" rows, every role in one process and the bench's clients in another; in the "roles split" rows, gateway, orchestrator and worker each in its own process); BullMQ in one process. Total ${result.seconds} s.`, '');
   out.push(...speedLines(m.speed));
 
   const failed = Object.entries(p).filter(([, v]) => v.status !== 'ok');
@@ -143,7 +143,7 @@ export function renderMarkdown(result) {
   out.push('| workload | system | runs/s | steps/s | CPU µs/step | engine ÷ BullMQ (runs/s) | steps/s ÷ raw round trips/s (same bus) | steps/s ÷ the Kafka client alone |', '|---|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
     const peer = ok(p.bullmq)?.workloads?.[w]?.saturation;
-    for (const [phase, bus, label] of [['engine-embedded', 'embedded', 'engine (embedded)'], ['engine-kafka', 'kafka', 'engine (kafka)'], ['engine-kafka-split', 'kafka', 'engine (kafka, roles split)']]) {
+    for (const [phase, bus, label] of [['engine-embedded', 'embedded', 'engine (embedded)'], ['engine-embedded-own', 'embedded', 'engine (embedded, own process)'], ['engine-kafka', 'kafka', 'engine (kafka)'], ['engine-kafka-split', 'kafka', 'engine (kafka, roles split)']]) {
       const s = ok(p[phase])?.workloads?.[w]?.saturation;
       const raw = ok(p[`raw-${bus}`])?.saturation?.roundTripsPerSec;
       const alone = bus === 'kafka' ? `${fmt(ratio(s?.stepsPerSec, clientRate), 3)}x` : '';
@@ -163,7 +163,7 @@ export function renderMarkdown(result) {
   out.push('## Latency (ms, p50 / p95 / p99)', '');
   out.push('| workload | system | load | runs/s | dispatch | task-to-next (events) | hand-off (handlers) | event-to-WebSocket | run |', '|---|---|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
-    for (const [name, phase] of [['engine (embedded)', p['engine-embedded']], ['engine (kafka)', p['engine-kafka']], ['engine (kafka, roles split)', p['engine-kafka-split']], ['BullMQ', p.bullmq]]) {
+    for (const [name, phase] of [['engine (embedded)', p['engine-embedded']], ['engine (embedded, own process)', p['engine-embedded-own']], ['engine (kafka)', p['engine-kafka']], ['engine (kafka, roles split)', p['engine-kafka-split']], ['BullMQ', p.bullmq]]) {
       const r = ok(phase)?.workloads?.[w];
       for (const load of ['fixed', 'saturation']) {
         const x = r?.[load];
@@ -221,7 +221,7 @@ export function renderMarkdown(result) {
   out.push('- **dispatch**: StepScheduled.at → handler start (BullMQ: job added → handler start). **task-to-next (events)**: StepSucceeded.at of the last dependency → the step\'s start as its worker reported it (StepStarted, or with a short attempt the StepSucceeded that carries it). **hand-off (handlers)**: the last dependency\'s handler end → the step\'s handler start, both instrumented (comparable across engine and BullMQ).');
   out.push('- **event-to-WebSocket**: event `at` → receipt of its frame by a client of the gateway\'s `/api/v1/stream` (all runs). **run**: start request → terminal event received.');
   out.push('- The raw round trip uses our Transport (on @platformatic/kafka for Kafka): produce a request; a replier consumes it and, in one commit(offsets, produce), sends the reply; the requester consumes it. **The Kafka client alone** does the same with the client\'s own Producer and Consumer stream and no project code, the replier in a second process.');
-  out.push('- **roles split**: gateway, orchestrator and worker each in its own OS process on Kafka, as deployed; handlers are not timed there, so dispatch and hand-off are empty.');
+  out.push('- **roles split**: gateway, orchestrator and worker each in its own OS process on Kafka, as deployed; **own process**: every role in one OS process on the embedded bus, as `orch start` runs them, the bench\'s clients in another. Handlers are not timed there, so dispatch and hand-off are empty.');
   out.push('');
   return `${out.join('\n')}\n`;
 }
@@ -369,8 +369,9 @@ function ceilingSection(p, cores) {
   );
 }
 
-/** The processes of `cpuByProcess` (roles split), in the columns' order. */
+/** The processes of `cpuByProcess` (roles split, or every role in one process of its own), in the columns' order. */
 const PROCESSES = [
+  ['engine', 'every role'],
   ['orchestrator', 'orchestrator'],
   ['worker', 'worker'],
   ['gateway', 'gateway'],
@@ -385,16 +386,18 @@ const PROCESSES = [
 function processSection(p) {
   const rows = [];
   for (const w of WORKLOADS) {
-    const s = ok(p['engine-kafka-split'])?.workloads?.[w]?.saturation;
-    const c = s?.cpuByProcess;
-    if (!c) continue;
-    rows.push(`| ${w} | ${fmt(s.cpuUsPerStep, 0)} | ${PROCESSES.map(([k]) => (c[k] === undefined ? '' : c[k])).join(' | ')} |`);
+    for (const [phase, label] of [['engine-embedded-own', 'embedded, own process'], ['engine-kafka-split', 'kafka, roles split']]) {
+      const s = ok(p[phase])?.workloads?.[w]?.saturation;
+      const c = s?.cpuByProcess;
+      if (!c) continue;
+      rows.push(`| ${w} | ${label} | ${fmt(s.cpuUsPerStep, 0)} | ${PROCESSES.map(([k]) => (c[k] === undefined ? '' : c[k])).join(' | ')} |`);
+    }
   }
   if (rows.length === 0) return [];
   return section(
-    'CPU per step by process, roles split (µs, at saturation)',
-    'From `/proc/<pid>/stat` over the saturation loop, with gateway, orchestrator and worker each in its own process on Kafka. **broker**: the local Kafka broker (blank when it is remote); **load and watch**: the bench\'s own process, which starts the runs over HTTP and follows the WebSocket stream (in the one-process rows it is counted with the engine). **all** is their sum.',
-    [`| workload | all | ${PROCESSES.map(([, label]) => label).join(' | ')} |`, `|---|---|${PROCESSES.map(() => '---|').join('')}`, ...rows, ''],
+    'CPU per step by process (µs, at saturation)',
+    'From `/proc/<pid>/stat` over the saturation loop, with the engine in processes of its own: every role in one (**every role**, on the embedded bus, as `orch start` runs them), or gateway, orchestrator and worker each in its own on Kafka. **broker**: the local Kafka broker (blank when it is remote); **load and watch**: the bench\'s own process, which starts the runs over HTTP and follows the WebSocket stream (in the one-process rows it is counted with the engine). **all** is their sum.',
+    [`| workload | system | all | ${PROCESSES.map(([, label]) => label).join(' | ')} |`, `|---|---|---|${PROCESSES.map(() => '---|').join('')}`, ...rows, ''],
   );
 }
 

@@ -24,7 +24,11 @@ import { cpuPerStep, cpuPerStepByProcess, sleep, summarize, until, wallNow } fro
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
 
 export async function run(o) {
-  const bus = openBus(o.bus, 'engine');
+  // The engine in processes of its own: this one only drives the load and watches.
+  const apart = Boolean(o.split || o.ownProcess);
+  const shape = o.split ? ' (split)' : o.ownProcess ? ' (own process)' : '';
+  // The embedded bus is one process's: when the engine runs in another, this one leaves it closed.
+  const bus = openBus(o.bus, 'engine', { open: !(apart && o.bus === 'embedded') });
   const probe = { start: new Map(), end: new Map() };
   const timed = (handler) => (input, ctx) => {
     const key = `${ctx.runId}|${ctx.stepId}|${ctx.attempt}`;
@@ -42,7 +46,7 @@ export async function run(o) {
   const common = { transport: bus.transport, topicPrefix: bus.prefix, partitions: o.partitions };
   const closers = [];
   try {
-    const { gateway, getRun, partitions, pids } = o.split ? await startSplit(o, bus, closers) : await startInProcess(common, tasks, o, closers);
+    const { gateway, getRun, partitions, pids } = apart ? await startApart(o, bus, closers) : await startInProcess(common, tasks, o, closers);
 
     const definitions = engineDefinitions('bench-');
     const dependencies = new Map();
@@ -90,22 +94,22 @@ export async function run(o) {
         await warmUp(workload);
         const start = startRun(workload);
         const drive = () => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window }));
-        const sat = o.split ? await saturateSplit(drive, pids, brokerPids) : await saturateInProcess(drive, brokerPids, bus.transport);
+        const sat = apart ? await saturateApart(drive, pids, brokerPids) : await saturateInProcess(drive, brokerPids, bus.transport);
         const f = (x) => x.toFixed(1);
         if (o.saturationOnly) {
           results[workload] = { saturation: sat };
-          process.stderr.write(`  engine/${o.bus}${o.split ? ' (split)' : ''} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s\n`);
+          process.stderr.write(`  engine/${o.bus}${shape} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s\n`);
           continue;
         }
         const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
         const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
         const curve = o.curve ? await throughputCurve({ start, window: o.window[workload], saturation: sat, factors: o.curve, warmupMs: o.warmupMs, measureMs: o.measureMs, measure: (drive) => measure(tracker, drive) }) : undefined;
         results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 }, ...(curve ? { curve } : {}) };
-        process.stderr.write(`  engine/${o.bus}${o.split ? ' (split)' : ''} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s; at ${f(rate)} runs/s task-to-next p50 ${fixed.latency.taskToNext.p50} ms p99 ${fixed.latency.taskToNext.p99} ms\n`);
+        process.stderr.write(`  engine/${o.bus}${shape} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s; at ${f(rate)} runs/s task-to-next p50 ${fixed.latency.taskToNext.p50} ms p99 ${fixed.latency.taskToNext.p99} ms\n`);
         if (curve) process.stderr.write(`  engine/${o.bus} ${workload} by runs in flight: ${curve.map((c) => `${c.window}: ${f(c.stepsPerSec)} steps/s`).join(', ')}\n`);
       } catch (error) {
         results[workload] = { error: error.message };
-        process.stderr.write(`  engine/${o.bus}${o.split ? ' (split)' : ''} ${workload}: FAILED: ${error.message}\n`);
+        process.stderr.write(`  engine/${o.bus}${shape} ${workload}: FAILED: ${error.message}\n`);
       }
     }
 
@@ -124,7 +128,7 @@ export async function run(o) {
       }
       if (outcome !== 'RunSucceeded') throw new Error(`a single ${workload} run ended ${outcome}`);
     }
-    return { bus: o.bus, split: Boolean(o.split), concurrency: o.concurrency, partitions, window: o.window, workloads: results, attemptsPerRun: ATTEMPTS_PER_RUN };
+    return { bus: o.bus, split: Boolean(o.split), ownProcess: Boolean(o.ownProcess), concurrency: o.concurrency, partitions, window: o.window, workloads: results, attemptsPerRun: ATTEMPTS_PER_RUN };
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     await bus.cleanup();
@@ -169,7 +173,7 @@ function writesOver(before, after, seconds, stepsPerSec) {
  * Linux only), the local broker's, and this process's, which only drives the load and watches the
  * stream (the HTTP client and the WebSocket client of the one-process rows, which count them too).
  */
-async function saturateSplit(drive, pids, brokerPids) {
+async function saturateApart(drive, pids, brokerPids) {
   if (!existsSync(`/proc/${process.pid}/stat`)) return drive();
   const sources = {
     ...Object.fromEntries(Object.entries(pids).map(([role, pid]) => [role, () => cpuUsOf([pid])])),
@@ -193,19 +197,22 @@ async function startInProcess(common, tasks, o, closers) {
 }
 
 /**
- * Every role its own OS process (bench/peers/engine-role.mjs), as deployed: the handlers run in
- * the worker process, so only the figures taken from events (task-to-next, WebSocket, run) exist.
+ * The engine in OS processes of its own (bench/peers/engine-role.mjs), as deployed, this process
+ * only driving the load and watching: with `o.split` every role its own process (Kafka), else every
+ * role in one (`engine`, as `orch start` runs them, on either bus). The handlers run in another
+ * process, so only the figures taken from events (task-to-next, WebSocket, run) exist.
  */
-async function startSplit(o, bus, closers) {
-  if (o.bus !== 'kafka') throw new Error('engine: split roles need the kafka bus');
+async function startApart(o, bus, closers) {
+  if (o.split && o.bus !== 'kafka') throw new Error('engine: split roles need the kafka bus');
   const port = await freePort();
-  const config = { brokers: brokersFromEnv(), prefix: bus.prefix, partitions: o.partitions, concurrency: o.concurrency, port };
+  const where = o.bus === 'kafka' ? { brokers: brokersFromEnv() } : { dataDir: bus.dataDir };
+  const config = { ...where, prefix: bus.prefix, partitions: o.partitions, concurrency: o.concurrency, port };
   // The orchestrator first: it creates the topics the others join, and says how many partitions.
   let partitions;
   const pids = {};
-  for (const role of ['orchestrator', 'worker', 'gateway']) {
+  for (const [role, name] of o.split ? [['orchestrator'], ['worker'], ['gateway']] : [['all', 'engine']]) {
     const child = fork(fileURLToPath(new URL('../peers/engine-role.mjs', import.meta.url)), [role, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    pids[role] = child.pid;
+    pids[name ?? role] = child.pid;
     closers.push(async () => {
       if (child.exitCode !== null) return;
       child.send('stop');
