@@ -112,13 +112,15 @@ export const configSchema = z.object({
       }
     }),
   /**
-   * How long the embedded bus keeps the records of its topics that are not compacted: `7d`, `12h`,
-   * ms, or `forever` (-1). Kafka keeps them for its topics' `retention.ms`.
+   * How long the bus keeps the records of its topics that are not compacted: `7d`, `12h`, ms, or
+   * `forever` (-1). Unset: 7 days on the embedded bus; on Kafka, the broker's default. On Kafka it
+   * sets `retention.ms` on the topics the engine creates.
    */
   busRetention: z
     .string()
-    .default('7d')
+    .optional()
     .transform((text, ctx) => {
+      if (text === undefined) return undefined;
       if (text.trim() === 'forever') return -1;
       try {
         const ms = parseDuration(text, 'busRetention');

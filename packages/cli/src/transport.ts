@@ -14,10 +14,11 @@ export function createTransport(config: Config): { transport: Transport; describ
         ? { sasl: { mechanism: config.kafkaSaslMechanism, username: config.kafkaSaslUsername, password: config.kafkaSaslPassword } }
         : {}),
       ...(config.kafkaTls ? { tls: true } : {}),
+      ...(config.busRetention === undefined ? {} : { retentionMs: config.busRetention }),
     });
     return { transport, describe: `kafka ${config.kafkaBrokers.join(',')}` };
   }
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  return { transport: createEmbeddedTransport({ dataDir, retentionMs: config.busRetention }), describe: `embedded, data in ${dataDir}` };
+  return { transport: createEmbeddedTransport({ dataDir, ...(config.busRetention === undefined ? {} : { retentionMs: config.busRetention }) }), describe: `embedded, data in ${dataDir}` };
 }

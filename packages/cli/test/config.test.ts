@@ -48,8 +48,8 @@ test('ORCH_RUN_RETENTION takes a duration with a unit, 7 days by default', () =>
   assert.throws(() => loadConfig({}, { ORCH_RUN_RETENTION: 'a week' }), /ORCH_RUN_RETENTION.*duration/);
 });
 
-test('ORCH_BUS_RETENTION takes a duration or forever, 7 days by default, and reaches the embedded bus', async (t) => {
-  assert.equal(loadConfig({}, {}).busRetention, 7 * 24 * 3600 * 1000);
+test('ORCH_BUS_RETENTION takes a duration or forever, unset by default (the bus takes its own), and reaches the embedded bus', async (t) => {
+  assert.equal(loadConfig({}, {}).busRetention, undefined);
   assert.equal(loadConfig({}, { ORCH_BUS_RETENTION: '12h' }).busRetention, 12 * 3600 * 1000);
   assert.equal(loadConfig({}, { ORCH_BUS_RETENTION: 'forever' }).busRetention, -1);
   assert.throws(() => loadConfig({}, { ORCH_BUS_RETENTION: '0s' }), /ORCH_BUS_RETENTION.*longer than 0/);

@@ -76,7 +76,9 @@ export class KafkaTransport implements Transport {
                     { name: 'min.cleanable.dirty.ratio', value: String(this.options.compactedMinCleanableDirtyRatio) },
                     { name: 'delete.retention.ms', value: '1000' },
                   ]
-                : []),
+                : this.options.retentionMs === undefined
+                  ? []
+                  : [{ name: 'retention.ms', value: String(this.options.retentionMs) }]),
             ],
           });
         } catch (error) {

@@ -64,6 +64,11 @@ export interface KafkaTransportOptions {
   compactedSegmentMs?: number;
   /** Compacted topics: `min.cleanable.dirty.ratio`. @default 0.01 */
   compactedMinCleanableDirtyRatio?: number;
+  /**
+   * The other topics, when this transport creates them: `retention.ms`, how long their records
+   * are kept (`-1`: forever). Unset: the broker's default (`log.retention.*`, 7 days unless set).
+   */
+  retentionMs?: number;
 }
 
 export interface ResolvedKafkaTransportOptions {
@@ -84,6 +89,7 @@ export interface ResolvedKafkaTransportOptions {
   readonly commitIntervalMs: number;
   readonly compactedSegmentMs: number;
   readonly compactedMinCleanableDirtyRatio: number;
+  readonly retentionMs: number | undefined;
 }
 
 export const kafkaTransportDefaults = Object.freeze({
@@ -141,6 +147,10 @@ export function resolveKafkaTransportOptions(options: KafkaTransportOptions): Re
   if (ratio !== undefined && (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1))) {
     problems.push(`compactedMinCleanableDirtyRatio: expected a number in (0, 1], got ${JSON.stringify(ratio)}`);
   }
+  const retention = options.retentionMs;
+  if (retention !== undefined && (typeof retention !== 'number' || !Number.isSafeInteger(retention) || !(retention >= 1 || retention === -1))) {
+    problems.push(`retentionMs: expected a positive integer, or -1 to keep records forever, got ${JSON.stringify(retention)}`);
+  }
   if (options.sasl !== undefined) {
     if (!saslMechanisms.has(options.sasl.mechanism)) problems.push(`sasl.mechanism: expected one of ${[...saslMechanisms].join(', ')}`);
     if (typeof options.sasl.username !== 'string') problems.push('sasl.username: expected a string');
@@ -170,6 +180,7 @@ export function resolveKafkaTransportOptions(options: KafkaTransportOptions): Re
     commitIntervalMs: options.commitIntervalMs ?? d.commitIntervalMs,
     compactedSegmentMs: options.compactedSegmentMs ?? d.compactedSegmentMs,
     compactedMinCleanableDirtyRatio: ratio ?? d.compactedMinCleanableDirtyRatio,
+    retentionMs: retention,
   });
 }
 

@@ -41,6 +41,25 @@ void describe('kafka transport on a real broker', { skip: kafkaSkip(), timeout: 
     }
   });
 
+  void test('with retentionMs, the topics it creates that are not compacted keep their records that long', async () => {
+    const p = randomPrefix();
+    const kept = createKafkaTransport({ brokers, clientId: 'kafka-transport-test-retention', retentionMs: 3_600_000 });
+    const admin = new Admin({ clientId: 'kafka-transport-test-admin', bootstrapBrokers: brokers });
+    try {
+      await kept.ensureTopics([{ name: `${p}events`, partitions: 1 }, { name: `${p}state`, partitions: 1, compacted: true }]);
+      const [events, state] = await admin.describeConfigs({
+        resources: [`${p}events`, `${p}state`].map((resourceName) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName, configurationKeys: ['retention.ms'] })),
+      });
+      const retention = (d: typeof events) => d?.configs.find((c) => c.name === 'retention.ms');
+      assert.equal(retention(events)?.value, '3600000');
+      assert.notEqual(retention(state)?.value, '3600000', 'a compacted topic keeps the broker default');
+      assert.throws(() => createKafkaTransport({ brokers, retentionMs: 0 }), /retentionMs: expected a positive integer, or -1/);
+    } finally {
+      await admin.close();
+      await kept.close();
+    }
+  });
+
   void test('produce places keys with the Java murmur2 partitioner and returns consecutive offsets', async () => {
     const topic = `${randomPrefix()}commands`;
     await transport.ensureTopics([{ name: topic, partitions: 4 }]);
