@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { createEmbeddedTransport } from '../../src/embedded/index.js';
 import { COMPACTION_SLICE, COMPACTION_SLICE_BUDGET_MS, COMPACTION_SLICE_MAX, COMPACTION_SLICE_MIN, nextSliceLimit } from '../../src/embedded/store.js';
 import { readAll } from '../../src/conformance/helpers.js';
+import { withLoopTurns } from './loop-turns.js';
 import { tempDataDir } from './temp-dirs.js';
 
 const v = (s: string): Buffer => Buffer.from(s);
@@ -21,15 +22,7 @@ void test('compaction of many superseded records runs in slices with the event l
   for (let round = 0; round < 3; round++) {
     await transport.produce(Array.from({ length: keys }, (_, i) => ({ topic: 'state', key: `run-${i}`, value: v(`r${round}`) })));
   }
-  let turns = 0;
-  let spinning = true;
-  const spin = (): void => {
-    turns += 1;
-    if (spinning) setImmediate(spin);
-  };
-  setImmediate(spin);
-  const removed = await transport.compact();
-  spinning = false;
+  const { result: removed, turns } = await withLoopTurns(() => transport.compact());
   assert.equal(removed, 2 * keys, 'two superseded records per key');
   const slices = Math.ceil((2 * keys) / COMPACTION_SLICE_MAX);
   assert.ok(turns >= slices - 1, `the loop turned ${turns} times over ${slices} slices`);

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createEmbeddedTransport } from '../../src/embedded/index.js';
 import { COMPACTION_SLICE_MAX } from '../../src/embedded/store.js';
 import { Inbox, offsetsOf, readAll } from '../../src/conformance/helpers.js';
+import { withLoopTurns } from './loop-turns.js';
 import { tempDataDir } from './temp-dirs.js';
 
 const v = (s: string): Buffer => Buffer.from(s);
@@ -68,15 +69,7 @@ void test('a long expired stretch goes in several slices, the event loop turning
   const count = 4 * COMPACTION_SLICE_MAX;
   await transport.produce(Array.from({ length: count }, (_, i) => ({ topic: 'log', key: `k${i}`, value: v(`r${i}`) })));
   await sleep(RETENTION_MS + 50);
-  let turns = 0;
-  let spinning = true;
-  const spin = (): void => {
-    turns += 1;
-    if (spinning) setImmediate(spin);
-  };
-  setImmediate(spin);
-  const removed = await transport.compact();
-  spinning = false;
+  const { result: removed, turns } = await withLoopTurns(() => transport.compact());
   assert.equal(removed, count - 1, 'all but the last record');
   assert.ok(turns >= 3, `the loop turned ${turns} times over at least 4 slices`);
   assert.deepEqual(offsetsOf(await readAll(transport, 'log', 0)), [count - 1]);
