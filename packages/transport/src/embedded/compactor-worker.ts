@@ -1,7 +1,7 @@
 /**
  * The thread of compactor.ts: a `compactor` LogStore on the bus's file, which removes one slice of
- * superseded or expired records per request. The event loop asks for a slice only while it writes nothing,
- * so the two connections never wait for each other's transaction.
+ * superseded or expired records per request. The event loop asks for a slice only while it writes
+ * nothing, so the two connections never wait for each other's transaction.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { serveThreadChannel } from '../thread-channel.js';

@@ -26,8 +26,9 @@ export interface EmbeddedTransport extends Transport {
   readonly file: string;
   /**
    * Compacts compacted topics now: keeps the latest record per key, drops tombstones; and removes
-   * the records of the other topics older than `retentionMs`. Resolves how many records went. `share` (default 1) is the share of the compaction thread's time it
-   * may take: the periodic compaction uses BACKGROUND_COMPACTION_SHARE.
+   * the records of the other topics older than `retentionMs`. Resolves how many records went.
+   * `share` (default 1) is the share of the compaction thread's time it may take: the periodic
+   * compaction uses BACKGROUND_COMPACTION_SHARE.
    */
   compact(options?: { share?: number }): Promise<number>;
   /** Committed offsets with their metadata, per partition (`null` when none). */
