@@ -41,6 +41,17 @@ export const ENV = {
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const flag = z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1');
+/** A duration (`7d`, `12h`, `30m`, or ms) in ms; one that does not parse is an issue that names `field`. */
+const durationOf =
+  (field: string) =>
+  (text: string, ctx: z.RefinementCtx): number => {
+    try {
+      return parseDuration(text, field);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  };
 const list = z
   .string()
   .optional()
@@ -100,17 +111,7 @@ export const configSchema = z.object({
   inlinePayloadBytes: intFrom(1024, 512 * 1024).default(PAYLOAD_DEFAULTS.inlineBytes),
   wsMaxFrameBytes: intFrom(1024, 64 * 1024 * 1024).default(64 * 1024),
   /** How long an ended run stays retryable, and in the gateway's read store, before it is forgotten: `7d`, `12h`, `30m`, or ms. */
-  runRetention: z
-    .string()
-    .default('7d')
-    .transform((text, ctx) => {
-      try {
-        return parseDuration(text, 'runRetention');
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+  runRetention: z.string().default('7d').transform(durationOf('runRetention')),
   /**
    * How long the bus keeps the records of its topics that are not compacted: `7d`, `12h`, ms, or
    * `forever` (-1). Unset: 7 days on the embedded bus; on Kafka, the broker's default. On Kafka it
@@ -119,18 +120,8 @@ export const configSchema = z.object({
   busRetention: z
     .string()
     .optional()
-    .transform((text, ctx) => {
-      if (text === undefined) return undefined;
-      if (text.trim() === 'forever') return -1;
-      try {
-        const ms = parseDuration(text, 'busRetention');
-        if (ms > 0) return ms;
-        ctx.addIssue({ code: 'custom', message: 'busRetention: must be longer than 0 (or forever)' });
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      }
-      return z.NEVER;
-    }),
+    .transform((text, ctx) => (text === undefined ? undefined : text.trim() === 'forever' ? -1 : durationOf('busRetention')(text, ctx)))
+    .refine((ms) => ms !== 0, 'busRetention: must be longer than 0 (or forever)'),
   /** On Kafka, the least time between two snapshot writes of an orchestrator's partition. Unset: the orchestrator's default. */
   snapshotIntervalMs: intFrom(0, 60_000).optional(),
   /** `true`/`1`, or the proxies' addresses/CIDRs (comma-separated). */

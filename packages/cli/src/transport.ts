@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 
 /** Kafka when `KAFKA_BROKERS` is set; otherwise the embedded, durable SQLite log under the data dir. */
 export function createTransport(config: Config): { transport: Transport; describe: string } {
+  const retention = config.busRetention === undefined ? {} : { retentionMs: config.busRetention };
   if (config.kafkaBrokers) {
     const transport = createKafkaTransport({
       brokers: config.kafkaBrokers,
@@ -14,11 +15,11 @@ export function createTransport(config: Config): { transport: Transport; describ
         ? { sasl: { mechanism: config.kafkaSaslMechanism, username: config.kafkaSaslUsername, password: config.kafkaSaslPassword } }
         : {}),
       ...(config.kafkaTls ? { tls: true } : {}),
-      ...(config.busRetention === undefined ? {} : { retentionMs: config.busRetention }),
+      ...retention,
     });
     return { transport, describe: `kafka ${config.kafkaBrokers.join(',')}` };
   }
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  return { transport: createEmbeddedTransport({ dataDir, ...(config.busRetention === undefined ? {} : { retentionMs: config.busRetention }) }), describe: `embedded, data in ${dataDir}` };
+  return { transport: createEmbeddedTransport({ dataDir, ...retention }), describe: `embedded, data in ${dataDir}` };
 }
