@@ -1,3 +1,5 @@
+import { isRetentionMs } from '../retention.js';
+
 /**
  * Options of the embedded transport: a durable, single-process log on SQLite.
  *
@@ -69,7 +71,7 @@ export function resolveEmbeddedOptions(options: EmbeddedTransportOptions): Resol
     problems.push(`compactionIntervalMs must be a non-negative integer, got ${String(compactionIntervalMs)}`);
   }
   const retentionMs = input.retentionMs ?? EMBEDDED_DEFAULTS.retentionMs;
-  if (!Number.isSafeInteger(retentionMs) || retentionMs < -1 || retentionMs === 0) {
+  if (!isRetentionMs(retentionMs)) {
     problems.push(`retentionMs must be a positive integer, or -1 to keep records forever, got ${String(retentionMs)}`);
   }
   if (problems.length > 0) {

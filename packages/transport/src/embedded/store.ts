@@ -116,7 +116,8 @@ export class LogStore {
   private readonly stmts;
   private readonly writeManyTx;
   private readonly compaction: CompactionIndex;
-  private readonly expiry: Expiry;
+  /** Made by the first slice: only the compaction thread's store runs slices. */
+  private expiry: Expiry | undefined;
   private readonly lock: ProcessLock | null;
   private readonly stopCheckpoints: () => void;
 
@@ -158,7 +159,6 @@ export class LogStore {
       ),
     };
     this.reloadTopics();
-    this.expiry = new Expiry(this.db);
     this.compaction = new CompactionIndex(this.db, () => [...this.topicCache].filter(([, m]) => m.compacted).map(([name]) => name));
     this.writeManyTx = this.db.transaction((writes: readonly { records: PlacedRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>): RecordMetadata[][] =>
       writes.map(({ records, commit }) => {
@@ -334,7 +334,8 @@ export class LogStore {
     const endOffset = (topic: string, partition: number): number => this.endOffset(topic, partition);
     const compacted = this.compaction.slice(limit, endOffset);
     if (expireBefore === null || compacted.removed >= limit) return compacted;
-    const expired = this.db.transaction(() => this.expiry.slice(limit - compacted.removed, expireBefore, this.plainPartitions(), endOffset))();
+    const expiry = (this.expiry ??= new Expiry(this.db));
+    const expired = this.db.transaction(() => expiry.slice(limit - compacted.removed, expireBefore, this.plainPartitions(), endOffset))();
     return { removed: compacted.removed + expired.removed, more: compacted.more || expired.more };
   }
 

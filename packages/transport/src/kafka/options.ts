@@ -1,4 +1,5 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { isRetentionMs } from '../retention.js';
 
 /** SASL credentials, passed through to the client. */
 export interface KafkaSaslOptions {
@@ -148,7 +149,7 @@ export function resolveKafkaTransportOptions(options: KafkaTransportOptions): Re
     problems.push(`compactedMinCleanableDirtyRatio: expected a number in (0, 1], got ${JSON.stringify(ratio)}`);
   }
   const retention = options.retentionMs;
-  if (retention !== undefined && (typeof retention !== 'number' || !Number.isSafeInteger(retention) || !(retention >= 1 || retention === -1))) {
+  if (retention !== undefined && !isRetentionMs(retention)) {
     problems.push(`retentionMs: expected a positive integer, or -1 to keep records forever, got ${JSON.stringify(retention)}`);
   }
   if (options.sasl !== undefined) {
