@@ -162,6 +162,18 @@ export async function fetchRuns(url: string, runIds: readonly string[], parallel
   return runs;
 }
 
+/** The accepted runs the gateway does not know or still shows unfinished, with how each was answered. */
+async function describeUnfinished(url: string, accepted: readonly Accepted[]): Promise<string> {
+  const runs = await fetchRuns(url, accepted.map((a) => a.runId)).catch(() => undefined);
+  if (runs === undefined) return '';
+  const lines = accepted.flatMap((a) => {
+    const run = runs.get(a.runId);
+    if (run !== undefined && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(run.status)) return [];
+    return [`${a.runId} (${a.kind}, answered ${a.status}): ${run === undefined ? 'unknown to the gateway' : run.status}`];
+  });
+  return lines.length === 0 ? '' : `\nunfinished (${lines.length}):\n${lines.slice(0, 20).join('\n')}`;
+}
+
 /**
  * Waits (bounded) until the gateway counts, per workflow, as many finished runs as were accepted
  * and none unfinished. `url` is read on every poll (the gateway may have moved).
@@ -178,8 +190,8 @@ export async function waitForFinished(url: () => string, accepted: readonly Acce
       const c = counts[kind]!;
       return c.PENDING + c.RUNNING === 0 && c.SUCCEEDED + c.FAILED + c.CANCELLED >= n;
     });
-  }, { timeoutMs, intervalMs: 500, description: 'every accepted run finished' }).catch((error: unknown) => {
-    throw new Error(`${(error as Error).message}; last counts ${JSON.stringify(last)}`, { cause: error });
+  }, { timeoutMs, intervalMs: 500, description: 'every accepted run finished' }).catch(async (error: unknown) => {
+    throw new Error(`${(error as Error).message}; last counts ${JSON.stringify(last)}${await describeUnfinished(url(), accepted)}`, { cause: error });
   });
   return last;
 }

@@ -39,7 +39,7 @@ const MAX_PLACEHOLDERS = 10_000;
 
 export class ReadModel {
   /** Runs submitted here whose RunStarted has not been published yet, with when they were added. */
-  private readonly placeholders = new Map<string, { view: RunView; addedAt: number }>();
+  private readonly placeholders = new Map<string, { view: RunView; addedAt: number; written: Promise<void> }>();
   /** Per-partition next offsets published to subscribers. */
   private positions: number[] = [];
   private readonly runListeners = new Map<string, Set<EventListener>>();
@@ -100,17 +100,34 @@ export class ReadModel {
     }
   }
 
-  /** Remembers a PENDING view for a run just submitted, until its RunStarted. False if known here. */
-  addPlaceholder(view: RunView): boolean {
+  /**
+   * Remembers a PENDING view for a run submitted here, until its RunStarted, while `write` puts
+   * its StartRun on the bus; a write that fails drops it. True once written. False when the run
+   * already had a placeholder here, once that placeholder's write succeeded. Rejects with the
+   * write's error, this call's or the earlier one's: a retry of a submission whose write is still
+   * in flight must not answer before it, or it could answer for a run never written.
+   */
+  async addPlaceholder(view: RunView, write: () => Promise<unknown>): Promise<boolean> {
     this.expirePlaceholders();
-    if (this.placeholders.has(view.runId)) return false;
-    this.placeholders.set(view.runId, { view, addedAt: this.now() });
+    if (this.placeholders.has(view.runId)) {
+      await this.whenWritten(view.runId);
+      return false;
+    }
+    const written: Promise<void> = write().then(
+      () => undefined,
+      (error: unknown) => {
+        if (this.placeholders.get(view.runId)?.written === written) this.placeholders.delete(view.runId);
+        throw error;
+      },
+    );
+    this.placeholders.set(view.runId, { view, addedAt: this.now(), written });
+    await written;
     return true;
   }
 
-  /** Drops a placeholder whose StartRun could not be written. */
-  removePlaceholder(runId: string): void {
-    this.placeholders.delete(runId);
+  /** Settles with the write of the StartRun of a run submitted here (at once when none is in flight). */
+  whenWritten(runId: string): Promise<void> {
+    return this.placeholders.get(runId)?.written ?? Promise.resolve();
   }
 
   private expirePlaceholders(): void {

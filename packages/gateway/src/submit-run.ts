@@ -102,6 +102,8 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
   const existing = idempotencyKey === undefined ? undefined : await findRunForWrite(ctx, runId);
   if (existing !== undefined) {
     if (request.conflictOnDifferentBody === true) assertSameStart(existing, idempotencyKey ?? '', input ?? {}, version);
+    // A placeholder of an earlier submission of this key: its write's outcome is this answer's.
+    await readModel.whenWritten(runId);
     return { runId, status: existing.status, created: false, version: existing.version };
   }
   const at = ctx.now();
@@ -124,8 +126,8 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     at,
   };
   // The placeholder goes in before the write, so a concurrent submission with the same key sees
-  // the run and answers with it instead of writing a second StartRun.
-  const added = readModel.addPlaceholder({
+  // the run and answers with it, once this write is done, instead of writing a second StartRun.
+  const placeholder: RunView = {
     runId,
     workflow,
     version: registered.version,
@@ -137,13 +139,9 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     definition: registered.definition,
     steps: {},
     ...(command.priority === undefined ? {} : { priority: command.priority }),
-  });
+  };
+  const record = { topic: names.commands, key: runId, value: encodeMessage(command), ...(request.headers === undefined ? {} : { headers: request.headers }) };
+  const added = await readModel.addPlaceholder(placeholder, () => produceForRequest(transport, [record]));
   if (!added) return { runId, status: 'PENDING', created: false, version: registered.version };
-  try {
-    await produceForRequest(transport, [{ topic: names.commands, key: runId, value: encodeMessage(command), ...(request.headers === undefined ? {} : { headers: request.headers }) }]);
-  } catch (error) {
-    readModel.removePlaceholder(runId);
-    throw error;
-  }
   return { runId, status: 'PENDING', created: true, version: registered.version };
 }

@@ -24,25 +24,28 @@ const placeholder = {
   steps: {},
 };
 
+/** A StartRun write that succeeds at once. */
+const written = (): Promise<void> => Promise.resolve();
+
 void test('a placeholder answers for a submitted run until its RunStarted is published', async (t) => {
   const m = model(t);
-  assert.equal(m.addPlaceholder(placeholder), true);
-  assert.equal(m.addPlaceholder(placeholder), false);
+  assert.equal(await m.addPlaceholder(placeholder, written), true);
+  assert.equal(await m.addPlaceholder(placeholder, written), false);
   assert.equal((await m.getRun('r1'))?.status, 'PENDING');
   const result = await m.store.applyBatch(0, [{ offset: 0, event: runStarted('r1', 7) }], 1);
   m.publish(0, result.accepted, 1);
   const view = await m.getRun('r1');
   assert.equal(view?.status, 'RUNNING');
   assert.equal(view?.createdAt, 7);
-  assert.equal(m.addPlaceholder(placeholder), true, 'the placeholder was dropped on RunStarted');
+  assert.equal(await m.addPlaceholder(placeholder, written), true, 'the placeholder was dropped on RunStarted');
 });
 
 void test('placeholders expire, so a lost StartRun does not hold memory forever', async (t) => {
   let now = 0;
   const m = model(t, () => now);
-  m.addPlaceholder(placeholder);
+  await m.addPlaceholder(placeholder, written);
   now = 11 * 60_000;
-  m.addPlaceholder({ ...placeholder, runId: 'r2' });
+  await m.addPlaceholder({ ...placeholder, runId: 'r2' }, written);
   assert.equal(await m.getRun('r1'), undefined);
   assert.equal((await m.getRun('r2'))?.status, 'PENDING');
 });
