@@ -30,18 +30,24 @@ export async function requireCaughtUp(ctx: { whenCaughtUp(what: 'definitions' | 
 /**
  * The run a write acts on. The read store resumes from its checkpoint, so after a restart it
  * already holds every run but the last moments': only a run it does not know waits (bounded) for
- * the catch-up, so writes see no 503 window beyond opening the store.
+ * the catch-up, so writes see no 503 window beyond opening the store. A run submitted here whose
+ * StartRun is still being written waits for that write, so what acts on the run goes on the bus
+ * after it, and fails with it.
  */
 export async function findRunForWrite(
   ctx: {
-    readonly readModel: { getRun(runId: string): Promise<RunView | undefined> };
+    readonly readModel: { getRun(runId: string): Promise<RunView | undefined>; whenWritten(runId: string): Promise<void> };
     isCaughtUp(): boolean;
     whenCaughtUp(what: 'definitions' | 'all', timeoutMs: number): Promise<boolean>;
   },
   runId: string,
 ): Promise<RunView | undefined> {
   const view = await ctx.readModel.getRun(runId);
-  if (view !== undefined || ctx.isCaughtUp()) return view;
+  if (view !== undefined) {
+    await ctx.readModel.whenWritten(runId);
+    return view;
+  }
+  if (ctx.isCaughtUp()) return undefined;
   await requireCaughtUp(ctx, 'all');
   return ctx.readModel.getRun(runId);
 }

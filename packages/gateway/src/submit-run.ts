@@ -98,12 +98,11 @@ export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest):
     throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`);
   }
   const runId = idempotencyKey === undefined ? newRunId() : runIdForIdempotencyKey(workflow, idempotencyKey);
-  // A run already started with this idempotency key answers with its status.
+  // A run already started with this idempotency key answers with its status (once its StartRun
+  // is written, when an earlier submission here is still writing it).
   const existing = idempotencyKey === undefined ? undefined : await findRunForWrite(ctx, runId);
   if (existing !== undefined) {
     if (request.conflictOnDifferentBody === true) assertSameStart(existing, idempotencyKey ?? '', input ?? {}, version);
-    // A placeholder of an earlier submission of this key: its write's outcome is this answer's.
-    await readModel.whenWritten(runId);
     return { runId, status: existing.status, created: false, version: existing.version };
   }
   const at = ctx.now();

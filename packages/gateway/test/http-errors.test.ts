@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { ErrorCode, OrchError } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import type { ProduceRecord, RecordMetadata, Transport } from '@orchestrator-lite/transport';
 import { fromZodError, toErrorResponse } from '../src/http-errors.js';
 import { DEFINITION, http, startTestGateway } from './helpers.js';
@@ -131,4 +131,16 @@ void test('a retry of a submission whose write is still in flight answers with t
   assert.equal(written.status, 202);
   assert.equal(answered.status, 200);
   assert.equal((answered.body as { runId: string }).runId, (written.body as { runId: string }).runId);
+
+  // A cancel of a run whose StartRun is still being written goes on the bus after it.
+  gate = hold();
+  const started = http(gateway.url, 'POST', '/api/v1/runs', { workflow: 'orders', idempotencyKey: 'k2' });
+  await gate.held;
+  const runId = runIdForIdempotencyKey('orders', 'k2');
+  let cancelAnswered = false;
+  const cancel = http(gateway.url, 'POST', `/api/v1/runs/${runId}/cancel`, {}).finally(() => (cancelAnswered = true));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(cancelAnswered, false, 'the cancel waits for the StartRun in flight');
+  gate.release();
+  assert.deepEqual([(await started).status, (await cancel).status], [202, 202]);
 });
