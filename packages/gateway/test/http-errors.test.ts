@@ -107,40 +107,46 @@ void test('a retry of a submission whose write is still in flight answers with t
   const gateway = await gatewayOver(t, transport, base.names);
   const submit = (): Promise<{ status: number; body: unknown }> => http(gateway.url, 'POST', '/api/v1/runs', { workflow: 'orders', idempotencyKey: 'k1' });
 
-  // The first write outlasts its client, which retries; the write then fails: both answer 503.
-  let gate = hold();
-  const first = submit();
-  await gate.held;
-  let retryAnswered = false;
-  const retry = submit().finally(() => (retryAnswered = true));
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(retryAnswered, false, 'the retry waits for the write in flight');
-  fail(true);
-  gate.release();
-  assert.deepEqual([(await first).status, (await retry).status], [503, 503]);
-  assert.equal(await gateway.readModel.runCount(), 0);
+  // A failed assertion must not leave a write held: the gateway's close would wait for it.
+  let gate: { held: Promise<void>; release(): void } | undefined;
+  try {
+    // The first write outlasts its client, which retries; the write then fails: both answer 503.
+    gate = hold();
+    const first = submit();
+    await gate.held;
+    let retryAnswered = false;
+    const retry = submit().finally(() => (retryAnswered = true));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(retryAnswered, false, 'the retry waits for the write in flight');
+    fail(true);
+    gate.release();
+    assert.deepEqual([(await first).status, (await retry).status], [503, 503]);
+    assert.equal(await gateway.readModel.runCount(), 0);
 
-  // The same with a write that succeeds: the retry answers 200 with the run the first one wrote.
-  fail(false);
-  gate = hold();
-  const again = submit();
-  await gate.held;
-  const retryAgain = submit();
-  gate.release();
-  const [written, answered] = await Promise.all([again, retryAgain]);
-  assert.equal(written.status, 202);
-  assert.equal(answered.status, 200);
-  assert.equal((answered.body as { runId: string }).runId, (written.body as { runId: string }).runId);
+    // The same with a write that succeeds: the retry answers 200 with the run the first one wrote.
+    fail(false);
+    gate = hold();
+    const again = submit();
+    await gate.held;
+    const retryAgain = submit();
+    gate.release();
+    const [written, answered] = await Promise.all([again, retryAgain]);
+    assert.equal(written.status, 202);
+    assert.equal(answered.status, 200);
+    assert.equal((answered.body as { runId: string }).runId, (written.body as { runId: string }).runId);
 
-  // A cancel of a run whose StartRun is still being written goes on the bus after it.
-  gate = hold();
-  const started = http(gateway.url, 'POST', '/api/v1/runs', { workflow: 'orders', idempotencyKey: 'k2' });
-  await gate.held;
-  const runId = runIdForIdempotencyKey('orders', 'k2');
-  let cancelAnswered = false;
-  const cancel = http(gateway.url, 'POST', `/api/v1/runs/${runId}/cancel`, {}).finally(() => (cancelAnswered = true));
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(cancelAnswered, false, 'the cancel waits for the StartRun in flight');
-  gate.release();
-  assert.deepEqual([(await started).status, (await cancel).status], [202, 202]);
+    // A cancel of a run whose StartRun is still being written goes on the bus after it.
+    gate = hold();
+    const started = http(gateway.url, 'POST', '/api/v1/runs', { workflow: 'orders', idempotencyKey: 'k2' });
+    await gate.held;
+    const runId = runIdForIdempotencyKey('orders', 'k2');
+    let cancelAnswered = false;
+    const cancel = http(gateway.url, 'POST', `/api/v1/runs/${runId}/cancel`, {}).finally(() => (cancelAnswered = true));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(cancelAnswered, false, 'the cancel waits for the StartRun in flight');
+    gate.release();
+    assert.deepEqual([(await started).status, (await cancel).status], [202, 202]);
+  } finally {
+    gate?.release();
+  }
 });
