@@ -10,6 +10,15 @@ import { createEmbeddedTransport, createKafkaTransport } from '@orchestrator-lit
 
 export const brokersFromEnv = () => (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
 
+/**
+ * The embedded transport on `dataDir` as every phase opens it: the product's default synchronous
+ * 'normal', or BENCH_EMBEDDED_SYNCHRONOUS=full to measure the alternative.
+ */
+export function openEmbedded(dataDir) {
+  const synchronous = process.env.BENCH_EMBEDDED_SYNCHRONOUS;
+  return createEmbeddedTransport({ dataDir, ...(synchronous ? { synchronous } : {}) });
+}
+
 export const randomPrefix = (label) => `bench-${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.`;
 
 /**
@@ -20,9 +29,7 @@ export function openBus(kind, label, { open = true } = {}) {
   const prefix = randomPrefix(label);
   if (kind === 'embedded') {
     const dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-'));
-    // The product's default is synchronous 'normal'; BENCH_EMBEDDED_SYNCHRONOUS=full measures the alternative.
-    const synchronous = process.env.BENCH_EMBEDDED_SYNCHRONOUS;
-    const transport = open ? createEmbeddedTransport({ dataDir, ...(synchronous ? { synchronous } : {}) }) : undefined;
+    const transport = open ? openEmbedded(dataDir) : undefined;
     return {
       transport,
       dataDir,

@@ -10,19 +10,16 @@
 import { pino } from 'pino';
 import { startGateway } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
-import { createEmbeddedTransport, createKafkaTransport } from '@orchestrator-lite/transport';
+import { createKafkaTransport } from '@orchestrator-lite/transport';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
+import { openEmbedded } from '../lib/bus.mjs';
 import { FLAKY_TASK, TASK, flakyHandler, noop } from '../lib/workloads.mjs';
 
 const [role, json] = process.argv.slice(2);
 const o = JSON.parse(json ?? '{}');
 if (!['orchestrator', 'worker', 'gateway', 'all'].includes(role)) throw new Error(`engine-role: role must be orchestrator, worker, gateway or all, got ${JSON.stringify(role)}`);
-// BENCH_EMBEDDED_SYNCHRONOUS reaches this process as it reaches the one-process phases (bench/lib/bus.mjs).
-const synchronous = process.env.BENCH_EMBEDDED_SYNCHRONOUS;
-const transport =
-  o.dataDir !== undefined
-    ? createEmbeddedTransport({ dataDir: o.dataDir, ...(synchronous ? { synchronous } : {}) })
-    : createKafkaTransport({ brokers: o.brokers, clientId: `orch-bench-${role}` });
+// The embedded bus opened as the one-process phases open it (BENCH_EMBEDDED_SYNCHRONOUS included).
+const transport = o.dataDir !== undefined ? openEmbedded(o.dataDir) : createKafkaTransport({ brokers: o.brokers, clientId: `orch-bench-${role}` });
 const common = { transport, topicPrefix: o.prefix, partitions: o.partitions };
 const handles = [];
 const starts = { orchestrator: startOrchestrator, worker: startBenchWorker, gateway: startBenchGateway };
