@@ -210,9 +210,10 @@ async function startApart(o, bus, closers) {
   // The orchestrator first: it creates the topics the others join, and says how many partitions.
   let partitions;
   const pids = {};
-  for (const [role, name] of o.split ? [['orchestrator'], ['worker'], ['gateway']] : [['all', 'engine']]) {
+  for (const role of o.split ? ['orchestrator', 'worker', 'gateway'] : ['all']) {
     const child = fork(fileURLToPath(new URL('../peers/engine-role.mjs', import.meta.url)), [role, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    pids[name ?? role] = child.pid;
+    // The report's process columns: each role's, or the whole engine's.
+    pids[role === 'all' ? 'engine' : role] = child.pid;
     closers.push(async () => {
       if (child.exitCode !== null) return;
       child.send('stop');
