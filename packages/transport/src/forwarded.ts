@@ -1,0 +1,505 @@
+/**
+ * A transport reached from another thread. The embedded bus is one thread's (its writes, its
+ * in-memory tails and its wake-ups live on the event loop that opened it), so a role that runs on a
+ * worker thread of its own uses the bus through a `MessagePort`: `serveTransport` answers on the
+ * bus's thread, `ForwardedTransport` is the role's `Transport`. A Kafka transport can be served the
+ * same way.
+ *
+ * What crosses the port, in each direction, is gathered per task of the event loop (a callback and
+ * its microtasks) into one message: a wake-up of a sleeping thread is the dear part of a message
+ * (see thread-channel.ts). Record values travel packed in one `ArrayBuffer` per call, moved, not
+ * copied: a `Buffer` of Node's pool would otherwise take its whole pool with it.
+ *
+ * Consumer groups keep their contract: the bus's thread hands a partition's batch over and waits for
+ * the role's `onBatch` to settle before the next one, and waits likewise for `onAssign` and
+ * `onRevoke`. `writeStats()` answers from the totals sent with the bus thread's latest message.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { TransportError, TransportErrorReason } from './embedded/errors.js';
+import type {
+  ConsumedRecord,
+  Consumer,
+  OffsetCommit,
+  ProduceRecord,
+  ReadOptions,
+  RecordMetadata,
+  SubscribeOptions,
+  TopicPartition,
+  TopicSpec,
+  Transport,
+  WriteStats,
+} from './types.js';
+
+/** Values packed end to end; `-1` is a `null` value. */
+interface PackedValues {
+  data: ArrayBuffer;
+  sizes: number[];
+}
+
+type Meta<R> = Omit<R, 'value'>;
+interface PackedRecords<R> {
+  records: Meta<R>[];
+  values: PackedValues;
+}
+
+/** An error on its way across: enough to raise the same kind on the other side. */
+interface WireError {
+  message: string;
+  name: string;
+  code?: string;
+  reason?: string;
+  details?: unknown;
+}
+
+/** The calls the role's thread makes. */
+type Call =
+  | { op: 'ensureTopics'; specs: TopicSpec[] }
+  | { op: 'partitionCount'; topic: string }
+  | { op: 'produce'; records: PackedRecords<ProduceRecord> }
+  | { op: 'endOffsets'; topic: string }
+  | { op: 'committedOffsets'; groupId: string; topic: string }
+  | { op: 'subscribe'; consumer: number; groupId: string; topics: string[]; from?: 'earliest' | 'latest'; maxBatch?: number }
+  | { op: 'commit'; consumer: number; offsets: OffsetCommit[]; produce?: PackedRecords<ProduceRecord> }
+  | { op: 'leave'; consumer: number }
+  | { op: 'readOpen'; reader: number; topic: string; partition: number; options?: ReadOptions }
+  | { op: 'readNext'; reader: number }
+  | { op: 'readClose'; reader: number }
+  | { op: 'extra'; name: string };
+
+/** What the bus's thread hands the role: a consumer's batch or (re)assignment, to settle before the next. */
+type Callback =
+  | { kind: 'batch'; consumer: number; records: PackedRecords<ConsumedRecord> }
+  | { kind: 'assign' | 'revoke'; consumer: number; partitions: TopicPartition[] };
+
+type Part =
+  | { t: 'call'; id: number; call: Call }
+  | { t: 'answer'; id: number; value?: unknown; error?: WireError }
+  | { t: 'callback'; id: number; callback: Callback }
+  | { t: 'consumerError'; consumer: number; error: WireError };
+
+interface Message {
+  parts: Part[];
+  /** From the bus's thread: its transport's write totals when the message left. */
+  stats?: WriteStats;
+}
+
+function packValues(values: readonly (Buffer | null)[]): PackedValues {
+  let total = 0;
+  for (const v of values) if (v !== null) total += v.length;
+  const data = new ArrayBuffer(total);
+  const bytes = new Uint8Array(data);
+  const sizes: number[] = [];
+  let at = 0;
+  for (const v of values) {
+    if (v === null) {
+      sizes.push(-1);
+      continue;
+    }
+    bytes.set(v, at);
+    at += v.length;
+    sizes.push(v.length);
+  }
+  return { data, sizes };
+}
+
+function unpackValues({ data, sizes }: PackedValues): (Buffer | null)[] {
+  let at = 0;
+  return sizes.map((size) => {
+    if (size < 0) return null;
+    const value = Buffer.from(data, at, size);
+    at += size;
+    return value;
+  });
+}
+
+function pack<R extends { value: Buffer | null }>(records: readonly R[]): PackedRecords<R> {
+  return { records: records.map(({ value: _value, ...meta }) => meta), values: packValues(records.map((r) => r.value)) };
+}
+
+function unpack<R extends { value: Buffer | null }>({ records, values }: PackedRecords<R>): R[] {
+  const unpacked = unpackValues(values);
+  return records.map((meta, i) => ({ ...meta, value: unpacked[i]! }) as R);
+}
+
+const isPacked = (value: unknown): value is PackedRecords<ConsumedRecord> =>
+  typeof value === 'object' && value !== null && 'values' in value && (value as PackedRecords<ConsumedRecord>).values.data instanceof ArrayBuffer;
+
+function toWire(error: unknown): WireError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const { code, reason, details } = e as { code?: unknown; reason?: unknown; details?: unknown };
+  return {
+    message: e.message,
+    name: e.name,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof reason === 'string' ? { reason } : {}),
+    ...(details === undefined ? {} : { details: structuredCloneOrNothing(details) }),
+  };
+}
+
+const structuredCloneOrNothing = (value: unknown): unknown => {
+  try {
+    return structuredClone(value);
+  } catch {
+    return undefined;
+  }
+};
+
+function fromWire(error: WireError): Error {
+  if (error.name === 'TransportError' && error.reason !== undefined) {
+    return new TransportError(error.reason as TransportErrorReason, error.message, error.details as Record<string, unknown> | undefined);
+  }
+  return Object.assign(new Error(error.message), { name: error.name }, error.code === undefined ? {} : { code: error.code });
+}
+
+/**
+ * One end of the port: the parts of a task go as one message; an answer or an acknowledgement is
+ * matched to its waiting promise.
+ */
+class Link {
+  readonly #port: MessagePort;
+  readonly #stats: (() => WriteStats) | undefined;
+  readonly #waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  #queued: Part[] = [];
+  #transfer: ArrayBuffer[] = [];
+  #nextId = 1;
+  #closed: Error | undefined;
+
+  constructor(port: MessagePort, onPart: (part: Part) => void, stats?: () => WriteStats) {
+    this.#port = port;
+    this.#stats = stats;
+    port.on('message', (message: Message) => {
+      for (const part of message.parts) {
+        if (part.t === 'answer') this.#answered(part);
+        else onPart(part);
+      }
+    });
+    port.on('close', () => this.fail(new TransportError(TransportErrorReason.Closed, 'The bus thread\'s port closed')));
+  }
+
+  /** Sends `part` with the rest of this task's and waits for its answer. */
+  request<T>(make: (id: number) => Part, transfer?: ArrayBuffer): Promise<T> {
+    if (this.#closed !== undefined) return Promise.reject(this.#closed);
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.send(make(id), transfer);
+    });
+  }
+
+  /** Queues `part` for this task's message; `transfer` are its buffers, moved with it. */
+  send(part: Part, transfer?: ArrayBuffer): void {
+    if (this.#closed !== undefined) return;
+    this.#queued.push(part);
+    if (transfer !== undefined) this.#transfer.push(transfer);
+    if (this.#queued.length === 1) queueMicrotask(() => this.#flush());
+  }
+
+  /** Answers request `id` once `settle` settles; a value of packed records moves its buffer. */
+  answer(id: number, settle: Promise<unknown>): void {
+    settle.then(
+      (value) => this.send({ t: 'answer', id, value }, isPacked(value) ? value.values.data : undefined),
+      (error: unknown) => this.send({ t: 'answer', id, error: toWire(error) }),
+    );
+  }
+
+  fail(error: Error): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = error;
+    this.#queued = [];
+    const waiting = [...this.#waiting.values()];
+    this.#waiting.clear();
+    for (const w of waiting) w.reject(error);
+  }
+
+  close(): void {
+    this.fail(new TransportError(TransportErrorReason.Closed, 'The forwarded transport is closed'));
+    this.#port.close();
+  }
+
+  #flush(): void {
+    const parts = this.#queued;
+    const transfer = this.#transfer;
+    this.#queued = [];
+    this.#transfer = [];
+    if (parts.length === 0 || this.#closed !== undefined) return;
+    const message: Message = this.#stats === undefined ? { parts } : { parts, stats: this.#stats() };
+    this.#port.postMessage(message, transfer);
+  }
+
+  #answered(part: Extract<Part, { t: 'answer' }>): void {
+    const waiting = this.#waiting.get(part.id);
+    if (waiting === undefined) return;
+    this.#waiting.delete(part.id);
+    if (part.error !== undefined) waiting.reject(fromWire(part.error));
+    else waiting.resolve(part.value);
+  }
+}
+
+/** What a served port may ask besides the bus: named calls the bus's thread answers (its metrics' text, say). */
+export type Extras = Record<string, () => Promise<unknown>>;
+
+/**
+ * Serves `transport` on `port` until `close()` or the port closes; then leaves the groups and ends
+ * the reads it opened for the other side (`transport` itself stays open: other roles may share it).
+ */
+export function serveTransport(port: MessagePort, transport: Transport, extras: Extras = {}): { close(): Promise<void> } {
+  const consumers = new Map<number, Promise<Consumer>>();
+  const readers = new Map<number, AsyncIterator<ConsumedRecord[]>>();
+  const link: Link = new Link(port, (part) => onPart(part), () => transport.writeStats());
+
+  const handOver = (callback: Callback): Promise<void> =>
+    link.request<void>((id) => ({ t: 'callback', id, callback }), callback.kind === 'batch' ? callback.records.values.data : undefined);
+
+  const subscribe = (call: Extract<Call, { op: 'subscribe' }>): Promise<void> => {
+    const consumer = call.consumer;
+    const joined = transport.subscribe({
+      groupId: call.groupId,
+      topics: call.topics,
+      ...(call.from === undefined ? {} : { from: call.from }),
+      ...(call.maxBatch === undefined ? {} : { maxBatch: call.maxBatch }),
+      onBatch: (records) => handOver({ kind: 'batch', consumer, records: pack(records) }),
+      onAssign: (partitions) => handOver({ kind: 'assign', consumer, partitions }),
+      onRevoke: (partitions) => handOver({ kind: 'revoke', consumer, partitions }),
+      onError: (error) => link.send({ t: 'consumerError', consumer, error: toWire(error) }),
+    });
+    consumers.set(consumer, joined);
+    return joined.then(() => undefined, (error: unknown) => {
+      consumers.delete(consumer);
+      throw error;
+    });
+  };
+
+  const consumerOf = async (id: number): Promise<Consumer> => {
+    const consumer = consumers.get(id);
+    if (consumer === undefined) throw new TransportError(TransportErrorReason.Closed, `No consumer ${id} on this port: it left the group`);
+    return consumer;
+  };
+
+  const leave = async (id: number): Promise<void> => {
+    const consumer = consumers.get(id);
+    consumers.delete(id);
+    if (consumer !== undefined) await (await consumer).close();
+  };
+
+  const readNext = async (id: number): Promise<ConsumedRecord[] | null> => {
+    const reader = readers.get(id);
+    if (reader === undefined) throw new TransportError(TransportErrorReason.Closed, `No read ${id} on this port`);
+    const next = await reader.next();
+    if (next.done) {
+      readers.delete(id);
+      return null;
+    }
+    return next.value;
+  };
+
+  const readClose = async (id: number): Promise<void> => {
+    const reader = readers.get(id);
+    readers.delete(id);
+    await reader?.return?.();
+  };
+
+  const run = async (call: Call): Promise<unknown> => {
+    switch (call.op) {
+      case 'ensureTopics':
+        return transport.ensureTopics(call.specs);
+      case 'partitionCount':
+        return transport.partitionCount(call.topic);
+      case 'produce':
+        return transport.produce(unpack(call.records));
+      case 'endOffsets':
+        return transport.endOffsets(call.topic);
+      case 'committedOffsets':
+        return transport.committedOffsets(call.groupId, call.topic);
+      case 'subscribe':
+        return subscribe(call);
+      case 'commit':
+        return (await consumerOf(call.consumer)).commit(call.offsets, call.produce === undefined ? undefined : unpack(call.produce));
+      case 'leave':
+        return leave(call.consumer);
+      case 'readOpen':
+        readers.set(call.reader, transport.readPartition(call.topic, call.partition, call.options)[Symbol.asyncIterator]());
+        return undefined;
+      case 'readNext': {
+        const batch = await readNext(call.reader);
+        return batch === null ? null : pack(batch);
+      }
+      case 'readClose':
+        return readClose(call.reader);
+      case 'extra': {
+        const extra = extras[call.name];
+        if (extra === undefined) throw new Error(`No call ${call.name} is served on this port`);
+        return extra();
+      }
+    }
+  };
+
+  function onPart(part: Part): void {
+    if (part.t === 'call') link.answer(part.id, run(part.call));
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await Promise.allSettled([...consumers.keys()].map(leave));
+      await Promise.allSettled([...readers.keys()].map(readClose));
+      link.close();
+    })();
+    return closing;
+  };
+  port.on('close', () => void close());
+  return { close };
+}
+
+/** A consumer whose group membership is held on the bus's thread. */
+class ForwardedConsumer implements Consumer {
+  #owned = new Map<string, TopicPartition>();
+
+  constructor(
+    readonly groupId: string,
+    private readonly id: number,
+    private readonly options: SubscribeOptions,
+    private readonly transport: ForwardedTransport,
+  ) {}
+
+  assignments(): TopicPartition[] {
+    return [...this.#owned.values()];
+  }
+
+  commit(offsets: OffsetCommit[], produce?: ProduceRecord[]): Promise<void> {
+    return this.transport.call({ op: 'commit', consumer: this.id, offsets, ...(produce === undefined ? {} : { produce: pack(produce) }) });
+  }
+
+  close(): Promise<void> {
+    return this.transport.leave(this.id);
+  }
+
+  async handle(callback: Callback): Promise<void> {
+    if (callback.kind === 'batch') return this.options.onBatch(unpack(callback.records));
+    const key = (tp: TopicPartition): string => `${tp.topic}\0${tp.partition}`;
+    if (callback.kind === 'assign') {
+      this.#owned = new Map(callback.partitions.map((tp) => [key(tp), tp]));
+      await this.options.onAssign?.(callback.partitions);
+      return;
+    }
+    await this.options.onRevoke?.(callback.partitions);
+    for (const tp of callback.partitions) this.#owned.delete(key(tp));
+  }
+
+  failed(error: Error): void {
+    this.options.onError?.(error);
+  }
+}
+
+/** The role's side of `serveTransport`. `close()` leaves its groups; the bus itself stays open. */
+export class ForwardedTransport implements Transport {
+  readonly #link: Link;
+  readonly #consumers = new Map<number, ForwardedConsumer>();
+  #stats: WriteStats = { writes: 0, records: 0, requests: 0, queuedMs: 0, requestMs: 0 };
+  #next = 1;
+
+  /** `kind` and `atomicCommit` are those of the transport served on the other side. */
+  constructor(
+    port: MessagePort,
+    readonly kind: string,
+    readonly atomicCommit: boolean,
+  ) {
+    this.#link = new Link(port, (part) => this.#onPart(part));
+    port.on('message', (message: Message) => {
+      if (message.stats !== undefined) this.#stats = message.stats;
+    });
+  }
+
+  call<T>(call: Call): Promise<T> {
+    const packed = call.op === 'produce' ? call.records : call.op === 'commit' ? call.produce : undefined;
+    return this.#link.request<T>((id) => ({ t: 'call', id, call }), packed?.values.data);
+  }
+
+  /** A named call that the bus's thread serves besides the bus (see `Extras`). */
+  extra<T>(name: string): Promise<T> {
+    return this.call<T>({ op: 'extra', name });
+  }
+
+  ensureTopics(specs: TopicSpec[]): Promise<void> {
+    return this.call({ op: 'ensureTopics', specs });
+  }
+
+  partitionCount(topic: string): Promise<number> {
+    return this.call({ op: 'partitionCount', topic });
+  }
+
+  produce(records: ProduceRecord[]): Promise<RecordMetadata[]> {
+    return this.call({ op: 'produce', records: pack(records) });
+  }
+
+  endOffsets(topic: string): Promise<number[]> {
+    return this.call({ op: 'endOffsets', topic });
+  }
+
+  committedOffsets(groupId: string, topic: string): Promise<number[]> {
+    return this.call({ op: 'committedOffsets', groupId, topic });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Consumer> {
+    const id = this.#next++;
+    const consumer = new ForwardedConsumer(options.groupId, id, options, this);
+    // Known before the call goes: the bus's thread may hand over the assignment before the join resolves.
+    this.#consumers.set(id, consumer);
+    try {
+      await this.call({
+        op: 'subscribe',
+        consumer: id,
+        groupId: options.groupId,
+        topics: options.topics,
+        ...(options.from === undefined ? {} : { from: options.from }),
+        ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+      });
+    } catch (error) {
+      this.#consumers.delete(id);
+      throw error;
+    }
+    return consumer;
+  }
+
+  async leave(id: number): Promise<void> {
+    if (!this.#consumers.has(id)) return;
+    await this.call({ op: 'leave', consumer: id });
+    this.#consumers.delete(id);
+  }
+
+  async *readPartition(topic: string, partition: number, options?: ReadOptions): AsyncIterable<ConsumedRecord[]> {
+    const reader = this.#next++;
+    await this.call({ op: 'readOpen', reader, topic, partition, ...(options === undefined ? {} : { options }) });
+    let done = false;
+    try {
+      for (;;) {
+        const batch = await this.call<PackedRecords<ConsumedRecord> | null>({ op: 'readNext', reader });
+        if (batch === null) {
+          done = true;
+          return;
+        }
+        yield unpack(batch);
+      }
+    } finally {
+      if (!done) await this.call({ op: 'readClose', reader }).catch(() => undefined);
+    }
+  }
+
+  writeStats(): WriteStats {
+    return { ...this.#stats };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#consumers.keys()].map((id) => this.leave(id)));
+    this.#link.close();
+  }
+
+  #onPart(part: Part): void {
+    if (part.t === 'callback') {
+      const consumer = this.#consumers.get(part.callback.consumer);
+      const settled = consumer === undefined ? Promise.reject(new Error(`No consumer ${part.callback.consumer} on this side`)) : consumer.handle(part.callback);
+      this.#link.answer(part.id, settled);
+    } else if (part.t === 'consumerError') {
+      this.#consumers.get(part.consumer)?.failed(fromWire(part.error));
+    }
+  }
+}
