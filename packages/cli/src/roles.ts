@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { startGateway } from '@orchestrator-lite/gateway';
-import type { GatewayHandle } from '@orchestrator-lite/gateway';
+import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
+import type { GatewayHandle, GatewayThreadHandle, ThreadGatewayOptions } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import type { OrchestratorHandle } from '@orchestrator-lite/orchestrator';
 import type { Transport } from '@orchestrator-lite/transport';
@@ -12,6 +12,8 @@ import { startWorker } from '@orchestrator-lite/worker';
 import type { WorkerHandle } from '@orchestrator-lite/worker';
 import type { Config } from './config.js';
 import { demoTasks } from './demo/tasks.js';
+import type { GatewayThreadSetupData } from './gateway-thread-setup.js';
+import { prettyLogs } from './logger.js';
 import { demoWorkflows } from './demo/workflows.js';
 
 /** The UI build the gateway serves in dev and embedded mode (packages/ui/dist). */
@@ -47,17 +49,11 @@ export function runDemoWorker(config: Config, transport: Transport, logger: Logg
   });
 }
 
-/**
- * A write token of each gateway this process started, by URL, so `orch start --demo` can register
- * its demo workflows through its own gateway when auth is on.
- */
-const ownWriteTokens = new Map<string, string>();
-
-export async function runGateway(config: Config, transport: Transport, logger: Logger, metricsFrom: readonly Registry[] = []): Promise<GatewayHandle> {
+/** The gateway's options from the config: those that can cross to a thread. */
+function gatewayOptions(config: Config, logger: Logger): ThreadGatewayOptions {
   const uiDir = defaultUiDir(config);
   if (!uiDir) logger.warn('no UI build found (packages/ui/dist): the gateway serves the API only; run `npm run build`');
-  const gateway = await startGateway({
-    transport,
+  return {
     topicPrefix: config.topicPrefix,
     ...partitionsOf(config),
     host: config.host,
@@ -75,20 +71,39 @@ export async function runGateway(config: Config, transport: Transport, logger: L
     ...(config.rateLimit === undefined ? {} : { rateLimitPerMinute: config.rateLimit }),
     trustProxy: config.trustProxy,
     runRetentionMs: config.runRetention,
-    metricsFrom,
     // The read model: PostgreSQL when ORCH_READ_STORE names one, else an SQLite file in the data dir.
     readStore: config.readStore ?? join(resolve(config.dataDir), `gateway.${config.topicPrefix}read-model.sqlite`),
     ...(uiDir ? { uiDir } : {}),
-    logger: logger.child({ role: 'gateway' }),
+  };
+}
+
+/** The gateway alone in its process (`orch gateway`): on the event loop. */
+export function runGateway(config: Config, transport: Transport, logger: Logger): Promise<GatewayHandle> {
+  return startGateway({ ...gatewayOptions(config, logger), transport, logger: logger.child({ role: 'gateway' }) });
+}
+
+/**
+ * The gateway beside other roles (`orch start`): on a thread of its own, so that it and the roles
+ * on the event loop share the machine's cores; the roles' metrics (`metricsFrom`) come to its
+ * `/metrics`. A thread that stops on its own ends the process.
+ */
+export function runGatewayThread(config: Config, transport: Transport, logger: Logger, metricsFrom: readonly Registry[]): Promise<GatewayThreadHandle> {
+  const setup: GatewayThreadSetupData = { logLevel: config.logLevel, pretty: prettyLogs() };
+  return startGatewayThread({
+    transport,
+    gateway: gatewayOptions(config, logger),
+    metricsFrom,
+    setup: { module: new URL('./gateway-thread-setup.js', import.meta.url).href, data: setup },
+    onFailure: (error) => {
+      logger.fatal({ err: error }, 'the gateway stopped');
+      process.exit(1);
+    },
   });
-  const writer = config.apiTokens.find((t) => t.scope === 'write');
-  if (writer !== undefined) ownWriteTokens.set(gateway.url, writer.token);
-  return gateway;
 }
 
 /** Registers the demo workflows through the gateway's own API, so they pass the same validation. */
-export async function registerDemoWorkflows(gatewayUrl: string, logger: Logger): Promise<void> {
-  const token = ownWriteTokens.get(gatewayUrl);
+export async function registerDemoWorkflows(config: Config, gatewayUrl: string, logger: Logger): Promise<void> {
+  const token = config.apiTokens.find((t) => t.scope === 'write')?.token;
   for (const definition of demoWorkflows) {
     const response = await fetch(`${gatewayUrl}/api/v1/workflows/${encodeURIComponent(definition.name)}`, {
       method: 'PUT',

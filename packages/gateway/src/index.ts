@@ -17,3 +17,7 @@ export type { ReadStore, BatchResult, IncomingRecord } from './store/types.js';
 export { WorkflowRegistry } from './registry.js';
 export type { WorkflowSummary } from './registry.js';
 export { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
+export { startGatewayThread } from './thread/gateway-thread.js';
+export type { GatewayThreadHandle, GatewayThreadOptions, ThreadGatewayOptions } from './thread/gateway-thread.js';
+export type { GatewayThreadSetup } from './thread/gateway-thread-worker.js';
+export type { MetricsSource } from './options.js';

@@ -12,6 +12,9 @@ import { checkApiTokens, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
 import type { ApiToken } from './tokens.js';
 import type { SchedulerOptions } from './schedules/options.js';
 
+/** Metrics that `/metrics` serves besides the gateway's own: a prom-client `Registry`, or another thread's text of one. */
+export type MetricsSource = Pick<Registry, 'metrics'>;
+
 export interface GatewayOptions {
   /** The bus. The gateway talks to it only through this interface. */
   transport: Transport;
@@ -93,7 +96,7 @@ export interface GatewayOptions {
    */
   readStore?: string;
   /** Registries of other roles in this process whose metrics `/metrics` serves too. @default [] */
-  metricsFrom?: readonly Registry[];
+  metricsFrom?: readonly MetricsSource[];
   /** Folder of the default SQLite read store. @default undefined */
   dataDir?: string;
   /** PostgreSQL schema of the read store's tables. @default 'public' */
@@ -142,7 +145,7 @@ export interface GatewayConfig {
   readonly busMetricsCacheMs: number;
   readonly trustProxy: boolean | string;
   readonly readStore: string;
-  readonly metricsFrom: readonly Registry[];
+  readonly metricsFrom: readonly MetricsSource[];
   readonly readStoreSchema: string;
   readonly readStoreWriter: boolean;
   readonly runRetentionMs: number;

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { announceGateway } from '../gateway-address.js';
 import { createLogger } from '../logger.js';
-import { closeOnSignals, registerDemoWorkflows, runDemoWorker, runGateway, runOrchestrator } from '../roles.js';
+import { closeOnSignals, registerDemoWorkflows, runDemoWorker, runGateway, runGatewayThread, runOrchestrator } from '../roles.js';
 import { startTelemetry } from '../telemetry.js';
 import { createTransport } from '../transport.js';
 
@@ -39,10 +39,10 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
     throw new Error('`orch worker` without --demo has no tasks: write a worker with the SDK (see the README), or pass --demo');
   }
   if (role === 'start' || role === 'gateway') {
-    const gateway = await runGateway(config, transport, logger, workerMetrics);
+    const gateway = role === 'start' ? await runGatewayThread(config, transport, logger, workerMetrics) : await runGateway(config, transport, logger);
     closers.push(() => gateway.close());
     logger.info(`gateway listening on ${gateway.url} (REST ${gateway.url}/api/v1, live stream ws${gateway.url.slice(4)}/api/v1/stream)`);
-    if (role === 'start' && options.demo) await registerDemoWorkflows(gateway.url, logger);
+    if (role === 'start' && options.demo) await registerDemoWorkflows(config, gateway.url, logger);
     // Lets `orch run` in another shell find this gateway whatever PORT it listens on.
     if (config.kafkaBrokers === undefined) {
       const withdraw = announceGateway(config.dataDir, gateway.url);
