@@ -1,6 +1,7 @@
 /**
  * One role of the engine in its own process, for the benchmark of a split deployment, or every
- * role in one process apart from the bench's clients (`all`, as `orch start` runs them):
+ * role in one process apart from the bench's clients (`all`, as `orch start` runs them: the gateway
+ * on a thread of its own):
  *   node engine-role.mjs orchestrator|worker|gateway|all <json>
  * with `{ brokers, prefix, partitions, concurrency, port }`, or `dataDir` instead of `brokers` for
  * the embedded bus (`all` only: it is one process's). The worker serves the bench tasks
@@ -8,7 +9,7 @@
  * partition count); stops on 'stop'. Without `partitions`, each role takes the bus's default.
  */
 import { pino } from 'pino';
-import { startGateway } from '@orchestrator-lite/gateway';
+import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { createKafkaTransport } from '@orchestrator-lite/transport';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
@@ -22,7 +23,8 @@ if (!['orchestrator', 'worker', 'gateway', 'all'].includes(role)) throw new Erro
 const transport = o.dataDir !== undefined ? openEmbedded(o.dataDir) : createKafkaTransport({ brokers: o.brokers, clientId: `orch-bench-${role}` });
 const common = { transport, topicPrefix: o.prefix, partitions: o.partitions };
 const handles = [];
-const starts = { orchestrator: startOrchestrator, worker: startBenchWorker, gateway: startBenchGateway };
+// With every role here the gateway takes a thread of its own, as under `orch start`.
+const starts = { orchestrator: startOrchestrator, worker: startBenchWorker, gateway: role === 'all' ? startGatewayOnThread : startBenchGateway };
 // The orchestrator first: it creates the topics the others join.
 for (const r of role === 'all' ? ['orchestrator', 'worker', 'gateway'] : [role]) handles.push(await starts[r](common));
 process.send?.({ ready: true, ...(role === 'orchestrator' || role === 'all' ? { partitions: handles[0].partitions } : {}) });
@@ -36,6 +38,12 @@ process.on('message', async (m) => {
 function startBenchWorker(common) {
   const tasks = [defineTask(TASK, (input) => noop(input)), defineTask(FLAKY_TASK, (_input, ctx) => flakyHandler(ctx.attempt))];
   return startWorker({ ...common, tasks, concurrency: o.concurrency });
+}
+
+async function startGatewayOnThread({ transport, ...options }) {
+  const gateway = await startGatewayThread({ transport, gateway: { ...options, host: '127.0.0.1', port: o.port }, logLevel: 'silent' });
+  await gateway.whenReady();
+  return gateway;
 }
 
 async function startBenchGateway(common) {

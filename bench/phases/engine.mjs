@@ -9,10 +9,9 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import WebSocket from 'ws';
 import { runIdForIdempotencyKey } from '@orchestrator-lite/core';
-import { startGateway } from '@orchestrator-lite/gateway';
+import { startGatewayThread } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { cpuUsOf, localBrokerPids } from '../lib/broker-cpu.mjs';
@@ -184,15 +183,21 @@ async function saturateApart(drive, pids, brokerPids) {
   return { ...result, cpuUsPerStep, ...(cpuByProcess ? { cpuByProcess } : {}), brokerCounted: brokerPids.length > 0 };
 }
 
-/** Orchestrator, worker and gateway in this process: the handlers are timed here. */
+/**
+ * Orchestrator, worker and gateway in this process, as `orch start` runs them (the gateway on a
+ * thread of its own): the handlers are timed here.
+ */
 async function startInProcess(common, tasks, o, closers) {
   const orchestrator = await startOrchestrator(common);
   closers.push(() => orchestrator.close());
   const worker = await startWorker({ ...common, tasks, concurrency: o.concurrency });
   closers.push(() => worker.close());
-  const gateway = await startGateway({ ...common, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) });
+  const { transport, ...options } = common;
+  const gateway = await startGatewayThread({ transport, gateway: { ...options, host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
   closers.push(() => gateway.close());
-  await until(() => gateway.isReady(), { timeoutMs: 60_000, what: 'the gateway to be ready' });
+  let ready = false;
+  void gateway.whenReady().then(() => (ready = true));
+  await until(() => ready, { timeoutMs: 60_000, what: 'the gateway to be ready' });
   return { gateway: { url: gateway.url, port: gateway.port }, getRun: (runId) => orchestrator.getRun(runId), partitions: orchestrator.partitions };
 }
 
