@@ -1,7 +1,7 @@
 /**
  * One role of the engine in its own process, for the benchmark of a split deployment, or every
- * role in one process apart from the bench's clients (`all`, as `orch start` runs them: the gateway
- * on a thread of its own):
+ * role in one process apart from the bench's clients (`all`, as `orch start` runs them: on the
+ * embedded bus, the gateway on a thread of its own):
  *   node engine-role.mjs orchestrator|worker|gateway|all <json>
  * with `{ brokers, prefix, partitions, concurrency, port }`, or `dataDir` instead of `brokers` for
  * the embedded bus (`all` only: it is one process's). The worker serves the bench tasks
@@ -23,8 +23,8 @@ if (!['orchestrator', 'worker', 'gateway', 'all'].includes(role)) throw new Erro
 const transport = o.dataDir !== undefined ? openEmbedded(o.dataDir) : createKafkaTransport({ brokers: o.brokers, clientId: `orch-bench-${role}` });
 const common = { transport, topicPrefix: o.prefix, partitions: o.partitions };
 const handles = [];
-// With every role here the gateway takes a thread of its own, as under `orch start`.
-const starts = { orchestrator: startOrchestrator, worker: startBenchWorker, gateway: role === 'all' ? startGatewayOnThread : startBenchGateway };
+// With every role here on the embedded bus the gateway takes a thread of its own, as under `orch start`.
+const starts = { orchestrator: startOrchestrator, worker: startBenchWorker, gateway: role === 'all' && o.dataDir !== undefined ? startGatewayOnThread : startBenchGateway };
 // The orchestrator first: it creates the topics the others join.
 for (const r of role === 'all' ? ['orchestrator', 'worker', 'gateway'] : [role]) handles.push(await starts[r](common));
 process.send?.({ ready: true, ...(role === 'orchestrator' || role === 'all' ? { partitions: handles[0].partitions } : {}) });

@@ -9,9 +9,10 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import WebSocket from 'ws';
 import { runIdForIdempotencyKey } from '@orchestrator-lite/core';
-import { startGatewayThread } from '@orchestrator-lite/gateway';
+import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { cpuUsOf, localBrokerPids } from '../lib/broker-cpu.mjs';
@@ -184,21 +185,33 @@ async function saturateApart(drive, pids, brokerPids) {
 }
 
 /**
- * Orchestrator, worker and gateway in this process, as `orch start` runs them (the gateway on a
- * thread of its own): the handlers are timed here.
+ * Orchestrator, worker and gateway in this process, as `orch start` runs them (on the embedded bus,
+ * the gateway on a thread of its own): the handlers are timed here.
  */
 async function startInProcess(common, tasks, o, closers) {
   const orchestrator = await startOrchestrator(common);
   closers.push(() => orchestrator.close());
   const worker = await startWorker({ ...common, tasks, concurrency: o.concurrency });
   closers.push(() => worker.close());
-  const { transport, ...options } = common;
-  const gateway = await startGatewayThread({ transport, gateway: { ...options, host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
+  const gateway = o.bus === 'embedded' ? await startGatewayOnThread(common) : await startGatewayHere(common);
   closers.push(() => gateway.close());
+  return { gateway: { url: gateway.url, port: gateway.port }, getRun: (runId) => orchestrator.getRun(runId), partitions: orchestrator.partitions };
+}
+
+/** The gateway on the event loop, ready. */
+async function startGatewayHere(common) {
+  const gateway = await startGateway({ ...common, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) });
+  await until(() => gateway.isReady(), { timeoutMs: 60_000, what: 'the gateway to be ready' });
+  return gateway;
+}
+
+/** The gateway on a thread of its own, ready. */
+async function startGatewayOnThread({ transport, ...options }) {
+  const gateway = await startGatewayThread({ transport, gateway: { ...options, host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
   let ready = false;
   void gateway.whenReady().then(() => (ready = true));
   await until(() => ready, { timeoutMs: 60_000, what: 'the gateway to be ready' });
-  return { gateway: { url: gateway.url, port: gateway.port }, getRun: (runId) => orchestrator.getRun(runId), partitions: orchestrator.partitions };
+  return gateway;
 }
 
 /**

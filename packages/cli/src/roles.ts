@@ -77,15 +77,15 @@ function gatewayOptions(config: Config, logger: Logger): ThreadGatewayOptions {
   };
 }
 
-/** The gateway alone in its process (`orch gateway`): on the event loop. */
-export function runGateway(config: Config, transport: Transport, logger: Logger): Promise<GatewayHandle> {
-  return startGateway({ ...gatewayOptions(config, logger), transport, logger: logger.child({ role: 'gateway' }) });
+/** The gateway on the event loop (`orch gateway`, and `orch start` on Kafka); `metricsFrom`: the other roles' metrics. */
+export function runGateway(config: Config, transport: Transport, logger: Logger, metricsFrom: readonly Registry[] = []): Promise<GatewayHandle> {
+  return startGateway({ ...gatewayOptions(config, logger), transport, metricsFrom, logger: logger.child({ role: 'gateway' }) });
 }
 
 /**
- * The gateway beside other roles (`orch start`): on a thread of its own, so that it and the roles
- * on the event loop share the machine's cores; the roles' metrics (`metricsFrom`) come to its
- * `/metrics`. A thread that stops on its own ends the process.
+ * The gateway beside other roles on the embedded bus (`orch start`): on a thread of its own, so
+ * that it and the roles on the event loop share the machine's cores; the roles' metrics
+ * (`metricsFrom`) come to its `/metrics`. A thread that stops on its own ends the process.
  */
 export function runGatewayThread(config: Config, transport: Transport, logger: Logger, metricsFrom: readonly Registry[]): Promise<GatewayThreadHandle> {
   const setup: GatewayThreadSetupData = { logLevel: config.logLevel, pretty: prettyLogs() };

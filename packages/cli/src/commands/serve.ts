@@ -39,7 +39,10 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
     throw new Error('`orch worker` without --demo has no tasks: write a worker with the SDK (see the README), or pass --demo');
   }
   if (role === 'start' || role === 'gateway') {
-    const gateway = role === 'start' ? await runGatewayThread(config, transport, logger, workerMetrics) : await runGateway(config, transport, logger);
+    // Beside the embedded bus the gateway takes a thread (and the machine's other core); on Kafka its
+    // share of the event loop is smaller than what the thread's messages would cost.
+    const onThread = role === 'start' && config.kafkaBrokers === undefined;
+    const gateway = onThread ? await runGatewayThread(config, transport, logger, workerMetrics) : await runGateway(config, transport, logger, workerMetrics);
     closers.push(() => gateway.close());
     logger.info(`gateway listening on ${gateway.url} (REST ${gateway.url}/api/v1, live stream ws${gateway.url.slice(4)}/api/v1/stream)`);
     if (role === 'start' && options.demo) await registerDemoWorkflows(config, gateway.url, logger);
