@@ -113,7 +113,7 @@ export function renderMarkdown(result) {
   out.push('| machine | |', '|---|---|');
   out.push(`| CPU | ${m.cpu} |`, `| cores | ${m.cores} |`, `| memory | ${m.memoryGiB} GiB |`, `| OS | ${m.os} |`, `| Node | ${m.node} |`, `| Kafka | ${m.kafka} (single KRaft node on 127.0.0.1) |`);
   out.push(`| Redis | ${ok(p.bullmq)?.redisVersion ?? '—'} (BullMQ 6.7.0 on ioredis 6.0.0) |`, `| load average at start | ${m.loadAverageAtStart.join(' ')} |`, '');
-  out.push(`Settings: ${partitionSettings(result)}, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process with the bench's load and watching (in the "own process" rows, every role in one process and the bench's clients in another; in the "roles split" rows, gateway, orchestrator and worker each in its own process); BullMQ in one process. Total ${result.seconds} s.`, '');
+  out.push(`Settings: ${partitionSettings(result)}, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process with the bench's load and watching, as \`orch start\` runs them (on the embedded bus, the gateway on a thread of its own; in the "own process" rows, every role in one process and the bench's clients in another; in the "roles split" rows, gateway, orchestrator and worker each in its own process); BullMQ in one process. Total ${result.seconds} s.`, '');
   out.push(...speedLines(m.speed));
 
   const failed = Object.entries(p).filter(([, v]) => v.status !== 'ok');
@@ -303,7 +303,7 @@ function threadSection(p) {
   return [
     '## CPU per step by thread (µs, at saturation)',
     '',
-    'From `/proc/self/task` over the saturation loop. **event loop**: the process\'s main thread; **worker threads**: the embedded bus\'s WAL checkpointer and compaction and the gateway\'s read store (the embedded bus writes on the event loop); **V8**: garbage collection and compilation; **outside**: the CPU of the server beside the process, Redis for BullMQ and, on Kafka, the broker when it runs on this machine (read from `/proc/<pid>/stat`; blank when it is remote). **all** counts it. `node bench/step-cpu.mjs` gives the engine\'s own logic, without the plumbing, for comparison.',
+    'From `/proc/self/task` over the saturation loop. **event loop**: the process\'s main thread; **worker threads**: the embedded bus\'s WAL checkpointer and compaction, the gateway\'s read store and, embedded, the gateway itself (the embedded bus writes on the event loop); **V8**: garbage collection and compilation; **outside**: the CPU of the server beside the process, Redis for BullMQ and, on Kafka, the broker when it runs on this machine (read from `/proc/<pid>/stat`; blank when it is remote). **all** counts it. `node bench/step-cpu.mjs` gives the engine\'s own logic, without the plumbing, for comparison.',
     '',
     '| workload | system | all | event loop | worker threads | V8 | other | outside |',
     '|---|---|---|---|---|---|---|---|',
