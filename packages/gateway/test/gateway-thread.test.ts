@@ -12,16 +12,24 @@ import { randomUUID } from 'node:crypto';
 import { Counter, Registry } from 'prom-client';
 import { topicNames } from '@orchestrator-lite/core';
 import { createEmbeddedTransport } from '@orchestrator-lite/transport';
+import type { EmbeddedTransport } from '@orchestrator-lite/transport';
 import { startGatewayThread } from '../src/index.js';
 import { DEFINITION, http, openStream, produceEvents, runStarted, runSucceeded, waitFor } from './helpers.js';
+import type { CleanupContext } from './helpers.js';
 
-test('a gateway on its own thread serves REST, the stream and this thread\'s metrics, and closes without closing the bus', async (t) => {
+/** An embedded bus in a temp folder, closed and removed after the test. */
+async function openBus(t: CleanupContext): Promise<EmbeddedTransport> {
   const dataDir = await mkdtemp(join(tmpdir(), 'orch-gateway-thread-'));
   const transport = createEmbeddedTransport({ dataDir, synchronous: 'normal', pollIntervalMs: 20 });
   t.after(async () => {
     await transport.close();
     await rm(dataDir, { recursive: true, force: true });
   });
+  return transport;
+}
+
+test('a gateway on its own thread serves REST, the stream and this thread\'s metrics, and closes without closing the bus', async (t) => {
+  const transport = await openBus(t);
   const topicPrefix = `t${randomUUID().slice(0, 8)}.`;
   const names = topicNames(topicPrefix);
   const registry = new Registry();
@@ -66,12 +74,7 @@ test('a gateway on its own thread serves REST, the stream and this thread\'s met
 });
 
 test('a gateway thread that cannot start says why, and leaves the bus open', async (t) => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'orch-gateway-thread-'));
-  const transport = createEmbeddedTransport({ dataDir, synchronous: 'normal', pollIntervalMs: 20 });
-  t.after(async () => {
-    await transport.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const transport = await openBus(t);
   await assert.rejects(
     startGatewayThread({ transport, gateway: { host: '127.0.0.1', port: 0, bodyLimitBytes: -1 }, logLevel: 'silent' }),
     /The gateway's thread could not start: .*bodyLimitBytes/,
