@@ -244,6 +244,8 @@ export type Extras = Record<string, () => Promise<unknown>>;
  */
 export function serveTransport(port: MessagePort, transport: Transport, extras: Extras = {}): { close(): Promise<void> } {
   const consumers = new Map<number, Promise<Consumer>>();
+  /** The consumers that have joined, so a commit goes to the bus in its place among the calls of its task. */
+  const joined = new Map<number, Consumer>();
   const readers = new Map<number, AsyncIterator<ConsumedRecord[]>>();
   const link: Link = new Link(port, (part) => onPart(part), () => transport.writeStats());
 
@@ -252,7 +254,7 @@ export function serveTransport(port: MessagePort, transport: Transport, extras: 
 
   const subscribe = (call: Extract<Call, { op: 'subscribe' }>): Promise<void> => {
     const consumer = call.consumer;
-    const joined = transport.subscribe({
+    const joining = transport.subscribe({
       groupId: call.groupId,
       topics: call.topics,
       ...(call.from === undefined ? {} : { from: call.from }),
@@ -262,22 +264,31 @@ export function serveTransport(port: MessagePort, transport: Transport, extras: 
       onRevoke: (partitions) => handOver({ kind: 'revoke', consumer, partitions }),
       onError: (error) => link.send({ t: 'consumerError', consumer, error: toWire(error) }),
     });
-    consumers.set(consumer, joined);
-    return joined.then(() => undefined, (error: unknown) => {
-      consumers.delete(consumer);
-      throw error;
-    });
+    consumers.set(consumer, joining);
+    return joining.then(
+      (member) => {
+        if (consumers.get(consumer) === joining) joined.set(consumer, member);
+      },
+      (error: unknown) => {
+        consumers.delete(consumer);
+        throw error;
+      },
+    );
   };
 
-  const consumerOf = async (id: number): Promise<Consumer> => {
-    const consumer = consumers.get(id);
-    if (consumer === undefined) throw new TransportError(TransportErrorReason.Closed, `No consumer ${id} on this port: it left the group`);
-    return consumer;
+  const commit = (call: Extract<Call, { op: 'commit' }>): Promise<void> => {
+    const produce = call.produce === undefined ? undefined : unpack(call.produce);
+    const member = joined.get(call.consumer);
+    if (member !== undefined) return member.commit(call.offsets, produce);
+    const joining = consumers.get(call.consumer);
+    if (joining === undefined) return Promise.reject(new TransportError(TransportErrorReason.Closed, `No consumer ${call.consumer} on this port: it left the group`));
+    return joining.then((c) => c.commit(call.offsets, produce));
   };
 
   const leave = async (id: number): Promise<void> => {
     const consumer = consumers.get(id);
     consumers.delete(id);
+    joined.delete(id);
     if (consumer !== undefined) await (await consumer).close();
   };
 
@@ -313,7 +324,7 @@ export function serveTransport(port: MessagePort, transport: Transport, extras: 
       case 'subscribe':
         return subscribe(call);
       case 'commit':
-        return (await consumerOf(call.consumer)).commit(call.offsets, call.produce === undefined ? undefined : unpack(call.produce));
+        return commit(call);
       case 'leave':
         return leave(call.consumer);
       case 'readOpen':
