@@ -23,13 +23,20 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
   const closers: (() => Promise<void>)[] = [...(telemetry ? [() => telemetry.shutdown()] : []), () => transport.close()];
   closeOnSignals(logger, closers);
 
+  // Task metrics are counted by the workers; a gateway in the same process serves them on /metrics.
+  const workerMetrics: Registry[] = [];
+  // On the embedded bus `orch start` runs the gateway on a thread of its own (and the machine's
+  // other core), started first so that it loads its modules there while the other roles start
+  // here. On Kafka its share of the event loop is smaller than what the thread's messages would cost.
+  const gatewayThread = role === 'start' && config.kafkaBrokers === undefined ? runGatewayThread(config, transport, logger, workerMetrics) : undefined;
+  // Awaited below, where a failure to start surfaces.
+  gatewayThread?.catch(() => undefined);
+
   if (role === 'start' || role === 'orchestrator') {
     const orchestrator = await runOrchestrator(config, transport, logger);
     closers.push(() => orchestrator.close());
     logger.info(`orchestrator ${orchestrator.instanceId} running (topics ${config.topicPrefix}*, ${orchestrator.partitions} partition${orchestrator.partitions === 1 ? '' : 's'})`);
   }
-  // Task metrics are counted by the workers; a gateway in the same process serves them on /metrics.
-  const workerMetrics: Registry[] = [];
   if ((role === 'start' && options.demo) || (role === 'worker' && options.demo)) {
     const worker = await runDemoWorker(config, transport, logger);
     workerMetrics.push(worker.metrics);
@@ -39,10 +46,7 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
     throw new Error('`orch worker` without --demo has no tasks: write a worker with the SDK (see the README), or pass --demo');
   }
   if (role === 'start' || role === 'gateway') {
-    // Beside the embedded bus the gateway takes a thread (and the machine's other core); on Kafka its
-    // share of the event loop is smaller than what the thread's messages would cost.
-    const onThread = role === 'start' && config.kafkaBrokers === undefined;
-    const gateway = onThread ? await runGatewayThread(config, transport, logger, workerMetrics) : await runGateway(config, transport, logger, workerMetrics);
+    const gateway = gatewayThread === undefined ? await runGateway(config, transport, logger, workerMetrics) : await gatewayThread;
     closers.push(() => gateway.close());
     logger.info(`gateway listening on ${gateway.url} (REST ${gateway.url}/api/v1, live stream ws${gateway.url.slice(4)}/api/v1/stream)`);
     if (role === 'start' && options.demo) await registerDemoWorkflows(config, gateway.url, logger);
