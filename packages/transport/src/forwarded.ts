@@ -16,6 +16,8 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { TransportError, TransportErrorReason } from './embedded/errors.js';
+import { fromThreadError, toThreadError } from './thread-channel.js';
+import type { ThreadError } from './thread-channel.js';
 import type {
   ConsumedRecord,
   Consumer,
@@ -42,11 +44,8 @@ interface PackedRecords<R> {
   values: PackedValues;
 }
 
-/** An error on its way across: enough to raise the same kind on the other side. */
-interface WireError {
-  message: string;
-  name: string;
-  code?: string;
+/** An error on its way across: a thread's error, and a `TransportError`'s reason and details, to raise the same kind on the other side. */
+interface WireError extends ThreadError {
   reason?: string;
   details?: unknown;
 }
@@ -125,12 +124,9 @@ const isPacked = (value: unknown): value is PackedRecords<ConsumedRecord> =>
   typeof value === 'object' && value !== null && 'values' in value && (value as PackedRecords<ConsumedRecord>).values.data instanceof ArrayBuffer;
 
 function toWire(error: unknown): WireError {
-  const e = error instanceof Error ? error : new Error(String(error));
-  const { code, reason, details } = e as { code?: unknown; reason?: unknown; details?: unknown };
+  const { reason, details } = (error ?? {}) as { reason?: unknown; details?: unknown };
   return {
-    message: e.message,
-    name: e.name,
-    ...(typeof code === 'string' ? { code } : {}),
+    ...toThreadError(error),
     ...(typeof reason === 'string' ? { reason } : {}),
     ...(details === undefined ? {} : { details: structuredCloneOrNothing(details) }),
   };
@@ -148,7 +144,7 @@ function fromWire(error: WireError): Error {
   if (error.name === 'TransportError' && error.reason !== undefined) {
     return new TransportError(error.reason as TransportErrorReason, error.message, error.details as Record<string, unknown> | undefined);
   }
-  return Object.assign(new Error(error.message), { name: error.name }, error.code === undefined ? {} : { code: error.code });
+  return fromThreadError(error);
 }
 
 /**
@@ -164,10 +160,12 @@ class Link {
   #nextId = 1;
   #closed: Error | undefined;
 
-  constructor(port: MessagePort, onPart: (part: Part) => void, stats?: () => WriteStats) {
+  /** `stats` gives the totals this end sends with each message; `onStats` hears those the other end sent. */
+  constructor(port: MessagePort, onPart: (part: Part) => void, stats: { send?: () => WriteStats; onStats?: (stats: WriteStats) => void } = {}) {
     this.#port = port;
-    this.#stats = stats;
+    this.#stats = stats.send;
     port.on('message', (message: Message) => {
+      if (message.stats !== undefined) stats.onStats?.(message.stats);
       for (const part of message.parts) {
         if (part.t === 'answer') this.#answered(part);
         else onPart(part);
@@ -243,11 +241,10 @@ export type Extras = Record<string, () => Promise<unknown>>;
  * the reads it opened for the other side (`transport` itself stays open: other roles may share it).
  */
 export function serveTransport(port: MessagePort, transport: Transport, extras: Extras = {}): { close(): Promise<void> } {
-  const consumers = new Map<number, Promise<Consumer>>();
-  /** The consumers that have joined, so a commit goes to the bus in its place among the calls of its task. */
-  const joined = new Map<number, Consumer>();
+  /** The consumers of the other side: joining, then joined (`member`), so that a commit goes to the bus in its place among the calls of its task. */
+  const consumers = new Map<number, { joining: Promise<Consumer>; member?: Consumer }>();
   const readers = new Map<number, AsyncIterator<ConsumedRecord[]>>();
-  const link: Link = new Link(port, (part) => onPart(part), () => transport.writeStats());
+  const link: Link = new Link(port, (part) => onPart(part), { send: () => transport.writeStats() });
 
   const handOver = (callback: Callback): Promise<void> =>
     link.request<void>((id) => ({ t: 'callback', id, callback }), callback.kind === 'batch' ? callback.records.values.data : undefined);
@@ -264,10 +261,11 @@ export function serveTransport(port: MessagePort, transport: Transport, extras: 
       onRevoke: (partitions) => handOver({ kind: 'revoke', consumer, partitions }),
       onError: (error) => link.send({ t: 'consumerError', consumer, error: toWire(error) }),
     });
-    consumers.set(consumer, joining);
+    const entry: { joining: Promise<Consumer>; member?: Consumer } = { joining };
+    consumers.set(consumer, entry);
     return joining.then(
       (member) => {
-        if (consumers.get(consumer) === joining) joined.set(consumer, member);
+        entry.member = member;
       },
       (error: unknown) => {
         consumers.delete(consumer);
@@ -278,18 +276,16 @@ export function serveTransport(port: MessagePort, transport: Transport, extras: 
 
   const commit = (call: Extract<Call, { op: 'commit' }>): Promise<void> => {
     const produce = call.produce === undefined ? undefined : unpack(call.produce);
-    const member = joined.get(call.consumer);
-    if (member !== undefined) return member.commit(call.offsets, produce);
-    const joining = consumers.get(call.consumer);
-    if (joining === undefined) return Promise.reject(new TransportError(TransportErrorReason.Closed, `No consumer ${call.consumer} on this port: it left the group`));
-    return joining.then((c) => c.commit(call.offsets, produce));
+    const entry = consumers.get(call.consumer);
+    if (entry === undefined) return Promise.reject(new TransportError(TransportErrorReason.Closed, `No consumer ${call.consumer} on this port: it left the group`));
+    if (entry.member !== undefined) return entry.member.commit(call.offsets, produce);
+    return entry.joining.then((member) => member.commit(call.offsets, produce));
   };
 
   const leave = async (id: number): Promise<void> => {
-    const consumer = consumers.get(id);
+    const entry = consumers.get(id);
     consumers.delete(id);
-    joined.delete(id);
-    if (consumer !== undefined) await (await consumer).close();
+    if (entry !== undefined) await (await entry.joining).close();
   };
 
   const readNext = async (id: number): Promise<ConsumedRecord[] | null> => {
@@ -414,10 +410,7 @@ export class ForwardedTransport implements Transport {
     readonly kind: string,
     readonly atomicCommit: boolean,
   ) {
-    this.#link = new Link(port, (part) => this.#onPart(part));
-    port.on('message', (message: Message) => {
-      if (message.stats !== undefined) this.#stats = message.stats;
-    });
+    this.#link = new Link(port, (part) => this.#onPart(part), { onStats: (stats) => (this.#stats = stats) });
   }
 
   call<T>(call: Call): Promise<T> {

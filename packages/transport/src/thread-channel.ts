@@ -125,7 +125,7 @@ export class ThreadChannel<Request> {
       const waiting = this.#waiting.get(answer.id);
       if (waiting === undefined) continue;
       this.#waiting.delete(answer.id);
-      if ('error' in answer) waiting.reject(toError(answer.error));
+      if ('error' in answer) waiting.reject(fromThreadError(answer.error));
       else waiting.resolve(answer.value);
     }
     // What gathered goes after the first reactions to these answers, which often add to it.
@@ -185,6 +185,7 @@ export function toThreadError(error: unknown): ThreadError {
   return { message: e.message, name: e.name, ...(typeof code === 'string' ? { code } : {}) };
 }
 
-function toError(error: ThreadError): Error {
+/** The error a `ThreadError` stands for, on the side that receives it. */
+export function fromThreadError(error: ThreadError): Error {
   return Object.assign(new Error(error.message), { name: error.name }, error.code === undefined ? {} : { code: error.code });
 }
