@@ -49,7 +49,12 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   // commands/results/state/events co-partitioned with `partitions`; definitions, control, dlq: 1.
   await provisionTopics(transport, names, { partitions: config.partitions });
 
-  const store = await openReadStore({ location: config.readStore, schema: config.readStoreSchema, onNote: (note) => logger.info({ readStore: config.readStore }, note) });
+  const store = await openReadStore({
+    location: config.readStore,
+    schema: config.readStoreSchema,
+    thread: options.readStoreThread ?? true,
+    onNote: (note) => logger.info({ readStore: config.readStore }, note),
+  });
   const readModel = new ReadModel(store);
   const registry = new WorkflowRegistry();
   const metrics = createMetrics(readModel, registry, {

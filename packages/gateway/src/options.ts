@@ -107,6 +107,13 @@ export interface GatewayOptions {
    * follow it for live events. An SQLite store is always written. @default true
    */
   readStoreWriter?: boolean;
+  /**
+   * Whether an SQLite read store is written on a worker thread of its own, so that its writes
+   * stay off the gateway's event loop. A gateway that already runs on a thread beside the bus
+   * (`startGatewayThread`) writes it on that thread: its loop has the time, and a hop to another
+   * thread for every batch and its answer costs more than it spares there. @default true
+   */
+  readStoreThread?: boolean;
   /** Trust `X-Forwarded-For` from these proxies (Fastify `trustProxy`) so per-IP limits see the client. @default false */
   trustProxy?: boolean | string;
   /** The schedule firing loop: how often it looks, the misfire grace. */

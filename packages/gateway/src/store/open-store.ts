@@ -1,10 +1,11 @@
 /**
  * Opens the read store a gateway is configured with: a PostgreSQL URL (`postgres://…` or
  * `postgresql://…`) or an SQLite file (a path, or `:memory:`), which a thread of its own writes
- * (sqlite-thread.ts).
+ * (sqlite-thread.ts), or the caller's thread when it is not the process's event loop.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { SqliteReadStore } from './sqlite-store.js';
 import { ThreadedSqliteReadStore } from './sqlite-thread.js';
 import type { ReadStore } from './types.js';
 
@@ -19,6 +20,8 @@ export interface OpenStoreOptions {
   schema?: string;
   /** Hears what opening the store does that takes long, as it happens. */
   onNote?: (note: string) => void;
+  /** Whether an SQLite store is written on a thread of its own, or on the caller's. @default true */
+  thread?: boolean;
 }
 
 export async function openReadStore(options: OpenStoreOptions): Promise<ReadStore> {
@@ -27,5 +30,6 @@ export async function openReadStore(options: OpenStoreOptions): Promise<ReadStor
     return PostgresReadStore.open({ url: options.location, ...(options.schema === undefined ? {} : { schema: options.schema }) });
   }
   if (options.location !== ':memory:') mkdirSync(dirname(options.location), { recursive: true });
+  if (options.thread === false) return new SqliteReadStore({ path: options.location, ...(options.onNote === undefined ? {} : { onNote: options.onNote }) });
   return ThreadedSqliteReadStore.open({ path: options.location }, options.onNote);
 }

@@ -43,6 +43,8 @@ async function main(): Promise<void> {
       ...data.gateway,
       transport,
       logger,
+      // This thread is off the bus's event loop already: a store thread would only add a hop.
+      readStoreThread: false,
       metricsFrom: [{ metrics: () => transport.extra<string>('metrics') }],
     });
   } catch (error) {
