@@ -303,7 +303,7 @@ function threadSection(p) {
   return [
     '## CPU per step by thread (µs, at saturation)',
     '',
-    'From `/proc/self/task` over the saturation loop. **event loop**: the process\'s main thread; **worker threads**: the embedded bus\'s WAL checkpointer and compaction, the gateway\'s read store and, embedded, the gateway itself (the embedded bus writes on the event loop); **V8**: garbage collection and compilation; **outside**: the CPU of the server beside the process, Redis for BullMQ and, on Kafka, the broker when it runs on this machine (read from `/proc/<pid>/stat`; blank when it is remote). **all** counts it. `node bench/step-cpu.mjs` gives the engine\'s own logic, without the plumbing, for comparison.',
+    'From `/proc/self/task` over the saturation loop. **event loop**: the process\'s main thread; **worker threads**: the embedded bus\'s WAL checkpointer and compaction, on Kafka the gateway\'s read store, and embedded the gateway itself, which writes its read store on its own thread (the embedded bus writes on the event loop); **V8**: garbage collection and compilation; **outside**: the CPU of the server beside the process, Redis for BullMQ and, on Kafka, the broker when it runs on this machine (read from `/proc/<pid>/stat`; blank when it is remote). **all** counts it. `node bench/step-cpu.mjs` gives the engine\'s own logic, without the plumbing, for comparison.',
     '',
     '| workload | system | all | event loop | worker threads | V8 | other | outside |',
     '|---|---|---|---|---|---|---|---|',
