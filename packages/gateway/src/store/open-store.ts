@@ -1,7 +1,7 @@
 /**
  * Opens the read store a gateway is configured with: a PostgreSQL URL (`postgres://…` or
  * `postgresql://…`) or an SQLite file (a path, or `:memory:`), which a thread of its own writes
- * (sqlite-thread.ts), or the caller's thread when it is not the process's event loop.
+ * (sqlite-thread.ts), or the caller's own when asked (a gateway that runs on a thread of its own).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
