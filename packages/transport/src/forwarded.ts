@@ -9,8 +9,8 @@
  * callbacks, say the HTTP requests that arrived together, and their microtasks) into one message: a
  * wake-up of a sleeping thread is the dear part of a message (see thread-channel.ts). Gathered per
  * task instead, a gateway sent a message for each run it was asked to start: 4 times the messages
- * in all, and 1/0.89 the CPU a step (chain10, every role in one process; the latency at half load
- * the same either way). Record values travel packed in one `ArrayBuffer` per call, moved, not
+ * in all, and about 1.12x the CPU a step (chain10, every role in one process; the latency at half
+ * load the same either way). Record values travel packed in one `ArrayBuffer` per call, moved, not
  * copied: a `Buffer` of Node's pool would otherwise take its whole pool with it.
  *
  * Consumer groups keep their contract: the bus's thread hands a partition's batch over and waits for
