@@ -3,6 +3,8 @@ import type { ConsumedRecord, Headers, OffsetCommit, ProduceRecord, RecordMetada
 import { TransportError, TransportErrorReason } from './errors.js';
 import type { PlacedRecord } from './log-writer.js';
 import { CompactionIndex } from './compaction-index.js';
+import { BATCH_MAX_BYTES, BATCH_MAX_RECORDS, batchedSize, decodeBatch, encodeBatch } from './record-batch.js';
+import type { BatchedRecord } from './record-batch.js';
 import { Expiry } from './expiry.js';
 import { TailCache } from './tail-cache.js';
 import { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from './wal-checkpointer.js';
@@ -22,6 +24,21 @@ export interface PendingCommit {
   offsets: OffsetCommit[];
 }
 
+/** The records one group commit appends to one partition of a topic that is not compacted. */
+interface PendingBatch {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  records: BatchedRecord[];
+}
+
+interface BatchRow {
+  base_offset: number;
+  last_offset: number;
+  timestamp: number;
+  data: Buffer;
+}
+
 interface RecordRow {
   offset: number;
   key: string;
@@ -38,7 +55,14 @@ const TRUNCATE_TIMEOUT_MS = 2_000;
 
 /** Rows fetched per query by `read`. */
 const READ_PAGE = 64;
+/** Batches fetched per query by `read`. */
+const READ_BATCH_PAGE = 8;
 
+/**
+ * `records` holds the records of compacted topics, a row each (compaction removes them one by
+ * one); `batches` those of the other topics, a row for what a group commit appended to a
+ * partition (record-batch.ts).
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS topics (
   name TEXT PRIMARY KEY,
@@ -54,6 +78,15 @@ CREATE TABLE IF NOT EXISTS records (
   headers TEXT NOT NULL,
   timestamp INTEGER NOT NULL,
   PRIMARY KEY (topic, "partition", "offset")
+);
+CREATE TABLE IF NOT EXISTS batches (
+  topic TEXT NOT NULL,
+  "partition" INTEGER NOT NULL,
+  last_offset INTEGER NOT NULL,
+  base_offset INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (topic, "partition", last_offset)
 );
 CREATE TABLE IF NOT EXISTS offsets (
   group_id TEXT NOT NULL,
@@ -145,10 +178,19 @@ export class LogStore {
     this.stmts = {
       topics: this.db.prepare<[], { name: string; partitions: number; compacted: number }>('SELECT name, partitions, compacted FROM topics'),
       insertTopic: this.db.prepare('INSERT INTO topics (name, partitions, compacted) VALUES (?, ?, ?)'),
-      maxOffset: this.db.prepare<[string, number], { m: number | null }>('SELECT MAX("offset") AS m FROM records WHERE topic = ? AND "partition" = ?'),
+      maxOffset: this.db.prepare<[string, number, string, number], { m: number | null }>(
+        'SELECT MAX(m) AS m FROM (SELECT MAX("offset") AS m FROM records WHERE topic = ? AND "partition" = ? UNION ALL SELECT MAX(last_offset) FROM batches WHERE topic = ? AND "partition" = ?)',
+      ),
       insertRecord: this.db.prepare('INSERT INTO records (topic, "partition", "offset", key, value, headers, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertBatch: this.db.prepare<[string, number, number, number, number, Buffer]>(
+        'INSERT INTO batches (topic, "partition", last_offset, base_offset, timestamp, data) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       read: this.db.prepare<[string, number, number, number, number], RecordRow>(
         'SELECT "offset", key, value, headers, timestamp FROM records WHERE topic = ? AND "partition" = ? AND "offset" >= ? AND "offset" < ? ORDER BY "offset" LIMIT ?',
+      ),
+      // A batch ends at most BATCH_MAX_RECORDS - 1 past its first offset: the bound on last_offset keeps the scan short.
+      readBatches: this.db.prepare<[string, number, number, number, number, number], BatchRow>(
+        'SELECT base_offset, last_offset, timestamp, data FROM batches WHERE topic = ? AND "partition" = ? AND last_offset >= ? AND last_offset < ? AND base_offset < ? ORDER BY last_offset LIMIT ?',
       ),
       upsertOffset: this.db.prepare(
         'INSERT INTO offsets (group_id, topic, "partition", "offset", metadata) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, topic, "partition") DO UPDATE SET "offset" = excluded."offset", metadata = excluded.metadata',
@@ -160,17 +202,21 @@ export class LogStore {
     };
     this.reloadTopics();
     this.compaction = new CompactionIndex(this.db, () => [...this.topicCache].filter(([, m]) => m.compacted).map(([name]) => name));
-    this.writeManyTx = this.db.transaction((writes: readonly { records: PlacedRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>): RecordMetadata[][] =>
-      writes.map(({ records, commit }) => {
-        const metadata = records.map((record) => this.insert(record, timestamp, pending));
+    this.writeManyTx = this.db.transaction((writes: readonly { records: PlacedRecord[]; commit: PendingCommit | null }[], timestamp: number, pending: Map<string, number>): RecordMetadata[][] => {
+      const batches = new Map<string, PendingBatch>();
+      const metadata = writes.map(({ records, commit }) => {
+        const written = records.map((record) => this.insert(record, timestamp, pending, batches));
         if (commit !== null) {
           for (const o of commit.offsets) {
             this.stmts.upsertOffset.run(commit.groupId, o.topic, o.partition, o.offset, o.metadata ?? null);
           }
         }
-        return metadata;
-      }),
-    );
+        return written;
+      });
+      for (const batch of batches.values()) this.insertBatches(batch, timestamp);
+      return metadata;
+    });
+    if (role === 'owner') this.packLegacyRecords();
   }
 
   close(): void {
@@ -285,7 +331,7 @@ export class LogStore {
     const k = `${topic}\u0000${partition}`;
     let next = this.nextOffsets.get(k);
     if (next === undefined) {
-      const row = this.stmts.maxOffset.get(topic, partition);
+      const row = this.stmts.maxOffset.get(topic, partition, topic, partition);
       next = row?.m === null || row?.m === undefined ? 0 : row.m + 1;
       this.nextOffsets.set(k, next);
     }
@@ -296,6 +342,7 @@ export class LogStore {
   read(topic: string, partition: number, from: number, to: number, maxRecords: number, maxBytes: number): ConsumedRecord[] {
     const cached = this.tails.read(`${topic}\u0000${partition}`, from, to, maxRecords, maxBytes);
     if (cached !== undefined) return cached;
+    if (!this.topic(topic).compacted) return this.readBatches(topic, partition, from, to, maxRecords, maxBytes);
     const out: ConsumedRecord[] = [];
     let bytes = 0;
     // Small pages of `all()` rather than `iterate()`: a statement iterator collected by the GC can
@@ -310,6 +357,24 @@ export class LogStore {
       const last = rows.at(-1);
       if (last === undefined || rows.length < READ_PAGE) break;
       next = last.offset + 1;
+    }
+    return out;
+  }
+
+  /** `read` of a topic that is not compacted: its records are in batches. */
+  private readBatches(topic: string, partition: number, from: number, to: number, maxRecords: number, maxBytes: number): ConsumedRecord[] {
+    const out: ConsumedRecord[] = [];
+    let bytes = 0;
+    for (let next = from; next < to; ) {
+      const rows = this.stmts.readBatches.all(topic, partition, next, to + BATCH_MAX_RECORDS, to, READ_BATCH_PAGE);
+      for (const row of rows) {
+        const batch = { topic, partition, baseOffset: row.base_offset, timestamp: row.timestamp };
+        bytes += decodeBatch(row.data, batch, { from, to, maxRecords, maxBytes: maxBytes - bytes }, out);
+        if (out.length >= maxRecords || bytes >= maxBytes) return out;
+      }
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < READ_BATCH_PAGE) break;
+      next = last.last_offset + 1;
     }
     return out;
   }
@@ -344,17 +409,74 @@ export class LogStore {
     return [...this.topicCache].filter(([, meta]) => !meta.compacted).flatMap(([topic, meta]) => Array.from({ length: meta.partitions }, (_, partition) => ({ topic, partition })));
   }
 
-  private insert(record: PlacedRecord, timestamp: number, pending: Map<string, number>): RecordMetadata {
+  /**
+   * Gives the record its offset: a record of a compacted topic is inserted now, one of another
+   * topic joins its partition's batch, which the transaction inserts at its end.
+   */
+  private insert(record: PlacedRecord, timestamp: number, pending: Map<string, number>, batches: Map<string, PendingBatch>): RecordMetadata {
     const meta = this.topic(record.topic);
     // The owner placed every record (SharedBus.write), as it validated it.
     const partition = record.partition;
     const k = `${record.topic}\u0000${partition}`;
     const offset = pending.get(k) ?? this.endOffset(record.topic, partition);
     pending.set(k, offset + 1);
+    if (!meta.compacted) {
+      const batch = batches.get(k);
+      if (batch === undefined) batches.set(k, { topic: record.topic, partition, baseOffset: offset, records: [record] });
+      else batch.records.push(record);
+      return { topic: record.topic, partition, offset };
+    }
     const value = record.value === null ? null : Buffer.isBuffer(record.value) ? record.value : Buffer.from(record.value);
     this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, headersText(record.headers), timestamp);
-    if (meta.compacted) this.compaction.onWrite(record.topic, partition, record.key, offset, value === null);
+    this.compaction.onWrite(record.topic, partition, record.key, offset, value === null);
     return { topic: record.topic, partition, offset };
+  }
+
+  /** Inserts a partition's records of one group commit as batches of at most BATCH_MAX_RECORDS and BATCH_MAX_BYTES. */
+  private insertBatches({ topic, partition, baseOffset, records }: PendingBatch, timestamp: number): void {
+    let first = 0;
+    let bytes = 0;
+    for (let i = 0; i <= records.length; i++) {
+      const size = i < records.length ? batchedSize(records[i]!) : 0;
+      const full = i === records.length || i - first === BATCH_MAX_RECORDS || (i > first && bytes + size > BATCH_MAX_BYTES);
+      if (full && i > first) {
+        this.stmts.insertBatch.run(topic, partition, baseOffset + i - 1, baseOffset + first, timestamp, encodeBatch(records.slice(first, i)));
+        first = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+  }
+
+  /**
+   * A file written before records were batched holds every record in `records`: those of the
+   * topics that are not compacted move to batches of one record each, in one transaction.
+   */
+  private packLegacyRecords(): void {
+    const plain = [...this.topicCache].filter(([, meta]) => !meta.compacted).map(([name]) => name);
+    const any = this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM records WHERE topic = ? LIMIT 1');
+    const legacy = plain.filter((topic) => any.get(topic) !== undefined);
+    if (legacy.length === 0) return;
+    const page = this.db.prepare<[string, number, number, number], RecordRow & { partition: number }>(
+      'SELECT "partition", "offset", key, value, headers, timestamp FROM records WHERE topic = ? AND ("partition", "offset") > (?, ?) ORDER BY "partition", "offset" LIMIT ?',
+    );
+    const drop = this.db.prepare<[string]>('DELETE FROM records WHERE topic = ?');
+    RETAINED.push(any, page, drop);
+    this.db.transaction(() => {
+      for (const topic of legacy) {
+        for (let after = { partition: -1, offset: -1 }; ; ) {
+          const rows = page.all(topic, after.partition, after.offset, 1_000);
+          for (const row of rows) {
+            const headers = JSON.parse(row.headers) as Headers;
+            this.stmts.insertBatch.run(topic, row.partition, row.offset, row.offset, row.timestamp, encodeBatch([{ key: row.key, value: row.value, headers }]));
+          }
+          const last = rows.at(-1);
+          if (last === undefined) break;
+          after = { partition: last.partition, offset: last.offset };
+        }
+        drop.run(topic);
+      }
+    })();
   }
 
   private validateRecord(record: ProduceRecord, i: number): void {
