@@ -11,7 +11,10 @@
  */
 import type { ConsumedRecord, Headers } from '../types.js';
 
-/** Records in one batch at most: expiry removes whole batches, a slice at a time. */
+/**
+ * Records in one batch at most: expiry removes whole batches, a slice at a time. Reads rely on it
+ * to bound their scan of a file's batches, so it may grow but never shrink.
+ */
 export const BATCH_MAX_RECORDS = 64;
 /** Bytes in one batch at most, unless it holds one record. */
 export const BATCH_MAX_BYTES = 1 << 20;
