@@ -18,25 +18,47 @@ function versusRatio(p, id, workload) {
   return ratio(meanOf(pair.engine), meanOf(pair.peer));
 }
 
+/** Each pairing, and where its two rates are in the main phases (`mainEngine`, `mainPeer`). */
 const VERSUS = [
-  { id: 'versus-bullmq', engine: 'engine (embedded) runs/s', peer: 'BullMQ runs/s', ratio: 'engine ÷ BullMQ' },
-  { id: 'versus-client', engine: 'engine (kafka) steps/s', peer: 'the Kafka client alone round trips/s', ratio: 'steps/s ÷ round trips/s' },
+  {
+    id: 'versus-bullmq',
+    engine: 'engine (embedded) runs/s',
+    peer: 'BullMQ runs/s',
+    ratio: 'engine ÷ BullMQ',
+    mainEngine: (p, w) => ok(p['engine-embedded'])?.workloads?.[w]?.saturation?.runsPerSec,
+    mainPeer: (p, w) => ok(p.bullmq)?.workloads?.[w]?.saturation?.runsPerSec,
+  },
+  {
+    id: 'versus-client',
+    engine: 'engine (kafka) steps/s',
+    peer: 'the Kafka client alone round trips/s',
+    ratio: 'steps/s ÷ round trips/s',
+    mainEngine: (p, w) => ok(p['engine-kafka'])?.workloads?.[w]?.saturation?.stepsPerSec,
+    mainPeer: (p) => ok(p['client-alone'])?.saturation?.roundTripsPerSec,
+  },
 ];
+
+/** The same two rates in the main phases, as `engine ÷ peer = ratio`; a dash when one did not run. */
+function mainPhases(p, w, { mainEngine, mainPeer }) {
+  const engine = mainEngine(p, w);
+  const peer = mainPeer(p, w);
+  return engine === undefined || peer === undefined ? '—' : `${fmt(engine)} ÷ ${fmt(peer)} = ${fmt(ratio(engine, peer), 3)}x`;
+}
 
 /** The paired runs that the 1x and 0.3x targets read. */
 function versusSection(p) {
-  const tables = VERSUS.flatMap(({ id, engine, peer, ratio: label }) => {
+  const tables = VERSUS.flatMap((pairing) => {
     const rows = WORKLOADS.flatMap((w) => {
-      const value = versusRatio(p, id, w);
+      const value = versusRatio(p, pairing.id, w);
       if (value === undefined) return [];
-      const pair = p[id].workloads[w];
-      return [`| ${w} | ${pair.engine.map((v) => fmt(v)).join(', ')} | ${pair.peer.map((v) => fmt(v)).join(', ')} | ${fmt(value, 3)}x |`];
+      const pair = p[pairing.id].workloads[w];
+      return [`| ${w} | ${pair.engine.map((v) => fmt(v)).join(', ')} | ${pair.peer.map((v) => fmt(v)).join(', ')} | ${fmt(value, 3)}x | ${mainPhases(p, w, pairing)} |`];
     });
-    return rows.length === 0 ? [] : [`| workload | ${engine} | ${peer} | ${label} |`, '|---|---|---|---|', ...rows, ''];
+    return rows.length === 0 ? [] : [`| workload | ${pairing.engine} | ${pairing.peer} | ${pairing.ratio} | the same in the main phases |`, '|---|---|---|---|---|', ...rows, ''];
   });
   return section(
     'The targets that compare phases, paired',
-    'The phases above run minutes apart, and the machine drifts in between. For the targets that compare the embedded engine with BullMQ and the engine on Kafka with the Kafka client alone, each workload ran again at saturation only, in the order engine, peer, peer, engine, each in a fresh process; the ratio is that of the means.',
+    'The phases above run minutes apart, and the machine drifts in between. For the targets that compare the embedded engine with BullMQ and the engine on Kafka with the Kafka client alone, each workload ran again at saturation only, in the order engine, peer, peer, engine, each in a fresh process; the ratio is that of the means. The last column gives the two rates of the main phases beside them: where a system made much more or less in its pair than in its main phase, the machine or the system moved between them.',
     tables,
   );
 }
