@@ -26,8 +26,8 @@ export interface BatchedRecord {
   headers?: Headers | undefined;
 }
 
-/** The headers as a batch holds them: empty for none. */
-function headersText(headers: Headers | undefined): string {
+/** The headers as JSON text, empty for none (a batch holds them so; a row of `records`, '{}'). */
+export function headersText(headers: Headers | undefined): string {
   if (headers === undefined) return '';
   for (const _name in headers) return JSON.stringify(headers);
   return '';

@@ -3,7 +3,7 @@ import type { ConsumedRecord, Headers, OffsetCommit, ProduceRecord, RecordMetada
 import { TransportError, TransportErrorReason } from './errors.js';
 import type { PlacedRecord } from './log-writer.js';
 import { CompactionIndex } from './compaction-index.js';
-import { BATCH_MAX_BYTES, BATCH_MAX_RECORDS, batchedSize, decodeBatch, encodeBatch } from './record-batch.js';
+import { BATCH_MAX_BYTES, BATCH_MAX_RECORDS, batchedSize, decodeBatch, encodeBatch, headersText } from './record-batch.js';
 import type { BatchedRecord } from './record-batch.js';
 import { Expiry } from './expiry.js';
 import { TailCache } from './tail-cache.js';
@@ -427,7 +427,7 @@ export class LogStore {
       return { topic: record.topic, partition, offset };
     }
     const value = record.value === null ? null : Buffer.isBuffer(record.value) ? record.value : Buffer.from(record.value);
-    this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, headersText(record.headers), timestamp);
+    this.stmts.insertRecord.run(record.topic, partition, offset, record.key, value, headersText(record.headers) || '{}', timestamp);
     this.compaction.onWrite(record.topic, partition, record.key, offset, value === null);
     return { topic: record.topic, partition, offset };
   }
@@ -505,13 +505,6 @@ export class LogStore {
     if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw invalid(`offsets[${i}].offset must be a non-negative integer, got ${String(o.offset)}`);
     if (o.metadata !== undefined && typeof o.metadata !== 'string') throw invalid(`offsets[${i}].metadata must be a string`);
   }
-}
-
-/** A record's headers as the `headers` column holds them. */
-function headersText(headers: Headers | undefined): string {
-  if (headers === undefined) return '{}';
-  for (const _name in headers) return JSON.stringify(headers);
-  return '{}';
 }
 
 function validateSpec(spec: TopicSpec, i: number): void {
