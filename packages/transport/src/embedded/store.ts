@@ -434,18 +434,21 @@ export class LogStore {
 
   /** Inserts a partition's records of one group commit as batches of at most BATCH_MAX_RECORDS and BATCH_MAX_BYTES. */
   private insertBatches({ topic, partition, baseOffset, records }: PendingBatch, timestamp: number): void {
+    const insert = (from: number, to: number): void => {
+      this.stmts.insertBatch.run(topic, partition, baseOffset + to - 1, baseOffset + from, timestamp, encodeBatch(records.slice(from, to)));
+    };
     let first = 0;
     let bytes = 0;
-    for (let i = 0; i <= records.length; i++) {
-      const size = i < records.length ? batchedSize(records[i]!) : 0;
-      const full = i === records.length || i - first === BATCH_MAX_RECORDS || (i > first && bytes + size > BATCH_MAX_BYTES);
-      if (full && i > first) {
-        this.stmts.insertBatch.run(topic, partition, baseOffset + i - 1, baseOffset + first, timestamp, encodeBatch(records.slice(first, i)));
+    records.forEach((record, i) => {
+      const size = batchedSize(record);
+      if (i > first && (i - first === BATCH_MAX_RECORDS || bytes + size > BATCH_MAX_BYTES)) {
+        insert(first, i);
         first = i;
         bytes = 0;
       }
       bytes += size;
-    }
+    });
+    insert(first, records.length);
   }
 
   /**
