@@ -3,8 +3,14 @@
  * - chain10: ten steps in a row;
  * - fanout20: one step fans out to twenty, which a last step joins (22 steps);
  * - flaky: a step that fails its first attempt and is retried after 1 ms, between two others (4 attempts).
+ * And one outside the full bench's list: chain3, three steps in a row, which `bench/run-cost.mjs`
+ * sets beside chain10 to split what a run costs from what its steps do.
  */
 export const CHAIN_LENGTH = 10;
+/** The short chain's steps. */
+export const SHORT_CHAIN_LENGTH = 3;
+/** The steps of each chain workload. */
+export const CHAIN_LENGTHS = { chain10: CHAIN_LENGTH, chain3: SHORT_CHAIN_LENGTH };
 export const FAN_WIDTH = 20;
 
 export const TASK = 'bench.noop';
@@ -12,9 +18,9 @@ export const FLAKY_TASK = 'bench.flaky';
 export const RETRY_DELAY_MS = 1;
 
 /** Attempts each run executes (handler invocations), used for steps/s. */
-export const ATTEMPTS_PER_RUN = { chain10: CHAIN_LENGTH, fanout20: FAN_WIDTH + 2, flaky: 4 };
+export const ATTEMPTS_PER_RUN = { chain10: CHAIN_LENGTH, chain3: SHORT_CHAIN_LENGTH, fanout20: FAN_WIDTH + 2, flaky: 4 };
 /** Successful steps per run. */
-export const STEPS_PER_RUN = { chain10: CHAIN_LENGTH, fanout20: FAN_WIDTH + 2, flaky: 3 };
+export const STEPS_PER_RUN = { chain10: CHAIN_LENGTH, chain3: SHORT_CHAIN_LENGTH, fanout20: FAN_WIDTH + 2, flaky: 3 };
 
 export const WORKLOADS = ['chain10', 'fanout20', 'flaky'];
 
@@ -23,7 +29,7 @@ export const WORKLOADS = ['chain10', 'fanout20', 'flaky'];
  * workload of it (profile.mjs, ab.mjs): worker concurrency, runs in flight at saturation per
  * workload, and the fixed load as a fraction of the saturated run rate.
  */
-export const ENGINE_LOAD = { concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5 };
+export const ENGINE_LOAD = { concurrency: 32, window: { chain10: 64, chain3: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5 };
 
 /**
  * The full bench's throughput curve: after the saturation at the window above, closed loops at
@@ -38,16 +44,21 @@ export const flakyHandler = (attempt) => {
   return { ok: true, attempt };
 };
 
-export function engineDefinitions(prefix) {
-  const chain = {
-    name: `${prefix}chain10`,
-    steps: Array.from({ length: CHAIN_LENGTH }, (_, i) => ({
+/** A chain of `length` steps in a row. */
+function chainDefinition(name, length) {
+  return {
+    name,
+    steps: Array.from({ length }, (_, i) => ({
       id: `s${i + 1}`,
       task: TASK,
       ...(i > 0 ? { dependsOn: [`s${i}`] } : {}),
       input: { n: i + 1 },
     })),
   };
+}
+
+export function engineDefinitions(prefix) {
+  const chain = chainDefinition(`${prefix}chain10`, CHAIN_LENGTH);
   const fan = {
     name: `${prefix}fanout20`,
     steps: [
@@ -69,7 +80,7 @@ export function engineDefinitions(prefix) {
       { id: 'after', task: TASK, dependsOn: ['flaky'], input: { n: 3 } },
     ],
   };
-  return { chain10: chain, fanout20: fan, flaky };
+  return { chain10: chain, chain3: chainDefinition(`${prefix}chain3`, SHORT_CHAIN_LENGTH), fanout20: fan, flaky };
 }
 
 /** For each workload: the steps that follow a given step (task-to-next-task pairs). */

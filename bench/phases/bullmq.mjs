@@ -1,7 +1,7 @@
 /**
  * The peer: BullMQ on the local Redis, in this one process, with the same no-op handlers and the
  * same concurrency as the engine's worker.
- * - chain10: plain jobs; each job's handler enqueues the next.
+ * - chain10 (and chain3): plain jobs; each job's handler enqueues the next, up to the chain's length.
  * - fanout20: the split job's handler adds a FlowProducer tree: a join parent with 20 children.
  * - flaky: before -> flaky (attempts 3, fixed backoff 1 ms; the first attempt throws) -> after.
  * Latencies come from instrumented handlers: dispatch is job added -> handler start; the
@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { randomPrefix } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { cpuPerStep, summarize, wallNow } from '../lib/stats.mjs';
-import { CHAIN_LENGTH, FAN_WIDTH, RETRY_DELAY_MS, flakyHandler, noop } from '../lib/workloads.mjs';
+import { CHAIN_LENGTHS, FAN_WIDTH, RETRY_DELAY_MS, flakyHandler, noop } from '../lib/workloads.mjs';
 
 export async function run(o) {
   const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -46,7 +46,7 @@ export async function run(o) {
       const end = wallNow();
       switch (job.name) {
         case 'chain':
-          if (job.data.step < CHAIN_LENGTH) await queue.add('chain', { runId, step: job.data.step + 1, prevEnd: end }, defaults);
+          if (job.data.step < job.data.last) await queue.add('chain', { runId, step: job.data.step + 1, last: job.data.last, prevEnd: end }, defaults);
           break;
         case 'split':
           await flows.add({
@@ -71,7 +71,8 @@ export async function run(o) {
     },
     { connection, concurrency: o.concurrency },
   );
-  const finalJob = { chain10: (job) => job.name === 'chain' && job.data.step === CHAIN_LENGTH, fanout20: (job) => job.name === 'join', flaky: (job) => job.name === 'after' };
+  const chainEnd = (job) => job.name === 'chain' && job.data.step === job.data.last;
+  const finalJob = { chain10: chainEnd, chain3: chainEnd, fanout20: (job) => job.name === 'join', flaky: (job) => job.name === 'after' };
   worker.on('completed', (job) => {
     const now = wallNow();
     if (now >= window.t0 && now < window.t1) stepsInWindow++;
@@ -91,7 +92,7 @@ export async function run(o) {
   const startRun = (workload) => async (measured) => {
     const runId = `r${++counter}`;
     const done = new Promise((resolve) => runs.set(runId, { workload, measured, sentAt: wallNow(), workEnds: [], resolve }));
-    if (workload === 'chain10') await queue.add('chain', { runId, step: 1 }, defaults);
+    if (Object.hasOwn(CHAIN_LENGTHS, workload)) await queue.add('chain', { runId, step: 1, last: CHAIN_LENGTHS[workload] }, defaults);
     else if (workload === 'fanout20') await queue.add('split', { runId }, defaults);
     else await queue.add('before', { runId }, defaults);
     return done;
