@@ -29,7 +29,7 @@ export const WORKLOADS = ['chain10', 'fanout20', 'flaky'];
  * workload of it (profile.mjs, ab.mjs): worker concurrency, runs in flight at saturation per
  * workload, and the fixed load as a fraction of the saturated run rate.
  */
-export const ENGINE_LOAD = { concurrency: 32, window: { chain10: 64, chain3: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5 };
+export const ENGINE_LOAD = { concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5 };
 
 /**
  * The full bench's throughput curve: after the saturation at the window above, closed loops at
