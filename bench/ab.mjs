@@ -3,7 +3,7 @@
  * Before and after, on a noisy machine: the engine's saturated throughput of this checkout against
  * another revision, in alternated pairs, with the spread of their ratios.
  *
- *   node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky]
+ *   node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky|chain3]
  *                     [--pairs=6] [--seconds=6] [--warmup=1] [--partitions=P]
  *
  * A single run of a phase moves by 15–30% from one run to the next on a small virtual machine,
@@ -14,17 +14,19 @@
  * report is their mean with a 95% interval, and says "within the noise" when the interval holds 1.
  * On Linux the CPU per step is also split by where it went (the event loop, worker threads, V8's
  * threads, and outside the process: the local Kafka broker), each with its ratio: a change to
- * one thread shows there even when the machine's drift hides it in the total.
+ * one thread shows there even when the machine's drift hides it in the total. chain3, three steps
+ * in a row, weighs what a run costs beside its steps three times as much as chain10 does; the
+ * base must know it too (bench/lib/workloads.mjs).
  *
  * This checkout must be built (`npm run build`). Kafka needs KAFKA_BROKERS or a broker on
  * 127.0.0.1:9092. The worktree is removed at the end, also after a failure.
  */
 import { engineSaturation } from './lib/phase-process.mjs';
 import { describeRatios } from './lib/stats.mjs';
-import { ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
+import { ENGINE_LOAD, MEASURED_WINDOWS, MEASURED_WORKLOADS } from './lib/workloads.mjs';
 import { checkoutRoot, resolveCommit, withWorktree } from './lib/worktree.mjs';
 
-const usage = 'usage: node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky] [--pairs=N] [--seconds=S] [--warmup=S] [--partitions=P]';
+const usage = 'usage: node bench/ab.mjs --base=REV [--bus=embedded|kafka] [--workload=chain10|fanout20|flaky|chain3] [--pairs=N] [--seconds=S] [--warmup=S] [--partitions=P]';
 const args = new Map();
 for (const arg of process.argv.slice(2)) {
   const m = /^--(base|bus|workload|pairs|seconds|warmup|partitions)=(.+)$/.exec(arg);
@@ -43,7 +45,7 @@ const warmup = Number(args.get('warmup') ?? 1);
 // Unset: each revision at its bus's default partition count, as a user gets it.
 const partitions = args.has('partitions') ? Number(args.get('partitions')) : undefined;
 if (!['embedded', 'kafka'].includes(bus)) throw new Error(`ab: --bus must be embedded or kafka, got ${bus}`);
-if (!WORKLOADS.includes(workload)) throw new Error(`ab: --workload must be one of ${WORKLOADS.join(', ')}, got ${workload}`);
+if (!MEASURED_WORKLOADS.includes(workload)) throw new Error(`ab: --workload must be one of ${MEASURED_WORKLOADS.join(', ')}, got ${workload}`);
 if (!(Number.isInteger(pairs) && pairs >= 2 && pairs <= 20)) throw new Error(`ab: --pairs must be an integer from 2 to 20, got ${args.get('pairs')}`);
 if (!(seconds >= 1 && seconds <= 60)) throw new Error(`ab: --seconds must be from 1 to 60, got ${args.get('seconds')}`);
 if (!(warmup >= 0 && warmup <= 60)) throw new Error(`ab: --warmup must be from 0 to 60, got ${args.get('warmup')}`);
@@ -53,7 +55,7 @@ const here = checkoutRoot;
 const say = (line) => process.stderr.write(`ab: ${line}\n`);
 const commit = resolveCommit(base, 'ab');
 
-const options = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: warmup * 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const options = { bus, partitions, ...ENGINE_LOAD, window: MEASURED_WINDOWS, workloads: [workload], warmupMs: warmup * 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 
 /** The thread groups of the CPU split (bench/lib/thread-cpu.mjs), and outside the process (Redis, the local broker). */
 const GROUPS = ['main', 'workers', 'v8', 'outside'];

@@ -15,7 +15,7 @@
  */
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { meanInterval } from './lib/stats.mjs';
-import { CHAIN_LENGTHS, ENGINE_LOAD } from './lib/workloads.mjs';
+import { CHAIN_LENGTHS, ENGINE_LOAD, MEASURED_WINDOWS } from './lib/workloads.mjs';
 
 const usage = 'usage: node bench/run-cost.mjs [--bus=embedded|kafka] [--pairs=N] [--seconds=S] [--warmup=S] [--only=engine|bullmq]';
 const args = new Map();
@@ -39,9 +39,7 @@ const SHORT = 'chain3';
 const LONG = 'chain10';
 const GROUPS = ['main', 'workers', 'v8', 'outside'];
 const say = (line) => process.stderr.write(`run-cost: ${line}\n`);
-// Both chains with chain10's runs in flight, as the full bench loads it.
-const window = { ...ENGINE_LOAD.window, [SHORT]: ENGINE_LOAD.window[LONG] };
-const common = { ...ENGINE_LOAD, window, warmupMs: warmup * 1000, measureMs: seconds * 1000, timeoutMs: 300_000, saturationOnly: true };
+const common = { ...ENGINE_LOAD, window: MEASURED_WINDOWS, warmupMs: warmup * 1000, measureMs: seconds * 1000, timeoutMs: 300_000, saturationOnly: true };
 
 const SYSTEMS = [
   { id: 'engine', label: `the engine (${bus}, every role in one process)`, phase: 'engine', options: { bus }, groups: { main: 'event loop', workers: 'worker threads', v8: 'V8 threads', outside: 'the local broker' } },

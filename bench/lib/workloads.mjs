@@ -31,6 +31,11 @@ export const WORKLOADS = ['chain10', 'fanout20', 'flaky'];
  */
 export const ENGINE_LOAD = { concurrency: 32, window: { chain10: 64, fanout20: 8, flaky: 64 }, loadFraction: 0.5 };
 
+/** The workloads the scripts that measure one workload accept (ab.mjs, run-cost.mjs): the bench's and the short chain. */
+export const MEASURED_WORKLOADS = [...WORKLOADS, 'chain3'];
+/** Their runs in flight at saturation: the short chain's as chain10's. */
+export const MEASURED_WINDOWS = { ...ENGINE_LOAD.window, chain3: ENGINE_LOAD.window.chain10 };
+
 /**
  * The full bench's throughput curve: after the saturation at the window above, closed loops at
  * these multiples of it, for the engine (one process) and BullMQ alike.
