@@ -40,8 +40,9 @@ const FRAME_BYTES = 12;
 export function encodeBatch(records: readonly BatchedRecord[]): Buffer {
   const keys = records.map((r) => Buffer.byteLength(r.key));
   const headers = records.map((r) => headersText(r.headers));
+  const headerBytes = headers.map((text) => (text === '' ? 0 : Buffer.byteLength(text)));
   let size = 0;
-  records.forEach((r, i) => (size += FRAME_BYTES + keys[i]! + (r.value?.length ?? 0) + Buffer.byteLength(headers[i]!)));
+  records.forEach((r, i) => (size += FRAME_BYTES + keys[i]! + (r.value?.length ?? 0) + headerBytes[i]!));
   const blob = Buffer.allocUnsafe(size);
   let at = 0;
   records.forEach((r, i) => {
@@ -54,10 +55,9 @@ export function encodeBatch(records: readonly BatchedRecord[]): Buffer {
       blob.set(r.value, at);
       at += r.value.length;
     }
-    const text = headers[i]!;
-    const length = text === '' ? 0 : Buffer.byteLength(text);
+    const length = headerBytes[i]!;
     at = blob.writeUInt32LE(length, at);
-    if (length > 0) at += blob.write(text, at);
+    if (length > 0) at += blob.write(headers[i]!, at);
   });
   return blob;
 }
