@@ -27,6 +27,9 @@ import { streamRoutes } from './routes/stream.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { isSpaPath, sendSpaIndex, uiAvailable } from './routes/ui.js';
 
+/** The routes that start runs, whose body limit follows the payload limit. */
+const START_PATHS = new Set(['/api/v1/runs', '/api/v1/runs/batch']);
+
 /** WebSocket close code sent to stream clients when the gateway shuts down. */
 export const WS_GOING_AWAY = 1001;
 
@@ -82,7 +85,7 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
   // in a connection reset, which can swallow the answer.
   app.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
     const length = Number(request.headers['content-length']);
-    const limit = request.method === 'POST' && pathOf(request.url ?? '') === '/api/v1/runs' ? runBodyLimit(config) : config.bodyLimitBytes;
+    const limit = request.method === 'POST' && START_PATHS.has(pathOf(request.url ?? '')) ? runBodyLimit(config) : config.bodyLimitBytes;
     if (Number.isFinite(length) && length > limit) {
       const { status, body } = toErrorResponse(Object.assign(new Error('body too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), limit);
       response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });

@@ -59,8 +59,9 @@ export function makeErrorHandler(bodyLimitBytes: number) {
   };
 }
 
-export function notFound(what: string): OrchError {
-  return new OrchError(ErrorCode.NotFound, what);
+/** A 404; `field` names the part of the request that named what does not exist. */
+export function notFound(what: string, field?: string): OrchError {
+  return new OrchError(ErrorCode.NotFound, what, field === undefined ? undefined : { field });
 }
 
 export function badParameter(field: string, message: string): OrchError {

@@ -176,7 +176,7 @@ export const GATEWAY_DEFAULTS = Object.freeze({
 });
 
 /**
- * The body limit of POST /runs: room for an input up to twice `maxPayloadBytes`, so an input over
+ * The body limit of POST /runs and /runs/batch: room for an input up to twice `maxPayloadBytes`, so an input over
  * the payload limit (but not absurdly so) is parsed and refused with a 413 that names `input`.
  */
 export function runBodyLimit(config: Pick<GatewayConfig, 'bodyLimitBytes' | 'maxPayloadBytes'>): number {

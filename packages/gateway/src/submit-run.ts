@@ -4,7 +4,7 @@
  */
 import stringify from 'safe-stable-stringify';
 import { ErrorCode, OrchError, containsClaimCheck, encodeMessage, isClaimCheck, isOrchError, newRunId, payloadBytes, runIdForIdempotencyKey, sha256Hex } from '@orchestrator-lite/core';
-import type { RunPriority, RunReuse, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
+import type { RegisteredWorkflow, RunPriority, RunReuse, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { findRunForWrite, produceForRequest, requireCaughtUp } from './bus.js';
 import { notFound } from './http-errors.js';
@@ -87,16 +87,32 @@ async function adoptReused(ctx: GatewayContext, reuse: RunReuse, runId: string):
   return { ...reuse, steps };
 }
 
-export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest): Promise<SubmitRunResult> {
-  const { readModel, registry, transport, names } = ctx;
-  const { workflow, version, input, idempotencyKey } = request;
+/** What a start was checked against, before anything is written: the definition it runs and its input's bytes. */
+export interface CheckedStart {
+  registered: RegisteredWorkflow;
+  inputBytes: Buffer;
+}
+
+/**
+ * The checks a start passes before it writes: its input within `maxPayloadBytes` (413), its
+ * workflow and version registered (404).
+ */
+export async function checkStart(ctx: GatewayContext, request: Pick<SubmitRunRequest, 'workflow' | 'version' | 'input'>): Promise<CheckedStart> {
+  const { workflow, version, input } = request;
   // A run input is a payload: up to maxPayloadBytes, claim-checked above the inline limit.
   const inputBytes = checkInputSize(ctx, input, ctx.config.maxPayloadBytes);
   await requireCaughtUp(ctx, 'definitions');
-  const registered = version === undefined ? registry.latest(workflow) : registry.get(workflow, version);
+  const registered = version === undefined ? ctx.registry.latest(workflow) : ctx.registry.get(workflow, version);
   if (registered === undefined) {
-    throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`);
+    throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`, 'workflow');
   }
+  return { registered, inputBytes };
+}
+
+export async function submitRun(ctx: GatewayContext, request: SubmitRunRequest, checked?: CheckedStart): Promise<SubmitRunResult> {
+  const { readModel, transport, names } = ctx;
+  const { workflow, version, input, idempotencyKey } = request;
+  const { registered, inputBytes } = checked ?? (await checkStart(ctx, request));
   const runId = idempotencyKey === undefined ? newRunId() : runIdForIdempotencyKey(workflow, idempotencyKey);
   // A run already started with this idempotency key answers with its status (once its StartRun
   // is written, when an earlier submission here is still writing it).

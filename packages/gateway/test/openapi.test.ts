@@ -20,6 +20,7 @@ const ROUTES: [string, string][] = [
   ['get', '/api/v1/workflows'],
   ['get', '/api/v1/workflows/{name}'],
   ['post', '/api/v1/runs'],
+  ['post', '/api/v1/runs/batch'],
   ['get', '/api/v1/runs'],
   ['get', '/api/v1/runs/{runId}'],
   ['get', '/api/v1/runs/{runId}/events'],
@@ -72,7 +73,7 @@ void test('GET /api/v1/openapi.json is OpenAPI 3.1 listing every route with its 
       const error = schemaOf(doc, method, path, status);
       assert.deepEqual((error.properties as { error: { required: string[] } }).error.required, ['code', 'message'], `${method} ${path} ${status}`);
     }
-    if (method === 'put' || (method === 'post' && path === '/api/v1/runs')) {
+    if (method === 'put' || (method === 'post' && path.startsWith('/api/v1/runs') && !path.includes('{'))) {
       assert.ok(op.requestBody?.content['application/json']?.schema, `${method} ${path} documents its body`);
     }
     for (const name of path.match(/\{(\w+)\}/g) ?? []) {
@@ -96,6 +97,11 @@ void test('GET /api/v1/openapi.json is OpenAPI 3.1 listing every route with its 
   check('get', '/api/v1/workflows/{name}', 200, (await http(url, 'GET', '/api/v1/workflows/orders')).body);
   const started = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', input: { amount: 1 } });
   check('post', '/api/v1/runs', 202, started.body);
+  const batch = await http(url, 'POST', '/api/v1/runs/batch', { runs: [{ workflow: 'orders' }, { workflow: 'orders', idempotencyKey: 'k', input: 1 }] });
+  check('post', '/api/v1/runs/batch', 202, batch.body);
+  const conflicting = await http(url, 'POST', '/api/v1/runs/batch', { runs: [{ workflow: 'orders' }, { workflow: 'orders', idempotencyKey: 'k', input: 2 }] });
+  assert.ok((conflicting.body as { items: unknown[] }).items.some((item) => typeof item === 'object' && item !== null && 'error' in item));
+  check('post', '/api/v1/runs/batch', 202, conflicting.body);
   check('get', '/api/v1/runs', 200, (await http(url, 'GET', '/api/v1/runs')).body);
   const missing = await http(url, 'GET', '/api/v1/runs/nope');
   assert.equal(missing.status, 404);

@@ -2,11 +2,12 @@
  * Runs: start, list, read, history, cancel and retry. Writes go to `commands` keyed by runId;
  * reads come from the read model.
  */
-import { CancelBody, EmptyBody, ErrorCode, EventsQuery, ListQuery, OrchError, RUN_STATUSES, RunIdParams, StartRunBody, encodeMessage } from '@orchestrator-lite/core';
-import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsResponse, RunListResponse, RunStatus, RunView, StartRunResponse } from '@orchestrator-lite/core';
+import { CancelBody, EmptyBody, ErrorCode, EventsQuery, ListQuery, OrchError, RUN_STATUSES, RunIdParams, StartRunBody, StartRunsBody, encodeMessage } from '@orchestrator-lite/core';
+import type { CancelRun, RetryRun, RunCommandResponse, RunEventItem, RunEventsResponse, RunListResponse, RunStatus, RunView, StartRunResponse, StartRunsResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { submitRun } from '../submit-run.js';
+import { submitRuns } from '../submit-runs.js';
 import { runBodyLimit } from '../options.js';
 import { traceHeaders } from '../tracing.js';
 import { findRunForWrite, produceForRequest } from '../bus.js';
@@ -56,6 +57,16 @@ export function runRoutes(ctx: GatewayContext) {
       if (!result.created) return reply.code(200).send({ runId: result.runId, status: result.status } satisfies StartRunResponse);
       request.log.info({ runId: result.runId, workflow: parsed.data.workflow, version: result.version, ...principalOf(request) }, 'run submitted');
       return reply.code(202).send({ runId: result.runId, status: 'PENDING' } satisfies StartRunResponse);
+    });
+
+    // Every start is checked before any is written; then each answers for itself (src/submit-runs.ts).
+    app.post('/api/v1/runs/batch', { schema: runSchemas.startBatch, bodyLimit: runBodyLimit(ctx.config) }, async (request, reply) => {
+      const parsed = StartRunsBody.safeParse(request.body);
+      if (!parsed.success) throw fromZodError(parsed.error, 'body');
+      const { items, created, failed } = await submitRuns(ctx, parsed.data.runs, traceHeaders(request).headers);
+      const workflows = [...new Set(parsed.data.runs.map((run) => run.workflow))];
+      request.log.info({ runs: items.length, created, failed, workflows, ...principalOf(request) }, 'runs submitted');
+      return reply.code(created > 0 ? 202 : 200).send({ items } satisfies StartRunsResponse);
     });
 
     app.get('/api/v1/runs', { schema: runSchemas.list }, async (request): Promise<RunListResponse> => {

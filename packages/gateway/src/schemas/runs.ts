@@ -11,6 +11,8 @@ import {
   RunViewSchema,
   StartRunBody,
   StartRunResponse,
+  StartRunsBody,
+  StartRunsResponse,
 } from '@orchestrator-lite/core';
 import type { RunEventsResponse } from '@orchestrator-lite/core';
 import type { z } from 'zod';
@@ -22,6 +24,13 @@ export const runSchemas = {
     tag: 'runs',
     body: StartRunBody,
     ok: { 200: StartRunResponse, 202: StartRunResponse },
+    errors: [404, 409, 413],
+  }),
+  startBatch: route({
+    summary: 'Start many runs: each is checked before any is written, then answers for itself',
+    tag: 'runs',
+    body: StartRunsBody,
+    ok: { 200: StartRunsResponse, 202: StartRunsResponse },
     errors: [404, 409, 413],
   }),
   list: route({ summary: 'List runs, newest first', tag: 'runs', query: ListQuery, ok: { 200: RunListResponse } }),

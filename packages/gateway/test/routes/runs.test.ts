@@ -259,3 +259,80 @@ void test('a run input over maxPayloadBytes (serialized) is 413 naming the input
   assert.equal(body.error.code, 'ORCH_PAYLOAD_TOO_LARGE');
   assert.deepEqual(body.error.details, { field: 'input', limit, size: limit + 1 });
 });
+
+void test('POST /runs/batch starts each run as POST /runs would, in one request: items in order, one StartRun each', async (t) => {
+  const { url, transport, names } = await startTestGateway(t);
+  await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);
+  const existing = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', idempotencyKey: 'order-1', input: { amount: 1 } });
+  assert.equal(existing.status, 202);
+
+  const runs = [
+    { workflow: 'orders', idempotencyKey: 'order-1', input: { amount: 1 } },
+    { workflow: 'orders', input: { amount: 2 } },
+    { workflow: 'orders', idempotencyKey: 'order-3', input: { amount: 3 }, priority: 1 },
+  ];
+  const res = await http(url, 'POST', '/api/v1/runs/batch', { runs });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  const { items } = res.body as { items: { runId: string; status: string; created: boolean }[] };
+  assert.equal(items.length, 3);
+  assert.deepEqual(items[0], { runId: runIdForIdempotencyKey('orders', 'order-1'), status: 'PENDING', created: false });
+  assert.equal(items[1]?.created, true);
+  assert.deepEqual(items[2], { runId: runIdForIdempotencyKey('orders', 'order-3'), status: 'PENDING', created: true });
+
+  const starts = (await commands(transport, names.commands)).filter((c) => c.type === 'StartRun');
+  assert.equal(starts.length, 3, 'the first POST and the two new runs of the batch');
+  const third = starts.find((c) => c.runId === items[2]?.runId);
+  assert.deepEqual(third?.type === 'StartRun' ? [third.input, third.priority] : undefined, [{ amount: 3 }, 1]);
+  for (const item of items) assert.equal((await http(url, 'GET', `/api/v1/runs/${item.runId}`)).status, 200);
+
+  // Every run named an existing one: 200, as a repeated POST /runs.
+  const again = await http(url, 'POST', '/api/v1/runs/batch', { runs: [runs[0], runs[2]] });
+  assert.equal(again.status, 200);
+  assert.deepEqual((again.body as { items: unknown[] }).items, [items[0], { ...items[2], created: false }]);
+});
+
+void test('POST /runs/batch checks every run before writing any: a bad item is an error naming it, and nothing starts', async (t) => {
+  const limit = 1024;
+  const { url, transport, names } = await startTestGateway(t, { maxPayloadBytes: limit });
+  await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);
+  const good = { workflow: 'orders', input: { amount: 1 } };
+  const cases: [unknown, number, string][] = [
+    [{ runs: [good, { workflow: 'nope' }] }, 404, 'runs.1.workflow'],
+    [{ runs: [good, { workflow: 'orders', version: 9 }] }, 404, 'runs.1.workflow'],
+    [{ runs: [good, good, { workflow: 'orders', input: { s: 'x'.repeat(limit) } }] }, 413, 'runs.2.input'],
+    [{ runs: [good, { workflow: 'orders', colour: 'red' }] }, 400, 'runs.1.colour'],
+    [{ runs: [good, { workflow: 'orders', idempotencyKey: '' }] }, 400, 'runs.1.idempotencyKey'],
+    [{ runs: [] }, 400, 'runs'],
+    [{ runs: Array.from({ length: 1001 }, () => good) }, 400, 'runs'],
+    [{ run: [good] }, 400, 'runs'],
+    [[good], 400, 'body'],
+  ];
+  for (const [body, status, field] of cases) {
+    const res = await http(url, 'POST', '/api/v1/runs/batch', body);
+    assert.equal(res.status, status, JSON.stringify(res.body));
+    const error = (res.body as ErrorShape).error;
+    assert.equal(error.details?.field, field, JSON.stringify(res.body));
+    if (status !== 400) assert.match(error.message, new RegExp(`^${field.split('.').slice(0, 2).join('\\.')}: `));
+  }
+  assert.equal((await commands(transport, names.commands)).length, 0, 'no run started');
+});
+
+void test('POST /runs/batch: an item whose idempotency key was used with another input fails alone; all failing answers as one would', async (t) => {
+  const { url, transport, names } = await startTestGateway(t);
+  await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION);
+  const first = await http(url, 'POST', '/api/v1/runs', { workflow: 'orders', idempotencyKey: 'pay-1', input: { amount: 5 } });
+  const original = (first.body as { runId: string }).runId;
+
+  const mixed = await http(url, 'POST', '/api/v1/runs/batch', { runs: [{ workflow: 'orders', input: {} }, { workflow: 'orders', idempotencyKey: 'pay-1', input: { amount: 6 } }] });
+  assert.equal(mixed.status, 202);
+  const [started, conflict] = (mixed.body as { items: [{ created: boolean }, ErrorShape & { error: { details: { runId: string } } }] }).items;
+  assert.equal(started.created, true);
+  assert.equal(conflict.error.code, 'ORCH_CONFLICT');
+  assert.equal(conflict.error.details.field, 'idempotencyKey');
+  assert.equal(conflict.error.details.runId, original);
+
+  const none = await http(url, 'POST', '/api/v1/runs/batch', { runs: [{ workflow: 'orders', idempotencyKey: 'pay-1', input: { amount: 7 } }] });
+  assert.equal(none.status, 409);
+  assert.equal((none.body as ErrorShape).error.details?.field, 'runs.0.idempotencyKey');
+  assert.equal((await commands(transport, names.commands)).length, 2, 'the first POST and the batch run that started');
+});

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { RunEvent } from '../../events.js';
 import { ErrorInfoSchema, RunEventSchema, RunQueuedSchema } from '../../schemas.js';
 import { RUN_STATUSES } from '../../run/types.js';
-import { PrioritySchema, RunStatusSchema, queryString } from './common.js';
+import { ApiErrorBody, PrioritySchema, RunStatusSchema, queryString } from './common.js';
 
 export const StartRunBody = z.strictObject({
   workflow: z.string().min(1).max(200),
@@ -13,6 +13,14 @@ export const StartRunBody = z.strictObject({
   priority: PrioritySchema.optional().meta({ description: '1 (high) to 3 (low), default 2: workers take the higher first.' }),
 });
 export type StartRunBody = z.infer<typeof StartRunBody>;
+
+/** The most runs one POST /api/v1/runs/batch starts. */
+export const MAX_BATCH_RUNS = 1000;
+
+export const StartRunsBody = z
+  .strictObject({ runs: z.array(StartRunBody).min(1).max(MAX_BATCH_RUNS) })
+  .meta({ description: `1 to ${MAX_BATCH_RUNS} runs to start, each as the body of POST /api/v1/runs.` });
+export type StartRunsBody = z.infer<typeof StartRunsBody>;
 
 export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() }).optional();
 export type CancelBody = z.infer<typeof CancelBody>;
@@ -33,6 +41,17 @@ export const EventsQuery = z.object({ since: queryString('Events after this seq;
 /** POST /api/v1/runs: 202 for a new run, 200 when the idempotency key names an existing one. */
 export const StartRunResponse = z.object({ runId: z.string(), status: RunStatusSchema });
 export type StartRunResponse = z.infer<typeof StartRunResponse>;
+
+/** An item of POST /api/v1/runs/batch: the run it started (or the one its idempotency key names), or why it started none. */
+export const StartRunsItem = z.union([
+  StartRunResponse.extend({ created: z.boolean().meta({ description: 'False when the idempotency key named a run that already existed.' }) }),
+  ApiErrorBody,
+]);
+export type StartRunsItem = z.infer<typeof StartRunsItem>;
+
+/** POST /api/v1/runs/batch: 202 with an item per run asked for, in the same order. */
+export const StartRunsResponse = z.object({ items: z.array(StartRunsItem) });
+export type StartRunsResponse = z.infer<typeof StartRunsResponse>;
 
 /** POST /api/v1/runs/{runId}/cancel and /retry: 202. */
 export const RunCommandResponse = z.object({ runId: z.string() });
