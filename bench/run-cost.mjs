@@ -5,22 +5,25 @@
  * the CPU of a run of each length is split as cost(n) = run + n × step: `run` is what a run costs
  * however long it is (its start, its end, the bookkeeping of a run), `step` what each step adds.
  *
- *   node bench/run-cost.mjs [--bus=embedded|kafka] [--pairs=4] [--seconds=6] [--warmup=3] [--only=engine|bullmq]
+ *   node bench/run-cost.mjs [--bus=embedded|kafka] [--pairs=4] [--seconds=6] [--warmup=3] [--only=engine|bullmq] [--starts=single|batched]
  *
  * The workloads' ratios to BullMQ differ with the steps a run has (chain10 nearest, flaky's three
  * steps farthest): this says whether the difference is in what a step costs or in what a run does.
  * Each pair gives one estimate of both; the report gives their mean with a 95% interval, in µs of
  * CPU, and split as the phases split it (the engine: event loop, worker threads, V8's threads, and
- * the local broker; BullMQ: its process's threads and Redis).
+ * the local broker; BullMQ: its process's threads and Redis). Each system starts its runs as the
+ * full bench has it (bench/lib/starts.mjs), or as `--starts` says: one request per run, or the
+ * runs of one turn in one request.
  */
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { meanInterval } from './lib/stats.mjs';
+import { START_MODES, STARTS } from './lib/starts.mjs';
 import { CHAIN_LENGTHS, ENGINE_LOAD, MEASURED_WINDOWS } from './lib/workloads.mjs';
 
-const usage = 'usage: node bench/run-cost.mjs [--bus=embedded|kafka] [--pairs=N] [--seconds=S] [--warmup=S] [--only=engine|bullmq]';
+const usage = 'usage: node bench/run-cost.mjs [--bus=embedded|kafka] [--pairs=N] [--seconds=S] [--warmup=S] [--only=engine|bullmq] [--starts=single|batched]';
 const args = new Map();
 for (const arg of process.argv.slice(2)) {
-  const m = /^--(bus|pairs|seconds|warmup|only)=(.+)$/.exec(arg);
+  const m = /^--(bus|pairs|seconds|warmup|only|starts)=(.+)$/.exec(arg);
   if (!m) throw new Error(`run-cost: unknown argument ${JSON.stringify(arg)}\n${usage}`);
   args.set(m[1], m[2]);
 }
@@ -34,6 +37,8 @@ if (!(Number.isInteger(pairs) && pairs >= 2 && pairs <= 20)) throw new Error(`ru
 if (!(seconds >= 1 && seconds <= 60)) throw new Error(`run-cost: --seconds must be from 1 to 60, got ${args.get('seconds')}`);
 if (!(warmup >= 0 && warmup <= 60)) throw new Error(`run-cost: --warmup must be from 0 to 60, got ${args.get('warmup')}`);
 if (only !== undefined && !['engine', 'bullmq'].includes(only)) throw new Error(`run-cost: --only must be engine or bullmq, got ${only}`);
+const starts = args.get('starts');
+if (starts !== undefined && !START_MODES.includes(starts)) throw new Error(`run-cost: --starts must be ${START_MODES.join(' or ')}, got ${starts}`);
 
 const SHORT = 'chain3';
 const LONG = 'chain10';
@@ -42,8 +47,8 @@ const say = (line) => process.stderr.write(`run-cost: ${line}\n`);
 const common = { ...ENGINE_LOAD, window: MEASURED_WINDOWS, warmupMs: warmup * 1000, measureMs: seconds * 1000, timeoutMs: 300_000, saturationOnly: true };
 
 const SYSTEMS = [
-  { id: 'engine', label: `the engine (${bus}, every role in one process)`, phase: 'engine', options: { bus }, groups: { main: 'event loop', workers: 'worker threads', v8: 'V8 threads', outside: 'the local broker' } },
-  { id: 'bullmq', label: 'BullMQ (Redis)', phase: 'bullmq', options: {}, groups: { main: 'its process (main)', workers: 'its worker threads', v8: 'V8 threads', outside: 'Redis' } },
+  { id: 'engine', label: `the engine (${bus}, every role in one process, starts ${starts ?? STARTS.engine})`, phase: 'engine', options: { bus, starts: starts ?? STARTS.engine }, groups: { main: 'event loop', workers: 'worker threads', v8: 'V8 threads', outside: 'the local broker' } },
+  { id: 'bullmq', label: `BullMQ (Redis, starts ${starts ?? STARTS.bullmq})`, phase: 'bullmq', options: { starts: starts ?? STARTS.bullmq }, groups: { main: 'its process (main)', workers: 'its worker threads', v8: 'V8 threads', outside: 'Redis' } },
 ].filter((s) => only === undefined || s.id === only);
 
 /** CPU µs per run of `workload` at saturation, in all and by thread group. */

@@ -28,6 +28,7 @@ import { checkoutRoot } from './lib/worktree.mjs';
 import { speedProbe } from './lib/speed-probe.mjs';
 import { evaluateTargets, writeReport } from './lib/report.mjs';
 import { CURVE_FACTORS, ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
+import { STARTS } from './lib/starts.mjs';
 
 const args = process.argv.slice(2);
 const known = /^--(quick|no-kafka|only=[a-z,-]+)$/;
@@ -147,7 +148,7 @@ async function versus({ id, engine, peer, workloads, peerRate, engineRate }) {
 }
 for (const pair of VERSUS) if (phases[pair.engine]?.status === 'ok' && phases[pair.peer]?.status === 'ok') phases[pair.id] = await versus(pair);
 
-const result = { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', seconds: Math.round((Date.now() - began) / 1000), machine: { ...machine, speed }, settings: { ...shared, phases: Object.keys(phases) }, phases };
+const result = { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', seconds: Math.round((Date.now() - began) / 1000), machine: { ...machine, speed }, settings: { ...shared, starts: STARTS, phases: Object.keys(phases) }, phases };
 result.targets = evaluateTargets(result);
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(dir, { recursive: true });

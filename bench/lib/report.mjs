@@ -119,6 +119,13 @@ export function evaluateTargets(result) {
 const lat = (s) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)}` : '—');
 
 /** The partition counts the run used: the engine's per bus (its default unless the run set one), the transport's. */
+/** How each system's client started runs (bench/lib/starts.mjs); older results do not say. */
+function startSettings(starts) {
+  if (starts === undefined) return '';
+  const how = { single: 'one request per run', batched: 'the runs of one turn of the client in one request' };
+  return `; runs started by the engine's client ${how[starts.engine]} (POST /api/v1/runs${starts.engine === 'batched' ? '/batch' : ''}), by BullMQ's ${how[starts.bullmq]} (\`Queue.${starts.bullmq === 'batched' ? 'addBulk' : 'add'}\`), each its faster way`;
+}
+
 function partitionSettings(result) {
   const engine = ['engine-embedded', 'engine-kafka'].map((id) => [id.slice('engine-'.length), ok(result.phases[id])?.partitions]).filter(([, n]) => n !== undefined);
   const raw = ok(result.phases['raw-embedded'])?.partitions ?? ok(result.phases['raw-kafka'])?.partitions;
@@ -135,7 +142,7 @@ export function renderMarkdown(result) {
   out.push('| machine | |', '|---|---|');
   out.push(`| CPU | ${m.cpu} |`, `| cores | ${m.cores} |`, `| memory | ${m.memoryGiB} GiB |`, `| OS | ${m.os} |`, `| Node | ${m.node} |`, `| Kafka | ${m.kafka} (single KRaft node on 127.0.0.1) |`);
   out.push(`| Redis | ${ok(p.bullmq)?.redisVersion ?? '—'} (BullMQ 6.7.0 on ioredis 6.0.0) |`, `| load average at start | ${m.loadAverageAtStart.join(' ')} |`, '');
-  out.push(`Settings: ${partitionSettings(result)}, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate. Every role in one process with the bench's load and watching, as \`orch start\` runs them (on the embedded bus, the gateway on a thread of its own; in the "own process" rows, every role in one process and the bench's clients in another; in the "roles split" rows, gateway, orchestrator and worker each in its own process); BullMQ in one process. Total ${result.seconds} s.`, '');
+  out.push(`Settings: ${partitionSettings(result)}, worker concurrency ${result.settings.concurrency} (BullMQ the same), runs in flight at saturation ${JSON.stringify(result.settings.window)}, fixed load = ${result.settings.loadFraction} x the saturated run rate${startSettings(result.settings.starts)}. Every role in one process with the bench's load and watching, as \`orch start\` runs them (on the embedded bus, the gateway on a thread of its own; in the "own process" rows, every role in one process and the bench's clients in another; in the "roles split" rows, gateway, orchestrator and worker each in its own process); BullMQ in one process. Total ${result.seconds} s.`, '');
   out.push(...speedLines(m.speed));
 
   const failed = Object.entries(p).filter(([, v]) => v.status !== 'ok');

@@ -11,6 +11,7 @@ import { FlowProducer, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomPrefix } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
+import { STARTS, starter } from '../lib/starts.mjs';
 import { cpuPerStep, summarize, wallNow } from '../lib/stats.mjs';
 import { CHAIN_LENGTHS, FAN_WIDTH, RETRY_DELAY_MS, flakyHandler, noop } from '../lib/workloads.mjs';
 
@@ -89,12 +90,16 @@ export async function run(o) {
     if (job?.name !== 'flaky' && failures++ === 0) process.stderr.write(`bench: a BullMQ job failed: ${error.message}\n`);
   });
 
+  // A run starts with its first job; `batched` adds the first jobs of one turn with one addBulk.
+  const firstJob = (workload, runId) =>
+    Object.hasOwn(CHAIN_LENGTHS, workload)
+      ? { name: 'chain', data: { runId, step: 1, last: CHAIN_LENGTHS[workload] }, opts: defaults }
+      : { name: workload === 'fanout20' ? 'split' : 'before', data: { runId }, opts: defaults };
+  const send = starter(o.starts ?? STARTS.bullmq, { sendOne: (job) => queue.add(job.name, job.data, job.opts), sendMany: (jobs) => queue.addBulk(jobs), maxBatch: 1000 });
   const startRun = (workload) => async (measured) => {
     const runId = `r${++counter}`;
     const done = new Promise((resolve) => runs.set(runId, { workload, measured, sentAt: wallNow(), workEnds: [], resolve }));
-    if (Object.hasOwn(CHAIN_LENGTHS, workload)) await queue.add('chain', { runId, step: 1, last: CHAIN_LENGTHS[workload] }, defaults);
-    else if (workload === 'fanout20') await queue.add('split', { runId }, defaults);
-    else await queue.add('before', { runId }, defaults);
+    await send(firstJob(workload, runId));
     return done;
   };
 

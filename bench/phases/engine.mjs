@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import WebSocket from 'ws';
-import { runIdForIdempotencyKey } from '@orchestrator-lite/core';
+import { MAX_BATCH_RUNS, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
@@ -20,6 +20,7 @@ import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { closeClient, postJson } from '../lib/http-client.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
+import { STARTS, starter } from '../lib/starts.mjs';
 import { cpuPerStep, cpuPerStepByProcess, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
 
@@ -74,13 +75,23 @@ export async function run(o) {
     });
 
     let counter = 0;
+    const send = starter(o.starts ?? STARTS.engine, {
+      sendOne: async (body) => {
+        const response = await postJson(`${gateway.url}/api/v1/runs`, body);
+        if (response.status !== 202) throw new Error(`POST /api/v1/runs: ${response.status} ${response.text}`);
+      },
+      sendMany: async (runs) => {
+        const response = await postJson(`${gateway.url}/api/v1/runs/batch`, { runs });
+        if (response.status !== 202 || response.text.includes('"error"')) throw new Error(`POST /api/v1/runs/batch: ${response.status} ${response.text.slice(0, 500)}`);
+      },
+      maxBatch: MAX_BATCH_RUNS,
+    });
     const startRun = (workload) => async (measured) => {
       const workflow = definitions[workload].name;
       const idempotencyKey = `r${++counter}`;
       const runId = runIdForIdempotencyKey(workflow, idempotencyKey);
       const done = tracker.expect(runId, workload, measured);
-      const response = await postJson(`${gateway.url}/api/v1/runs`, { workflow, idempotencyKey, input: {} });
-      if (response.status !== 202) throw new Error(`POST /api/v1/runs: ${response.status} ${response.text}`);
+      await send({ workflow, idempotencyKey, input: {} });
       return done;
     };
 
