@@ -9,7 +9,7 @@ export const START_MODES = ['single', 'batched'];
 /**
  * Each system starts runs in its faster way, measured in alternated pairs at saturation on the
  * embedded bus (flaky, 4 pairs): batched, the engine made 1.03–1.49× the runs/s it made single
- * (chain3, 5 pairs: 1.16–1.25×, for 0.71–0.79× the CPU a step), BullMQ 0.78–0.94× (its `addBulk`
+ * (chain3, 8 pairs: 1.01–1.25×, for 0.71–0.93× the CPU a step), BullMQ 0.78–0.94× (its `addBulk`
  * is a MULTI transaction of the scripts `add` runs).
  */
 export const STARTS = { engine: 'batched', bullmq: 'single' };
