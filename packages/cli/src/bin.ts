@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import type { ConfigInput } from './config.js';
 import { listRuns, runCommand, showRun } from './commands/runs.js';
+import { startMany } from './commands/start-many.js';
 import { dlqCommand, rerunCommand, schedulesCommand, signalCommand } from './commands/ops.js';
 import { serve } from './commands/serve.js';
 
@@ -16,6 +17,9 @@ const USAGE = `orch — Orchestrator-lite
   orch gateway | orch orchestrator | orch worker --demo
         one role per process, for scaling out on Kafka
   orch run <workflow> [--input '{"x":1}'] [--version N] [--idempotency-key K] [--wait]
+  orch run <workflow> --inputs runs.jsonl [--version N] [--idempotency-key K]
+        a run per line (its input), started in batches; with a key, line N's run is K:N,
+        so running it again starts only what had not started
   orch runs [ls] [--status S] [--workflow W] [--limit N]
   orch runs show <runId>
   orch rerun <runId> --from <step> [--input '{…}'] [--wait]
@@ -48,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
       concurrency: { type: 'string' },
       gateway: { type: 'string' },
       input: { type: 'string' },
+      inputs: { type: 'string' },
       version: { type: 'string' },
       'idempotency-key': { type: 'string' },
       wait: { type: 'boolean', default: false },
@@ -89,6 +94,10 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const workflow = rest[0];
       if (!workflow) throw new Error('orch run: name the workflow, e.g. `orch run diamond --input \'{"value":1}\' --wait`');
+      if (values.inputs !== undefined) {
+        if (values.input !== undefined || values.wait) throw new Error('orch run: --inputs starts a run per line; it takes neither --input nor --wait');
+        return startMany(gateway, workflow, { inputs: values.inputs, version: values.version, idempotencyKey: values['idempotency-key'] }, (line) => process.stdout.write(`${line}\n`));
+      }
       return runCommand(gateway, workflow, {
         input: values.input,
         version: values.version,

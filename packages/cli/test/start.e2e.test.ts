@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeRunInput, reportsStart, topicNames } from '@orchestrator-lite/core';
@@ -180,6 +182,21 @@ test('orch run --wait follows the live stream to the end; orch runs lists and sh
   assert.match(missing.stderr, /404 ORCH_NOT_FOUND/);
   const badInput = await cli('run', 'diamond', '--input', '{oops');
   assert.match(badInput.stderr, /--input: not valid JSON/);
+
+  // A run per line, in batches; the same command again starts nothing new.
+  const file = join(tempDir(t), 'runs.jsonl');
+  writeFileSync(file, '{"value":1}\n\n{"value":2}\n{"value":3}\n');
+  const many = await cli('run', 'diamond', '--inputs', file, '--idempotency-key', 'backfill');
+  assert.equal('code' in many ? many.code : 0, 0, many.stderr);
+  assert.match(many.stdout, /3 of 3 lines: 3 runs started, 0 already started, 0 failed/);
+  const again = await cli('run', 'diamond', '--inputs', file, '--idempotency-key', 'backfill');
+  assert.match(again.stdout, /3 of 3 lines: 0 runs started, 3 already started, 0 failed/);
+  const listed = await cli('runs', 'ls', '--workflow', 'diamond', '--limit', '10');
+  assert.equal(listed.stdout.split('\n').filter((line) => line.includes('diamond@1')).length, 4, 'the run above and the three of the file');
+  writeFileSync(file, '{"value":4}\n{oops\n');
+  const bad = await cli('run', 'diamond', '--inputs', file);
+  assert.equal('code' in bad ? bad.code : 0, 1);
+  assert.match(bad.stderr, /--inputs: 1 bad line, no run started\nline 2: not valid JSON/);
 });
 
 test('SIGTERM is graceful: the step in flight finishes and is committed, so nothing runs twice after a restart', { timeout: 180_000 }, async (t) => {
