@@ -176,8 +176,9 @@ export const GATEWAY_DEFAULTS = Object.freeze({
 });
 
 /**
- * The body limit of POST /runs and /runs/batch: room for an input up to twice `maxPayloadBytes`, so an input over
- * the payload limit (but not absurdly so) is parsed and refused with a 413 that names `input`.
+ * The body limit of POST /runs and /runs/batch: room for an input up to twice `maxPayloadBytes`,
+ * so an input over the payload limit (but not absurdly so) is parsed and refused with a 413 that
+ * names `input`.
  */
 export function runBodyLimit(config: Pick<GatewayConfig, 'bodyLimitBytes' | 'maxPayloadBytes'>): number {
   return Math.max(config.bodyLimitBytes, 2 * config.maxPayloadBytes + 64 * 1024);

@@ -11,7 +11,7 @@ import { MAX_BATCH_RUNS } from '@orchestrator-lite/core';
 import { api } from './client.js';
 import type { GatewayTarget } from './client.js';
 
-/** A batch stays well under the gateway's body limit (1 MiB by default for small inputs). */
+/** A batch's inputs, at most (a line over it goes alone): far under the route's body limit, twice the payload limit. */
 const BATCH_BYTES = 512 * 1024;
 
 export interface StartManyOptions {

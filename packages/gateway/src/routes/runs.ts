@@ -20,6 +20,8 @@ import { runSchemas } from '../schemas/runs.js';
 const DEFAULT_LIMIT = 50;
 const EVENTS_PAGE = 1000;
 const MAX_LIMIT = 1000;
+/** The workflows a batch start's log line names, at most. */
+const LOGGED_WORKFLOWS = 10;
 
 /** A non-negative integer query parameter, or a 400 naming it. */
 export function parseNonNegativeInt(value: string, field: string): number {
@@ -64,7 +66,7 @@ export function runRoutes(ctx: GatewayContext) {
       const parsed = StartRunsBody.safeParse(request.body);
       if (!parsed.success) throw fromZodError(parsed.error, 'body');
       const { items, created, failed } = await submitRuns(ctx, parsed.data.runs, traceHeaders(request).headers);
-      const workflows = [...new Set(parsed.data.runs.map((run) => run.workflow))];
+      const workflows = [...new Set(parsed.data.runs.map((run) => run.workflow))].slice(0, LOGGED_WORKFLOWS);
       request.log.info({ runs: items.length, created, failed, workflows, ...principalOf(request) }, 'runs submitted');
       return reply.code(created > 0 ? 202 : 200).send({ items } satisfies StartRunsResponse);
     });
