@@ -10,11 +10,17 @@ import { wallNow } from './stats.mjs';
 const TERMINAL = new Set(['RunSucceeded', 'RunFailed', 'RunCancelled']);
 
 export class RunTracker {
-  /** @param {Map<string, Map<string, string[]>>} dependencies workload -> (stepId -> dependsOn) */
-  constructor(dependencies, probe) {
+  /**
+   * @param {Map<string, Map<string, string[]>>} dependencies workload -> (stepId -> dependsOn)
+   * @param {{ timeline?: boolean }} options `timeline`: also time each measured run's events one
+   *   after the other (`samples.timeline`: for the n-th gap of a run, from its request to its end's
+   *   frame, the milliseconds of each run).
+   */
+  constructor(dependencies, probe, options = {}) {
     this.dependencies = dependencies;
     /** Instrumented handler start/end times, wall-clock ms: key `${runId}|${stepId}|${attempt}`. */
     this.probe = probe;
+    this.timeline = options.timeline === true;
     this.runs = new Map();
     this.resetWindow(-Infinity, Infinity);
   }
@@ -26,7 +32,7 @@ export class RunTracker {
     this.stepsInWindow = 0;
     this.runsInWindow = 0;
     this.failedRuns = 0;
-    this.samples = { dispatch: [], taskToNext: [], handoff: [], wsLatency: [], runLatency: [] };
+    this.samples = { dispatch: [], taskToNext: [], handoff: [], wsLatency: [], runLatency: [], timeline: new Map() };
   }
 
   /** Registers a run before it starts; the promise settles with its terminal event type. */
@@ -41,6 +47,7 @@ export class RunTracker {
     const run = this.runs.get(frame.runId);
     if (!run) return;
     if (run.measured) this.samples.wsLatency.push(receivedAt - frame.at);
+    if (run.measured && this.timeline) (run.events ??= [['request', run.sentAt]]).push([milestone(frame), frame.at]);
     const { data } = frame;
     switch (frame.type) {
       case 'StepScheduled':
@@ -62,6 +69,7 @@ export class RunTracker {
 
   #finish(runId, run, type, receivedAt) {
     this.runs.delete(runId);
+    if (run.events !== undefined) this.#addTimeline([...run.events, ['its frame received', receivedAt]]);
     if (receivedAt >= this.t0 && receivedAt < this.t1) this.runsInWindow++;
     if (type !== 'RunSucceeded') this.failedRuns++;
     if (run.measured) {
@@ -95,4 +103,20 @@ export class RunTracker {
     }
     run.resolve(type);
   }
+
+  /** The gaps between a run's consecutive events, keyed by their place and names. */
+  #addTimeline(events) {
+    for (let i = 1; i < events.length; i++) {
+      const key = `${i}|${events[i - 1][0]} -> ${events[i][0]}`;
+      let gaps = this.samples.timeline.get(key);
+      if (gaps === undefined) this.samples.timeline.set(key, (gaps = []));
+      gaps.push(events[i][1] - events[i - 1][1]);
+    }
+  }
+}
+
+/** An event as a timeline names it: its type, step and attempt. */
+function milestone(frame) {
+  const { stepId, attempt } = frame.data ?? {};
+  return `${frame.type}${stepId === undefined ? '' : ` ${stepId}`}${attempt === undefined ? '' : ` #${attempt}`}`;
 }

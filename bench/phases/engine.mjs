@@ -61,7 +61,7 @@ export async function run(o) {
       if (!response.ok) throw new Error(`registering ${def.name}: ${response.status} ${await response.text()}`);
     }
 
-    const tracker = new RunTracker(dependencies, probe);
+    const tracker = new RunTracker(dependencies, probe, { timeline: o.timeline === true });
     const socket = new WebSocket(`ws://127.0.0.1:${gateway.port}/api/v1/stream`);
     closers.push(async () => socket.close());
     closers.push(async () => closeClient());
@@ -291,5 +291,6 @@ async function measure(tracker, drive) {
       wsLatency: summarize(s.wsLatency),
       runLatency: summarize(s.runLatency),
     },
+    ...(s.timeline.size === 0 ? {} : { timeline: [...s.timeline].map(([key, gaps]) => ({ key, ...summarize(gaps) })) }),
   };
 }
