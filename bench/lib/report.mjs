@@ -118,7 +118,6 @@ export function evaluateTargets(result) {
 
 const lat = (s) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)}` : '—');
 
-/** The partition counts the run used: the engine's per bus (its default unless the run set one), the transport's. */
 /** How each system's client started runs (bench/lib/starts.mjs); older results do not say. */
 function startSettings(starts) {
   if (starts === undefined) return '';
@@ -126,6 +125,7 @@ function startSettings(starts) {
   return `; runs started by the engine's client ${how[starts.engine]} (POST /api/v1/runs${starts.engine === 'batched' ? '/batch' : ''}), by BullMQ's ${how[starts.bullmq]} (\`Queue.${starts.bullmq === 'batched' ? 'addBulk' : 'add'}\`), each its faster way`;
 }
 
+/** The partition counts the run used: the engine's per bus (its default unless the run set one), the transport's. */
 function partitionSettings(result) {
   const engine = ['engine-embedded', 'engine-kafka'].map((id) => [id.slice('engine-'.length), ok(result.phases[id])?.partitions]).filter(([, n]) => n !== undefined);
   const raw = ok(result.phases['raw-embedded'])?.partitions ?? ok(result.phases['raw-kafka'])?.partitions;

@@ -2,7 +2,7 @@
  * How the bench's clients start runs: `single`, one request per run (POST /api/v1/runs, BullMQ's
  * `Queue.add`), or `batched`, where the runs the client starts in one turn of its event loop go
  * in one request (POST /api/v1/runs/batch, BullMQ's `Queue.addBulk`), as a client that starts
- * runs in bursts (a backfill, a consumer of a batch of events) would. Each system gets the same.
+ * runs in bursts (a backfill, a consumer of a batch of events) would.
  */
 export const START_MODES = ['single', 'batched'];
 
