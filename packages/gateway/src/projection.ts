@@ -3,7 +3,9 @@
  *
  * Events: a consumer group named after the store (`<prefix>gateway.store.<storeId>`) reads
  * `events`; each partition batch is written to the store together with the partition's next
- * offset, in one transaction, and only then pushed to live subscribers. The bus commit only says
+ * offset, in one transaction, and its accepted events go to live subscribers as the store allows
+ * (`ReadStore.applyBatch`: within the transaction of a store on this thread, else after its
+ * commit), never before a query of this thread could find them there. The bus commit only says
  * where to start reading: the store's checkpoint is the truth, and a record below it is skipped.
  * So it is made in the background (`LazyCommit`), about once a second, and a restart reads again
  * at most that last second of events, which it skips. Several gateways that share one store
@@ -174,13 +176,13 @@ export class Projection {
       }
     });
     const next = last.offset + 1;
-    const result = await readModel.store.applyBatch(partition, incoming, next);
+    const result = await readModel.store.applyBatch(partition, incoming, next, (accepted) => readModel.publishEvents(accepted));
     if (result.applied) {
       for (const { event, error } of result.projectionErrors) {
         logger.warn({ err: error, runId: event.runId, seq: event.seq, type: event.type }, 'event could not be applied to the run view');
       }
       if (result.expired > 0) logger.debug({ partition, events: result.expired }, 'late events of expired runs dropped');
-      readModel.publish(partition, result.accepted, next);
+      readModel.advance(partition, next);
       this.tail?.notifyWritten();
       await this.deadLetterAll(bad);
     }

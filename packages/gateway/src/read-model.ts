@@ -3,10 +3,12 @@
  * happened, and in memory only what is live: the subscribers of the stream, the runs submitted
  * here whose RunStarted has not been seen yet, and the store's bounded cache.
  *
- * Events reach subscribers through `publish`, called only after the store committed them (by the
- * projection that wrote them, or by the tail that read them back from a shared store). A
- * subscriber that reads a backlog from the store and hears live events therefore misses nothing:
- * every event is either committed before its backlog query or published after it registered.
+ * Events reach subscribers through `publish` as soon as the store has accepted them and no code
+ * of this thread can read the store without them: after the commit, or, for a store written on
+ * this thread, within its synchronous transaction (see `ReadStore.applyBatch`); by the projection
+ * that wrote them, or by the tail that read them back from a shared store. A subscriber that reads
+ * a backlog from the store and hears live events therefore misses nothing: every event is either
+ * in the store before its backlog query or published after it registered.
  */
 import { RUN_STATUSES, STEP_STATUSES } from '@orchestrator-lite/core/projection';
 import type { RunStatus, RunSummary, RunView, StepStatus } from '@orchestrator-lite/core/projection';
@@ -44,6 +46,7 @@ export class ReadModel {
   private positions: number[] = [];
   private readonly runListeners = new Map<string, Set<EventListener>>();
   private readonly allListeners = new Set<EventListener>();
+  private readonly publishedListeners = new Set<() => void>();
   private published = 0;
 
   constructor(
@@ -75,17 +78,35 @@ export class ReadModel {
   }
 
   /**
-   * Moves the published position of `partition` to `next` (records the store has committed,
-   * including ones that held no event) and pushes the committed events to subscribers.
+   * Pushes the store's accepted events to subscribers and moves the published position of
+   * `partition` to `next` (records the store has committed, including ones that held no event).
    */
   publish(partition: number, entries: readonly StoredEvent[], next: number): void {
-    this.setPartitionCount(partition + 1);
+    this.publishEvents(entries);
+    this.advance(partition, next);
+  }
+
+  /** Pushes events the store has accepted to subscribers, then tells the `onPublished` listeners. */
+  publishEvents(entries: readonly StoredEvent[]): void {
+    if (entries.length === 0) return;
     for (const entry of entries) {
       this.published += 1;
       if (entry.event.type === 'RunStarted') this.placeholders.delete(entry.event.runId);
       this.emit(this.runListeners.get(entry.event.runId), entry);
       this.emit(this.allListeners, entry);
     }
+    for (const listener of [...this.publishedListeners]) {
+      try {
+        listener();
+      } catch {
+        // As for an event listener: the projection goes on.
+      }
+    }
+  }
+
+  /** Moves the published position of `partition` to `next`, once the store has committed up to it. */
+  advance(partition: number, next: number): void {
+    this.setPartitionCount(partition + 1);
     if (next > (this.positions[partition] ?? 0)) this.positions[partition] = next;
   }
 
@@ -202,5 +223,15 @@ export class ReadModel {
   listenAll(listener: EventListener): () => void {
     this.allListeners.add(listener);
     return () => this.allListeners.delete(listener);
+  }
+
+  /**
+   * Registers a listener called once after each publication, when its events have reached every
+   * event listener: what a subscriber gathered from them can leave together then, without waiting
+   * for the rest of the turn (a store on this thread publishes within its transaction).
+   */
+  onPublished(listener: () => void): () => void {
+    this.publishedListeners.add(listener);
+    return () => this.publishedListeners.delete(listener);
   }
 }

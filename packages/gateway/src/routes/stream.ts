@@ -128,6 +128,7 @@ export function streamRoutes(ctx: GatewayContext) {
           if (closed) return;
           closed = true;
           source.close();
+          stopPumping();
           metrics.wsClients.dec();
           queue.length = 0;
           if (code !== undefined && socket.readyState === socket.OPEN) socket.close(code, reason);
@@ -136,17 +137,23 @@ export function streamRoutes(ctx: GatewayContext) {
 
         // The frames of one pump leave in one write (a batch's events, a backlog page), not a
         // write each: the connection's socket is corked while they are queued on it, and the
-        // live events of one batch, pushed one by one, are sent by one pump after the batch.
+        // live events of one batch, pushed one by one, are sent by one pump once the batch is
+        // published (before the store writes their rows, when it writes on this thread).
         const tcp = request.raw.socket;
         let pumpQueued = false;
+        // Only a source that is live queues live frames, and a live source reads no more backlog:
+        // this pump reads nothing from the store, which may be in the middle of its transaction.
+        const pumpQueuedFrames = (): void => {
+          if (!pumpQueued) return;
+          pumpQueued = false;
+          pump();
+        };
         const pumpSoon = (): void => {
           if (pumpQueued) return;
           pumpQueued = true;
-          queueMicrotask(() => {
-            pumpQueued = false;
-            pump();
-          });
+          queueMicrotask(pumpQueuedFrames);
         };
+        const stopPumping = readModel.onPublished(pumpQueuedFrames);
         const source = new StreamSource(
           readModel,
           params.runId !== undefined

@@ -14,7 +14,7 @@ import type { RunEvent, RunStatus, RunView, StepStatus } from '@orchestrator-lit
 import { foldBatch, runCountKey, splitRunCountKey, summaryColumns } from './fold.js';
 import { rowToEvent, rowToSummary } from './sqlite-store.js';
 import { zeroCounts } from './types.js';
-import type { BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
+import type { AcceptedListener, BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
 
 const INT8 = 20;
 /** Offsets, seqs and epoch ms fit a double: read bigint columns as numbers. */
@@ -110,8 +110,11 @@ export class PostgresReadStore implements ReadStore {
     return out;
   }
 
-  applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
-    return this.transaction((client) => this.applyIn(client, partition, records, nextOffset));
+  async applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number, onAccepted?: AcceptedListener): Promise<BatchResult> {
+    const result = await this.transaction((client) => this.applyIn(client, partition, records, nextOffset));
+    // After the commit: other gateways and this one's queries read the database.
+    if (result.applied) onAccepted?.(result.accepted);
+    return result;
   }
 
   private async applyIn(client: PoolClient, partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {

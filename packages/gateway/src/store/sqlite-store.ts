@@ -14,7 +14,7 @@ import { foldBatch, runCountKey, splitRunCountKey, summaryColumns } from './fold
 import type { CountDelta } from './fold.js';
 import { ViewCache } from './view-cache.js';
 import { zeroCounts } from './types.js';
-import type { BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
+import type { AcceptedListener, BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
 
 const EVENTS_COLUMNS = `run_id TEXT NOT NULL, seq INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
   type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL`;
@@ -194,6 +194,7 @@ interface QueuedBatch {
   partition: number;
   records: readonly IncomingRecord[];
   nextOffset: number;
+  onAccepted: AcceptedListener | undefined;
   resolve(result: BatchResult): void;
   reject(error: unknown): void;
 }
@@ -277,7 +278,7 @@ export class SqliteReadStore implements ReadStore {
   private written = new Map<string, CachedRun>();
   private readonly writeGroup: Database.Transaction<(group: readonly QueuedBatch[]) => (AppliedBatch | { error: unknown })[]>;
   private readonly writeViews: Database.Transaction<(lagging: readonly [string, CachedRun][]) => void>;
-  private readonly writeBatch: Database.Transaction<(partition: number, records: readonly IncomingRecord[], nextOffset: number) => AppliedBatch>;
+  private readonly writeBatch: Database.Transaction<(batch: QueuedBatch) => AppliedBatch>;
 
   constructor(options: SqliteReadStoreOptions) {
     this.db = new Database(options.path);
@@ -346,7 +347,7 @@ export class SqliteReadStore implements ReadStore {
     });
     this.writeGroup = db.transaction((group: readonly QueuedBatch[]) => this.groupWrite(group));
     // Called within writeGroup: a savepoint.
-    this.writeBatch = db.transaction((partition: number, records: readonly IncomingRecord[], nextOffset: number) => this.batchWrite(partition, records, nextOffset));
+    this.writeBatch = db.transaction((batch: QueuedBatch) => this.batchWrite(batch));
     let id = this.stmt.getMeta.get('store_id')?.value;
     if (id === undefined) {
       id = randomUUID();
@@ -405,10 +406,12 @@ export class SqliteReadStore implements ReadStore {
    * in one transaction (a group commit: the commit, which writes the pages the batches dirtied to
    * the WAL, costs more than the rows of a batch). Each batch is a savepoint of that transaction,
    * with its checkpoint: one that fails rolls back alone and only its caller gets the error.
+   * `onAccepted` hears the batch's accepted events inside the transaction, before their rows are
+   * written: this thread runs nothing else until the commit.
    */
-  applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
+  applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number, onAccepted?: AcceptedListener): Promise<BatchResult> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ partition, records, nextOffset, resolve, reject });
+      this.queued.push({ partition, records, nextOffset, onAccepted, resolve, reject });
       if (this.queued.length === 1) setImmediate(() => this.flush());
     });
   }
@@ -463,7 +466,7 @@ export class SqliteReadStore implements ReadStore {
     const counts: CountDelta = { runs: new Map(), steps: new Map() };
     const outcomes = group.map((batch): AppliedBatch | { error: unknown } => {
       try {
-        const applied = this.writeBatch(batch.partition, batch.records, batch.nextOffset);
+        const applied = this.writeBatch(batch);
         for (const [runId, entry] of applied.held) this.written.set(runId, entry);
         addCounts(counts, applied.counts);
         return applied;
@@ -481,7 +484,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   /** One batch, within the group's transaction. */
-  private batchWrite(partition: number, records: readonly IncomingRecord[], nextOffset: number): AppliedBatch {
+  private batchWrite({ partition, records, nextOffset, onAccepted }: QueuedBatch): AppliedBatch {
     const none: CountDelta = { runs: new Map(), steps: new Map() };
     const from = this.stmt.partitionNext.get(partition)?.next ?? 0;
     if (nextOffset <= from) return { result: { accepted: [], duplicates: 0, expired: 0, projectionErrors: [], applied: false }, held: new Map(), counts: none };
@@ -507,6 +510,8 @@ export class SqliteReadStore implements ReadStore {
       }
     }
     const outcome = foldBatch({ partition, records: fresh, views, lastSeqs, expired });
+    // Live frames leave now; the rows below and the commit follow before this thread runs anything else.
+    onAccepted?.(outcome.accepted);
     for (const { event, offset } of outcome.accepted) {
       this.stmt.putEvent.run(event.runId, event.seq, partition, offset, event.type, event.at, JSON.stringify(event.data ?? null));
     }

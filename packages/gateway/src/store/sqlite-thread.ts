@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { RunEvent, RunView } from '@orchestrator-lite/core/projection';
 import { ThreadChannel } from '@orchestrator-lite/transport/thread-channel';
 import type { SqliteReadStoreOptions } from './sqlite-store.js';
-import type { BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
+import type { AcceptedListener, BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
 
 /** A batch on its way to the thread: the decoded events as one JSON array, `null` where a record did not decode. */
 export interface WireBatch {
@@ -80,19 +80,22 @@ export class ThreadedSqliteReadStore implements ReadStore {
     return new ThreadedSqliteReadStore(worker, id);
   }
 
-  async applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult> {
+  async applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number, onAccepted?: AcceptedListener): Promise<BatchResult> {
     // Each event's text once: the thread takes the array of them, the stream's frames each its own.
     const texts = records.map((r) => JSON.stringify(r.event ?? null));
     const batch: WireBatch = { partition, offsets: records.map((r) => r.offset), events: `[${texts.join(',')}]`, nextOffset };
     const wire = await this.#call('applyBatch', [batch]);
     const stored = (index: number): StoredEvent => ({ event: records[index]!.event!, partition, offset: records[index]!.offset, json: texts[index]! });
-    return {
+    const result = {
       accepted: wire.accepted.map(stored),
       duplicates: wire.duplicates,
       expired: wire.expired,
       projectionErrors: wire.projectionErrors.map(({ index, message }) => ({ event: records[index]!.event as RunEvent, error: new Error(message) })),
       applied: wire.applied,
     };
+    // After the thread's commit: this thread reads the store only through the same thread.
+    if (result.applied) onAccepted?.(result.accepted);
+    return result;
   }
 
   checkpoint(): Promise<number[]> {

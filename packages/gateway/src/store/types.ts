@@ -24,6 +24,9 @@ export interface IncomingRecord {
   readonly event: RunEvent | undefined;
 }
 
+/** Hears the events of a batch the store accepted (see `ReadStore.applyBatch`). */
+export type AcceptedListener = (accepted: readonly StoredEvent[]) => void;
+
 export interface BatchResult {
   /** New events, in offset order: kept in the store and to be pushed to live subscribers. */
   readonly accepted: StoredEvent[];
@@ -70,8 +73,14 @@ export interface ReadStore {
   /**
    * Applies the records of one partition, in offset order, and moves the partition's checkpoint
    * to `nextOffset`, in one transaction. Records below the checkpoint are skipped.
+   *
+   * `onAccepted` hears the batch's accepted events once, when the batch applies, at the earliest
+   * point where no other code of the caller's thread can see the store without them: a store
+   * written on the caller's thread calls it inside its synchronous transaction, before it writes
+   * the rows, so that live subscribers do not wait for the write; any other store calls it after
+   * the commit. A write that fails after the call still rejects. It must not throw.
    */
-  applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number): Promise<BatchResult>;
+  applyBatch(partition: number, records: readonly IncomingRecord[], nextOffset: number, onAccepted?: AcceptedListener): Promise<BatchResult>;
   getRun(runId: string): Promise<RunView | undefined>;
   listRuns(query: RunListQuery): Promise<RunListResult>;
   /** Runs per status, optionally among one workflow's runs. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { RunEvent } from '@orchestrator-lite/core';
-import type { IncomingRecord, ReadStore } from '../../src/store/types.js';
+import type { IncomingRecord, ReadStore, StoredEvent } from '../../src/store/types.js';
 import { runFailed, runStarted, runSucceeded, stepLog } from '../helpers.js';
 
 export interface StoreHandle {
@@ -65,6 +65,29 @@ export function readStoreContract(name: string, factory: StoreFactory): void {
     );
     assert.deepEqual(await store.checkpoint(), [0, 3]);
     assert.deepEqual(await store.counts(), { PENDING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 1, CANCELLED: 0 });
+  });
+
+  void test(`${name}: onAccepted hears each applied batch's accepted events once, and any code run after it finds them stored`, async (t) => {
+    const { store } = await factory(t);
+    const heard: number[][] = [];
+    let storedThen: Promise<number[]> | undefined;
+    const onAccepted = (accepted: readonly StoredEvent[]): void => {
+      heard.push(accepted.map((e) => e.event.seq));
+      // The earliest code that can run after the call: a microtask.
+      storedThen ??= new Promise((resolve, reject) => queueMicrotask(() => store.runEvents('r1', 0, 100).then((es) => resolve(es.map((e) => e.event.seq)), reject)));
+    };
+    const first = await store.applyBatch(0, [at(0, runStarted('r1')), at(1, stepLog('r1', 2))], 2, onAccepted);
+    assert.deepEqual(heard, [[1, 2]]);
+    assert.deepEqual(
+      first.accepted.map((e) => e.event.seq),
+      [1, 2],
+    );
+    assert.deepEqual(await storedThen, [1, 2]);
+    // A redelivery below the checkpoint applies nothing, and is not heard.
+    await store.applyBatch(0, [at(0, runStarted('r1')), at(1, stepLog('r1', 2))], 2, onAccepted);
+    // An old seq at a new offset is a duplicate: heard without it.
+    await store.applyBatch(0, [at(2, stepLog('r1', 2, 'again')), at(3, runSucceeded('r1', 3))], 4, onAccepted);
+    assert.deepEqual(heard, [[1, 2], [3]]);
   });
 
   void test(`${name}: replays are dropped, by seq within a run and by offset below the checkpoint`, async (t) => {
