@@ -80,7 +80,7 @@ export class Projection {
     this.eventsCatchUp = new CatchUp(eventEnds);
     this.definitionsCatchUp = new CatchUp(definitionEnds);
     checkpoint.forEach((next, p) => {
-      readModel.publish(p, [], next);
+      readModel.advance(p, next);
       this.eventsCatchUp?.reach(p, next);
     });
     this.consumers.push(
