@@ -308,6 +308,7 @@ function machineCpuLines(p) {
 function threadSection(p) {
   const cpuRows = [];
   const callRows = [];
+  const waitRows = [];
   for (const w of WORKLOADS) {
     for (const { phase, label, peer } of SYSTEMS) {
       const s = ok(p[phase])?.workloads?.[w]?.saturation;
@@ -315,6 +316,7 @@ function threadSection(p) {
       if (!t) continue;
       cpuRows.push(`| ${w} | ${label} | ${fmt(s.cpuUsPerStep, 0)} | ${THREAD_GROUPS.map((g) => t[g]).join(' | ')} | ${peer || s.brokerCounted ? t.outside : ''} |`);
       if (t.calls) callRows.push(`| ${w} | ${label} | ${THREAD_GROUPS.map((g) => `${t.calls.syscalls[g]} / ${t.calls.faults[g]}`).join(' | ')} |`);
+      if (t.waited) waitRows.push(`| ${w} | ${label} | ${THREAD_GROUPS.map((g) => `${t.waited[g]} (${t[g] > 0 ? fmt((100 * t.waited[g]) / (t[g] + t.waited[g]), 0) : 0}%)`).join(' | ')} |`);
     }
   }
   if (cpuRows.length === 0) return [];
@@ -329,6 +331,17 @@ function threadSection(p) {
           ...callRows,
           '',
         ];
+  const waits =
+    waitRows.length === 0
+      ? []
+      : [
+          'Ready to run but waiting for a CPU, µs per step by thread (the same loop; `/proc/self/task/<tid>/schedstat`), and in brackets that wait\'s share of the time the thread was ready (its CPU and its wait). On a 2-core machine the event loop shares the cores with the process\'s other threads and with the server beside it: a step it waits for is a step it does not make, however idle the machine is on average.',
+          '',
+          '| workload | system | event loop | worker threads | V8 | other |',
+          '|---|---|---|---|---|---|',
+          ...waitRows,
+          '',
+        ];
   return [
     '## CPU per step by thread (µs, at saturation)',
     '',
@@ -339,6 +352,7 @@ function threadSection(p) {
     ...cpuRows,
     '',
     ...calls,
+    ...waits,
   ];
 }
 

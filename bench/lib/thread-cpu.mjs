@@ -10,6 +10,10 @@
  * (`/proc/self/task/<tid>/io`: read, pread, write, pwrite and their vector forms, which a
  * message to a worker thread makes too), and the minor page faults (memory the kernel maps in,
  * for the garbage collector's fresh pages, say).
+ *
+ * And the time each group was ready to run but waited for a CPU (`/proc/self/task/<tid>/schedstat`,
+ * its second field): on a small machine the event loop shares the cores with the process's other
+ * threads and with the server beside it, and CPU it waits for is throughput it does not make.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -25,7 +29,11 @@ function groupOf(comm) {
   return 'other';
 }
 
-/** Counters per thread group so far: CPU time (user + system) in µs, read and write system calls, minor page faults; undefined where /proc is not there. */
+/**
+ * Counters per thread group so far: CPU time (user + system) in µs, read and write system calls,
+ * minor page faults, and µs spent ready to run on a run queue (`waits`, 0 where the kernel keeps
+ * no schedstat); undefined where /proc is not there.
+ */
 export function threadCounters() {
   let tasks;
   try {
@@ -34,7 +42,7 @@ export function threadCounters() {
     return undefined;
   }
   const zero = () => Object.fromEntries(GROUPS.map((g) => [g, 0]));
-  const counters = { cpu: zero(), syscalls: zero(), faults: zero() };
+  const counters = { cpu: zero(), syscalls: zero(), faults: zero(), waits: zero() };
   for (const tid of tasks) {
     let stat;
     let io;
@@ -51,17 +59,28 @@ export function threadCounters() {
     counters.cpu[group] += (Number(fields[11]) + Number(fields[12])) * US_PER_TICK;
     counters.faults[group] += Number(fields[7]);
     counters.syscalls[group] += Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? 0) + Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? 0);
+    counters.waits[group] += runQueueWaitUs(tid);
   }
   return counters;
 }
 
+/** The µs thread `tid` has waited on a run queue so far, from schedstat (run ns, wait ns, slices); 0 without it. */
+function runQueueWaitUs(tid) {
+  try {
+    return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1000 || 0;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * What each group used between two readings, per step at `stepsPerSec` over `seconds`: CPU µs
- * per group, and `calls` with the system calls and page faults per step; undefined without /proc.
+ * per group, `calls` with the system calls and page faults per step, and `waited`, the µs per
+ * step each group spent ready to run without a CPU; undefined without /proc.
  */
 export function perStepByThread(before, after, seconds, stepsPerSec) {
   if (before === undefined || after === undefined || !(stepsPerSec > 0) || !(seconds > 0)) return undefined;
   const steps = seconds * stepsPerSec;
   const per = (counter, digits) => Object.fromEntries(GROUPS.map((g) => [g, Number(((after[counter][g] - before[counter][g]) / steps).toFixed(digits))]));
-  return { ...per('cpu', 0), calls: { syscalls: per('syscalls', 2), faults: per('faults', 2) } };
+  return { ...per('cpu', 0), calls: { syscalls: per('syscalls', 2), faults: per('faults', 2) }, waited: per('waits', 0) };
 }
