@@ -31,8 +31,8 @@ function groupOf(comm) {
 
 /**
  * Counters per thread group so far: CPU time (user + system) in µs, read and write system calls,
- * minor page faults, and µs spent ready to run on a run queue (`waits`, 0 where the kernel keeps
- * no schedstat); undefined where /proc is not there.
+ * minor page faults, and µs spent ready to run on a run queue (`waits`, absent where the kernel
+ * keeps no schedstat); undefined where /proc is not there.
  */
 export function threadCounters() {
   let tasks;
@@ -59,28 +59,34 @@ export function threadCounters() {
     counters.cpu[group] += (Number(fields[11]) + Number(fields[12])) * US_PER_TICK;
     counters.faults[group] += Number(fields[7]);
     counters.syscalls[group] += Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? 0) + Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? 0);
-    counters.waits[group] += runQueueWaitUs(tid);
+    const waited = runQueueWaitUs(tid);
+    if (waited === undefined) counters.waits = undefined;
+    else if (counters.waits !== undefined) counters.waits[group] += waited;
   }
+  if (counters.waits === undefined) delete counters.waits;
   return counters;
 }
 
-/** The µs thread `tid` has waited on a run queue so far, from schedstat (run ns, wait ns, slices); 0 without it. */
+/** The µs thread `tid` has waited on a run queue so far, from schedstat (run ns, wait ns, slices); undefined without it. */
 function runQueueWaitUs(tid) {
   try {
-    return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1000 || 0;
+    const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+    return Number.isFinite(ns) ? ns / 1000 : undefined;
   } catch {
-    return 0;
+    return undefined;
   }
 }
 
 /**
  * What each group used between two readings, per step at `stepsPerSec` over `seconds`: CPU µs
- * per group, `calls` with the system calls and page faults per step, and `waited`, the µs per
- * step each group spent ready to run without a CPU; undefined without /proc.
+ * per group, `calls` with the system calls and page faults per step, and `waited` (where the
+ * kernel keeps schedstat), the µs per step each group spent ready to run without a CPU;
+ * undefined without /proc.
  */
 export function perStepByThread(before, after, seconds, stepsPerSec) {
   if (before === undefined || after === undefined || !(stepsPerSec > 0) || !(seconds > 0)) return undefined;
   const steps = seconds * stepsPerSec;
   const per = (counter, digits) => Object.fromEntries(GROUPS.map((g) => [g, Number(((after[counter][g] - before[counter][g]) / steps).toFixed(digits))]));
-  return { ...per('cpu', 0), calls: { syscalls: per('syscalls', 2), faults: per('faults', 2) }, waited: per('waits', 0) };
+  const waited = before.waits !== undefined && after.waits !== undefined ? { waited: per('waits', 0) } : {};
+  return { ...per('cpu', 0), calls: { syscalls: per('syscalls', 2), faults: per('faults', 2) }, ...waited };
 }
