@@ -14,7 +14,8 @@
  * report is their mean with a 95% interval, and says "within the noise" when the interval holds 1.
  * On Linux the CPU per step is also split by where it went (the event loop, worker threads, V8's
  * threads, and outside the process: the local Kafka broker), each with its ratio: a change to
- * one thread shows there even when the machine's drift hides it in the total. chain3, three steps
+ * one thread shows there even when the machine's drift hides it in the total; and the event
+ * loop's wait for a CPU per step, when both revisions measure it. chain3, three steps
  * in a row, weighs what a run costs beside its steps three times as much as chain10 does; the
  * base must know it too (bench/lib/workloads.mjs).
  *
@@ -70,6 +71,8 @@ await withWorktree(base, commit, say, async (worktree) => {
   const speed = [];
   const cpu = [];
   const byGroup = new Map(GROUPS.map((g) => [g, []]));
+  // The event loop's wait for a CPU, where both revisions measure it (bench/lib/thread-cpu.mjs).
+  const mainWaits = [];
   for (let i = 0; i < pairs; i++) {
     // Base first in even pairs, this checkout first in odd ones.
     const order = i % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
@@ -78,6 +81,7 @@ await withWorktree(base, commit, say, async (worktree) => {
     speed.push(got.head.stepsPerSec / got.base.stepsPerSec);
     cpu.push(got.head.cpuUsPerStep / got.base.cpuUsPerStep);
     for (const g of GROUPS) if (got.base.byThread?.[g] > 0 && got.head.byThread?.[g] >= 0) byGroup.get(g).push(got.head.byThread[g] / got.base.byThread[g]);
+    if (got.base.byThread?.waited?.main > 0 && got.head.byThread?.waited?.main >= 0) mainWaits.push(got.head.byThread.waited.main / got.base.byThread.waited.main);
     const split = (r) => (r.byThread ? ` [${GROUPS.map((g) => `${g} ${r.byThread[g]}`).join(', ')}]` : '');
     say(`pair ${i + 1}/${pairs}: base ${got.base.stepsPerSec.toFixed(0)} steps/s (${got.base.cpuUsPerStep} µs/step${split(got.base)}), this ${got.head.stepsPerSec.toFixed(0)} steps/s (${got.head.cpuUsPerStep} µs/step${split(got.head)})`);
   }
@@ -86,4 +90,5 @@ await withWorktree(base, commit, say, async (worktree) => {
   process.stdout.write(`  ${line('steps/s', speed)}\n  ${line('CPU per step', cpu)}\n`);
   const names = { main: 'the event loop', workers: 'worker threads', v8: 'V8 threads', outside: 'outside the process' };
   for (const [g, ratios] of byGroup) if (ratios.length === pairs) process.stdout.write(`    ${line(`of which ${names[g]}`, ratios)}\n`);
+  if (mainWaits.length === pairs) process.stdout.write(`  ${line("the event loop's wait for a CPU per step", mainWaits)}\n`);
 });
