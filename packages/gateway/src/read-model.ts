@@ -34,6 +34,21 @@ export function isTerminal(status: RunStatus): boolean {
   return TERMINAL.has(status);
 }
 
+/**
+ * Calls each of `listeners` (those registered when the call starts) with `value`. A listener's
+ * failure (e.g. a closed socket) stops neither the others nor the projection.
+ */
+function callEach<T>(listeners: ReadonlySet<(value: T) => void> | undefined, value: T): void {
+  if (listeners === undefined) return;
+  for (const listener of [...listeners]) {
+    try {
+      listener(value);
+    } catch {
+      // The projection goes on.
+    }
+  }
+}
+
 /** Placeholders older than this are dropped: their StartRun was lost or went to another gateway's store. */
 const PLACEHOLDER_TTL_MS = 10 * 60_000;
 /** At most this many submitted-but-unstarted runs are remembered. */
@@ -92,33 +107,16 @@ export class ReadModel {
     for (const entry of entries) {
       this.published += 1;
       if (entry.event.type === 'RunStarted') this.placeholders.delete(entry.event.runId);
-      this.emit(this.runListeners.get(entry.event.runId), entry);
-      this.emit(this.allListeners, entry);
+      callEach(this.runListeners.get(entry.event.runId), entry);
+      callEach(this.allListeners, entry);
     }
-    for (const listener of [...this.publishedListeners]) {
-      try {
-        listener();
-      } catch {
-        // As for an event listener: the projection goes on.
-      }
-    }
+    callEach(this.publishedListeners, undefined);
   }
 
   /** Moves the published position of `partition` to `next`, once the store has committed up to it. */
   advance(partition: number, next: number): void {
     this.setPartitionCount(partition + 1);
     if (next > (this.positions[partition] ?? 0)) this.positions[partition] = next;
-  }
-
-  private emit(listeners: Set<EventListener> | undefined, entry: StoredEvent): void {
-    if (listeners === undefined) return;
-    for (const listener of [...listeners]) {
-      try {
-        listener(entry);
-      } catch {
-        // A listener's failure (e.g. a closed socket) must not stop the projection.
-      }
-    }
   }
 
   /**
