@@ -43,6 +43,7 @@ export function threadCounters() {
   }
   const zero = () => Object.fromEntries(GROUPS.map((g) => [g, 0]));
   const counters = { cpu: zero(), syscalls: zero(), faults: zero(), waits: zero() };
+  let schedstat = true;
   for (const tid of tasks) {
     let stat;
     let io;
@@ -60,10 +61,10 @@ export function threadCounters() {
     counters.faults[group] += Number(fields[7]);
     counters.syscalls[group] += Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? 0) + Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? 0);
     const waited = runQueueWaitUs(tid);
-    if (waited === undefined) counters.waits = undefined;
-    else if (counters.waits !== undefined) counters.waits[group] += waited;
+    if (waited === undefined) schedstat = false;
+    else counters.waits[group] += waited;
   }
-  if (counters.waits === undefined) delete counters.waits;
+  if (!schedstat) delete counters.waits;
   return counters;
 }
 
