@@ -6,7 +6,10 @@
  * events a batch, the batches of one turn in one transaction), the events made by the reducer
  * itself.
  *
- *   node bench/read-store-write.mjs [--base=REV] [--runs=3000] [--rounds=5] [--steps=10]
+ *   node bench/read-store-write.mjs [--base=REV] [--runs=3000] [--rounds=5] [--steps=10] [--ids=generated|keyed]
+ *
+ * --ids says how the runs are named: `generated`, as the gateway names a run (time-ordered), or
+ * `keyed`, as a client's idempotency key names it (a hash, so in no order; the engine bench's).
  *
  * --steps sets the chain's length: with fewer steps, what a run costs (its row, written whole when
  * it starts and when it ends) weighs more per event.
@@ -21,7 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { decodeEvent, encodeMessage, reduceRun } from '@orchestrator-lite/core';
+import { decodeEvent, encodeMessage, newRunId, reduceRun, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import { SqliteReadStore } from '@orchestrator-lite/gateway';
 import { describeRatios, quantile } from './lib/stats.mjs';
 import { CHAIN_LENGTH } from './lib/workloads.mjs';
@@ -32,9 +35,11 @@ const runs = Number(arg('runs') ?? 3000);
 const rounds = Number(arg('rounds') ?? 5);
 const base = arg('base');
 const steps = Number(arg('steps') ?? CHAIN_LENGTH);
+const ids = arg('ids') ?? 'generated';
 if (!(Number.isInteger(runs) && runs >= 100 && runs <= 100_000)) throw new Error(`read-store-write: --runs must be an integer from 100 to 100000, got ${arg('runs')}`);
 if (!(Number.isInteger(rounds) && rounds >= 2 && rounds <= 21)) throw new Error(`read-store-write: --rounds must be an integer from 2 to 21, got ${arg('rounds')}`);
 if (!(Number.isInteger(steps) && steps >= 1 && steps <= 100)) throw new Error(`read-store-write: --steps must be an integer from 1 to 100, got ${arg('steps')}`);
+if (!['generated', 'keyed'].includes(ids)) throw new Error(`read-store-write: --ids must be generated or keyed, got ${ids}`);
 
 const IN_FLIGHT = 64;
 const PARTITIONS = 6;
@@ -51,9 +56,7 @@ const definition = {
 function* runEvents(n) {
   let now = 1_700_000_000_000 + n * 1000;
   const ctx = () => ({ now: now++, random: () => 0.5 });
-  // Ids in the runs' order (a counter, then random characters), as the default run ids are: the
-  // engine bench's, hashes of idempotency keys, are random, and cost the store more (README).
-  const runId = `${n.toString(36).padStart(6, '0')}${Math.random().toString(36).slice(2, 14)}`.slice(0, 26);
+  const runId = ids === 'keyed' ? runIdForIdempotencyKey(definition.name, `r${n}-${Math.random()}`) : newRunId(now);
   let result = reduceRun(undefined, { v: 1, type: 'StartRun', runId, workflow: definition.name, version: 1, definition, input: { n }, at: now }, ctx());
   for (;;) {
     for (const event of result.events) yield decodeEvent(encodeMessage(event));
@@ -116,7 +119,7 @@ const say = (line) => process.stderr.write(`read-store-write: ${line}\n`);
 const eventsPerStep = (work) => work.events / (runs * steps);
 
 async function alone() {
-  say(`${rounds} rounds of ${runs} runs of ${steps} steps (a first round warms up)`);
+  say(`${rounds} rounds of ${runs} runs of ${steps} steps, ids ${ids} (a first round warms up)`);
   await measure(SqliteReadStore, batches());
   const results = [];
   let work;
@@ -132,7 +135,7 @@ async function alone() {
 async function against(root) {
   const url = pathToFileURL(join(root, 'packages/gateway/dist/src/store/sqlite-store.js'));
   const { SqliteReadStore: BaseStore } = await import(url.href);
-  say(`${rounds} rounds of ${runs} runs of ${steps} steps, ${base} and this checkout in turn`);
+  say(`${rounds} rounds of ${runs} runs of ${steps} steps, ids ${ids}, ${base} and this checkout in turn`);
   const warm = batches();
   await measure(BaseStore, warm);
   await measure(SqliteReadStore, warm);

@@ -140,7 +140,7 @@ void test('sqlite: a store file whose events are keyed by run has them keyed by 
     run_id TEXT NOT NULL, seq INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
     type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;
-  INSERT INTO events_by_run SELECT * FROM events;
+  INSERT INTO events_by_run SELECT run_id, seq, partition, offset, type, at, data FROM events;
   DROP TABLE events;
   ALTER TABLE events_by_run RENAME TO events;
   CREATE UNIQUE INDEX events_position ON events (partition, offset);`);
@@ -148,9 +148,9 @@ void test('sqlite: a store file whose events are keyed by run has them keyed by 
   const notes: string[] = [];
   const store = new SqliteReadStore({ path, onNote: (note) => notes.push(note) });
   t.after(() => store.close());
-  assert.equal(notes.length, 2);
+  assert.equal(notes.length, 4);
   assert.match(notes[0] ?? '', new RegExp(`^re-keying the read store's ${a.length + b.length} events by their position`));
-  assert.match(notes[1] ?? '', new RegExp(`^re-keyed the read store's ${a.length + b.length} events in \\d+ ms$`));
+  assert.match(notes[2] ?? '', new RegExp(`^re-keyed the read store's ${a.length + b.length} events in \\d+ ms$`));
   const check = new Database(path, { readonly: true });
   const key = check.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events') WHERE pk > 0 ORDER BY pk");
   const indexes = check.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name");
@@ -158,12 +158,51 @@ void test('sqlite: a store file whose events are keyed by run has them keyed by 
   KEPT.push(key, indexes, check);
   check.close();
   assert.deepEqual(columns.map((c) => c.name), ['partition', 'offset']);
-  assert.deepEqual(names.map((i) => i.name), ['events_run']);
+  assert.deepEqual(names.map((i) => i.name), ['events_by_run_number']);
   assert.deepEqual((await store.runEvents('b', 0, 100)).map((e) => e.event), b);
   assert.deepEqual((await store.partitionEvents(0, 0, 100)).map((e) => [e.offset, e.event.runId, e.event.seq]), [...a, ...b].map((e, offset) => [offset, e.runId, e.seq]));
   await store.applyBatch(0, [{ offset: a.length + b.length, event: runSucceeded('a', a.length + 1) }], a.length + b.length + 1);
   assert.equal((await store.getRun('a'))?.status, 'SUCCEEDED');
   assert.deepEqual(await store.getRun('b'), projectRun(b));
+});
+
+void test('sqlite: a store file whose events are indexed by run id has its runs numbered once opened, and reads, appends and expires them', async (t) => {
+  const path = await storeFile(t);
+  const first = new SqliteReadStore({ path });
+  const a = progressing('a', 2);
+  await append(first, [...a, runStarted('ended', 100), dated(runFailed('ended', 2), 1_000)]);
+  await first.close();
+  // The events as a file of an earlier release has them: no run numbers, an index by id.
+  const raw = new Database(path);
+  raw.exec(`DROP INDEX events_by_run_number; ALTER TABLE events DROP COLUMN run_key; DROP TABLE run_keys;
+  CREATE TABLE run_keys (key INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE);
+  CREATE UNIQUE INDEX events_run ON events (run_id, seq);`);
+  raw.close();
+  const notes: string[] = [];
+  const store = new SqliteReadStore({ path, onNote: (note) => notes.push(note) });
+  t.after(() => store.close());
+  const events = a.length + 2;
+  assert.deepEqual(
+    notes.map((n) => n.replace(/\d+ ms$/, 'N ms')),
+    [`indexing the read store's ${events} events by run number, once (a file of an earlier release)`, `indexed the read store's ${events} events by run number in N ms`],
+  );
+  const check = new Database(path, { readonly: true });
+  const indexes = check.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name");
+  const numbered = check.prepare<[], { run_id: string; events: number }>('SELECT k.run_id, count(*) AS events FROM run_keys k JOIN events e ON e.run_key = k.key GROUP BY k.run_id ORDER BY k.run_id');
+  const [names, runs] = [indexes.all(), numbered.all()];
+  KEPT.push(indexes, numbered, check);
+  check.close();
+  assert.deepEqual(names.map((i) => i.name), ['events_by_run_number']);
+  assert.deepEqual(runs, [{ run_id: 'a', events: a.length }, { run_id: 'ended', events: 2 }]);
+  assert.deepEqual((await store.runEvents('a', 0, 100)).map((e) => e.event), a);
+  // A run of the old file goes on, a new one gets the next number, the ended one expires with its events.
+  await append(store, [dated(runSucceeded('a', a.length + 1), 5_000), runStarted('new', 100)]);
+  assert.equal((await store.getRun('a'))?.status, 'SUCCEEDED');
+  assert.deepEqual((await store.runEvents('a', a.length, 100)).map((e) => e.event.type), ['RunSucceeded']);
+  assert.equal((await store.getRun('new'))?.status, 'RUNNING');
+  assert.deepEqual(await store.expireRuns(2_000, 10), ['ended']);
+  assert.deepEqual(await store.runEvents('ended', 0, 100), []);
+  await assertCountsExact(store);
 });
 
 void test('sqlite: a store file whose runs are keyed by id has them in the order they arrived once opened, indexes and all', async (t) => {

@@ -66,7 +66,12 @@ void test('sqlite on a thread: what the thread says while it opens a file of an 
   t.after(() => store.close());
   assert.deepEqual(
     notes.map((n) => n.replace(/\d+ ms$/, 'N ms')),
-    ["re-keying the read store's 0 events by their position, once (a file of an earlier release)", "re-keyed the read store's 0 events in N ms"],
+    [
+      "re-keying the read store's 0 events by their position, once (a file of an earlier release)",
+      "indexing the read store's 0 events by run number, once (a file of an earlier release)",
+      "re-keyed the read store's 0 events in N ms",
+      "indexed the read store's 0 events by run number in N ms",
+    ],
   );
   await store.applyBatch(0, [{ offset: 0, event: runStarted('after') }], 1);
   assert.equal((await store.getRun('after'))?.status, 'RUNNING');
