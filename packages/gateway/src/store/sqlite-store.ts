@@ -1,7 +1,7 @@
 /**
  * The read store in a local SQLite file (better-sqlite3, WAL). One table of runs in the order they
- * arrived (the projected view as JSON plus the indexed columns a list filters and sorts on,
- * unique by run id), one of events keyed (partition, offset), as they arrive, with a unique
+ * arrived (the projected view as JSON, its definition held once in `definitions`, plus the indexed
+ * columns a list filters and sorts on, unique by run id), one of events keyed (partition, offset), as they arrive, with a unique
  * index by (run number, seq) for a run's history (`run_keys` numbers the runs), counters kept in
  * the batch's transaction (so a metrics scrape reads a few rows, not every run), and the
  * per-partition checkpoint. Memory holds a bounded cache of recently written views.
@@ -13,6 +13,7 @@ import { applyEvent, isTerminalRunStatus, RUN_STATUSES, STEP_STATUSES } from '@o
 import { foldBatch, runCountKey, splitRunCountKey, summaryColumns } from './fold.js';
 import type { CountDelta } from './fold.js';
 import { ViewCache } from './view-cache.js';
+import { DEFINITIONS_SCHEMA, StoredDefinitions, viewText } from './stored-definitions.js';
 import { zeroCounts } from './types.js';
 import type { AcceptedListener, BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
 
@@ -161,8 +162,9 @@ function migrate(db: Database.Database, say: (note: string) => void): void {
   // A rowid table has no primary key column; the old runs table had run_id.
   const runsKeyed = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM pragma_table_info('runs') WHERE pk > 0");
   const eventsNumbered = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM pragma_table_info('events') WHERE name = 'run_key'");
+  const definitionNumbered = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM pragma_table_info('runs') WHERE name = 'definition_id'");
   // Kept reachable for the same reason as a closed store's statements (see `close`).
-  RETAINED.push(probe, eventsKey, runsKeyed, eventsNumbered);
+  RETAINED.push(probe, eventsKey, runsKeyed, eventsNumbered, definitionNumbered);
   const done: string[] = [];
   db.transaction(() => {
     if (probe.get()?.n === 0) db.exec('ALTER TABLE runs ADD COLUMN step_statuses TEXT');
@@ -171,6 +173,9 @@ function migrate(db: Database.Database, say: (note: string) => void): void {
     if (eventsKey.all().map((c) => c.name).join() !== 'partition,offset') done.push(rewriteTable(db, EVENTS_REWRITE, say));
     if (eventsNumbered.get()?.n === 0) done.push(rewriteTable(db, EVENTS_RUN_KEY_REWRITE, say));
     db.exec('CREATE UNIQUE INDEX IF NOT EXISTS events_by_run_number ON events (run_key, seq)');
+    // Rows written before it hold their definition in their view, and are read as they are.
+    if (definitionNumbered.get()?.n === 0) db.exec('ALTER TABLE runs ADD COLUMN definition_id INTEGER');
+    db.exec(DEFINITIONS_SCHEMA);
   }).immediate();
   for (const note of done) say(note);
 }
@@ -303,6 +308,7 @@ export class SqliteReadStore implements ReadStore {
   private readonly db: Database.Database;
   private readonly cache: ViewCache<CachedRun>;
   private readonly stmt;
+  private readonly definitions: StoredDefinitions;
   /**
    * One statement per filter combination (8 at most), prepared once: a statement left to the
    * garbage collector can abort the process in better-sqlite3 on Node 24.
@@ -326,6 +332,7 @@ export class SqliteReadStore implements ReadStore {
     this.db.exec(SCHEMA);
     migrate(this.db, options.onNote ?? (() => undefined));
     this.cache = new ViewCache<CachedRun>(options.cacheSize ?? 1000);
+    this.definitions = new StoredDefinitions(this.db);
     const db = this.db;
     this.stmt = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
@@ -333,18 +340,18 @@ export class SqliteReadStore implements ReadStore {
       checkpoint: db.prepare<[], { partition: number; next: number }>('SELECT partition, next FROM checkpoint'),
       partitionNext: db.prepare<[number], { next: number }>('SELECT next FROM checkpoint WHERE partition = ?'),
       setNext: db.prepare('INSERT INTO checkpoint (partition, next) VALUES (?, ?) ON CONFLICT (partition) DO UPDATE SET next = excluded.next'),
-      view: db.prepare<[string], { view: string }>('SELECT view FROM runs WHERE run_id = ?'),
+      view: db.prepare<[string], { view: string; definition_id: number | null }>('SELECT view, definition_id FROM runs WHERE run_id = ?'),
       // A lagging row brought up to date: no list index holds the watermarks (runs_ended only
       // ended runs, whose rows never lag).
-      storeView: db.prepare('UPDATE runs SET view = ?, step_statuses = ?, updated_at = ?, last_seq = ? WHERE run_id = ? AND last_seq <= ?'),
+      storeView: db.prepare('UPDATE runs SET view = ?, definition_id = ?, step_statuses = ?, updated_at = ?, last_seq = ? WHERE run_id = ? AND last_seq <= ?'),
       eventsAfter: db.prepare<[string, number], EventRow>('SELECT * FROM events WHERE run_key = (SELECT key FROM run_keys WHERE run_id = ?) AND seq > ? ORDER BY seq'),
       lastSeq: db.prepare<[string], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_key = (SELECT key FROM run_keys WHERE run_id = ?)'),
       putRun: db.prepare(
-        `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, step_statuses)
-         VALUES (@runId, @workflow, @version, @status, @createdAt, @updatedAt, @lastSeq, @error, @view, @stepStatuses)
+        `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, definition_id, step_statuses)
+         VALUES (@runId, @workflow, @version, @status, @createdAt, @updatedAt, @lastSeq, @error, @view, @definitionId, @stepStatuses)
          ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, version = excluded.version, status = excluded.status,
            created_at = excluded.created_at, updated_at = excluded.updated_at, last_seq = excluded.last_seq, error = excluded.error, view = excluded.view,
-           step_statuses = excluded.step_statuses`,
+           definition_id = excluded.definition_id, step_statuses = excluded.step_statuses`,
       ),
       putEvent: db.prepare('INSERT INTO events (run_id, seq, partition, offset, type, at, data, run_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       bumpRuns: db.prepare('INSERT INTO run_counts (workflow, status, n) VALUES (?, ?, ?) ON CONFLICT (workflow, status) DO UPDATE SET n = n + excluded.n'),
@@ -381,7 +388,9 @@ export class SqliteReadStore implements ReadStore {
       forgetExpired: db.prepare<[number, number]>('DELETE FROM expired_runs WHERE run_id IN (SELECT run_id FROM expired_runs WHERE ended_at < ? ORDER BY ended_at LIMIT ?)'),
     };
     this.writeViews = db.transaction((lagging: readonly [string, CachedRun][]) => {
-      for (const [runId, { view }] of lagging) this.stmt.storeView.run(JSON.stringify(view), stepStatusesOf(view), view.updatedAt, view.lastSeq, runId, view.lastSeq);
+      for (const [runId, { view }] of lagging) {
+        this.stmt.storeView.run(viewText(view), this.definitions.numberOf(view.definition), stepStatusesOf(view), view.updatedAt, view.lastSeq, runId, view.lastSeq);
+      }
     });
     this.writeGroup = db.transaction((group: readonly QueuedBatch[]) => this.groupWrite(group));
     // Called within writeGroup: a savepoint.
@@ -409,6 +418,7 @@ export class SqliteReadStore implements ReadStore {
     const row = this.stmt.view.get(runId);
     if (row === undefined) return undefined;
     const stored = JSON.parse(row.view) as RunView;
+    if (row.definition_id !== null) stored.definition = this.definitions.get(row.definition_id);
     return { view: this.foldStoredEvents(runId, stored), storedSeq: stored.lastSeq };
   }
 
@@ -435,7 +445,8 @@ export class SqliteReadStore implements ReadStore {
   /** Writes a run's row after a batch, or leaves it lagging (see `needsWholeRow`). Returns what the store now holds. */
   private writeRun(runId: string, before: CachedRun | undefined, view: RunView, key: number | undefined): CachedRun {
     if (before !== undefined && !needsWholeRow(before, view)) return { view, storedSeq: before.storedSeq, key };
-    this.stmt.putRun.run({ runId, ...summaryColumns(view), view: JSON.stringify(view), stepStatuses: stepStatusesOf(view) });
+    const definitionId = this.definitions.numberOf(view.definition);
+    this.stmt.putRun.run({ runId, ...summaryColumns(view), view: viewText(view), definitionId, stepStatuses: stepStatusesOf(view) });
     return { view, storedSeq: view.lastSeq, key };
   }
 
@@ -462,6 +473,7 @@ export class SqliteReadStore implements ReadStore {
     try {
       outcomes = this.writeGroup.immediate(group);
     } catch (error) {
+      this.definitions.forget();
       for (const batch of group) batch.reject(error);
       return;
     } finally {
@@ -496,6 +508,7 @@ export class SqliteReadStore implements ReadStore {
       this.writeViews(lagging);
     } catch {
       // The rows still fold from their events.
+      this.definitions.forget();
     }
   }
 
@@ -509,6 +522,7 @@ export class SqliteReadStore implements ReadStore {
         addCounts(counts, applied.counts);
         return applied;
       } catch (error) {
+        this.definitions.forget();
         return { error };
       }
     });
@@ -675,7 +689,7 @@ export class SqliteReadStore implements ReadStore {
     if (this.db.open) this.db.close();
     // better-sqlite3 on Node 24 can abort the process when the garbage collector finalizes a
     // statement wrapper (Statement::~Statement without an Environment); closed stores keep theirs.
-    RETAINED.push(this.stmt, this.listStatements, this.db);
+    RETAINED.push(this.stmt, this.definitions.statements(), this.listStatements, this.db);
     return Promise.resolve();
   }
 }

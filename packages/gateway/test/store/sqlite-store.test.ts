@@ -205,6 +205,35 @@ void test('sqlite: a store file whose events are indexed by run id has its runs 
   await assertCountsExact(store);
 });
 
+void test('sqlite: a store file whose run rows hold their definitions reads them back, and writes them by number from then on', async (t) => {
+  const path = await storeFile(t);
+  const first = new SqliteReadStore({ path });
+  const a = progressing('a', 2);
+  await append(first, a);
+  await first.close();
+  // The rows as a file of an earlier release has them: each view with its definition, no numbers.
+  const raw = new Database(path);
+  raw.exec(`UPDATE runs SET view = json_set(view, '$.definition', json((SELECT text FROM definitions WHERE id = definition_id)));
+  ALTER TABLE runs DROP COLUMN definition_id; DROP TABLE definitions;`);
+  raw.close();
+  const store = new SqliteReadStore({ path });
+  t.after(() => store.close());
+  assert.deepEqual(await store.getRun('a'), projectRun(a));
+  await append(store, [runSucceeded('a', a.length + 1), runStarted('b')]);
+  assert.deepEqual(await store.getRun('a'), projectRun([...a, runSucceeded('a', a.length + 1)]));
+  const check = new Database(path, { readonly: true });
+  const rows = check.prepare<[], { run_id: string; inline: number; definition_id: number | null }>(
+    "SELECT run_id, json_type(view, '$.definition') IS NOT NULL AS inline, definition_id FROM runs ORDER BY run_id",
+  );
+  const written = rows.all();
+  KEPT.push(rows, check);
+  check.close();
+  // Both rows written since refer to the one definition and hold none.
+  assert.deepEqual(written.map((r) => [r.run_id, r.inline]), [['a', 0], ['b', 0]]);
+  assert.equal(written[0]?.definition_id, written[1]?.definition_id);
+  assert.notEqual(written[0]?.definition_id, null);
+});
+
 void test('sqlite: a store file whose runs are keyed by id has them in the order they arrived once opened, indexes and all', async (t) => {
   const path = await storeFile(t);
   const first = new SqliteReadStore({ path });
@@ -217,7 +246,8 @@ void test('sqlite: a store file whose runs are keyed by id has them in the order
     run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL, error TEXT, view TEXT NOT NULL, step_statuses TEXT
   ) WITHOUT ROWID;
-  INSERT INTO runs_by_id SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, step_statuses FROM runs;
+  INSERT INTO runs_by_id SELECT run_id, workflow, version, status, created_at, updated_at, last_seq, error,
+    json_set(view, '$.definition', json((SELECT text FROM definitions WHERE id = definition_id))), step_statuses FROM runs;
   DROP TABLE runs;
   ALTER TABLE runs_by_id RENAME TO runs;
   CREATE INDEX runs_newest ON runs (created_at DESC, run_id DESC);
@@ -279,6 +309,30 @@ void test('sqlite: batches of one turn share a transaction, and one that fails r
   await store.applyBatch(0, [{ offset: 0, event: runStarted('bad') }], 1);
   assert.equal((await store.getRun('bad'))?.status, 'RUNNING');
   assert.deepEqual(await store.checkpoint(), [1, 2]);
+});
+
+void test('sqlite: a batch that fails after numbering a definition takes the number with it, and the next batch numbers it again', async (t) => {
+  const path = await storeFile(t);
+  const store = new SqliteReadStore({ path });
+  const fresh = runStarted('x', 1_000, 'fresh');
+  // Written as its event, then refused as its view: the batch fails after its runs' definitions are numbered.
+  let writes = 0;
+  const refusedOnce = {
+    toJSON(): number {
+      if (++writes === 2) throw new Error('refused');
+      return 1;
+    },
+  };
+  const unwritable = { ...runStarted('y'), data: { ...runStarted('y').data, input: { n: refusedOnce } } } as unknown as RunEvent;
+  await assert.rejects(store.applyBatch(0, [{ offset: 0, event: fresh }, { offset: 1, event: unwritable }], 2));
+  // Another run of the same definition object.
+  const again = { ...fresh, runId: 'z' } as RunEvent;
+  await store.applyBatch(1, [{ offset: 0, event: again }], 1);
+  await store.close();
+  const reopened = new SqliteReadStore({ path });
+  t.after(() => reopened.close());
+  assert.deepEqual(await reopened.getRun('z'), projectRun([again]));
+  assert.equal(await reopened.getRun('x'), undefined);
 });
 
 void test('sqlite: a run that leaves the cache while its row lags gets its whole row written', async (t) => {
