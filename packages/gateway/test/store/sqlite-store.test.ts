@@ -66,6 +66,27 @@ function progressing(runId: string, n: number): RunEvent[] {
   return events;
 }
 
+/** A closed store file with two runs: `a`, in progress, and `ended`, which failed at 1,000. */
+async function fileWithTwoRuns(t: TestContext): Promise<{ path: string; a: RunEvent[] }> {
+  const path = await storeFile(t);
+  const first = new SqliteReadStore({ path });
+  const a = progressing('a', 2);
+  await append(first, [...a, runStarted('ended', 100), dated(runFailed('ended', 2), 1_000)]);
+  await first.close();
+  return { path, a };
+}
+
+/** The rows of each query, read on a connection of its own to the file. */
+function queryFile(path: string, ...queries: string[]): unknown[][] {
+  const check = new Database(path, { readonly: true });
+  const statements = queries.map((query) => check.prepare(query));
+  const rows = statements.map((statement) => statement.all());
+  // Kept reachable: a collected statement of a closed database can abort the process (see SqliteReadStore.close).
+  KEPT.push(...statements, check);
+  check.close();
+  return rows;
+}
+
 /** A run's row as the file holds it, read on a connection of its own. */
 function rowOf(path: string, runId: string): { view: { lastSeq: number }; last_seq: number; updated_at: number } | undefined {
   const raw = new Database(path, { readonly: true });
@@ -167,11 +188,7 @@ void test('sqlite: a store file whose events are keyed by run has them keyed by 
 });
 
 void test('sqlite: a store file whose events are indexed by run id has its runs numbered once opened, and reads, appends and expires them', async (t) => {
-  const path = await storeFile(t);
-  const first = new SqliteReadStore({ path });
-  const a = progressing('a', 2);
-  await append(first, [...a, runStarted('ended', 100), dated(runFailed('ended', 2), 1_000)]);
-  await first.close();
+  const { path, a } = await fileWithTwoRuns(t);
   // The events as a file of an earlier release has them: no run numbers, an index by id.
   const raw = new Database(path);
   raw.exec(`DROP INDEX events_by_run_number; ALTER TABLE events DROP COLUMN run_key; DROP TABLE run_keys;
@@ -186,13 +203,12 @@ void test('sqlite: a store file whose events are indexed by run id has its runs 
     notes.map((n) => n.replace(/\d+ ms$/, 'N ms')),
     [`indexing the read store's ${events} events by run number, once (a file of an earlier release)`, `indexed the read store's ${events} events by run number in N ms`],
   );
-  const check = new Database(path, { readonly: true });
-  const indexes = check.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name");
-  const numbered = check.prepare<[], { run_id: string; events: number }>('SELECT k.run_id, count(*) AS events FROM run_keys k JOIN events e ON e.run_key = k.key GROUP BY k.run_id ORDER BY k.run_id');
-  const [names, runs] = [indexes.all(), numbered.all()];
-  KEPT.push(indexes, numbered, check);
-  check.close();
-  assert.deepEqual(names.map((i) => i.name), ['events_by_run_number']);
+  const [names, runs] = queryFile(
+    path,
+    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name",
+    'SELECT k.run_id, count(*) AS events FROM run_keys k JOIN events e ON e.run_key = k.key GROUP BY k.run_id ORDER BY k.run_id',
+  );
+  assert.deepEqual(names, [{ name: 'events_by_run_number' }]);
   assert.deepEqual(runs, [{ run_id: 'a', events: a.length }, { run_id: 'ended', events: 2 }]);
   assert.deepEqual((await store.runEvents('a', 0, 100)).map((e) => e.event), a);
   // A run of the old file goes on, a new one gets the next number, the ended one expires with its events.
@@ -221,13 +237,7 @@ void test('sqlite: a store file whose run rows hold their definitions reads them
   assert.deepEqual(await store.getRun('a'), projectRun(a));
   await append(store, [runSucceeded('a', a.length + 1), runStarted('b')]);
   assert.deepEqual(await store.getRun('a'), projectRun([...a, runSucceeded('a', a.length + 1)]));
-  const check = new Database(path, { readonly: true });
-  const rows = check.prepare<[], { run_id: string; inline: number; definition_id: number | null }>(
-    "SELECT run_id, json_type(view, '$.definition') IS NOT NULL AS inline, definition_id FROM runs ORDER BY run_id",
-  );
-  const written = rows.all();
-  KEPT.push(rows, check);
-  check.close();
+  const [written] = queryFile(path, "SELECT run_id, json_type(view, '$.definition') IS NOT NULL AS inline, definition_id FROM runs ORDER BY run_id") as [{ run_id: string; inline: number; definition_id: number | null }[]];
   // Both rows written since refer to the one definition and hold none.
   assert.deepEqual(written.map((r) => [r.run_id, r.inline]), [['a', 0], ['b', 0]]);
   assert.equal(written[0]?.definition_id, written[1]?.definition_id);
@@ -235,11 +245,7 @@ void test('sqlite: a store file whose run rows hold their definitions reads them
 });
 
 void test('sqlite: a store file whose runs are keyed by id has them in the order they arrived once opened, indexes and all', async (t) => {
-  const path = await storeFile(t);
-  const first = new SqliteReadStore({ path });
-  const a = progressing('a', 2);
-  await append(first, [...a, runStarted('ended', 100), dated(runFailed('ended', 2), 1_000)]);
-  await first.close();
+  const { path, a } = await fileWithTwoRuns(t);
   // The table as a file of an earlier release has it.
   const raw = new Database(path);
   raw.exec(`CREATE TABLE runs_by_id (
