@@ -1,10 +1,11 @@
 /**
  * The read store in a local SQLite file (better-sqlite3, WAL). One table of runs in the order they
- * arrived (the projected view as JSON, its definition held once in `definitions`, plus the indexed
- * columns a list filters and sorts on, unique by run id), one of events keyed (partition, offset), as they arrive, with a unique
- * index by (run number, seq) for a run's history (`run_keys` numbers the runs), counters kept in
- * the batch's transaction (so a metrics scrape reads a few rows, not every run), and the
- * per-partition checkpoint. Memory holds a bounded cache of recently written views.
+ * arrived (the projected view as JSON, its definition held once in `definitions`, plus the
+ * indexed columns a list filters and sorts on, unique by run id), one of events keyed
+ * (partition, offset), as they arrive, with a unique index by (run number, seq) for a run's
+ * history (`run_keys` numbers the runs), counters kept in the batch's transaction (so a metrics
+ * scrape reads a few rows, not every run), and the per-partition checkpoint. Memory holds a
+ * bounded cache of recently written views.
  */
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
