@@ -11,7 +11,8 @@
  * and built there, then the two run one after the other, `pairs` times, the order flipping each
  * pair (base first, then this checkout first) so that a drift of the machine weighs on both
  * alike. Each pair gives one ratio (this checkout ÷ base) of steps/s and of CPU per step; the
- * report is their mean with a 95% interval, and says "within the noise" when the interval holds 1.
+ * report is their mean with a 95% interval, and says "within the noise" when the interval holds 1,
+ * and their median, which one pair run at a slow moment of the machine moves less than the mean.
  * On Linux the CPU per step is also split by where it went (the event loop, worker threads, V8's
  * threads, and outside the process: the local Kafka broker), each with its ratio: a change to
  * one thread shows there even when the machine's drift hides it in the total; and the event

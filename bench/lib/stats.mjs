@@ -101,9 +101,15 @@ export function meanInterval(values) {
   return { mean, low: mean - half, high: mean + half };
 }
 
-/** Ratios of paired runs (this ÷ base) as one line: their mean, its 95% interval, and whether 1 lies within it. */
+/**
+ * Ratios of paired runs (this ÷ base) as one line: their mean, its 95% interval, and whether 1
+ * lies within it; and their median, which a pair run at a slow moment of the machine moves less.
+ */
 export function describeRatios(ratios) {
   const { mean, low, high } = meanInterval(ratios);
   const verdict = low <= 1 && high >= 1 ? 'within the noise' : mean > 1 ? 'higher' : 'lower';
-  return `${mean.toFixed(3)}x (95% interval ${low.toFixed(3)}–${high.toFixed(3)}): ${verdict}`;
+  const sorted = [...ratios].sort((x, y) => x - y);
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return `${mean.toFixed(3)}x (95% interval ${low.toFixed(3)}–${high.toFixed(3)}, median ${median.toFixed(3)}x): ${verdict}`;
 }
