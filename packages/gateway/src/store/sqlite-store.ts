@@ -346,7 +346,7 @@ export class SqliteReadStore implements ReadStore {
       // ended runs, whose rows never lag).
       storeView: db.prepare('UPDATE runs SET view = ?, definition_id = ?, step_statuses = ?, updated_at = ?, last_seq = ? WHERE run_id = ? AND last_seq <= ?'),
       eventsAfter: db.prepare<[string, number], EventRow>('SELECT * FROM events WHERE run_key = (SELECT key FROM run_keys WHERE run_id = ?) AND seq > ? ORDER BY seq'),
-      lastSeq: db.prepare<[string], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_key = (SELECT key FROM run_keys WHERE run_id = ?)'),
+      lastSeq: db.prepare<[number], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_key = ?'),
       putRun: db.prepare(
         `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, definition_id, step_statuses)
          VALUES (@runId, @workflow, @version, @status, @createdAt, @updatedAt, @lastSeq, @error, @view, @definitionId, @stepStatuses)
@@ -536,9 +536,9 @@ export class SqliteReadStore implements ReadStore {
     return outcomes;
   }
 
-  /** A run's number: the one it holds in memory, on file, or a new one, given now. */
-  private runKeyOf(runId: string, held: CachedRun | undefined): number {
-    return held?.key ?? this.stmt.runKey.get(runId)?.key ?? this.stmt.newRunKey.get(runId)!.key;
+  /** A run's number: the one on file, or a new one, given now (at once when the batch found it has none). */
+  private runKeyOf(runId: string, none: boolean): number {
+    return (none ? undefined : this.stmt.runKey.get(runId)?.key) ?? this.stmt.newRunKey.get(runId)!.key;
   }
 
   /** One batch, within the group's transaction. */
@@ -552,6 +552,8 @@ export class SqliteReadStore implements ReadStore {
     const lastSeqs = new Map<string, number>();
     const expired = new Map<string, number>();
     const looked = new Set<string>();
+    // The runs' numbers the batch has looked up: null for a run that has none yet.
+    const keys = new Map<string, number | null>();
     for (const { event } of fresh) {
       if (looked.has(event.runId)) continue;
       looked.add(event.runId);
@@ -559,8 +561,12 @@ export class SqliteReadStore implements ReadStore {
       if (current !== undefined) {
         views.set(event.runId, current.view);
         loaded.set(event.runId, current);
+        if (current.key !== undefined) keys.set(event.runId, current.key);
+      } else {
+        keys.set(event.runId, this.stmt.runKey.get(event.runId)?.key ?? null);
       }
-      const seq = current?.view.lastSeq ?? this.stmt.lastSeq.get(event.runId)?.seq ?? undefined;
+      const key = keys.get(event.runId);
+      const seq = current?.view.lastSeq ?? (typeof key === 'number' ? this.stmt.lastSeq.get(key)?.seq : undefined);
       if (seq !== undefined && seq !== null) lastSeqs.set(event.runId, seq);
       else {
         const endedAt = this.stmt.expiredAt.get(event.runId)?.ended_at;
@@ -570,14 +576,13 @@ export class SqliteReadStore implements ReadStore {
     const outcome = foldBatch({ partition, records: fresh, views, lastSeqs, expired });
     // Live frames leave now; the rows below and the commit follow before this thread runs anything else.
     onAccepted?.(outcome.accepted);
-    const keys = new Map<string, number>();
     for (const { event, offset } of outcome.accepted) {
       let key = keys.get(event.runId);
-      if (key === undefined) keys.set(event.runId, (key = this.runKeyOf(event.runId, loaded.get(event.runId))));
+      if (typeof key !== 'number') keys.set(event.runId, (key = this.runKeyOf(event.runId, key === null)));
       this.stmt.putEvent.run(event.runId, event.seq, partition, offset, event.type, event.at, JSON.stringify(event.data ?? null), key);
     }
     const held = new Map<string, CachedRun>();
-    for (const [runId, view] of outcome.views) held.set(runId, this.writeRun(runId, loaded.get(runId), view, keys.get(runId)));
+    for (const [runId, view] of outcome.views) held.set(runId, this.writeRun(runId, loaded.get(runId), view, keys.get(runId) ?? undefined));
     this.stmt.setNext.run(partition, nextOffset);
     const result = { accepted: outcome.accepted, duplicates: outcome.duplicates, expired: outcome.expired, projectionErrors: outcome.projectionErrors, applied: true };
     return { result, held, counts: outcome.counts };
