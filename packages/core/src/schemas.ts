@@ -308,6 +308,7 @@ export const SnapshotRecordSchema = z.discriminatedUnion('kind', [
     stateVersion: z.number().optional(),
     epoch: z.number().optional(),
     steps: z.record(z.string(), z.looseObject(StepControlShape)).optional(),
+    values: z.object({ input: z.unknown().optional(), outputs: z.record(z.string(), z.unknown()).optional() }).optional(),
   }),
   z.looseObject({
     kind: z.literal('step'),

@@ -9,6 +9,8 @@ export interface FinishedRun {
   digest: string;
   /** Its input or an output holds a claim-check: its expiry looks for payloads to tombstone. */
   payloads: boolean;
+  /** Its header is all it has on `orch.state` (it began and ended in one snapshot): its expiry tombstones that key alone. */
+  headerOnly: boolean;
 }
 
 const STATUSES = [...TERMINAL_RUN_STATUSES] as RunStatus[];
@@ -18,6 +20,7 @@ const STATUS_CODE = new Map(STATUSES.map((s, i) => [s, i]));
 const FLAG_ALIVE = 1;
 const FLAG_PAYLOADS = 2;
 const FLAG_UUID = 4;
+const FLAG_HEADER_ONLY = 8;
 const AT = 4; // after flags (u8), status (u8), digest (u16)
 const ID_LENGTH = AT + 8;
 const ID = ID_LENGTH + 2;
@@ -110,7 +113,7 @@ export class FinishedRuns {
     if (this.#end + need > this.#arena.length) this.#grow(need);
     const arena = this.#arena;
     const offset = this.#end;
-    arena[offset] = FLAG_ALIVE | (entry.payloads ? FLAG_PAYLOADS : 0) | (idBytes < 0 ? FLAG_UUID : 0);
+    arena[offset] = FLAG_ALIVE | (entry.payloads ? FLAG_PAYLOADS : 0) | (idBytes < 0 ? FLAG_UUID : 0) | (entry.headerOnly ? FLAG_HEADER_ONLY : 0);
     arena[offset + 1] = STATUS_CODE.get(entry.status) ?? 0;
     arena.writeUInt16LE(this.#digestCode(entry.digest), offset + 2);
     arena.writeDoubleLE(entry.at, offset + AT);
@@ -211,6 +214,7 @@ export class FinishedRuns {
       at: arena.readDoubleLE(offset + AT),
       digest: this.#digests[arena.readUInt16LE(offset + 2)]!,
       payloads: (arena[offset]! & FLAG_PAYLOADS) !== 0,
+      headerOnly: (arena[offset]! & FLAG_HEADER_ONLY) !== 0,
     };
   }
 }

@@ -34,6 +34,13 @@ export interface OrchestratorHandle {
   close(): Promise<void>;
 }
 
+/** A run a snapshot ends, and whether that snapshot's header is all it has on `orch.state`. */
+interface EndedRun {
+  state: RunState;
+  digest: string;
+  headerOnly: boolean;
+}
+
 const COMMIT_RETRY_MS = [50, 100, 250, 500, 1000, 2000];
 /** Runs tombstoned per partition per retention sweep. */
 const RETENTION_SLICE = 500;
@@ -250,9 +257,9 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
    * the states the batch holds, one group per run (and per gate), which is never split across
    * writes; and the runs among them that have ended.
    */
-  function snapshotGroups(owner: PartitionOwner, batch: SnapshotBatch): { groups: ProduceRecord[][]; ended: { state: RunState; digest: string }[] } {
+  function snapshotGroups(owner: PartitionOwner, batch: SnapshotBatch): { groups: ProduceRecord[][]; ended: EndedRun[] } {
     const groups: ProduceRecord[][] = [];
-    const ended: { state: RunState; digest: string }[] = [];
+    const ended: EndedRun[] = [];
     for (const [runId, next] of batch.runs) {
       const digest = definitions.digestOf(next.definition);
       const group: ProduceRecord[] = [];
@@ -260,24 +267,26 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         owner.digests.add(digest);
         group.push(stateRecord(owner, snapshotKeys.definition(digest), { kind: 'definition', digest, definition: next.definition }));
       }
-      const { writes, layout } = snapshotWrites(owner.written.get(runId), next, digest);
+      const previous = owner.written.get(runId);
+      const { writes, layout } = snapshotWrites(previous, next, digest);
       for (const write of writes) group.push(stateRecord(owner, write.key, write.value));
       const held = withStateLayout(next, layout);
       owner.written.set(runId, held);
       // Until the run changes again, one object is both: a run at rest costs no second copy.
       if (held !== next && owner.runs.get(runId) === next) owner.runs.set(runId, held);
       groups.push(group);
-      if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: held, digest });
+      // A run whose first snapshot is its last may be that snapshot's header alone.
+      if (TERMINAL_RUN_STATUSES.has(next.status)) ended.push({ state: held, digest, headerOnly: previous === undefined && writes.length === 1 });
     }
     for (const write of gateWrites(batch.gates)) groups.push([stateRecord(owner, write.key, write.value)]);
     return { groups, ended };
   }
 
   /** Ended runs leave memory once their final header is written (unless a retry reopened one meanwhile). */
-  function retireEnded(owner: PartitionOwner, ended: { state: RunState; digest: string }[]): void {
-    for (const { state, digest } of ended) {
+  function retireEnded(owner: PartitionOwner, ended: EndedRun[]): void {
+    for (const { state, digest, headerOnly } of ended) {
       if (owner.runs.get(state.runId) !== state) continue;
-      owner.retire(state, digest);
+      owner.retire(state, digest, headerOnly);
       owner.childSpans.runEnded(state.runId);
     }
   }

@@ -76,10 +76,10 @@ export class PartitionOwner {
   }
 
   /** A run that has ended leaves memory; what stays is enough to retry it and to expire it. */
-  retire(state: RunState, digest: string): void {
+  retire(state: RunState, digest: string, headerOnly: boolean): void {
     this.runs.delete(state.runId);
     this.written.delete(state.runId);
-    this.finished.set(state.runId, { status: state.status, at: state.updatedAt, digest, payloads: holdsClaimChecks(state) });
+    this.finished.set(state.runId, { status: state.status, at: state.updatedAt, digest, payloads: holdsClaimChecks(state), headerOnly });
   }
 
   /** A retained run read back whole from `orch.state`, to be retried. */

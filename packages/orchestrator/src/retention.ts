@@ -5,8 +5,9 @@ import { readRunValues } from './state-reader.js';
 
 /**
  * The tombstones that expire retained runs ended before `cutoff`: every key a run may have on
- * `orch.state` (header, input, steps, outputs; the step ids come from its definition), at most
- * `limit` runs at a time so that one sweep never holds the loop for long.
+ * `orch.state` (header, input, steps, outputs; the step ids come from its definition), or its
+ * header's alone when that is all it has, at most `limit` runs at a time so that one sweep never
+ * holds the loop for long.
  * Their payloads on `orch.payloads` are `expiredPayloadWrites`.
  */
 export function expiredRunWrites(owner: PartitionOwner, cutoff: number, limit: number): { runIds: string[]; records: { key: string }[] } {
@@ -16,9 +17,11 @@ export function expiredRunWrites(owner: PartitionOwner, cutoff: number, limit: n
     if (runIds.length >= limit) break;
     if (entry.at > cutoff) continue;
     runIds.push(runId);
-    records.push({ key: snapshotKeys.input(runId) });
-    for (const step of owner.definitions.get(entry.digest)?.steps ?? []) {
-      records.push({ key: snapshotKeys.step(runId, step.id) }, { key: snapshotKeys.output(runId, step.id) });
+    if (!entry.headerOnly) {
+      records.push({ key: snapshotKeys.input(runId) });
+      for (const step of owner.definitions.get(entry.digest)?.steps ?? []) {
+        records.push({ key: snapshotKeys.step(runId, step.id) }, { key: snapshotKeys.output(runId, step.id) });
+      }
     }
     records.push({ key: snapshotKeys.run(runId) });
   }

@@ -37,6 +37,8 @@ interface Gathered {
   input?: Buffer;
   /** A part read holds a claim-check. */
   payloads: boolean;
+  /** A part other than the header was read (an input, an output, a step): expiring the run takes more than its header's tombstone. */
+  parts?: boolean;
   /** Parts written before the run ended were let go: a later reopen needs a reload. */
   dropped?: boolean;
 }
@@ -80,7 +82,7 @@ export async function readPartitionState(
     const h = g.header;
     if (!h) continue;
     if (h.steps !== undefined && TERMINAL_RUN_STATUSES.has(h.status)) {
-      contents.finished.set(runId, { status: h.status, at: h.updatedAt, digest: h.digest, payloads: g.payloads });
+      contents.finished.set(runId, { status: h.status, at: h.updatedAt, digest: h.digest, payloads: g.payloads, headerOnly: g.parts !== true });
       continue;
     }
     if (g.dropped) {
@@ -124,6 +126,7 @@ function gatherPart(gathered: Map<string, Gathered>, contents: PartitionContents
   if (kind === 'input' || kind === 'output') {
     const { runId, stepId } = parseSnapshotKey(key, kind);
     const g = gatheredOf(gathered, runId);
+    g.parts = true;
     if (value.includes(CLAIM_CHECK)) g.payloads = true;
     if (kind === 'input') g.input = value;
     else g.outputs.set(stepId!, value);
@@ -135,6 +138,7 @@ function gatherPart(gathered: Map<string, Gathered>, contents: PartitionContents
   const g = gatheredOf(gathered, runId);
   if (decoded.kind === 'run') {
     if (g.header && stateVersionOf(g.header) > stateVersionOf(decoded)) return;
+    if (decoded.values !== undefined && value.includes(CLAIM_CHECK)) g.payloads = true;
     if (decoded.steps !== undefined && TERMINAL_RUN_STATUSES.has(decoded.status)) {
       // Ended: the header holds every step. Let the other parts go until a reopen needs them.
       g.steps = new Map();
@@ -144,6 +148,7 @@ function gatherPart(gathered: Map<string, Gathered>, contents: PartitionContents
     }
     g.header = decoded;
   } else if (decoded.kind === 'step' && stepId !== undefined) {
+    g.parts = true;
     const current = g.steps.get(stepId);
     if (current && stateVersionOf(current) > stateVersionOf(decoded)) return;
     g.steps.set(stepId, decoded);
@@ -236,21 +241,27 @@ export async function readRunValues(transport: Transport, stateTopic: string, pa
   for await (const batch of transport.readPartition(stateTopic, partition)) {
     for (const record of batch) {
       const kind = partKindOf(record.key);
-      if (kind !== 'input' && kind !== 'output') continue;
+      if (kind === 'step') continue;
       const { runId } = parseSnapshotKey(record.key, kind);
       if (runIds.has(runId)) latest.set(record.key, { runId, value: record.value });
     }
   }
   const values = new Map<string, unknown[]>();
   for (const { runId, value } of latest.values()) {
-    const decoded = value === null ? undefined : tryDecode(value);
-    const held = decoded?.kind === 'input' ? decoded.input : decoded?.kind === 'output' ? decoded.output : undefined;
-    if (held === undefined) continue;
     const list = values.get(runId) ?? [];
-    list.push(held);
-    values.set(runId, list);
+    list.push(...valuesIn(value === null ? undefined : tryDecode(value)));
+    if (list.length > 0) values.set(runId, list);
   }
   return values;
+}
+
+/** The inputs and outputs a record of a run holds: an input's or an output's, or those an ended header holds. */
+function valuesIn(record: SnapshotRecord | undefined): unknown[] {
+  if (record?.kind === 'input') return record.input === undefined ? [] : [record.input];
+  if (record?.kind === 'output') return record.output === undefined ? [] : [record.output];
+  if (record?.kind !== 'run' || record.values === undefined) return [];
+  const { input, outputs } = record.values;
+  return [...(input === undefined ? [] : [input]), ...Object.values(outputs ?? {})];
 }
 
 /** Folds one record of a single run (its latest parts, with the embedded steps of an ended header). */

@@ -21,6 +21,7 @@ const entries = fc.record({
   at: fc.integer({ min: 0, max: 2 ** 45 }),
   digest: fc.constantFrom('d1', 'd2', 'd3'),
   payloads: fc.boolean(),
+  headerOnly: fc.boolean(),
 });
 const op = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), runId: runIds, entry: entries }),
@@ -54,7 +55,7 @@ test('behaves as a map kept in the order runs ended, under any sequence of ends,
 test('holds 100,000 retained runs in a few dozen bytes each, and drops the space of deleted ones', () => {
   const index = new FinishedRuns();
   const ids = Array.from({ length: 100_000 }, () => newRunId());
-  for (const [i, runId] of ids.entries()) index.set(runId, { status: 'SUCCEEDED', at: i, digest: 'd', payloads: false });
+  for (const [i, runId] of ids.entries()) index.set(runId, { status: 'SUCCEEDED', at: i, digest: 'd', payloads: false, headerOnly: true });
   assert.equal(index.size, 100_000);
   const perRun = index.bytes / index.size;
   assert.ok(perRun <= 60, `${perRun.toFixed(1)} bytes a run`);

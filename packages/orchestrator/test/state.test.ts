@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { decodeSnapshot, encodeMessage, parseRef, snapshotKeys, topicNames } from '@orchestrator-lite/core';
-import type { ClaimCheck, WorkflowDefinition } from '@orchestrator-lite/core';
+import { decodeSnapshot, encodeMessage, parseRef, reduceRun, snapshotKeys, snapshotWrites, topicNames } from '@orchestrator-lite/core';
+import type { ClaimCheck, RunState, WorkflowDefinition } from '@orchestrator-lite/core';
 import { ensureKafka, kafkaSkip, randomPrefix } from '@orchestrator-lite/testing';
-import { createKafkaTransport, PayloadStore } from '@orchestrator-lite/transport';
+import { createKafkaTransport, partitionFor, PayloadStore } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Transport } from '@orchestrator-lite/transport';
 import { startOrchestrator } from '../src/index.js';
+import { DefinitionPool } from '../src/definition-pool.js';
+import { readPartitionState } from '../src/state-reader.js';
 import type { OrchestratorOptions } from '../src/index.js';
 import { embeddedBus, inputs, observe, until } from './harness.js';
 
@@ -138,6 +140,52 @@ async function expiringPayloadsScenario(t: TestContext, kind: 'embedded' | 'kafk
 test('after the retention the payloads an ended run owns are tombstoned with it, and one it only carried is kept', (t) => expiringPayloadsScenario(t, 'embedded'));
 
 test('on Kafka: the payloads an expired run owns are tombstoned with it', { skip: kafkaSkip(), timeout: 120_000 }, (t) => expiringPayloadsScenario(t, 'kafka'));
+
+test('a run that begins and ends between two snapshots is its header alone, and expires with that tombstone and its payloads', async (t) => {
+  const { transport, tasks, events, first, send } = await bus(t, { runRetentionMs: 300, snapshotIntervalMs: 3000 });
+  t.after(() => first.close());
+  const store = new PayloadStore(transport, { topic: names.payloads, inlineBytes: 64 });
+  // The first snapshot of r8's partition, r0's, is written at once; the next waits out the
+  // interval, while r8 runs and ends.
+  const r0 = Array.from({ length: 16 }, (_, i) => `r0-${i}`).find((id) => partitionFor(id, 2) === partitionFor('r8', 2))!;
+  await send.start(r0, chain, { blob: 'x' });
+  await until(() => tasks.length === 1, 'step a of r0');
+  const own = (await store.claim({ text: 'i'.repeat(200) }, 'r8')) as ClaimCheck;
+  await send.start('r8', chain, { blob: own });
+  await until(() => tasks.length === 2, 'step a of r8');
+  await send.fail('r8', 'a', { type: 'Boom', message: 'no', nonRetryable: true }, 1);
+  await until(() => events.some((e) => e.type === 'RunFailed' && e.runId === 'r8'), 'r8 to end');
+  await until(() => first.runStatus('r8') === undefined, 'r8 to expire', 15_000);
+  const written = (await stateRecords(transport)).filter((r) => r.key === 'r8' || r.key.startsWith('r8/'));
+  assert.deepEqual([...new Set(written.map((r) => r.key))], ['r8'], 'r8 had no record but its header');
+  assert.equal(written.at(-1)?.value, null, 'its header is tombstoned');
+  const chunks: ConsumedRecord[] = [];
+  for (const p of [0, 1]) for await (const batch of transport.readPartition(names.payloads, p)) chunks.push(...batch.filter((r) => r.key.startsWith(`${parseRef(own.$payload.ref)!.id}/`)));
+  // Its input, and so the claim-check, was in its header alone.
+  assert.ok(chunks.length > 0 && chunks.at(-1)?.value === null, 'the payload its header held is tombstoned');
+});
+
+test('a restore tells a retained run that is its header alone from one with records of its own, and finds the claim-checks its header holds', async (t) => {
+  const transport = embeddedBus(t);
+  const topic = 'restore.state';
+  await transport.ensureTopics([{ name: topic, partitions: 1, compacted: true }]);
+  const one: WorkflowDefinition = { name: 'one', steps: [{ id: 'a', task: 't' }] };
+  const at = Date.now();
+  const started = (runId: string, input: unknown) => reduceRun(undefined, { v: 1, type: 'StartRun', runId, workflow: 'one', version: 1, definition: one, input, at }, { now: at, random: () => 0.5 }).state!;
+  const ended = (state: RunState) => reduceRun(state, { v: 1, type: 'TaskCompleted', runId: state.runId, stepId: 'a', attempt: 1, workerId: 'w', at, output: { ok: true } }, { now: at, random: () => 0.5 }).state!;
+  const claim: ClaimCheck = { $payload: { ref: 'payload:p1', bytes: 300, sha256: 'x'.repeat(64) } };
+  const alone = started('alone', { blob: claim });
+  const spread = started('spread', { small: 1 });
+  const writes = [
+    ...snapshotWrites(undefined, ended(alone), 'd').writes,
+    ...snapshotWrites(undefined, spread, 'd').writes,
+    ...snapshotWrites(spread, ended(spread), 'd').writes,
+  ];
+  await transport.produce(writes.map((w) => ({ topic, key: w.key, value: w.value === null ? null : encodeMessage(w.value), partition: 0 })));
+  const { finished } = await readPartitionState(transport, topic, 0, new DefinitionPool());
+  assert.deepEqual(finished.get('alone'), { status: 'SUCCEEDED', at, digest: 'd', payloads: true, headerOnly: true });
+  assert.deepEqual(finished.get('spread'), { status: 'SUCCEEDED', at, digest: 'd', payloads: false, headerOnly: false });
+});
 
 const SPREAD_STEPS = 6;
 const spread: WorkflowDefinition = {

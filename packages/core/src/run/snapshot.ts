@@ -4,7 +4,9 @@
  * A run is several keyed records of one partition (the partition of its runId):
  * - `<runId>`: the header — status, seq, watermarks, timestamps and the definition by reference
  *   (workflow, version, digest). A run that has ended embeds the control state of every step
- *   here (`steps`), so one record restores it, and its step records are tombstoned;
+ *   here (`steps`), so one record restores it, and its step records are tombstoned; and the input
+ *   and outputs its last transition would have written as records of their own (`values`): a run
+ *   that begins and ends between two snapshots is then its header alone;
  * - `<runId>/step/<stepId>`: one step's control state — status, attempt numbers and times, its
  *   timers and retry bookkeeping — written when that step changes, never the step's input or output.
  *   A transition that changes several steps writes one record, keyed by the first of them, that
@@ -72,6 +74,19 @@ export interface RunHeader extends Omit<RunState, 'definition' | 'input' | 'outp
   digest: string;
   /** Present once the run has ended: every step's control state. */
   steps?: Record<string, StepControl>;
+  /** Present once the run has ended: what its last transition wrote of its input and outputs. */
+  values?: HeaderValues;
+}
+
+/**
+ * The input and outputs an ended run's header holds in place of their records: the input when
+ * the run began in the same transition (no record of it was written), and the outputs that
+ * transition set, as many as HEADER_VALUES_MAX_CHARS holds. They win over records of the same
+ * keys, which are older.
+ */
+export interface HeaderValues {
+  input?: unknown;
+  outputs?: Record<string, unknown>;
 }
 
 /**
@@ -264,6 +279,13 @@ const NO_HOMES: Record<string, string> = Object.freeze({}) as Record<string, str
 /** `homes`, or the shared NO_HOMES when it is empty. */
 const sharedIfEmpty = (homes: Record<string, string>): Record<string, string> => (Object.keys(homes).length === 0 ? NO_HOMES : homes);
 
+/**
+ * The JSON an ended run's header holds of its input and outputs, at most: a restore parses the
+ * header of every run it retains, and a header must stay far below the largest record a broker
+ * takes (an output alone may be a quarter of a megabyte). What does not fit is written as records.
+ */
+export const HEADER_VALUES_MAX_CHARS = 1024;
+
 /** The records of a transition, and the run's layout on `orch.state` after them. */
 export interface SnapshotTransition {
   writes: SnapshotWrite[];
@@ -279,14 +301,35 @@ export interface SnapshotTransition {
  * state the host's previous record held, since the new record replaces it. The run's header is
  * written when a run-level field changed; otherwise the step record carries the watermarks. A
  * new run writes no record for a step that has not begun. An ended run's header embeds every
- * step and its step records are tombstoned.
+ * step and its step records are tombstoned, and holds the input and outputs the transition would
+ * write as records (`values`); a transition from an ended run writes them as records again.
  */
 export function snapshotWrites(prev: RunState | undefined, next: RunState, digest: string): SnapshotTransition {
   const writes: SnapshotWrite[] = [];
   const { runId } = next;
-  if (prev === undefined) writes.push({ key: snapshotKeys.input(runId), value: { kind: 'input', input: next.input } });
   const ended = TERMINAL_RUN_STATUSES.has(next.status);
   const wasEnded = prev !== undefined && TERMINAL_RUN_STATUSES.has(prev.status);
+  // The values a run ending now writes go in its header, as many as HEADER_VALUES_MAX_CHARS
+  // holds; a header written after it ended replaces one that may hold them, so they become
+  // records again.
+  const values: HeaderValues | undefined = ended && !wasEnded ? {} : undefined;
+  let room = HEADER_VALUES_MAX_CHARS;
+  const embeds = (value: unknown): boolean => {
+    if (values === undefined) return false;
+    const size = JSON.stringify(value ?? null).length;
+    if (size > room) return false;
+    room -= size;
+    return true;
+  };
+  const keepInput = (input: unknown): void => {
+    if (embeds(input)) values!.input = input;
+    else writes.push({ key: snapshotKeys.input(runId), value: { kind: 'input', input } });
+  };
+  const keepOutput = (stepId: string, output: unknown): void => {
+    if (embeds(output)) (values!.outputs ??= {})[stepId] = output;
+    else writes.push({ key: snapshotKeys.output(runId, stepId), value: { kind: 'output', output } });
+  };
+  if (prev === undefined || wasEnded) keepInput(next.input);
   const prevTimers = timersByStep(prev);
   const nextTimers = timersByStep(next);
   const referenced = referencedOutputs(next.definition);
@@ -299,8 +342,8 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
   for (const stepId of Object.keys(next.steps)) {
     const step = next.steps[stepId]!;
     const before = prev === undefined ? undefined : own(prev.steps, stepId);
-    if (step.status === 'SUCCEEDED' && referenced.has(stepId) && (before?.status !== 'SUCCEEDED' || before.output !== step.output)) {
-      writes.push({ key: snapshotKeys.output(runId, stepId), value: { kind: 'output', output: step.output } });
+    if (step.status === 'SUCCEEDED' && referenced.has(stepId) && (wasEnded || before?.status !== 'SUCCEEDED' || before.output !== step.output)) {
+      keepOutput(stepId, step.output);
     }
     const control = (): StepControl => stepControl(next, stepId, step, nextTimers.get(stepId));
     if (ended) {
@@ -347,6 +390,7 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
   if (prev === undefined || ended || wasEnded || host === undefined || headerChanged(prev, next)) {
     const h = header(next, digest);
     if (ended) h.steps = embedded;
+    if (values !== undefined && (Object.hasOwn(values, 'input') || values.outputs !== undefined)) h.values = values;
     // The header goes last: a reader that sees it has seen every part written with it.
     writes.push({ key: snapshotKeys.run(runId), value: h });
   }
@@ -418,7 +462,7 @@ export function mergeWatermarks<T extends Partial<Watermarks>>(into: T, from: Pa
 export function restoreRun(parts: RunParts, definition: WorkflowDefinition): RunState {
   let h = parts.header;
   if (h.steps === undefined) for (const record of parts.steps?.values() ?? []) h = mergeWatermarks(h, record);
-  const { kind: _k, digest: _d, steps: embedded, ...rest } = h;
+  const { kind: _k, digest: _d, steps: embedded, values, ...rest } = h;
   const latest = embedded === undefined ? latestControls(parts.steps ?? new Map()) : undefined;
   const steps: Record<string, StepView> = {};
   const timers: Timer[] = [];
@@ -436,8 +480,11 @@ export function restoreRun(parts: RunParts, definition: WorkflowDefinition): Run
     // Times and workers are view-only: a restored attempt carries its number and status.
     const step: StepView = { ...base, ...(view as Partial<StepView>), attempts: attempts.map((a) => ({ scheduledAt: 0, ...a })) };
     if (items !== undefined) step.items = items.map((item) => ({ ...item, attempts: item.attempts.map((a) => ({ scheduledAt: 0, ...a })) }));
-    const output = parts.outputs?.get(def.id);
-    if (output !== undefined) step.output = output.output;
+    if (values?.outputs !== undefined && Object.hasOwn(values.outputs, def.id)) step.output = values.outputs[def.id];
+    else {
+      const output = parts.outputs?.get(def.id);
+      if (output !== undefined) step.output = output.output;
+    }
     steps[def.id] = step;
     for (const t of stepTimers ?? []) timers.push({ ...t });
     Object.assign(lastDelayMs, delays);
@@ -445,7 +492,7 @@ export function restoreRun(parts: RunParts, definition: WorkflowDefinition): Run
   }
   return {
     ...rest,
-    input: parts.input?.input,
+    input: values !== undefined && Object.hasOwn(values, 'input') ? values.input : parts.input?.input,
     definition,
     steps,
     timers,

@@ -7,6 +7,7 @@ import {
   parseSnapshotKey,
   restoreRun,
   snapshotWrites,
+  TERMINAL_RUN_STATUSES,
   withStateLayout,
   projectRun,
   reduceRun,
@@ -39,12 +40,22 @@ export class RunHarness {
 
   constructor(
     readonly definition: WorkflowDefinition,
-    options: { seed?: number; now?: number; runId?: string } = {},
+    options: { seed?: number; now?: number; runId?: string; firstSnapshotAtEnd?: boolean } = {},
   ) {
     this.now = options.now ?? 1_000_000;
     this.random = mulberry32(options.seed ?? 1);
     this.runId = options.runId ?? 'run-1';
+    this.firstSnapshotAtEnd = options.firstSnapshotAtEnd ?? false;
   }
+
+  /**
+   * Whether the run's first snapshot waits until it ends, as the orchestrator's background
+   * snapshots do for a run that begins and ends between two of them; else every input that
+   * changes the run writes one.
+   */
+  private readonly firstSnapshotAtEnd: boolean;
+  /** The run as its last snapshot left it. */
+  private written: RunState | undefined;
 
   readonly runId: string;
   /** `orch.state` as the orchestrator would leave it: the latest record per key, through the codec. */
@@ -69,7 +80,13 @@ export class RunHarness {
       assert.deepEqual({ events: again.events, tasks: again.tasks, control: again.control }, { events: r.events, tasks: r.tasks, control: r.control }, `restored run diverged on ${input.type}`);
     }
     // Each snapshot bumps stateVersion, as the orchestrator's do: a restore compares them.
-    this.state = r.state !== undefined && r.state !== this.state ? this.writeSnapshot(this.state, { ...r.state, stateVersion: (this.state?.stateVersion ?? 0) + 1 }) : r.state;
+    if (r.state !== undefined && r.state !== this.state) {
+      const next = { ...r.state, stateVersion: (this.state?.stateVersion ?? 0) + 1 };
+      const waits = this.firstSnapshotAtEnd && this.written === undefined && !TERMINAL_RUN_STATUSES.has(next.status);
+      this.state = waits ? next : this.writeSnapshot(this.written, next);
+    } else {
+      this.state = r.state;
+    }
     this.events.push(...r.events);
     this.tasks.push(...r.tasks);
     this.control.push(...r.control);
@@ -88,7 +105,8 @@ export class RunHarness {
       else this.stateRecords.set(write.key, decodeSnapshot(value));
     }
     this.stateWrites.push(bytes);
-    return withStateLayout(next, layout);
+    this.written = withStateLayout(next, layout);
+    return this.written;
   }
 
   /** The run rebuilt from `stateRecords` alone, as a partition restore would. */

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { referencedOutputs, snapshotWrites, type WorkflowDefinition } from '../../src/index.js';
+import { HEADER_VALUES_MAX_CHARS, referencedOutputs, snapshotWrites, type WorkflowDefinition } from '../../src/index.js';
 import { RunHarness } from './harness.js';
 
 /** A root, `width` parallel steps reading 1 KB each, and a join. */
@@ -54,8 +54,69 @@ void test('an ended run is one header with every step, its step records tombston
   assert.deepEqual(Object.keys(header.steps ?? {}).length, 12);
   assert.equal([...h.stateRecords.keys()].filter((k) => k.includes('/step/')).length, 0);
   // Only the join's output is kept (the run's default output); the branches' are read by nobody.
-  assert.deepEqual([...h.stateRecords.keys()].filter((k) => k.includes('/output/')), [`${h.runId}/output/join`]);
+  // The transition that ended the run set it: the header holds it, in place of a record.
+  assert.deepEqual([...h.stateRecords.keys()].filter((k) => k.includes('/output/')), []);
+  assert.deepEqual(header.values, { outputs: { join: { done: true } } });
   assert.equal(h.restored()?.status, 'SUCCEEDED');
+  assert.deepEqual(h.restored()?.steps.join?.output, { done: true });
+});
+
+/** a, then b reading a's output; the run's output is b's (its sink). */
+const READS_A: WorkflowDefinition = {
+  name: 'reads-a',
+  steps: [
+    { id: 'a', task: 't' },
+    { id: 'b', task: 't', dependsOn: ['a'], input: { v: '${steps.a.output.v}' }, retry: { maxAttempts: 1 } },
+  ],
+};
+
+void test('a run whose first snapshot is its last is one header, which holds its input and the outputs read later', () => {
+  const h = new RunHarness(READS_A, { firstSnapshotAtEnd: true });
+  h.start({ who: 'me' });
+  h.complete('a', 1, { v: 42 });
+  h.complete('b', 1, { done: 1 });
+  assert.equal(h.state?.status, 'SUCCEEDED');
+  assert.equal(h.stateWrites.length, 1);
+  assert.deepEqual([...h.stateRecords.keys()], [h.runId]);
+  const header = h.stateRecords.get(h.runId);
+  assert.deepEqual(header?.kind === 'run' && header.values, { input: { who: 'me' }, outputs: { a: { v: 42 }, b: { done: 1 } } });
+  const restored = h.restored();
+  assert.deepEqual(restored?.input, { who: 'me' });
+  assert.deepEqual(restored?.steps.a?.output, { v: 42 });
+  assert.deepEqual(restored?.steps.b?.output, { done: 1 });
+});
+
+void test('values too large for the header are written as records of their own', () => {
+  const h = new RunHarness(READS_A, { firstSnapshotAtEnd: true });
+  const input = { blob: 'x'.repeat(HEADER_VALUES_MAX_CHARS) };
+  h.start(input);
+  h.complete('a', 1, { v: 42 });
+  h.complete('b', 1, { done: 1 });
+  assert.deepEqual([...h.stateRecords.keys()], [`${h.runId}/input`, h.runId]);
+  const header = h.stateRecords.get(h.runId);
+  assert.deepEqual(header?.kind === 'run' && header.values, { outputs: { a: { v: 42 }, b: { done: 1 } } });
+  assert.deepEqual(h.restored()?.input, input);
+});
+
+void test('a transition from an ended run writes the input and outputs its header held as records again', () => {
+  const h = new RunHarness(READS_A, { firstSnapshotAtEnd: true });
+  h.start({ who: 'me' });
+  h.complete('a', 1, { v: 42 });
+  h.fail('b', 1);
+  assert.equal(h.state?.status, 'FAILED');
+  assert.deepEqual([...h.stateRecords.keys()], [h.runId]);
+  // The harness checks that the restored run retries as the one in memory does: with a's output in b's input.
+  h.retryRun();
+  assert.deepEqual(h.tasks.at(-1)?.input, { v: 42 });
+  const header = h.stateRecords.get(h.runId);
+  assert.equal(header?.kind === 'run' && header.values, undefined);
+  assert.deepEqual(h.stateRecords.get(`${h.runId}/input`), { kind: 'input', input: { who: 'me' } });
+  assert.deepEqual(h.stateRecords.get(`${h.runId}/output/a`), { kind: 'output', output: { v: 42 } });
+  assert.deepEqual(h.restored()?.input, { who: 'me' });
+  h.complete('b', 2, { done: 2 });
+  // Ended again: the header holds b's new output, which wins over any record of that key.
+  assert.deepEqual(h.restored()?.steps.b?.output, { done: 2 });
+  assert.deepEqual(h.restored()?.steps.a?.output, { v: 42 });
 });
 
 void test('a transition keeps the objects of the steps it did not change', () => {
