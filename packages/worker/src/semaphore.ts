@@ -11,6 +11,13 @@ export class Semaphore {
     this.#free = permits;
   }
 
+  /** Takes a permit if one is free and nobody waits for it: no promise, no wait. */
+  tryAcquire(): boolean {
+    if (this.#free === 0) return false;
+    this.#free -= 1;
+    return true;
+  }
+
   /** @param priority 1 (high) to 3 (low); lower numbers are served first. @default 2 */
   acquire(priority = 2): Promise<void> {
     if (this.#free > 0) {
@@ -25,6 +32,10 @@ export class Semaphore {
   }
 
   release(): void {
+    if (this.#waiters.size === 0) {
+      this.#free += 1;
+      return;
+    }
     for (const priority of [...this.#waiters.keys()].sort((a, b) => a - b)) {
       const queue = this.#waiters.get(priority);
       const next = queue?.shift();

@@ -1,7 +1,9 @@
-import { DEFAULT_PRIORITY, TASK_PRIORITIES, decodeControl, decodeDispatch, encodeMessage, isOrchError, payloadBytes, topicNames } from '@orchestrator-lite/core';
-import type { ErrorInfo, TaskDispatched, TaskResult } from '@orchestrator-lite/core';
+import { DEFAULT_PRIORITY, TASK_PRIORITIES, containsClaimCheck, decodeControl, decodeDispatch, encodeMessage, isOrchError, payloadBytes, topicNames } from '@orchestrator-lite/core';
+import type { ErrorInfo, TaskDispatched } from '@orchestrator-lite/core';
 import { PayloadStore, deadLetter, defaultPartitions } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, ProduceRecord } from '@orchestrator-lite/transport';
+import { Attempt, stopMessage } from './attempt.js';
+import type { AttemptHost, ResultBody } from './attempt.js';
 import { NonRetryableError, toErrorInfo } from './errors.js';
 import { startAttemptSpan } from './tracing.js';
 import { compileWorkerOptions } from './options.js';
@@ -10,7 +12,7 @@ import { PartitionTracker } from './partition-tracker.js';
 import { Semaphore } from './semaphore.js';
 import { createWorkerMetrics, outcomeOf } from './metrics.js';
 import type { Registry } from 'prom-client';
-import type { TaskContext, TaskDefinition } from './task.js';
+import type { TaskDefinition } from './task.js';
 
 export interface WorkerHandle {
   readonly workerId: string;
@@ -24,12 +26,10 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-interface Running {
-  controller: AbortController;
-  task: TaskDispatched;
-  done: Promise<void>;
-  /** Offsets of redeliveries of this attempt that arrived while it ran: they finish with it. */
-  duplicates: number[];
+/** An attempt's result record, and its failure when it failed. */
+interface Outcome {
+  record: ProduceRecord;
+  error?: ErrorInfo;
 }
 
 /** Results waiting for the next flush, with the offsets they finish. */
@@ -46,7 +46,10 @@ interface PartitionEntry {
   flushing: Promise<void> | undefined;
 }
 
-const SHUTDOWN = 'worker shutting down';
+/** Whether a handler returned a promise (else its output, which needs no wait). */
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
 
 /**
  * The data plane. One consumer group per queue; each record is a TaskDispatched. A record takes
@@ -54,6 +57,7 @@ const SHUTDOWN = 'worker shutting down';
  * stalls delivery nor causes a rebalance. Offsets follow the parallel-consumer rule
  * (PartitionTracker), and each result is produced together with the commit it allows.
  */
+
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const o = compileWorkerOptions(options);
   const log = o.logger;
@@ -64,7 +68,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const queues = [...new Set(o.tasks.map((t) => t.queue))];
   const permits = new Semaphore(o.concurrency);
   const metrics = createWorkerMetrics(options.metricsRegistry);
-  const running = new Map<string, Running>();
+  const running = new Map<string, Attempt>();
   const trackers = new Map<string, PartitionEntry>();
   let closing = false;
 
@@ -76,14 +80,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     { name: names.dlq, partitions: 1 },
   ]);
 
-  const result = (task: TaskDispatched, body: Record<string, unknown> & { type: TaskResult['type'] }, headers?: Record<string, string>): ProduceRecord => ({
+  const result = (task: TaskDispatched, body: ResultBody, headers?: Record<string, string>): ProduceRecord => ({
     topic: names.results,
     key: task.runId,
     value: encodeMessage({ v: 1, runId: task.runId, stepId: task.stepId, attempt: task.attempt, workerId: o.workerId, at: Date.now(), ...body }),
     ...(headers === undefined ? {} : { headers }),
   });
-  const send = (record: ProduceRecord): void => {
-    transport.produce([record]).catch((error: unknown) => log?.warn({ err: error }, 'sending a task update failed'));
+  const host: AttemptHost = {
+    result,
+    send: (record) => {
+      transport.produce([record]).catch((error: unknown) => log?.warn({ err: error }, 'sending a task update failed'));
+    },
+    heartbeatThrottleMs: o.heartbeatThrottleMs,
+    startReportDelayMs: o.startReportDelayMs,
   };
 
   function trackerOf(record: ConsumedRecord): PartitionEntry {
@@ -182,101 +191,50 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   }
 
   /**
-   * Runs one attempt, registered in `running` for as long as it runs. It is registered before
+   * Starts one attempt, registered in `running` for as long as it runs. It is registered before
    * the handler is called: a handler that throws at once finishes before this function returns,
    * and registered afterwards it would stay "running" forever, so that a redelivery of the same
    * attempt (a rebalance, or the orchestrator dispatching it again after a failover) would be
    * taken for a duplicate of it and never run nor finish.
    */
   function execute(consumer: Consumer, record: ConsumedRecord, task: TaskDispatched, definition: TaskDefinition): void {
-    const controller = new AbortController();
-    const duplicates: number[] = [];
-    const entry: Running = { controller, task, done: Promise.resolve(), duplicates };
-    running.set(task.idempotencyKey, entry);
-    trackerOf(record).tracker.begin(record.offset);
-    let lastBeat = 0;
-    // The start is said on its own only when the attempt outlives startReportDelayMs, or when
-    // something else is said first (a heartbeat, progress, a log): else the result carries it.
-    let startReported = false;
-    const reportStart = (): void => {
-      if (startReported) return;
-      startReported = true;
-      clearTimeout(startTimer);
-      send(update({ type: 'TaskStarted' }));
-    };
-    const beat = (): void => {
-      reportStart();
-      lastBeat = Date.now();
-    };
     // The attempt's span, a child of the run's trace context carried by the task record; the
     // results carry the span's own context on.
-    const attemptSpan = startAttemptSpan(task, record.headers, o.workerId);
-    const update = (body: Record<string, unknown> & { type: TaskResult['type'] }): ProduceRecord => result(task, body, attemptSpan.headers);
-    const ctx: TaskContext = {
-      runId: task.runId,
-      stepId: task.stepId,
-      attempt: task.attempt,
-      idempotencyKey: task.idempotencyKey,
-      signal: controller.signal,
-      heartbeat: (details?: unknown) => {
-        if (Date.now() - lastBeat < o.heartbeatThrottleMs) return;
-        beat();
-        send(update({ type: 'TaskHeartbeat', ...(details === undefined ? {} : { details }) }));
-      },
-      progress: (fraction: number, message?: string) => {
-        beat();
-        const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-        send(update({ type: 'TaskProgress', fraction: clamped, ...(message === undefined ? {} : { message: String(message).slice(0, 500) }) }));
-      },
-      log: ((a: string, b?: unknown, c?: Record<string, unknown>) => {
-        beat();
-        const levels = ['debug', 'info', 'warn', 'error'];
-        const [level, message, fields] = levels.includes(a) && typeof b === 'string' ? [a, b, c] : ['info', a, b as Record<string, unknown> | undefined];
-        send(update({ type: 'TaskLog', level, message: String(message).slice(0, 4096), ...(fields === undefined ? {} : { fields }) }));
-      }) as TaskContext['log'],
-      span: attemptSpan.span,
-      traceContext: attemptSpan.context,
-    };
-    let deadline: NodeJS.Timeout | undefined;
-    if (task.deadlineAt !== undefined) {
-      deadline = setTimeout(() => controller.abort(new Error(`attempt exceeded its ${task.timeoutMs} ms timeout`)), Math.max(0, task.deadlineAt - Date.now()));
-    }
-    const startedAt = Date.now();
-    metrics.dispatchLatency.observe({ queue: task.queue }, Math.max(0, startedAt - task.dispatchedAt) / 1000);
+    const attempt = new Attempt(task, startAttemptSpan(task, record.headers, o.workerId), host);
+    running.set(task.idempotencyKey, attempt);
+    trackerOf(record).tracker.begin(record.offset);
+    metrics.dispatchLatency.observe({ queue: task.queue }, Math.max(0, attempt.startedAt - task.dispatchedAt) / 1000);
     if (task.attempt > 1) metrics.retries.inc({ task: task.task });
-    const startTimer = setTimeout(reportStart, o.startReportDelayMs);
-    if (o.startReportDelayMs === 0) reportStart();
-    /** The handler is done: what the result must say of the start (nothing when TaskStarted went out). */
-    const handlerEnded = (): { startedAt?: number } => {
-      clearTimeout(startTimer);
-      return startReported ? {} : { startedAt };
-    };
-    entry.done = (async () => {
-      let outcome: ProduceRecord | undefined;
-      let failure: ErrorInfo | undefined;
-      try {
-        // A handler never sees a claim-check: the payloads in its input are fetched first.
-        const input = await resolveInput(task);
-        const output = await attemptSpan.run(() => definition.handler(input, ctx));
-        ({ record: outcome, error: failure } = await encodeOutcome(task, output, handlerEnded(), attemptSpan.headers));
-      } catch (error) {
-        const start = handlerEnded();
-        if (controller.signal.reason === SHUTDOWN) {
-          outcome = undefined; // released: redelivered elsewhere
-          failure = { type: 'ORCH_CANCELLED', message: SHUTDOWN };
-        } else {
-          failure = failureOf(error, controller.signal);
-          outcome = update({ type: 'TaskFailed', error: failure, ...start });
-        }
-      } finally {
-        if (deadline) clearTimeout(deadline);
+    attempt.done = runAttempt(consumer, record, attempt, definition);
+  }
+
+  /** Runs the attempt's handler and hands its result to the commit queue. */
+  async function runAttempt(consumer: Consumer, record: ConsumedRecord, attempt: Attempt, definition: TaskDefinition): Promise<void> {
+    const { task } = attempt;
+    let outcome: ProduceRecord | undefined;
+    let failure: ErrorInfo | undefined;
+    try {
+      // A handler never sees a claim-check: the payloads in its input are fetched first.
+      const input = containsClaimCheck(task.input) ? await resolveInput(task) : task.input;
+      const returned = attempt.tracing.run(() => definition.handler(input, attempt));
+      const output = isPromiseLike(returned) ? await returned : returned;
+      const encoded = encodeOutcome(attempt, output, attempt.handlerEnded());
+      ({ record: outcome, error: failure } = isPromiseLike(encoded) ? await encoded : encoded);
+    } catch (error) {
+      const start = attempt.handlerEnded();
+      if (attempt.stopped?.kind === 'shutdown') {
+        outcome = undefined; // released: redelivered elsewhere
+        failure = { type: 'ORCH_CANCELLED', message: stopMessage(attempt.stopped) };
+      } else {
+        failure = attempt.failureOf(error, toErrorInfo);
+        outcome = attempt.update({ type: 'TaskFailed', error: failure, ...start });
       }
-      attemptSpan.end(failure);
-      metrics.runTime.observe({ task: task.task, outcome: outcomeOf(failure) }, (Date.now() - startedAt) / 1000);
-      if (running.get(task.idempotencyKey) === entry) running.delete(task.idempotencyKey);
-      permits.release();
-      if (outcome) await commitFor(consumer, record, [outcome], [record.offset, ...duplicates]);
-    })();
+    }
+    attempt.tracing.end(failure);
+    metrics.runTime.observe({ task: task.task, outcome: outcomeOf(failure) }, (Date.now() - attempt.startedAt) / 1000);
+    if (running.get(task.idempotencyKey) === attempt) running.delete(task.idempotencyKey);
+    permits.release();
+    if (outcome) await commitFor(consumer, record, [outcome], [record.offset, ...attempt.duplicates]);
   }
 
   /** The task's input with its claim-checks resolved; an unreadable payload fails the attempt for good. */
@@ -293,29 +251,23 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
    * The result record of an output: inline when small, else a claim-check to it written first;
    * over the hard limit, a non-retryable failure, decided before anything is written.
    */
-  async function encodeOutcome(task: TaskDispatched, output: unknown, start: { startedAt?: number }, headers?: Record<string, string>): Promise<{ record: ProduceRecord; error?: ErrorInfo }> {
+  function encodeOutcome(attempt: Attempt, output: unknown, start: { startedAt?: number }): Outcome | Promise<Outcome> {
     let error: ErrorInfo;
     try {
       const value = output === undefined ? null : output;
       const bytes = payloadBytes(value);
       if (bytes.length > o.maxOutputBytes) {
         error = { type: 'ORCH_PAYLOAD_TOO_LARGE', message: `task output is ${bytes.length} bytes; the limit is ${o.maxOutputBytes}`, nonRetryable: true, details: { field: 'output', size: bytes.length, limit: o.maxOutputBytes } };
+      } else if (bytes.length <= payloads.inlineBytes) {
+        return { record: attempt.update({ type: 'TaskCompleted', output: value, ...start }) };
       } else {
-        return { record: result(task, { type: 'TaskCompleted', output: await payloads.claim(value, task.runId, bytes), ...start }, headers) };
+        return payloads.claim(value, attempt.runId, bytes).then((claim) => ({ record: attempt.update({ type: 'TaskCompleted', output: claim, ...start }) }));
       }
     } catch (e) {
       if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
       error = { type: 'ORCH_BAD_OUTPUT', message: `task output cannot be serialized as JSON: ${(e as Error).message}`, nonRetryable: true };
     }
-    return { record: result(task, { type: 'TaskFailed', error, ...start }, headers), error };
-  }
-
-  function failureOf(error: unknown, signal: AbortSignal): ErrorInfo {
-    if (signal.aborted) {
-      const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
-      return { type: reason.includes('timeout') ? 'ORCH_TIMEOUT' : 'ORCH_CANCELLED', message: reason };
-    }
-    return toErrorInfo(error);
+    return { record: attempt.update({ type: 'TaskFailed', error, ...start }), error };
   }
 
   async function onTasks(consumer: Consumer, records: ConsumedRecord[]): Promise<void> {
@@ -332,7 +284,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         continue;
       }
       // Higher priority first: a freed permit goes to the highest-priority record waiting for one.
-      await permits.acquire(task.priority ?? DEFAULT_PRIORITY);
+      if (!permits.tryAcquire()) await permits.acquire(task.priority ?? DEFAULT_PRIORITY);
       if (closing) {
         permits.release();
         return;
@@ -396,7 +348,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           if (t.runId !== message.runId) continue;
           if (message.stepId !== undefined && t.stepId !== message.stepId) continue;
           if (message.attempt !== undefined && t.attempt !== message.attempt) continue;
-          run.controller.abort(new Error(`cancelled: ${message.reason}`));
+          run.stop({ kind: 'cancelled', reason: message.reason });
         }
       }
     },
@@ -415,7 +367,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       const pending = [...running.values()];
       const grace = new Promise<void>((resolve) => setTimeout(resolve, o.shutdownGraceMs).unref());
       await Promise.race([Promise.all(pending.map((r) => r.done)), grace]);
-      for (const run of running.values()) run.controller.abort(SHUTDOWN);
+      for (const run of running.values()) run.stop({ kind: 'shutdown' });
       await Promise.all([...running.values()].map((r) => r.done));
       await Promise.all([...trackers.values()].map((t) => t.flushing));
       await Promise.all([...consumers, control].map((c) => c.close()));

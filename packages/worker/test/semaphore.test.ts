@@ -23,3 +23,16 @@ test('a freed permit goes to the highest-priority waiter, then the longest waiti
   permits.release();
   await permits.acquire(2); // the permit came back free
 });
+
+test('tryAcquire takes a free permit at once, and none while every permit is taken', async () => {
+  const permits = new Semaphore(2);
+  assert.equal(permits.tryAcquire(), true);
+  assert.equal(permits.tryAcquire(), true);
+  assert.equal(permits.tryAcquire(), false);
+  const waiting = permits.acquire(2);
+  permits.release();
+  await waiting;
+  assert.equal(permits.tryAcquire(), false, 'the released permit went to the waiter');
+  permits.release();
+  assert.equal(permits.tryAcquire(), true);
+});
