@@ -1,6 +1,7 @@
 import type { Context, Span } from '@opentelemetry/api';
 import type { ErrorInfo, TaskDispatched, TaskResult } from '@orchestrator-lite/core';
 import type { ProduceRecord } from '@orchestrator-lite/transport';
+import { toErrorInfo } from './errors.js';
 import type { TaskContext } from './task.js';
 import type { AttemptSpan } from './tracing.js';
 
@@ -41,8 +42,8 @@ export function stopMessage(reason: StopReason): string {
  *
  * Its start is said on its own (TaskStarted) only when it outlives `startReportDelayMs`, or when
  * something else is said first (a heartbeat, progress, a log line); otherwise its result carries
- * it. The AbortSignal exists once the handler asks for it: most handlers never do, and a signal
- * costs more than the rest of an attempt's bookkeeping.
+ * it. Its AbortSignal is made when the handler first reads it (most never do), already aborted
+ * if the attempt was stopped before.
  */
 export class Attempt implements TaskContext {
   readonly runId: string;
@@ -127,7 +128,7 @@ export class Attempt implements TaskContext {
   }
 
   /** The failure of a handler that threw `error`: the stop's, when the attempt was stopped. */
-  failureOf(error: unknown, toErrorInfo: (error: unknown) => ErrorInfo): ErrorInfo {
+  failureOf(error: unknown): ErrorInfo {
     const stopped = this.#stopped;
     if (stopped === undefined) return toErrorInfo(error);
     return { type: stopped.kind === 'timeout' ? 'ORCH_TIMEOUT' : 'ORCH_CANCELLED', message: stopMessage(stopped) };

@@ -4,7 +4,7 @@ import { PayloadStore, deadLetter, defaultPartitions } from '@orchestrator-lite/
 import type { ConsumedRecord, Consumer, ProduceRecord } from '@orchestrator-lite/transport';
 import { Attempt, stopMessage } from './attempt.js';
 import type { AttemptHost, ResultBody } from './attempt.js';
-import { NonRetryableError, toErrorInfo } from './errors.js';
+import { NonRetryableError } from './errors.js';
 import { startAttemptSpan } from './tracing.js';
 import { compileWorkerOptions } from './options.js';
 import type { WorkerOptions } from './options.js';
@@ -226,7 +226,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         outcome = undefined; // released: redelivered elsewhere
         failure = { type: 'ORCH_CANCELLED', message: stopMessage(attempt.stopped) };
       } else {
-        failure = attempt.failureOf(error, toErrorInfo);
+        failure = attempt.failureOf(error);
         outcome = attempt.update({ type: 'TaskFailed', error: failure, ...start });
       }
     }
