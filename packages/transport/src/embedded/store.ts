@@ -47,6 +47,14 @@ interface RecordRow {
   timestamp: number;
 }
 
+/** The headers of a record the tails keep: one shared object for the many records that have none. */
+const NO_HEADERS: Headers = Object.freeze({});
+function frozenHeaders(headers: Headers | undefined): Headers {
+  if (headers === undefined) return NO_HEADERS;
+  for (const _ in headers) return Object.freeze({ ...headers });
+  return NO_HEADERS;
+}
+
 /** Statements of closed stores, never collected (see `close`). */
 const RETAINED: unknown[] = [];
 
@@ -318,7 +326,7 @@ export class LogStore {
       if (offset + 1 > (this.nextOffsets.get(k) ?? 0)) this.nextOffsets.set(k, offset + 1);
       // Compacted topics stay out of the tail: compaction may remove what it would still serve.
       if (this.topic(record.topic).compacted) return;
-      this.tails.append(k, { topic: record.topic, partition, offset, key: record.key, value: values[i] ?? null, headers: { ...record.headers }, timestamp });
+      this.tails.append(k, Object.freeze({ topic: record.topic, partition, offset, key: record.key, value: values[i] ?? null, headers: frozenHeaders(record.headers), timestamp }));
     });
   }
 

@@ -48,8 +48,10 @@ export class TailCache {
   }
 
   /**
-   * The records from `from` (inclusive) to `to` (exclusive), at most `maxRecords`, as fresh
-   * objects; `undefined` when `from` is older than the cached tail (the caller reads SQLite).
+   * The records from `from` (inclusive) to `to` (exclusive), at most `maxRecords`; `undefined`
+   * when `from` is older than the cached tail (the caller reads SQLite). Each consumer of a
+   * partition gets the same record objects, frozen when appended: nothing a consumer does to one
+   * reaches another, and none is copied per read.
    */
   read(key: string, from: number, to: number, maxRecords: number, maxBytes: number): ConsumedRecord[] | undefined {
     const tail = this.#tails.get(key);
@@ -59,7 +61,7 @@ export class TailCache {
     const end = Math.min(tail.records.length, to - tail.base, from - tail.base + maxRecords);
     for (let i = from - tail.base; i < end; i++) {
       const r = tail.records[i]!;
-      out.push({ ...r, headers: { ...r.headers } });
+      out.push(r);
       bytes += (r.value?.length ?? 0) + r.key.length;
       if (bytes >= maxBytes) break;
     }
