@@ -55,7 +55,7 @@ export class Attempt implements TaskContext {
   readonly startedAt = Date.now();
   /** Offsets of redeliveries of this attempt that arrived while it ran: they finish with it. */
   readonly duplicates: number[] = [];
-  /** Settles once the attempt is over and its result handed to the commit queue. */
+  /** Settles once the attempt is over and its result is on the bus (or left to the partition's next owner). */
   done: Promise<void> = Promise.resolve();
   #controller: AbortController | undefined;
   #stopped: StopReason | undefined;
