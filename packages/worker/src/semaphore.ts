@@ -32,20 +32,17 @@ export class Semaphore {
   }
 
   release(): void {
-    if (this.#waiters.size === 0) {
+    // The waiters' queues are never empty: a queue is removed with its last waiter.
+    let priority: number | undefined;
+    for (const p of this.#waiters.keys()) if (priority === undefined || p < priority) priority = p;
+    if (priority === undefined) {
       this.#free += 1;
       return;
     }
-    for (const priority of [...this.#waiters.keys()].sort((a, b) => a - b)) {
-      const queue = this.#waiters.get(priority);
-      const next = queue?.shift();
-      if (queue?.length === 0) this.#waiters.delete(priority);
-      if (next) {
-        next();
-        return;
-      }
-    }
-    this.#free += 1;
+    const queue = this.#waiters.get(priority)!;
+    const next = queue.shift()!;
+    if (queue.length === 0) this.#waiters.delete(priority);
+    next();
   }
 
   /** Records waiting for a permit. */
