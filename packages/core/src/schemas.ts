@@ -334,7 +334,9 @@ export const SnapshotRecordSchema = z.discriminatedUnion('kind', [
     applied: z.record(z.string(), z.number()).optional(),
     stateVersion: z.number().optional(),
   }),
-  z.object({ kind: z.literal('order'), first: z.string(), upTo: z.array(z.number().int().min(0)) }),
+  z
+    .object({ kind: z.literal('order'), first: z.string(), gaps: z.array(z.number().int().min(1)).optional(), upTo: z.array(z.number().int().min(0)).optional() })
+    .refine((r) => (r.gaps === undefined) !== (r.upTo === undefined), { message: 'an order record holds either gaps or upTo', path: ['gaps'] }),
 ]);
 
 export { RegisteredWorkflowSchema };

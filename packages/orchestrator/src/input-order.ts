@@ -35,16 +35,24 @@ function otherSource(source: string): string {
 /** The record of `stretches`, which alternate between the two sources (undefined when there is none). */
 export function orderRecordOf(stretches: readonly InputStretch[]): OrderRecord | undefined {
   const [head] = stretches;
-  return head === undefined ? undefined : { kind: 'order', first: head.source, upTo: stretches.map((s) => s.upTo) };
+  return head === undefined ? undefined : { kind: 'order', first: head.source, gaps: stretches.map((s, i) => s.upTo - (i < 2 ? -1 : stretches[i - 2]!.upTo)) };
 }
 
 /** The stretches an order record holds. */
 export function stretchesOf(record: OrderRecord): InputStretch[] {
+  const upTo = record.upTo ?? offsetsOf(record.gaps ?? []);
   let source = record.first;
-  return record.upTo.map((upTo, i) => {
+  return upTo.map((last, i) => {
     if (i > 0) source = otherSource(source);
-    return { source, upTo };
+    return { source, upTo: last };
   });
+}
+
+/** The last offsets that `gaps` hold, each from the one two before it (see `OrderRecord`). */
+function offsetsOf(gaps: readonly number[]): number[] {
+  const offsets: number[] = [];
+  gaps.forEach((gap, i) => offsets.push((i < 2 ? -1 : offsets[i - 2]!) + gap));
+  return offsets;
 }
 
 /**

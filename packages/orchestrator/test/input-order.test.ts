@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { decodeSnapshot, encodeMessage } from '@orchestrator-lite/core';
+import type { OrderRecord } from '@orchestrator-lite/core';
 import type { ConsumedRecord } from '@orchestrator-lite/transport';
 import { AppliedOrder, extendLast, orderRecordOf, ReplayOrder, stretchesOf } from '../src/input-order.js';
 
@@ -45,16 +47,35 @@ void test('the applied order merges consecutive batches of one source, and a lan
   assert.deepEqual(order.stretches, [{ source: R, upTo: 8 }]);
 });
 
-void test('the order record holds the alternating stretches as the first source and their last offsets', () => {
+void test('the order record holds the alternating stretches as the first source and the gaps between their last offsets', () => {
   const stretches = [
-    { source: R, upTo: 7 },
+    { source: R, upTo: 1_000_007 },
     { source: C, upTo: 2 },
-    { source: R, upTo: 9 },
+    { source: R, upTo: 1_000_009 },
+    { source: C, upTo: 30 },
+    { source: R, upTo: 1_000_010 },
   ];
   const record = orderRecordOf(stretches);
-  assert.deepEqual(record, { kind: 'order', first: R, upTo: [7, 2, 9] });
+  assert.deepEqual(record, { kind: 'order', first: R, gaps: [1_000_008, 3, 2, 28, 1] });
   assert.deepEqual(stretchesOf(record!), stretches);
   assert.equal(orderRecordOf([]), undefined);
+});
+
+void test('an order record of an earlier release, with the last offsets written out, reads the same', () => {
+  const earlier = decodeSnapshot(Buffer.from(JSON.stringify({ v: 1, kind: 'order', first: C, upTo: [4, 9, 5] })));
+  assert.deepEqual(stretchesOf(earlier as OrderRecord), [
+    { source: C, upTo: 4 },
+    { source: R, upTo: 9 },
+    { source: C, upTo: 5 },
+  ]);
+});
+
+void test('an order record as written round-trips through the codec, and one with neither form is refused by name', () => {
+  const stretches = Array.from({ length: 50 }, (_, i) => ({ source: i % 2 === 0 ? R : C, upTo: 5_000_000 + 3 * i }));
+  const written = encodeMessage(orderRecordOf(stretches)!);
+  assert.deepEqual(stretchesOf(decodeSnapshot(written) as OrderRecord), stretches);
+  assert.ok(written.length < JSON.stringify({ kind: 'order', first: R, upTo: stretches.map((s) => s.upTo) }).length / 2, 'the gaps take under half the bytes');
+  assert.throws(() => decodeSnapshot(Buffer.from(JSON.stringify({ v: 1, kind: 'order', first: C }))), /gaps: an order record holds either gaps or upTo/);
 });
 
 void test('a replay applies each source in the order recorded, whichever source arrives first', async () => {
@@ -163,17 +184,17 @@ void test('the record is written when a stretch begins, is seeded or cut, not wh
   assert.equal(order.toWrite(), undefined, 'nothing applied, nothing to write');
   order.applied(C, 1);
   const first = order.toWrite();
-  assert.deepEqual(first?.record, { kind: 'order', first: C, upTo: [1] });
+  assert.deepEqual(first?.record, { kind: 'order', first: C, gaps: [2] });
   order.written(first!.version);
   order.applied(C, 4);
   assert.equal(order.toWrite(), undefined, 'the last stretch went further: the record on the log still holds the order');
   order.applied(R, 2);
   const second = order.toWrite();
-  assert.deepEqual(second?.record, { kind: 'order', first: C, upTo: [4, 2] });
+  assert.deepEqual(second?.record, { kind: 'order', first: C, gaps: [5, 3] });
   // A change after the write began is not marked written by it.
   order.applied(C, 6);
   order.written(second!.version);
-  assert.deepEqual(order.toWrite()?.record, { kind: 'order', first: C, upTo: [4, 2, 6] });
+  assert.deepEqual(order.toWrite()?.record, { kind: 'order', first: C, gaps: [5, 3, 2] });
   // A cut to nothing still has to replace the record on the log (with a tombstone).
   order.followedUpTo(new Map([[C, 0], [R, 0]]));
   const cut = order.toWrite();

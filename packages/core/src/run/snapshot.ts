@@ -128,12 +128,21 @@ export interface InputStretch {
  * inputs of its two source topics since its last snapshot landed, written with the outputs of
  * the batch that begins a stretch. The next owner applies the inputs it replays in that order, so the events it writes
  * again are those written the first time. Stretches alternate between the two sources: `first`
- * names the source of the first, `upTo` holds each one's last offset.
+ * names the source of the first, and each one's last offset is held by `gaps` (written now) or
+ * `upTo` (by earlier releases; still read).
  */
 export interface OrderRecord {
   kind: 'order';
   first: string;
-  upTo: number[];
+  /**
+   * Each stretch's last offset as its distance from the last offset of the stretch two before it
+   * (its source's previous one; from -1 for the first stretch of each source): small numbers, where
+   * offsets grow with the log. The record is rewritten whole whenever a stretch begins, so it was
+   * the largest share of the bytes written to `orch.state` with offsets written out.
+   */
+  gaps?: number[];
+  /** Each stretch's last offset, as earlier releases wrote it. */
+  upTo?: number[];
 }
 export type SnapshotRecord = RunHeader | StepRecord | InputRecord | OutputRecord | DefinitionRecord | GateRecord | OrderRecord;
 
