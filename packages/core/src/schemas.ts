@@ -335,7 +335,7 @@ export const SnapshotRecordSchema = z.discriminatedUnion('kind', [
     stateVersion: z.number().optional(),
   }),
   z
-    .object({ kind: z.literal('order'), first: z.string(), gaps: z.array(z.number().int().min(1)).optional(), upTo: z.array(z.number().int().min(0)).optional() })
+    .object({ kind: z.literal('order'), first: z.string(), gaps: z.array(z.number().int()).optional(), upTo: z.array(z.number().int().min(0)).optional() })
     .refine((r) => (r.gaps === undefined) !== (r.upTo === undefined), { message: 'an order record holds either gaps or upTo', path: ['gaps'] }),
 ]);
 
