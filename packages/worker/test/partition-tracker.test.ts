@@ -40,3 +40,36 @@ test('a skipped record moves the high-water mark without waiting', () => {
   tracker.end(1);
   assert.equal(tracker.committable(), 3);
 });
+
+test('records taken again after their results failed, and finished in any order, commit as the lowest unfinished says', () => {
+  // Each step: take the next offset, skip it, finish an unfinished one, or take again one that finished.
+  const step = fc.record({ kind: fc.constantFrom('take', 'skip', 'finish', 'retake'), pick: fc.nat() });
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 200 }), (steps) => {
+      const tracker = new PartitionTracker();
+      const unfinished = new Set<number>();
+      const finished: number[] = [];
+      let next = 0;
+      for (const { kind, pick } of steps) {
+        if (kind === 'take') {
+          tracker.begin(next);
+          unfinished.add(next++);
+        } else if (kind === 'skip') {
+          tracker.skip(next++);
+        } else if (kind === 'finish' && unfinished.size > 0) {
+          const offset = [...unfinished][pick % unfinished.size]!;
+          tracker.end(offset);
+          unfinished.delete(offset);
+          finished.push(offset);
+        } else if (kind === 'retake' && finished.length > 0) {
+          const [offset] = finished.splice(pick % finished.length, 1);
+          tracker.begin(offset!);
+          unfinished.add(offset!);
+        }
+        const lowest = Math.min(next, ...unfinished);
+        assert.equal(tracker.committable(), next === 0 ? undefined : lowest);
+        assert.equal(tracker.inFlight, unfinished.size);
+      }
+    }),
+  );
+});
