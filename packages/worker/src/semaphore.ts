@@ -20,10 +20,7 @@ export class Semaphore {
 
   /** @param priority 1 (high) to 3 (low); lower numbers are served first. @default 2 */
   acquire(priority = 2): Promise<void> {
-    if (this.#free > 0) {
-      this.#free -= 1;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve) => {
       const queue = this.#waiters.get(priority);
       if (queue === undefined) this.#waiters.set(priority, [resolve]);
