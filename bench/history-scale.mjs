@@ -26,9 +26,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { importBuilt } from './lib/worktree.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const load = (pkg) => import(pathToFileURL(join(root, 'packages', pkg, 'dist/src/index.js')).href);
+const load = (pkg) => importBuilt(root, pkg);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const PARTITIONS = 6;
 const BATCH = 500;

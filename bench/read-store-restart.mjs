@@ -17,9 +17,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { finishedChainEvents } from './lib/history.mjs';
+import { importBuilt } from './lib/worktree.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const load = (pkg) => import(pathToFileURL(join(root, 'packages', pkg, 'dist/src/index.js')).href);
+const load = (pkg) => importBuilt(root, pkg);
 const PREFIX = 'rs.';
 const silent = { level: 'silent' };
 

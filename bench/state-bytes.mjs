@@ -12,10 +12,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importBuilt } from './lib/worktree.mjs';
 
 const root = resolve(process.argv[2] ?? new URL('..', import.meta.url).pathname);
-const load = (pkg) => import(pathToFileURL(join(root, 'packages', pkg, 'dist/src/index.js')).href);
+const load = (pkg) => importBuilt(root, pkg);
 const core = await load('core');
 const { createEmbeddedTransport } = await load('transport');
 const { startOrchestrator } = await load('orchestrator');

@@ -15,10 +15,11 @@
  * within 5 s of the session timeout. The survivor's restore lines show what a restore read and held.
  */
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { importBuilt } from './lib/worktree.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const load = (pkg) => import(pathToFileURL(join(root, 'packages', pkg, 'dist/src/index.js')).href);
+const load = (pkg) => importBuilt(root, pkg);
 const core = await load('core');
 const { createKafkaTransport, partitionFor, provisionTopics } = await load('transport');
 const { randomPrefix, spawnRole, waitFor } = await load('testing');

@@ -16,12 +16,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { encodeMessage, topicNames } from '@orchestrator-lite/core';
 import { describeRatios, quantile } from './lib/stats.mjs';
 import { threadCounters } from './lib/thread-cpu.mjs';
-import { checkoutRoot, resolveCommit, withWorktree } from './lib/worktree.mjs';
+import { checkoutRoot, importBuilt, resolveCommit, withWorktree } from './lib/worktree.mjs';
 import { ENGINE_LOAD, TASK, noop } from './lib/workloads.mjs';
 
 const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -42,7 +41,7 @@ const names = topicNames('orch.');
 
 /** The packages of one tree: this checkout's, or a worktree's. */
 async function packagesAt(root) {
-  const load = (pkg) => import(pathToFileURL(join(root, `packages/${pkg}/dist/src/index.js`)).href);
+  const load = (pkg) => importBuilt(root, pkg);
   const [{ startWorker, defineTask }, { createEmbeddedTransport }] = await Promise.all([load('worker'), load('transport')]);
   return { startWorker, defineTask, createEmbeddedTransport };
 }

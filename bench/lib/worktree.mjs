@@ -7,10 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The root of this checkout. */
 export const checkoutRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The built entry of package `pkg` (`core`, `gateway`, ...) of the checkout or worktree at `root`. */
+export const importBuilt = (root, pkg) => import(pathToFileURL(join(root, 'packages', pkg, 'dist/src/index.js')).href);
 
 const git = (...args) => execFileSync('git', args, { cwd: checkoutRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
