@@ -3,7 +3,8 @@ import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, SubscribeOp
 import { TransportError, TransportErrorReason } from './errors.js';
 import type { ConsumerGroup, GroupMember } from './group.js';
 import type { LogStore } from './store.js';
-import { WakeSignal } from './wake-signal.js';
+import { partitionKey } from './partition-key.js';
+import type { WakeSignal } from './wake-signal.js';
 
 /** A batch stops growing past this many bytes, so a few large values do not form a huge batch. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
@@ -115,7 +116,7 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
     if (this.state !== 'active') return;
     for (const tp of this.owned) {
       const abort = new AbortController();
-      this.loops.set(`${tp.topic}\u0000${tp.partition}`, { abort, done: this.deliver(tp, abort.signal) });
+      this.loops.set(partitionKey(tp.topic, tp.partition), { abort, done: this.deliver(tp, abort.signal) });
     }
   }
 
@@ -128,7 +129,7 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
         const batch: ConsumedRecord[] = store.read(tp.topic, tp.partition, position, Number.MAX_SAFE_INTEGER, this.maxBatch, MAX_BATCH_BYTES);
         const last = batch.at(-1);
         if (last === undefined) {
-          await wake.wait(WakeSignal.key(tp.topic, tp.partition), pollIntervalMs, signal);
+          await wake.wait(partitionKey(tp.topic, tp.partition), pollIntervalMs, signal);
           continue;
         }
         position = last.offset + 1;

@@ -7,6 +7,7 @@ import { BATCH_MAX_BYTES, BATCH_MAX_RECORDS, batchedSize, decodeBatch, encodeBat
 import type { BatchedRecord } from './record-batch.js';
 import { Expiry } from './expiry.js';
 import { TailCache } from './tail-cache.js';
+import { partitionKey } from './partition-key.js';
 import { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from './wal-checkpointer.js';
 
 export interface TopicMeta {
@@ -322,7 +323,7 @@ export class LogStore {
     records.forEach((record, i) => {
       const { partition } = record;
       const { offset } = metadata[i]!;
-      const k = `${record.topic}\u0000${partition}`;
+      const k = partitionKey(record.topic, partition);
       if (offset + 1 > (this.nextOffsets.get(k) ?? 0)) this.nextOffsets.set(k, offset + 1);
       // Compacted topics stay out of the tail: compaction may remove what it would still serve.
       if (this.topic(record.topic).compacted) return;
@@ -336,7 +337,7 @@ export class LogStore {
   }
 
   endOffset(topic: string, partition: number): number {
-    const k = `${topic}\u0000${partition}`;
+    const k = partitionKey(topic, partition);
     let next = this.nextOffsets.get(k);
     if (next === undefined) {
       const row = this.stmts.maxOffset.get(topic, partition, topic, partition);
@@ -348,7 +349,7 @@ export class LogStore {
 
   /** Up to `maxRecords` records from `from` (inclusive) to `to` (exclusive); stops early past `maxBytes`. */
   read(topic: string, partition: number, from: number, to: number, maxRecords: number, maxBytes: number): ConsumedRecord[] {
-    const cached = this.tails.read(`${topic}\u0000${partition}`, from, to, maxRecords, maxBytes);
+    const cached = this.tails.read(partitionKey(topic, partition), from, to, maxRecords, maxBytes);
     if (cached !== undefined) return cached;
     if (!this.topic(topic).compacted) return this.readBatches(topic, partition, from, to, maxRecords, maxBytes);
     const out: ConsumedRecord[] = [];
@@ -425,7 +426,7 @@ export class LogStore {
     const meta = this.topic(record.topic);
     // The owner placed every record (SharedBus.write), as it validated it.
     const partition = record.partition;
-    const k = `${record.topic}\u0000${partition}`;
+    const k = partitionKey(record.topic, partition);
     const offset = pending.get(k) ?? this.endOffset(record.topic, partition);
     pending.set(k, offset + 1);
     if (!meta.compacted) {

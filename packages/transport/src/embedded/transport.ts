@@ -11,6 +11,7 @@ import { partitionFor } from '../partitioner.js';
 import { LogWriter } from './log-writer.js';
 import type { PlacedRecord, Written } from './log-writer.js';
 import { LogStore } from './store.js';
+import { partitionKey } from './partition-key.js';
 import type { CommittedOffset } from './store.js';
 import { WakeSignal } from './wake-signal.js';
 
@@ -169,8 +170,13 @@ class SharedBus {
     }
     // In commit order: the groups are written one at a time.
     this.store.appended(w.records, written.metadata, written.values, timestamp);
-    // Wake only the loops of the partitions written: the others would read nothing.
-    for (const key of new Set(written.metadata.map((m) => WakeSignal.key(m.topic, m.partition)))) this.wake.notify(key);
+    // Wake only the loops of the partitions written: the others would read nothing. A write's
+    // records of one partition are together, and a partition's waiters go at its first notice.
+    let last: string | undefined;
+    for (const m of written.metadata) {
+      const key = partitionKey(m.topic, m.partition);
+      if (key !== last) this.wake.notify((last = key));
+    }
     w.resolve(written.metadata);
   }
 

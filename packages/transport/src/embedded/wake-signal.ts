@@ -9,11 +9,6 @@
 export class WakeSignal {
   private readonly waiters = new Map<string, Set<() => void>>();
 
-  /** The key of one partition's waiters. */
-  static key(topic: string, partition: number): string {
-    return `${topic}\0${partition}`;
-  }
-
   notify(key: string): void {
     const set = this.waiters.get(key);
     if (set === undefined) return;
