@@ -40,9 +40,9 @@ export function stopMessage(reason: StopReason): string {
  * on the bus: the context its handler is given, the timers of its deadline and of its start
  * report, and why it was stopped, if it was.
  *
- * Its start is said on its own (TaskStarted) only when it outlives `startReportDelayMs`, or when
- * something else is said first (a heartbeat, progress, a log line); otherwise its result carries
- * it. Its AbortSignal is made when the handler first reads it (most never do), already aborted
+ * Its start is said on its own (TaskStarted) only when it outlives `startReportDelayMs` while it
+ * waits, or when something else is said first (a heartbeat, progress, a log line); otherwise its
+ * result carries it. Its AbortSignal is made when the handler first reads it (most never do), already aborted
  * if the attempt was stopped before.
  */
 export class Attempt implements TaskContext {
@@ -80,7 +80,16 @@ export class Attempt implements TaskContext {
       this.#deadline = setTimeout(() => this.stop({ kind: 'timeout', timeoutMs: task.timeoutMs }), Math.max(0, task.deadlineAt - this.startedAt));
     }
     if (host.startReportDelayMs === 0) this.#reportStart();
-    else this.#startTimer = setTimeout(() => this.#reportStart(), host.startReportDelayMs);
+  }
+
+  /**
+   * The attempt is about to wait (for its input's payloads, or for its handler's promise): its
+   * start is said on its own once it has run `startReportDelayMs`. A handler that returns at once
+   * never waits, and no timer could fire before its result, which says its start: it arms none.
+   */
+  waits(): void {
+    if (this.#startReported || this.#startTimer !== undefined) return;
+    this.#startTimer = setTimeout(() => this.#reportStart(), Math.max(0, this.startedAt + this.host.startReportDelayMs - Date.now()));
   }
 
   get signal(): AbortSignal {

@@ -215,9 +215,17 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     let failure: ErrorInfo | undefined;
     try {
       // A handler never sees a claim-check: the payloads in its input are fetched first.
-      const input = containsClaimCheck(task.input) ? await resolveInput(task) : task.input;
+      let input = task.input;
+      if (containsClaimCheck(input)) {
+        attempt.waits();
+        input = await resolveInput(task);
+      }
       const returned = attempt.tracing.run(() => definition.handler(input, attempt));
-      const output = isPromiseLike(returned) ? await returned : returned;
+      let output = returned;
+      if (isPromiseLike(returned)) {
+        attempt.waits();
+        output = await returned;
+      }
       const encoded = encodeOutcome(attempt, output, attempt.handlerEnded());
       ({ record: outcome, error: failure } = isPromiseLike(encoded) ? await encoded : encoded);
     } catch (error) {
