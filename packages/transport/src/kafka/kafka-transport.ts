@@ -141,7 +141,8 @@ export class KafkaTransport implements Transport {
   async produce(records: ProduceRecord[]): Promise<RecordMetadata[]> {
     this.#checkOpen();
     if (records.length === 0) return [];
-    for (const [i, r] of records.entries()) {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
       if (typeof r.topic !== 'string' || r.topic.length === 0) throw new TypeError(`produce: records[${i}].topic must be a non-empty string`);
       if (typeof r.key !== 'string') throw new TypeError(`produce: records[${i}].key must be a string`);
       if (r.value !== null && !Buffer.isBuffer(r.value)) throw new TypeError(`produce: records[${i}].value must be a Buffer or null`);
@@ -180,13 +181,12 @@ export class KafkaTransport implements Transport {
    * calls are merged up to that size, and how a larger one is cut).
    */
   async #send(records: ProduceRecord[]): Promise<RecordMetadata[]> {
-    const placed = records.map((r) => ({ topic: r.topic, partition: r.partition! }));
     const producer = this.#getProducer();
     const send = producer.send({
       acks: -1,
-      messages: records.map((r, i) => ({
+      messages: records.map((r) => ({
         topic: r.topic,
-        partition: placed[i]!.partition,
+        partition: r.partition!,
         key: Buffer.from(r.key),
         // A tombstone: the client writes a null value.
         value: r.value as Buffer,
@@ -202,17 +202,20 @@ export class KafkaTransport implements Transport {
       producer.close(true, () => undefined);
       throw error;
     }
-    // One send appends one batch per partition, in message order: offsets are base + index.
-    const base = new Map<string, bigint>();
-    for (const o of result.offsets ?? []) base.set(`${o.topic}:${o.partition}`, o.offset);
-    const seen = new Map<string, number>();
-    return placed.map(({ topic, partition }) => {
-      const k = `${topic}:${partition}`;
-      const index = seen.get(k) ?? 0;
-      seen.set(k, index + 1);
-      const first = base.get(k);
-      if (first === undefined) throw new Error(`produce: the broker returned no offset for ${k}`);
-      return { topic, partition, offset: Number(first) + index };
+    // One send appends one batch per partition, in message order: each record takes its
+    // partition's next offset, from the batch's first.
+    const next = new Map<string, Map<number, number>>();
+    for (const o of result.offsets ?? []) {
+      let byPartition = next.get(o.topic);
+      if (byPartition === undefined) next.set(o.topic, (byPartition = new Map()));
+      byPartition.set(o.partition, Number(o.offset));
+    }
+    return records.map(({ topic, partition }) => {
+      const byPartition = next.get(topic);
+      const offset = byPartition?.get(partition!);
+      if (offset === undefined) throw new Error(`produce: the broker returned no offset for ${topic}:${partition}`);
+      byPartition!.set(partition!, offset + 1);
+      return { topic, partition: partition!, offset };
     });
   }
 

@@ -15,6 +15,15 @@ export function headersToBuffers(headers: Headers | undefined): Map<Buffer, Buff
   return map;
 }
 
+/** The headers of a record that has none: one frozen object for them all. */
+const NO_HEADERS: Headers = Object.freeze({});
+
+function headersOf(pairs: Iterable<[Buffer | null, Buffer | null]>): Headers {
+  let headers: Headers | undefined;
+  for (const [hk, hv] of pairs) if (hk) (headers ??= {})[hk.toString()] = hv ? hv.toString() : '';
+  return headers ?? NO_HEADERS;
+}
+
 export interface PartitionFetchResult {
   partition: number;
   records: ConsumedRecord[];
@@ -37,25 +46,26 @@ export function decodeFetch(
   for (const t of response.responses) {
     if (t.topicId !== topicId) continue;
     for (const p of t.partitions) {
-      const from = fromByPartition.get(p.partitionIndex) ?? 0n;
+      // Offsets and times as numbers, reckoned once a batch: a log's offsets stay far below 2^53.
+      const from = Number(fromByPartition.get(p.partitionIndex) ?? 0n);
       const records: ConsumedRecord[] = [];
       let nextOffset: bigint | undefined;
       for (const batch of p.records ?? []) {
         nextOffset = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
         if (batch.attributes & IS_CONTROL) continue;
+        const firstOffset = Number(batch.firstOffset);
+        const firstTimestamp = Number(batch.firstTimestamp);
         for (const r of batch.records) {
-          const offset = batch.firstOffset + BigInt(r.offsetDelta);
+          const offset = firstOffset + r.offsetDelta;
           if (offset < from) continue;
-          const headers: Headers = {};
-          for (const [hk, hv] of r.headers) if (hk) headers[hk.toString()] = hv ? hv.toString() : '';
           records.push({
             topic,
             partition: p.partitionIndex,
-            offset: Number(offset),
+            offset,
             key: r.key ? r.key.toString() : '',
             value: r.value,
-            headers,
-            timestamp: Number(batch.firstTimestamp + r.timestampDelta),
+            headers: headersOf(r.headers),
+            timestamp: firstTimestamp + Number(r.timestampDelta),
           });
         }
       }
