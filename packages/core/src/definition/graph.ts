@@ -68,10 +68,20 @@ export function ancestorsOf(def: Pick<WorkflowDefinition, 'steps'>, id: string):
   return seen;
 }
 
-/** Steps that no other step depends on: their outputs form a run's default output. */
-export function sinkSteps(def: Pick<WorkflowDefinition, 'steps'>): string[] {
-  const dependents = dependentsOf(def);
-  return def.steps.filter((s) => (dependents.get(s.id) ?? []).length === 0).map((s) => s.id);
+const sinksOf = new WeakMap<Pick<WorkflowDefinition, 'steps'>, readonly string[]>();
+
+/**
+ * Steps that no other step depends on: their outputs form a run's default output. Found once per
+ * definition object: the runs of a workflow share theirs, and each run asks as it ends.
+ */
+export function sinkSteps(def: Pick<WorkflowDefinition, 'steps'>): readonly string[] {
+  let sinks = sinksOf.get(def);
+  if (sinks === undefined) {
+    const dependents = dependentsOf(def);
+    sinks = Object.freeze(def.steps.filter((s) => (dependents.get(s.id) ?? []).length === 0).map((s) => s.id));
+    sinksOf.set(def, sinks);
+  }
+  return sinks;
 }
 
 /**
