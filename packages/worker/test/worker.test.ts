@@ -165,10 +165,15 @@ test('an attempt that ends within startReportDelayMs says its start with its res
   const failing = defineTask('failing', () => {
     throw new Error('boom');
   });
-  const { transport, results } = await setup(t, [quick, slow, failing]);
+  // Returns without waiting, past startReportDelayMs: no timer can fire before its result.
+  const busy = defineTask('busy', () => {
+    for (const end = Date.now() + 120; Date.now() < end; );
+    return 'done';
+  });
+  const { transport, results } = await setup(t, [quick, slow, failing, busy]);
   const before = Date.now();
-  await send(transport, dispatch('rq', 'quick'), dispatch('rs', 'slow'), dispatch('rf', 'failing'));
-  await until(() => results.filter((r) => r.type === 'TaskCompleted' || r.type === 'TaskFailed').length === 3);
+  await send(transport, dispatch('rq', 'quick'), dispatch('rs', 'slow'), dispatch('rf', 'failing'), dispatch('rb', 'busy'));
+  await until(() => results.filter((r) => r.type === 'TaskCompleted' || r.type === 'TaskFailed').length === 4);
   const of = (runId: string) => results.filter((r) => r.runId === runId);
   assert.deepEqual(of('rq').map((r) => r.type), ['TaskCompleted']);
   const quickEnd = of('rq')[0] as TaskResult & { startedAt?: number };
@@ -177,7 +182,9 @@ test('an attempt that ends within startReportDelayMs says its start with its res
   assert.ok((of('rf')[0] as TaskFailed).startedAt !== undefined);
   assert.deepEqual(of('rs').map((r) => r.type), ['TaskStarted', 'TaskCompleted']);
   assert.equal((of('rs')[1] as TaskResult & { startedAt?: number }).startedAt, undefined, 'a start already said is not said again');
-  assert.equal(results.filter((r) => reportsStart(r)).length, 3, 'one start report per execution');
+  assert.deepEqual(of('rb').map((r) => r.type), ['TaskCompleted'], 'a handler that never waits says its start with its result, however long it ran');
+  assert.ok((of('rb')[0] as TaskResult & { startedAt?: number }).startedAt !== undefined);
+  assert.equal(results.filter((r) => reportsStart(r)).length, 4, 'one start report per execution');
 });
 
 test('an attempt whose handler throws at once runs again when its record is delivered again', async (t) => {
