@@ -2,13 +2,16 @@
 /**
  * Profiles the hot path once under `node --cpu-prof`, then prints the functions with the most self
  * time, grouped by package: the engine at saturation (chain10 by default), or with --phase=raw the
- * transport's request/reply round trip.
+ * transport's request/reply round trip. With --alloc, what the event loop allocates instead (V8's
+ * sampling heap profiler, the objects already collected included: garbage is what the collector's
+ * threads and pauses cost), by the function that allocated it.
  *
- *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--partitions=P] [--keep=FILE]
+ *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--partitions=P] [--alloc] [--keep=FILE]
  *
  * Without --partitions the engine runs at its bus's default partition count, the round trip over 6.
  *
- * --keep writes the profile to FILE as well, to open in Chrome DevTools (Performance, Load profile).
+ * --keep writes the profile to FILE as well, to open in Chrome DevTools (Performance, Load profile;
+ * with --alloc, Memory, Load).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,9 +36,53 @@ const dir = mkdtempSync(join(tmpdir(), 'orch-profile-'));
 const engineOptions = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 const rawOptions = { bus, partitions: partitions ?? 6, window: 64, warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 const [module, options] = phase === 'raw' ? ['raw-roundtrip', rawOptions] : ['engine', engineOptions];
-const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [module, JSON.stringify(options)], { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const alloc = process.argv.includes('--alloc');
+const allocFile = join(dir, 'alloc.heapprofile');
+const execArgv = alloc ? ['--import', new URL('./lib/alloc-sampler.mjs', import.meta.url).href] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [module, JSON.stringify(options)], { execArgv, env: { ...process.env, BENCH_ALLOC_PROFILE: allocFile } });
 const code = await new Promise((resolve) => child.on('exit', resolve));
 if (code !== 0) throw new Error(`profile: the ${module} phase exited with ${code}`);
+if (alloc) {
+  printAllocations(readFileSync(allocFile, 'utf8'));
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+/** The package (or node core, or the bench) a frame's script belongs to; `none` for a frame without one. */
+function areaOf(url, none) {
+  if (!url) return none;
+  const m = /packages\/([^/]+)\//.exec(url) ?? /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (m) return m[1];
+  if (url.startsWith('node:')) return 'node core';
+  return url.includes('/bench/') ? 'bench' : url;
+}
+
+/** A frame as the tables name it: its function, and its script from the package on, with the line. */
+function frameName({ functionName, url, lineNumber }) {
+  return `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(packages|node_modules)\//, '$1/')}:${lineNumber + 1}` : ''}`;
+}
+
+/** The bytes allocated by area and by function, from a sampling heap profile's text. */
+function printAllocations(text) {
+  const keep = arg('keep', undefined);
+  if (keep !== undefined) writeFileSync(keep, text);
+  const byFunction = new Map();
+  const byArea = new Map();
+  let total = 0;
+  const walk = (node) => {
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      const name = frameName(node.callFrame);
+      byFunction.set(name, (byFunction.get(name) ?? 0) + node.selfSize);
+      const area = areaOf(node.callFrame.url, '(built-ins)');
+      byArea.set(area, (byArea.get(area) ?? 0) + node.selfSize);
+    }
+    for (const c of node.children) walk(c);
+  };
+  walk(JSON.parse(text).head);
+  const show = (map, limit) => [...map].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([k, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${(n / 1e6).toFixed(1).padStart(7)} MB  ${k}`).join('\n');
+  process.stdout.write(`bytes allocated on the event loop by area (${(total / 1e6).toFixed(0)} MB sampled, start to exit):\n${show(byArea, 12)}\n\ntop functions by bytes allocated:\n${show(byFunction, 30)}\n`);
+}
 
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error('profile: no .cpuprofile was written');
@@ -52,20 +99,12 @@ const interval = (profile.endTime - profile.startTime) / profile.samples.length 
 const total = profile.samples.length;
 const byFunction = new Map();
 const byArea = new Map();
-const areaOf = (url) => {
-  if (!url) return '(native/gc/idle)';
-  const m = /packages\/([^/]+)\//.exec(url) ?? /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-  if (m) return m[1];
-  if (url.startsWith('node:')) return 'node core';
-  return url.includes('/bench/') ? 'bench' : url;
-};
 for (const node of profile.nodes) {
   const n = counts.get(node.id) ?? 0;
   if (n === 0) continue;
-  const { functionName, url, lineNumber } = node.callFrame;
-  const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(packages|node_modules)\//, '$1/')}:${lineNumber + 1}` : ''}`;
+  const name = frameName(node.callFrame);
   byFunction.set(name, (byFunction.get(name) ?? 0) + n);
-  const area = areaOf(url);
+  const area = areaOf(node.callFrame.url, '(native/gc/idle)');
   byArea.set(area, (byArea.get(area) ?? 0) + n);
 }
 const show = (map, limit) =>
