@@ -48,6 +48,8 @@ export class Draft {
   readonly state: RunState;
   readonly #base: RunState | undefined;
   readonly #copies: Record<string, StepView>;
+  /** The steps copied into `#copies` (read through `state.steps`) or set there. */
+  readonly #copied = new Set<string>();
 
   /** `base` is never edited; pass a state of your own (a new run) with `owned` to edit it in place. */
   constructor(base: RunState, ctx: ReduceContext, owned = false) {
@@ -61,7 +63,7 @@ export class Draft {
     this.#copies = { ...base.steps };
     this.state = {
       ...base,
-      steps: copyOnRead(this.#copies),
+      steps: copyOnRead(this.#copies, this.#copied),
       timers: [...base.timers],
       lastDelayMs: { ...base.lastDelayMs },
       ...(base.attemptBase === undefined ? {} : { attemptBase: { ...base.attemptBase } }),
@@ -80,15 +82,18 @@ export class Draft {
     return Object.hasOwn(this.#copies, stepId) ? this.#copies[stepId] : undefined;
   }
 
-  /** The new state: plain objects, with the argument's step objects wherever nothing changed. */
+  /**
+   * The new state: plain objects, with the argument's step objects wherever nothing changed. Its
+   * steps are the draft's own copy of the argument's, the copies that equal their original given
+   * back: the draft is done with them.
+   */
   finish(): RunState {
     const base = this.#base;
     if (base === undefined) return this.state;
-    const steps: Record<string, StepView> = {};
-    for (const id of Object.keys(this.#copies)) {
-      const copy = this.#copies[id]!;
+    const steps = this.#copies;
+    for (const id of this.#copied) {
       const original = Object.hasOwn(base.steps, id) ? base.steps[id] : undefined;
-      steps[id] = original !== undefined && copy !== original && sameStep(copy, original) ? original : copy;
+      if (original !== undefined && steps[id] !== original && sameStep(steps[id]!, original)) steps[id] = original;
     }
     return { ...this.state, steps };
   }
@@ -153,8 +158,7 @@ function copyStep(step: StepView): StepView {
  * The steps of a draft: a step is copied into `copies` the first time it is read, so that the
  * reducer's in-place edits never reach the argument's objects.
  */
-function copyOnRead(copies: Record<string, StepView>): Record<string, StepView> {
-  const copied = new Set<string>();
+function copyOnRead(copies: Record<string, StepView>, copied: Set<string>): Record<string, StepView> {
   return new Proxy(copies, {
     get(target, key, receiver) {
       if (typeof key !== 'string' || !Object.hasOwn(target, key)) return Reflect.get(target, key, receiver) as unknown;
