@@ -77,6 +77,12 @@ export class Draft {
     return Object.keys(this.#copies);
   }
 
+  /** Whether every step, read without copying, passes `test`: walked in place, not listed first. */
+  everyStep(test: (step: StepView) => boolean): boolean {
+    for (const id in this.#copies) if (!test(this.#copies[id]!)) return false;
+    return true;
+  }
+
   /** Reads a step without copying it: for questions, never for edits. */
   peek(stepId: string): StepView | undefined {
     return Object.hasOwn(this.#copies, stepId) ? this.#copies[stepId] : undefined;

@@ -183,10 +183,9 @@ export function failAttempt(d: Draft, stepId: string, error: ErrorInfo, reason: 
 
 /** Ends the run when every step is terminal. */
 export function finishIfDone(d: Draft): void {
-  const ids = d.stepIds();
   // Most transitions leave a step unfinished: they stop at the first, having built nothing.
-  for (const id of ids) if (!TERMINAL_STEP_STATUSES.has(d.peek(id)!.status)) return;
-  const steps = ids.map((id): [string, StepView] => [id, d.peek(id)!]);
+  if (!d.everyStep((step) => TERMINAL_STEP_STATUSES.has(step.status))) return;
+  const steps = d.stepIds().map((id): [string, StepView] => [id, d.peek(id)!]);
   d.state.timers = [];
   // Skipped steps are a branch not taken: a run succeeds when nothing failed or was cancelled.
   if (steps.every(([, s]) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED')) {
