@@ -19,6 +19,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { TransportError, TransportErrorReason } from './embedded/errors.js';
+import { partitionKey } from './partition-key.js';
 import { fromThreadError, toThreadError } from './thread-channel.js';
 import type { ThreadError } from './thread-channel.js';
 import type {
@@ -385,7 +386,7 @@ class ForwardedConsumer implements Consumer {
 
   async handle(callback: Callback): Promise<void> {
     if (callback.kind === 'batch') return this.options.onBatch(unpack(callback.records));
-    const key = (tp: TopicPartition): string => `${tp.topic}\0${tp.partition}`;
+    const key = (tp: TopicPartition): string => partitionKey(tp.topic, tp.partition);
     if (callback.kind === 'assign') {
       this.#owned = new Map(callback.partitions.map((tp) => [key(tp), tp]));
       await this.options.onAssign?.(callback.partitions);

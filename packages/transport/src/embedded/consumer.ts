@@ -3,7 +3,7 @@ import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, SubscribeOp
 import { TransportError, TransportErrorReason } from './errors.js';
 import type { ConsumerGroup, GroupMember } from './group.js';
 import type { LogStore } from './store.js';
-import { partitionKey } from './partition-key.js';
+import { partitionKey } from '../partition-key.js';
 import type { WakeSignal } from './wake-signal.js';
 
 /** A batch stops growing past this many bytes, so a few large values do not form a huge batch. */

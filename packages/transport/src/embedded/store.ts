@@ -7,7 +7,8 @@ import { BATCH_MAX_BYTES, BATCH_MAX_RECORDS, batchedSize, decodeBatch, encodeBat
 import type { BatchedRecord } from './record-batch.js';
 import { Expiry } from './expiry.js';
 import { TailCache } from './tail-cache.js';
-import { partitionKey } from './partition-key.js';
+import { NO_HEADERS } from '../no-headers.js';
+import { partitionKey } from '../partition-key.js';
 import { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from './wal-checkpointer.js';
 
 export interface TopicMeta {
@@ -48,8 +49,7 @@ interface RecordRow {
   timestamp: number;
 }
 
-/** The headers of a record the tails keep: one shared object for the many records that have none. */
-const NO_HEADERS: Headers = Object.freeze({});
+/** The headers of a record the tails keep: frozen, and the one shared object for the many records that have none. */
 function frozenHeaders(headers: Headers | undefined): Headers {
   if (headers === undefined) return NO_HEADERS;
   for (const _ in headers) return Object.freeze({ ...headers });

@@ -11,7 +11,7 @@ import { partitionFor } from '../partitioner.js';
 import { LogWriter } from './log-writer.js';
 import type { PlacedRecord, Written } from './log-writer.js';
 import { LogStore } from './store.js';
-import { partitionKey } from './partition-key.js';
+import { partitionKey } from '../partition-key.js';
 import type { CommittedOffset } from './store.js';
 import { WakeSignal } from './wake-signal.js';
 

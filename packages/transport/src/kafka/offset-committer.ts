@@ -1,4 +1,5 @@
 import type { OffsetCommit } from '../types.js';
+import { partitionKey } from '../partition-key.js';
 
 /**
  * Offset commits, batched and off the path of a record. `queue` returns at once; one commit
@@ -27,7 +28,7 @@ export class OffsetCommitter {
   ) {}
 
   queue(offsets: OffsetCommit[]): void {
-    for (const o of offsets) this.#pending.set(`${o.topic}\u0000${o.partition}`, o);
+    for (const o of offsets) this.#pending.set(partitionKey(o.topic, o.partition), o);
     this.#schedule();
   }
 
@@ -85,7 +86,7 @@ export class OffsetCommitter {
         this.#lastError = error;
         // Kept for the next attempt, unless a newer offset of the same partition was queued.
         for (const o of offsets) {
-          const k = `${o.topic}\u0000${o.partition}`;
+          const k = partitionKey(o.topic, o.partition);
           if (!this.#pending.has(k)) this.#pending.set(k, o);
         }
         return false;

@@ -1,5 +1,6 @@
 import { Consumer as KafkaConsumer } from '@platformatic/kafka';
 import type { ConsumedRecord, TopicPartition } from '../types.js';
+import { partitionKey } from '../partition-key.js';
 import { toClientOptions, type ResolvedKafkaTransportOptions } from './options.js';
 import { decodeFetch, delay, type FetchRequestTopic } from './records.js';
 
@@ -13,7 +14,6 @@ export interface PartitionFetcherDeps {
 /** Records buffered per partition before it is left out of the next fetch. */
 const BUFFER_LIMIT = 2000;
 
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 interface PartitionState {
   tp: TopicPartition;
@@ -193,7 +193,7 @@ export class FetchSession {
       if (!info || leader === undefined) continue;
       let partitions = byLeader.get(leader);
       if (!partitions) byLeader.set(leader, (partitions = new Map()));
-      const k = key(topic, partition);
+      const k = partitionKey(topic, partition);
       const entry = partitions.get(k);
       if (entry === undefined) partitions.set(k, { topic, topicId: info.id, partition, from: f.state.position, wanted: [f] });
       else {
@@ -214,7 +214,7 @@ export class FetchSession {
       if (!t) byTopic.set(p.topicId, (t = { topic: p.topic, from: new Map(), request: { topicId: p.topicId, partitions: [] } }));
       t.from.set(p.partition, p.from);
       t.request.partitions.push({ partition: p.partition, fetchOffset: p.from, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: maxBytes });
-      wanted.set(key(p.topic, p.partition), p.wanted);
+      wanted.set(partitionKey(p.topic, p.partition), p.wanted);
     }
     const response = await client.fetch({ node, topics: [...byTopic.values()].map((t) => t.request), maxWaitTime: this.#options.fetchMaxWaitMs });
     if (this.#closed) return 0;
@@ -222,7 +222,7 @@ export class FetchSession {
     for (const [topicId, { topic, from }] of byTopic) {
       for (const result of decodeFetch(response, topicId, topic, from)) {
         records += result.records.length;
-        for (const f of wanted.get(key(topic, result.partition)) ?? []) f.fetcher.fetched(f, result.records, result.nextOffset);
+        for (const f of wanted.get(partitionKey(topic, result.partition)) ?? []) f.fetcher.fetched(f, result.records, result.nextOffset);
       }
     }
     return records;
@@ -279,7 +279,7 @@ export class PartitionFetcher {
   /** Starts fetching and delivering `positions` (the next offset of each partition). */
   assign(positions: { tp: TopicPartition; offset: bigint }[]): void {
     if (this.#closed) return;
-    this.#partitions = new Map(positions.map(({ tp, offset }) => [key(tp.topic, tp.partition), { tp: { ...tp }, position: offset, buffer: [], busy: undefined }]));
+    this.#partitions = new Map(positions.map(({ tp, offset }) => [partitionKey(tp.topic, tp.partition), { tp: { ...tp }, position: offset, buffer: [], busy: undefined }]));
     this.#session.wake();
   }
 
@@ -311,7 +311,7 @@ export class PartitionFetcher {
   fetched(f: Fetched, records: ConsumedRecord[], nextOffset: bigint | undefined): void {
     const { state } = f;
     // A revoke or a new assignment since the request replaced the state: the records are not this member's now.
-    if (this.#partitions.get(key(state.tp.topic, state.tp.partition)) !== state) return;
+    if (this.#partitions.get(partitionKey(state.tp.topic, state.tp.partition)) !== state) return;
     const from = state.position;
     if (nextOffset !== undefined && nextOffset > state.position) state.position = nextOffset;
     const own = records.length > 0 && BigInt(records[0]!.offset) < from ? records.filter((r) => BigInt(r.offset) >= from) : records;

@@ -1,4 +1,5 @@
 import type { Consumer as KafkaConsumer } from '@platformatic/kafka';
+import { NO_HEADERS } from '../no-headers.js';
 import type { ConsumedRecord, Headers } from '../types.js';
 
 /** The client's fetch types, which its entry point does not export. */
@@ -14,9 +15,6 @@ export function headersToBuffers(headers: Headers | undefined): Map<Buffer, Buff
   for (const [k, v] of Object.entries(headers)) map.set(Buffer.from(k), Buffer.from(v));
   return map;
 }
-
-/** The headers of a record that has none: one frozen object for them all. */
-const NO_HEADERS: Headers = Object.freeze({});
 
 function headersOf(pairs: Iterable<[Buffer | null, Buffer | null]>): Headers {
   let headers: Headers | undefined;
