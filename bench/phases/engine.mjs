@@ -30,14 +30,15 @@ export async function run(o) {
   const shape = o.split ? ' (split)' : o.ownProcess ? ' (own process)' : '';
   // The embedded bus is one process's: when the engine runs in another, this one leaves it closed.
   const bus = openBus(o.bus, 'engine', { open: !(apart && o.bus === 'embedded') });
-  const probe = { start: new Map(), end: new Map() };
+  // workload -> (stepId -> dependsOn), filled as the workflows are registered below.
+  const dependencies = new Map();
+  const tracker = new RunTracker(dependencies, { timeline: o.timeline === true });
   const timed = (handler) => (input, ctx) => {
-    const key = `${ctx.runId}|${ctx.stepId}|${ctx.attempt}`;
-    probe.start.set(key, wallNow());
+    tracker.handlerStarted(ctx.runId, ctx.stepId, ctx.attempt);
     try {
       return handler(input, ctx);
     } finally {
-      probe.end.set(key, wallNow());
+      tracker.handlerEnded(ctx.runId, ctx.stepId, ctx.attempt);
     }
   };
   const tasks = [
@@ -50,7 +51,6 @@ export async function run(o) {
     const { gateway, getRun, partitions, pids } = apart ? await startApart(o, bus, closers) : await startInProcess(common, tasks, o, closers);
 
     const definitions = engineDefinitions('bench-');
-    const dependencies = new Map();
     for (const [workload, def] of Object.entries(definitions)) {
       dependencies.set(workload, new Map(def.steps.map((s) => [s.id, s.dependsOn ?? []])));
       const response = await fetch(`${gateway.url}/api/v1/workflows/${def.name}`, {
@@ -61,7 +61,6 @@ export async function run(o) {
       if (!response.ok) throw new Error(`registering ${def.name}: ${response.status} ${await response.text()}`);
     }
 
-    const tracker = new RunTracker(dependencies, probe, { timeline: o.timeline === true });
     const socket = new WebSocket(`ws://127.0.0.1:${gateway.port}/api/v1/stream`);
     closers.push(async () => socket.close());
     closers.push(async () => closeClient());
