@@ -8,7 +8,6 @@ import { SqliteReadStore } from './sqlite-store.js';
 import type { SqliteReadStoreOptions } from './sqlite-store.js';
 import { serveThreadChannel } from '@orchestrator-lite/transport/thread-channel';
 import type { StoreOpened, StoreRequest, WireBatch, WireBatchResult } from './sqlite-thread.js';
-import { READ_STORE_NICE_INCREMENT, lowerThisThreadPriority } from './thread-priority.js';
 
 const opened = (message: StoreOpened): void => parentPort?.postMessage(message);
 
@@ -60,7 +59,6 @@ function serve(store: SqliteReadStore, request: StoreRequest): Promise<unknown> 
 }
 
 function start(): void {
-  lowerThisThreadPriority(READ_STORE_NICE_INCREMENT);
   let store: SqliteReadStore;
   try {
     store = new SqliteReadStore({ ...(workerData as SqliteReadStoreOptions), onNote: (note) => opened({ note }) });
