@@ -42,10 +42,20 @@ const execArgv = alloc ? ['--import', new URL('./lib/alloc-sampler.mjs', import.
 const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [module, JSON.stringify(options)], { execArgv, env: { ...process.env, BENCH_ALLOC_PROFILE: allocFile } });
 const code = await new Promise((resolve) => child.on('exit', resolve));
 if (code !== 0) throw new Error(`profile: the ${module} phase exited with ${code}`);
+const text = readFileSync(alloc ? allocFile : cpuProfileIn(dir), 'utf8');
+const keep = arg('keep', undefined);
+if (keep !== undefined) writeFileSync(keep, text);
+rmSync(dir, { recursive: true, force: true });
 if (alloc) {
-  printAllocations(readFileSync(allocFile, 'utf8'));
-  rmSync(dir, { recursive: true, force: true });
+  printAllocations(text);
   process.exit(0);
+}
+
+/** The profile `--cpu-prof` wrote into `dir`. */
+function cpuProfileIn(dir) {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('profile: no .cpuprofile was written');
+  return join(dir, file);
 }
 
 /** The package (or node core, or the bench) a frame's script belongs to; `none` for a frame without one. */
@@ -64,8 +74,6 @@ function frameName({ functionName, url, lineNumber }) {
 
 /** The bytes allocated by area and by function, from a sampling heap profile's text. */
 function printAllocations(text) {
-  const keep = arg('keep', undefined);
-  if (keep !== undefined) writeFileSync(keep, text);
   const byFunction = new Map();
   const byArea = new Map();
   let total = 0;
@@ -84,13 +92,7 @@ function printAllocations(text) {
   process.stdout.write(`bytes allocated on the event loop by area (${(total / 1e6).toFixed(0)} MB sampled, start to exit):\n${show(byArea, 12)}\n\ntop functions by bytes allocated:\n${show(byFunction, 30)}\n`);
 }
 
-const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-if (!file) throw new Error('profile: no .cpuprofile was written');
-const text = readFileSync(join(dir, file), 'utf8');
-const keep = arg('keep', undefined);
-if (keep !== undefined) writeFileSync(keep, text);
 const profile = JSON.parse(text);
-rmSync(dir, { recursive: true, force: true });
 
 // Self time per node: samples x mean interval.
 const counts = new Map();

@@ -7,11 +7,11 @@ import { TransportError, TransportErrorReason } from './errors.js';
 import { ConsumerGroup } from './group.js';
 import { resolveEmbeddedOptions } from './options.js';
 import type { EmbeddedTransportOptions, ResolvedEmbeddedOptions } from './options.js';
+import { partitionKey } from '../partition-key.js';
 import { partitionFor } from '../partitioner.js';
 import { LogWriter } from './log-writer.js';
 import type { PlacedRecord, Written } from './log-writer.js';
 import { LogStore } from './store.js';
-import { partitionKey } from '../partition-key.js';
 import type { CommittedOffset } from './store.js';
 import { WakeSignal } from './wake-signal.js';
 

@@ -14,7 +14,6 @@ export interface PartitionFetcherDeps {
 /** Records buffered per partition before it is left out of the next fetch. */
 const BUFFER_LIMIT = 2000;
 
-
 interface PartitionState {
   tp: TopicPartition;
   /** The next offset to fetch: past everything buffered or delivered. */
