@@ -52,6 +52,7 @@ const PHASES = [
   { id: 'engine-kafka-split', module: 'engine', kafka: true, options: { ...shared, bus: 'kafka', split: true } },
   { id: 'engine-embedded-own', module: 'engine', options: { ...shared, bus: 'embedded', ownProcess: true } },
   { id: 'bullmq', module: 'bullmq', options: { ...shared, curve: CURVE_FACTORS } },
+  { id: 'step-parts', module: 'step-parts', options: { logicRuns: quick ? 300 : 1000, storeRuns: quick ? 500 : 2000, rounds: quick ? 3 : 5 } },
   // Measured on Kafka when there is a broker: the embedded bus keeps a tail of recent records in
   // this process's heap and buffers, which would be counted with the orchestrator's.
   { id: 'memory', module: 'memory', execArgv: ['--expose-gc'], kafkaOptional: 'bus', options: { bus: 'embedded', partitions: 6, runs: timing.memoryRuns, finishedRuns: timing.finishedRuns } },

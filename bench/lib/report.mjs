@@ -186,6 +186,7 @@ export function renderMarkdown(result) {
   out.push(...threadSection(p));
   out.push(...writesSection(p));
   out.push(...ceilingSection(p, m.cores));
+  out.push(...partsSection(p, m.cores));
   out.push(...processSection(p));
   out.push(...curveSection(p));
 
@@ -409,6 +410,42 @@ function ceilingSection(p, cores) {
     `What the CPU per step allows (${cores} cores)`,
     `The steps/s each system would make with all ${cores} cores of this machine busy: ${cores} × 10⁶ ÷ its CPU per step at saturation, every thread and the server beside it counted (Redis; the broker, when it runs on this machine). **used**: the steps/s it made ÷ that. An engine's ratio to BullMQ in steps/s is its ratio at full use (the last column, what a step costs) times the ratio of the two **used** (how busy each kept the machine).`,
     ['| workload | system | CPU µs/step | steps/s | steps/s at full use | used | at full use ÷ BullMQ |', '|---|---|---|---|---|---|---|', ...rows, ''],
+  );
+}
+
+/**
+ * A Kafka chain step's parts, each measured alone in this run, beside what a step cost: the least
+ * a step can cost the machine as the engine is built, and the share of a step that is neither the
+ * records nor the logic nor the read store (threads handing work over, garbage, HTTP, the stream).
+ * The records are counted at the client alone's CPU per record: a round trip writes and reads two.
+ */
+function partsSection(p, cores) {
+  const parts = ok(p['step-parts']);
+  const alone = ok(p['client-alone'])?.saturation;
+  const step = ok(p['engine-kafka'])?.workloads?.[parts?.workload]?.saturation;
+  if (!parts || !(alone?.cpuUsPerRoundTrip > 0) || !alone.brokerCounted || !(step?.writes?.recordsPerStep > 0) || !step.brokerCounted) return [];
+  const records = (step.writes.recordsPerStep * alone.cpuUsPerRoundTrip) / 2;
+  // The logic's gateway stage decodes and folds the events; the read store's figure folds them again.
+  const logic = parts.logicUsPerStep - (parts.logicStages.gateway ?? 0);
+  const store = parts.storeUsPerEvent * parts.eventsPerStep;
+  const least = records + logic + store;
+  const atFull = (us) => (cores * 1e6) / us;
+  const versus = (us) => `${fmt(atFull(us), 0)} steps/s, ${fmt(atFull(us) / alone.roundTripsPerSec, 2)}x the client alone's ${fmt(alone.roundTripsPerSec, 0)} round trips/s`;
+  return section(
+    `A Kafka ${parts.workload} step's parts, each alone`,
+    `What a step must do, each part measured alone in this run, against what a step of the engine on Kafka cost the machine at saturation (its process and the broker). The records: ${fmt(step.writes.recordsPerStep, 2)} written a step (the table of the bus's writes), each at half the client alone's CPU per round trip (${alone.cpuUsPerRoundTrip} µs, two records written and read, the broker's share counted). The logic: the worker's and the orchestrator's work on a step with no bus and no I/O (\`node bench/step-cpu.mjs\`). The read store: the gateway's SQLite store folding and writing a step's ${fmt(parts.eventsPerStep, 2)} events as it batches them at saturation (\`node bench/read-store-write.mjs\`; the gateway's decode of the events is left out, so the sum is a lower bound). The rest of a step is handing work between threads and processes, garbage, the HTTP requests and the live stream.`,
+    [
+      '| part | µs per step |',
+      '|---|---|',
+      `| the records, on the broker and in the client | ${fmt(records, 0)} |`,
+      `| the engine's logic | ${fmt(logic, 0)} |`,
+      `| the read store | ${fmt(store, 0)} |`,
+      `| **the parts** | **${fmt(least, 0)}** |`,
+      `| what a step cost | ${fmt(step.cpuUsPerStep, 0)} (the rest ${fmt((100 * (step.cpuUsPerStep - least)) / step.cpuUsPerStep, 0)}%) |`,
+      '',
+      `With all ${cores} cores busy, a step costing only its parts would make ${versus(least)}; at what a step cost, ${versus(step.cpuUsPerStep)} (the target is 0.3x).`,
+      '',
+    ],
   );
 }
 
