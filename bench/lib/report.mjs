@@ -414,38 +414,43 @@ function ceilingSection(p, cores) {
 }
 
 /**
- * A Kafka chain step's parts, each measured alone in this run, beside what a step cost: the least
- * a step can cost the machine as the engine is built, and the share of a step that is neither the
- * records nor the logic nor the read store (threads handing work over, garbage, HTTP, the stream).
- * The records are counted at the client alone's CPU per record: a round trip writes and reads two.
+ * Per bus, a chain step's parts, each measured alone in this run, beside what a step cost: the
+ * least a step can cost the machine as the engine is built, and the share of a step that is
+ * neither the records nor the logic nor the read store (threads handing work over, garbage, HTTP,
+ * the stream). The records are counted at the bus's own round trip's CPU per record (two written
+ * and read a round trip): the client alone's on Kafka, our transport's on the embedded bus. Each
+ * bus is set against its target's peer: the client alone's round trips/s, and BullMQ's steps/s
+ * with every core busy.
  */
 function partsSection(p, cores) {
   const parts = ok(p['step-parts']);
-  const alone = ok(p['client-alone'])?.saturation;
-  const step = ok(p['engine-kafka'])?.workloads?.[parts?.workload]?.saturation;
-  if (!parts || !(alone?.cpuUsPerRoundTrip > 0) || !alone.brokerCounted || !(step?.writes?.recordsPerStep > 0) || !step.brokerCounted) return [];
-  const records = (step.writes.recordsPerStep * alone.cpuUsPerRoundTrip) / 2;
+  if (!parts) return [];
+  const w = parts.workload;
   // The logic's gateway stage decodes and folds the events; the read store's figure folds them again.
   const logic = parts.logicUsPerStep - (parts.logicStages.gateway ?? 0);
   const store = parts.storeUsPerEvent * parts.eventsPerStep;
-  const least = records + logic + store;
   const atFull = (us) => (cores * 1e6) / us;
-  const versus = (us) => `${fmt(atFull(us), 0)} steps/s, ${fmt(atFull(us) / alone.roundTripsPerSec, 2)}x the client alone's ${fmt(alone.roundTripsPerSec, 0)} round trips/s`;
+  const bullmq = wholeStep(p, SYSTEMS.find((x) => x.peer), w);
+  const buses = [
+    { bus: 'kafka', trip: ok(p['client-alone'])?.saturation, step: wholeStep(p, SYSTEMS.find((x) => x.phase === 'engine-kafka'), w), peer: "the client alone's round trips/s", peerRate: ok(p['client-alone'])?.saturation?.roundTripsPerSec, target: '0.3x' },
+    { bus: 'embedded', trip: ok(p['raw-embedded'])?.saturation, step: wholeStep(p, SYSTEMS.find((x) => x.phase === 'engine-embedded'), w), peer: "BullMQ's steps/s at full use", peerRate: bullmq && atFull(bullmq.cpuUsPerStep), target: '1x' },
+  ];
+  const rows = [];
+  for (const { bus, trip, step, peer, peerRate, target } of buses) {
+    if (!(trip?.cpuUsPerRoundTrip > 0) || trip.brokerCounted === false || !(step?.writes?.recordsPerStep > 0) || !(peerRate > 0)) continue;
+    const records = (step.writes.recordsPerStep * trip.cpuUsPerRoundTrip) / 2;
+    const least = records + logic + store;
+    const versus = (us) => `${fmt(atFull(us) / peerRate, 2)}x`;
+    rows.push(
+      `| ${bus} | ${fmt(step.writes.recordsPerStep, 2)} × ${fmt(trip.cpuUsPerRoundTrip / 2, 1)} = ${fmt(records, 0)} | ${fmt(logic, 0)} | ${fmt(store, 0)} | **${fmt(least, 0)}** | ${fmt(step.cpuUsPerStep, 0)} (the rest ${fmt((100 * (step.cpuUsPerStep - least)) / step.cpuUsPerStep, 0)}%) | ${peer}: ${fmt(peerRate, 0)} | ${versus(least)} | ${versus(step.cpuUsPerStep)} | ${target} |`,
+    );
+  }
   return section(
-    `A Kafka ${parts.workload} step's parts, each alone`,
-    `What a step must do, each part measured alone in this run, against what a step of the engine on Kafka cost the machine at saturation (its process and the broker). The records: ${fmt(step.writes.recordsPerStep, 2)} written a step (the table of the bus's writes), each at half the client alone's CPU per round trip (${alone.cpuUsPerRoundTrip} µs, two records written and read, the broker's share counted). The logic: the worker's and the orchestrator's work on a step with no bus and no I/O (\`node bench/step-cpu.mjs\`). The read store: the gateway's SQLite store folding and writing a step's ${fmt(parts.eventsPerStep, 2)} events as it batches them at saturation (\`node bench/read-store-write.mjs\`; the gateway's decode of the events is left out, so the sum is a lower bound). The rest of a step is handing work between threads and processes, garbage, the HTTP requests and the live stream.`,
-    [
-      '| part | µs per step |',
-      '|---|---|',
-      `| the records, on the broker and in the client | ${fmt(records, 0)} |`,
-      `| the engine's logic | ${fmt(logic, 0)} |`,
-      `| the read store | ${fmt(store, 0)} |`,
-      `| **the parts** | **${fmt(least, 0)}** |`,
-      `| what a step cost | ${fmt(step.cpuUsPerStep, 0)} (the rest ${fmt((100 * (step.cpuUsPerStep - least)) / step.cpuUsPerStep, 0)}%) |`,
-      '',
-      `With all ${cores} cores busy, a step costing only its parts would make ${versus(least)}; at what a step cost, ${versus(step.cpuUsPerStep)} (the target is 0.3x).`,
-      '',
-    ],
+    `A ${w} step's parts, each alone`,
+    `What a step must do, each part measured alone in this run, in µs of the machine's CPU per step, against what a step of the engine cost at saturation (every thread; on Kafka the broker too). **records**: the records a step writes (the table of the bus's writes), each at half the CPU of the bus's own request/reply round trip at saturation (two records written and read): the Kafka client alone's, the broker's share counted, and our transport's on the embedded bus. **logic**: the worker's and the orchestrator's work on a step with no bus and no I/O (\`node bench/step-cpu.mjs\`). **read store**: the gateway's SQLite store folding and writing a step's ${fmt(parts.eventsPerStep, 2)} events as it batches them at saturation (\`node bench/read-store-write.mjs\`; the gateway's decode of the events is left out, so the parts are a lower bound). The rest of a step is handing work between threads and processes, garbage, the HTTP requests and the live stream. The last columns: the steps/s with all ${cores} cores busy at the parts' cost and at a step's, each over the target's peer.`,
+    rows.length === 0
+      ? []
+      : ['| bus | records | logic | read store | **the parts** | a step cost | the peer | the parts ÷ the peer | a step ÷ the peer | target |', '|---|---|---|---|---|---|---|---|---|---|', ...rows, ''],
   );
 }
 

@@ -2,9 +2,9 @@
  * What the parts of a chain step cost, each alone, with no bus, no thread and no I/O: the engine's
  * own logic (the worker's codec, the orchestrator's decode, reduce, encode and snapshot records;
  * `bench/step-cpu.mjs`) and the gateway's SQLite read store writing the step's events as it batches
- * them at saturation (`bench/read-store-write.mjs`). The report adds the records a step of the
- * engine on Kafka writes, at the client alone's CPU per record, and sets the sum beside the
- * target: the least a step can cost the machine, and so the most steps/s ÷ round trips/s can be.
+ * them at saturation (`bench/read-store-write.mjs`). The report adds, per bus, the records a step
+ * writes at the CPU per record of the bus's own round trip, and sets the sum beside what a step
+ * cost and the target: the least a step can cost the machine as the engine is built.
  */
 import { SqliteReadStore } from '@orchestrator-lite/gateway';
 import { measureStore } from '../lib/read-store-work.mjs';
