@@ -63,6 +63,11 @@ function versusSection(p) {
   );
 }
 
+/** The engine on Kafka: its steps/s over the Kafka client alone's round trips/s, at least. */
+const KAFKA_ENGINE_TARGET = 0.3;
+/** The embedded engine: its runs/s over BullMQ's, at least. */
+const EMBEDDED_ENGINE_TARGET = 1;
+
 /** Every benchmark target, with its measured value; `met` is null when it could not be measured. */
 export function evaluateTargets(result) {
   const p = result.phases;
@@ -76,18 +81,18 @@ export function evaluateTargets(result) {
   add('our transport vs the Kafka client alone (round trips/s, 64 in flight)', 'kafka', ratio(rawKafka, client), 0.8, '>=', 'x');
   for (const w of ['chain10', 'fanout20']) {
     const paired = versusRatio(p, 'versus-client', w);
-    if (paired !== undefined) add('engine steps/s vs the Kafka client alone round trips/s', `kafka ${w} (paired)`, paired, 0.3, '>=', 'x');
+    if (paired !== undefined) add('engine steps/s vs the Kafka client alone round trips/s', `kafka ${w} (paired)`, paired, KAFKA_ENGINE_TARGET, '>=', 'x');
   }
   for (const [phase, label] of [['engine-kafka', 'kafka'], ['engine-kafka-split', 'kafka, roles split']]) {
     for (const w of ['chain10', 'fanout20']) {
-      add('engine steps/s vs the Kafka client alone round trips/s', `${label} ${w}`, ratio(ok(p[phase])?.workloads?.[w]?.saturation?.stepsPerSec, client), 0.3, '>=', 'x');
+      add('engine steps/s vs the Kafka client alone round trips/s', `${label} ${w}`, ratio(ok(p[phase])?.workloads?.[w]?.saturation?.stepsPerSec, client), KAFKA_ENGINE_TARGET, '>=', 'x');
     }
   }
   for (const w of WORKLOADS) {
     const paired = versusRatio(p, 'versus-bullmq', w);
     const subject = paired === undefined ? `embedded ${w}` : `embedded ${w} (paired)`;
     const value = paired ?? ratio(ok(p['engine-embedded'])?.workloads?.[w]?.saturation?.runsPerSec, ok(p.bullmq)?.workloads?.[w]?.saturation?.runsPerSec);
-    add('embedded engine vs BullMQ (runs/s at saturation)', subject, value, 1, '>=', 'x');
+    add('embedded engine vs BullMQ (runs/s at saturation)', subject, value, EMBEDDED_ENGINE_TARGET, '>=', 'x');
   }
   for (const w of WORKLOADS) {
     add('engine steps/s vs raw Kafka round trips/s', `kafka ${w}`, ratio(ok(p['engine-kafka'])?.workloads?.[w]?.saturation?.stepsPerSec, rawKafka), 0.5, '>=', 'x');
@@ -432,8 +437,8 @@ function partsSection(p, cores) {
   const atFull = (us) => (cores * 1e6) / us;
   const bullmq = wholeStep(p, SYSTEMS.find((x) => x.peer), w);
   const buses = [
-    { bus: 'kafka', trip: ok(p['client-alone'])?.saturation, step: wholeStep(p, SYSTEMS.find((x) => x.phase === 'engine-kafka'), w), peer: "the client alone's round trips/s", peerRate: ok(p['client-alone'])?.saturation?.roundTripsPerSec, target: '0.3x' },
-    { bus: 'embedded', trip: ok(p['raw-embedded'])?.saturation, step: wholeStep(p, SYSTEMS.find((x) => x.phase === 'engine-embedded'), w), peer: "BullMQ's steps/s at full use", peerRate: bullmq && atFull(bullmq.cpuUsPerStep), target: '1x' },
+    { bus: 'kafka', trip: ok(p['client-alone'])?.saturation, step: wholeStep(p, SYSTEMS.find((x) => x.phase === 'engine-kafka'), w), peer: "the client alone's round trips/s", peerRate: ok(p['client-alone'])?.saturation?.roundTripsPerSec, target: KAFKA_ENGINE_TARGET },
+    { bus: 'embedded', trip: ok(p['raw-embedded'])?.saturation, step: wholeStep(p, SYSTEMS.find((x) => x.phase === 'engine-embedded'), w), peer: "BullMQ's steps/s at full use", peerRate: bullmq && atFull(bullmq.cpuUsPerStep), target: EMBEDDED_ENGINE_TARGET },
   ];
   const rows = [];
   for (const { bus, trip, step, peer, peerRate, target } of buses) {
@@ -442,7 +447,7 @@ function partsSection(p, cores) {
     const least = records + logic + store;
     const versus = (us) => `${fmt(atFull(us) / peerRate, 2)}x`;
     rows.push(
-      `| ${bus} | ${fmt(step.writes.recordsPerStep, 2)} × ${fmt(trip.cpuUsPerRoundTrip / 2, 1)} = ${fmt(records, 0)} | ${fmt(logic, 0)} | ${fmt(store, 0)} | **${fmt(least, 0)}** | ${fmt(step.cpuUsPerStep, 0)} (the rest ${fmt((100 * (step.cpuUsPerStep - least)) / step.cpuUsPerStep, 0)}%) | ${peer}: ${fmt(peerRate, 0)} | ${versus(least)} | ${versus(step.cpuUsPerStep)} | ${target} |`,
+      `| ${bus} | ${fmt(step.writes.recordsPerStep, 2)} × ${fmt(trip.cpuUsPerRoundTrip / 2, 1)} = ${fmt(records, 0)} | ${fmt(logic, 0)} | ${fmt(store, 0)} | **${fmt(least, 0)}** | ${fmt(step.cpuUsPerStep, 0)} (the rest ${fmt((100 * (step.cpuUsPerStep - least)) / step.cpuUsPerStep, 0)}%) | ${peer}: ${fmt(peerRate, 0)} | ${versus(least)} | ${versus(step.cpuUsPerStep)} | ${target}x |`,
     );
   }
   return section(
