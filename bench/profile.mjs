@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 /**
- * Profiles the hot path once under `node --cpu-prof`, then prints the functions with the most self
- * time, grouped by package: the engine at saturation (chain10 by default), or with --phase=raw the
- * transport's request/reply round trip. With --alloc, what the event loop allocates instead (V8's
- * sampling heap profiler, the objects already collected included: garbage is what the collector's
- * threads and pauses cost), by the function that allocated it.
+ * Profiles the hot path once under `node --cpu-prof`, then prints, for each thread of the process
+ * (the event loop first, then each worker thread, named after the script it runs; then any process
+ * the phase forked), how busy it was
+ * and the functions with the most self time, grouped by package: the engine at saturation (chain10
+ * by default), or with --phase=raw the transport's request/reply round trip. With --alloc, what
+ * the event loop allocates instead (V8's sampling heap profiler, the objects already collected
+ * included: garbage is what the collector's threads and pauses cost), by the function that
+ * allocated it.
  *
  *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--partitions=P] [--alloc] [--keep=FILE]
  *
  * Without --partitions the engine runs at its bus's default partition count, the round trip over 6.
  *
- * --keep writes the profile to FILE as well, to open in Chrome DevTools (Performance, Load profile;
- * with --alloc, Memory, Load).
+ * --keep writes the event loop's profile to FILE as well, and each other thread's beside it
+ * (`trace.cpuprofile`, `trace.gateway-thread.cpuprofile`), to open in Chrome DevTools (Performance,
+ * Load profile; with --alloc, Memory, Load).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,20 +46,41 @@ const execArgv = alloc ? ['--import', new URL('./lib/alloc-sampler.mjs', import.
 const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [module, JSON.stringify(options)], { execArgv, env: { ...process.env, BENCH_ALLOC_PROFILE: allocFile } });
 const code = await new Promise((resolve) => child.on('exit', resolve));
 if (code !== 0) throw new Error(`profile: the ${module} phase exited with ${code}`);
-const text = readFileSync(alloc ? allocFile : cpuProfileIn(dir), 'utf8');
 const keep = arg('keep', undefined);
-if (keep !== undefined) writeFileSync(keep, text);
+const profiles = alloc ? [{ name: 'event-loop', text: readFileSync(allocFile, 'utf8') }] : cpuProfilesIn(dir, child.pid);
 rmSync(dir, { recursive: true, force: true });
+if (keep !== undefined) for (const [i, { name, text }] of profiles.entries()) writeFileSync(i === 0 ? keep : keep.replace(/(\.[^./]*)?$/, `.${name}$1`), text);
 if (alloc) {
-  printAllocations(text);
+  printAllocations(profiles[0].text);
   process.exit(0);
 }
+const titleOf = (name, i) => (i === 0 ? 'the event loop' : name.startsWith('process-') ? `process ${name.slice('process-'.length)}` : `thread ${name}`);
+for (const [i, { name, text }] of profiles.entries()) printSelfTime(titleOf(name, i), JSON.parse(text), i === 0 ? 25 : 12);
 
-/** The profile `--cpu-prof` wrote into `dir`. */
-function cpuProfileIn(dir) {
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error('profile: no .cpuprofile was written');
-  return join(dir, file);
+/**
+ * The profiles `--cpu-prof` wrote into `dir`, one a thread (`CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`):
+ * the phase's event loop (process `pid`, thread 0) first, then its worker threads, each named
+ * after the `-worker` script it runs, then any process the phase forked (the replier of the
+ * round trip on Kafka), named after its script in `bench/peers`.
+ */
+function cpuProfilesIn(dir, pid) {
+  const ids = (file) => file.split('.').slice(3, 5).map(Number);
+  const order = (file) => {
+    const [p, t] = ids(file);
+    return (p === pid ? 0 : p) * 1e6 + t;
+  };
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort((a, b) => order(a) - order(b));
+  if (files.length === 0) throw new Error('profile: no .cpuprofile was written');
+  return files.map((file) => {
+    const [p, t] = ids(file);
+    const text = readFileSync(join(dir, file), 'utf8');
+    const urls = JSON.parse(text).nodes.map((n) => n.callFrame.url);
+    const named = (re) => urls.map((url) => re.exec(url)?.[1]).find((name) => name !== undefined);
+    if (p !== pid) return { name: `process-${named(/bench\/peers\/([^/]+)\.mjs$/) ?? p}${t === 0 ? '' : `-thread-${t}`}`, text };
+    return { name: t === 0 ? 'event-loop' : (named(/([^/]+)-worker\.js$/) ?? `thread-${t}`), text };
+  });
 }
 
 /** The package (or node core, or the bench) a frame's script belongs to; `none` for a frame without one. */
@@ -92,23 +117,29 @@ function printAllocations(text) {
   process.stdout.write(`bytes allocated on the event loop by area (${(total / 1e6).toFixed(0)} MB sampled, start to exit):\n${show(byArea, 12)}\n\ntop functions by bytes allocated:\n${show(byFunction, 30)}\n`);
 }
 
-const profile = JSON.parse(text);
-
-// Self time per node: samples x mean interval.
-const counts = new Map();
-for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
-const interval = (profile.endTime - profile.startTime) / profile.samples.length / 1000;
-const total = profile.samples.length;
-const byFunction = new Map();
-const byArea = new Map();
-for (const node of profile.nodes) {
-  const n = counts.get(node.id) ?? 0;
-  if (n === 0) continue;
-  const name = frameName(node.callFrame);
-  byFunction.set(name, (byFunction.get(name) ?? 0) + n);
-  const area = areaOf(node.callFrame.url, '(native/gc/idle)');
-  byArea.set(area, (byArea.get(area) ?? 0) + n);
+/** A CPU profile's self time by area and by function; how busy the thread was. */
+function printSelfTime(title, profile, limit) {
+  // Self time per node: samples x mean interval.
+  const counts = new Map();
+  for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const interval = (profile.endTime - profile.startTime) / profile.samples.length / 1000;
+  const total = profile.samples.length;
+  const byFunction = new Map();
+  const byArea = new Map();
+  let idle = 0;
+  for (const node of profile.nodes) {
+    const n = counts.get(node.id) ?? 0;
+    if (n === 0) continue;
+    if (node.callFrame.functionName === '(idle)') idle += n;
+    const name = frameName(node.callFrame);
+    byFunction.set(name, (byFunction.get(name) ?? 0) + n);
+    const area = areaOf(node.callFrame.url, '(native/gc/idle)');
+    byArea.set(area, (byArea.get(area) ?? 0) + n);
+  }
+  const show = (map, top) =>
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${(n * interval).toFixed(0).padStart(6)} ms  ${k}`).join('\n');
+  process.stdout.write(
+    `\n${title}: ${total} samples, ${((total * interval) / 1000).toFixed(1)} s, busy ${((100 * (total - idle)) / total).toFixed(0)}% of it\n` +
+      `self time by area:\n${show(byArea, Math.ceil(limit / 2))}\n\ntop functions by self time:\n${show(byFunction, limit)}\n`,
+  );
 }
-const show = (map, limit) =>
-  [...map].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([k, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${(n * interval).toFixed(0).padStart(6)} ms  ${k}`).join('\n');
-process.stdout.write(`self time by area (${total} samples, ${(total * interval / 1000).toFixed(1)} s):\n${show(byArea, 12)}\n\ntop functions by self time:\n${show(byFunction, 25)}\n`);
