@@ -44,3 +44,21 @@ export function cpuUsOf(pids) {
   }
   return ticks * US_PER_TICK;
 }
+
+/**
+ * Counts the machine's CPU from now on: this process's and that of the processes `pids` (a peer,
+ * the local broker). `usPer(rate)` gives the CPU used since, per second, divided by `rate` (a loop's
+ * round trips or steps a second): the loop's CPU, warm-up and drain included, over its seconds.
+ */
+export function cpuMeter(pids) {
+  const own0 = process.cpuUsage();
+  const others0 = cpuUsOf(pids);
+  const at = performance.now();
+  return {
+    usPer(rate) {
+      const own = process.cpuUsage(own0);
+      const us = own.user + own.system + cpuUsOf(pids) - others0;
+      return rate > 0 ? Math.round(us / ((performance.now() - at) / 1000) / rate) : null;
+    },
+  };
+}

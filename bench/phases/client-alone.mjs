@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
-import { cpuUsOf, localBrokerPids } from '../lib/broker-cpu.mjs';
+import { cpuMeter, localBrokerPids } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, deleteTopicsWithPrefix, randomPrefix } from '../lib/bus.mjs';
 import { closedLoop } from '../lib/load.mjs';
 import { sleep, summarize, until, wallNow } from '../lib/stats.mjs';
@@ -70,13 +70,11 @@ export async function run(o) {
       completed = 0;
       // The machine's CPU per round trip: both processes and the local broker (none counted when it is remote).
       const pids = [child.pid, ...localBrokerPids(brokers)];
-      const cpu0 = { own: process.cpuUsage(), others: cpuUsOf(pids), at: performance.now() };
+      const cpu = cpuMeter(pids);
       const r = await closedLoop({ start: roundTrip, window: inFlight, warmupMs: o.warmupMs, measureMs: o.measureMs, onWindow: (t0, t1) => (window = { t0, t1 }) });
-      const own = process.cpuUsage(cpu0.own);
-      const cpuUs = own.user + own.system + cpuUsOf(pids) - cpu0.others;
       const rate = completed / ((r.t1 - r.t0) / 1000);
-      // As the engine's CPU per step: the loop's CPU, warm-up and drain included, over its seconds, per round trip of the window's rate.
-      const cpuUsPerRoundTrip = rate > 0 ? Math.round(cpuUs / ((performance.now() - cpu0.at) / 1000) / rate) : null;
+      // As the engine's CPU per step: per round trip of the window's rate.
+      const cpuUsPerRoundTrip = cpu.usPer(rate);
       results[name] = { inFlight, roundTripsPerSec: Math.round(rate * 100) / 100, latency: summarize(samples), errors: r.errors, cpuUsPerRoundTrip, brokerCounted: pids.length > 1 };
       process.stderr.write(`  client alone ${name}: ${results[name].roundTripsPerSec} round trips/s, p50 ${results[name].latency.p50} ms p99 ${results[name].latency.p99} ms\n`);
     }

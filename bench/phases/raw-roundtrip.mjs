@@ -9,7 +9,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cpuUsOf, localBrokerPids } from '../lib/broker-cpu.mjs';
+import { cpuMeter, localBrokerPids } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop } from '../lib/load.mjs';
 import { summarize, until, wallNow } from '../lib/stats.mjs';
@@ -89,12 +89,10 @@ export async function run(o) {
     for (const [name, inFlight] of [['single', 1], ['saturation', o.window]]) {
       samples = [];
       completed = 0;
-      const cpu0 = { own: process.cpuUsage(), others: cpuUsOf(pids), at: performance.now() };
+      const cpu = cpuMeter(pids);
       const r = await closedLoop({ start: roundTrip, window: inFlight, warmupMs: o.warmupMs, measureMs: o.measureMs, onWindow: (t0, t1) => (window = { t0, t1 }) });
-      const own = process.cpuUsage(cpu0.own);
-      const cpuUs = own.user + own.system + cpuUsOf(pids) - cpu0.others;
       const rate = completed / ((r.t1 - r.t0) / 1000);
-      const cpuUsPerRoundTrip = rate > 0 ? Math.round(cpuUs / ((performance.now() - cpu0.at) / 1000) / rate) : null;
+      const cpuUsPerRoundTrip = cpu.usPer(rate);
       results[name] = { inFlight, roundTripsPerSec: Math.round(rate * 100) / 100, latency: summarize(samples), errors: r.errors, cpuUsPerRoundTrip, ...(o.bus === 'kafka' ? { brokerCounted: pids.length > 1 } : {}) };
       process.stderr.write(`  raw/${o.bus} ${name}: ${results[name].roundTripsPerSec} round trips/s, p50 ${results[name].latency.p50} ms p99 ${results[name].latency.p99} ms\n`);
     }
