@@ -2,12 +2,11 @@
 /**
  * Profiles the hot path once under `node --cpu-prof`, then prints, for each thread of the process
  * (the event loop first, then each worker thread, named after the script it runs; then any process
- * the phase forked), how busy it was
- * and the functions with the most self time, grouped by package: the engine at saturation (chain10
- * by default), or with --phase=raw the transport's request/reply round trip. With --alloc, what
- * the event loop allocates instead (V8's sampling heap profiler, the objects already collected
- * included: garbage is what the collector's threads and pauses cost), by the function that
- * allocated it.
+ * the phase forked), how busy it was and the functions with the most self time, grouped by package:
+ * the engine at saturation (chain10 by default), or with --phase=raw the transport's request/reply
+ * round trip. With --alloc, what the event loop allocates instead (V8's sampling heap profiler,
+ * the objects already collected included: garbage is what the collector's threads and pauses
+ * cost), by the function that allocated it.
  *
  *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--partitions=P] [--alloc] [--keep=FILE]
  *
@@ -55,7 +54,7 @@ if (alloc) {
   process.exit(0);
 }
 const titleOf = (name, i) => (i === 0 ? 'the event loop' : name.startsWith('process-') ? `process ${name.slice('process-'.length)}` : `thread ${name}`);
-for (const [i, { name, text }] of profiles.entries()) printSelfTime(titleOf(name, i), JSON.parse(text), i === 0 ? 25 : 12);
+for (const [i, { name, profile }] of profiles.entries()) printSelfTime(titleOf(name, i), profile, i === 0 ? 25 : 12);
 
 /**
  * The profiles `--cpu-prof` wrote into `dir`, one a thread (`CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`):
@@ -76,10 +75,10 @@ function cpuProfilesIn(dir, pid) {
   return files.map((file) => {
     const [p, t] = ids(file);
     const text = readFileSync(join(dir, file), 'utf8');
-    const urls = JSON.parse(text).nodes.map((n) => n.callFrame.url);
-    const named = (re) => urls.map((url) => re.exec(url)?.[1]).find((name) => name !== undefined);
-    if (p !== pid) return { name: `process-${named(/bench\/peers\/([^/]+)\.mjs$/) ?? p}${t === 0 ? '' : `-thread-${t}`}`, text };
-    return { name: t === 0 ? 'event-loop' : (named(/([^/]+)-worker\.js$/) ?? `thread-${t}`), text };
+    const profile = JSON.parse(text);
+    const named = (re) => profile.nodes.map((n) => re.exec(n.callFrame.url)?.[1]).find((name) => name !== undefined);
+    if (p !== pid) return { name: `process-${named(/bench\/peers\/([^/]+)\.mjs$/) ?? p}${t === 0 ? '' : `-thread-${t}`}`, text, profile };
+    return { name: t === 0 ? 'event-loop' : (named(/([^/]+)-worker\.js$/) ?? `thread-${t}`), text, profile };
   });
 }
 
