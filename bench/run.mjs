@@ -4,7 +4,8 @@
  *
  *   node bench/run.mjs [--quick] [--only=phase,phase] [--no-kafka]
  *
- * Phases, each in its own process: kafka-floor (Kafka's EndToEndLatency tool) and client-alone
+ * Phases, each in its own process: broker-warmup (the client alone's load until the broker's JIT
+ * compiler has settled, before any phase on Kafka), kafka-floor (Kafka's EndToEndLatency tool) and client-alone
  * (the Kafka client with no project code), the baselines; raw-embedded, raw-kafka (our transport);
  * engine-embedded, engine-kafka, engine-kafka-split (every role its own process), engine-embedded-own
  * (every role in one process of its own, the load and the watching in another); bullmq (the
@@ -43,6 +44,8 @@ const shared = { ...ENGINE_LOAD, workloads: WORKLOADS, warmupMs: timing.warmupMs
 const phaseBudgetMs = quick ? 150_000 : 300_000;
 
 const PHASES = [
+  // Before the first phase on Kafka, whichever --only selects: see bench/phases/broker-warmup.mjs.
+  { id: 'broker-warmup', module: 'broker-warmup', kafka: true, warms: true, options: { partitions: 6, window: 64, roundMs: quick ? 3000 : 5000, minRounds: 2, maxMs: quick ? 20_000 : 60_000, settledShare: 0.05 } },
   { id: 'kafka-floor', module: 'kafka-floor', kafka: true, options: { messages: quick ? 2000 : 10_000, messageBytes: 200 } },
   { id: 'client-alone', module: 'client-alone', kafka: true, options: { partitions: 6, window: 64, warmupMs: timing.warmupMs, measureMs: timing.rawMeasureMs } },
   { id: 'raw-embedded', module: 'raw-roundtrip', options: { bus: 'embedded', partitions: 6, window: 64, warmupMs: timing.warmupMs, measureMs: timing.rawMeasureMs } },
@@ -101,8 +104,10 @@ async function measurePhase(phase) {
   if (result.status !== 'ok') process.stderr.write(`phase ${phase.id} FAILED: ${result.error}\n`);
   return result;
 }
+/** A phase runs if --only names it, or warms what a phase it names measures. */
+const selected = (phase) => !only || only.includes(phase.id) || (phase.warms && PHASES.some((p) => p.kafka && !p.warms && only.includes(p.id)));
 for (const phase of PHASES) {
-  if (only && !only.includes(phase.id)) continue;
+  if (!selected(phase)) continue;
   if (phase.kafka && (noKafka || kafkaProblem)) {
     phases[phase.id] = { status: 'skipped', error: noKafka ? 'SKIPPED by --no-kafka: NOT measured' : `SKIPPED, no broker: ${kafkaProblem}` };
     continue;

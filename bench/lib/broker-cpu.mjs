@@ -45,6 +45,39 @@ export function cpuUsOf(pids) {
   return ticks * US_PER_TICK;
 }
 
+/** A broker's threads by what they do, from their names (a JVM thread's name, cut to 15 bytes by Linux). */
+const BROKER_THREADS = [
+  ['requests', /^data-plane-kafk/],
+  ['compiler', /^C[12] CompilerThre/],
+  ['gc', /^(GC Thread|G1 )/],
+  ['cleaner', /^kafka-log-clean/],
+];
+
+/** The CPU time (µs) the threads of the processes `pids` have used so far, by group: BROKER_THREADS' and `other`. */
+export function threadCpuUsOf(pids) {
+  const out = Object.fromEntries([...BROKER_THREADS.map(([group]) => [group, 0]), ['other', 0]]);
+  for (const pid of pids) {
+    let tids;
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // ended
+    }
+    for (const tid of tids) {
+      try {
+        const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8');
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const group = BROKER_THREADS.find(([, pattern]) => pattern.test(name))?.[0] ?? 'other';
+        out[group] += (Number(fields[11]) + Number(fields[12])) * US_PER_TICK;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Counts the machine's CPU from now on: this process's and that of the processes `pids` (a peer,
  * the local broker). `usPer(rate)` gives the CPU used since, per second, divided by `rate` (a loop's

@@ -161,6 +161,7 @@ export function renderMarkdown(result) {
   }
 
   out.push('## The limit: request/reply round trips', '');
+  out.push(...warmupLines(p['broker-warmup']));
   const floor = ok(p['kafka-floor']);
   out.push(floor ? `Kafka's own one-hop floor, \`${floor.tool}\` (Java client, acks=all, ${floor.messages} records of ${floor.messageBytes} B one at a time): **p50 ${floor.latency.p50} ms, p99 ${floor.latency.p99} ms** (whole ms), mean ${fmt(floor.latency.mean, 2)} ms.` : `Kafka's EndToEndLatency: ${p['kafka-floor']?.error ?? 'not measured'}`, '');
   const clientRate = ok(p['client-alone'])?.saturation?.roundTripsPerSec;
@@ -274,6 +275,20 @@ function speedLines(speed) {
       ? `**The machine's speed varied ${fmt(spread, 2)}× during this run**: a ratio between phases measured minutes apart (the engine ÷ BullMQ, say) carries that much of the machine's drift. Ratios within a phase, and the A B B A pair of the client alone and our transport, do not.`
       : `It varied ${fmt(spread, 2)}× from the fastest phase to the slowest.`;
   return [`Machine speed before each phase: a fixed piece of JavaScript took ${speed.map((s) => `${s.ms} ms (${s.phase})`).join(', ')}. ${verdict}`, ''];
+}
+
+/** How the broker was warmed before the phases on Kafka, and whether its JIT compiler had settled. */
+function warmupLines(phase) {
+  const w = ok(phase);
+  if (!w) return phase ? [`The broker's warm-up: ${phase.error}`, ''] : [];
+  const first = w.rounds[0];
+  const last = w.rounds.at(-1);
+  const rounds = `${w.rounds.length} rounds of ${fmt(w.roundMs / 1000)} s (${fmt(w.seconds)} s in all)`;
+  const rates = `the client alone made ${fmt(first.roundTripsPerSec, 0)} round trips/s in the first round and ${fmt(last.roundTripsPerSec, 0)} in the last`;
+  if (!w.brokerObserved) return [`Before the phases on Kafka, the client alone's load ran ${rounds} to warm the broker, which is not on this machine (its JIT compiler not observed): ${rates}.`, ''];
+  const jit = `its JIT compiler kept ${fmt(first.brokerCores.compiler, 2)} of a core busy in the first round and ${fmt(last.brokerCores.compiler, 2)} in the last (its request threads ${fmt(first.brokerCores.requests, 2)} and ${fmt(last.brokerCores.requests, 2)})`;
+  const verdict = w.settled ? `under ${w.settledShare} of a core: warm` : `**not yet under ${w.settledShare} of a core**: the first phases on Kafka shared the cores with it`;
+  return [`Before the phases on Kafka, the broker was warmed with the client alone's load, ${rounds}: ${jit}, ${verdict}; ${rates}.`, ''];
 }
 
 /** The runs behind the paired rows of the limit table. */
