@@ -79,6 +79,20 @@ export function threadCpuUsOf(pids) {
 }
 
 /**
+ * Counts the CPU of the threads of `pids` by group from now on: `usPer(seconds, rate)` gives each
+ * group's µs per unit of `rate` (a loop's steps or round trips a second) over `seconds`.
+ */
+export function threadMeter(pids) {
+  const before = threadCpuUsOf(pids);
+  return {
+    usPer(seconds, rate) {
+      const after = threadCpuUsOf(pids);
+      return rate > 0 ? Object.fromEntries(Object.keys(after).map((group) => [group, Math.round((after[group] - before[group]) / seconds / rate)])) : undefined;
+    },
+  };
+}
+
+/**
  * Counts the machine's CPU from now on: this process's and that of the processes `pids` (a peer,
  * the local broker). `usPer(rate)` gives the CPU used since, per second, divided by `rate` (a loop's
  * round trips or steps a second): the loop's CPU, warm-up and drain included, over its seconds.

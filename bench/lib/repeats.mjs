@@ -1,8 +1,8 @@
 /**
  * One result from repeated runs of a round-trip phase (the client alone, our transport): per
- * window (`single`, `saturation`), the mean of the runs' round trips/s, latency percentiles and
- * CPU per round trip, and each run's round trips/s under `runs`. A run that failed is left out;
- * with none that succeeded, the first failure is the result.
+ * window (`single`, `saturation`), the mean of the runs' round trips/s, latency percentiles,
+ * CPU per round trip and the broker's by thread group, and each run's round trips/s under `runs`.
+ * A run that failed is left out; with none that succeeded, the first failure is the result.
  */
 const WINDOWS = ['single', 'saturation'];
 const LATENCY = ['p50', 'p95', 'p99', 'mean'];
@@ -25,6 +25,7 @@ function meanWindow(windows) {
     },
     errors: windows.reduce((a, w) => a + (w.errors ?? 0), 0),
     ...(first.cpuUsPerRoundTrip === undefined ? {} : { cpuUsPerRoundTrip: Math.round(mean(windows.map((w) => w.cpuUsPerRoundTrip)) ?? 0) || null }),
+    ...(first.brokerThreads === undefined ? {} : { brokerThreads: Object.fromEntries(Object.keys(first.brokerThreads).map((group) => [group, Math.round(mean(windows.map((w) => w.brokerThreads?.[group])) ?? 0)])) }),
   };
 }
 

@@ -374,6 +374,34 @@ function threadSection(p) {
     '',
     ...calls,
     ...waits,
+    ...brokerThreadLines(p),
+  ];
+}
+
+/**
+ * The local broker's share by its threads: what its request threads cost per record written,
+ * for the client alone and for the engine, and how much of it was its JIT compiler still at work.
+ */
+function brokerThreadLines(p) {
+  const GROUPS = ['requests', 'compiler', 'gc', 'cleaner', 'other'];
+  const rows = [];
+  const row = (label, unit, threads, records) =>
+    rows.push(`| ${label} | ${unit} | ${GROUPS.map((g) => threads[g]).join(' | ')} | ${records > 0 ? `${fmt(records, 2)} → ${fmt(threads.requests / records, 0)}` : '—'} |`);
+  const alone = ok(p['client-alone'])?.saturation;
+  // A round trip writes two records: the request and its reply.
+  if (alone?.brokerThreads) row('the client alone', 'round trip', alone.brokerThreads, 2);
+  for (const w of WORKLOADS) {
+    const s = ok(p['engine-kafka'])?.workloads?.[w]?.saturation;
+    if (s?.brokerThreads) row(`engine (kafka), ${w}`, 'step', s.brokerThreads, s.writes?.recordsPerStep);
+  }
+  if (rows.length === 0) return [];
+  return [
+    "The local broker's CPU by its threads, µs per round trip or step (the same loops; `/proc/<pid>/task`): its request threads (network and request handlers), its JIT compiler, its garbage collector, its log cleaner (compacted topics), the rest; and the records a round trip or step writes, with the request threads' µs per record written.",
+    '',
+    '| what | per | request threads | JIT compiler | GC | log cleaner | other | records → request threads µs/record |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
   ];
 }
 

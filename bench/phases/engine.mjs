@@ -15,7 +15,7 @@ import { MAX_BATCH_RUNS, runIdForIdempotencyKey } from '@orchestrator-lite/core'
 import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
 import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
-import { cpuUsOf, localBrokerPids } from '../lib/broker-cpu.mjs';
+import { cpuUsOf, localBrokerPids, threadMeter } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { closeClient, postJson } from '../lib/http-client.mjs';
@@ -151,9 +151,11 @@ export async function run(o) {
  */
 async function saturateInProcess(drive, brokerPids, transport) {
   const before = transport.writeStats();
+  const broker = threadMeter(brokerPids);
   const { result, seconds, cpuUsPerStep, cpuByThread } = await cpuPerStep(drive, (r) => r.stepsPerSec, async () => cpuUsOf(brokerPids));
   const writes = writesOver(before, transport.writeStats(), seconds, result.stepsPerSec);
-  return { ...result, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}), ...(writes ? { writes } : {}), brokerCounted: brokerPids.length > 0 };
+  const brokerThreads = brokerPids.length > 0 ? broker.usPer(seconds, result.stepsPerSec) : undefined;
+  return { ...result, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}), ...(writes ? { writes } : {}), brokerCounted: brokerPids.length > 0, ...(brokerThreads ? { brokerThreads } : {}) };
 }
 
 /**
