@@ -27,7 +27,7 @@ import { meanOfRuns } from './lib/repeats.mjs';
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { checkoutRoot } from './lib/worktree.mjs';
 import { speedProbe } from './lib/speed-probe.mjs';
-import { UNSTEADY_PAIR, evaluateTargets, writeReport } from './lib/report.mjs';
+import { UNSTEADY_PAIR, evaluateTargets, pairSpread, writeReport } from './lib/report.mjs';
 import { CURVE_FACTORS, ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
 import { STARTS } from './lib/starts.mjs';
 
@@ -133,8 +133,6 @@ for (const phase of PHASES) {
  */
 /** How many times a pair may run when its sides are unsteady. */
 const PAIR_ATTEMPTS = quick ? 1 : 2;
-/** The larger of two rates over the smaller, to two decimals. */
-const spreadOf = (rates) => Math.round((Math.max(...rates) / Math.min(...rates)) * 100) / 100;
 const VERSUS = [
   { id: 'versus-bullmq', engine: 'engine-embedded', peer: 'bullmq', workloads: WORKLOADS, peerRate: (r, w) => r.workloads?.[w]?.saturation?.runsPerSec, engineRate: (s) => s.runsPerSec },
   { id: 'versus-client', engine: 'engine-kafka', peer: 'client-alone', workloads: ['chain10', 'fanout20'], peerRate: (r) => r.saturation?.roundTripsPerSec, engineRate: (s) => s.stepsPerSec },
@@ -151,13 +149,13 @@ async function versus(pairing) {
       attempts++;
       const runs = await pairOnce(pairing, workload);
       if (runs.error) return { status: 'failed', error: runs.error };
-      const spread = { engine: spreadOf(runs.engine), peer: spreadOf(runs.peer) };
+      const spread = pairSpread(runs);
       const worst = Math.max(spread.engine, spread.peer);
-      if (kept === undefined || worst < Math.max(kept.spread.engine, kept.spread.peer)) kept = { ...runs, spread };
+      if (kept === undefined || worst < kept.worst) kept = { runs, worst };
       if (worst <= UNSTEADY_PAIR) break;
       if (attempts < PAIR_ATTEMPTS) process.stderr.write(`phase ${pairing.id}: ${workload} unsteady (the engine's runs ${spread.engine}x apart, the peer's ${spread.peer}x): once more\n`);
     }
-    out[workload] = { ...kept, attempts };
+    out[workload] = { ...kept.runs, attempts };
   }
   return { status: 'ok', seconds: Math.round((Date.now() - started) / 100) / 10, workloads: out };
 }

@@ -17,8 +17,17 @@ const meanOf = (values) => values.reduce((a, b) => a + b, 0) / values.length;
  */
 export const UNSTEADY_PAIR = 1.25;
 
-/** Whether a pair's sides each made their two rates within UNSTEADY_PAIR; true for a pair that predates the measure. */
-const steadyPair = (pair) => pair.spread === undefined || Math.max(pair.spread.engine, pair.spread.peer) <= UNSTEADY_PAIR;
+/** The larger of a side's rates over the smaller, to two decimals. */
+const spreadOf = (rates) => Math.round((Math.max(...rates) / Math.min(...rates)) * 100) / 100;
+
+/** How far apart each side of a pair made its rates: `{ engine, peer }`, each the larger ÷ the smaller. */
+export const pairSpread = ({ engine, peer }) => ({ engine: spreadOf(engine), peer: spreadOf(peer) });
+
+/** Whether a pair's sides each made their rates within UNSTEADY_PAIR. */
+const steadyPair = (pair) => {
+  const spread = pairSpread(pair);
+  return Math.max(spread.engine, spread.peer) <= UNSTEADY_PAIR;
+};
 
 /** The engine's rate ÷ its peer's in the paired runs `id` of `workload` (engine, peer, peer, engine), if they ran. */
 function versusRatio(p, id, workload) {
@@ -74,9 +83,9 @@ function versusSection(p) {
 
 /** A pair's spread as the report prints it: each side's runs apart, how many attempts, and whether it was unsteady. */
 function steadiness(pair) {
-  if (pair.spread === undefined) return '—';
+  const spread = pairSpread(pair);
   const attempts = pair.attempts > 1 ? `, the steadier of ${pair.attempts} attempts` : '';
-  return `${fmt(pair.spread.engine, 2)}x, ${fmt(pair.spread.peer, 2)}x${attempts}${steadyPair(pair) ? '' : ': **unsteady**'}`;
+  return `${fmt(spread.engine, 2)}x, ${fmt(spread.peer, 2)}x${attempts}${steadyPair(pair) ? '' : ': **unsteady**'}`;
 }
 
 /** The engine on Kafka: its steps/s over the Kafka client alone's round trips/s, at least. */
