@@ -29,20 +29,25 @@ export function localBrokerPids(brokers) {
   });
 }
 
+/** The CPU time (user + system) in a `/proc` stat file (a process's or a thread's), in µs. Throws once it has ended. */
+function statCpuUs(path) {
+  const stat = readFileSync(path, 'utf8');
+  // After "pid (comm) ", field 3 (state) comes first: utime and stime (fields 14 and 15) are at 11 and 12.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * US_PER_TICK;
+}
+
 /** The CPU time (user + system) the processes `pids` have used so far, in µs; a process that has ended counts 0. */
 export function cpuUsOf(pids) {
-  let ticks = 0;
+  let us = 0;
   for (const pid of pids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // After "pid (comm) ", field 3 (state) comes first: utime and stime (fields 14 and 15) are at 11 and 12.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      us += statCpuUs(`/proc/${pid}/stat`);
     } catch {
       // ended
     }
   }
-  return ticks * US_PER_TICK;
+  return us;
 }
 
 /** A broker's threads by what they do, from their names (a JVM thread's name, cut to 15 bytes by Linux). */
@@ -66,10 +71,8 @@ export function threadCpuUsOf(pids) {
     for (const tid of tids) {
       try {
         const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8');
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         const group = BROKER_THREADS.find(([, pattern]) => pattern.test(name))?.[0] ?? 'other';
-        out[group] += (Number(fields[11]) + Number(fields[12])) * US_PER_TICK;
+        out[group] += statCpuUs(`/proc/${pid}/task/${tid}/stat`);
       } catch {
         // the thread ended meanwhile
       }
