@@ -8,13 +8,13 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
 import { deleteTopicsWithPrefix, randomPrefix } from './bus.mjs';
+import { roundTripLoop } from './round-trips.mjs';
 import { sleep, until, wallNow } from './stats.mjs';
 import { streamConsumer, turnBatchedProducer } from '../peers/kafka-client.mjs';
 
 /**
- * Creates the topics, starts the replier and both clients, and returns once replies flow.
- * `roundTrip(measured)` sends one request and settles on its reply; a measured one adds its
- * latency to `samples`, and a reply inside `window` counts in `completed`.
+ * Creates the topics, starts the replier and both clients, and returns once replies flow: the
+ * loop of `round-trips.mjs`, with the replier's pid and `close()`.
  */
 export async function openClientAlone(brokers, partitions) {
   const prefix = randomPrefix('client');
@@ -48,31 +48,11 @@ export async function openClientAlone(brokers, partitions) {
       child.once('exit', (code) => reject(new Error(`the replier exited with ${code}`)));
     });
 
-    const waiting = new Map();
     producer = turnBatchedProducer(brokers, 'bench-client-requester-p');
-    consumer = await streamConsumer(brokers, 'bench-client-requester-c', `${prefix}requester`, replies, (m) => {
-      const now = wallNow();
-      waiting.get(m.key.toString())?.(now);
-    });
-
-    let counter = 0;
-    const loop = {
-      replierPid: child.pid,
-      samples: [],
-      completed: 0,
-      window: { t0: Infinity, t1: Infinity },
-      async roundTrip(measured) {
-        const key = `k${++counter}`;
-        const sentAt = wallNow();
-        const replied = new Promise((resolve) => waiting.set(key, resolve));
-        await producer.send({ topic: requests, key: Buffer.from(key), value: Buffer.from(JSON.stringify({ key, sentAt })) });
-        const at = await replied;
-        waiting.delete(key);
-        if (measured) loop.samples.push(at - sentAt);
-        if (at >= loop.window.t0 && at < loop.window.t1) loop.completed++;
-      },
-      close,
-    };
+    const loop = roundTripLoop((key, value) => producer.send({ topic: requests, key: Buffer.from(key), value }));
+    consumer = await streamConsumer(brokers, 'bench-client-requester-c', `${prefix}requester`, replies, (m) => loop.replied(m.key.toString(), wallNow()));
+    loop.replierPid = child.pid;
+    loop.close = close;
     // Warm-up until replies flow: both groups start at 'latest', so early requests may be missed.
     const deadline = Date.now() + 60_000;
     for (let ok = 0; ok < 20; ) {

@@ -9,10 +9,10 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cpuMeter, localBrokerPids } from '../lib/broker-cpu.mjs';
+import { localBrokerPids } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
-import { closedLoop } from '../lib/load.mjs';
-import { summarize, until, wallNow } from '../lib/stats.mjs';
+import { measureRoundTrips, roundTripLoop } from '../lib/round-trips.mjs';
+import { until, wallNow } from '../lib/stats.mjs';
 
 export const nextOffsets = (records) => {
   const byPartition = new Map();
@@ -32,9 +32,8 @@ export async function run(o) {
       { name: requests, partitions: o.partitions },
       { name: replies, partitions: o.partitions },
     ]);
-    const waiting = new Map();
     // Every call goes straight to the transport: it merges and overlaps concurrent produces itself.
-    const send = (record) => transport.produce([record]);
+    const loop = roundTripLoop((key, value) => transport.produce([{ topic: requests, key, value }]));
     if (o.bus === 'kafka') {
       replier = fork(fileURLToPath(new URL('../peers/transport-replier.mjs', import.meta.url)), [JSON.stringify({ brokers: brokersFromEnv(), requests, replies, group: `${prefix}replier` })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       await new Promise((resolve, reject) => {
@@ -59,43 +58,20 @@ export async function run(o) {
       from: 'latest',
       onBatch: async (records) => {
         const now = wallNow();
-        for (const r of records) waiting.get(r.key)?.(now);
+        for (const r of records) loop.replied(r.key, now);
         await requester.commit(nextOffsets(records));
       },
     });
     consumers.push(requester);
     await until(() => consumers.every((c) => c.assignments().length > 0), { timeoutMs: 60_000, what: 'the consumer groups to be assigned' });
 
-    let counter = 0;
-    let samples = [];
-    let completed = 0;
-    let window = { t0: Infinity, t1: Infinity };
-    const roundTrip = async (measured) => {
-      const key = `k${++counter}`;
-      const sentAt = wallNow();
-      const replied = new Promise((resolve) => waiting.set(key, resolve));
-      await send({ topic: requests, key, value: Buffer.from(JSON.stringify({ key, sentAt })) });
-      const at = await replied;
-      waiting.delete(key);
-      if (measured) samples.push(at - sentAt);
-      if (at >= window.t0 && at < window.t1) completed++;
-    };
     // Warm-up until replies flow (the groups may still be settling).
-    for (let i = 0; i < 20; i++) await Promise.race([roundTrip(false), new Promise((_, reject) => setTimeout(() => reject(new Error('no reply within 30 s')), 30_000))]);
+    for (let i = 0; i < 20; i++) await Promise.race([loop.roundTrip(false), new Promise((_, reject) => setTimeout(() => reject(new Error('no reply within 30 s')), 30_000))]);
 
-    const results = {};
     // The machine's CPU per round trip, as the client alone's: this process, and on Kafka the replier's and the local broker's.
     const pids = o.bus === 'kafka' ? [replier.pid, ...localBrokerPids(brokersFromEnv())] : [];
-    for (const [name, inFlight] of [['single', 1], ['saturation', o.window]]) {
-      samples = [];
-      completed = 0;
-      const cpu = cpuMeter(pids);
-      const r = await closedLoop({ start: roundTrip, window: inFlight, warmupMs: o.warmupMs, measureMs: o.measureMs, onWindow: (t0, t1) => (window = { t0, t1 }) });
-      const rate = completed / ((r.t1 - r.t0) / 1000);
-      const cpuUsPerRoundTrip = cpu.usPer(rate);
-      results[name] = { inFlight, roundTripsPerSec: Math.round(rate * 100) / 100, latency: summarize(samples), errors: r.errors, cpuUsPerRoundTrip, ...(o.bus === 'kafka' ? { brokerCounted: pids.length > 1 } : {}) };
-      process.stderr.write(`  raw/${o.bus} ${name}: ${results[name].roundTripsPerSec} round trips/s, p50 ${results[name].latency.p50} ms p99 ${results[name].latency.p99} ms\n`);
-    }
+    const results = await measureRoundTrips(loop, { ...o, pids, label: `raw/${o.bus}` });
+    if (o.bus === 'kafka') for (const r of Object.values(results)) r.brokerCounted = pids.length > 1;
     return { bus: o.bus, partitions: o.partitions, ...results };
   } finally {
     if (replier && replier.exitCode === null) {
