@@ -88,7 +88,6 @@ export async function storeCpuPerEvent(Store, work) {
   }
 }
 
-
 /**
  * `rounds` rounds of fresh work after one that warms up, each into a fresh store of class `Store`:
  * the median CPU per event, each round's, and the events a step of the chain makes.
