@@ -196,4 +196,58 @@ export function registerGroupTests(ctx: SuiteContext): void {
     release();
     await inbox.until(() => inbox.of(topic, 0).length === 2, 'the slow partition to continue', ctx.timeoutMs);
   });
+
+  void test("a partition's batches reach onBatch one at a time and in order, however long each takes", opts, async (t) => {
+    const transport = await ctx.transport(t);
+    const topic = uniqueName('topic');
+    await transport.ensureTopics([{ name: topic, partitions: 2 }]);
+    const inbox = new Inbox();
+    const options = inbox.options(uniqueName('group'), [topic], { maxBatch: 2 });
+    const record = options.onBatch;
+    const busy = new Set<number>();
+    let overlaps = 0;
+    await ctx.subscribe(t, transport, {
+      ...options,
+      onBatch: async (batch) => {
+        const partition = batch[0]!.partition;
+        if (busy.has(partition)) overlaps += 1;
+        busy.add(partition);
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        busy.delete(partition);
+        await record(batch);
+      },
+    });
+    // Several writes, so that each partition has batches waiting while one is in onBatch.
+    for (let w = 0; w < 4; w++) {
+      await transport.produce(range(0, 6).map((i) => ({ topic, partition: i % 2, key: `k-${w}-${i}`, value: Buffer.from(`${w}.${i}`) })));
+    }
+    await inbox.until(() => inbox.records.length === 24, 'all 24 records', ctx.timeoutMs);
+    assert.equal(overlaps, 0, 'no batch of a partition reached onBatch while another of it was there');
+    for (let p = 0; p < 2; p++) assert.deepEqual(offsetsOf(inbox.of(topic, p)), range(0, 12), `partition ${p} in offset order, each record once`);
+  });
+
+  void test('a failing onBatch stops its consumer: onError hears it once, and no later batch of the partition reaches onBatch', opts, async (t) => {
+    const transport = await ctx.transport(t);
+    const topic = uniqueName('topic');
+    await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+    await transport.produce(range(0, 6).map((i) => ({ topic, key: `k-${i}`, value: Buffer.from(String(i)) })));
+    const inbox = new Inbox();
+    const options = inbox.options(uniqueName('group'), [topic], { maxBatch: 1 });
+    const calls: number[] = [];
+    await ctx.subscribe(t, transport, {
+      ...options,
+      onBatch: async (batch) => {
+        calls.push(batch[0]!.offset);
+        // Slow enough that the next batches are ready before this one fails.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new Error('this handler fails on purpose');
+      },
+    });
+    await waitFor(() => inbox.errors.length > 0, 'onError', ctx.timeoutMs, inbox.changes);
+    assert.match(inbox.errors[0]!.message, /fails on purpose/);
+    // What might still arrive has had time to: the failed batch's successors are ready at once.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(calls, [0], 'only the first batch reached onBatch');
+    assert.equal(inbox.errors.length, 1, 'onError heard the failure once');
+  });
 }
