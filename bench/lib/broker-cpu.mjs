@@ -59,7 +59,7 @@ const BROKER_THREADS = [
 ];
 
 /** The CPU time (µs) the threads of the processes `pids` have used so far, by group: BROKER_THREADS' and `other`. */
-export function threadCpuUsOf(pids) {
+function threadCpuUsOf(pids) {
   const out = Object.fromEntries([...BROKER_THREADS.map(([group]) => [group, 0]), ['other', 0]]);
   for (const pid of pids) {
     let tids;
@@ -82,15 +82,20 @@ export function threadCpuUsOf(pids) {
 }
 
 /**
- * Counts the CPU of the threads of `pids` by group from now on: `usPer(seconds, rate)` gives each
- * group's µs per unit of `rate` (a loop's steps or round trips a second) over `seconds`.
+ * Counts the CPU of the threads of `pids` by group from now on: `used()` gives each group's µs
+ * since, and `usPer(seconds, rate)` each group's µs per unit of `rate` (a loop's steps or round
+ * trips a second) over `seconds`, in whole µs.
  */
 export function threadMeter(pids) {
   const before = threadCpuUsOf(pids);
+  const used = () => {
+    const after = threadCpuUsOf(pids);
+    return Object.fromEntries(Object.keys(after).map((group) => [group, after[group] - before[group]]));
+  };
   return {
+    used,
     usPer(seconds, rate) {
-      const after = threadCpuUsOf(pids);
-      return rate > 0 ? Object.fromEntries(Object.keys(after).map((group) => [group, Math.round((after[group] - before[group]) / seconds / rate)])) : undefined;
+      return rate > 0 ? Object.fromEntries(Object.entries(used()).map(([group, us]) => [group, Math.round(us / seconds / rate)])) : undefined;
     },
   };
 }

@@ -8,7 +8,7 @@
  * collector, its log cleaner, the rest). A broker that is not on this machine is not observed: it
  * gets `minRounds` rounds.
  */
-import { localBrokerPids, threadCpuUsOf } from '../lib/broker-cpu.mjs';
+import { localBrokerPids, threadMeter } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv } from '../lib/bus.mjs';
 import { openClientAlone } from '../lib/client-alone-loop.mjs';
 import { closedLoop } from '../lib/load.mjs';
@@ -24,14 +24,13 @@ export async function run(o) {
   let settled = false;
   try {
     while (!settled && performance.now() - began < o.maxMs) {
-      const before = threadCpuUsOf(pids);
+      const meter = threadMeter(pids);
       const at = performance.now();
       loop.completed = 0;
       const r = await closedLoop({ start: loop.roundTrip, window: o.window, warmupMs: 0, measureMs: o.roundMs, onWindow: (t0, t1) => (loop.window = { t0, t1 }) });
       const seconds = (performance.now() - at) / 1000;
-      const after = threadCpuUsOf(pids);
       // The cores each group kept busy over the round.
-      const brokerCores = Object.fromEntries(Object.keys(after).map((group) => [group, round2((after[group] - before[group]) / 1e6 / seconds)]));
+      const brokerCores = Object.fromEntries(Object.entries(meter.used()).map(([group, us]) => [group, round2(us / 1e6 / seconds)]));
       const roundTripsPerSec = Math.round(loop.completed / ((r.t1 - r.t0) / 1000));
       rounds.push({ roundTripsPerSec, ...(pids.length > 0 ? { brokerCores } : {}) });
       settled = rounds.length >= o.minRounds && (pids.length === 0 || brokerCores.compiler < o.settledShare);
