@@ -83,7 +83,7 @@ async function measure(root) {
   const saturation = await engineSaturation(options, workload, root);
   const byThread = saturation.cpuByThread;
   // Together, the process's own CPU: the broker's is both sides'.
-  const cpuUsPerStep = together && byThread ? GROUPS.reduce((sum, g) => sum + byThread[g], 0) : saturation.cpuUsPerStep;
+  const cpuUsPerStep = together ? saturation.cpuUsPerStep - (byThread?.outside ?? 0) : saturation.cpuUsPerStep;
   return { stepsPerSec: saturation.stepsPerSec, cpuUsPerStep, byThread };
 }
 
