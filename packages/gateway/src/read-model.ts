@@ -63,6 +63,7 @@ export class ReadModel {
   private readonly allListeners = new Set<EventListener>();
   private readonly publishedListeners = new Set<() => void>();
   private published = 0;
+  private notifyQueued = false;
 
   constructor(
     readonly store: ReadStore,
@@ -110,7 +111,27 @@ export class ReadModel {
       callEach(this.runListeners.get(entry.event.runId), entry);
       callEach(this.allListeners, entry);
     }
-    callEach(this.publishedListeners, undefined);
+    this.notifyPublished();
+  }
+
+  /**
+   * A store on this thread publishes within its transaction: the listeners hear it at once, and
+   * what they gathered leaves before the rows are written. Any other store publishes after a
+   * commit it awaited, and one answer of its (a thread's group, a partition each) may publish
+   * several batches in one task: the listeners hear them once, after them, so that a subscriber
+   * sends their frames in one write instead of one a batch.
+   */
+  private notifyPublished(): void {
+    if (this.store.publishesInTransaction) {
+      callEach(this.publishedListeners, undefined);
+      return;
+    }
+    if (this.notifyQueued) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      callEach(this.publishedListeners, undefined);
+    });
   }
 
   /** Moves the published position of `partition` to `next`, once the store has committed up to it. */
@@ -224,9 +245,11 @@ export class ReadModel {
   }
 
   /**
-   * Registers a listener called once after each publication, when its events have reached every
+   * Registers a listener called after each publication, when its events have reached every
    * event listener: what a subscriber gathered from them can leave together then, without waiting
-   * for the rest of the turn (a store on this thread publishes within its transaction).
+   * for the rest of the turn (a store on this thread publishes within its transaction). The
+   * publications of one task by any other store are told once, after that task (see
+   * `notifyPublished`).
    */
   onPublished(listener: () => void): () => void {
     this.publishedListeners.add(listener);

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { ReadModel } from '../src/read-model.js';
 import type { StoredEvent } from '../src/read-model.js';
 import { SqliteReadStore } from '../src/store/sqlite-store.js';
+import { ThreadedSqliteReadStore } from '../src/store/sqlite-thread.js';
+import type { ReadStore } from '../src/store/types.js';
 import { DEFINITION, runStarted, stepLog } from './helpers.js';
 
 function model(t: { after(fn: () => Promise<void>): void }, now = () => 0): ReadModel {
@@ -66,4 +68,32 @@ void test('publish pushes to the run and all-runs listeners and moves the publis
   // A position never moves back.
   m.publish(1, [], 3);
   assert.deepEqual(m.currentPositions(), [0, 8]);
+});
+
+/** What reaches the all-runs listener and the `onPublished` listeners, in order, as two partitions' batches apply in one task. */
+async function publicationsOfOneTask(store: ReadStore): Promise<string[]> {
+  const m = new ReadModel(store);
+  m.setPartitionCount(2);
+  const heard: string[] = [];
+  m.listenAll((e) => heard.push(`event ${e.event.runId}`));
+  m.onPublished(() => heard.push('published'));
+  const publish = (accepted: readonly StoredEvent[]): void => m.publishEvents(accepted);
+  await Promise.all([
+    store.applyBatch(0, [{ offset: 0, event: runStarted('r1') }], 1, publish),
+    store.applyBatch(1, [{ offset: 0, event: runStarted('r2') }], 1, publish),
+  ]);
+  await new Promise((resolve) => setImmediate(resolve));
+  return heard;
+}
+
+void test('onPublished: a store on this thread tells each publication at once, within its transaction', async (t) => {
+  const store = new SqliteReadStore({ path: ':memory:' });
+  t.after(() => store.close());
+  assert.deepEqual(await publicationsOfOneTask(store), ['event r1', 'published', 'event r2', 'published']);
+});
+
+void test('onPublished: the batches a store on another thread answers together are told once, after all their events', async (t) => {
+  const store = await ThreadedSqliteReadStore.open({ path: ':memory:' });
+  t.after(() => store.close());
+  assert.deepEqual(await publicationsOfOneTask(store), ['event r1', 'event r2', 'published']);
 });

@@ -57,6 +57,7 @@ const RETRYABLE = new Set(['40001', '40P01']);
 
 export class PostgresReadStore implements ReadStore {
   readonly kind = 'postgres';
+  readonly publishesInTransaction = false;
   private listener: pg.Client | undefined;
   private readonly watchers = new Set<() => void>();
 

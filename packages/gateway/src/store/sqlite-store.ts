@@ -305,6 +305,7 @@ export interface SqliteReadStoreOptions {
 
 export class SqliteReadStore implements ReadStore {
   readonly kind = 'sqlite';
+  readonly publishesInTransaction = true;
   readonly id: string;
   private readonly db: Database.Database;
   private readonly cache: ViewCache<CachedRun>;

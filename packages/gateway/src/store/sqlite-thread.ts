@@ -31,7 +31,7 @@ export interface WireBatchResult {
   applied: boolean;
 }
 
-type Methods = Omit<ReadStore, 'kind' | 'id' | 'watch' | 'applyBatch'> & { applyBatch(batch: WireBatch): Promise<WireBatchResult> };
+type Methods = Omit<ReadStore, 'kind' | 'publishesInTransaction' | 'id' | 'watch' | 'applyBatch'> & { applyBatch(batch: WireBatch): Promise<WireBatchResult> };
 
 export type StoreRequest = { [M in keyof Methods]: { method: M; args: Parameters<Methods[M]> } }[keyof Methods];
 
@@ -40,6 +40,7 @@ export type StoreOpened = { note: string } | { ready: string } | { failed: strin
 
 export class ThreadedSqliteReadStore implements ReadStore {
   readonly kind = 'sqlite' as const;
+  readonly publishesInTransaction = false;
   readonly #worker: Worker;
   readonly #channel: ThreadChannel<StoreRequest>;
 

@@ -64,6 +64,12 @@ export interface RunListResult {
 export interface ReadStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
+   * Whether the store is written on the caller's thread and calls `applyBatch`'s `onAccepted`
+   * inside its synchronous transaction. Any other store calls it after a commit it awaited, and
+   * the batches of one answer (a thread's group, several partitions) publish in one task.
+   */
+  readonly publishesInTransaction: boolean;
+  /**
    * A name for this store that lasts as long as its data: the consumer group that feeds it is
    * named after it, so a new (empty) store never inherits the offsets of an old one.
    */
