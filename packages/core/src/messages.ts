@@ -72,6 +72,8 @@ export interface TimerFired {
   type: 'TimerFired';
   runId: string;
   timerId: string;
+  /** The arming of the timer it fired for (`Timer.armed`); absent in records written before the field. */
+  armed?: number;
   at: number;
 }
 /** A named signal for a run: it ends a wait step (now, or when the step is reached). */

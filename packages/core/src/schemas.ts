@@ -38,7 +38,7 @@ export const StartRunSchema = z.object({
 });
 const CancelRunSchema = z.object({ v: v1, type: z.literal('CancelRun'), runId: id, reason: z.string().optional(), at: ms });
 const RetryRunSchema = z.object({ v: v1, type: z.literal('RetryRun'), runId: id, at: ms });
-const TimerFiredSchema = z.object({ v: v1, type: z.literal('TimerFired'), runId: id, timerId: z.string(), at: ms });
+const TimerFiredSchema = z.object({ v: v1, type: z.literal('TimerFired'), runId: id, timerId: z.string(), armed: z.number().int().positive().optional(), at: ms });
 const SignalSchema = z.object({ v: v1, type: z.literal('Signal'), runId: id, name: z.string().min(1), payload: z.unknown().optional(), at: ms });
 const StartChildRunSchema = z.object({
   v: v1,
@@ -261,6 +261,7 @@ const TimerSchema = z.object({
   stepId: z.string(),
   attempt: z.number().int(),
   dueAt: ms,
+  armed: z.number().int().positive().optional(),
 });
 
 /** A whole run state (tests and tools; `orch.state` holds the parts of SnapshotRecordSchema). */

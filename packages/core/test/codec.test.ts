@@ -48,6 +48,7 @@ void test('every record round-trips through encodeMessage and its decoder', () =
     { v: 1, type: 'CancelRun', runId: 'r', at: 1 },
     { v: 1, type: 'RetryRun', runId: 'r', at: 1 },
     { v: 1, type: 'TimerFired', runId: 'r', timerId: 'retry:a:1', at: 1 },
+    { v: 1, type: 'TimerFired', runId: 'r', timerId: 'heartbeat:a:1', armed: 3, at: 1 },
     { v: 1, type: 'TaskProgress', runId: 'r', stepId: 'a', attempt: 1, workerId: 'w', at: 1, fraction: 0.5 },
     { v: 1, type: 'TaskLog', runId: 'r', stepId: 'a', attempt: 1, workerId: 'w', at: 1, level: 'warn', message: 'm', fields: { a: 1 } },
     { v: 1, type: 'TaskFailed', runId: 'r', stepId: 'a', attempt: 1, workerId: 'w', at: 1, error: { type: 'E', message: 'm', nonRetryable: true, details: [1] } },

@@ -425,7 +425,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<O
         if (!timer || timer.dueAt > now) continue;
         if (owner.fired.has(`${runId}|${timerId}`)) continue;
         owner.fired.add(`${runId}|${timerId}`);
-        const command: TimerFired = { v: 1, type: 'TimerFired', runId, timerId, at: now };
+        const command: TimerFired = { v: 1, type: 'TimerFired', runId, timerId, ...(timer.armed === undefined ? {} : { armed: timer.armed }), at: now };
         due.push({ owner, runId, timerId, record: { topic: names.commands, key: runId, value: encodeMessage(command) } });
       }
     }

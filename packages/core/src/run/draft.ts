@@ -129,8 +129,9 @@ export class Draft {
 
   setTimer(kind: TimerKind, stepId: string, attempt: number, dueAt: number): void {
     const id = timerId(kind, stepId, attempt);
+    const armed = (this.state.timers.find((t) => t.id === id)?.armed ?? 0) + 1;
     const timers = this.state.timers.filter((t) => t.id !== id);
-    const timer: Timer = { id, kind, stepId, attempt, dueAt };
+    const timer: Timer = { id, kind, stepId, attempt, dueAt, armed };
     timers.push(timer);
     this.state.timers = timers;
     this.touched = true;

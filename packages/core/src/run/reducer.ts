@@ -10,7 +10,7 @@ import type { CancelRun, RetryRun, RunInput, StartRun, TaskCompleted, TaskFailed
 import { DEFAULT_PRIORITY } from '../messages.js';
 import { stepLabel } from '../definition/labels.js';
 import { Draft, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES, type ReduceContext, type ReduceResult } from './draft.js';
-import type { RunState, StepView } from './types.js';
+import type { RunState, StepView, Timer } from './types.js';
 import { completeStep, failAttempt, heartbeat, startAttempt, startWithResult } from './transitions.js';
 import type { ReportedStart } from './transitions.js';
 import { checkRunnable } from './runnable.js';
@@ -219,12 +219,24 @@ function startReported(d: Draft, r: TaskCompleted | TaskFailed): ReportedStart |
   return startWithResult(d, r, r.startedAt);
 }
 
+/**
+ * A firing is stale when the timer was armed again (a heartbeat pushed it out) after the firing
+ * was scheduled: the timer stays armed and fires again at its new due time. A firing that names
+ * its arming is judged by it alone, not by the clock: a new owner that applies the inputs again
+ * after a takeover arms each timer again from its own clock, later than the first owner did, and
+ * the firing the first owner recorded must still fire it, or the run would take another course
+ * under the sequence numbers it already used. A firing of an earlier release (no arming) is stale
+ * before the timer's due time.
+ */
+function isStaleFiring(d: Draft, timer: Timer, cmd: TimerFired): boolean {
+  if (cmd.armed !== undefined && timer.armed !== undefined) return cmd.armed !== timer.armed;
+  return d.now < timer.dueAt;
+}
+
 function timerFired(d: Draft, cmd: TimerFired): void {
   const timer = d.state.timers.find((t) => t.id === cmd.timerId);
   if (!timer) return;
-  // A firing before the due time is stale: the timer was re-armed (a heartbeat pushed it out)
-  // after the firing was scheduled. The timer stays armed and fires again at its new due time.
-  if (d.now < timer.dueAt) return;
+  if (isStaleFiring(d, timer, cmd)) return;
   d.removeTimer(timer.id);
   if (TERMINAL_RUN_STATUSES.has(d.state.status)) return;
   const step = findStep(d.state, timer.stepId);

@@ -237,7 +237,7 @@ function timersByStep(state: RunState | undefined): Map<string, Timer[]> {
 
 function sameTimers(a: Timer[] | undefined, b: Timer[] | undefined): boolean {
   if ((a?.length ?? 0) !== (b?.length ?? 0)) return false;
-  return (a ?? []).every((t) => (b ?? []).some((u) => u.id === t.id && u.dueAt === t.dueAt));
+  return (a ?? []).every((t) => (b ?? []).some((u) => u.id === t.id && u.dueAt === t.dueAt && u.armed === t.armed));
 }
 
 function sameEntries(a: Record<string, number> | undefined, b: Record<string, number> | undefined): boolean {

@@ -146,6 +146,12 @@ export interface Timer {
   stepId: string;
   attempt: number;
   dueAt: number;
+  /**
+   * How many times a timer of this id has been armed in the run (1 the first time; a heartbeat
+   * re-arms its timer). A TimerFired names the arming it fired for: a later arming makes it stale,
+   * whatever the clock says. Absent in state written before the field.
+   */
+  armed?: number;
 }
 
 export interface RunState extends RunView {

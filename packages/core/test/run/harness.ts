@@ -150,8 +150,9 @@ export class RunHarness {
   fail(stepId: string, attempt = 1, error: Partial<ErrorInfo> = {}): ReduceResult {
     return this.apply({ ...this.base(stepId, attempt), type: 'TaskFailed', error: { type: 'Boom', message: `${stepId} failed`, ...error } });
   }
-  fire(timerId: string): ReduceResult {
-    return this.apply({ v: 1, type: 'TimerFired', runId: this.runId, timerId, at: this.now });
+  /** A TimerFired of `timerId`, for its arming `armed` when given (else as a record of an earlier release). */
+  fire(timerId: string, armed?: number): ReduceResult {
+    return this.apply({ v: 1, type: 'TimerFired', runId: this.runId, timerId, ...(armed === undefined ? {} : { armed }), at: this.now });
   }
   cancel(reason?: string): ReduceResult {
     return this.apply({ v: 1, type: 'CancelRun', runId: this.runId, ...(reason === undefined ? {} : { reason }), at: this.now });
@@ -183,7 +184,7 @@ export class RunHarness {
     const timer = this.state?.timers.find((t) => t.id.startsWith(prefix));
     assert.ok(timer, `no timer ${prefix}; timers: ${JSON.stringify(this.state?.timers)}`);
     this.now = Math.max(this.now, timer.dueAt);
-    return this.fire(timer.id);
+    return this.fire(timer.id, timer.armed);
   }
 
   ofType<T extends RunEventType>(type: T): RunEventOf<T>[] {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { projectRun, reduceRun, workflow, type WorkflowDefinition } from '../../src/index.js';
+import { projectRun, reduceRun, workflow, type RunEvent, type WorkflowDefinition } from '../../src/index.js';
 import { RunHarness } from './harness.js';
 
 const diamond: WorkflowDefinition = workflow('diamond')
@@ -157,7 +157,7 @@ void test('a start-to-close timeout fails the attempt, cancels it on workers, an
   assert.equal(h.tasks[0]?.deadlineAt, h.now + 5000);
   h.started('x');
   const timer = h.state?.timers[0];
-  assert.deepEqual(timer, { id: 'timeout:x:1', kind: 'timeout', stepId: 'x', attempt: 1, dueAt: h.now + 5000 });
+  assert.deepEqual(timer, { id: 'timeout:x:1', kind: 'timeout', stepId: 'x', attempt: 1, dueAt: h.now + 5000, armed: 1 });
   h.fireTimer('timeout:x:1');
   const failed = h.ofType('AttemptFailed')[0]?.data;
   assert.equal(failed?.reason, 'timeout');
@@ -204,6 +204,56 @@ void test('heartbeats push the heartbeat timeout out; silence fails the attempt'
   assert.equal(h.state?.status, 'FAILED');
   assert.equal(h.control[0]?.reason, 'heartbeat-timeout');
   h.checkInvariants();
+});
+
+void test('a firing of an earlier arming is stale even past both due times; the firing of the last arming fires', () => {
+  const def = workflow('w').step('x', 't', { heartbeatTimeoutMs: 1000, retry: { maxAttempts: 1 } }).build();
+  const h = new RunHarness(def);
+  h.start();
+  h.started('x');
+  assert.equal(h.state?.timers[0]?.armed, 1);
+  h.now += 800;
+  h.heartbeat('x');
+  assert.equal(h.state?.timers[0]?.armed, 2, 'a heartbeat arms the timer again');
+  h.now += 5000;
+  const stale = h.fire('heartbeat:x:1', 1);
+  assert.deepEqual([stale.events, stale.control], [[], []]);
+  assert.equal(h.state?.steps.x?.status, 'RUNNING');
+  h.fire('heartbeat:x:1', 2);
+  assert.equal(h.ofType('AttemptFailed')[0]?.data.reason, 'heartbeat-timeout');
+  h.checkInvariants();
+});
+
+/** What a replay must repeat of an event: its number, type and data, the clock's fields left out. */
+function contentOf(event: RunEvent): unknown {
+  const { dueAt: _dueAt, startedAt: _startedAt, ...data } = event.data as Record<string, unknown>;
+  return { seq: event.seq, type: event.type, data };
+}
+
+void test('a new owner that applies the inputs again later, its timers armed later, fires them where the first owner did', () => {
+  const def = workflow('w').step('x', 't', { retry: { maxAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 2, jitter: 'none' } }).build();
+  // The first owner: attempt 1 fails, its retry timer fires at its due time, attempt 2 runs on w2.
+  const first = new RunHarness(def);
+  first.start();
+  first.started('x', 1, 'w1');
+  first.fail('x', 1);
+  const timer = first.state?.timers[0];
+  first.fireTimer('retry:x:1');
+  first.started('x', 2, 'w2');
+  first.complete('x', 2);
+  // The next owner applies the same inputs 13 s later: its retry timer is due 13 s later than the
+  // first one's, and the firing recorded then comes before that, yet it is the same arming.
+  const next = new RunHarness(def, { now: first.now + 13_000 });
+  next.start();
+  next.started('x', 1, 'w1');
+  next.fail('x', 1);
+  assert.ok(timer !== undefined && timer.armed === 1, `the timer's first arming: ${JSON.stringify(timer)}`);
+  assert.ok(next.now < (next.state?.timers[0]?.dueAt ?? 0), 'the firing comes before the next owner\'s due time');
+  next.fire(timer.id, timer.armed);
+  next.started('x', 2, 'w2');
+  next.complete('x', 2);
+  assert.equal(next.state?.status, 'SUCCEEDED');
+  assert.deepEqual(next.events.map(contentOf), first.events.map(contentOf));
 });
 
 void test('progress before TaskStarted starts the attempt first', () => {
