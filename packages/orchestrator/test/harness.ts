@@ -11,7 +11,7 @@ import { decodeDispatch, decodeEvent, encodeMessage } from '@orchestrator-lite/c
 import type { ErrorInfo, RunEvent, TaskDispatched, TopicNames, WorkflowDefinition } from '@orchestrator-lite/core';
 import { waitFor } from '@orchestrator-lite/testing';
 import { createEmbeddedTransport } from '@orchestrator-lite/transport';
-import type { ConsumedRecord, EmbeddedTransportOptions, Transport } from '@orchestrator-lite/transport';
+import type { ConsumedRecord, Consumer, EmbeddedTransportOptions, OffsetCommit, ProduceRecord, Transport } from '@orchestrator-lite/transport';
 
 /** An embedded bus in a temporary directory, closed and removed after the test. */
 export function embeddedBus(t: TestContext, options: Partial<EmbeddedTransportOptions> = {}): Transport {
@@ -22,6 +22,35 @@ export function embeddedBus(t: TestContext, options: Partial<EmbeddedTransportOp
     rmSync(dataDir, { recursive: true, force: true });
   });
   return transport;
+}
+
+/**
+ * The embedded bus presented as a non-atomic one (as Kafka is), whose consumers of `groupId` (the
+ * orchestrator's) commit through `commit`, given the consumer's own commit to call.
+ */
+export function nonAtomic(inner: Transport, groupId: string, commit: (consumer: Consumer, offsets: OffsetCommit[], produce: ProduceRecord[]) => Promise<void>): Transport {
+  const wrap = (consumer: Consumer): Consumer => ({
+    groupId: consumer.groupId,
+    assignments: () => consumer.assignments(),
+    close: () => consumer.close(),
+    commit: (offsets, produce = []) => commit(consumer, offsets, produce),
+  });
+  return {
+    kind: inner.kind,
+    atomicCommit: false,
+    ensureTopics: (specs) => inner.ensureTopics(specs),
+    partitionCount: (topic) => inner.partitionCount(topic),
+    produce: (records) => inner.produce(records),
+    subscribe: async (options) => {
+      const consumer = await inner.subscribe(options);
+      return options.groupId === groupId ? wrap(consumer) : consumer;
+    },
+    readPartition: (topic, partition, options) => inner.readPartition(topic, partition, options),
+    endOffsets: (topic) => inner.endOffsets(topic),
+    committedOffsets: (group, topic) => inner.committedOffsets(group, topic),
+    writeStats: () => inner.writeStats(),
+    close: () => inner.close(),
+  };
 }
 
 export interface Observed {
@@ -61,6 +90,8 @@ export function inputs(transport: Transport, names: TopicNames) {
     cancel: (runId: string, reason?: string) => command(runId, { type: 'CancelRun', ...(reason === undefined ? {} : { reason }) }),
     complete: (runId: string, stepId: string, output: unknown = {}, attempt = 1) => result(runId, { type: 'TaskCompleted', stepId, attempt, output }),
     fail: (runId: string, stepId: string, error: ErrorInfo, attempt = 1) => result(runId, { type: 'TaskFailed', stepId, attempt, error }),
+    started: (runId: string, stepId: string, attempt: number, workerId: string) => result(runId, { type: 'TaskStarted', stepId, attempt, workerId }),
+    log: (runId: string, stepId: string, attempt: number, message: string) => result(runId, { type: 'TaskLog', stepId, attempt, level: 'info', message }),
   };
 }
 

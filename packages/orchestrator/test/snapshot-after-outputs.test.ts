@@ -10,10 +10,10 @@ import { test } from 'node:test';
 import { decodeDispatch, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent, WorkflowDefinition } from '@orchestrator-lite/core';
 import { TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
-import type { Consumer, OffsetCommit, ProduceRecord, Transport } from '@orchestrator-lite/transport';
+import type { ProduceRecord, Transport } from '@orchestrator-lite/transport';
 import { waitFor } from '@orchestrator-lite/testing';
 import { startOrchestrator } from '../src/index.js';
-import { embeddedBus, inputs, observe } from './harness.js';
+import { embeddedBus, inputs, nonAtomic, observe } from './harness.js';
 
 const prefix = 'partial.';
 const names = topicNames(prefix);
@@ -26,35 +26,6 @@ const definition: WorkflowDefinition = {
   ],
 };
 
-/**
- * The embedded bus presented as a non-atomic one (as Kafka is), whose orchestrator consumer
- * commits through `commit`, given the consumer's own commit to call.
- */
-function nonAtomic(inner: Transport, commit: (consumer: Consumer, offsets: OffsetCommit[], produce: ProduceRecord[]) => Promise<void>): Transport {
-  const wrap = (consumer: Consumer): Consumer => ({
-    groupId: consumer.groupId,
-    assignments: () => consumer.assignments(),
-    close: () => consumer.close(),
-    commit: (offsets, produce = []) => commit(consumer, offsets, produce),
-  });
-  return {
-    kind: inner.kind,
-    atomicCommit: false,
-    ensureTopics: (specs) => inner.ensureTopics(specs),
-    partitionCount: (topic) => inner.partitionCount(topic),
-    produce: (records) => inner.produce(records),
-    subscribe: async (options) => {
-      const consumer = await inner.subscribe(options);
-      return options.groupId === `${prefix}orchestrator` ? wrap(consumer) : consumer;
-    },
-    readPartition: (topic, partition, options) => inner.readPartition(topic, partition, options),
-    endOffsets: (topic) => inner.endOffsets(topic),
-    committedOffsets: (group, topic) => inner.committedOffsets(group, topic),
-    writeStats: () => inner.writeStats(),
-    close: () => inner.close(),
-  };
-}
-
 const dispatchesB = (r: ProduceRecord): boolean => r.topic.startsWith(`${prefix}tasks.`) && r.value !== null && decodeDispatch(r.value).stepId === 'b';
 
 /**
@@ -64,7 +35,7 @@ const dispatchesB = (r: ProduceRecord): boolean => r.topic.startsWith(`${prefix}
 function partialWrites(inner: Transport): { transport: Transport; arm(): void; fired(): boolean } {
   let armed = false;
   let fired = false;
-  const transport = nonAtomic(inner, async (consumer, offsets, produce) => {
+  const transport = nonAtomic(inner, `${prefix}orchestrator`, async (consumer, offsets, produce) => {
     if (armed && produce.some(dispatchesB)) {
       armed = false;
       await inner.produce(produce.filter((r) => r.topic === names.state));
@@ -119,7 +90,7 @@ function heldWrites(inner: Transport): { transport: Transport; release(): void; 
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let holding = false;
-  const transport = nonAtomic(inner, async (consumer, offsets, produce) => {
+  const transport = nonAtomic(inner, `${prefix}orchestrator`, async (consumer, offsets, produce) => {
     if (produce.some(dispatchesB)) {
       holding = true;
       await gate;
