@@ -2,6 +2,7 @@ import { decodeEvent, decodeSnapshot, topicNames } from '@orchestrator-lite/core
 import type { RunEvent, RunHeader, RunStatus } from '@orchestrator-lite/core';
 import { createKafkaTransport } from '@orchestrator-lite/transport';
 import type { ConsumedRecord } from '@orchestrator-lite/transport';
+import { eventContent } from '@orchestrator-lite/testing';
 
 /**
  * Checks over what the bus itself holds (read outside any consumer group, duplicates included),
@@ -59,21 +60,6 @@ const TERMINAL_STATUSES: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'
 
 export const isTerminal = (status: string): boolean => TERMINAL_STATUSES.includes(status);
 
-/**
- * An event's content for comparing two copies of one seq. Time is not content: a copy re-emitted
- * after a crash or a fence was reduced at another `now`, so a retry's due time differs, and an
- * attempt delivered again (at least once) was started again, so the start its result reports
- * differs; its drawn jitter and delay do not (the orchestrator seeds them with the input's
- * identity), and the step, the attempt, the worker, the outcome and every other field must be the
- * same.
- */
-function contentOf(event: RunEvent): string {
-  const data = { ...(event.data as Record<string, unknown>) };
-  if (event.type === 'RetryScheduled') delete data.dueAt;
-  if (event.type === 'StepStarted' || event.type === 'StepSucceeded' || event.type === 'AttemptFailed') delete data.startedAt;
-  return JSON.stringify({ type: event.type, data });
-}
-
 export interface HistoryVerdict {
   problems: string[];
   /** The run's status after its last event (seq order). */
@@ -100,8 +86,8 @@ export function checkHistory(runId: string, events: readonly RunEvent[]): Histor
       continue;
     }
     duplicates += 1;
-    if (contentOf(first) !== contentOf(event)) {
-      problems.push(`${runId}: seq ${event.seq} is both ${contentOf(first).slice(0, 200)} and ${contentOf(event).slice(0, 200)}`);
+    if (eventContent(first) !== eventContent(event)) {
+      problems.push(`${runId}: seq ${event.seq} is both ${eventContent(first).slice(0, 200)} and ${eventContent(event).slice(0, 200)}`);
     }
   }
   const seqs = [...bySeq.keys()].sort((a, b) => a - b);

@@ -9,19 +9,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { topicNames, workflow } from '@orchestrator-lite/core';
-import type { RunEvent } from '@orchestrator-lite/core';
 import { TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
+import { eventContent } from '@orchestrator-lite/testing';
 import { startOrchestrator } from '../src/index.js';
 import { embeddedBus, inputs, nonAtomic, observe, until } from './harness.js';
 
 const prefix = 'rt.';
 const names = topicNames(prefix);
-
-/** What every copy of one seq must share: its type and data, the clock's fields left out. */
-function contentOf(event: RunEvent): string {
-  const { dueAt: _dueAt, startedAt: _startedAt, ...data } = event.data as Record<string, unknown>;
-  return JSON.stringify({ type: event.type, data });
-}
 
 void test('a new owner whose clock is 13 s ahead replays a fired retry where the first owner did, and the next attempt keeps its worker and seq', { timeout: 60_000 }, async (t) => {
   const inner = embeddedBus(t, { pollIntervalMs: 5 });
@@ -67,8 +61,8 @@ void test('a new owner whose clock is 13 s ahead replays a fired retry where the
   const problems: string[] = [];
   for (const e of events) {
     const seen = bySeq.get(e.seq);
-    if (seen === undefined) bySeq.set(e.seq, contentOf(e));
-    else if (seen !== contentOf(e)) problems.push(`seq ${e.seq} is both ${seen} and ${contentOf(e)}`);
+    if (seen === undefined) bySeq.set(e.seq, eventContent(e));
+    else if (seen !== eventContent(e)) problems.push(`seq ${e.seq} is both ${seen} and ${eventContent(e)}`);
   }
   assert.deepEqual(problems, [], 'every copy of a seq is the same event');
   assert.ok(events.filter((e) => e.seq === startedSeq).length >= 2, 'the next owner wrote attempt 2’s start again');
