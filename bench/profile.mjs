@@ -12,6 +12,11 @@
  *
  * Without --partitions the engine runs at its bus's default partition count, the round trip over 6.
  *
+ * Each thread's table "by role" gives every sample to the innermost role on its stack (the
+ * orchestrator, the worker, the gateway, the CLI or the bench's own code), else to the innermost
+ * of the project's shared packages (transport, core, testing), else to its own area: the time a
+ * library or node spends for a role is the role's.
+ *
  * --keep writes the event loop's profile to FILE as well, and each other thread's beside it
  * (`trace.cpuprofile`, `trace.gateway-thread.cpuprofile`), to open in Chrome DevTools (Performance,
  * Load profile; with --alloc, Memory, Load).
@@ -22,6 +27,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENGINE_LOAD } from './lib/workloads.mjs';
+
+/** The project's packages that serve the roles rather than being one (see the table by role). */
+const SHARED_PACKAGES = new Set(['core', 'transport', 'testing']);
 
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const workload = arg('workload', 'chain10');
@@ -137,8 +145,34 @@ function printSelfTime(title, profile, limit) {
   }
   const show = (map, top) =>
     [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${(n * interval).toFixed(0).padStart(6)} ms  ${k}`).join('\n');
+  const byRole = samplesByRole(profile, counts);
   process.stdout.write(
     `\n${title}: ${total} samples, ${((total * interval) / 1000).toFixed(1)} s, busy ${((100 * (total - idle)) / total).toFixed(0)}% of it\n` +
-      `self time by area:\n${show(byArea, Math.ceil(limit / 2))}\n\ntop functions by self time:\n${show(byFunction, limit)}\n`,
+      `self time by area:\n${show(byArea, Math.ceil(limit / 2))}\n\nby role:\n${show(byRole, Math.ceil(limit / 2))}\n\ntop functions by self time:\n${show(byFunction, limit)}\n`,
   );
+}
+
+/**
+ * Samples by the role each one was spent for (see the header): walks each node's callers once,
+ * from the root down, carrying the innermost role and shared package met on the way.
+ */
+function samplesByRole(profile, counts) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const childIds = new Set(profile.nodes.flatMap((n) => n.children ?? []));
+  const byRole = new Map();
+  const stack = profile.nodes.filter((n) => !childIds.has(n.id)).map((n) => ({ node: n, role: undefined, shared: undefined }));
+  while (stack.length > 0) {
+    const { node, role: above, shared: sharedAbove } = stack.pop();
+    const area = areaOf(node.callFrame.url, '(native/gc/idle)');
+    const project = /packages\//.test(node.callFrame.url) || area === 'bench';
+    const role = project && !SHARED_PACKAGES.has(area) ? area : above;
+    const shared = project && SHARED_PACKAGES.has(area) ? area : sharedAbove;
+    const n = counts.get(node.id) ?? 0;
+    if (n > 0) {
+      const owner = role ?? shared ?? area;
+      byRole.set(owner, (byRole.get(owner) ?? 0) + n);
+    }
+    for (const id of node.children ?? []) stack.push({ node: byId.get(id), role, shared });
+  }
+  return byRole;
 }
