@@ -153,8 +153,8 @@ function printSelfTime(title, profile, limit) {
 }
 
 /**
- * Samples by the role each one was spent for (see the header): walks each node's callers once,
- * from the root down, carrying the innermost role and shared package met on the way.
+ * Samples by the role each one was spent for (see the header): visits each node of the call tree
+ * once, from the root down, carrying the innermost role and shared package met on the way.
  */
 function samplesByRole(profile, counts) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
