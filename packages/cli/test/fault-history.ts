@@ -2,7 +2,7 @@ import { decodeEvent, decodeSnapshot, topicNames } from '@orchestrator-lite/core
 import type { RunEvent, RunHeader, RunStatus } from '@orchestrator-lite/core';
 import { createKafkaTransport } from '@orchestrator-lite/transport';
 import type { ConsumedRecord } from '@orchestrator-lite/transport';
-import { eventContent } from '@orchestrator-lite/testing';
+import { copiesBySeq } from '@orchestrator-lite/testing';
 
 /**
  * Checks over what the bus itself holds (read outside any consumer group, duplicates included),
@@ -76,20 +76,8 @@ export interface HistoryVerdict {
  * - in log order, a seq already superseded never comes back with other content (no regression).
  */
 export function checkHistory(runId: string, events: readonly RunEvent[]): HistoryVerdict {
-  const problems: string[] = [];
-  const bySeq = new Map<number, RunEvent>();
-  let duplicates = 0;
-  for (const event of events) {
-    const first = bySeq.get(event.seq);
-    if (!first) {
-      bySeq.set(event.seq, event);
-      continue;
-    }
-    duplicates += 1;
-    if (eventContent(first) !== eventContent(event)) {
-      problems.push(`${runId}: seq ${event.seq} is both ${eventContent(first).slice(0, 200)} and ${eventContent(event).slice(0, 200)}`);
-    }
-  }
+  const { first: bySeq, duplicates, differing } = copiesBySeq(events);
+  const problems = differing.map((line) => `${runId}: ${line}`);
   const seqs = [...bySeq.keys()].sort((a, b) => a - b);
   if (seqs.length === 0 || seqs[0] !== 1 || seqs.at(-1) !== seqs.length) {
     problems.push(`${runId}: seq is not 1..n (${seqs.length} distinct, first ${seqs[0]}, last ${seqs.at(-1)})`);

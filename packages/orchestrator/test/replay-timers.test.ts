@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { topicNames, workflow } from '@orchestrator-lite/core';
 import { TransportError, TransportErrorReason } from '@orchestrator-lite/transport';
-import { eventContent } from '@orchestrator-lite/testing';
+import { copiesBySeq } from '@orchestrator-lite/testing';
 import { startOrchestrator } from '../src/index.js';
 import { embeddedBus, inputs, nonAtomic, observe, until } from './harness.js';
 
@@ -57,15 +57,9 @@ void test('a new owner whose clock is 13 s ahead replays a fired retry where the
   await send.complete(runId, 'x', { done: true }, 2);
   await until(() => events.some((e) => e.type === 'RunSucceeded'), 'the run succeeded');
 
-  const bySeq = new Map<number, string>();
-  const problems: string[] = [];
-  for (const e of events) {
-    const seen = bySeq.get(e.seq);
-    if (seen === undefined) bySeq.set(e.seq, eventContent(e));
-    else if (seen !== eventContent(e)) problems.push(`seq ${e.seq} is both ${seen} and ${eventContent(e)}`);
-  }
-  assert.deepEqual(problems, [], 'every copy of a seq is the same event');
+  const copies = copiesBySeq(events);
+  assert.deepEqual(copies.differing, [], 'every copy of a seq is the same event');
   assert.ok(events.filter((e) => e.seq === startedSeq).length >= 2, 'the next owner wrote attempt 2’s start again');
-  const starts = [...bySeq.values()].filter((c) => c.includes('"StepStarted"'));
-  assert.deepEqual(starts.map((c) => (JSON.parse(c) as { data: { workerId: string } }).data.workerId), ['w-one', 'w-two']);
+  const startedOn = [...copies.first.values()].flatMap((e) => (e.type === 'StepStarted' ? [e.data.workerId] : []));
+  assert.deepEqual(startedOn, ['w-one', 'w-two']);
 });

@@ -14,3 +14,29 @@ export function eventContent(event: RunEvent): string {
   if (event.type === 'StepStarted' || event.type === 'StepSucceeded' || event.type === 'AttemptFailed') delete data.startedAt;
   return JSON.stringify({ type: event.type, data });
 }
+
+/** One run's events grouped by seq: each seq's first copy, the copies after it, and those of them whose content differs. */
+export interface CopiesBySeq {
+  /** Each seq's first copy, in the order the seqs first appear. */
+  first: Map<number, RunEvent>;
+  /** Copies of a seq beyond the first (re-emitted after a crash or a takeover). */
+  duplicates: number;
+  /** A line for each later copy whose content (`eventContent`) differs from the first's. */
+  differing: string[];
+}
+
+export function copiesBySeq(events: readonly RunEvent[]): CopiesBySeq {
+  const first = new Map<number, RunEvent>();
+  const differing: string[] = [];
+  let duplicates = 0;
+  for (const event of events) {
+    const seen = first.get(event.seq);
+    if (seen === undefined) {
+      first.set(event.seq, event);
+      continue;
+    }
+    duplicates += 1;
+    if (eventContent(seen) !== eventContent(event)) differing.push(`seq ${event.seq} is both ${eventContent(seen).slice(0, 200)} and ${eventContent(event).slice(0, 200)}`);
+  }
+  return { first, duplicates, differing };
+}
