@@ -4,11 +4,12 @@
  * (the event loop first, then each worker thread, named after the script it runs; then any process
  * the phase forked), how busy it was and the functions with the most self time, grouped by package:
  * the engine at saturation (chain10 by default), or with --phase=raw the transport's request/reply
- * round trip. With --alloc, what the event loop allocates instead (V8's sampling heap profiler,
- * the objects already collected included: garbage is what the collector's threads and pauses
- * cost), by the function that allocated it.
+ * round trip. With --split (Kafka) each role runs in a process of its own, as deployed, and each
+ * process is profiled and named after its role. With --alloc, what the event loop allocates
+ * instead (V8's sampling heap profiler, the objects already collected included: garbage is what
+ * the collector's threads and pauses cost), by the function that allocated it.
  *
- *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--partitions=P] [--alloc] [--keep=FILE]
+ *   node bench/profile.mjs [--phase=engine|raw] [--bus=embedded|kafka] [--workload=chain10] [--seconds=10] [--partitions=P] [--split] [--alloc] [--keep=FILE]
  *
  * Without --partitions the engine runs at its bus's default partition count, the round trip over 6.
  *
@@ -40,11 +41,13 @@ if (!['engine', 'raw'].includes(phase)) throw new Error(`profile: --phase must b
 if (!['embedded', 'kafka'].includes(bus)) throw new Error(`profile: --bus must be embedded or kafka, got ${bus}`);
 if (!['chain10', 'fanout20', 'flaky'].includes(workload)) throw new Error(`profile: --workload must be chain10, fanout20 or flaky, got ${workload}`);
 if (!(seconds > 0 && seconds <= 120)) throw new Error(`profile: --seconds must be 1..120, got ${seconds}`);
+const split = process.argv.includes('--split');
+if (split && (bus !== 'kafka' || phase !== 'engine' || process.argv.includes('--alloc'))) throw new Error('profile: --split needs --bus=kafka and the engine phase, and profiles the CPU only (not with --alloc)');
 const partitions = arg('partitions', undefined) === undefined ? undefined : Number(arg('partitions'));
 if (partitions !== undefined && !(Number.isInteger(partitions) && partitions >= 1 && partitions <= 64)) throw new Error(`profile: --partitions must be an integer from 1 to 64, got ${arg('partitions')}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'orch-profile-'));
-const engineOptions = { bus, partitions, ...ENGINE_LOAD, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
+const engineOptions = { bus, partitions, split, ...ENGINE_LOAD, workloads: [workload], warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 const rawOptions = { bus, partitions: partitions ?? 6, window: 64, warmupMs: 1000, measureMs: seconds * 1000, timeoutMs: 300_000 };
 const [module, options] = phase === 'raw' ? ['raw-roundtrip', rawOptions] : ['engine', engineOptions];
 const alloc = process.argv.includes('--alloc');
@@ -67,8 +70,9 @@ for (const [i, { name, profile }] of profiles.entries()) printSelfTime(titleOf(n
 /**
  * The profiles `--cpu-prof` wrote into `dir`, one a thread (`CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`):
  * the phase's event loop (process `pid`, thread 0) first, then its worker threads, each named
- * after the `-worker` script it runs, then any process the phase forked (the replier of the
- * round trip on Kafka), named after its script in `bench/peers`.
+ * after the `-worker` script it runs, then any process the phase forked, named after its script
+ * in `bench/peers` (the replier of the round trip on Kafka) or, for a role's process (--split),
+ * after the role its samples went to, each followed by its own worker threads.
  */
 function cpuProfilesIn(dir, pid) {
   const ids = (file) => file.split('.').slice(3, 5).map(Number);
@@ -80,14 +84,30 @@ function cpuProfilesIn(dir, pid) {
     .filter((f) => f.endsWith('.cpuprofile'))
     .sort((a, b) => order(a) - order(b));
   if (files.length === 0) throw new Error('profile: no .cpuprofile was written');
+  /** Each forked process's name, from its event loop's profile, which comes before its threads'. */
+  const processes = new Map();
   return files.map((file) => {
     const [p, t] = ids(file);
     const text = readFileSync(join(dir, file), 'utf8');
     const profile = JSON.parse(text);
     const named = (re) => profile.nodes.map((n) => re.exec(n.callFrame.url)?.[1]).find((name) => name !== undefined);
-    if (p !== pid) return { name: `process-${named(/bench\/peers\/([^/]+)\.mjs$/) ?? p}${t === 0 ? '' : `-thread-${t}`}`, text, profile };
-    return { name: t === 0 ? 'event-loop' : (named(/([^/]+)-worker\.js$/) ?? `thread-${t}`), text, profile };
+    const thread = named(/([^/]+)-worker\.js$/) ?? `thread-${t}`;
+    if (p === pid) return { name: t === 0 ? 'event-loop' : thread, text, profile };
+    if (t === 0) {
+      const script = named(/bench\/peers\/([^/]+)\.mjs$/);
+      processes.set(p, script === 'engine-role' ? (busiestRole(profile) ?? script) : (script ?? String(p)));
+    }
+    const name = `process-${processes.get(p) ?? p}`;
+    return { name: t === 0 ? name : `${name}-${thread}`, text, profile };
   });
+}
+
+/** The engine's role (orchestrator, worker, gateway) that most of a profile's samples went to, by the table by role. */
+function busiestRole(profile) {
+  const counts = new Map();
+  for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const roles = [...samplesByRole(profile, counts)].filter(([role]) => ['orchestrator', 'worker', 'gateway'].includes(role));
+  return roles.sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 
 /** The package (or node core, or the bench) a frame's script belongs to; `none` for a frame without one. */
