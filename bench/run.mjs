@@ -136,6 +136,7 @@ const PAIR_ATTEMPTS = quick ? 1 : 2;
 const VERSUS = [
   { id: 'versus-bullmq', engine: 'engine-embedded', peer: 'bullmq', workloads: WORKLOADS, peerRate: (r, w) => r.workloads?.[w]?.saturation?.runsPerSec, engineRate: (s) => s.runsPerSec },
   { id: 'versus-client', engine: 'engine-kafka', peer: 'client-alone', workloads: ['chain10', 'fanout20'], peerRate: (r) => r.saturation?.roundTripsPerSec, engineRate: (s) => s.stepsPerSec },
+  { id: 'versus-client-split', engine: 'engine-kafka-split', peer: 'client-alone', workloads: ['chain10', 'fanout20'], peerRate: (r) => r.saturation?.roundTripsPerSec, engineRate: (s) => s.stepsPerSec },
 ];
 async function versus(pairing) {
   const started = Date.now();
