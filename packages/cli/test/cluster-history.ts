@@ -1,6 +1,7 @@
 import { decodeEvent, decodeRunInput, reportsStart, topicNames } from '@orchestrator-lite/core';
 import type { RunEvent } from '@orchestrator-lite/core';
 import { createKafkaTransport } from '@orchestrator-lite/transport';
+import { copiesBySeq } from '@orchestrator-lite/testing';
 import { json } from './helpers.js';
 
 /**
@@ -51,28 +52,17 @@ export async function readBusHistory(brokers: string[], prefix: string, runIds: 
   return { events, starts };
 }
 
-const stepOf = (event: RunEvent): string => {
-  const data = event.data as { stepId?: string; attempt?: number };
-  return data.stepId === undefined ? '' : `${data.stepId}#${data.attempt ?? ''}`;
-};
-
 /**
  * The invariants of one run's raw history; returns the problems found (empty when sound):
  * - seq runs 1..n without a gap;
- * - every copy of one seq is the same event (type, step and attempt): a re-emitted event may
- *   repeat, but two different events never share a number;
+ * - every copy of one seq is the same event (`eventContent`: all of it but a retry's due time and
+ *   a reported start): a re-emitted event may repeat, but two different events never share a
+ *   number;
  * - each step succeeded exactly once, in exactly one attempt, and the run succeeded once.
  */
 export function checkRunHistory(runId: string, events: RunEvent[], steps: readonly string[]): string[] {
-  const problems: string[] = [];
-  const bySeq = new Map<number, RunEvent>();
-  for (const event of events) {
-    const first = bySeq.get(event.seq);
-    if (!first) bySeq.set(event.seq, event);
-    else if (first.type !== event.type || stepOf(first) !== stepOf(event)) {
-      problems.push(`${runId}: seq ${event.seq} is both ${first.type}(${stepOf(first)}) and ${event.type}(${stepOf(event)})`);
-    }
-  }
+  const { first: bySeq, differing } = copiesBySeq(events);
+  const problems = differing.map((line) => `${runId}: ${line}`);
   const seqs = [...bySeq.keys()].sort((a, b) => a - b);
   if (seqs.length === 0 || seqs[0] !== 1 || seqs.at(-1) !== seqs.length) {
     problems.push(`${runId}: seq is not 1..n: ${seqs.slice(0, 5).join(',')}…${seqs.slice(-5).join(',')} (${seqs.length} distinct)`);
