@@ -36,6 +36,18 @@ function versusRatio(p, id, workload) {
   return ratio(meanOf(pair.engine), meanOf(pair.peer));
 }
 
+/** The pairing `id` of the engine on Kafka in the main phase `phase` with the Kafka client alone. */
+function versusClient(id, phase, label) {
+  return {
+    id,
+    engine: `engine (${label}) steps/s`,
+    peer: 'the Kafka client alone round trips/s',
+    ratio: 'steps/s ÷ round trips/s',
+    mainEngine: (p, w) => ok(p[phase])?.workloads?.[w]?.saturation?.stepsPerSec,
+    mainPeer: (p) => ok(p['client-alone'])?.saturation?.roundTripsPerSec,
+  };
+}
+
 /** Each pairing, and where its two rates are in the main phases (`mainEngine`, `mainPeer`). */
 const VERSUS = [
   {
@@ -46,22 +58,8 @@ const VERSUS = [
     mainEngine: (p, w) => ok(p['engine-embedded'])?.workloads?.[w]?.saturation?.runsPerSec,
     mainPeer: (p, w) => ok(p.bullmq)?.workloads?.[w]?.saturation?.runsPerSec,
   },
-  {
-    id: 'versus-client',
-    engine: 'engine (kafka) steps/s',
-    peer: 'the Kafka client alone round trips/s',
-    ratio: 'steps/s ÷ round trips/s',
-    mainEngine: (p, w) => ok(p['engine-kafka'])?.workloads?.[w]?.saturation?.stepsPerSec,
-    mainPeer: (p) => ok(p['client-alone'])?.saturation?.roundTripsPerSec,
-  },
-  {
-    id: 'versus-client-split',
-    engine: 'engine (kafka, roles split) steps/s',
-    peer: 'the Kafka client alone round trips/s',
-    ratio: 'steps/s ÷ round trips/s',
-    mainEngine: (p, w) => ok(p['engine-kafka-split'])?.workloads?.[w]?.saturation?.stepsPerSec,
-    mainPeer: (p) => ok(p['client-alone'])?.saturation?.roundTripsPerSec,
-  },
+  versusClient('versus-client', 'engine-kafka', 'kafka'),
+  versusClient('versus-client-split', 'engine-kafka-split', 'kafka, roles split'),
 ];
 
 /** The same two rates in the main phases, as `engine ÷ peer = ratio`; a dash when one did not run. */
