@@ -32,8 +32,13 @@ parentPort?.on('message', (message: CheckpointMessage) => {
       // Not there or not shareable: its writer's backstop checkpoints it.
     }
   } else {
-    open.get(message.remove)?.close();
-    open.delete(message.remove);
+    try {
+      open.get(message.remove)?.close();
+    } finally {
+      open.delete(message.remove);
+      Atomics.store(message.closed, 0, 1);
+      Atomics.notify(message.closed, 0);
+    }
   }
 });
 

@@ -16,7 +16,11 @@ export const CHECKPOINT_INTERVAL_MS = 100;
 /** The writer's own checkpoint threshold, in pages (4 KiB): reached only if the worker lags. */
 export const BACKSTOP_CHECKPOINT_PAGES = 16_384;
 
-export type CheckpointMessage = { add: string } | { remove: string };
+/** How long a release waits for the thread to close its connection to the file. */
+const RELEASE_TIMEOUT_MS = 5_000;
+
+/** `closed` is set to 1 (and notified) once the thread has closed its connection to `remove`. */
+export type CheckpointMessage = { add: string } | { remove: string; closed: Int32Array };
 
 let worker: Worker | undefined;
 const registered = new Map<string, number>();
@@ -42,6 +46,12 @@ function startWorker(): Worker {
  * Checkpoints `file` (a SQLite database in WAL mode, not in exclusive locking mode) in the
  * background until the returned function is called. The caller's connection should set
  * `wal_autocheckpoint` to BACKSTOP_CHECKPOINT_PAGES.
+ *
+ * The release waits (blocking, bounded) until the thread has closed its connection, as the
+ * compaction thread's close does: the caller's connection is then the file's last one, and its
+ * close leaves the database file alone in the directory. A thread still holding the file after the
+ * bus closed would checkpoint it on its next round and make its WAL again, in a directory the
+ * bus's user may be removing.
  */
 export function checkpointInBackground(file: string): () => void {
   const count = registered.get(file) ?? 0;
@@ -57,6 +67,9 @@ export function checkpointInBackground(file: string): () => void {
       return;
     }
     registered.delete(file);
-    if (worker !== undefined) worker.postMessage({ remove: file } satisfies CheckpointMessage);
+    if (worker === undefined) return;
+    const closed = new Int32Array(new SharedArrayBuffer(4));
+    worker.postMessage({ remove: file, closed } satisfies CheckpointMessage);
+    Atomics.wait(closed, 0, 0, RELEASE_TIMEOUT_MS);
   };
 }

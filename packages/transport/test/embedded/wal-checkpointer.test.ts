@@ -1,9 +1,10 @@
-import { statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { createEmbeddedTransport } from '../../src/embedded/index.js';
-import { BACKSTOP_CHECKPOINT_PAGES } from '../../src/embedded/wal-checkpointer.js';
+import { BACKSTOP_CHECKPOINT_PAGES, CHECKPOINT_INTERVAL_MS, checkpointInBackground } from '../../src/embedded/wal-checkpointer.js';
 import { readAll, waitFor } from '../../src/conformance/helpers.js';
 import { tempDataDir } from './temp-dirs.js';
 
@@ -14,6 +15,25 @@ const size = (file: string): number => {
     return 0;
   }
 };
+
+void test('a release returns once the thread has closed its connection: the owner\'s close is then the last, and leaves no WAL behind', async () => {
+  const dir = tempDataDir();
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'alone.db');
+  for (let round = 0; round < 5; round++) {
+    const db = new Database(file);
+    // exec only: a prepared statement left to the garbage collector can abort the process on Node 24.
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('CREATE TABLE IF NOT EXISTS t (v BLOB)');
+    const release = checkpointInBackground(file);
+    db.exec('INSERT INTO t VALUES (zeroblob(65536))');
+    // The thread has the file open and has checkpointed it a few times.
+    await new Promise((resolve) => setTimeout(resolve, 3 * CHECKPOINT_INTERVAL_MS));
+    release();
+    db.close();
+    assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('alone.db-')), [], `round ${round}`);
+  }
+});
 
 void test('the WAL is checkpointed in the background, long before the writer would do it itself', async () => {
   const dataDir = tempDataDir();
