@@ -36,10 +36,16 @@ function versusRatio(p, id, workload) {
   return ratio(meanOf(pair.engine), meanOf(pair.peer));
 }
 
-/** The pairing `id` of the engine on Kafka in the main phase `phase` with the Kafka client alone. */
-function versusClient(id, phase, label) {
+/** The engine on Kafka as the bench runs it beside the client alone: its main phase, its pairing, and its name in the targets. */
+const KAFKA_ENGINES = [
+  { phase: 'engine-kafka', pairing: 'versus-client', label: 'kafka' },
+  { phase: 'engine-kafka-split', pairing: 'versus-client-split', label: 'kafka, roles split' },
+];
+
+/** The pairing of one of KAFKA_ENGINES with the Kafka client alone. */
+function versusClient({ phase, pairing, label }) {
   return {
-    id,
+    id: pairing,
     engine: `engine (${label}) steps/s`,
     peer: 'the Kafka client alone round trips/s',
     ratio: 'steps/s ÷ round trips/s',
@@ -58,8 +64,7 @@ const VERSUS = [
     mainEngine: (p, w) => ok(p['engine-embedded'])?.workloads?.[w]?.saturation?.runsPerSec,
     mainPeer: (p, w) => ok(p.bullmq)?.workloads?.[w]?.saturation?.runsPerSec,
   },
-  versusClient('versus-client', 'engine-kafka', 'kafka'),
-  versusClient('versus-client-split', 'engine-kafka-split', 'kafka, roles split'),
+  ...KAFKA_ENGINES.map(versusClient),
 ];
 
 /** The same two rates in the main phases, as `engine ÷ peer = ratio`; a dash when one did not run. */
@@ -111,13 +116,13 @@ export function evaluateTargets(result) {
   const rawKafka = ok(p['raw-kafka'])?.saturation?.roundTripsPerSec;
   const client = ok(p['client-alone'])?.saturation?.roundTripsPerSec;
   add('our transport vs the Kafka client alone (round trips/s, 64 in flight)', 'kafka', ratio(rawKafka, client), 0.8, '>=', 'x');
-  for (const [id, label] of [['versus-client', 'kafka'], ['versus-client-split', 'kafka, roles split']]) {
+  for (const { pairing, label } of KAFKA_ENGINES) {
     for (const w of ['chain10', 'fanout20']) {
-      const paired = versusRatio(p, id, w);
-      if (paired !== undefined) add('engine steps/s vs the Kafka client alone round trips/s', `${label} ${w} (paired)`, paired, KAFKA_ENGINE_TARGET, '>=', 'x', pairOf(id, w));
+      const paired = versusRatio(p, pairing, w);
+      if (paired !== undefined) add('engine steps/s vs the Kafka client alone round trips/s', `${label} ${w} (paired)`, paired, KAFKA_ENGINE_TARGET, '>=', 'x', pairOf(pairing, w));
     }
   }
-  for (const [phase, label] of [['engine-kafka', 'kafka'], ['engine-kafka-split', 'kafka, roles split']]) {
+  for (const { phase, label } of KAFKA_ENGINES) {
     for (const w of ['chain10', 'fanout20']) {
       add('engine steps/s vs the Kafka client alone round trips/s', `${label} ${w}`, ratio(ok(p[phase])?.workloads?.[w]?.saturation?.stepsPerSec, client), KAFKA_ENGINE_TARGET, '>=', 'x');
     }
