@@ -104,9 +104,7 @@ function cpuProfilesIn(dir, pid) {
 
 /** The engine's role (orchestrator, worker, gateway) that most of a profile's samples went to, by the table by role. */
 function busiestRole(profile) {
-  const counts = new Map();
-  for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
-  const roles = [...samplesByRole(profile, counts)].filter(([role]) => ['orchestrator', 'worker', 'gateway'].includes(role));
+  const roles = [...samplesByRole(profile, sampleCounts(profile))].filter(([role]) => ['orchestrator', 'worker', 'gateway'].includes(role));
   return roles.sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 
@@ -147,8 +145,7 @@ function printAllocations(text) {
 /** A CPU profile's self time by area and by function; how busy the thread was. */
 function printSelfTime(title, profile, limit) {
   // Self time per node: samples x mean interval.
-  const counts = new Map();
-  for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const counts = sampleCounts(profile);
   const interval = (profile.endTime - profile.startTime) / profile.samples.length / 1000;
   const total = profile.samples.length;
   const byFunction = new Map();
@@ -170,6 +167,13 @@ function printSelfTime(title, profile, limit) {
     `\n${title}: ${total} samples, ${((total * interval) / 1000).toFixed(1)} s, busy ${((100 * (total - idle)) / total).toFixed(0)}% of it\n` +
       `self time by area:\n${show(byArea, Math.ceil(limit / 2))}\n\nby role:\n${show(byRole, Math.ceil(limit / 2))}\n\ntop functions by self time:\n${show(byFunction, limit)}\n`,
   );
+}
+
+/** How many samples each node of a CPU profile's call tree took. */
+function sampleCounts(profile) {
+  const counts = new Map();
+  for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return counts;
 }
 
 /**
