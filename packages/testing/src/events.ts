@@ -36,7 +36,8 @@ export function copiesBySeq(events: readonly RunEvent[]): CopiesBySeq {
       continue;
     }
     duplicates += 1;
-    if (eventContent(seen) !== eventContent(event)) differing.push(`seq ${event.seq} is both ${eventContent(seen).slice(0, 200)} and ${eventContent(event).slice(0, 200)}`);
+    const [a, b] = [eventContent(seen), eventContent(event)];
+    if (a !== b) differing.push(`seq ${event.seq} is both ${a.slice(0, 200)} and ${b.slice(0, 200)}`);
   }
   return { first, duplicates, differing };
 }
