@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * Where a run's time goes: the engine (every role in one process) saturated on one workload, each
- * measured run's events timed one after the other, from the request that started it to its last
- * event's frame at the bench's WebSocket client. Prints, for each gap between two consecutive
- * events that most runs share, its mean, p50 and p99 and its share of the run.
+ * Where a run's time goes: the engine (every role in one process, or with --split on Kafka each in
+ * its own, as deployed) saturated on one workload, each measured run's events timed one after the
+ * other, from the request that started it to its last event's frame at the bench's WebSocket
+ * client. Prints, for each gap between two consecutive events that most runs share, its mean, p50
+ * and p99 and its share of the run.
  *
- *   node bench/timeline.mjs [--bus=embedded|kafka] [--workload=flaky] [--seconds=6] [--warmup=3]
+ *   node bench/timeline.mjs [--bus=embedded|kafka] [--split] [--workload=flaky] [--seconds=6] [--warmup=3]
  *
  * A gap ends at an event's `at` (the engine's clock when it happened), except the first (the
  * bench's request) and the last (the frame's arrival). With parallel steps (fanout20) the
@@ -14,9 +15,14 @@
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { ENGINE_LOAD, MEASURED_WINDOWS, MEASURED_WORKLOADS } from './lib/workloads.mjs';
 
-const usage = `usage: node bench/timeline.mjs [--bus=embedded|kafka] [--workload=${MEASURED_WORKLOADS.join('|')}] [--seconds=S] [--warmup=S]`;
+const usage = `usage: node bench/timeline.mjs [--bus=embedded|kafka] [--split] [--workload=${MEASURED_WORKLOADS.join('|')}] [--seconds=S] [--warmup=S]`;
 const args = new Map();
+let split = false;
 for (const arg of process.argv.slice(2)) {
+  if (arg === '--split') {
+    split = true;
+    continue;
+  }
   const m = /^--(bus|workload|seconds|warmup)=(.+)$/.exec(arg);
   if (!m) throw new Error(`timeline: unknown argument ${JSON.stringify(arg)}\n${usage}`);
   args.set(m[1], m[2]);
@@ -26,11 +32,12 @@ const workload = args.get('workload') ?? 'flaky';
 const seconds = Number(args.get('seconds') ?? 6);
 const warmup = Number(args.get('warmup') ?? 3);
 if (!['embedded', 'kafka'].includes(bus)) throw new Error(`timeline: --bus must be embedded or kafka, got ${bus}`);
+if (split && bus !== 'kafka') throw new Error('timeline: --split needs --bus=kafka (each role in its own process)');
 if (!MEASURED_WORKLOADS.includes(workload)) throw new Error(`timeline: --workload must be one of ${MEASURED_WORKLOADS.join(', ')}, got ${workload}`);
 if (!(seconds >= 1 && seconds <= 60)) throw new Error(`timeline: --seconds must be from 1 to 60, got ${args.get('seconds')}`);
 if (!(warmup >= 0 && warmup <= 60)) throw new Error(`timeline: --warmup must be from 0 to 60, got ${args.get('warmup')}`);
 
-process.stderr.write(`timeline: the engine on ${bus}, ${workload} at saturation (${MEASURED_WINDOWS[workload]} runs in flight), ${warmup} s of warm-up, ${seconds} s measured\n`);
+process.stderr.write(`timeline: the engine on ${bus}${split ? ', each role in its own process' : ''}, ${workload} at saturation (${MEASURED_WINDOWS[workload]} runs in flight), ${warmup} s of warm-up, ${seconds} s measured\n`);
 const result = await runPhaseProcess('engine', {
   ...ENGINE_LOAD,
   bus,
@@ -41,6 +48,7 @@ const result = await runPhaseProcess('engine', {
   timeoutMs: 300_000,
   saturationOnly: true,
   timeline: true,
+  split,
 });
 const saturation = result.workloads?.[workload]?.saturation;
 if (saturation?.timeline === undefined) throw new Error(`timeline: the engine phase measured nothing: ${result.workloads?.[workload]?.error ?? 'no timeline'}`);
