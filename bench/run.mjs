@@ -27,7 +27,7 @@ import { meanOfRuns } from './lib/repeats.mjs';
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { checkoutRoot } from './lib/worktree.mjs';
 import { speedProbe } from './lib/speed-probe.mjs';
-import { UNSTEADY_PAIR, evaluateTargets, pairSpread, writeReport } from './lib/report.mjs';
+import { KAFKA_ENGINES, UNSTEADY_PAIR, evaluateTargets, pairSpread, writeReport } from './lib/report.mjs';
 import { CURVE_FACTORS, ENGINE_LOAD, WORKLOADS } from './lib/workloads.mjs';
 import { STARTS } from './lib/starts.mjs';
 
@@ -135,8 +135,7 @@ for (const phase of PHASES) {
 const PAIR_ATTEMPTS = quick ? 1 : 2;
 const VERSUS = [
   { id: 'versus-bullmq', engine: 'engine-embedded', peer: 'bullmq', workloads: WORKLOADS, peerRate: (r, w) => r.workloads?.[w]?.saturation?.runsPerSec, engineRate: (s) => s.runsPerSec },
-  { id: 'versus-client', engine: 'engine-kafka', peer: 'client-alone', workloads: ['chain10', 'fanout20'], peerRate: (r) => r.saturation?.roundTripsPerSec, engineRate: (s) => s.stepsPerSec },
-  { id: 'versus-client-split', engine: 'engine-kafka-split', peer: 'client-alone', workloads: ['chain10', 'fanout20'], peerRate: (r) => r.saturation?.roundTripsPerSec, engineRate: (s) => s.stepsPerSec },
+  ...KAFKA_ENGINES.map(({ phase, pairing }) => ({ id: pairing, engine: phase, peer: 'client-alone', workloads: ['chain10', 'fanout20'], peerRate: (r) => r.saturation?.roundTripsPerSec, engineRate: (s) => s.stepsPerSec })),
 ];
 async function versus(pairing) {
   const started = Date.now();

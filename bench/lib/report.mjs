@@ -37,7 +37,7 @@ function versusRatio(p, id, workload) {
 }
 
 /** The engine on Kafka as the bench runs it beside the client alone: its main phase, its pairing, and its name in the targets. */
-const KAFKA_ENGINES = [
+export const KAFKA_ENGINES = [
   { phase: 'engine-kafka', pairing: 'versus-client', label: 'kafka' },
   { phase: 'engine-kafka-split', pairing: 'versus-client-split', label: 'kafka, roles split' },
 ];
