@@ -4,9 +4,10 @@
  * its own, as deployed) saturated on one workload, each measured run's events timed one after the
  * other, from the request that started it to its last event's frame at the bench's WebSocket
  * client. Prints, for each gap between two consecutive events that most runs share, its mean, p50
- * and p99 and its share of the run.
+ * and p99 and its share of the run. With --load=fixed, the same at the bench's fixed load (half
+ * the saturated run rate, started at a steady pace), where the latency targets are measured.
  *
- *   node bench/timeline.mjs [--bus=embedded|kafka] [--split] [--workload=flaky] [--seconds=6] [--warmup=3]
+ *   node bench/timeline.mjs [--bus=embedded|kafka] [--split] [--workload=flaky] [--load=saturation|fixed] [--seconds=6] [--warmup=3]
  *
  * A gap ends at an event's `at` (the engine's clock when it happened), except the first (the
  * bench's request) and the last (the frame's arrival). With parallel steps (fanout20) the
@@ -15,7 +16,7 @@
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { ENGINE_LOAD, MEASURED_WINDOWS, MEASURED_WORKLOADS } from './lib/workloads.mjs';
 
-const usage = `usage: node bench/timeline.mjs [--bus=embedded|kafka] [--split] [--workload=${MEASURED_WORKLOADS.join('|')}] [--seconds=S] [--warmup=S]`;
+const usage = `usage: node bench/timeline.mjs [--bus=embedded|kafka] [--split] [--workload=${MEASURED_WORKLOADS.join('|')}] [--load=saturation|fixed] [--seconds=S] [--warmup=S]`;
 const args = new Map();
 let split = false;
 for (const arg of process.argv.slice(2)) {
@@ -23,7 +24,7 @@ for (const arg of process.argv.slice(2)) {
     split = true;
     continue;
   }
-  const m = /^--(bus|workload|seconds|warmup)=(.+)$/.exec(arg);
+  const m = /^--(bus|workload|load|seconds|warmup)=(.+)$/.exec(arg);
   if (!m) throw new Error(`timeline: unknown argument ${JSON.stringify(arg)}\n${usage}`);
   args.set(m[1], m[2]);
 }
@@ -31,13 +32,16 @@ const bus = args.get('bus') ?? 'embedded';
 const workload = args.get('workload') ?? 'flaky';
 const seconds = Number(args.get('seconds') ?? 6);
 const warmup = Number(args.get('warmup') ?? 3);
+const load = args.get('load') ?? 'saturation';
 if (!['embedded', 'kafka'].includes(bus)) throw new Error(`timeline: --bus must be embedded or kafka, got ${bus}`);
 if (split && bus !== 'kafka') throw new Error('timeline: --split needs --bus=kafka (each role in its own process)');
+if (!['saturation', 'fixed'].includes(load)) throw new Error(`timeline: --load must be saturation or fixed, got ${load}`);
 if (!MEASURED_WORKLOADS.includes(workload)) throw new Error(`timeline: --workload must be one of ${MEASURED_WORKLOADS.join(', ')}, got ${workload}`);
 if (!(seconds >= 1 && seconds <= 60)) throw new Error(`timeline: --seconds must be from 1 to 60, got ${args.get('seconds')}`);
 if (!(warmup >= 0 && warmup <= 60)) throw new Error(`timeline: --warmup must be from 0 to 60, got ${args.get('warmup')}`);
 
-process.stderr.write(`timeline: the engine on ${bus}${split ? ', each role in its own process' : ''}, ${workload} at saturation (${MEASURED_WINDOWS[workload]} runs in flight), ${warmup} s of warm-up, ${seconds} s measured\n`);
+const shape = load === 'fixed' ? `at half its saturated run rate (measured first, ${MEASURED_WINDOWS[workload]} runs in flight)` : `at saturation (${MEASURED_WINDOWS[workload]} runs in flight)`;
+process.stderr.write(`timeline: the engine on ${bus}${split ? ', each role in its own process' : ''}, ${workload} ${shape}, ${warmup} s of warm-up, ${seconds} s measured\n`);
 const result = await runPhaseProcess('engine', {
   ...ENGINE_LOAD,
   bus,
@@ -46,19 +50,19 @@ const result = await runPhaseProcess('engine', {
   warmupMs: warmup * 1000,
   measureMs: seconds * 1000,
   timeoutMs: 300_000,
-  saturationOnly: true,
+  saturationOnly: load === 'saturation',
   timeline: true,
   split,
 });
-const saturation = result.workloads?.[workload]?.saturation;
-if (saturation?.timeline === undefined) throw new Error(`timeline: the engine phase measured nothing: ${result.workloads?.[workload]?.error ?? 'no timeline'}`);
+const measured = result.workloads?.[workload]?.[load];
+if (measured?.timeline === undefined) throw new Error(`timeline: the engine phase measured nothing: ${result.workloads?.[workload]?.error ?? 'no timeline'}`);
 
-const runs = saturation.latency.runLatency;
-const shared = saturation.timeline.filter((gap) => gap.n * 2 >= runs.n).sort((a, b) => Number(a.key.split('|')[0]) - Number(b.key.split('|')[0]));
+const runs = measured.latency.runLatency;
+const shared = measured.timeline.filter((gap) => gap.n * 2 >= runs.n).sort((a, b) => Number(a.key.split('|')[0]) - Number(b.key.split('|')[0]));
 const total = shared.reduce((sum, gap) => sum + gap.mean, 0);
 const f = (v) => v.toFixed(1).padStart(6);
 const lines = [
-  `${saturation.runsPerSec} runs/s; ${runs.n} runs measured, a run ${runs.mean} ms mean (p50 ${runs.p50}, p99 ${runs.p99})`,
+  `${measured.runsPerSec} runs/s; ${runs.n} runs measured, a run ${runs.mean} ms mean (p50 ${runs.p50}, p99 ${runs.p99})`,
   '',
   `${'from -> to'.padEnd(58)}  mean    p50    p99  share`,
   ...shared.map((gap) => `${gap.key.split('|')[1].padEnd(58)}${f(gap.mean)} ${f(gap.p50)} ${f(gap.p99)}  ${((100 * gap.mean) / total).toFixed(0).padStart(4)}%`),
