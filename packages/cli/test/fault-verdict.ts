@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { registerWorkflow } from './cluster-harness.js';
 import type { Cluster } from './cluster-harness.js';
-import { checkHistory, readEvents } from './fault-history.js';
+import { checkHistory, readEvents } from './bus-history.js';
 import { WORKLOADS, WORKLOAD_NAMES, checkOutcome, fetchRuns } from './fault-load.js';
 import type { Accepted, WorkloadName } from './fault-load.js';
 

@@ -11,7 +11,7 @@ import { startDedicatedBroker } from './cluster-broker.js';
 import { BIN, json } from './helpers.js';
 import type { RunBody } from './helpers.js';
 import { drawPlan, faultSeed, runChaos } from './fault-chaos.js';
-import { checkHistory, isTerminal, readEvents, readSnapshots, readTopic, winningSnapshot } from './fault-history.js';
+import { checkHistory, isTerminal, readEvents, readSnapshots, readTopic, winningSnapshot } from './bus-history.js';
 import { WORKLOAD_NAMES, fetchRuns, submitMix, waitForFinished } from './fault-load.js';
 import { assertAccepted, registerAll } from './fault-verdict.js';
 

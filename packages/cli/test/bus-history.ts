@@ -5,14 +5,15 @@ import type { ConsumedRecord } from '@orchestrator-lite/transport';
 import { copiesBySeq } from '@orchestrator-lite/testing';
 
 /**
- * Checks over what the bus itself holds (read outside any consumer group, duplicates included),
- * for runs of any outcome. cluster-history.ts checks runs that must succeed; these also cover
- * runs that fail, and look at the compacted state topic and at the dead-letter topic.
+ * Checks over what the bus itself holds (read outside any consumer group, duplicates included,
+ * as a crash between produce and snapshot may leave them), for runs of any outcome: the raw
+ * events, the compacted state topic, the dead-letter topic. cluster-history.ts adds the checks
+ * of runs that must succeed, on top of these.
  */
 
 /** Every record of every partition of `topic`, in log order per partition. */
 export async function readTopic(brokers: string[], topic: string): Promise<ConsumedRecord[]> {
-  const transport = createKafkaTransport({ brokers, clientId: 'fault-test-reader' });
+  const transport = createKafkaTransport({ brokers, clientId: 'bus-history-reader' });
   const records: ConsumedRecord[] = [];
   try {
     const partitions = await transport.partitionCount(topic);
