@@ -97,6 +97,14 @@ export class KafkaGroupMember implements Consumer {
       this.#settleConfirm(false);
       this.#rejoin();
     });
+    // The client rejoins by itself when the coordinator says the membership is gone (a member
+    // paused past its session timeout), but gives up after a few tries, or at once on an error it
+    // does not retry, and then heartbeats no more: it only reports the stall, a rebalance timeout
+    // later. Without this the member would own nothing from then on, and say nothing.
+    this.#client.on('consumer:heartbeat:stalled', () => {
+      this.#settleConfirm(false);
+      this.#rejoin();
+    });
     this.#client.on('consumer:group:rebalance', () => {
       this.#fenced = true;
       this.#settleConfirm(false);
