@@ -110,8 +110,12 @@ void test('a zombie orchestrator (SIGSTOP past the session timeout, then SIGCONT
   } finally {
     zombie.kill('SIGCONT');
   }
+  const resumedAt = Date.now();
   // Back from the pause it must learn it was fenced and rejoin; the group splits the work again.
-  await waitFor(() => logLines(zombie.output(), 'partition assigned and restored', zombieMark).length > 0, { timeoutMs: 40_000, description: `${zombie.name} rejoined and owns partitions again` });
+  await waitFor(() => logLines(zombie.output(), 'partition assigned and restored', zombieMark).length > 0, { timeoutMs: 40_000, description: `${zombie.name} rejoined and owns partitions again` }).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}\n${cluster.tails(4000)}`, { cause: error });
+  });
+  t.diagnostic(`${zombie.name} owned partitions again ${Date.now() - resumedAt} ms after it resumed`);
 
   const { accepted } = await load;
   await waitForFinished(() => cluster.url, accepted, 120_000).catch((error: unknown) => {
