@@ -100,7 +100,7 @@ export class KafkaGroupMember implements Consumer {
     // The client rejoins by itself when the coordinator says the membership is gone (a member
     // paused past its session timeout), but gives up after a few tries, or at once on an error it
     // does not retry, and then heartbeats no more: it only reports the stall, a rebalance timeout
-    // later. Without this the member would own nothing from then on, and say nothing.
+    // later. Without this the member would never own a partition again.
     this.#client.on('consumer:heartbeat:stalled', () => {
       this.#settleConfirm(false);
       this.#rejoin();
