@@ -91,8 +91,8 @@ export class KafkaGroupMember implements Consumer {
     // a pause (buffered while the process was stopped) says nothing about the membership now.
     this.#client.on('consumer:heartbeat:end', () => this.#settleConfirm(true, this.#heartbeatSentAt));
     this.#client.on('consumer:rejoin', () => this.#settleConfirm(false));
-    // The client stops heartbeating after a heartbeat fails on the network (a broker restart) and
-    // never resumes: the membership is gone for the coordinator, so join again, until it works.
+    // A heartbeat that fails on the network (a broker restart) may come back to a membership the
+    // coordinator dropped meanwhile: join again, until it works.
     this.#client.on('consumer:heartbeat:error', () => {
       this.#settleConfirm(false);
       this.#rejoin();
