@@ -1,14 +1,17 @@
 /**
  * The other member of stalled-rejoin.test.ts: a plain client of the pinned Kafka library that
  * joins the group with an assignment protocol no transport member speaks, so that, while it is
- * in the group, a transport member's join is refused (INCONSISTENT_GROUP_PROTOCOL). It keeps
- * trying until the group takes it, says `joined`, and leaves the group when told to stop.
+ * in the group, a transport member's join is refused (INCONSISTENT_GROUP_PROTOCOL). It says
+ * `trying` once the group first refuses it, keeps trying until the group takes it, then writes
+ * the file JOINED (which a paused process can look for without turning its event loop), and
+ * leaves the group when told to stop.
  *
- *   node foreign-member.fixture.js BROKER GROUP TOPIC
+ *   node foreign-member.fixture.js BROKER GROUP TOPIC JOINED
  */
+import { writeFileSync } from 'node:fs';
 import { Consumer } from '@platformatic/kafka';
 
-const [broker, groupId, topic] = process.argv.slice(2) as [string, string, string];
+const [broker, groupId, topic, joinedFile] = process.argv.slice(2) as [string, string, string, string];
 const consumer = new Consumer({
   clientId: 'foreign-member',
   bootstrapBrokers: [broker],
@@ -22,16 +25,17 @@ const consumer = new Consumer({
 consumer.topics.trackAll(topic);
 
 const deadline = Date.now() + 60_000;
-for (;;) {
+for (let attempt = 0; ; attempt++) {
   try {
     await consumer.joinGroup({});
     break;
   } catch (error) {
     if (Date.now() > deadline) throw error;
+    if (attempt === 0) process.stdout.write('trying\n');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
-process.stdout.write('joined\n');
+writeFileSync(joinedFile, 'joined\n');
 process.once('SIGTERM', () => {
   void consumer.close(true).then(() => process.exit(0));
 });
