@@ -91,20 +91,20 @@ export class KafkaGroupMember implements Consumer {
     // a pause (buffered while the process was stopped) says nothing about the membership now.
     this.#client.on('consumer:heartbeat:end', () => this.#settleConfirm(true, this.#heartbeatSentAt));
     this.#client.on('consumer:rejoin', () => this.#settleConfirm(false));
-    // A heartbeat that fails on the network (a broker restart) may come back to a membership the
-    // coordinator dropped meanwhile: join again, until it works.
-    this.#client.on('consumer:heartbeat:error', () => {
+    // Either report may mean the membership is gone: commits waiting are refused, and the member
+    // joins again, until it works.
+    const membershipInDoubt = (): void => {
       this.#settleConfirm(false);
       this.#rejoin();
-    });
+    };
+    // A heartbeat that fails on the network (a broker restart) may come back to a membership the
+    // coordinator dropped meanwhile.
+    this.#client.on('consumer:heartbeat:error', membershipInDoubt);
     // The client rejoins by itself when the coordinator says the membership is gone (a member
     // paused past its session timeout), but gives up after a few tries, or at once on an error it
     // does not retry, and then heartbeats no more: it only reports the stall, a rebalance timeout
     // later. Without this the member would never own a partition again.
-    this.#client.on('consumer:heartbeat:stalled', () => {
-      this.#settleConfirm(false);
-      this.#rejoin();
-    });
+    this.#client.on('consumer:heartbeat:stalled', membershipInDoubt);
     this.#client.on('consumer:group:rebalance', () => {
       this.#fenced = true;
       this.#settleConfirm(false);
