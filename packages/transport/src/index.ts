@@ -6,3 +6,4 @@ export * from './dead-letter.js';
 export * from './kafka/index.js';
 export * from './payloads.js';
 export * from './write-chunks.js';
+export { addWriteStats } from './write-stats.js';

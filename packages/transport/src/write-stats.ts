@@ -33,3 +33,10 @@ export class WriteTally {
     return { writes: this.#writes, records: this.#records, requests: this.#requests, queuedMs: this.#queuedMs, requestMs: this.#requestMs };
   }
 }
+
+/** Several buses' (or clients') write counters as one, field by field. */
+export function addWriteStats(all: readonly WriteStats[]): WriteStats {
+  const sum: WriteStats = { writes: 0, records: 0, requests: 0, queuedMs: 0, requestMs: 0 };
+  for (const s of all) for (const k of Object.keys(sum) as (keyof WriteStats)[]) sum[k] += s[k];
+  return sum;
+}
