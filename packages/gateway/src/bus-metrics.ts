@@ -13,17 +13,22 @@
  * - `orch_bus_writes_total`, `orch_bus_write_records_total`, `orch_bus_write_requests_total`,
  *   `orch_bus_write_wait_seconds_total`, `orch_bus_write_request_seconds_total`: the bus's writes
  *   by every role of this process that shares the gateway's transport (Transport.writeStats),
- *   read at each scrape without a query. Their rates give the mean wait of a write for its
+ *   and by those that write with a client of their own (`writesFrom`), read at each scrape
+ *   without a query. Their rates give the mean wait of a write for its
  *   request and the mean time of a request (a Kafka produce, an embedded group commit).
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { TopicNames } from '@orchestrator-lite/core';
+import { addWriteStats } from '@orchestrator-lite/transport';
 import type { Transport, WriteStats } from '@orchestrator-lite/transport';
+import type { WriteStatsSource } from './options.js';
 
 export interface BusMetricsSource {
   transport: Transport;
+  /** Roles of this process that write to the bus with a client of their own. @default [] */
+  writesFrom?: readonly WriteStatsSource[];
   names: TopicNames;
   /** Worker consumer groups are named `${topicPrefix}workers.${queue}`. */
   topicPrefix: string;
@@ -140,9 +145,10 @@ export class BusMetrics {
     });
   }
 
-  /** The bus's writes, read from the transport at scrape time: its running totals need no query. */
+  /** The bus's writes, read from the transport (and `writesFrom`) at scrape time: running totals need no query. */
   private registerWrites(registry: Registry): void {
-    const { transport } = this.source;
+    const { transport, writesFrom = [] } = this.source;
+    const writes = async (): Promise<WriteStats> => addWriteStats([transport.writeStats(), ...(await Promise.all(writesFrom.map((source) => source.writeStats())))]);
     const totals: [name: string, help: string, value: (s: WriteStats) => number][] = [
       ['orch_bus_writes_total', 'Writes to the bus (produce calls and commits with records) by the roles of this process', (s) => s.writes],
       ['orch_bus_write_records_total', 'Records those writes carried', (s) => s.records],
@@ -155,10 +161,11 @@ export class BusMetrics {
         name,
         help,
         registers: [registry],
-        collect() {
-          // A running total of the transport's: the counter takes its value.
+        async collect() {
+          // A running total of the transports': the counter takes its value.
+          const stats = await writes();
           this.reset();
-          this.inc(value(transport.writeStats()));
+          this.inc(value(stats));
         },
       });
     }

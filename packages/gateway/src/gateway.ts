@@ -58,7 +58,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const readModel = new ReadModel(store);
   const registry = new WorkflowRegistry();
   const metrics = createMetrics(readModel, registry, {
-    bus: { transport, names, topicPrefix: config.topicPrefix, cacheMs: config.busMetricsCacheMs, logger },
+    bus: { transport, writesFrom: config.writesFrom, names, topicPrefix: config.topicPrefix, cacheMs: config.busMetricsCacheMs, logger },
   });
   const projection = new Projection({
     transport,

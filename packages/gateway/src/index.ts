@@ -20,4 +20,4 @@ export { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
 export { startGatewayThread } from './thread/gateway-thread.js';
 export type { GatewayThreadHandle, GatewayThreadOptions, ThreadGatewayOptions } from './thread/gateway-thread.js';
 export type { GatewayThreadSetup } from './thread/gateway-thread-worker.js';
-export type { MetricsSource } from './options.js';
+export type { MetricsSource, WriteStatsSource } from './options.js';

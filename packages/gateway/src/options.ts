@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Transport } from '@orchestrator-lite/transport';
+import type { Transport, WriteStats } from '@orchestrator-lite/transport';
 import { DEFAULT_RUN_RETENTION_MS, DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
 import { checkApiTokens, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
 import type { ApiToken } from './tokens.js';
@@ -14,6 +14,11 @@ import type { SchedulerOptions } from './schedules/options.js';
 
 /** Metrics that `/metrics` serves besides the gateway's own: a prom-client `Registry`, or another thread's text of one. */
 export type MetricsSource = Pick<Registry, 'metrics'>;
+
+/** A role's running totals of its bus writes (a transport's, or a thread's that has its own). */
+export interface WriteStatsSource {
+  writeStats(): WriteStats | Promise<WriteStats>;
+}
 
 export interface GatewayOptions {
   /** The bus. The gateway talks to it only through this interface. */
@@ -97,6 +102,12 @@ export interface GatewayOptions {
   readStore?: string;
   /** Registries of other roles in this process whose metrics `/metrics` serves too. @default [] */
   metricsFrom?: readonly MetricsSource[];
+  /**
+   * Roles of this process that write to the bus with a client of their own (under `orch start` on
+   * Kafka, the orchestrator's thread): their writes count in the bus's write metrics with those of
+   * this transport. @default []
+   */
+  writesFrom?: readonly WriteStatsSource[];
   /** Folder of the default SQLite read store. @default undefined */
   dataDir?: string;
   /** PostgreSQL schema of the read store's tables. @default 'public' */
@@ -153,6 +164,7 @@ export interface GatewayConfig {
   readonly trustProxy: boolean | string;
   readonly readStore: string;
   readonly metricsFrom: readonly MetricsSource[];
+  readonly writesFrom: readonly WriteStatsSource[];
   readonly readStoreSchema: string;
   readonly readStoreWriter: boolean;
   readonly runRetentionMs: number;
@@ -225,6 +237,7 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     readStore: options.readStore ?? (options.dataDir === undefined ? ':memory:' : join(options.dataDir, 'read-model.sqlite')),
     readStoreSchema: options.readStoreSchema ?? 'public',
     metricsFrom: Object.freeze([...(options.metricsFrom ?? [])]),
+    writesFrom: Object.freeze([...(options.writesFrom ?? [])]),
     readStoreWriter: options.readStoreWriter ?? true,
     runRetentionMs: options.runRetentionMs ?? GATEWAY_DEFAULTS.runRetentionMs,
     retentionSweepMs: 0,

@@ -149,6 +149,18 @@ void test("bus metrics: the bus's writes, as the transport counts them", async (
   assert.ok(total(after, 'orch_bus_write_wait_seconds_total') >= total(before, 'orch_bus_write_wait_seconds_total'));
 });
 
+void test("bus metrics: the writes of a role with a client of its own count with the transport's", async (t) => {
+  // A role on a thread with a Kafka client of its own answers its counters asynchronously.
+  const own = { writes: 7, records: 40, requests: 2, queuedMs: 3, requestMs: 1500 };
+  const { url, transport } = await startTestGateway(t, { writesFrom: [{ writeStats: async () => own }] });
+  const text = await scrape(url);
+  const stats = transport.writeStats();
+  assert.equal(sample(text, 'orch_bus_writes_total'), stats.writes + 7);
+  assert.equal(sample(text, 'orch_bus_write_records_total'), stats.records + 40);
+  assert.equal(sample(text, 'orch_bus_write_requests_total'), stats.requests + 2);
+  assert.ok(Math.abs(sample(text, 'orch_bus_write_request_seconds_total')! - (stats.requestMs + 1500) / 1000) < 1e-6);
+});
+
 void test('queueLag: a partition with no commit lags by its whole log; a commit never makes lag negative', () => {
   assert.equal(queueLag([5, 3, 0], [2, -1, -1]), 6);
   assert.equal(queueLag([5], [7]), 0);

@@ -12,7 +12,7 @@ import { serveTransport } from '@orchestrator-lite/transport/forwarded';
 import type { GatewayOptions, MetricsSource } from '../options.js';
 
 /** The gateway's options that can cross to a thread: all but the live objects and the test clock. */
-export type ThreadGatewayOptions = Omit<GatewayOptions, 'transport' | 'logger' | 'metricsFrom' | 'clock'>;
+export type ThreadGatewayOptions = Omit<GatewayOptions, 'transport' | 'logger' | 'metricsFrom' | 'writesFrom' | 'clock'>;
 
 export interface GatewayThreadOptions {
   /** The bus, served to the thread; it stays open when the gateway closes. */
