@@ -4,16 +4,17 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
-import type { GatewayHandle, GatewayThreadHandle, ThreadGatewayOptions } from '@orchestrator-lite/gateway';
-import { startOrchestrator } from '@orchestrator-lite/orchestrator';
-import type { OrchestratorHandle } from '@orchestrator-lite/orchestrator';
+import type { GatewayHandle, GatewayThreadHandle, ThreadGatewayOptions, WriteStatsSource } from '@orchestrator-lite/gateway';
+import { startOrchestrator, startOrchestratorThread } from '@orchestrator-lite/orchestrator';
+import type { OrchestratorHandle, OrchestratorThreadHandle, ThreadOrchestratorOptions } from '@orchestrator-lite/orchestrator';
 import type { Transport } from '@orchestrator-lite/transport';
 import { startWorker } from '@orchestrator-lite/worker';
 import type { WorkerHandle } from '@orchestrator-lite/worker';
 import type { Config } from './config.js';
 import { demoTasks } from './demo/tasks.js';
-import type { GatewayThreadSetupData } from './gateway-thread-setup.js';
 import { prettyLogs } from './logger.js';
+import type { ThreadSetupData } from './thread-setup.js';
+import { kafkaOptions } from './transport.js';
 import { demoWorkflows } from './demo/workflows.js';
 
 /** The UI build the gateway serves in dev and embedded mode (packages/ui/dist). */
@@ -25,14 +26,41 @@ export function defaultUiDir(config: Config): string | undefined {
 /** `ORCH_PARTITIONS` when set; unset, each role takes the transport's `defaultPartitions`. */
 const partitionsOf = (config: Config): { partitions?: number } => (config.partitions === undefined ? {} : { partitions: config.partitions });
 
-export function runOrchestrator(config: Config, transport: Transport, logger: Logger): Promise<OrchestratorHandle> {
-  return startOrchestrator({
-    transport,
+/** The orchestrator's options from the config: those that can cross to a thread. */
+function orchestratorOptions(config: Config): ThreadOrchestratorOptions {
+  return {
     topicPrefix: config.topicPrefix,
     ...partitionsOf(config),
     runRetentionMs: config.runRetention,
     ...(config.snapshotIntervalMs === undefined ? {} : { snapshotIntervalMs: config.snapshotIntervalMs }),
-    logger: logger.child({ role: 'orchestrator' }),
+  };
+}
+
+/** The orchestrator on the event loop (`orch orchestrator`, and `orch start` on the embedded bus). */
+export function runOrchestrator(config: Config, transport: Transport, logger: Logger): Promise<OrchestratorHandle> {
+  return startOrchestrator({ ...orchestratorOptions(config), transport, logger: logger.child({ role: 'orchestrator' }) });
+}
+
+/** The module that sets up a role's thread: the process's log lines and tracing. */
+const threadSetup = (config: Config): { module: string; data: ThreadSetupData } => ({
+  module: new URL('./thread-setup.js', import.meta.url).href,
+  data: { logLevel: config.logLevel, pretty: prettyLogs() },
+});
+
+/**
+ * The orchestrator beside other roles on Kafka (`orch start`): on a thread of its own with a
+ * Kafka client of its own, so that it and the roles on the event loop share the machine's cores. A
+ * thread that stops on its own ends the process.
+ */
+export function runOrchestratorThread(config: Config, brokers: string[], logger: Logger): Promise<OrchestratorThreadHandle> {
+  return startOrchestratorThread({
+    kafka: kafkaOptions(config, brokers),
+    orchestrator: orchestratorOptions(config),
+    setup: threadSetup(config),
+    onFailure: (error) => {
+      logger.fatal({ err: error }, 'the orchestrator stopped');
+      process.exit(1);
+    },
   });
 }
 
@@ -77,9 +105,12 @@ function gatewayOptions(config: Config, logger: Logger): ThreadGatewayOptions {
   };
 }
 
-/** The gateway on the event loop (`orch gateway`, and `orch start` on Kafka); `metricsFrom`: the other roles' metrics. */
-export function runGateway(config: Config, transport: Transport, logger: Logger, metricsFrom: readonly Registry[] = []): Promise<GatewayHandle> {
-  return startGateway({ ...gatewayOptions(config, logger), transport, metricsFrom, logger: logger.child({ role: 'gateway' }) });
+/**
+ * The gateway on the event loop (`orch gateway`, and `orch start` on Kafka); `metricsFrom`: the
+ * other roles' metrics; `writesFrom`: the bus writes of roles with a Kafka client of their own.
+ */
+export function runGateway(config: Config, transport: Transport, logger: Logger, metricsFrom: readonly Registry[] = [], writesFrom: readonly WriteStatsSource[] = []): Promise<GatewayHandle> {
+  return startGateway({ ...gatewayOptions(config, logger), transport, metricsFrom, writesFrom, logger: logger.child({ role: 'gateway' }) });
 }
 
 /**
@@ -88,12 +119,11 @@ export function runGateway(config: Config, transport: Transport, logger: Logger,
  * (`metricsFrom`) come to its `/metrics`. A thread that stops on its own ends the process.
  */
 export function runGatewayThread(config: Config, transport: Transport, logger: Logger, metricsFrom: readonly Registry[]): Promise<GatewayThreadHandle> {
-  const setup: GatewayThreadSetupData = { logLevel: config.logLevel, pretty: prettyLogs() };
   return startGatewayThread({
     transport,
     gateway: gatewayOptions(config, logger),
     metricsFrom,
-    setup: { module: new URL('./gateway-thread-setup.js', import.meta.url).href, data: setup },
+    setup: threadSetup(config),
     onFailure: (error) => {
       logger.fatal({ err: error }, 'the gateway stopped');
       process.exit(1);

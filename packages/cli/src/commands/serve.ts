@@ -1,8 +1,9 @@
 import type { Registry } from 'prom-client';
+import type { WriteStatsSource } from '@orchestrator-lite/gateway';
 import type { Config } from '../config.js';
 import { announceGateway } from '../gateway-address.js';
 import { createLogger } from '../logger.js';
-import { closeOnSignals, registerDemoWorkflows, runDemoWorker, runGateway, runGatewayThread, runOrchestrator } from '../roles.js';
+import { closeOnSignals, registerDemoWorkflows, runDemoWorker, runGateway, runGatewayThread, runOrchestrator, runOrchestratorThread } from '../roles.js';
 import { startTelemetry } from '../telemetry.js';
 import { createTransport } from '../transport.js';
 
@@ -25,15 +26,19 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
 
   // Task metrics are counted by the workers; a gateway in the same process serves them on /metrics.
   const workerMetrics: Registry[] = [];
-  // On the embedded bus `orch start` runs the gateway on a thread of its own (and the machine's
-  // other core), started first so that it loads its modules there while the other roles start
-  // here. On Kafka its share of the event loop is smaller than what the thread's messages would cost.
+  // `orch start` gives one role a thread of its own, and the machine's other core. On the embedded
+  // bus the gateway, started first so that it loads its modules there while the other roles start
+  // here. On Kafka the orchestrator, with a Kafka client of its own: the gateway would reach the
+  // bus only through this event loop's client, and the orchestrator reaches it directly.
   const gatewayThread = role === 'start' && config.kafkaBrokers === undefined ? runGatewayThread(config, transport, logger, workerMetrics) : undefined;
   // Awaited below, where a failure to start surfaces.
   gatewayThread?.catch(() => undefined);
 
+  // The bus writes of roles with a Kafka client of their own, for the gateway's /metrics.
+  const writesFrom: WriteStatsSource[] = [];
   if (role === 'start' || role === 'orchestrator') {
-    const orchestrator = await runOrchestrator(config, transport, logger);
+    const orchestrator = role === 'start' && config.kafkaBrokers !== undefined ? await runOrchestratorThread(config, config.kafkaBrokers, logger) : await runOrchestrator(config, transport, logger);
+    if ('writeStats' in orchestrator) writesFrom.push(orchestrator);
     closers.push(() => orchestrator.close());
     logger.info(`orchestrator ${orchestrator.instanceId} running (topics ${config.topicPrefix}*, ${orchestrator.partitions} partition${orchestrator.partitions === 1 ? '' : 's'})`);
   }
@@ -46,7 +51,7 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
     throw new Error('`orch worker` without --demo has no tasks: write a worker with the SDK (see the README), or pass --demo');
   }
   if (role === 'start' || role === 'gateway') {
-    const gateway = gatewayThread === undefined ? await runGateway(config, transport, logger, workerMetrics) : await gatewayThread;
+    const gateway = gatewayThread === undefined ? await runGateway(config, transport, logger, workerMetrics, writesFrom) : await gatewayThread;
     closers.push(() => gateway.close());
     logger.info(`gateway listening on ${gateway.url} (REST ${gateway.url}/api/v1, live stream ws${gateway.url.slice(4)}/api/v1/stream)`);
     if (role === 'start' && options.demo) await registerDemoWorkflows(config, gateway.url, logger);
