@@ -1,9 +1,10 @@
 /**
  * This process's CPU time by thread group, from /proc/self/task (Linux; elsewhere undefined):
  * the event loop (`main`), Node's worker threads (`workers`: the embedded bus's WAL checkpointer
- * and compaction, the gateway's read store), V8's platform threads (`v8`: garbage collection and
- * compilation) and the rest (`other`: libuv's pool, the inspector). It says which thread a
- * step's CPU went to, which process-wide CPU time cannot.
+ * and compaction, the gateway's read store, the gateway or the orchestrator under `orch start`),
+ * V8's platform threads (`v8`: garbage collection and compilation) and the rest (`other`: libuv's
+ * pool, the inspector). It says which thread a step's CPU went to, which process-wide CPU time
+ * cannot.
  *
  * With it, two counts per thread group that say what the CPU went to on a virtual machine, where
  * entering the kernel costs far more than on bare metal: the read and write system calls

@@ -1,7 +1,7 @@
 /**
  * One role of the engine in its own process, for the benchmark of a split deployment, or every
  * role in one process apart from the bench's clients (`all`, as `orch start` runs them: on the
- * embedded bus, the gateway on a thread of its own):
+ * embedded bus the gateway on a thread of its own, on Kafka the orchestrator):
  *   node engine-role.mjs orchestrator|worker|gateway|all <json>
  * with `{ brokers, prefix, partitions, concurrency, port }`, or `dataDir` instead of `brokers` for
  * the embedded bus (`all` only: it is one process's). The worker serves the bench tasks
@@ -10,7 +10,7 @@
  */
 import { pino } from 'pino';
 import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
-import { startOrchestrator } from '@orchestrator-lite/orchestrator';
+import { startOrchestrator, startOrchestratorThread } from '@orchestrator-lite/orchestrator';
 import { createKafkaTransport } from '@orchestrator-lite/transport';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { openEmbedded } from '../lib/bus.mjs';
@@ -23,8 +23,13 @@ if (!['orchestrator', 'worker', 'gateway', 'all'].includes(role)) throw new Erro
 const transport = o.dataDir !== undefined ? openEmbedded(o.dataDir) : createKafkaTransport({ brokers: o.brokers, clientId: `orch-bench-${role}` });
 const common = { transport, topicPrefix: o.prefix, partitions: o.partitions };
 const handles = [];
-// With every role here on the embedded bus the gateway takes a thread of its own, as under `orch start`.
-const starts = { orchestrator: startOrchestrator, worker: startBenchWorker, gateway: role === 'all' && o.dataDir !== undefined ? startGatewayOnThread : startBenchGateway };
+// With every role here the gateway takes a thread of its own on the embedded bus, the orchestrator
+// (and a Kafka client of its own) on Kafka, as under `orch start`.
+const starts = {
+  orchestrator: role === 'all' && o.brokers !== undefined ? startOrchestratorOnThread : startOrchestrator,
+  worker: startBenchWorker,
+  gateway: role === 'all' && o.dataDir !== undefined ? startGatewayOnThread : startBenchGateway,
+};
 // The orchestrator first: it creates the topics the others join.
 for (const r of role === 'all' ? ['orchestrator', 'worker', 'gateway'] : [role]) handles.push(await starts[r](common));
 process.send?.({ ready: true, ...(role === 'orchestrator' || role === 'all' ? { partitions: handles[0].partitions } : {}) });
@@ -38,6 +43,10 @@ process.on('message', async (m) => {
 function startBenchWorker(common) {
   const tasks = [defineTask(TASK, (input) => noop(input)), defineTask(FLAKY_TASK, (_input, ctx) => flakyHandler(ctx.attempt))];
   return startWorker({ ...common, tasks, concurrency: o.concurrency });
+}
+
+function startOrchestratorOnThread({ topicPrefix, partitions }) {
+  return startOrchestratorThread({ kafka: { brokers: o.brokers, clientId: 'orch-bench-orchestrator' }, orchestrator: { topicPrefix, partitions }, logLevel: 'silent' });
 }
 
 async function startGatewayOnThread({ transport, ...options }) {

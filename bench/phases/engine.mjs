@@ -13,8 +13,9 @@ import { pino } from 'pino';
 import WebSocket from 'ws';
 import { MAX_BATCH_RUNS, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
-import { startOrchestrator } from '@orchestrator-lite/orchestrator';
+import { startOrchestrator, startOrchestratorThread } from '@orchestrator-lite/orchestrator';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
+import { addWriteStats } from '@orchestrator-lite/transport';
 import { cpuUsOf, localBrokerPids, threadMeter } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
@@ -48,7 +49,7 @@ export async function run(o) {
   const common = { transport: bus.transport, topicPrefix: bus.prefix, partitions: o.partitions };
   const closers = [];
   try {
-    const { gateway, getRun, partitions, pids } = apart ? await startApart(o, bus, closers) : await startInProcess(common, tasks, o, closers);
+    const { gateway, getRun, partitions, pids, writeStats } = apart ? await startApart(o, bus, closers) : await startInProcess(common, tasks, o, closers);
 
     const definitions = engineDefinitions('bench-');
     for (const [workload, def] of Object.entries(definitions)) {
@@ -104,7 +105,7 @@ export async function run(o) {
         await warmUp(workload);
         const start = startRun(workload);
         const drive = () => measure(tracker, (window) => closedLoop({ start, window: o.window[workload], warmupMs: o.warmupMs, measureMs: o.measureMs, ...window }));
-        const sat = apart ? await saturateApart(drive, pids, brokerPids) : await saturateInProcess(drive, brokerPids, bus.transport);
+        const sat = apart ? await saturateApart(drive, pids, brokerPids) : await saturateInProcess(drive, brokerPids, writeStats);
         const f = (x) => x.toFixed(1);
         if (o.saturationOnly) {
           results[workload] = { saturation: sat };
@@ -134,7 +135,7 @@ export async function run(o) {
         const view = await (await fetch(`${gateway.url}/api/v1/runs/${runId}`)).json();
         const steps = Object.entries(view.steps ?? {}).filter(([, s]) => s.status !== 'SUCCEEDED').map(([id, s]) => `${id}:${s.status}`);
         const held = getRun(runId);
-        throw new Error(`a single ${workload} run did not finish in 60 s: the gateway has it ${view.status} with unfinished steps ${steps.join(' ')}; the orchestrator holds it ${held === undefined ? 'not at all (or in another process)' : held.status}`);
+        throw new Error(`a single ${workload} run did not finish in 60 s: the gateway has it ${view.status} with unfinished steps ${steps.join(' ')}; the orchestrator holds it ${held === undefined ? 'not at all (or on another thread or process)' : held.status}`);
       }
       if (outcome !== 'RunSucceeded') throw new Error(`a single ${workload} run ended ${outcome}`);
     }
@@ -147,13 +148,13 @@ export async function run(o) {
 
 /**
  * The closed loop with every role in this process: its CPU by thread, the local broker's, and
- * the bus's writes (they share it).
+ * the bus's writes (of each client, on Kafka the orchestrator's thread's too).
  */
-async function saturateInProcess(drive, brokerPids, transport) {
-  const before = transport.writeStats();
+async function saturateInProcess(drive, brokerPids, writeStats) {
+  const before = await writeStats();
   const broker = threadMeter(brokerPids);
   const { result, seconds, cpuUsPerStep, cpuByThread } = await cpuPerStep(drive, (r) => r.stepsPerSec, async () => cpuUsOf(brokerPids));
-  const writes = writesOver(before, transport.writeStats(), seconds, result.stepsPerSec);
+  const writes = writesOver(before, await writeStats(), seconds, result.stepsPerSec);
   const brokerThreads = brokerPids.length > 0 ? broker.usPer(seconds, result.stepsPerSec) : undefined;
   return { ...result, cpuUsPerStep, ...(cpuByThread ? { cpuByThread } : {}), ...(writes ? { writes } : {}), brokerCounted: brokerPids.length > 0, ...(brokerThreads ? { brokerThreads } : {}) };
 }
@@ -197,17 +198,24 @@ async function saturateApart(drive, pids, brokerPids) {
 }
 
 /**
- * Orchestrator, worker and gateway in this process, as `orch start` runs them (on the embedded bus,
- * the gateway on a thread of its own): the handlers are timed here.
+ * Orchestrator, worker and gateway in this process, as `orch start` runs them (on the embedded bus
+ * the gateway on a thread of its own, on Kafka the orchestrator): the handlers are timed here.
  */
 async function startInProcess(common, tasks, o, closers) {
-  const orchestrator = await startOrchestrator(common);
+  const orchestrator = o.bus === 'kafka' ? await startOrchestratorOnThread(common) : await startOrchestrator(common);
   closers.push(() => orchestrator.close());
   const worker = await startWorker({ ...common, tasks, concurrency: o.concurrency });
   closers.push(() => worker.close());
   const gateway = o.bus === 'embedded' ? await startGatewayOnThread(common) : await startGatewayHere(common);
   closers.push(() => gateway.close());
-  return { gateway: { url: gateway.url, port: gateway.port }, getRun: (runId) => orchestrator.getRun(runId), partitions: orchestrator.partitions };
+  // The bus's writes: on Kafka the orchestrator's thread writes with a client of its own.
+  const writeStats = async () => addWriteStats([common.transport.writeStats(), ...(orchestrator.writeStats ? [await orchestrator.writeStats()] : [])]);
+  return { gateway: { url: gateway.url, port: gateway.port }, getRun: (runId) => orchestrator.getRun?.(runId), partitions: orchestrator.partitions, writeStats };
+}
+
+/** The orchestrator on a thread of its own with a Kafka client of its own, as `orch start` runs it on Kafka. */
+function startOrchestratorOnThread({ topicPrefix, partitions }) {
+  return startOrchestratorThread({ kafka: { brokers: brokersFromEnv(), clientId: 'orch-bench-orchestrator' }, orchestrator: { topicPrefix, partitions }, logLevel: 'silent' });
 }
 
 /** The gateway on the event loop, ready. */
