@@ -21,7 +21,7 @@ test('orch start on Kafka runs the diamond; the orchestrator, on its thread, log
   const restored = lines().filter((l) => l.role === 'orchestrator' && l.msg === 'partition assigned and restored');
   assert.ok(restored.length > 0, `the orchestrator's thread logged its partitions:\n${orch.output()}`);
   assert.equal(restored[0]!.pid, orch.child.pid);
-  assert.ok(lines().some((l) => /^orchestrator \S+ running \(topics .*, 6 partitions\)$/.test(l.msg)));
+  assert.ok(lines().some((l) => /^orchestrator \S+ running \(topics .*, 6 partitions, on a thread of its own with its own Kafka client\)$/.test(l.msg)), orch.output());
 
   const accepted = await post(`${orch.url}/api/v1/runs`, { workflow: 'diamond', input: { value: 7 } });
   assert.equal(accepted.status, 202);

@@ -28,8 +28,8 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
   const workerMetrics: Registry[] = [];
   // `orch start` gives one role a thread of its own, and the machine's other core. On the embedded
   // bus the gateway, started first so that it loads its modules there while the other roles start
-  // here. On Kafka the orchestrator, with a Kafka client of its own: the gateway would reach the
-  // bus only through this event loop's client, and the orchestrator reaches it directly.
+  // here. On Kafka the orchestrator, with a Kafka client of its own (the gateway on a thread
+  // measured slower there: bench/where-the-time-went.md).
   const gatewayThread = role === 'start' && config.kafkaBrokers === undefined ? runGatewayThread(config, transport, logger, workerMetrics) : undefined;
   // Awaited below, where a failure to start surfaces.
   gatewayThread?.catch(() => undefined);
@@ -37,10 +37,13 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
   // The bus writes of roles with a Kafka client of their own, for the gateway's /metrics.
   const writesFrom: WriteStatsSource[] = [];
   if (role === 'start' || role === 'orchestrator') {
-    const orchestrator = role === 'start' && config.kafkaBrokers !== undefined ? await runOrchestratorThread(config, config.kafkaBrokers, logger) : await runOrchestrator(config, transport, logger);
+    // Under `orch start` on Kafka: on a thread of its own (above).
+    const threadBrokers = role === 'start' ? config.kafkaBrokers : undefined;
+    const orchestrator = threadBrokers !== undefined ? await runOrchestratorThread(config, threadBrokers, logger) : await runOrchestrator(config, transport, logger);
     if ('writeStats' in orchestrator) writesFrom.push(orchestrator);
     closers.push(() => orchestrator.close());
-    logger.info(`orchestrator ${orchestrator.instanceId} running (topics ${config.topicPrefix}*, ${orchestrator.partitions} partition${orchestrator.partitions === 1 ? '' : 's'})`);
+    const where = threadBrokers !== undefined ? ', on a thread of its own with its own Kafka client' : '';
+    logger.info(`orchestrator ${orchestrator.instanceId} running (topics ${config.topicPrefix}*, ${orchestrator.partitions} partition${orchestrator.partitions === 1 ? '' : 's'}${where})`);
   }
   if ((role === 'start' && options.demo) || (role === 'worker' && options.demo)) {
     const worker = await runDemoWorker(config, transport, logger);
