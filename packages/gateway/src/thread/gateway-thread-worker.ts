@@ -1,11 +1,13 @@
 /** The gateway's thread (see gateway-thread.ts): starts the gateway on the forwarded bus and says how it goes. */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { ForwardedTransport } from '@orchestrator-lite/transport/forwarded';
+import { failStart, loadThreadSetup, onParentRequests, tellParent } from '@orchestrator-lite/transport/role-thread';
+import type { RoleThreadMessage } from '@orchestrator-lite/transport/role-thread';
 import { startGateway } from '../gateway.js';
 import type { GatewayHandle } from '../gateway.js';
-import type { GatewayThreadData, GatewayThreadMessage } from './gateway-thread.js';
+import type { GatewayStarted, GatewayThreadData } from './gateway-thread.js';
 
 /** What a setup module's `setupGatewayThread` gives the thread. */
 export interface GatewayThreadSetup {
@@ -16,14 +18,7 @@ export interface GatewayThreadSetup {
 const READY_POLL_MS = 20;
 
 const data = workerData as GatewayThreadData;
-const parent = parentPort!;
-const say = (message: GatewayThreadMessage): void => parent.postMessage(message);
-
-async function setUp(): Promise<GatewayThreadSetup> {
-  if (data.setup === undefined) return {};
-  const module = (await import(data.setup.module)) as { setupGatewayThread(data: unknown): GatewayThreadSetup | Promise<GatewayThreadSetup> };
-  return module.setupGatewayThread(data.setup.data);
-}
+const say = (message: RoleThreadMessage<GatewayStarted> | { ready: true }): void => tellParent(message);
 
 function reportReady(gateway: GatewayHandle): void {
   const poll = setInterval(() => {
@@ -35,7 +30,7 @@ function reportReady(gateway: GatewayHandle): void {
 
 async function main(): Promise<void> {
   const transport = new ForwardedTransport(data.port, data.kind, data.atomicCommit);
-  const setup = await setUp();
+  const setup = await loadThreadSetup<GatewayThreadSetup>(data.setup, 'setupGatewayThread');
   const logger = setup.logger ?? pino({ name: 'gateway', level: data.logLevel });
   let gateway: GatewayHandle;
   try {
@@ -48,21 +43,18 @@ async function main(): Promise<void> {
       metricsFrom: [{ metrics: () => transport.extra<string>('metrics') }],
     });
   } catch (error) {
-    say({ failed: error instanceof Error ? error.message : String(error) });
-    await transport.close().catch(() => undefined);
-    await setup.close?.();
-    return;
-  }
-  say({ listening: { url: gateway.url, port: gateway.port } });
-  reportReady(gateway);
-  parent.on('message', (message: unknown) => {
-    if (message !== 'close') return;
-    void (async () => {
-      await gateway.close().catch((error: unknown) => logger.error({ err: error }, 'error while closing the gateway'));
+    await failStart(error, async () => {
       await transport.close().catch(() => undefined);
       await setup.close?.();
-      say({ closed: true });
-    })();
+    });
+    return;
+  }
+  say({ started: { url: gateway.url, port: gateway.port } });
+  reportReady(gateway);
+  onParentRequests(async () => {
+    await gateway.close().catch((error: unknown) => logger.error({ err: error }, 'error while closing the gateway'));
+    await transport.close().catch(() => undefined);
+    await setup.close?.();
   });
 }
 

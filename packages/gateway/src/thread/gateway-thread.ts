@@ -5,10 +5,12 @@
  * reach the bus through a forwarded transport (transport's `forwarded.ts`). The other roles' metrics
  * come across the same port when `/metrics` is scraped.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Transport } from '@orchestrator-lite/transport';
 import { serveTransport } from '@orchestrator-lite/transport/forwarded';
+import { startRoleThread } from '@orchestrator-lite/transport/role-thread';
+import type { ThreadSetupModule } from '@orchestrator-lite/transport/role-thread';
 import type { GatewayOptions, MetricsSource } from '../options.js';
 
 /** The gateway's options that can cross to a thread: all but the live objects and the test clock. */
@@ -24,7 +26,7 @@ export interface GatewayThreadOptions {
    * A module the thread imports before the gateway starts: its `setupGatewayThread(data)` returns
    * the thread's logger and, optionally, what to close after the gateway (tracing, say).
    */
-  setup?: { module: string; data?: unknown };
+  setup?: ThreadSetupModule;
   /** The level of the thread's own pino logger, when `setup` gives none. @default 'info' */
   logLevel?: string;
   /** The thread stopped on its own (an uncaught error): the process has no gateway any more. */
@@ -37,12 +39,15 @@ export interface GatewayThreadData {
   kind: string;
   atomicCommit: boolean;
   gateway: ThreadGatewayOptions;
-  setup?: { module: string; data?: unknown };
+  setup?: ThreadSetupModule;
   logLevel: string;
 }
 
-/** What the thread says: it listens, it caught up, it could not start, it closed. */
-export type GatewayThreadMessage = { listening: { url: string; port: number } } | { ready: true } | { failed: string } | { closed: true };
+/** What the gateway's thread says when it listens; later `{ ready: true }`, once it caught up. */
+export interface GatewayStarted {
+  url: string;
+  port: number;
+}
 
 export interface GatewayThreadHandle {
   /** `http://HOST:PORT` */
@@ -68,55 +73,17 @@ export async function startGatewayThread(options: GatewayThreadOptions): Promise
     ...(options.setup === undefined ? {} : { setup: options.setup }),
     logLevel: options.logLevel ?? 'info',
   };
-  const worker = new Worker(new URL('./gateway-thread-worker.js', import.meta.url), { workerData: data, transferList: [port2] });
-
-  let closing = false;
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  let markClosed: () => void = () => undefined;
-  const closed = new Promise<void>((resolve) => (markClosed = resolve));
-  const listening = new Promise<{ url: string; port: number }>((resolve, reject) => {
-    worker.on('message', (message: GatewayThreadMessage) => {
-      if ('listening' in message) resolve(message.listening);
-      else if ('ready' in message) markReady();
-      else if ('failed' in message) reject(new Error(`The gateway's thread could not start: ${message.failed}`));
-      else if ('closed' in message) markClosed();
-    });
-    worker.on('error', (error) => {
-      reject(error);
-      if (!closing) options.onFailure?.(error);
-    });
-    worker.on('exit', (code) => {
-      markClosed();
-      const error = new Error(`The gateway's thread exited with code ${code}`);
-      reject(error);
-      if (!closing) options.onFailure?.(error);
-    });
+  const thread = await startRoleThread<GatewayStarted>({
+    role: 'gateway',
+    script: new URL('./gateway-thread-worker.js', import.meta.url),
+    workerData: data,
+    transferList: [port2],
+    // Its only other message: it caught up.
+    onMessage: () => markReady(),
+    ...(options.onFailure === undefined ? {} : { onFailure: options.onFailure }),
+    release: () => served.close(),
   });
-
-  let address: { url: string; port: number };
-  try {
-    address = await listening;
-  } catch (error) {
-    closing = true;
-    await served.close();
-    await worker.terminate();
-    throw error;
-  }
-
-  let closeOnce: Promise<void> | undefined;
-  return {
-    ...address,
-    whenReady: () => ready,
-    close: () => {
-      closeOnce ??= (async () => {
-        closing = true;
-        worker.postMessage('close');
-        await closed;
-        await served.close();
-        await worker.terminate();
-      })();
-      return closeOnce;
-    },
-  };
+  return { ...thread.started, whenReady: () => ready, close: () => thread.close() };
 }

@@ -1,11 +1,14 @@
 /** The orchestrator's thread (see orchestrator-thread.ts): opens its Kafka client, starts the orchestrator and says how it goes. */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createKafkaTransport } from '@orchestrator-lite/transport';
+import { failStart, loadThreadSetup, onParentRequests, tellParent } from '@orchestrator-lite/transport/role-thread';
+import type { RoleThreadMessage } from '@orchestrator-lite/transport/role-thread';
 import { startOrchestrator } from '../orchestrator.js';
 import type { OrchestratorHandle } from '../orchestrator.js';
-import type { OrchestratorThreadData, OrchestratorThreadMessage, OrchestratorThreadRequest } from './orchestrator-thread.js';
+import { WRITE_STATS_REQUEST } from './orchestrator-thread.js';
+import type { OrchestratorStarted, OrchestratorThreadData } from './orchestrator-thread.js';
 
 /** What a setup module's `setupOrchestratorThread` gives the thread. */
 export interface OrchestratorThreadSetup {
@@ -14,39 +17,33 @@ export interface OrchestratorThreadSetup {
 }
 
 const data = workerData as OrchestratorThreadData;
-const parent = parentPort!;
-const say = (message: OrchestratorThreadMessage): void => parent.postMessage(message);
-
-async function setUp(): Promise<OrchestratorThreadSetup> {
-  if (data.setup === undefined) return {};
-  const module = (await import(data.setup.module)) as { setupOrchestratorThread(data: unknown): OrchestratorThreadSetup | Promise<OrchestratorThreadSetup> };
-  return module.setupOrchestratorThread(data.setup.data);
-}
+const say = (message: RoleThreadMessage<OrchestratorStarted>): void => tellParent(message);
 
 async function main(): Promise<void> {
-  const setup = await setUp();
+  const setup = await loadThreadSetup<OrchestratorThreadSetup>(data.setup, 'setupOrchestratorThread');
   const logger = setup.logger ?? pino({ name: 'orchestrator', level: data.logLevel });
   const transport = createKafkaTransport(data.kafka);
   let orchestrator: OrchestratorHandle;
   try {
     orchestrator = await startOrchestrator({ ...data.orchestrator, transport, logger });
   } catch (error) {
-    say({ failed: error instanceof Error ? error.message : String(error) });
-    await transport.close().catch(() => undefined);
-    await setup.close?.();
+    await failStart(error, async () => {
+      await transport.close().catch(() => undefined);
+      await setup.close?.();
+    });
     return;
   }
-  say({ running: { instanceId: orchestrator.instanceId, partitions: orchestrator.partitions } });
-  parent.on('message', (message: OrchestratorThreadRequest) => {
-    if (message === 'writeStats') say({ writeStats: transport.writeStats() });
-    if (message !== 'close') return;
-    void (async () => {
+  say({ started: { instanceId: orchestrator.instanceId, partitions: orchestrator.partitions } });
+  onParentRequests(
+    async () => {
       await orchestrator.close().catch((error: unknown) => logger.error({ err: error }, 'error while closing the orchestrator'));
       await transport.close().catch((error: unknown) => logger.error({ err: error }, "error while closing the orchestrator's Kafka client"));
       await setup.close?.();
-      say({ closed: true });
-    })();
-  });
+    },
+    (request) => {
+      if (request === WRITE_STATS_REQUEST) tellParent({ writeStats: transport.writeStats() });
+    },
+  );
 }
 
 await main();

@@ -6,8 +6,9 @@
  * that opened it, and a thread would reach it only through forwarded messages; there the gateway
  * takes the thread instead.)
  */
-import { Worker } from 'node:worker_threads';
 import type { KafkaTransportOptions, WriteStats } from '@orchestrator-lite/transport';
+import { startRoleThread } from '@orchestrator-lite/transport/role-thread';
+import type { ThreadSetupModule } from '@orchestrator-lite/transport/role-thread';
 import type { OrchestratorOptions } from '../options.js';
 
 /** The orchestrator's options that can cross to a thread: all but the live objects and the test clock. */
@@ -21,7 +22,7 @@ export interface OrchestratorThreadOptions {
    * A module the thread imports before the orchestrator starts: its `setupOrchestratorThread(data)`
    * returns the thread's logger and, optionally, what to close after the orchestrator (tracing, say).
    */
-  setup?: { module: string; data?: unknown };
+  setup?: ThreadSetupModule;
   /** The level of the thread's own pino logger, when `setup` gives none. @default 'info' */
   logLevel?: string;
   /** The thread stopped on its own (an uncaught error): the process has no orchestrator any more. */
@@ -32,15 +33,18 @@ export interface OrchestratorThreadOptions {
 export interface OrchestratorThreadData {
   kafka: KafkaTransportOptions;
   orchestrator: ThreadOrchestratorOptions;
-  setup?: { module: string; data?: unknown };
+  setup?: ThreadSetupModule;
   logLevel: string;
 }
 
-/** What the thread is asked: its Kafka client's write counters, or to close. */
-export type OrchestratorThreadRequest = 'writeStats' | 'close';
+/** What the orchestrator's thread says when it runs. */
+export interface OrchestratorStarted {
+  instanceId: string;
+  partitions: number;
+}
 
-/** What the thread says: it runs, it could not start, its write counters, it closed. */
-export type OrchestratorThreadMessage = { running: { instanceId: string; partitions: number } } | { failed: string } | { writeStats: WriteStats } | { closed: true };
+/** The thread's own request besides the close: its Kafka client's write counters, answered as `{ writeStats }`. */
+export const WRITE_STATS_REQUEST = 'writeStats';
 
 export interface OrchestratorThreadHandle {
   readonly instanceId: string;
@@ -59,58 +63,22 @@ export async function startOrchestratorThread(options: OrchestratorThreadOptions
     ...(options.setup === undefined ? {} : { setup: options.setup }),
     logLevel: options.logLevel ?? 'info',
   };
-  const worker = new Worker(new URL('./orchestrator-thread-worker.js', import.meta.url), { workerData: data });
-
-  let closing = false;
   // Answers to `writeStats`, in the order asked.
   const statsWaiting: ((stats: WriteStats) => void)[] = [];
-  const ask = (request: OrchestratorThreadRequest): void => worker.postMessage(request);
-  let markClosed: () => void = () => undefined;
-  const closed = new Promise<void>((resolve) => (markClosed = resolve));
-  const running = new Promise<{ instanceId: string; partitions: number }>((resolve, reject) => {
-    worker.on('message', (message: OrchestratorThreadMessage) => {
-      if ('running' in message) resolve(message.running);
-      else if ('failed' in message) reject(new Error(`The orchestrator's thread could not start: ${message.failed}`));
-      else if ('writeStats' in message) statsWaiting.shift()?.(message.writeStats);
-      else markClosed();
-    });
-    worker.on('error', (error) => {
-      reject(error);
-      if (!closing) options.onFailure?.(error);
-    });
-    worker.on('exit', (code) => {
-      markClosed();
-      const error = new Error(`The orchestrator's thread exited with code ${code}`);
-      reject(error);
-      if (!closing) options.onFailure?.(error);
-    });
+  const thread = await startRoleThread<OrchestratorStarted>({
+    role: 'orchestrator',
+    script: new URL('./orchestrator-thread-worker.js', import.meta.url),
+    workerData: data,
+    onMessage: (message) => statsWaiting.shift()?.((message as { writeStats: WriteStats }).writeStats),
+    ...(options.onFailure === undefined ? {} : { onFailure: options.onFailure }),
   });
-
-  let started: { instanceId: string; partitions: number };
-  try {
-    started = await running;
-  } catch (error) {
-    closing = true;
-    await worker.terminate();
-    throw error;
-  }
-
-  let closeOnce: Promise<void> | undefined;
   return {
-    ...started,
+    ...thread.started,
     writeStats: () =>
       new Promise((resolve) => {
         statsWaiting.push(resolve);
-        ask('writeStats');
+        thread.post(WRITE_STATS_REQUEST);
       }),
-    close: () => {
-      closeOnce ??= (async () => {
-        closing = true;
-        ask('close');
-        await closed;
-        await worker.terminate();
-      })();
-      return closeOnce;
-    },
+    close: () => thread.close(),
   };
 }
