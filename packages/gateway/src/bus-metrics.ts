@@ -14,8 +14,8 @@
  *   `orch_bus_write_wait_seconds_total`, `orch_bus_write_request_seconds_total`: the bus's writes
  *   by every role of this process that shares the gateway's transport (Transport.writeStats),
  *   and by those that write with a client of their own (`writesFrom`), read at each scrape
- *   without a query. Their rates give the mean wait of a write for its
- *   request and the mean time of a request (a Kafka produce, an embedded group commit).
+ *   without a query. Their rates give the mean wait of a write for its request and the mean
+ *   time of a request (a Kafka produce, an embedded group commit).
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -148,7 +148,10 @@ export class BusMetrics {
   /** The bus's writes, read from the transport (and `writesFrom`) at scrape time: running totals need no query. */
   private registerWrites(registry: Registry): void {
     const { transport, writesFrom = [] } = this.source;
-    const writes = async (): Promise<WriteStats> => addWriteStats([transport.writeStats(), ...(await Promise.all(writesFrom.map((source) => source.writeStats())))]);
+    // The counters of one scrape, collected together, share one reading (one message to a thread).
+    let reading: Promise<WriteStats> | undefined;
+    const read = async (): Promise<WriteStats> => addWriteStats([transport.writeStats(), ...(await Promise.all(writesFrom.map((source) => source.writeStats())))]);
+    const writes = (): Promise<WriteStats> => (reading ??= read().finally(() => (reading = undefined)));
     const totals: [name: string, help: string, value: (s: WriteStats) => number][] = [
       ['orch_bus_writes_total', 'Writes to the bus (produce calls and commits with records) by the roles of this process', (s) => s.writes],
       ['orch_bus_write_records_total', 'Records those writes carried', (s) => s.records],

@@ -1,7 +1,7 @@
 /**
  * The orchestrator on a thread of its own with a Kafka client of its own (`orch start` on Kafka):
- * it runs a workflow the bus gives it, counts its own writes, closes with its client, and says
- * why when it cannot start.
+ * it runs a workflow the bus gives it, counts its own writes (and, closed, counts none), closes
+ * with its client, and says why when it cannot start.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -54,6 +54,7 @@ test('on Kafka: the orchestrator on a thread runs a workflow, counts its writes 
 
   await orchestrator.close();
   closed = true;
+  await assert.rejects(orchestrator.writeStats(), /The orchestrator's thread is closed/);
   // Closed: a new run is not started by anyone.
   await send.start('run-2', chain);
   await new Promise((resolve) => setTimeout(resolve, 1500));

@@ -63,22 +63,36 @@ export async function startOrchestratorThread(options: OrchestratorThreadOptions
     ...(options.setup === undefined ? {} : { setup: options.setup }),
     logLevel: options.logLevel ?? 'info',
   };
-  // Answers to `writeStats`, in the order asked.
-  const statsWaiting: ((stats: WriteStats) => void)[] = [];
+  // Answers to `writeStats`, in the order asked. A thread that ended answers none: they fail.
+  const statsWaiting: { resolve(stats: WriteStats): void; reject(error: Error): void }[] = [];
+  let ended: Error | undefined;
+  const end = (error: Error): void => {
+    ended ??= error;
+    for (const waiting of statsWaiting.splice(0)) waiting.reject(error);
+  };
   const thread = await startRoleThread<OrchestratorStarted>({
     role: 'orchestrator',
     script: new URL('./orchestrator-thread-worker.js', import.meta.url),
     workerData: data,
-    onMessage: (message) => statsWaiting.shift()?.((message as { writeStats: WriteStats }).writeStats),
-    ...(options.onFailure === undefined ? {} : { onFailure: options.onFailure }),
+    onMessage: (message) => statsWaiting.shift()?.resolve((message as { writeStats: WriteStats }).writeStats),
+    onFailure: (error) => {
+      end(error);
+      options.onFailure?.(error);
+    },
   });
   return {
     ...thread.started,
     writeStats: () =>
-      new Promise((resolve) => {
-        statsWaiting.push(resolve);
-        thread.post(WRITE_STATS_REQUEST);
-      }),
-    close: () => thread.close(),
+      ended !== undefined
+        ? Promise.reject(ended)
+        : new Promise((resolve, reject) => {
+            statsWaiting.push({ resolve, reject });
+            thread.post(WRITE_STATS_REQUEST);
+          }),
+    close: async () => {
+      // The requests sent before the close are answered before it.
+      await thread.close();
+      end(new Error("The orchestrator's thread is closed"));
+    },
   };
 }
