@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { startRoleThread } from '../src/role-thread.js';
 import type { RoleThreadOptions } from '../src/role-thread.js';
+import { waitUntil } from './kafka/broker.js';
 import type { FixtureData } from './role-thread.fixture.js';
 
 const script = new URL('./role-thread.fixture.js', import.meta.url);
@@ -30,8 +31,7 @@ test('a role thread says what it started with, answers its own requests, and clo
   );
   assert.deepEqual(thread.started, { name: 'named by its setup' });
   thread.post('ping');
-  const deadline = Date.now() + 5000;
-  while (messages.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  await waitUntil(() => messages.length > 0, 5000, 'the answer to ping');
   assert.deepEqual(messages, [{ pong: true }]);
   await thread.close();
   assert.equal(readFileSync(file, 'utf8'), 'closed');
@@ -62,8 +62,7 @@ test('a role thread that stops on its own is reported, once, and not after a clo
   const failures: Error[] = [];
   const thread = await start({ outcome: 'start', closedFile: file }, { onFailure: (error) => failures.push(error) });
   thread.post('crash');
-  const deadline = Date.now() + 5000;
-  while (failures.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  await waitUntil(() => failures.length > 0, 5000, 'the crash to be reported');
   assert.match(failures[0]?.message ?? '', /the role crashed/);
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(failures.length, 1, 'the crash and the exit that follows it are one failure');

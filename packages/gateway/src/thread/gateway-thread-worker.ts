@@ -32,6 +32,11 @@ async function main(): Promise<void> {
   const transport = new ForwardedTransport(data.port, data.kind, data.atomicCommit);
   const setup = await loadThreadSetup<GatewayThreadSetup>(data.setup, 'setupGatewayThread');
   const logger = setup.logger ?? pino({ name: 'gateway', level: data.logLevel });
+  // What the thread opened besides the gateway: released when the gateway could not start, or after it closed.
+  const release = async (): Promise<void> => {
+    await transport.close().catch(() => undefined);
+    await setup.close?.();
+  };
   let gateway: GatewayHandle;
   try {
     gateway = await startGateway({
@@ -43,18 +48,14 @@ async function main(): Promise<void> {
       metricsFrom: [{ metrics: () => transport.extra<string>('metrics') }],
     });
   } catch (error) {
-    await failStart(error, async () => {
-      await transport.close().catch(() => undefined);
-      await setup.close?.();
-    });
+    await failStart(error, release);
     return;
   }
   say({ started: { url: gateway.url, port: gateway.port } });
   reportReady(gateway);
   onParentRequests(async () => {
     await gateway.close().catch((error: unknown) => logger.error({ err: error }, 'error while closing the gateway'));
-    await transport.close().catch(() => undefined);
-    await setup.close?.();
+    await release();
   });
 }
 

@@ -23,22 +23,23 @@ async function main(): Promise<void> {
   const setup = await loadThreadSetup<OrchestratorThreadSetup>(data.setup, 'setupOrchestratorThread');
   const logger = setup.logger ?? pino({ name: 'orchestrator', level: data.logLevel });
   const transport = createKafkaTransport(data.kafka);
+  // What the thread opened besides the orchestrator: released when it could not start, or after it closed.
+  const release = async (): Promise<void> => {
+    await transport.close().catch((error: unknown) => logger.error({ err: error }, "error while closing the orchestrator's Kafka client"));
+    await setup.close?.();
+  };
   let orchestrator: OrchestratorHandle;
   try {
     orchestrator = await startOrchestrator({ ...data.orchestrator, transport, logger });
   } catch (error) {
-    await failStart(error, async () => {
-      await transport.close().catch(() => undefined);
-      await setup.close?.();
-    });
+    await failStart(error, release);
     return;
   }
   say({ started: { instanceId: orchestrator.instanceId, partitions: orchestrator.partitions } });
   onParentRequests(
     async () => {
       await orchestrator.close().catch((error: unknown) => logger.error({ err: error }, 'error while closing the orchestrator'));
-      await transport.close().catch((error: unknown) => logger.error({ err: error }, "error while closing the orchestrator's Kafka client"));
-      await setup.close?.();
+      await release();
     },
     (request) => {
       if (request === WRITE_STATS_REQUEST) tellParent({ writeStats: transport.writeStats() });
