@@ -29,6 +29,7 @@ export * from './payload.js';
 export * from './definition/validate.js';
 export * from './definition/yaml.js';
 export * from './definition/builder.js';
+export { losesToHeldClaim } from './definition/claims.js';
 export {
   RetryPolicySchema,
   StepDefinitionSchema,

@@ -9,6 +9,7 @@
  * and tries N+2. Each claim has a key of its own (`name@version#claim`), so compaction never
  * drops a winner for a loser that came later.
  */
+import { losesToHeldClaim } from '@orchestrator-lite/core';
 import type { RegisteredWorkflow, WorkflowSummary } from '@orchestrator-lite/core';
 
 export type { WorkflowSummary } from '@orchestrator-lite/core';
@@ -37,7 +38,7 @@ export class WorkflowRegistry {
       this.byName.set(workflow.name, versions);
     }
     const held = versions.get(workflow.version);
-    if (held !== undefined && held.claim !== workflow.claim) return;
+    if (losesToHeldClaim(held, workflow)) return;
     versions.set(workflow.version, workflow);
     const key = `${workflow.name}@${workflow.version}`;
     const waiting = this.waiters.get(key);

@@ -1,10 +1,11 @@
 /**
- * The workflow definitions a child run may start, read from the compacted `definitions` topic.
+ * The workflow definitions a child run (or a `RunStarter`) may start, read from the compacted
+ * `definitions` topic, where the first claim of a version wins, as in the gateway's registry.
  * A lookup first reads what was appended since the previous one (from the remembered offset to
  * the current end), so a version registered a moment ago is found, and a steady state costs one
  * end-offset query per lookup.
  */
-import { decodeRegistered } from '@orchestrator-lite/core';
+import { decodeRegistered, losesToHeldClaim } from '@orchestrator-lite/core';
 import type { RegisteredWorkflow } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
 
@@ -70,6 +71,7 @@ export class DefinitionCatalog {
       versions = new Map();
       this.#byName.set(workflow.name, versions);
     }
+    if (losesToHeldClaim(versions.get(workflow.version), workflow)) return;
     versions.set(workflow.version, workflow);
   }
 }
