@@ -2,6 +2,8 @@ export { startOrchestrator } from './orchestrator.js';
 export type { OrchestratorHandle } from './orchestrator.js';
 export type { OrchestratorOptions } from './options.js';
 export { DEFAULT_RUN_RETENTION_MS, DEFAULT_SNAPSHOT_INTERVAL_MS } from './options.js';
+export { RunStarter } from './run-starter.js';
+export type { RunStarterOptions, StartedRun } from './run-starter.js';
 export { TimerQueue } from './timer-queue.js';
 export type { TimerEntry } from './timer-queue.js';
 export { startOrchestratorThread } from './thread/orchestrator-thread.js';
