@@ -5,22 +5,22 @@
  * the CPU of a run of each length is split as cost(n) = run + n × step: `run` is what a run costs
  * however long it is (its start, its end, the bookkeeping of a run), `step` what each step adds.
  *
- *   node bench/run-cost.mjs [--bus=embedded|kafka] [--pairs=4] [--seconds=6] [--warmup=3] [--only=engine|bullmq] [--starts=single|batched]
+ *   node bench/run-cost.mjs [--bus=embedded|kafka] [--pairs=4] [--seconds=6] [--warmup=3] [--only=engine|bullmq] [--starts=single|batched|bus]
  *
  * The workloads' ratios to BullMQ differ with the steps a run has (chain10 nearest, flaky's three
  * steps farthest): this says whether the difference is in what a step costs or in what a run does.
  * Each pair gives one estimate of both; the report gives their mean with a 95% interval, in µs of
  * CPU, and split as the phases split it (the engine: event loop, worker threads, V8's threads, and
  * the local broker; BullMQ: its process's threads and Redis). Each system starts its runs as the
- * full bench has it (bench/lib/starts.mjs), or as `--starts` says: one request per run, or the
- * runs of one turn in one request.
+ * full bench has it (bench/lib/starts.mjs), or as `--starts` says: one request per run, the
+ * runs of one turn in one request, or (the engine) the runs of one turn written to its bus.
  */
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { meanInterval } from './lib/stats.mjs';
-import { START_MODES, STARTS } from './lib/starts.mjs';
+import { ENGINE_START_MODES, STARTS } from './lib/starts.mjs';
 import { CHAIN_LENGTHS, ENGINE_LOAD, MEASURED_WINDOWS } from './lib/workloads.mjs';
 
-const usage = 'usage: node bench/run-cost.mjs [--bus=embedded|kafka] [--pairs=N] [--seconds=S] [--warmup=S] [--only=engine|bullmq] [--starts=single|batched]';
+const usage = 'usage: node bench/run-cost.mjs [--bus=embedded|kafka] [--pairs=N] [--seconds=S] [--warmup=S] [--only=engine|bullmq] [--starts=single|batched|bus]';
 const args = new Map();
 for (const arg of process.argv.slice(2)) {
   const m = /^--(bus|pairs|seconds|warmup|only|starts)=(.+)$/.exec(arg);
@@ -38,7 +38,9 @@ if (!(seconds >= 1 && seconds <= 60)) throw new Error(`run-cost: --seconds must 
 if (!(warmup >= 0 && warmup <= 60)) throw new Error(`run-cost: --warmup must be from 0 to 60, got ${args.get('warmup')}`);
 if (only !== undefined && !['engine', 'bullmq'].includes(only)) throw new Error(`run-cost: --only must be engine or bullmq, got ${only}`);
 const starts = args.get('starts');
-if (starts !== undefined && !START_MODES.includes(starts)) throw new Error(`run-cost: --starts must be ${START_MODES.join(' or ')}, got ${starts}`);
+if (starts !== undefined && !ENGINE_START_MODES.includes(starts)) throw new Error(`run-cost: --starts must be ${ENGINE_START_MODES.join(' or ')}, got ${starts}`);
+// BullMQ has no bus to write to: with --starts=bus it starts runs its own faster way.
+const bullmqStarts = starts === undefined || starts === 'bus' ? STARTS.bullmq : starts;
 
 const SHORT = 'chain3';
 const LONG = 'chain10';
@@ -48,7 +50,7 @@ const common = { ...ENGINE_LOAD, window: MEASURED_WINDOWS, warmupMs: warmup * 10
 
 const SYSTEMS = [
   { id: 'engine', label: `the engine (${bus}, every role in one process, starts ${starts ?? STARTS.engine})`, phase: 'engine', options: { bus, starts: starts ?? STARTS.engine }, groups: { main: 'event loop', workers: 'worker threads', v8: 'V8 threads', outside: 'the local broker' } },
-  { id: 'bullmq', label: `BullMQ (Redis, starts ${starts ?? STARTS.bullmq})`, phase: 'bullmq', options: { starts: starts ?? STARTS.bullmq }, groups: { main: 'its process (main)', workers: 'its worker threads', v8: 'V8 threads', outside: 'Redis' } },
+  { id: 'bullmq', label: `BullMQ (Redis, starts ${bullmqStarts})`, phase: 'bullmq', options: { starts: bullmqStarts }, groups: { main: 'its process (main)', workers: 'its worker threads', v8: 'V8 threads', outside: 'Redis' } },
 ].filter((s) => only === undefined || s.id === only);
 
 /** CPU µs per run of `workload` at saturation, in all and by thread group. */

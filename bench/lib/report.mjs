@@ -166,7 +166,11 @@ const lat = (s) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)}` : '—')
 function startSettings(starts) {
   if (starts === undefined) return '';
   const how = { single: 'one request per run', batched: 'the runs of one turn of the client in one request' };
-  return `; runs started by the engine's client ${how[starts.engine]} (POST /api/v1/runs${starts.engine === 'batched' ? '/batch' : ''}), by BullMQ's ${how[starts.bullmq]} (\`Queue.${starts.bullmq === 'batched' ? 'addBulk' : 'add'}\`), each its faster way`;
+  const engine =
+    starts.engine === 'bus'
+      ? 'the runs of one turn of the client written to the bus as StartRun commands (`RunStarter`), where its process holds the bus (the embedded engine in a process of its own: in one request, POST /api/v1/runs/batch)'
+      : `${how[starts.engine]} (POST /api/v1/runs${starts.engine === 'batched' ? '/batch' : ''})`;
+  return `; runs started by the engine's client ${engine}, by BullMQ's ${how[starts.bullmq]} (\`Queue.${starts.bullmq === 'batched' ? 'addBulk' : 'add'}\`), each its faster way`;
 }
 
 /** The partition counts the run used: the engine's per bus (its default unless the run set one), the transport's. */

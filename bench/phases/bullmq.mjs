@@ -11,7 +11,7 @@ import { FlowProducer, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomPrefix } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
-import { STARTS, starter } from '../lib/starts.mjs';
+import { START_MODES, STARTS, startMode, starter } from '../lib/starts.mjs';
 import { cpuPerStep, summarize, wallNow } from '../lib/stats.mjs';
 import { CHAIN_LENGTHS, FAN_WIDTH, RETRY_DELAY_MS, flakyHandler, noop } from '../lib/workloads.mjs';
 
@@ -95,7 +95,7 @@ export async function run(o) {
     Object.hasOwn(CHAIN_LENGTHS, workload)
       ? { name: 'chain', data: { runId, step: 1, last: CHAIN_LENGTHS[workload] }, opts: defaults }
       : { name: workload === 'fanout20' ? 'split' : 'before', data: { runId }, opts: defaults };
-  const send = starter(o.starts ?? STARTS.bullmq, { sendOne: (job) => queue.add(job.name, job.data, job.opts), sendMany: (jobs) => queue.addBulk(jobs), maxBatch: 1000 });
+  const send = starter(startMode(o.starts ?? STARTS.bullmq, START_MODES), { sendOne: (job) => queue.add(job.name, job.data, job.opts), sendMany: (jobs) => queue.addBulk(jobs), maxBatch: 1000 });
   const startRun = (workload) => async (measured) => {
     const runId = `r${++counter}`;
     const done = new Promise((resolve) => runs.set(runId, { workload, measured, sentAt: wallNow(), workEnds: [], resolve }));

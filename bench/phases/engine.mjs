@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import WebSocket from 'ws';
 import { MAX_BATCH_RUNS, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
-import { startOrchestrator, startOrchestratorThread } from '@orchestrator-lite/orchestrator';
+import { RunStarter, startOrchestrator, startOrchestratorThread } from '@orchestrator-lite/orchestrator';
 import { addWriteStats } from '@orchestrator-lite/transport';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { cpuUsOf, localBrokerPids, threadMeter } from '../lib/broker-cpu.mjs';
@@ -21,7 +21,7 @@ import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { closeClient, postJson } from '../lib/http-client.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
-import { STARTS, starter } from '../lib/starts.mjs';
+import { STARTS, startMode, starter } from '../lib/starts.mjs';
 import { cpuPerStep, cpuPerStepByProcess, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
 
@@ -62,6 +62,9 @@ export async function run(o) {
       if (!response.ok) throw new Error(`registering ${def.name}: ${response.status} ${await response.text()}`);
     }
 
+    // Where this process holds the engine's bus, runs go to it as StartRun commands (bench/lib/starts.mjs).
+    const starts = startsOf(o, apart);
+    const runStarter = starts === 'bus' ? new RunStarter({ transport: bus.transport, topicPrefix: bus.prefix }) : undefined;
     const socket = new WebSocket(`ws://127.0.0.1:${gateway.port}/api/v1/stream`);
     closers.push(async () => socket.close());
     closers.push(async () => closeClient());
@@ -75,12 +78,13 @@ export async function run(o) {
     });
 
     let counter = 0;
-    const send = starter(o.starts ?? STARTS.engine, {
+    const send = starter(starts, {
       sendOne: async (body) => {
         const response = await postJson(`${gateway.url}/api/v1/runs`, body);
         if (response.status !== 202) throw new Error(`POST /api/v1/runs: ${response.status} ${response.text}`);
       },
       sendMany: async (runs) => {
+        if (runStarter !== undefined) return runStarter.start(runs);
         const response = await postJson(`${gateway.url}/api/v1/runs/batch`, { runs });
         if (response.status !== 202 || response.text.includes('"error"')) throw new Error(`POST /api/v1/runs/batch: ${response.status} ${response.text.slice(0, 500)}`);
       },
@@ -232,6 +236,16 @@ async function startGatewayOnThread({ transport, ...options }) {
   void gateway.whenReady().then(() => (ready = true));
   await until(() => ready, { timeoutMs: 60_000, what: 'the gateway to be ready' });
   return gateway;
+}
+
+/**
+ * How this phase's client starts runs: as asked, else the engine's faster way; through the bus only
+ * where this process holds it (the embedded bus of an engine in another process is that process's),
+ * else the runs of one turn in one request.
+ */
+function startsOf(o, apart) {
+  const starts = startMode(o.starts ?? STARTS.engine);
+  return starts === 'bus' && apart && o.bus === 'embedded' ? 'batched' : starts;
 }
 
 /**
