@@ -558,7 +558,8 @@ const PROCESSES = [
 
 /**
  * Where a step's CPU went with each role in its own process: which role to make cheaper. The
- * bench's own process starts the runs over HTTP and follows the stream, as a client does.
+ * bench's own process starts the runs (through the bus on Kafka, over HTTP to an embedded engine)
+ * and follows the stream, as a client does.
  */
 function processSection(p) {
   const rows = [];
@@ -573,7 +574,7 @@ function processSection(p) {
   if (rows.length === 0) return [];
   return section(
     'CPU per step by process (µs, at saturation)',
-    'From `/proc/<pid>/stat` over the saturation loop, with the engine in processes of its own: every role in one (**every role**, on the embedded bus, as `orch start` runs them), or gateway, orchestrator and worker each in its own on Kafka. **broker**: the local Kafka broker (blank when it is remote); **load and watch**: the bench\'s own process, which starts the runs over HTTP and follows the WebSocket stream (in the one-process rows it is counted with the engine). **all** is their sum.',
+    'From `/proc/<pid>/stat` over the saturation loop, with the engine in processes of its own: every role in one (**every role**, on the embedded bus, as `orch start` runs them), or gateway, orchestrator and worker each in its own on Kafka. **broker**: the local Kafka broker (blank when it is remote); **load and watch**: the bench\'s own process, which starts the runs (through the bus on Kafka, over HTTP to the embedded engine) and follows the WebSocket stream (in the one-process rows it is counted with the engine). **all** is their sum.',
     [`| workload | system | all | ${PROCESSES.map(([, label]) => label).join(' | ')} |`, `|---|---|---|${PROCESSES.map(() => '---|').join('')}`, ...rows, ''],
   );
 }
