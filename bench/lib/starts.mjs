@@ -14,9 +14,9 @@ export const ENGINE_START_MODES = [...START_MODES, 'bus'];
  * Each system starts runs in its faster way, measured in alternated pairs at saturation on the
  * embedded bus: batched, the engine made 1.03–1.49× the runs/s it made single (flaky, 4 pairs;
  * chain3, 8 pairs: 1.01–1.25×, for 0.71–0.93× the CPU a step), BullMQ 0.78–0.94× (its `addBulk`
- * is a MULTI transaction of the scripts `add` runs); through the bus, the engine made 1.13× the
- * chain10 steps/s and 1.17× the flaky steps/s it made batched over HTTP (4 pairs each; see
- * bench/where-the-time-went.md).
+ * is a MULTI transaction of the scripts `add` runs); through the bus, the engine made 1.15× the
+ * flaky steps/s it made batched over HTTP, and 1.07× the chain10 steps/s, within the noise (4
+ * pairs each; see bench/where-the-time-went.md).
  */
 export const STARTS = { engine: 'bus', bullmq: 'single' };
 
