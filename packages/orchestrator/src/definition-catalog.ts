@@ -3,25 +3,50 @@
  * `definitions` topic, where the first claim of a version wins, as in the gateway's registry.
  * A lookup first reads what was appended since the previous one (from the remembered offset to
  * the current end), so a version registered a moment ago is found, and a steady state costs one
- * end-offset query per lookup.
+ * end-offset query per lookup; with `maxAgeMs`, a lookup that what was read answers costs none
+ * until it is that old.
  */
 import { decodeRegistered, losesToHeldClaim } from '@orchestrator-lite/core';
 import type { RegisteredWorkflow } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
 
+export interface DefinitionCatalogOptions {
+  /**
+   * How long what was read answers a lookup it holds the answer to without reading again: a
+   * lookup of what it does not hold reads at once. On Kafka a read asks the broker for the end
+   * offsets, a round trip per lookup. @default 0 (every lookup reads)
+   */
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
 export class DefinitionCatalog {
   readonly #byName = new Map<string, Map<number, RegisteredWorkflow>>();
   readonly #next: number[] = [];
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
   #reading: Promise<void> | undefined;
+  /** When the last read began: it holds what was appended before. */
+  #readAt = -Infinity;
 
   constructor(
     private readonly transport: Transport,
     private readonly topic: string,
-  ) {}
+    options: DefinitionCatalogOptions = {},
+  ) {
+    this.#maxAgeMs = options.maxAgeMs ?? 0;
+    this.#now = options.now ?? Date.now;
+  }
 
   /** The given version, or the latest when `version` is absent; undefined when there is none. */
   async resolve(name: string, version?: number): Promise<RegisteredWorkflow | undefined> {
+    const held = this.#find(name, version);
+    if (held !== undefined && this.#now() - this.#readAt < this.#maxAgeMs) return held;
     await this.#catchUp();
+    return this.#find(name, version);
+  }
+
+  #find(name: string, version: number | undefined): RegisteredWorkflow | undefined {
     const versions = this.#byName.get(name);
     if (versions === undefined) return undefined;
     if (version !== undefined) return versions.get(version);
@@ -37,6 +62,7 @@ export class DefinitionCatalog {
   }
 
   async #read(): Promise<void> {
+    const startedAt = this.#now();
     const ends = await this.transport.endOffsets(this.topic);
     for (const [partition, end] of ends.entries()) {
       const from = this.#next[partition] ?? 0;
@@ -49,6 +75,7 @@ export class DefinitionCatalog {
       }
       this.#next[partition] = Math.max(this.#next[partition] ?? 0, end);
     }
+    this.#readAt = startedAt;
   }
 
   #apply(key: string, value: Buffer | null): void {

@@ -20,6 +20,13 @@ import { PayloadStore } from '@orchestrator-lite/transport';
 import type { Transport } from '@orchestrator-lite/transport';
 import { DefinitionCatalog } from './definition-catalog.js';
 
+/**
+ * How long the definitions read answer a start without reading the topic again (a round trip to
+ * the broker on Kafka): a workflow or version not read yet is looked up at once, but a version
+ * registered since may wait this long to become the latest one a start without a version takes.
+ */
+export const DEFINITIONS_MAX_AGE_MS = 1000;
+
 export interface RunStarterOptions {
   transport: Transport;
   /** @default 'orch.' */
@@ -28,6 +35,7 @@ export interface RunStarterOptions {
   maxInputBytes?: number;
   /** Above this many bytes of JSON an input is claim-checked. @default 256 KiB */
   inlineInputBytes?: number;
+  /** The clock of the commands' `at` and of the definitions' age. */
   now?: () => number;
 }
 
@@ -57,7 +65,7 @@ export class RunStarter {
     const names = topicNames(options.topicPrefix);
     this.#transport = options.transport;
     this.#commands = names.commands;
-    this.#catalog = new DefinitionCatalog(options.transport, names.definitions);
+    this.#catalog = new DefinitionCatalog(options.transport, names.definitions, { maxAgeMs: DEFINITIONS_MAX_AGE_MS, now: options.now });
     this.#payloads = new PayloadStore(options.transport, { topic: names.payloads, inlineBytes: options.inlineInputBytes ?? PAYLOAD_DEFAULTS.inlineBytes });
     this.#maxInputBytes = options.maxInputBytes ?? PAYLOAD_DEFAULTS.maxBytes;
     this.#now = options.now ?? Date.now;

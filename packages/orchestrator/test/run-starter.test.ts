@@ -106,3 +106,21 @@ test('an input over the inline limit travels as a claim-check', async (t) => {
   const runStarted = events.find((e) => e.type === 'RunStarted' && e.runId === run!.runId)!;
   assert.ok(runStarted.type === 'RunStarted' && isClaimCheck(runStarted.data.input), 'RunStarted carries the claim-check');
 });
+
+test('a version not read yet is found at once; a newer latest one within a second of the last read', async (t) => {
+  let now = 1_000_000;
+  const { transport, starter, tasks } = await engine(t, { now: () => now });
+  const [first] = await starter.start([{ workflow: 'greet', input: { who: 'a' } }]);
+  await register(transport, 2, greet('v2'), 'c2');
+  // Named, the new version is read at once.
+  const [named] = await starter.start([{ workflow: 'greet', version: 2, input: { who: 'b' } }]);
+  assert.deepEqual([first!.version, named!.version], [1, 2]);
+  await register(transport, 3, greet('v3'), 'c3');
+  now += 500;
+  const [stale] = await starter.start([{ workflow: 'greet', input: { who: 'c' } }]);
+  now += 1000;
+  const [fresh] = await starter.start([{ workflow: 'greet', input: { who: 'd' } }]);
+  assert.deepEqual([stale!.version, fresh!.version], [2, 3]);
+  await until(() => tasks.some((task) => task.runId === fresh!.runId), 'the latest version’s task');
+  assert.equal(tasks.find((task) => task.runId === fresh!.runId)?.task, 'v3');
+});
