@@ -197,9 +197,7 @@ export class Projection {
     for (const record of records) {
       try {
         if (record.value === null) {
-          const at = record.key.lastIndexOf('@');
-          const version = Number(record.key.slice(at + 1));
-          if (at > 0 && Number.isInteger(version)) registry.remove(record.key.slice(0, at), version);
+          registry.removeKey(record.key);
         } else {
           registry.put(decodeRegistered(record.value));
         }

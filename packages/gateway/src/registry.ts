@@ -9,7 +9,7 @@
  * and tries N+2. Each claim has a key of its own (`name@version#claim`), so compaction never
  * drops a winner for a loser that came later.
  */
-import { losesToHeldClaim } from '@orchestrator-lite/core';
+import { RegisteredVersions } from '@orchestrator-lite/core';
 import type { RegisteredWorkflow, WorkflowSummary } from '@orchestrator-lite/core';
 
 export type { WorkflowSummary } from '@orchestrator-lite/core';
@@ -20,26 +20,15 @@ export function claimKey(name: string, version: number, claim: string): string {
 }
 
 export class WorkflowRegistry {
-  private readonly byName = new Map<string, Map<number, RegisteredWorkflow>>();
+  private readonly versions = new RegisteredVersions();
   /** Per-name registration chain: registrations of one name in this process run one at a time. */
   private readonly locks = new Map<string, Promise<unknown>>();
   /** Who waits for the winner of `name@version`. */
   private readonly waiters = new Map<string, Set<(workflow: RegisteredWorkflow) => void>>();
 
-  /**
-   * Applies one record of the definitions topic. The first claim of a version wins; a later one
-   * with another claim lost the race and is ignored. A replay of the winner (same claim, or a
-   * record from before claims existed) replaces it with itself.
-   */
+  /** Applies one record of the definitions topic (see `RegisteredVersions`), and wakes who waits for the version's winner. */
   put(workflow: RegisteredWorkflow): void {
-    let versions = this.byName.get(workflow.name);
-    if (versions === undefined) {
-      versions = new Map();
-      this.byName.set(workflow.name, versions);
-    }
-    const held = versions.get(workflow.version);
-    if (losesToHeldClaim(held, workflow)) return;
-    versions.set(workflow.version, workflow);
+    if (!this.versions.put(workflow)) return;
     const key = `${workflow.name}@${workflow.version}`;
     const waiting = this.waiters.get(key);
     if (waiting !== undefined) {
@@ -48,28 +37,22 @@ export class WorkflowRegistry {
     }
   }
 
-  /** A tombstone on the compacted topic removes the version. */
-  remove(name: string, version: number): void {
-    const versions = this.byName.get(name);
-    versions?.delete(version);
-    if (versions?.size === 0) this.byName.delete(name);
+  /** A tombstone on the compacted topic, by its record key, removes the version. */
+  removeKey(key: string): void {
+    this.versions.removeKey(key);
   }
 
   latest(name: string): RegisteredWorkflow | undefined {
-    const versions = this.byName.get(name);
-    if (versions === undefined) return undefined;
-    let best: RegisteredWorkflow | undefined;
-    for (const workflow of versions.values()) if (best === undefined || workflow.version > best.version) best = workflow;
-    return best;
+    return this.versions.latest(name);
   }
 
   /** Every registered version of every workflow. */
-  *all(): IterableIterator<RegisteredWorkflow> {
-    for (const versions of this.byName.values()) yield* versions.values();
+  all(): IterableIterator<RegisteredWorkflow> {
+    return this.versions.all();
   }
 
   get(name: string, version: number): RegisteredWorkflow | undefined {
-    return this.byName.get(name)?.get(version);
+    return this.versions.get(name, version);
   }
 
   /** The winner of `name@version` once it is projected; undefined after `timeoutMs`. */
@@ -98,7 +81,7 @@ export class WorkflowRegistry {
   /** The latest version of every workflow, by name. */
   list(): WorkflowSummary[] {
     const items: WorkflowSummary[] = [];
-    for (const name of [...this.byName.keys()].sort()) {
+    for (const name of [...this.versions.names()].sort()) {
       const workflow = this.latest(name);
       if (workflow === undefined) continue;
       items.push({

@@ -6,7 +6,7 @@
  * end-offset query per lookup; with `maxAgeMs`, a lookup that what was read answers costs none
  * until it is that old.
  */
-import { decodeRegistered, losesToHeldClaim } from '@orchestrator-lite/core';
+import { RegisteredVersions, decodeRegistered } from '@orchestrator-lite/core';
 import type { RegisteredWorkflow } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
 
@@ -21,7 +21,7 @@ export interface DefinitionCatalogOptions {
 }
 
 export class DefinitionCatalog {
-  readonly #byName = new Map<string, Map<number, RegisteredWorkflow>>();
+  readonly #versions = new RegisteredVersions();
   readonly #next: number[] = [];
   readonly #maxAgeMs: number;
   readonly #now: () => number;
@@ -47,12 +47,7 @@ export class DefinitionCatalog {
   }
 
   #find(name: string, version: number | undefined): RegisteredWorkflow | undefined {
-    const versions = this.#byName.get(name);
-    if (versions === undefined) return undefined;
-    if (version !== undefined) return versions.get(version);
-    let latest: RegisteredWorkflow | undefined;
-    for (const w of versions.values()) if (latest === undefined || w.version > latest.version) latest = w;
-    return latest;
+    return version === undefined ? this.#versions.latest(name) : this.#versions.get(name, version);
   }
 
   /** One read at a time: concurrent lookups share it. */
@@ -80,25 +75,13 @@ export class DefinitionCatalog {
 
   #apply(key: string, value: Buffer | null): void {
     if (value === null) {
-      // A tombstone: `name@version`.
-      const at = key.lastIndexOf('@');
-      if (at < 0) return;
-      const versions = this.#byName.get(key.slice(0, at));
-      versions?.delete(Number(key.slice(at + 1)));
+      this.#versions.removeKey(key);
       return;
     }
-    let workflow: RegisteredWorkflow;
     try {
-      workflow = decodeRegistered(value);
+      this.#versions.put(decodeRegistered(value));
     } catch {
-      return; // The gateway dead-letters what it cannot decode; a lookup just skips it.
+      // The gateway dead-letters what it cannot decode; a lookup just skips it.
     }
-    let versions = this.#byName.get(workflow.name);
-    if (versions === undefined) {
-      versions = new Map();
-      this.#byName.set(workflow.name, versions);
-    }
-    if (losesToHeldClaim(versions.get(workflow.version), workflow)) return;
-    versions.set(workflow.version, workflow);
   }
 }
