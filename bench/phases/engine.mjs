@@ -314,6 +314,7 @@ async function measure(tracker, drive) {
       wsLatency: summarize(s.wsLatency),
       runLatency: summarize(s.runLatency),
     },
-    ...(s.timeline.size === 0 ? {} : { timeline: [...s.timeline].map(([key, gaps]) => ({ key, ...summarize(gaps) })) }),
+    // With a timeline, the measured window too (wall ms): bench/legs.mjs keeps the records written in it.
+    ...(s.timeline.size === 0 ? {} : { timeline: [...s.timeline].map(([key, gaps]) => ({ key, ...summarize(gaps) })), window: { from: r.t0, to: r.t1 } }),
   };
 }

@@ -65,6 +65,7 @@ export class KafkaGroupMember implements Consumer {
     this.#deps = deps;
     const o = deps.options;
     this.#fetcher = deps.fetches.fetcher({
+      group: sub.groupId,
       maxBatch: sub.maxBatch ?? 100,
       onBatch: (records) => sub.onBatch(records),
       onFail: (error) => this.#fail(error),

@@ -9,3 +9,4 @@ export {
   type KafkaTransportOptions,
   type ResolvedKafkaTransportOptions,
 } from './options.js';
+export { RECORD_LEGS_CHANNEL, type RecordAt, type RecordLegs } from './record-legs.js';

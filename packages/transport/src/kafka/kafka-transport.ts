@@ -16,6 +16,7 @@ import { KafkaGroupMember } from './group-member.js';
 import { FetchSession } from './partition-fetcher.js';
 import { resolveKafkaTransportOptions, toClientOptions, type KafkaTransportOptions, type ResolvedKafkaTransportOptions } from './options.js';
 import { decodeFetch, delay, headersToBuffers, withTimeout } from './records.js';
+import { publishProduced, tracingLegs } from './record-legs.js';
 import { SendPipeline } from './send-pipeline.js';
 
 /** Creates the Kafka implementation of the bus contract on @platformatic/kafka. */
@@ -49,6 +50,9 @@ export class KafkaTransport implements Transport {
     this.#admin = new Admin({ ...toClientOptions(options, 'admin'), metadataMaxAge: 2000 });
     this.#reader = new KafkaConsumer({ ...toClientOptions(options, 'reader'), groupId: `${options.clientId}-reader-unused`, metadataMaxAge: 2000 });
     this.#fetches = new FetchSession(options);
+    this.#sender.onAcknowledged = (writes, metadata, sentAt, acknowledgedAt) => {
+      if (tracingLegs()) publishProduced(writes, metadata, sentAt, acknowledgedAt);
+    };
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {

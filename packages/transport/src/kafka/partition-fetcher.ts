@@ -2,9 +2,12 @@ import { Consumer as KafkaConsumer } from '@platformatic/kafka';
 import type { ConsumedRecord, TopicPartition } from '../types.js';
 import { partitionKey } from '../partition-key.js';
 import { toClientOptions, type ResolvedKafkaTransportOptions } from './options.js';
+import { publishRead, tracingLegs } from './record-legs.js';
 import { decodeFetch, delay, type FetchRequestTopic } from './records.js';
 
 export interface PartitionFetcherDeps {
+  /** The member's group, which names it in the record legs (record-legs.ts). */
+  group: string;
   maxBatch: number;
   onBatch(records: ConsumedRecord[]): Promise<void>;
   /** A failed `onBatch`: the member stops. */
@@ -315,6 +318,7 @@ export class PartitionFetcher {
     if (nextOffset !== undefined && nextOffset > state.position) state.position = nextOffset;
     const own = records.length > 0 && BigInt(records[0]!.offset) < from ? records.filter((r) => BigInt(r.offset) >= from) : records;
     if (own.length === 0) return;
+    if (tracingLegs()) publishRead('fetched', this.#deps.group, own);
     state.buffer.push(...own);
     this.#pump(state, this.#epoch);
   }
@@ -324,6 +328,7 @@ export class PartitionFetcher {
     if (state.busy || state.buffer.length === 0 || epoch !== this.#epoch) return;
     const batch = state.buffer.splice(0, this.#deps.maxBatch);
     const wasFull = state.buffer.length + batch.length >= BUFFER_LIMIT;
+    if (tracingLegs()) publishRead('delivered', this.#deps.group, batch);
     let run: Promise<void>;
     try {
       run = this.#deps.onBatch(batch);

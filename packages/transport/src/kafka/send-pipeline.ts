@@ -30,6 +30,12 @@ interface Pending<R, M> {
  * without loss or reorder in every run (see the tests), which is what 1.x got wrong.
  */
 export class SendPipeline<R, M> {
+  /**
+   * Told of each send once acknowledged: its writes (each call's records, when it was made) and
+   * the records' metadata in the same order, and when the send started and was acknowledged, all
+   * in `performance.now()` milliseconds.
+   */
+  onAcknowledged: ((writes: readonly { records: R[]; queuedAt: number }[], metadata: M[], sentAt: number, acknowledgedAt: number) => void) | undefined;
   readonly #queue: Pending<R, M>[] = [];
   readonly #tally = new WriteTally();
   #outstanding = 0;
@@ -78,8 +84,9 @@ export class SendPipeline<R, M> {
 
   #sendBatch(batch: Pending<R, M>[]): void {
     let sent: Promise<M[]>;
+    const sentAt = performance.now();
     try {
-      this.#tally.dequeued(batch, performance.now());
+      this.#tally.dequeued(batch, sentAt);
       const records = batch.flatMap((p) => p.records);
       sent = batch.length === 1 && batch[0]!.bytes > this.limit ? this.#sendInChunks(records) : this.#timed(records);
     } catch (error) {
@@ -93,6 +100,7 @@ export class SendPipeline<R, M> {
             p.resolve(metadata.slice(at, at + p.records.length));
             at += p.records.length;
           }
+          this.onAcknowledged?.(batch, metadata, sentAt, performance.now());
         },
         (error: unknown) => {
           for (const p of batch) p.reject(error);

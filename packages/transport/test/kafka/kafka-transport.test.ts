@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { partitionFor } from '../../src/partitioner.js';
-import { createKafkaTransport } from '../../src/kafka/index.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createKafkaTransport, RECORD_LEGS_CHANNEL, type RecordLegs } from '../../src/kafka/index.js';
 import type { ConsumedRecord, Consumer, Transport } from '../../src/types.js';
 import { ensureKafka, kafkaSkip, randomPrefix, waitUntil } from './broker.js';
 
@@ -263,6 +264,39 @@ void describe('kafka transport on a real broker', { skip: kafkaSkip(), timeout: 
       await Promise.all([idle.close(), late.close()]);
     } finally {
       await slow.close();
+    }
+  });
+  void test('while a tool listens, the record legs name each record from its produce call to its delivery', async () => {
+    const p = randomPrefix();
+    const topic = `${p}legs`;
+    await transport.ensureTopics([{ name: topic, partitions: 2 }]);
+    const messages: RecordLegs[] = [];
+    const listen = (m: unknown) => {
+      const legs = m as RecordLegs;
+      if (legs.records.some((r) => r.topic === topic)) messages.push(legs);
+    };
+    subscribe(RECORD_LEGS_CHANNEL, listen);
+    try {
+      const before = performance.timeOrigin + performance.now();
+      const placed = await transport.produce(['a', 'b', 'c'].map((key) => ({ topic, key, value: Buffer.from(key) })));
+      const got: ConsumedRecord[] = [];
+      const c = await transport.subscribe({ groupId: `${p}g`, topics: [topic], onBatch: async (rs) => void got.push(...rs) });
+      await waitUntil(() => got.length === 3, 20_000, 'three records');
+      await c.close();
+      const places = (rs: readonly { topic: string; partition: number; offset: number }[]) => rs.map((r) => `${r.partition}/${r.offset}`).sort();
+      const produced = messages.filter((m) => m.kind === 'produced');
+      assert.equal(produced.length, 1, 'one request carried the three records');
+      const [request] = produced;
+      assert.ok(request?.kind === 'produced');
+      assert.deepEqual(places(request.records), places(placed));
+      for (const r of request.records) assert.ok(before <= r.queuedAt && r.queuedAt <= request.sentAt && request.sentAt <= request.acknowledgedAt, 'queued, then sent, then acknowledged');
+      for (const kind of ['fetched', 'delivered'] as const) {
+        const reads = messages.filter((m) => m.kind === kind);
+        assert.deepEqual(places(reads.flatMap((m) => m.records)), places(placed), `each record ${kind} once`);
+        for (const m of reads) assert.ok(m.kind === kind && m.group === `${p}g` && m.at >= request.sentAt);
+      }
+    } finally {
+      unsubscribe(RECORD_LEGS_CHANNEL, listen);
     }
   });
 });
