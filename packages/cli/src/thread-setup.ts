@@ -3,8 +3,10 @@
  * orchestrator's `startOrchestratorThread` import it there): the process's kind of log lines, and
  * tracing when it is configured, since a thread has its own.
  */
+import type { Logger } from 'pino';
 import type { GatewayThreadSetup } from '@orchestrator-lite/gateway';
 import type { OrchestratorThreadSetup } from '@orchestrator-lite/orchestrator';
+import type { RoleThreadSetup } from '@orchestrator-lite/transport/role-thread';
 import { createLogger } from './logger.js';
 import { startTelemetry } from './telemetry.js';
 
@@ -14,7 +16,7 @@ export interface ThreadSetupData {
   pretty: boolean;
 }
 
-function setupRoleThread(role: 'gateway' | 'orchestrator', data: ThreadSetupData): GatewayThreadSetup & OrchestratorThreadSetup {
+function setupRoleThread(role: 'gateway' | 'orchestrator', data: ThreadSetupData): RoleThreadSetup<Logger> {
   const telemetry = startTelemetry({ serviceName: 'orchestrator-lite-start' });
   const logger = createLogger(data.logLevel, data.pretty).child({ role });
   return telemetry === undefined ? { logger } : { logger, close: () => telemetry.shutdown() };

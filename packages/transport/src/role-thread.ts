@@ -103,6 +103,12 @@ export interface ThreadSetupModule {
   data?: unknown;
 }
 
+/** What a setup module's function gives a role's thread: its logger, and what to close after the role. */
+export interface RoleThreadSetup<Logger> {
+  logger?: Logger;
+  close?(): Promise<void>;
+}
+
 /**
  * The thread's side: what the setup module's function `name` returns for its data (the thread's
  * logger, what to close after the role), or nothing without a module.

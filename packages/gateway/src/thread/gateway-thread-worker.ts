@@ -4,16 +4,13 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { ForwardedTransport } from '@orchestrator-lite/transport/forwarded';
 import { failStart, loadThreadSetup, onParentRequests, tellParent } from '@orchestrator-lite/transport/role-thread';
-import type { RoleThreadMessage } from '@orchestrator-lite/transport/role-thread';
+import type { RoleThreadMessage, RoleThreadSetup } from '@orchestrator-lite/transport/role-thread';
 import { startGateway } from '../gateway.js';
 import type { GatewayHandle } from '../gateway.js';
 import type { GatewayStarted, GatewayThreadData } from './gateway-thread.js';
 
 /** What a setup module's `setupGatewayThread` gives the thread. */
-export interface GatewayThreadSetup {
-  logger?: Logger;
-  close?(): Promise<void>;
-}
+export type GatewayThreadSetup = RoleThreadSetup<Logger>;
 
 const READY_POLL_MS = 20;
 

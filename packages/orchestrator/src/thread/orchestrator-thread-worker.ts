@@ -4,17 +4,14 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createKafkaTransport } from '@orchestrator-lite/transport';
 import { failStart, loadThreadSetup, onParentRequests, tellParent } from '@orchestrator-lite/transport/role-thread';
-import type { RoleThreadMessage } from '@orchestrator-lite/transport/role-thread';
+import type { RoleThreadMessage, RoleThreadSetup } from '@orchestrator-lite/transport/role-thread';
 import { startOrchestrator } from '../orchestrator.js';
 import type { OrchestratorHandle } from '../orchestrator.js';
 import { WRITE_STATS_REQUEST } from './orchestrator-thread.js';
 import type { OrchestratorStarted, OrchestratorThreadData } from './orchestrator-thread.js';
 
 /** What a setup module's `setupOrchestratorThread` gives the thread. */
-export interface OrchestratorThreadSetup {
-  logger?: Logger;
-  close?(): Promise<void>;
-}
+export type OrchestratorThreadSetup = RoleThreadSetup<Logger>;
 
 const data = workerData as OrchestratorThreadData;
 const say = (message: RoleThreadMessage<OrchestratorStarted>): void => tellParent(message);
