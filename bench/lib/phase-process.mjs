@@ -5,7 +5,15 @@
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
+import { SEMI_SPACE_FLAG } from '@orchestrator-lite/transport';
 import { checkoutRoot } from './worktree.mjs';
+
+/**
+ * The phases that measure a peer or a baseline (BullMQ, the Kafka client alone, Kafka's own tool)
+ * run with Node's defaults; the others run the project's code as the `orch` command starts it,
+ * with its young generation (SEMI_SPACE_MB in the transport package).
+ */
+const BASELINE_PHASES = new Set(['bullmq', 'client-alone', 'kafka-floor', 'broker-warmup', 'raw-roundtrip']);
 
 /**
  * Runs `phase` with `options` from the checkout at `root`; resolves with its result, or rejects
@@ -13,7 +21,8 @@ import { checkoutRoot } from './worktree.mjs';
  * `execArgv` and `env`, and whether its standard output is shown (`stdout: 'inherit'`).
  */
 export function runPhaseProcess(phase, options, root = checkoutRoot, childOptions = {}) {
-  const { execArgv = [], env, stdout = 'ignore' } = childOptions;
+  const { env, stdout = 'ignore' } = childOptions;
+  const execArgv = [...(BASELINE_PHASES.has(phase) ? [] : [SEMI_SPACE_FLAG]), ...(childOptions.execArgv ?? [])];
   return new Promise((resolve, reject) => {
     const child = fork(join(root, 'bench/lib/child.mjs'), [phase, JSON.stringify(options)], { cwd: root, execArgv, ...(env === undefined ? {} : { env }), stdio: ['ignore', stdout, 'inherit', 'ipc'] });
     let message;

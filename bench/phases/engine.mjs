@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { MAX_BATCH_RUNS, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
 import { RunStarter, startOrchestrator, startOrchestratorThread } from '@orchestrator-lite/orchestrator';
-import { addWriteStats } from '@orchestrator-lite/transport';
+import { SEMI_SPACE_FLAG, addWriteStats } from '@orchestrator-lite/transport';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { cpuUsOf, localBrokerPids, threadMeter } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
@@ -263,7 +263,8 @@ async function startApart(o, bus, closers) {
   let partitions;
   const pids = {};
   for (const role of o.split ? ['orchestrator', 'worker', 'gateway'] : ['all']) {
-    const child = fork(fileURLToPath(new URL('../peers/engine-role.mjs', import.meta.url)), [role, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // With the young generation the `orch` command starts a role's process with.
+    const child = fork(fileURLToPath(new URL('../peers/engine-role.mjs', import.meta.url)), [role, JSON.stringify(config)], { execArgv: [SEMI_SPACE_FLAG], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     // The report's process columns: each role's, or the whole engine's.
     pids[role === 'all' ? 'engine' : role] = child.pid;
     closers.push(async () => {

@@ -7,3 +7,4 @@ export * from './kafka/index.js';
 export * from './payloads.js';
 export * from './write-chunks.js';
 export { addWriteStats } from './write-stats.js';
+export * from './young-generation.js';

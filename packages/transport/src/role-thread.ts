@@ -7,6 +7,7 @@
  */
 import { parentPort, Worker } from 'node:worker_threads';
 import type { Transferable } from 'node:worker_threads';
+import { threadLimits } from './young-generation.js';
 
 /** What every role's thread says besides its own messages: it runs, it could not start, it closed. */
 export type RoleThreadMessage<Started> = { started: Started } | { failed: string } | { closed: true };
@@ -41,7 +42,7 @@ export interface RoleThread<Started> {
 const has = <K extends string>(message: unknown, key: K): message is Record<K, unknown> => typeof message === 'object' && message !== null && key in message;
 
 export async function startRoleThread<Started>(options: RoleThreadOptions): Promise<RoleThread<Started>> {
-  const worker = new Worker(options.script, { workerData: options.workerData, transferList: [...(options.transferList ?? [])] });
+  const worker = new Worker(options.script, { workerData: options.workerData, transferList: [...(options.transferList ?? [])], resourceLimits: threadLimits() });
   let closing = false;
   // An uncaught error is followed by the thread's exit: the first of them is the one reported.
   let failed = false;

@@ -1,10 +1,10 @@
 /**
  * The thread of role-thread.test.ts: a stand-in role that starts, or fails to, as its data says,
- * answers `ping`, crashes on `crash`, and records its close in a file so that the test sees the
+ * answers `ping` and `limits` (its resource limits), crashes on `crash`, and records its close in a file so that the test sees the
  * close ran before the thread ended.
  */
 import { writeFileSync } from 'node:fs';
-import { workerData } from 'node:worker_threads';
+import { resourceLimits, workerData } from 'node:worker_threads';
 import { failStart, loadThreadSetup, onParentRequests, tellParent } from '../src/role-thread.js';
 import type { ThreadSetupModule } from '../src/role-thread.js';
 
@@ -26,6 +26,7 @@ if (data.outcome === 'fail') {
     async () => writeFileSync(data.closedFile, 'closed'),
     (request) => {
       if (request === 'ping') tellParent({ pong: true });
+      if (request === 'limits') tellParent({ limits: resourceLimits });
       if (request === 'crash') throw new Error('the role crashed');
     },
   );

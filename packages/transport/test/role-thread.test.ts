@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { startRoleThread } from '../src/role-thread.js';
 import type { RoleThreadOptions } from '../src/role-thread.js';
+import { SEMI_SPACE_MB } from '../src/young-generation.js';
 import { waitUntil } from './kafka/broker.js';
 import type { FixtureData } from './role-thread.fixture.js';
 
@@ -37,6 +38,16 @@ test('a role thread says what it started with, answers its own requests, and clo
   assert.equal(readFileSync(file, 'utf8'), 'closed');
   assert.equal(released, true);
   await thread.close(); // a second close waits for the same one
+});
+
+test("a role thread runs with the project's young generation, not V8's default", async (t) => {
+  const messages: unknown[] = [];
+  const thread = await start({ outcome: 'start', closedFile: closedFile(t) }, { onMessage: (m) => messages.push(m) });
+  thread.post('limits');
+  await waitUntil(() => messages.length > 0, 5000, 'the thread\'s limits');
+  const [answer] = messages as { limits: { maxYoungGenerationSizeMb: number } }[];
+  assert.equal(answer?.limits.maxYoungGenerationSizeMb, 3 * SEMI_SPACE_MB);
+  await thread.close();
 });
 
 test('a role thread that cannot start releases what it opened, then the parent rejects with the reason', async (t) => {

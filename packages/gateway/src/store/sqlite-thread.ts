@@ -10,6 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { RunEvent, RunView } from '@orchestrator-lite/core/projection';
+import { threadLimits } from '@orchestrator-lite/transport';
 import { ThreadChannel } from '@orchestrator-lite/transport/thread-channel';
 import type { SqliteReadStoreOptions } from './sqlite-store.js';
 import type { AcceptedListener, BatchResult, IncomingRecord, ReadStore, RunListQuery, RunListResult, StoredEvent } from './types.js';
@@ -57,7 +58,7 @@ export class ThreadedSqliteReadStore implements ReadStore {
    * thread says it is doing meanwhile (see SqliteReadStoreOptions).
    */
   static async open(options: Omit<SqliteReadStoreOptions, 'onNote'>, onNote: (note: string) => void = () => undefined): Promise<ThreadedSqliteReadStore> {
-    const worker = new Worker(new URL('./sqlite-thread-worker.js', import.meta.url), { workerData: options });
+    const worker = new Worker(new URL('./sqlite-thread-worker.js', import.meta.url), { workerData: options, resourceLimits: threadLimits() });
     let onMessage: (reply: StoreOpened) => void = () => undefined;
     let onError: (error: Error) => void = () => undefined;
     const opened = new Promise<string>((resolve, reject) => {

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { ThreadChannel } from '../thread-channel.js';
 import { TransportError, TransportErrorReason } from './errors.js';
+import { threadLimits } from '../young-generation.js';
 
 /** How long closing waits for the thread to finish the slice it holds. */
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -68,7 +69,7 @@ export class Compactor {
     if (this.#started !== undefined) return this.#started;
     const closed = new Int32Array(new SharedArrayBuffer(4));
     const workerData: CompactorData = { file: this.file, synchronous: this.synchronous, closed };
-    const worker = new Worker(new URL('./compactor-worker.js', import.meta.url), { workerData });
+    const worker = new Worker(new URL('./compactor-worker.js', import.meta.url), { workerData, resourceLimits: threadLimits() });
     const channel = new ThreadChannel<CompactorRequest>(worker, (cause) => new TransportError(TransportErrorReason.Closed, `The embedded bus's compaction thread stopped: ${cause.message}`));
     this.#started = { channel, closed };
     return this.#started;

@@ -10,6 +10,7 @@
  * bounded even if the worker falls behind or is gone.
  */
 import { Worker } from 'node:worker_threads';
+import { threadLimits } from '../young-generation.js';
 
 /** How often the worker checkpoints each file. */
 export const CHECKPOINT_INTERVAL_MS = 100;
@@ -31,7 +32,7 @@ function send(message: CheckpointMessage): void {
 }
 
 function startWorker(): Worker {
-  const started = new Worker(new URL('./wal-checkpoint-worker.js', import.meta.url), { workerData: { intervalMs: CHECKPOINT_INTERVAL_MS } });
+  const started = new Worker(new URL('./wal-checkpoint-worker.js', import.meta.url), { workerData: { intervalMs: CHECKPOINT_INTERVAL_MS }, resourceLimits: threadLimits() });
   // Never what keeps a process alive.
   started.unref();
   // A worker that fails leaves the writers' backstop to checkpoint; the next file registered starts another.
