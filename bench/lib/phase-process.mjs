@@ -9,9 +9,10 @@ import { SEMI_SPACE_FLAG } from '@orchestrator-lite/transport';
 import { checkoutRoot } from './worktree.mjs';
 
 /**
- * The phases that measure a peer or a baseline (BullMQ, the Kafka client alone, Kafka's own tool)
- * run with Node's defaults; the others run the project's code as the `orch` command starts it,
- * with its young generation (SEMI_SPACE_MB in the transport package).
+ * The phases that measure a peer or a baseline (BullMQ, the Kafka client alone, Kafka's own tool,
+ * and our transport's round trip beside the client alone) run with Node's defaults; the others run
+ * the engine as the `orch` command starts it, with its young generation (SEMI_SPACE_MB in the
+ * transport package).
  */
 const BASELINE_PHASES = new Set(['bullmq', 'client-alone', 'kafka-floor', 'broker-warmup', 'raw-roundtrip']);
 

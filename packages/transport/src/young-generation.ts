@@ -11,7 +11,7 @@ import type { ResourceLimits } from 'node:worker_threads';
  * The main thread takes it from the command line that starts Node (`node
  * --max-semi-space-size=32`: `npm start`, the `orch` command, the container's entry point, the
  * bench's processes of the engine), since V8 sizes that heap before any code runs; every thread
- * the project starts takes `roleThreadLimits`.
+ * the project starts takes `threadLimits()`.
  */
 export const SEMI_SPACE_MB = 32;
 

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, test } from 'node:test';
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { partitionFor } from '../../src/partitioner.js';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createKafkaTransport, RECORD_LEGS_CHANNEL, type RecordLegs } from '../../src/kafka/index.js';
 import type { ConsumedRecord, Consumer, Transport } from '../../src/types.js';
 import { ensureKafka, kafkaSkip, randomPrefix, waitUntil } from './broker.js';
