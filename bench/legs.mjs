@@ -21,28 +21,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPhaseProcess } from './lib/phase-process.mjs';
-import { ENGINE_LOAD, MEASURED_WINDOWS, MEASURED_WORKLOADS } from './lib/workloads.mjs';
+import { engineToolArgs } from './lib/engine-tool-args.mjs';
+import { ENGINE_LOAD, MEASURED_WINDOWS } from './lib/workloads.mjs';
 
-const usage = `usage: node bench/legs.mjs [--split] [--workload=${MEASURED_WORKLOADS.join('|')}] [--load=saturation|fixed] [--seconds=S] [--warmup=S]`;
-const args = new Map();
-let split = false;
-for (const arg of process.argv.slice(2)) {
-  if (arg === '--split') {
-    split = true;
-    continue;
-  }
-  const m = /^--(workload|load|seconds|warmup)=(.+)$/.exec(arg);
-  if (!m) throw new Error(`legs: unknown argument ${JSON.stringify(arg)}\n${usage}`);
-  args.set(m[1], m[2]);
-}
-const workload = args.get('workload') ?? 'chain10';
-const load = args.get('load') ?? 'saturation';
-const seconds = Number(args.get('seconds') ?? 6);
-const warmup = Number(args.get('warmup') ?? 3);
-if (!MEASURED_WORKLOADS.includes(workload)) throw new Error(`legs: --workload must be one of ${MEASURED_WORKLOADS.join(', ')}, got ${workload}`);
-if (!['saturation', 'fixed'].includes(load)) throw new Error(`legs: --load must be saturation or fixed, got ${load}`);
-if (!(seconds >= 1 && seconds <= 60)) throw new Error(`legs: --seconds must be from 1 to 60, got ${args.get('seconds')}`);
-if (!(warmup >= 0 && warmup <= 60)) throw new Error(`legs: --warmup must be from 0 to 60, got ${args.get('warmup')}`);
+const { split, workload, load, seconds, warmup } = engineToolArgs('legs', process.argv.slice(2), { buses: ['kafka'], workload: 'chain10' });
 
 /** Every thread's messages: the produced records by place, and each group's reads of them. */
 function readLegs(from) {

@@ -14,31 +14,10 @@
  * events' order differs from run to run, and only the gaps at least half the runs share print.
  */
 import { runPhaseProcess } from './lib/phase-process.mjs';
-import { ENGINE_LOAD, MEASURED_WINDOWS, MEASURED_WORKLOADS } from './lib/workloads.mjs';
+import { engineToolArgs } from './lib/engine-tool-args.mjs';
+import { ENGINE_LOAD, MEASURED_WINDOWS } from './lib/workloads.mjs';
 
-const usage = `usage: node bench/timeline.mjs [--bus=embedded|kafka] [--split] [--workload=${MEASURED_WORKLOADS.join('|')}] [--load=saturation|fixed] [--seconds=S] [--warmup=S]`;
-const args = new Map();
-let split = false;
-for (const arg of process.argv.slice(2)) {
-  if (arg === '--split') {
-    split = true;
-    continue;
-  }
-  const m = /^--(bus|workload|load|seconds|warmup)=(.+)$/.exec(arg);
-  if (!m) throw new Error(`timeline: unknown argument ${JSON.stringify(arg)}\n${usage}`);
-  args.set(m[1], m[2]);
-}
-const bus = args.get('bus') ?? 'embedded';
-const workload = args.get('workload') ?? 'flaky';
-const seconds = Number(args.get('seconds') ?? 6);
-const warmup = Number(args.get('warmup') ?? 3);
-const load = args.get('load') ?? 'saturation';
-if (!['embedded', 'kafka'].includes(bus)) throw new Error(`timeline: --bus must be embedded or kafka, got ${bus}`);
-if (split && bus !== 'kafka') throw new Error('timeline: --split needs --bus=kafka (each role in its own process)');
-if (!['saturation', 'fixed'].includes(load)) throw new Error(`timeline: --load must be saturation or fixed, got ${load}`);
-if (!MEASURED_WORKLOADS.includes(workload)) throw new Error(`timeline: --workload must be one of ${MEASURED_WORKLOADS.join(', ')}, got ${workload}`);
-if (!(seconds >= 1 && seconds <= 60)) throw new Error(`timeline: --seconds must be from 1 to 60, got ${args.get('seconds')}`);
-if (!(warmup >= 0 && warmup <= 60)) throw new Error(`timeline: --warmup must be from 0 to 60, got ${args.get('warmup')}`);
+const { bus, split, workload, load, seconds, warmup } = engineToolArgs('timeline', process.argv.slice(2), { buses: ['embedded', 'kafka'], workload: 'flaky' });
 
 const shape = load === 'fixed' ? `at half its saturated run rate (measured first, ${MEASURED_WINDOWS[workload]} runs in flight)` : `at saturation (${MEASURED_WINDOWS[workload]} runs in flight)`;
 process.stderr.write(`timeline: the engine on ${bus}${split ? ', each role in its own process' : ''}, ${workload} ${shape}, ${warmup} s of warm-up, ${seconds} s measured\n`);
