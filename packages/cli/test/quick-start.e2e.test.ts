@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { SEMI_SPACE_FLAG } from '@orchestrator-lite/transport';
 import { freePort, tempDir, waitFor } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -46,7 +47,8 @@ void test('a fresh clone: npm install links orch from a committed file, and ever
   const target = join(clone, 'packages', 'cli', cli.bin.orch ?? '');
   assert.ok(existsSync(target), `the orch bin ${cli.bin.orch} is committed, not built`);
   accessSync(target, constants.X_OK);
-  assert.match(readFileSync(target, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+  // Node with the engine's young generation (young-generation.ts in the transport package).
+  assert.ok(readFileSync(target, 'utf8').startsWith(`#!/usr/bin/env -S node ${SEMI_SPACE_FLAG}\n`), 'the orch bin starts Node with the young generation flag');
 
   npmInstall(clone);
   const { npx, scripts } = readmeCommands(readFileSync(join(clone, 'README.md'), 'utf8'));
