@@ -29,7 +29,7 @@ export * from './payload.js';
 export * from './definition/validate.js';
 export * from './definition/yaml.js';
 export * from './definition/builder.js';
-export { RegisteredVersions } from './definition/registered-versions.js';
+export { RegisteredVersions, unregisteredMessage } from './definition/registered-versions.js';
 export {
   RetryPolicySchema,
   StepDefinitionSchema,

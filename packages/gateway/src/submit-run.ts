@@ -3,7 +3,7 @@
  * the same checks (input size, a registered workflow) and the same idempotency.
  */
 import stringify from 'safe-stable-stringify';
-import { ErrorCode, OrchError, containsClaimCheck, encodeMessage, isClaimCheck, isOrchError, newRunId, payloadBytes, runIdForIdempotencyKey, sha256Hex } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, containsClaimCheck, encodeMessage, isClaimCheck, isOrchError, newRunId, payloadBytes, runIdForIdempotencyKey, sha256Hex, unregisteredMessage } from '@orchestrator-lite/core';
 import type { RegisteredWorkflow, RunPriority, RunReuse, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { findRunForWrite, produceForRequest, requireCaughtUp } from './bus.js';
@@ -104,7 +104,7 @@ export async function checkStart(ctx: GatewayContext, request: Pick<SubmitRunReq
   await requireCaughtUp(ctx, 'definitions');
   const registered = version === undefined ? ctx.registry.latest(workflow) : ctx.registry.get(workflow, version);
   if (registered === undefined) {
-    throw notFound(version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`, 'workflow');
+    throw notFound(unregisteredMessage(workflow, version), 'workflow');
   }
   return { registered, inputBytes };
 }

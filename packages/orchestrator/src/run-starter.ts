@@ -14,7 +14,7 @@
  * What the gateway adds: a run is in its read model only once its `RunStarted` is projected, and
  * a key reused with another input is not answered with a conflict.
  */
-import { ErrorCode, OrchError, PAYLOAD_DEFAULTS, StartRunsBody, encodeMessage, formatPath, newRunId, payloadBytes, runIdForIdempotencyKey, topicNames } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, PAYLOAD_DEFAULTS, StartRunsBody, encodeMessage, formatPath, newRunId, payloadBytes, runIdForIdempotencyKey, topicNames, unregisteredMessage } from '@orchestrator-lite/core';
 import type { RegisteredWorkflow, StartRun, StartRunBody } from '@orchestrator-lite/core';
 import { PayloadStore } from '@orchestrator-lite/transport';
 import type { Transport } from '@orchestrator-lite/transport';
@@ -103,8 +103,7 @@ export class RunStarter {
     const registered = await this.#catalog.resolve(workflow, version);
     if (registered === undefined) {
       const field = version === undefined ? `runs[${i}].workflow` : `runs[${i}].version`;
-      const what = version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`;
-      throw new OrchError(ErrorCode.NotFound, `${field}: ${what}`, { field });
+      throw new OrchError(ErrorCode.NotFound, `${field}: ${unregisteredMessage(workflow, version)}`, { field });
     }
     const runId = idempotencyKey === undefined ? newRunId(this.#now()) : runIdForIdempotencyKey(workflow, idempotencyKey);
     return { request, registered, runId, inputBytes };

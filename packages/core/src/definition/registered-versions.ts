@@ -1,5 +1,10 @@
 import type { RegisteredWorkflow } from './types.js';
 
+/** Why a lookup of `workflow` (at `version`, or its latest) found nothing, as every reader says it. */
+export function unregisteredMessage(workflow: string, version?: number): string {
+  return version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`;
+}
+
 /**
  * The registered versions of each workflow, as every reader of the definitions topic holds them
  * (the gateway's registry, the orchestrator's catalog). The first claim of `name@version` in log

@@ -4,7 +4,7 @@
  * schedule's partition (schedules/scheduler.ts).
  */
 import stringify from 'safe-stable-stringify';
-import { ErrorCode, OrchError, SCHEDULE_NAME_PATTERN, ScheduleBody, ScheduleNameParams } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, SCHEDULE_NAME_PATTERN, ScheduleBody, ScheduleNameParams, unregisteredMessage } from '@orchestrator-lite/core';
 import type { ScheduleItem, ScheduleTriggerResponse } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
@@ -75,7 +75,7 @@ export function scheduleRoutes(ctx: GatewayContext) {
         await requireCaughtUp(ctx, 'definitions');
         const { workflow, version } = parsed.data;
         if ((version === undefined ? ctx.registry.latest(workflow) : ctx.registry.get(workflow, version)) === undefined) {
-          throw new OrchError(ErrorCode.NotFound, version === undefined ? `workflow ${JSON.stringify(workflow)} is not registered` : `workflow ${JSON.stringify(workflow)} has no version ${version}`, { field: 'workflow' });
+          throw new OrchError(ErrorCode.NotFound, unregisteredMessage(workflow, version), { field: 'workflow' });
         }
         const store = await storeOf();
         const existing = store.get(name);

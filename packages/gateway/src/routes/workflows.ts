@@ -6,7 +6,7 @@
  * claimed on the compacted `definitions` topic (register.ts), and is visible here when answered.
  * Several gateways registering one name at once get consecutive versions, never the same one.
  */
-import { ErrorCode, NameParams, OrchError, VersionQuery, formatIssues, parseYamlValue, validateDefinition } from '@orchestrator-lite/core';
+import { ErrorCode, NameParams, OrchError, VersionQuery, formatIssues, parseYamlValue, unregisteredMessage, validateDefinition } from '@orchestrator-lite/core';
 import type { WorkflowDefinition } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
@@ -98,7 +98,7 @@ export function workflowRoutes(ctx: GatewayContext) {
       const version = query.data.version === undefined ? undefined : Number(query.data.version);
       const workflow = version === undefined ? ctx.registry.latest(name) : ctx.registry.get(name, version);
       if (workflow === undefined) {
-        throw notFound(version === undefined ? `workflow ${JSON.stringify(name)} is not registered` : `workflow ${JSON.stringify(name)} has no version ${version}`);
+        throw notFound(unregisteredMessage(name, version));
       }
       const { claim: _claim, ...shown } = workflow;
       return shown;
