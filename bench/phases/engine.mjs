@@ -263,8 +263,10 @@ async function startApart(o, bus, closers) {
   let partitions;
   const pids = {};
   for (const role of o.split ? ['orchestrator', 'worker', 'gateway'] : ['all']) {
-    // With the young generation the `orch` command starts a role's process with.
-    const child = fork(fileURLToPath(new URL('../peers/engine-role.mjs', import.meta.url)), [role, JSON.stringify(config)], { execArgv: [SEMI_SPACE_FLAG], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // With this process's flags (bench/profile.mjs's --cpu-prof among them) and the young
+    // generation the `orch` command starts a role's process with.
+    const execArgv = process.execArgv.includes(SEMI_SPACE_FLAG) ? process.execArgv : [...process.execArgv, SEMI_SPACE_FLAG];
+    const child = fork(fileURLToPath(new URL('../peers/engine-role.mjs', import.meta.url)), [role, JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     // The report's process columns: each role's, or the whole engine's.
     pids[role === 'all' ? 'engine' : role] = child.pid;
     closers.push(async () => {
