@@ -103,6 +103,18 @@ export function payloadBytes(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value === undefined ? null : value), 'utf8');
 }
 
+/**
+ * A payload's bytes, or a 413 naming `field` when they are over `limit`: every check of a
+ * request's payload against its limit (a run's input, a signal's payload, a step's literal input).
+ */
+export function checkPayloadSize(field: string, value: unknown, limit: number): Buffer {
+  const bytes = payloadBytes(value);
+  if (bytes.length > limit) {
+    throw new OrchError(ErrorCode.PayloadTooLarge, `${field} is ${bytes.length} bytes serialized; the limit is ${limit}`, { field, limit, size: bytes.length });
+  }
+  return bytes;
+}
+
 /** Thrown by the default resolver: the reduction needs this payload; fetch it and reduce again. */
 export class PayloadNeededError extends Error {
   readonly claim: ClaimCheck;

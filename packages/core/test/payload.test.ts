@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PayloadNeededError, isClaimCheck, parseRef, formatRef, resolveTemplates, withPayloadResolver } from '../src/index.js';
+import { ErrorCode, OrchError, PayloadNeededError, checkPayloadSize, isClaimCheck, parseRef, formatRef, resolveTemplates, withPayloadResolver } from '../src/index.js';
 import type { ClaimCheck } from '../src/index.js';
 
 const claim: ClaimCheck = { $payload: { ref: '2.10.14.abc-1', bytes: 20, sha256: 'a'.repeat(64) } };
@@ -33,4 +33,21 @@ test('refs and claim-checks are recognised exactly', () => {
   assert.ok(isClaimCheck(claim));
   assert.equal(isClaimCheck({ $payload: claim.$payload, other: 1 }), false);
   assert.equal(isClaimCheck({ $payload: { ref: 'x', bytes: 1, sha256: 'nothex' } }), false);
+});
+
+test('checkPayloadSize: the bytes at the limit; over it a 413 naming the field, the size and the limit', () => {
+  const value = { text: 'x'.repeat(20) };
+  const size = Buffer.byteLength(JSON.stringify(value));
+  assert.equal(checkPayloadSize('input', value, size).toString('utf8'), JSON.stringify(value));
+  assert.throws(
+    () => checkPayloadSize('runs[2].input', value, size - 1),
+    (error: unknown) => {
+      assert.ok(error instanceof OrchError);
+      assert.equal(error.code, ErrorCode.PayloadTooLarge);
+      assert.equal(error.httpStatus, 413);
+      assert.deepEqual(error.details, { field: 'runs[2].input', limit: size - 1, size });
+      assert.equal(error.message, `runs[2].input is ${size} bytes serialized; the limit is ${size - 1}`);
+      return true;
+    },
+  );
 });

@@ -3,7 +3,7 @@
  * the same checks (input size, a registered workflow) and the same idempotency.
  */
 import stringify from 'safe-stable-stringify';
-import { ErrorCode, OrchError, containsClaimCheck, encodeMessage, isClaimCheck, isOrchError, newRunId, payloadBytes, runIdForIdempotencyKey, sha256Hex, unregisteredMessage } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, checkPayloadSize, containsClaimCheck, encodeMessage, isClaimCheck, isOrchError, newRunId, payloadBytes, runIdForIdempotencyKey, sha256Hex, unregisteredMessage } from '@orchestrator-lite/core';
 import type { RegisteredWorkflow, RunPriority, RunReuse, RunStatus, RunView, StartRun } from '@orchestrator-lite/core';
 import type { GatewayContext } from './context.js';
 import { findRunForWrite, produceForRequest, requireCaughtUp } from './bus.js';
@@ -40,15 +40,7 @@ export interface SubmitRunResult {
 
 /** An input that travels inline (a schedule's): within `maxInputBytes`, or a 413 naming it. */
 export function checkInputSize(ctx: Pick<GatewayContext, 'config'>, input: unknown, limit = ctx.config.maxInputBytes): Buffer {
-  const bytes = payloadBytes(input ?? {});
-  if (bytes.length > limit) {
-    throw new OrchError(ErrorCode.PayloadTooLarge, `input is ${bytes.length} bytes serialized; the limit is ${limit}`, {
-      field: 'input',
-      limit,
-      size: bytes.length,
-    });
-  }
-  return bytes;
+  return checkPayloadSize('input', input ?? {}, limit);
 }
 
 /**

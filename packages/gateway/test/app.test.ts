@@ -61,6 +61,17 @@ void test('a run input over the payload limit is 413 naming input; a body past t
   assert.equal((assertErrorShape(far.body, 'ORCH_PAYLOAD_TOO_LARGE').error.details as { field?: string } | undefined)?.field, 'body');
 });
 
+void test('a signal payload over the input limit is 413 naming payload, before the run is looked up', async (t) => {
+  const { url } = await startTestGateway(t, { maxInputBytes: 1024 });
+  const over = await http(url, 'POST', '/api/v1/runs/no-such-run/signals/approve', { payload: { note: 'x'.repeat(2000) } });
+  assert.equal(over.status, 413);
+  const { error } = assertErrorShape(over.body, 'ORCH_PAYLOAD_TOO_LARGE');
+  assert.deepEqual([error.details?.field, error.details?.limit], ['payload', 1024]);
+  assert.match(error.message, /^payload is \d+ bytes serialized; the limit is 1024$/);
+  const within = await http(url, 'POST', '/api/v1/runs/no-such-run/signals/approve', { payload: { note: 'small' } });
+  assert.equal(within.status, 404);
+});
+
 void test('malformed JSON is 400 ORCH_BAD_REQUEST; a wrong content type is 415 ORCH_UNSUPPORTED_MEDIA_TYPE', async (t) => {
   const { url } = await startTestGateway(t);
   for (const text of ['{', '{"workflow": }', 'nul', '{"a":1}}']) {

@@ -14,7 +14,7 @@
  * What the gateway adds: a run is in its read model only once its `RunStarted` is projected, and
  * a key reused with another input is not answered with a conflict.
  */
-import { ErrorCode, OrchError, PAYLOAD_DEFAULTS, StartRunsBody, encodeMessage, formatPath, newRunId, payloadBytes, runIdForIdempotencyKey, topicNames, unregisteredMessage } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, PAYLOAD_DEFAULTS, StartRunsBody, checkPayloadSize, encodeMessage, formatPath, newRunId, runIdForIdempotencyKey, topicNames, unregisteredMessage } from '@orchestrator-lite/core';
 import type { RegisteredWorkflow, StartRun, StartRunBody } from '@orchestrator-lite/core';
 import { PayloadStore } from '@orchestrator-lite/transport';
 import type { Transport } from '@orchestrator-lite/transport';
@@ -92,14 +92,7 @@ export class RunStarter {
 
   async #check(request: StartRunBody, i: number): Promise<CheckedRun> {
     const { workflow, version, input, idempotencyKey } = request;
-    const inputBytes = payloadBytes(input ?? {});
-    if (inputBytes.length > this.#maxInputBytes) {
-      throw new OrchError(ErrorCode.PayloadTooLarge, `runs[${i}].input: ${inputBytes.length} bytes serialized; the limit is ${this.#maxInputBytes}`, {
-        field: `runs[${i}].input`,
-        limit: this.#maxInputBytes,
-        size: inputBytes.length,
-      });
-    }
+    const inputBytes = checkPayloadSize(`runs[${i}].input`, input ?? {}, this.#maxInputBytes);
     const registered = await this.#catalog.resolve(workflow, version);
     if (registered === undefined) {
       const field = version === undefined ? `runs[${i}].workflow` : `runs[${i}].version`;

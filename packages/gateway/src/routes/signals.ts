@@ -3,7 +3,7 @@
  * An unknown run is a 404 and a finished one a 409; a signal for a run still running is
  * accepted even when no step waits for it yet: the orchestrator keeps it until one does.
  */
-import { ErrorCode, OrchError, SignalBody, SignalParams, encodeMessage } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, SignalBody, SignalParams, checkPayloadSize, encodeMessage } from '@orchestrator-lite/core';
 import type { Signal } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
@@ -26,14 +26,7 @@ export function signalRoutes(ctx: GatewayContext) {
       if (!body.success) throw fromZodError(body.error, 'body');
       const { runId, name } = params.data;
       const payload = body.data?.payload;
-      const bytes = payload === undefined ? 0 : Buffer.byteLength(JSON.stringify(payload));
-      if (bytes > ctx.config.maxInputBytes) {
-        throw new OrchError(ErrorCode.PayloadTooLarge, `payload is ${bytes} bytes serialized; the limit is ${ctx.config.maxInputBytes}`, {
-          field: 'payload',
-          limit: ctx.config.maxInputBytes,
-          size: bytes,
-        });
-      }
+      if (payload !== undefined) checkPayloadSize('payload', payload, ctx.config.maxInputBytes);
       const view = await findRunForWrite(ctx, runId);
       if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
       if (isTerminal(view.status)) {

@@ -6,7 +6,7 @@
  * claimed on the compacted `definitions` topic (register.ts), and is visible here when answered.
  * Several gateways registering one name at once get consecutive versions, never the same one.
  */
-import { ErrorCode, NameParams, OrchError, VersionQuery, formatIssues, parseYamlValue, unregisteredMessage, validateDefinition } from '@orchestrator-lite/core';
+import { ErrorCode, NameParams, OrchError, VersionQuery, checkPayloadSize, formatIssues, parseYamlValue, unregisteredMessage, validateDefinition } from '@orchestrator-lite/core';
 import type { WorkflowDefinition } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
@@ -37,12 +37,7 @@ function parseYamlBody(text: string, bodyLimitBytes: number): unknown {
  */
 function assertStepInputsWithin(definition: WorkflowDefinition, limit: number): void {
   definition.steps.forEach((step, i) => {
-    if (step.input === undefined) return;
-    const size = Buffer.byteLength(JSON.stringify(step.input));
-    if (size > limit) {
-      const field = `steps[${i}].input`;
-      throw new OrchError(ErrorCode.PayloadTooLarge, `${field} is ${size} bytes serialized; the limit for an input is ${limit}`, { field, limit, size });
-    }
+    if (step.input !== undefined) checkPayloadSize(`steps[${i}].input`, step.input, limit);
   });
 }
 
