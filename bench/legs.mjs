@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { engineToolArgs } from './lib/engine-tool-args.mjs';
+import { quantile } from './lib/stats.mjs';
 import { ENGINE_LOAD, MEASURED_WINDOWS } from './lib/workloads.mjs';
 
 const { split, workload, load, seconds, warmup } = engineToolArgs('legs', process.argv.slice(2), { buses: ['kafka'], workload: 'chain10' });
@@ -82,9 +83,8 @@ function report({ produced, reads }, window) {
 }
 
 function stats(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return [values.reduce((a, b) => a + b, 0) / values.length, at(0.5), at(0.9)];
+  const sorted = Float64Array.from(values).sort();
+  return [values.reduce((a, b) => a + b, 0) / values.length, quantile(sorted, 0.5), quantile(sorted, 0.9)];
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'orch-legs-'));

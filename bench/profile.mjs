@@ -27,7 +27,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SEMI_SPACE_FLAG } from '@orchestrator-lite/transport';
+import { phaseFlags } from './lib/phase-process.mjs';
 import { ENGINE_LOAD } from './lib/workloads.mjs';
 
 /** The project's packages that serve the roles rather than being one (see the table by role). */
@@ -53,9 +53,8 @@ const rawOptions = { bus, partitions: partitions ?? 6, window: 64, warmupMs: 100
 const [module, options] = phase === 'raw' ? ['raw-roundtrip', rawOptions] : ['engine', engineOptions];
 const alloc = process.argv.includes('--alloc');
 const allocFile = join(dir, 'alloc.heapprofile');
-// The engine with the young generation the `orch` command gives its processes; the round trip with Node's defaults, as the bench measures it.
-const flags = phase === 'raw' ? [] : [SEMI_SPACE_FLAG];
-const execArgv = [...flags, ...(alloc ? ['--import', new URL('./lib/alloc-sampler.mjs', import.meta.url).href] : ['--cpu-prof', `--cpu-prof-dir=${dir}`])];
+// The flags the bench starts the phase with: the engine with its young generation, the round trip with Node's defaults.
+const execArgv = [...phaseFlags(module), ...(alloc ? ['--import', new URL('./lib/alloc-sampler.mjs', import.meta.url).href] : ['--cpu-prof', `--cpu-prof-dir=${dir}`])];
 const child = fork(fileURLToPath(new URL('./lib/child.mjs', import.meta.url)), [module, JSON.stringify(options)], { execArgv, env: { ...process.env, BENCH_ALLOC_PROFILE: allocFile } });
 const code = await new Promise((resolve) => child.on('exit', resolve));
 if (code !== 0) throw new Error(`profile: the ${module} phase exited with ${code}`);

@@ -16,6 +16,11 @@ import { checkoutRoot } from './worktree.mjs';
  */
 const BASELINE_PHASES = new Set(['bullmq', 'client-alone', 'kafka-floor', 'broker-warmup', 'raw-roundtrip']);
 
+/** The Node flags a phase's process starts with (see BASELINE_PHASES). */
+export function phaseFlags(phase) {
+  return BASELINE_PHASES.has(phase) ? [] : [SEMI_SPACE_FLAG];
+}
+
 /**
  * Runs `phase` with `options` from the checkout at `root`; resolves with its result, or rejects
  * with why it failed (the phase's own error, or its exit code). `childOptions` sets the child's
@@ -23,7 +28,7 @@ const BASELINE_PHASES = new Set(['bullmq', 'client-alone', 'kafka-floor', 'broke
  */
 export function runPhaseProcess(phase, options, root = checkoutRoot, childOptions = {}) {
   const { env, stdout = 'ignore' } = childOptions;
-  const execArgv = [...(BASELINE_PHASES.has(phase) ? [] : [SEMI_SPACE_FLAG]), ...(childOptions.execArgv ?? [])];
+  const execArgv = [...phaseFlags(phase), ...(childOptions.execArgv ?? [])];
   return new Promise((resolve, reject) => {
     const child = fork(join(root, 'bench/lib/child.mjs'), [phase, JSON.stringify(options)], { cwd: root, execArgv, ...(env === undefined ? {} : { env }), stdio: ['ignore', stdout, 'inherit', 'ipc'] });
     let message;
