@@ -8,12 +8,11 @@
  * (bench/lib/workloads.mjs). Sends `{ ready: true }` over IPC once started (the orchestrator adds its
  * partition count); stops on 'stop'. Without `partitions`, each role takes the bus's default.
  */
-import { pino } from 'pino';
-import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
-import { startOrchestrator, startOrchestratorThread } from '@orchestrator-lite/orchestrator';
+import { startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { createKafkaTransport } from '@orchestrator-lite/transport';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { openEmbedded } from '../lib/bus.mjs';
+import { startGatewayHere, startGatewayOnThread, startOrchestratorOnThread } from '../lib/roles.mjs';
 import { FLAKY_TASK, TASK, flakyHandler, noop } from '../lib/workloads.mjs';
 
 const [role, json] = process.argv.slice(2);
@@ -26,9 +25,9 @@ const handles = [];
 // With every role here the gateway takes a thread of its own on the embedded bus, the orchestrator
 // (and a Kafka client of its own) on Kafka, as under `orch start`.
 const starts = {
-  orchestrator: role === 'all' && o.brokers !== undefined ? startOrchestratorOnThread : startOrchestrator,
+  orchestrator: role === 'all' && o.brokers !== undefined ? (c) => startOrchestratorOnThread(o.brokers, c) : startOrchestrator,
   worker: startBenchWorker,
-  gateway: role === 'all' && o.dataDir !== undefined ? startGatewayOnThread : startBenchGateway,
+  gateway: role === 'all' && o.dataDir !== undefined ? (c) => startGatewayOnThread(c, o.port) : (c) => startGatewayHere(c, o.port),
 };
 // The orchestrator first: it creates the topics the others join.
 for (const r of role === 'all' ? ['orchestrator', 'worker', 'gateway'] : [role]) handles.push(await starts[r](common));
@@ -43,20 +42,4 @@ process.on('message', async (m) => {
 function startBenchWorker(common) {
   const tasks = [defineTask(TASK, (input) => noop(input)), defineTask(FLAKY_TASK, (_input, ctx) => flakyHandler(ctx.attempt))];
   return startWorker({ ...common, tasks, concurrency: o.concurrency });
-}
-
-function startOrchestratorOnThread({ topicPrefix, partitions }) {
-  return startOrchestratorThread({ kafka: { brokers: o.brokers, clientId: 'orch-bench-orchestrator' }, orchestrator: { topicPrefix, partitions }, logLevel: 'silent' });
-}
-
-async function startGatewayOnThread({ transport, ...options }) {
-  const gateway = await startGatewayThread({ transport, gateway: { ...options, host: '127.0.0.1', port: o.port }, logLevel: 'silent' });
-  await gateway.whenReady();
-  return gateway;
-}
-
-async function startBenchGateway(common) {
-  const gateway = await startGateway({ ...common, host: '127.0.0.1', port: o.port, logger: pino({ level: 'silent' }) });
-  while (!gateway.isReady()) await new Promise((resolve) => setTimeout(resolve, 20));
-  return gateway;
 }

@@ -9,20 +9,19 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import WebSocket from 'ws';
 import { MAX_BATCH_RUNS, runIdForIdempotencyKey } from '@orchestrator-lite/core';
-import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
-import { RunStarter, startOrchestrator, startOrchestratorThread } from '@orchestrator-lite/orchestrator';
+import { RunStarter, startOrchestrator } from '@orchestrator-lite/orchestrator';
 import { SEMI_SPACE_FLAG, addWriteStats } from '@orchestrator-lite/transport';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { cpuUsOf, localBrokerPids, threadMeter } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { closeClient, postJson } from '../lib/http-client.mjs';
+import { startGatewayHere, startGatewayOnThread, startOrchestratorOnThread } from '../lib/roles.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
 import { STARTS, startMode, starter } from '../lib/starts.mjs';
-import { cpuPerStep, cpuPerStepByProcess, sleep, summarize, until, wallNow } from '../lib/stats.mjs';
+import { cpuPerStep, cpuPerStepByProcess, sleep, summarize, wallNow } from '../lib/stats.mjs';
 import { ATTEMPTS_PER_RUN, FLAKY_TASK, TASK, engineDefinitions, flakyHandler, noop } from '../lib/workloads.mjs';
 
 export async function run(o) {
@@ -206,7 +205,7 @@ async function saturateApart(drive, pids, brokerPids) {
  * the gateway on a thread of its own, on Kafka the orchestrator): the handlers are timed here.
  */
 async function startInProcess(common, tasks, o, closers) {
-  const orchestrator = o.bus === 'kafka' ? await startOrchestratorOnThread(common) : await startOrchestrator(common);
+  const orchestrator = o.bus === 'kafka' ? await startOrchestratorOnThread(brokersFromEnv(), common) : await startOrchestrator(common);
   closers.push(() => orchestrator.close());
   const worker = await startWorker({ ...common, tasks, concurrency: o.concurrency });
   closers.push(() => worker.close());
@@ -215,27 +214,6 @@ async function startInProcess(common, tasks, o, closers) {
   // The bus's writes: on Kafka the orchestrator's thread writes with a client of its own.
   const writeStats = async () => addWriteStats([common.transport.writeStats(), ...(orchestrator.writeStats ? [await orchestrator.writeStats()] : [])]);
   return { gateway: { url: gateway.url, port: gateway.port }, getRun: (runId) => orchestrator.getRun?.(runId), partitions: orchestrator.partitions, writeStats };
-}
-
-/** The orchestrator on a thread of its own with a Kafka client of its own, as `orch start` runs it on Kafka. */
-function startOrchestratorOnThread({ topicPrefix, partitions }) {
-  return startOrchestratorThread({ kafka: { brokers: brokersFromEnv(), clientId: 'orch-bench-orchestrator' }, orchestrator: { topicPrefix, partitions }, logLevel: 'silent' });
-}
-
-/** The gateway on the event loop, ready. */
-async function startGatewayHere(common) {
-  const gateway = await startGateway({ ...common, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) });
-  await until(() => gateway.isReady(), { timeoutMs: 60_000, what: 'the gateway to be ready' });
-  return gateway;
-}
-
-/** The gateway on a thread of its own, ready. */
-async function startGatewayOnThread({ transport, ...options }) {
-  const gateway = await startGatewayThread({ transport, gateway: { ...options, host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
-  let ready = false;
-  void gateway.whenReady().then(() => (ready = true));
-  await until(() => ready, { timeoutMs: 60_000, what: 'the gateway to be ready' });
-  return gateway;
 }
 
 /**
