@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { WriteStatsSource } from '@orchestrator-lite/gateway';
+import type { OrchestratorHandle, OrchestratorThreadHandle } from '@orchestrator-lite/orchestrator';
 import type { Config } from '../config.js';
 import { announceGateway } from '../gateway-address.js';
 import { createLogger } from '../logger.js';
@@ -26,23 +27,25 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
 
   // Task metrics are counted by the workers; a gateway in the same process serves them on /metrics.
   const workerMetrics: Registry[] = [];
-  // `orch start` gives one role a thread of its own, and the machine's other core. On the embedded
-  // bus the gateway, started first so that it loads its modules there while the other roles start
-  // here. On Kafka the orchestrator, with a Kafka client of its own (the gateway on a thread
-  // measured slower there: bench/where-the-time-went.md).
-  const gatewayThread = role === 'start' && config.kafkaBrokers === undefined ? runGatewayThread(config, transport, logger, workerMetrics) : undefined;
+  const threaded = threadedRole(role, config);
+  // Started first, so that the thread loads the gateway's modules while the other roles start here.
+  const gatewayThread = threaded?.role === 'gateway' ? runGatewayThread(config, transport, logger, workerMetrics) : undefined;
   // Awaited below, where a failure to start surfaces.
   gatewayThread?.catch(() => undefined);
 
   // The bus writes of roles with a Kafka client of their own, for the gateway's /metrics.
   const writesFrom: WriteStatsSource[] = [];
   if (role === 'start' || role === 'orchestrator') {
-    // Under `orch start` on Kafka: on a thread of its own (above).
-    const threadBrokers = role === 'start' ? config.kafkaBrokers : undefined;
-    const orchestrator = threadBrokers !== undefined ? await runOrchestratorThread(config, threadBrokers, logger) : await runOrchestrator(config, transport, logger);
-    if ('writeStats' in orchestrator) writesFrom.push(orchestrator);
+    let where = '';
+    let orchestrator: OrchestratorHandle | OrchestratorThreadHandle;
+    if (threaded?.role === 'orchestrator') {
+      orchestrator = await runOrchestratorThread(config, threaded.brokers, logger);
+      writesFrom.push(orchestrator);
+      where = ', on a thread of its own with its own Kafka client';
+    } else {
+      orchestrator = await runOrchestrator(config, transport, logger);
+    }
     closers.push(() => orchestrator.close());
-    const where = threadBrokers !== undefined ? ', on a thread of its own with its own Kafka client' : '';
     logger.info(`orchestrator ${orchestrator.instanceId} running (topics ${config.topicPrefix}*, ${orchestrator.partitions} partition${orchestrator.partitions === 1 ? '' : 's'}${where})`);
   }
   if ((role === 'start' && options.demo) || (role === 'worker' && options.demo)) {
@@ -65,4 +68,15 @@ export async function serve(role: Role, config: Config, options: { demo: boolean
     }
     if (role === 'start') logger.info(`Orchestrator-lite is ready: open ${gateway.url.replace('127.0.0.1', 'localhost')}`);
   }
+}
+
+/**
+ * The role `orch start` gives a thread of its own, and with it the machine's other core: on the
+ * embedded bus the gateway; on Kafka the orchestrator, with a Kafka client of its own (the gateway
+ * on a thread measured slower there: bench/where-the-time-went.md). A role run alone keeps the
+ * event loop.
+ */
+function threadedRole(role: Role, config: Config): { role: 'gateway' } | { role: 'orchestrator'; brokers: string[] } | undefined {
+  if (role !== 'start') return undefined;
+  return config.kafkaBrokers === undefined ? { role: 'gateway' } : { role: 'orchestrator', brokers: config.kafkaBrokers };
 }
