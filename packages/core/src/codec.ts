@@ -82,7 +82,11 @@ function deepFreeze<T>(value: T): T {
 }
 
 function decodeWith<S extends z.ZodType>(schema: S, b: Buffer | null, what: string, versionRequired: boolean, carrier?: DefinitionCarrier): z.output<S> {
-  const obj = parseJson(b, what);
+  return checkWith(schema, parseJson(b, what), what, versionRequired, carrier);
+}
+
+/** A parsed record checked against its schema (see decodeWith). */
+function checkWith<S extends z.ZodType>(schema: S, obj: Record<string, unknown>, what: string, versionRequired: boolean, carrier?: DefinitionCarrier): z.output<S> {
   checkVersion(obj, what, versionRequired);
   const holder = carrier?.holderOf(obj);
   const text = holder !== undefined && typeof holder.definition === 'object' && holder.definition !== null ? JSON.stringify(holder.definition) : undefined;
@@ -130,6 +134,16 @@ export function decodeControl(b: Buffer | null): ControlMessage {
 /** A record of `orch.events`. */
 export function decodeEvent(b: Buffer | null): RunEvent {
   return decodeWith(RunEventSchema, b, 'run event', false, RUN_STARTED) as RunEvent;
+}
+
+/**
+ * A record of `orch.events` when its `type` is one of `types`, checked whole; undefined for an
+ * event of another type, whose other fields are not checked: for a reader that wants a few types.
+ */
+export function decodeEventOfTypes(b: Buffer | null, types: ReadonlySet<string>): RunEvent | undefined {
+  const obj = parseJson(b, 'run event');
+  if (typeof obj.type !== 'string' || !types.has(obj.type)) return undefined;
+  return checkWith(RunEventSchema, obj, 'run event', false, RUN_STARTED) as RunEvent;
 }
 
 /** A whole run state, as tools and tests serialize it. */

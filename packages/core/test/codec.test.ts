@@ -5,6 +5,7 @@ import {
   decodeControl,
   decodeDispatch,
   decodeEvent,
+  decodeEventOfTypes,
   decodeRegistered,
   decodeRunInput,
   decodeState,
@@ -80,6 +81,16 @@ void test('a schema mismatch is ORCH_DECODE naming the field path', () => {
   expectError(() => decodeRunInput(noV), 'ORCH_DECODE', /v: missing/);
   const badDef = { v: 1, type: 'StartRun', runId: 'r', workflow: 'c', version: 1, definition: { name: 'c', steps: [{ id: 'a' }] }, input: {}, at: 1 };
   expectError(() => decodeRunInput(encodeMessage(badDef)), 'ORCH_DECODE', /definition\.steps\[0\]\.task/);
+});
+
+void test('an event of the types asked for is decoded and checked whole; one of another type is passed over unchecked', () => {
+  const ends = new Set(['RunSucceeded', 'RunCancelled']);
+  const cancelled = { runId: 'r', seq: 4, type: 'RunCancelled', at: 9, data: { reason: 'stop' } };
+  assert.deepEqual(decodeEventOfTypes(encodeMessage({ v: 1, ...cancelled }), ends), cancelled);
+  assert.equal(decodeEventOfTypes(encodeMessage({ runId: 'r', seq: 1, type: 'StepScheduled', at: 1, data: 'not checked' }), ends), undefined);
+  expectError(() => decodeEventOfTypes(encodeMessage({ runId: 'r', seq: 5, type: 'RunSucceeded', at: 'late', data: {} }), ends), 'ORCH_DECODE', /^run event: at/);
+  expectError(() => decodeEventOfTypes(encodeMessage({ v: 2, ...cancelled }), ends), 'ORCH_SCHEMA_VERSION', /v=2/);
+  expectError(() => decodeEventOfTypes(Buffer.from('{"type":'), ends), 'ORCH_DECODE', /not valid JSON/);
 });
 
 void test('a well-formed record of another version is ORCH_SCHEMA_VERSION', () => {
