@@ -4,7 +4,7 @@ export type { OrchestratorOptions } from './options.js';
 export { DEFAULT_RUN_RETENTION_MS, DEFAULT_SNAPSHOT_INTERVAL_MS } from './options.js';
 export { RunStarter } from './run-starter.js';
 export type { RunStarterOptions, StartedRun } from './run-starter.js';
-export { KEPT_ENDS, RunWatcher, runEndOf } from './run-watcher.js';
+export { RunWatcher } from './run-watcher.js';
 export type { RunEnd, RunWatcherOptions } from './run-watcher.js';
 export { TimerQueue } from './timer-queue.js';
 export type { TimerEntry } from './timer-queue.js';

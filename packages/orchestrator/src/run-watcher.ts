@@ -1,8 +1,8 @@
 /**
  * Following runs from a service through the bus itself, the counterpart of `RunStarter`: the
- * events topic read as the orchestrator writes it, each record decoded and checked as the gateway
- * decodes it, with no gateway, HTTP request or WebSocket on the way, as BullMQ's `QueueEvents`
- * reads Redis. For a service in the engine's process (the embedded bus is one process's) or one
+ * events topic read as the orchestrator writes it, the events that end a run (every event, for a
+ * listener of them all) decoded and checked as the gateway decodes them, with no gateway, HTTP
+ * request or WebSocket on the way, as BullMQ's `QueueEvents` reads Redis. For a service in the engine's process (the embedded bus is one process's) or one
  * that reaches the engine's Kafka cluster: it starts runs with a `RunStarter` and awaits their ends
  * here. On the bench's 2-core machine, every role in one process on the embedded bus, a flaky run's
  * end reached a watcher about 2 ms after its RunSucceeded, and the gateway's stream about 15 ms
@@ -19,7 +19,7 @@ import type { ConsumedRecord, Consumer, Transport } from '@orchestrator-lite/tra
 import { randomUUID } from 'node:crypto';
 
 /** Ends kept for an `ended` asked after the end was read, by default. */
-export const KEPT_ENDS = 10_000;
+const KEPT_ENDS = 10_000;
 const OPEN_TIMEOUT_MS = 30_000;
 /** The events that end a run, and the one that opens an ended run again. */
 const END_TYPES: ReadonlySet<string> = new Set(['RunSucceeded', 'RunFailed', 'RunCancelled', 'RunRetried']);
@@ -44,7 +44,7 @@ export type RunEnd = { runId: string; at: number } & (
 );
 
 /** A run's end as its terminal event tells it; undefined for any other event. */
-export function runEndOf(event: RunEvent): RunEnd | undefined {
+function runEndOf(event: RunEvent): RunEnd | undefined {
   const { runId, at } = event;
   switch (event.type) {
     case 'RunSucceeded':
@@ -71,53 +71,14 @@ export class RunWatcher {
     this.#payloads = payloads;
   }
 
-  /** Joins the events topic at its end and resolves once every partition is read (within 30 s). */
+  /** Joins the events topic at its end and resolves once it reads every partition (within 30 s). */
   static async open(options: RunWatcherOptions): Promise<RunWatcher> {
-    const { transport, onEvent, onUndecodable } = options;
     const names = topicNames(options.topicPrefix);
     const ends = new RunEnds(options.keptEnds ?? KEPT_ENDS);
-    const partitions = await transport.partitionCount(names.events);
-    let whole: () => void = () => undefined;
-    let late: (error: Error) => void = () => undefined;
-    const assigned = new Promise<void>((resolve, reject) => {
-      whole = resolve;
-      late = reject;
-    });
-    // Without a listener of every event, only those that end a run (or open it again) are checked whole.
-    const decode = onEvent === undefined ? (value: Buffer | null) => decodeEventOfTypes(value, END_TYPES) : decodeEvent;
-    const read = (record: ConsumedRecord): void => {
-      let event: RunEvent | undefined;
-      try {
-        event = decode(record.value);
-      } catch (error) {
-        onUndecodable?.(error as Error, record);
-        return;
-      }
-      if (event === undefined) return;
-      onEvent?.(event);
-      ends.read(event);
-    };
-    const consumer = await transport.subscribe({
-      groupId: `orch-run-watcher-${randomUUID()}`,
-      topics: [names.events],
-      from: 'latest',
-      maxBatch: 1000,
-      onAssign: (owned) => {
-        if (owned.length === partitions) whole();
-      },
-      onBatch: async (records) => records.forEach(read),
-      onError: (error) => ends.fail(new Error(`The run watcher stopped reading ${names.events}: ${error.message}`)),
-    });
-    const timeout = setTimeout(() => late(new Error(`The run watcher did not get ${names.events}'s ${partitions} partitions within ${OPEN_TIMEOUT_MS / 1000} s`)), OPEN_TIMEOUT_MS);
-    try {
-      await assigned;
-    } catch (error) {
-      await consumer.close();
-      throw error;
-    } finally {
-      clearTimeout(timeout);
-    }
-    return new RunWatcher(consumer, ends, new PayloadStore(transport, { topic: names.payloads }));
+    const consumer = await joinAtEnd(options.transport, names.events, eventReader(options, ends), (error) =>
+      ends.fail(new Error(`The run watcher stopped reading ${names.events}: ${error.message}`)),
+    );
+    return new RunWatcher(consumer, ends, new PayloadStore(options.transport, { topic: names.payloads }));
   }
 
   /**
@@ -135,6 +96,58 @@ export class RunWatcher {
     await this.#consumer.close();
     this.#ends.fail(new Error('The run watcher closed'));
   }
+}
+
+/**
+ * What the watcher does with a record of the events topic: decode it (every event for a listener
+ * of every event, else only those that end a run or open it again), hand it on, note an end.
+ */
+function eventReader({ onEvent, onUndecodable }: RunWatcherOptions, ends: RunEnds): (record: ConsumedRecord) => void {
+  const decode = onEvent === undefined ? (value: Buffer | null) => decodeEventOfTypes(value, END_TYPES) : decodeEvent;
+  return (record) => {
+    let event: RunEvent | undefined;
+    try {
+      event = decode(record.value);
+    } catch (error) {
+      onUndecodable?.(error as Error, record);
+      return;
+    }
+    if (event === undefined) return;
+    onEvent?.(event);
+    ends.read(event);
+  };
+}
+
+/** A consumer group of its own on `topic`, reading from the end of each partition; resolves once it holds them all. */
+async function joinAtEnd(transport: Transport, topic: string, read: (record: ConsumedRecord) => void, onError: (error: Error) => void): Promise<Consumer> {
+  const partitions = await transport.partitionCount(topic);
+  let whole: () => void = () => undefined;
+  let late: (error: Error) => void = () => undefined;
+  const assigned = new Promise<void>((resolve, reject) => {
+    whole = resolve;
+    late = reject;
+  });
+  const consumer = await transport.subscribe({
+    groupId: `orch-run-watcher-${randomUUID()}`,
+    topics: [topic],
+    from: 'latest',
+    maxBatch: 1000,
+    onAssign: (owned) => {
+      if (owned.length === partitions) whole();
+    },
+    onBatch: async (records) => records.forEach(read),
+    onError,
+  });
+  const timeout = setTimeout(() => late(new Error(`The run watcher did not get ${topic}'s ${partitions} partitions within ${OPEN_TIMEOUT_MS / 1000} s`)), OPEN_TIMEOUT_MS);
+  try {
+    await assigned;
+  } catch (error) {
+    await consumer.close();
+    throw error;
+  } finally {
+    clearTimeout(timeout);
+  }
+  return consumer;
 }
 
 /** The ends read and the waits for them. */
