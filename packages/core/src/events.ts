@@ -4,7 +4,17 @@
  */
 import type { ConcurrencyPolicy, WorkflowDefinition, JitterStrategy } from './definition/types.js';
 import type { ErrorInfo } from './messages.js';
-import type { SkipCause } from './run/types.js';
+
+/** Why a step was skipped (StepSkipped's `cause`). */
+export const SkipCause = {
+  /** The step's `if` is false. */
+  Condition: 'condition',
+  /** Every dependency was skipped: the whole branch skips. */
+  Branch: 'branch',
+  /** A dependency failed or was cancelled. */
+  Failure: 'failure',
+} as const;
+export type SkipCause = (typeof SkipCause)[keyof typeof SkipCause];
 
 export interface EventDataMap {
   RunStarted: {

@@ -4,7 +4,7 @@
  */
 import type { ConcurrencyPolicy, WorkflowDefinition } from '../definition/types.js';
 import type { ErrorInfo } from '../messages.js';
-import type { EventDataMap } from '../events.js';
+import type { EventDataMap, SkipCause } from '../events.js';
 
 export const RunStatus = {
   Pending: 'PENDING',
@@ -75,16 +75,6 @@ export interface StepView {
   /** A workflow step: the child run of the current attempt. */
   childRunId?: string;
 }
-
-export const SkipCause = {
-  /** The step's `if` is false. */
-  Condition: 'condition',
-  /** Every dependency was skipped: the whole branch skips. */
-  Branch: 'branch',
-  /** A dependency failed or was cancelled. */
-  Failure: 'failure',
-} as const;
-export type SkipCause = (typeof SkipCause)[keyof typeof SkipCause];
 
 export interface StepSkip {
   cause: SkipCause;

@@ -11,16 +11,14 @@
  * event loop; this paces the slices and writes only between them: the two connections never wait
  * for each other's transaction, and a write waits for one slice at most.
  */
-import type { OffsetCommit, ProduceRecord, RecordMetadata } from '../types.js';
+import type { OffsetCommit, RecordMetadata } from '../types.js';
 import { Compactor } from './compactor.js';
 import type { SliceOutcome } from './compactor.js';
 import { COMPACTION_SLICE, LogStore, nextSliceLimit } from './store.js';
+import type { PlacedRecord } from './store.js';
 
 /** The share of the compaction thread's time the periodic compaction takes while it works through its backlog. */
 export const BACKGROUND_COMPACTION_SHARE = 0.2;
-
-/** A record placed on its partition by the owner. */
-export type PlacedRecord = ProduceRecord & { partition: number };
 
 /** One write of a group: its records and the offsets committed with them. */
 export interface GroupWrite {

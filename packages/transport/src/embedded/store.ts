@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import type { ConsumedRecord, Headers, OffsetCommit, ProduceRecord, RecordMetadata, TopicSpec } from '../types.js';
 import { TransportError, TransportErrorReason } from './errors.js';
-import type { PlacedRecord } from './log-writer.js';
 import { CompactionIndex } from './compaction-index.js';
 import { BATCH_MAX_BYTES, BATCH_MAX_RECORDS, batchedSize, decodeBatch, encodeBatch, headersText } from './record-batch.js';
 import type { BatchedRecord } from './record-batch.js';
@@ -10,6 +9,9 @@ import { TailCache } from './tail-cache.js';
 import { NO_HEADERS } from '../no-headers.js';
 import { partitionKey } from '../partition-key.js';
 import { BACKSTOP_CHECKPOINT_PAGES, checkpointInBackground } from './wal-checkpointer.js';
+
+/** A record placed on its partition by the owner. */
+export type PlacedRecord = ProduceRecord & { partition: number };
 
 export interface TopicMeta {
   partitions: number;

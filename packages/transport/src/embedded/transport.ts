@@ -10,9 +10,9 @@ import type { EmbeddedTransportOptions, ResolvedEmbeddedOptions } from './option
 import { partitionKey } from '../partition-key.js';
 import { partitionFor } from '../partitioner.js';
 import { LogWriter } from './log-writer.js';
-import type { PlacedRecord, Written } from './log-writer.js';
+import type { Written } from './log-writer.js';
 import { LogStore } from './store.js';
-import type { CommittedOffset } from './store.js';
+import type { CommittedOffset, PlacedRecord } from './store.js';
 import { WakeSignal } from './wake-signal.js';
 
 /** `readPartition` yields batches of at most this many records… */
