@@ -65,6 +65,13 @@ function editStep(view: RunView, stepId: string, fn: (step: StepView, attempt: (
   });
 }
 
+/** An attempt that runs from the moment it is scheduled (a sleep, a wait, a child run: no worker takes it). */
+function runAtOnce(step: StepView, attempt: number, at: number): void {
+  step.status = 'RUNNING';
+  delete step.nextRetryAt;
+  step.attempts.push({ attempt, status: 'RUNNING', scheduledAt: at, startedAt: at });
+}
+
 /** The start an ending event carries when no StepStarted preceded it: the attempt's worker and start time. */
 function reportedStart(data: { workerId?: string; startedAt?: number }): Partial<AttemptView> {
   return data.startedAt === undefined ? {} : { startedAt: data.startedAt, ...(data.workerId === undefined ? {} : { workerId: data.workerId }) };
@@ -211,29 +218,23 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
       break;
     case 'StepSleeping':
       editStep(next, event.data.stepId, (step) => {
-        step.status = 'RUNNING';
-        delete step.nextRetryAt;
+        runAtOnce(step, event.data.attempt, at);
         step.wakeAt = event.data.until;
-        step.attempts.push({ attempt: event.data.attempt, status: 'RUNNING', scheduledAt: at, startedAt: at });
       });
       break;
     case 'StepWaiting':
       editStep(next, event.data.stepId, (step) => {
         const { signal, timeoutAt } = event.data;
-        step.status = 'RUNNING';
-        delete step.nextRetryAt;
+        runAtOnce(step, event.data.attempt, at);
         step.waitingFor = timeoutAt === undefined ? { signal } : { signal, timeoutAt };
-        step.attempts.push({ attempt: event.data.attempt, status: 'RUNNING', scheduledAt: at, startedAt: at });
       });
       break;
     case 'SignalReceived':
       break;
     case 'ChildRunStarted':
       editStep(next, event.data.stepId, (step) => {
-        step.status = 'RUNNING';
-        delete step.nextRetryAt;
+        runAtOnce(step, event.data.attempt, at);
         step.childRunId = event.data.childRunId;
-        step.attempts.push({ attempt: event.data.attempt, status: 'RUNNING', scheduledAt: at, startedAt: at });
       });
       break;
     case 'StepCancelled':
