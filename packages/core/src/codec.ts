@@ -139,10 +139,11 @@ export function decodeEvent(b: Buffer | null): RunEvent {
 /**
  * A record of `orch.events` when its `type` is one of `types`, checked whole; undefined for an
  * event of another type, whose other fields are not checked: for a reader that wants a few types.
+ * A record with no type string is checked, and fails as `decodeEvent` fails it.
  */
 export function decodeEventOfTypes(b: Buffer | null, types: ReadonlySet<string>): RunEvent | undefined {
   const obj = parseJson(b, 'run event');
-  if (typeof obj.type !== 'string' || !types.has(obj.type)) return undefined;
+  if (typeof obj.type === 'string' && !types.has(obj.type)) return undefined;
   return checkWith(RunEventSchema, obj, 'run event', false, RUN_STARTED) as RunEvent;
 }
 

@@ -91,6 +91,7 @@ void test('an event of the types asked for is decoded and checked whole; one of 
   expectError(() => decodeEventOfTypes(encodeMessage({ runId: 'r', seq: 5, type: 'RunSucceeded', at: 'late', data: {} }), ends), 'ORCH_DECODE', /^run event: at/);
   expectError(() => decodeEventOfTypes(encodeMessage({ v: 2, ...cancelled }), ends), 'ORCH_SCHEMA_VERSION', /v=2/);
   expectError(() => decodeEventOfTypes(Buffer.from('{"type":'), ends), 'ORCH_DECODE', /not valid JSON/);
+  expectError(() => decodeEventOfTypes(encodeMessage({ runId: 'r', seq: 2, at: 1, data: {} }), ends), 'ORCH_DECODE', /^run event: type/);
 });
 
 void test('a well-formed record of another version is ORCH_SCHEMA_VERSION', () => {
