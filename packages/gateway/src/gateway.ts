@@ -18,6 +18,7 @@ import { RetentionSweep } from './retention.js';
 import { openReadStore } from './store/open-store.js';
 import { WorkflowRegistry } from './registry.js';
 import { logSecurityPosture } from './security.js';
+import { scheduleRunOps } from './schedules/run-ops.js';
 import { ScheduleService } from './schedules/service.js';
 
 export interface GatewayHandle {
@@ -112,7 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   try {
     await projection.start();
     if (config.readStoreWriter) retention.start();
-    await schedules.start(ctx);
+    await schedules.start(scheduleRunOps(ctx, clock));
     app = await buildApp(ctx);
     // Fastify logs the address once (per interface when bound to all): the one startup line.
     await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `gateway listening on ${address}` });

@@ -35,6 +35,9 @@ export interface SchedulerDeps {
   cancelRun(runId: string, reason: string): Promise<void>;
 }
 
+/** What the firing asks of the engine: whether it caught up, and the runs it starts, looks at and cancels. */
+export type ScheduleRunOps = Pick<SchedulerDeps, 'ready' | 'startRun' | 'activeRuns' | 'cancelRun'>;
+
 /** Errors that make a firing impossible as specified (recorded as skipped) rather than a bus failure (retried). */
 const PERMANENT: readonly string[] = [ErrorCode.NotFound, ErrorCode.PayloadTooLarge, ErrorCode.BadRequest];
 

@@ -5,14 +5,11 @@
  */
 import { CatchUp } from '../catch-up.js';
 import type { Logger } from 'pino';
-import { encodeMessage, isTerminalRunStatus } from '@orchestrator-lite/core';
-import type { CancelRun } from '@orchestrator-lite/core';
 import type { Consumer, Transport } from '@orchestrator-lite/transport';
-import type { GatewayContext } from '../context.js';
-import { submitRun } from '../submit-run.js';
 import { resolveSchedulerConfig } from './options.js';
 import type { SchedulerConfig, SchedulerOptions } from './options.js';
 import { Scheduler } from './scheduler.js';
+import type { ScheduleRunOps } from './scheduler.js';
 import { ScheduleStore } from './store.js';
 
 export interface ScheduleServiceOptions {
@@ -37,8 +34,8 @@ export class ScheduleService {
     this.config = resolveSchedulerConfig(options.scheduler);
   }
 
-  /** Starts reading the topic and, with `ctx`, firing. */
-  async start(ctx: GatewayContext): Promise<void> {
+  /** Starts reading the topic and firing, the firings' runs through `runs`. */
+  async start(runs: ScheduleRunOps): Promise<void> {
     const { transport, topic, logger } = this.options;
     const partitions = await transport.partitionCount(topic);
     const store = new ScheduleStore(topic, partitions, (record, reason) => logger.warn({ key: record.key, offset: record.offset, reason }, 'a schedules record could not be read; skipped'));
@@ -61,20 +58,7 @@ export class ScheduleService {
       groupId: this.options.firingGroup,
       config: this.config,
       logger,
-      ready: () => ctx.isReady(),
-      startRun: async (spec, idempotencyKey) =>
-        submitRun(ctx, { workflow: spec.workflow, ...(spec.version === undefined ? {} : { version: spec.version }), input: spec.input, idempotencyKey }),
-      activeRuns: async (runIds) => {
-        const views = await Promise.all(runIds.map((runId) => ctx.readModel.getRun(runId)));
-        return runIds.filter((_runId, i) => {
-          const status = views[i]?.status;
-          return status !== undefined && !isTerminalRunStatus(status);
-        });
-      },
-      cancelRun: async (runId, reason) => {
-        const command: CancelRun = { v: 1, type: 'CancelRun', runId, reason, at: this.config.now() };
-        await transport.produce([{ topic: ctx.names.commands, key: runId, value: encodeMessage(command) }]);
-      },
+      ...runs,
     });
     await this.scheduler.start();
   }
