@@ -14,7 +14,7 @@
  */
 import { decodeEvent, decodeEventOfTypes, topicNames } from '@orchestrator-lite/core';
 import type { ErrorInfo, RunEvent } from '@orchestrator-lite/core';
-import { PayloadStore } from '@orchestrator-lite/transport';
+import { PayloadStore, withTimeout } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, Transport } from '@orchestrator-lite/transport';
 import { randomUUID } from 'node:crypto';
 
@@ -122,11 +122,7 @@ function eventReader({ onEvent, onUndecodable }: RunWatcherOptions, ends: RunEnd
 async function joinAtEnd(transport: Transport, topic: string, read: (record: ConsumedRecord) => void, onError: (error: Error) => void): Promise<Consumer> {
   const partitions = await transport.partitionCount(topic);
   let whole: () => void = () => undefined;
-  let late: (error: Error) => void = () => undefined;
-  const assigned = new Promise<void>((resolve, reject) => {
-    whole = resolve;
-    late = reject;
-  });
+  const assigned = new Promise<void>((resolve) => (whole = resolve));
   const consumer = await transport.subscribe({
     groupId: `orch-run-watcher-${randomUUID()}`,
     topics: [topic],
@@ -138,14 +134,11 @@ async function joinAtEnd(transport: Transport, topic: string, read: (record: Con
     onBatch: async (records) => records.forEach(read),
     onError,
   });
-  const timeout = setTimeout(() => late(new Error(`The run watcher did not get ${topic}'s ${partitions} partitions within ${OPEN_TIMEOUT_MS / 1000} s`)), OPEN_TIMEOUT_MS);
   try {
-    await assigned;
+    await withTimeout(assigned, OPEN_TIMEOUT_MS, `The run watcher's join of the ${partitions} partitions of ${topic}`);
   } catch (error) {
     await consumer.close();
     throw error;
-  } finally {
-    clearTimeout(timeout);
   }
   return consumer;
 }

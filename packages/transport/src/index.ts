@@ -7,4 +7,5 @@ export * from './kafka/index.js';
 export * from './payloads.js';
 export * from './write-chunks.js';
 export { addWriteStats } from './write-stats.js';
+export { withTimeout } from './with-timeout.js';
 export * from './young-generation.js';

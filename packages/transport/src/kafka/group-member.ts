@@ -5,7 +5,8 @@ import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { OffsetCommitter } from './offset-committer.js';
 import { toClientOptions, type ResolvedKafkaTransportOptions } from './options.js';
 import type { FetchSession, PartitionFetcher } from './partition-fetcher.js';
-import { delay, withTimeout } from './records.js';
+import { delay } from './records.js';
+import { withTimeout } from '../with-timeout.js';
 
 export interface GroupMemberDeps {
   options: ResolvedKafkaTransportOptions;

@@ -15,7 +15,8 @@ import type {
 import { KafkaGroupMember } from './group-member.js';
 import { FetchSession } from './partition-fetcher.js';
 import { resolveKafkaTransportOptions, toClientOptions, type KafkaTransportOptions, type ResolvedKafkaTransportOptions } from './options.js';
-import { decodeFetch, delay, headersToBuffers, withTimeout } from './records.js';
+import { decodeFetch, delay, headersToBuffers } from './records.js';
+import { withTimeout } from '../with-timeout.js';
 import { publishProduced, tracingLegs } from './record-legs.js';
 import { SendPipeline } from './send-pipeline.js';
 
