@@ -12,12 +12,13 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { MAX_BATCH_RUNS, runIdForIdempotencyKey } from '@orchestrator-lite/core';
 import { RunStarter, startOrchestrator } from '@orchestrator-lite/orchestrator';
-import { SEMI_SPACE_FLAG, addWriteStats } from '@orchestrator-lite/transport';
+import { addWriteStats } from '@orchestrator-lite/transport';
 import { defineTask, startWorker } from '@orchestrator-lite/worker';
 import { cpuUsOf, localBrokerPids, threadMeter } from '../lib/broker-cpu.mjs';
 import { brokersFromEnv, openBus } from '../lib/bus.mjs';
 import { closedLoop, openLoop, throughputCurve } from '../lib/load.mjs';
 import { closeClient, postJson } from '../lib/http-client.mjs';
+import { phaseFlags } from '../lib/phase-process.mjs';
 import { startGatewayHere, startGatewayOnThread, startOrchestratorOnThread } from '../lib/roles.mjs';
 import { RunTracker } from '../lib/run-tracker.mjs';
 import { STARTS, startMode, starter } from '../lib/starts.mjs';
@@ -241,9 +242,9 @@ async function startApart(o, bus, closers) {
   let partitions;
   const pids = {};
   for (const role of o.split ? ['orchestrator', 'worker', 'gateway'] : ['all']) {
-    // With this process's flags (bench/profile.mjs's --cpu-prof among them) and the young
-    // generation the `orch` command starts a role's process with.
-    const execArgv = process.execArgv.includes(SEMI_SPACE_FLAG) ? process.execArgv : [...process.execArgv, SEMI_SPACE_FLAG];
+    // With this process's flags (bench/profile.mjs's --cpu-prof among them) and those the bench
+    // starts the engine's processes with (the young generation the `orch` command gives them).
+    const execArgv = [...new Set([...process.execArgv, ...phaseFlags('engine')])];
     const child = fork(fileURLToPath(new URL('../peers/engine-role.mjs', import.meta.url)), [role, JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     // The report's process columns: each role's, or the whole engine's.
     pids[role === 'all' ? 'engine' : role] = child.pid;
