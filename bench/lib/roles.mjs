@@ -8,6 +8,7 @@
 import { pino } from 'pino';
 import { startGateway, startGatewayThread } from '@orchestrator-lite/gateway';
 import { startOrchestratorThread } from '@orchestrator-lite/orchestrator';
+import { withTimeout } from '@orchestrator-lite/transport';
 import { until } from './stats.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -27,8 +28,6 @@ export async function startGatewayHere(common, port = 0) {
 /** The gateway on a thread of its own, the bus reached through the transport of this event loop. */
 export async function startGatewayOnThread({ transport, ...options }, port = 0) {
   const gateway = await startGatewayThread({ transport, gateway: { ...options, host: '127.0.0.1', port }, logLevel: 'silent' });
-  let ready = false;
-  void gateway.whenReady().then(() => (ready = true));
-  await until(() => ready, { timeoutMs: READY_TIMEOUT_MS, what: 'the gateway to be ready' });
+  await withTimeout(gateway.whenReady(), READY_TIMEOUT_MS, 'the gateway on its thread getting ready');
   return gateway;
 }
