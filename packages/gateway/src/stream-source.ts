@@ -15,7 +15,8 @@ import { encodeStreamCursor } from './stream-cursor.js';
 /** Events read from the store per query. */
 export const BACKLOG_PAGE = 256;
 
-export type StreamScope = { kind: 'run'; runId: string; since?: number } | { kind: 'all'; cursor?: readonly number[] };
+/** Whose events a client follows, from where, and (`types`) of which types only. */
+export type StreamScope = ({ kind: 'run'; runId: string; since?: number } | { kind: 'all'; cursor?: readonly number[] }) & { types?: ReadonlySet<string> };
 
 export interface StreamSink {
   /** A frame to send; `live` is false for backlog frames. */
@@ -82,18 +83,20 @@ export class StreamSource {
     if (this.heldBytes > this.maxHeldBytes) this.onTooSlow();
   }
 
+  /** Moves the position past the event and sends it, unless it is a duplicate or of a type left out. */
   private accept(entry: StoredEvent, live: boolean): void {
+    const wanted = this.scope.types === undefined || this.scope.types.has(entry.event.type);
     if (this.scope.kind === 'run') {
       if (this.lastSeq !== undefined && entry.event.seq <= this.lastSeq) return;
       this.lastSeq = entry.event.seq;
-      this.sink.push(frameOf(entry, undefined), live);
+      if (wanted) this.sink.push(frameOf(entry, undefined), live);
       return;
     }
     const p = entry.partition;
     while (this.positions.length <= p) this.positions.push(0);
     if (entry.offset < (this.positions[p] ?? 0)) return;
     this.positions[p] = entry.offset + 1;
-    this.sink.push(frameOf(entry, encodeStreamCursor(this.positions)), live);
+    if (wanted) this.sink.push(frameOf(entry, encodeStreamCursor(this.positions)), live);
   }
 
   /** Drops held events that the coming query (on `partition`) or a later one will read. */

@@ -4,6 +4,9 @@
  * - `?runId=R&since=N`: every event of run R with seq > N, then live ones. `?runId=R` alone: live only.
  * - no runId: every run's events; each frame carries `cursor`, and `?cursor=C` resumes after the frame
  *   that carried C. No cursor: live only, from the moment of connecting.
+ * - `?types=A,B`: only events of those types, with either scope (a list of runs needs only the
+ *   run-level ones: a fraction of the frames of a busy engine). The positions still move past the
+ *   events left out, so a resume does not send them again.
  * - bad parameters close the socket with 1008 and a reason that names the parameter; so does an
  *   unknown runId, after an error frame `{type: "error", error: {code: "ORCH_NOT_FOUND"}}`.
  *
@@ -15,7 +18,8 @@
  * to keep up with live events is closed with 1013 (try again later, with its last seq or cursor)
  * instead of letting its queue grow without bound.
  */
-import { ErrorCode } from '@orchestrator-lite/core';
+import { ErrorCode, RUN_EVENT_TYPES } from '@orchestrator-lite/core';
+import type { RunEventType } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket, RawData } from 'ws';
 import type { GatewayContext } from '../context.js';
@@ -29,6 +33,17 @@ interface StreamParams {
   runId?: string;
   since?: number;
   cursor?: readonly number[];
+  types?: ReadonlySet<RunEventType>;
+}
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(RUN_EVENT_TYPES);
+
+function parseTypes(text: string): ReadonlySet<RunEventType> {
+  const types = text.split(',').map((t) => t.trim());
+  if (types.some((t) => t === '')) throw new BadParam('types: must be event types separated by commas, none empty');
+  const unknown = types.find((t) => !KNOWN_TYPES.has(t));
+  if (unknown !== undefined) throw new BadParam(`types: ${JSON.stringify(unknown.slice(0, 40))} is not an event type`);
+  return new Set(types as RunEventType[]);
 }
 
 class BadParam extends Error {}
@@ -45,6 +60,7 @@ function parseParams(request: FastifyRequest, partitions: number): StreamParams 
   const runId = single(query, 'runId');
   const sinceText = single(query, 'since');
   const cursorText = single(query, 'cursor');
+  const typesText = single(query, 'types');
   if (runId !== undefined && (runId.length === 0 || runId.length > 200)) throw new BadParam('runId: must be 1 to 200 characters');
   let since: number | undefined;
   if (sinceText !== undefined) {
@@ -58,7 +74,17 @@ function parseParams(request: FastifyRequest, partitions: number): StreamParams 
     cursor = decodeStreamCursor(cursorText, partitions);
     if (cursor === undefined) throw new BadParam('cursor: is not a stream cursor this gateway issued');
   }
-  return { ...(runId === undefined ? {} : { runId }), ...(since === undefined ? {} : { since }), ...(cursor === undefined ? {} : { cursor }) };
+  const types = typesText === undefined ? undefined : parseTypes(typesText);
+  return {
+    ...(runId === undefined ? {} : { runId }),
+    ...(since === undefined ? {} : { since }),
+    ...(cursor === undefined ? {} : { cursor }),
+    ...(types === undefined ? {} : { types }),
+  };
+}
+
+function typesOf(params: StreamParams): { types?: ReadonlySet<RunEventType> } {
+  return params.types === undefined ? {} : { types: params.types };
 }
 
 function byteLength(data: RawData): number {
@@ -157,8 +183,8 @@ export function streamRoutes(ctx: GatewayContext) {
         const source = new StreamSource(
           readModel,
           params.runId !== undefined
-            ? { kind: 'run', runId: params.runId, ...(params.since === undefined ? {} : { since: params.since }) }
-            : { kind: 'all', ...(params.cursor === undefined ? {} : { cursor: params.cursor }) },
+            ? { kind: 'run', runId: params.runId, ...(params.since === undefined ? {} : { since: params.since }), ...typesOf(params) }
+            : { kind: 'all', ...(params.cursor === undefined ? {} : { cursor: params.cursor }), ...typesOf(params) },
           {
             push: (text, live) => {
               queue.push({ text, live });

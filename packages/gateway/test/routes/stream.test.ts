@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { RunEvent } from '@orchestrator-lite/core';
-import { http, openStream, produceEvents, runStarted, startTestGateway, stepLog, waitFor } from '../helpers.js';
+import { http, openStream, produceEvents, runStarted, runSucceeded, startTestGateway, stepLog, waitFor } from '../helpers.js';
 
 function ids(frames: Record<string, unknown>[]): string[] {
   return frames.map((f) => `${String(f.runId)}#${String(f.seq)}`);
@@ -125,6 +125,37 @@ void test('all runs: every frame carries a cursor, and ?cursor= resumes right af
   assert.deepEqual(ids(c.frames), ['x#7']);
 });
 
+void test('?types= sends only those types; a cursor or since taken from it resumes past the events left out', async (t) => {
+  const { url, transport, names, gateway } = await startTestGateway(t);
+  const runLevel = '?types=RunStarted,RunSucceeded';
+  const all = openStream(t, url, '');
+  const ends = openStream(t, url, runLevel);
+  await Promise.all([all.opened, ends.opened]);
+  await produceEvents(transport, names, [...history('a', 1, 4), runSucceeded('a', 5), ...history('b', 1, 3)]);
+  await all.waitForFrames(8);
+  await ends.waitForFrames(3);
+  assert.deepEqual(ids(ends.frames).sort(), ['a#1', 'a#5', 'b#1']);
+  assert.deepEqual(new Set(ends.frames.map((f) => f.type)), new Set(['RunStarted', 'RunSucceeded']));
+
+  // Resumed from the filtered stream's last cursor: b's logs were passed over, and are not sent now.
+  const last = ends.frames.at(-1)?.cursor;
+  await produceEvents(transport, names, [...history('b', 4, 5), runSucceeded('b', 6)]);
+  await all.waitForFrames(11);
+  const resumed = openStream(t, url, `${runLevel}&cursor=${String(last)}`);
+  await resumed.opened;
+  await resumed.waitForFrames(1);
+  await ends.waitForFrames(4);
+  assert.deepEqual(ids(resumed.frames), ['b#6']);
+
+  // One run's stream, from its backlog: only its StepLog events after seq 2.
+  await waitFor(async () => (await gateway.readModel.getRun('a'))?.lastSeq === 5, 'a projected');
+  const logs = openStream(t, url, '?runId=a&since=2&types=StepLog');
+  await logs.opened;
+  await logs.waitForFrames(2);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(ids(logs.frames), ['a#3', 'a#4']);
+});
+
 void test('bad parameters close with 1008 and a reason naming the parameter', async (t) => {
   const { url } = await startTestGateway(t);
   const cases: [string, RegExp][] = [
@@ -135,6 +166,9 @@ void test('bad parameters close with 1008 and a reason naming the parameter', as
     ['?cursor=eyJwIjpbMV19', /cursor/],
     ['?runId=r1&cursor=eyJwIjpbMCwwLDBdfQ', /cursor/],
     ['?runId=a&runId=b', /runId/],
+    ['?types=RunStarted,NoSuchEvent', /types: "NoSuchEvent" is not an event type/],
+    ['?types=RunStarted,,RunFailed', /types/],
+    ['?types=', /types/],
   ];
   for (const [query, reason] of cases) {
     const client = openStream(t, url, query);

@@ -6,4 +6,7 @@ export const StreamQuery = z.object({
   runId: z.string().min(1).max(200).optional().meta({ description: "One run's events; absent: every run's." }),
   since: queryString('With runId: events after this seq.'),
   cursor: queryString('Without runId: resume after the frame that carried this cursor.'),
+  types: queryString(
+    'Only events of these types, comma-separated (say RunStarted,RunSucceeded,RunFailed,RunCancelled for a list of runs); absent: every type. The cursor and since still count the events left out.',
+  ),
 });
