@@ -42,6 +42,9 @@ export function applyEvents(view: RunView | undefined, events: readonly RunEvent
   return v;
 }
 
+/** The events that change a run-list row: what the list asks the stream for (`?types=`). */
+export const SUMMARY_EVENT_TYPES = ['RunStarted', 'RunQueued', 'RunAdmitted', 'RunSucceeded', 'RunFailed', 'RunCancelled', 'RunRetried'] as const;
+
 /**
  * Applies an event to a run-list row. Rows from GET /api/v1/runs may carry no lastSeq; then an
  * event older than the row's `updatedAt` is taken as already reflected in it.

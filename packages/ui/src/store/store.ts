@@ -8,7 +8,8 @@ import type { Api } from '../api/client.ts';
 import { LiveSocket } from '../api/live-socket.ts';
 import type { ConnectionState } from '../api/live-socket.ts';
 import type { RunEvent, RunSummary, RunView, StreamFrame, WorkflowSummary } from '../api/types.ts';
-import { applyEvent, applyEvents, applySummaryEvent, toSummary } from './run-reducer.ts';
+import { Coalescer } from './coalesce.ts';
+import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents, applySummaryEvent, toSummary } from './run-reducer.ts';
 
 export interface PendingTrigger {
   tempId: string;
@@ -50,6 +51,23 @@ export interface StoreState {
 /** The most events kept for one run in memory (log-heavy runs); the view itself is always complete. */
 const MAX_EVENTS_PER_RUN = 50_000;
 const LIST_LIMIT = 1000;
+/**
+ * The most runs the list keeps: once the feed has brought a quarter more, the oldest (by start)
+ * are dropped, so a tab left open on a busy engine holds the newest runs, not all it ever saw.
+ */
+const MAX_LIST_RUNS = 2 * LIST_LIMIT;
+/** The all-runs feed's frames are applied together, at most once in this many ms. */
+const FEED_INTERVAL_MS = 100;
+/** The feed asks only for the events a list row changes with. */
+const FEED_TYPES = SUMMARY_EVENT_TYPES.join(',');
+
+/** The newest `max` runs by start, when there are over a quarter more; else the same object. */
+function trimRuns(runs: Record<string, RunSummary>, max: number): Record<string, RunSummary> {
+  const all = Object.values(runs);
+  if (all.length <= max * 1.25) return runs;
+  all.sort((a, b) => b.createdAt - a.createdAt);
+  return Object.fromEntries(all.slice(0, max).map((r) => [r.runId, r]));
+}
 
 function isFrame(value: unknown): value is StreamFrame {
   if (typeof value !== 'object' || value === null) return false;
@@ -80,6 +98,8 @@ export class OrchestratorStore {
   private cursor: string | undefined;
   /** Frames that arrive while the list snapshot loads; applied after it. */
   private feedBuffer: StreamFrame[] | undefined;
+  /** Live frames on their way to the list, applied a group at a time. */
+  private readonly feedFrames = new Coalescer<StreamFrame>(FEED_INTERVAL_MS, (frames) => this.applyFeed(frames));
   private readonly watchers = new Map<string, { count: number; stop: () => void }>();
   private noticeSeq = 0;
   private tempSeq = 0;
@@ -114,7 +134,7 @@ export class OrchestratorStore {
     if (this.feed !== undefined) return;
     this.feedBuffer = [];
     this.feed = new LiveSocket({
-      url: () => streamUrl(this.gateway, { cursor: this.cursor }),
+      url: () => streamUrl(this.gateway, { cursor: this.cursor, types: FEED_TYPES }),
       onState: (connection) => this.set({ connection }),
       // 1008: the gateway refused the cursor (say, its topics were re-created): start over from a snapshot.
       onClose: (code) => {
@@ -123,6 +143,7 @@ export class OrchestratorStore {
       onOpen: (reconnect) => {
         // Without a cursor there is no resume point: take a fresh snapshot and merge it.
         if (!reconnect || this.cursor === undefined) {
+          this.feedFrames.drain();
           this.feedBuffer ??= [];
           void this.loadRuns();
         }
@@ -131,7 +152,7 @@ export class OrchestratorStore {
         if (!isFrame(frame)) return;
         if (frame.cursor !== undefined) this.cursor = frame.cursor;
         if (this.feedBuffer !== undefined) this.feedBuffer.push(frame);
-        else this.applyFeed([frame]);
+        else this.feedFrames.push(frame);
       },
     });
     void this.loadWorkflows();
@@ -140,6 +161,7 @@ export class OrchestratorStore {
   stop(): void {
     this.feed?.close();
     this.feed = undefined;
+    this.feedFrames.clear();
     for (const w of this.watchers.values()) w.stop();
     this.watchers.clear();
   }
@@ -161,7 +183,7 @@ export class OrchestratorStore {
         const cur = runs[row.runId];
         if (cur === undefined || (row.lastSeq ?? 0) >= (cur.lastSeq ?? 0)) runs[row.runId] = row;
       }
-      this.set({ runs, runsLoaded: true, runsError: undefined });
+      this.set({ runs: trimRuns(runs, MAX_LIST_RUNS), runsLoaded: true, runsError: undefined });
     } catch (err) {
       if (this.needsToken(err)) return;
       this.set({ runsLoaded: true, runsError: errorMessage(err) });
@@ -183,7 +205,7 @@ export class OrchestratorStore {
         runs[f.runId] = next;
       }
     }
-    if (runs !== undefined) this.set({ runs });
+    if (runs !== undefined) this.set({ runs: trimRuns(runs, MAX_LIST_RUNS) });
   }
 
   async loadWorkflows(): Promise<void> {

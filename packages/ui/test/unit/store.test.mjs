@@ -54,7 +54,7 @@ const event = (seq) =>
 
 test('run stream: drops duplicates, repairs a gap from /events, resumes with since after a drop', async (t) => {
   installBrowserGlobals(t);
-  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
   let serverLast = 2;
   const calls = [];
   const fakeApi = {
@@ -105,7 +105,7 @@ test('run stream: drops duplicates, repairs a gap from /events, resumes with sin
 
 test('an optimistic start shows a pending row, then the run; a rejected one is rolled back with the message', async (t) => {
   installBrowserGlobals(t);
-  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
   const { ApiError } = await loadTs(t, ['api/client.ts']);
   let answer;
   const fakeApi = {
@@ -134,7 +134,7 @@ test('an optimistic start shows a pending row, then the run; a rejected one is r
 
 test('all-runs feed: snapshot on first open, resume with the cursor, start over when the cursor is refused', async (t) => {
   installBrowserGlobals(t);
-  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
   let listCalls = 0;
   const fakeApi = {
     async listRuns() {
@@ -150,6 +150,7 @@ test('all-runs feed: snapshot on first open, resume with the cursor, start over 
   await until(() => ScriptedSocket.all.length === 1, 'the feed socket');
   const ws = ScriptedSocket.all[0];
   assert.doesNotMatch(ws.url, /cursor=/, 'no cursor yet: live from now');
+  assert.equal(new URL(ws.url).searchParams.get('types'), 'RunStarted,RunQueued,RunAdmitted,RunSucceeded,RunFailed,RunCancelled,RunRetried', 'only the events a row changes with');
   // A frame that arrives before the snapshot is held, then applied on top of it.
   ws.open();
   ws.send({ ...event(1), runId: 'new', cursor: 'c1' });
@@ -165,7 +166,7 @@ test('all-runs feed: snapshot on first open, resume with the cursor, start over 
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(listCalls, 1, 'a resume needs no new snapshot');
   ScriptedSocket.all[1].send({ runId: 'new', seq: 2, type: 'RunSucceeded', at: 10, data: { output: 1 }, cursor: 'c2' });
-  assert.equal(store.getState().runs.new.status, 'SUCCEEDED');
+  await until(() => store.getState().runs.new.status === 'SUCCEEDED', 'the live frame applied');
 
   ScriptedSocket.all[1].drop(1008, 'cursor: is not a stream cursor this gateway issued');
   await until(() => ScriptedSocket.all.length === 3, 'the reconnect after a refused cursor');
@@ -174,4 +175,34 @@ test('all-runs feed: snapshot on first open, resume with the cursor, start over 
   await until(() => listCalls === 2, 'a fresh snapshot');
   store.stop();
   assert.equal(ScriptedSocket.all[2].closed, true);
+});
+
+test('all-runs feed: a burst of frames is applied in a few updates, and the list keeps only the newest runs', async (t) => {
+  installBrowserGlobals(t);
+  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  const fakeApi = {
+    async listRuns() {
+      return { items: [], nextCursor: null };
+    },
+    async listWorkflows() {
+      return { items: [] };
+    },
+  };
+  const store = new OrchestratorStore('http://127.0.0.1:1', fakeApi);
+  store.start();
+  await until(() => ScriptedSocket.all.length === 1, 'the feed socket');
+  const ws = ScriptedSocket.all[0];
+  ws.open();
+  await until(() => store.getState().runsLoaded, 'the snapshot');
+  let updates = 0;
+  store.subscribe(() => (updates += 1));
+  const burst = 6000;
+  for (let i = 0; i < burst; i++) ws.send({ runId: `r${i}`, seq: 1, type: 'RunStarted', at: 1000 + i, data: { workflow: 'w', version: 1 }, cursor: `c${i}` });
+  assert.equal(updates, 0, 'frames wait for the next hand-over');
+  await until(() => store.getState().runs[`r${burst - 1}`] !== undefined, 'the burst applied');
+  assert.ok(updates <= 2, `${updates} state updates for ${burst} frames`);
+  const kept = Object.keys(store.getState().runs);
+  assert.ok(kept.length <= 2500, `${kept.length} runs kept`);
+  assert.ok(kept.includes(`r${burst - 1}`) && !kept.includes('r0'), 'the newest runs are kept, the oldest dropped');
+  store.stop();
 });
