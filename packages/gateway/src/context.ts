@@ -7,6 +7,7 @@ import type { ReadModel } from './read-model.js';
 import type { WorkflowRegistry } from './registry.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ScheduleService } from './schedules/service.js';
+import type { RunCountsFeed } from './run-counts-feed.js';
 
 export interface GatewayContext {
   readonly transport: Transport;
@@ -17,6 +18,8 @@ export interface GatewayContext {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly schedules: ScheduleService;
+  /** The runs' counts, pushed to the stream's clients that ask for them. */
+  readonly runCounts: RunCountsFeed;
   /** Claim-checked payloads: run inputs written, any payload read back. */
   readonly payloads: PayloadStore;
   /** True once the projections have caught up with the bus. */

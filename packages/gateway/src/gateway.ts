@@ -15,11 +15,15 @@ import { resolveGatewayConfig } from './options.js';
 import { Projection } from './projection.js';
 import { ReadModel } from './read-model.js';
 import { RetentionSweep } from './retention.js';
+import { RunCountsFeed } from './run-counts-feed.js';
 import { openReadStore } from './store/open-store.js';
 import { WorkflowRegistry } from './registry.js';
 import { logSecurityPosture } from './security.js';
 import { scheduleRunOps } from './schedules/run-ops.js';
 import { ScheduleService } from './schedules/service.js';
+
+/** How often the runs' counts are read for the stream's clients that follow them. */
+const COUNTS_INTERVAL_MS = 1_000;
 
 export interface GatewayHandle {
   /** `http://HOST:PORT` */
@@ -82,6 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     scheduler: { ...options.scheduler, now: clock },
   });
   let shuttingDown = false;
+  const runCounts = new RunCountsFeed({ read: () => readModel.countsByWorkflow(), intervalMs: COUNTS_INTERVAL_MS, now: clock, logger });
   const ctx: GatewayContext = {
     transport,
     names,
@@ -91,6 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     metrics,
     logger,
     schedules,
+    runCounts,
     payloads: new PayloadStore(transport, { topic: names.payloads, inlineBytes: config.inlinePayloadBytes }),
     // While shutting down, /readyz answers 503 so a load balancer stops sending traffic here.
     isReady: () => !shuttingDown && projection.ready,
@@ -144,6 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       closing ??= (async () => {
         shuttingDown = true;
         await started.close();
+        runCounts.close();
         await retention.stop();
         await schedules.close();
         await projection.close();

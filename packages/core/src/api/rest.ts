@@ -5,7 +5,7 @@
  */
 import type { RegisteredWorkflow } from '../definition/types.js';
 import type { RunEvent } from '../events.js';
-import type { RunView } from '../run/types.js';
+import type { RunStatus, RunView } from '../run/types.js';
 
 export type {
   ApiErrorBody,
@@ -48,3 +48,14 @@ export type WorkflowResponse = Omit<RegisteredWorkflow, 'claim'>;
 
 /** A frame of GET /api/v1/stream: an event; frames of the all-runs stream carry the cursor to resume after it. */
 export type StreamFrame = RunEvent & { cursor?: string };
+
+/**
+ * A frame of the all-runs stream opened with `counts=true`: the runs in the read store by workflow
+ * and status (every status present), sent on connecting and then whenever they change, at most
+ * about once a second. It has no runId and no seq: it is not an event.
+ */
+export interface CountsFrame {
+  type: 'counts';
+  at: number;
+  counts: Record<string, Record<RunStatus, number>>;
+}

@@ -7,6 +7,8 @@
  * - `?types=A,B`: only events of those types, with either scope (a list of runs needs only the
  *   run-level ones: a fraction of the frames of a busy engine). The positions still move past the
  *   events left out, so a resume does not send them again.
+ * - `?counts=true` (no runId): also `{type: "counts", at, counts}` frames, the runs by workflow and
+ *   status, on connecting and whenever they change (see RunCountsFeed).
  * - bad parameters close the socket with 1008 and a reason that names the parameter; so does an
  *   unknown runId, after an error frame `{type: "error", error: {code: "ORCH_NOT_FOUND"}}`.
  *
@@ -34,6 +36,7 @@ interface StreamParams {
   since?: number;
   cursor?: readonly number[];
   types?: ReadonlySet<RunEventType>;
+  counts?: boolean;
 }
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(RUN_EVENT_TYPES);
@@ -61,6 +64,7 @@ function parseParams(request: FastifyRequest, partitions: number): StreamParams 
   const sinceText = single(query, 'since');
   const cursorText = single(query, 'cursor');
   const typesText = single(query, 'types');
+  const countsText = single(query, 'counts');
   if (runId !== undefined && (runId.length === 0 || runId.length > 200)) throw new BadParam('runId: must be 1 to 200 characters');
   let since: number | undefined;
   if (sinceText !== undefined) {
@@ -75,11 +79,15 @@ function parseParams(request: FastifyRequest, partitions: number): StreamParams 
     if (cursor === undefined) throw new BadParam('cursor: is not a stream cursor this gateway issued');
   }
   const types = typesText === undefined ? undefined : parseTypes(typesText);
+  if (countsText !== undefined && countsText !== 'true' && countsText !== 'false') throw new BadParam('counts: must be true or false');
+  const counts = countsText === 'true';
+  if (counts && runId !== undefined) throw new BadParam('counts: not with runId; the counts are of every run');
   return {
     ...(runId === undefined ? {} : { runId }),
     ...(since === undefined ? {} : { since }),
     ...(cursor === undefined ? {} : { cursor }),
     ...(types === undefined ? {} : { types }),
+    ...(counts ? { counts } : {}),
   };
 }
 
@@ -149,12 +157,14 @@ export function streamRoutes(ctx: GatewayContext) {
         let queuedLiveBytes = 0;
         let closed = false;
         let filling = false;
+        let stopCounts: (() => void) | undefined;
 
         const shutdown = (code?: number, reason?: string): void => {
           if (closed) return;
           closed = true;
           source.close();
           stopPumping();
+          stopCounts?.();
           metrics.wsClients.dec();
           queue.length = 0;
           if (code !== undefined && socket.readyState === socket.OPEN) socket.close(code, reason);
@@ -180,20 +190,19 @@ export function streamRoutes(ctx: GatewayContext) {
           queueMicrotask(pumpQueuedFrames);
         };
         const stopPumping = readModel.onPublished(pumpQueuedFrames);
+        function pushFrame(text: string, live: boolean): void {
+          queue.push({ text, live });
+          if (!live) return;
+          queuedLiveBytes += text.length;
+          if (queuedLiveBytes + socket.bufferedAmount > config.wsMaxBufferedBytes) tooSlow();
+          else pumpSoon();
+        }
         const source = new StreamSource(
           readModel,
           params.runId !== undefined
             ? { kind: 'run', runId: params.runId, ...(params.since === undefined ? {} : { since: params.since }), ...typesOf(params) }
             : { kind: 'all', ...(params.cursor === undefined ? {} : { cursor: params.cursor }), ...typesOf(params) },
-          {
-            push: (text, live) => {
-              queue.push({ text, live });
-              if (!live) return;
-              queuedLiveBytes += text.length;
-              if (queuedLiveBytes + socket.bufferedAmount > config.wsMaxBufferedBytes) tooSlow();
-              else pumpSoon();
-            },
-          },
+          { push: pushFrame },
           config.wsMaxBufferedBytes,
           tooSlow,
         );
@@ -241,6 +250,11 @@ export function streamRoutes(ctx: GatewayContext) {
           }
         };
         pump();
+        if (params.counts === true) {
+          const unsubscribe = ctx.runCounts.subscribe((text) => pushFrame(text, true));
+          if (closed) unsubscribe();
+          else stopCounts = unsubscribe;
+        }
 
         socket.on('message', (data: RawData) => {
           if (closed) return;

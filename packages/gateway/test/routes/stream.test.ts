@@ -156,6 +156,37 @@ void test('?types= sends only those types; a cursor or since taken from it resum
   assert.deepEqual(ids(logs.frames), ['a#3', 'a#4']);
 });
 
+void test('?counts=true: the runs by workflow and status on connecting, then again when they change', async (t) => {
+  const { url, transport, names, gateway } = await startTestGateway(t);
+  await produceEvents(transport, names, [runStarted('o1', 1_000, 'orders'), runStarted('o2', 1_000, 'orders'), runStarted('m1', 1_000, 'mail')]);
+  await waitFor(async () => (await gateway.readModel.getRun('m1')) !== undefined, 'runs projected');
+  const client = openStream(t, url, '?counts=true&types=RunSucceeded');
+  await client.opened;
+  const countsFrames = (): Record<string, unknown>[] => client.frames.filter((f) => f.type === 'counts');
+  await waitFor(async () => countsFrames().length === 1, 'the counts on connecting');
+  const first = countsFrames()[0] as { at: unknown; counts: Record<string, Record<string, number>> };
+  assert.equal(typeof first.at, 'number');
+  assert.equal(first.counts.orders?.RUNNING, 2);
+  assert.equal(first.counts.mail?.RUNNING, 1);
+  assert.equal(first.counts.orders?.SUCCEEDED, 0);
+
+  await produceEvents(transport, names, [runSucceeded('o1', 2)]);
+  await waitFor(async () => countsFrames().length === 2, 'the counts after a change', 10_000);
+  const second = countsFrames()[1] as { counts: Record<string, Record<string, number>> };
+  assert.deepEqual([second.counts.orders?.RUNNING, second.counts.orders?.SUCCEEDED, second.counts.mail?.RUNNING], [1, 1, 1]);
+  // The events asked for came too; unchanged counts are not sent again.
+  assert.deepEqual(ids(client.frames.filter((f) => f.type !== 'counts')), ['o1#2']);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  assert.equal(countsFrames().length, 2);
+  // A stream without counts=true gets no counts frame.
+  const plain = openStream(t, url, '');
+  await plain.opened;
+  await produceEvents(transport, names, [runSucceeded('o2', 2)]);
+  await plain.waitForFrames(1);
+  await waitFor(async () => countsFrames().length === 3, 'the counts after the second change', 10_000);
+  assert.ok(plain.frames.every((f) => f.type !== 'counts'));
+});
+
 void test('bad parameters close with 1008 and a reason naming the parameter', async (t) => {
   const { url } = await startTestGateway(t);
   const cases: [string, RegExp][] = [
@@ -169,6 +200,8 @@ void test('bad parameters close with 1008 and a reason naming the parameter', as
     ['?types=RunStarted,NoSuchEvent', /types: "NoSuchEvent" is not an event type/],
     ['?types=RunStarted,,RunFailed', /types/],
     ['?types=', /types/],
+    ['?counts=yes', /counts: must be true or false/],
+    ['?runId=r1&counts=true', /counts: not with runId/],
   ];
   for (const [query, reason] of cases) {
     const client = openStream(t, url, query);

@@ -26,6 +26,7 @@ export type {
   SignalBody,
   StartRunBody,
   StartRunResponse,
+  CountsFrame,
   StreamFrame,
   WorkflowListResponse,
   WorkflowResponse,

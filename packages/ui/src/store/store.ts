@@ -7,7 +7,7 @@ import { ApiError, createApi, streamUrl } from '../api/client.ts';
 import type { Api } from '../api/client.ts';
 import { LiveSocket } from '../api/live-socket.ts';
 import type { ConnectionState } from '../api/live-socket.ts';
-import type { RunEvent, RunSummary, RunView, StreamFrame, WorkflowSummary } from '../api/types.ts';
+import type { CountsFrame, RunEvent, RunSummary, RunView, StreamFrame, WorkflowSummary } from '../api/types.ts';
 import { Coalescer } from './coalesce.ts';
 import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents, applySummaryEvent, toSummary } from './run-reducer.ts';
 
@@ -37,6 +37,8 @@ export interface RunDetail {
 export interface StoreState {
   connection: ConnectionState;
   runs: Readonly<Record<string, RunSummary>>;
+  /** How many runs the gateway holds, by workflow and status (the list keeps only the newest). */
+  counts?: CountsFrame['counts'];
   runsLoaded: boolean;
   runsError?: string;
   pending: readonly PendingTrigger[];
@@ -73,6 +75,12 @@ function isFrame(value: unknown): value is StreamFrame {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return typeof v.runId === 'string' && typeof v.seq === 'number' && typeof v.type === 'string' && typeof v.at === 'number';
+}
+
+function isCountsFrame(value: unknown): value is CountsFrame {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return v.type === 'counts' && typeof v.counts === 'object' && v.counts !== null;
 }
 
 function errorMessage(err: unknown): string {
@@ -134,7 +142,7 @@ export class OrchestratorStore {
     if (this.feed !== undefined) return;
     this.feedBuffer = [];
     this.feed = new LiveSocket({
-      url: () => streamUrl(this.gateway, { cursor: this.cursor, types: FEED_TYPES }),
+      url: () => streamUrl(this.gateway, { cursor: this.cursor, types: FEED_TYPES, counts: 'true' }),
       onState: (connection) => this.set({ connection }),
       // 1008: the gateway refused the cursor (say, its topics were re-created): start over from a snapshot.
       onClose: (code) => {
@@ -149,6 +157,7 @@ export class OrchestratorStore {
         }
       },
       onFrame: (frame) => {
+        if (isCountsFrame(frame)) this.set({ counts: frame.counts });
         if (!isFrame(frame)) return;
         if (frame.cursor !== undefined) this.cursor = frame.cursor;
         if (this.feedBuffer !== undefined) this.feedBuffer.push(frame);

@@ -16,6 +16,7 @@ const ROW_H = 44;
 
 export function RunsList() {
   const runsMap = useStore((s) => s.runs);
+  const gatewayCounts = useStore((s) => s.counts);
   const pending = useStore((s) => s.pending);
   const loaded = useStore((s) => s.runsLoaded);
   const loadError = useStore((s) => s.runsError);
@@ -26,16 +27,8 @@ export function RunsList() {
   const now = useNow(5000);
 
   const all = useMemo(() => Object.values(runsMap).sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1)), [runsMap]);
-  const counts = useMemo(() => {
-    const c: Record<string, number> = { ALL: 0 };
-    for (const s of RUN_STATUSES) c[s] = 0;
-    for (const r of all) if (workflow === '' || r.workflow === workflow) {
-      c[r.status] = (c[r.status] ?? 0) + 1;
-      c.ALL = (c.ALL ?? 0) + 1;
-    }
-    return c;
-  }, [all, workflow]);
-  const workflows = useMemo(() => [...new Set(all.map((r) => r.workflow))].sort(), [all]);
+  const counts = useMemo(() => statusCounts(all, gatewayCounts, workflow), [all, gatewayCounts, workflow]);
+  const workflows = useMemo(() => [...new Set([...all.map((r) => r.workflow), ...Object.keys(gatewayCounts ?? {})])].sort(), [all, gatewayCounts]);
   const rows = useMemo(() => {
     const q = search.trim().toLowerCase();
     return all.filter((r) => (status === 'ALL' || r.status === status) && (workflow === '' || r.workflow === workflow) && (q === '' || r.runId.toLowerCase().includes(q)));
@@ -116,6 +109,25 @@ export function RunsList() {
       </div>
     </div>
   );
+}
+
+/**
+ * Runs per status (and ALL) of one workflow, or of all when `workflow` is empty: the gateway's
+ * counts when it has sent them (the list keeps only the newest runs), else the list's own.
+ */
+function statusCounts(all: readonly RunSummary[], gatewayCounts: Readonly<Record<string, Readonly<Record<string, number>>>> | undefined, workflow: string): Record<string, number> {
+  const c: Record<string, number> = { ALL: 0 };
+  for (const s of RUN_STATUSES) c[s] = 0;
+  const add = (status: string, n: number): void => {
+    c[status] = (c[status] ?? 0) + n;
+    c.ALL = (c.ALL ?? 0) + n;
+  };
+  if (gatewayCounts !== undefined) {
+    for (const [name, byStatus] of Object.entries(gatewayCounts)) if (workflow === '' || name === workflow) for (const [status, n] of Object.entries(byStatus)) add(status, n);
+  } else {
+    for (const r of all) if (workflow === '' || r.workflow === workflow) add(r.status, 1);
+  }
+  return c;
 }
 
 function RunRow({ run, now, top, onOpen }: { run: RunSummary; now: number; top: number; onOpen: () => void }) {

@@ -204,5 +204,10 @@ test('all-runs feed: a burst of frames is applied in a few updates, and the list
   const kept = Object.keys(store.getState().runs);
   assert.ok(kept.length <= 2500, `${kept.length} runs kept`);
   assert.ok(kept.includes(`r${burst - 1}`) && !kept.includes('r0'), 'the newest runs are kept, the oldest dropped');
+  // How many there are comes from the gateway's counts frames, which the feed asks for.
+  assert.equal(new URL(ws.url).searchParams.get('counts'), 'true');
+  ws.send({ type: 'counts', at: 5, counts: { w: { PENDING: 0, RUNNING: burst, SUCCEEDED: 0, FAILED: 0, CANCELLED: 0 } } });
+  assert.equal(store.getState().counts?.w?.RUNNING, burst);
+  assert.equal(store.getState().runs.undefined, undefined, 'a counts frame is not a run');
   store.stop();
 });

@@ -9,4 +9,7 @@ export const StreamQuery = z.object({
   types: queryString(
     'Only events of these types, comma-separated (say RunStarted,RunSucceeded,RunFailed,RunCancelled for a list of runs); absent: every type. The cursor and since still count the events left out.',
   ),
+  counts: queryString(
+    'Without runId, true: also frames {type: "counts", at, counts: {workflow: {status: n}}}, the runs in the read store, on connecting and whenever they change (at most about once a second).',
+  ),
 });
