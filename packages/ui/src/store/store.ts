@@ -58,7 +58,7 @@ const LIST_LIMIT = 1000;
  * are dropped, so a tab left open on a busy engine holds the newest runs, not all it ever saw.
  */
 const MAX_LIST_RUNS = 2 * LIST_LIMIT;
-/** The all-runs feed's frames are applied together, at most once in this many ms. */
+/** A stream's frames (the all-runs feed's, a run's) are applied together, at most once in this many ms. */
 const FEED_INTERVAL_MS = 100;
 /** The feed asks only for the events a list row changes with. */
 const FEED_TYPES = SUMMARY_EVENT_TYPES.join(',');
@@ -281,27 +281,36 @@ export class OrchestratorStore {
         } finally {
           repairing = undefined;
         }
-        const queued = buffer.splice(0).sort((a, b) => a.seq - b.seq);
-        for (const e of queued) onEvent(e);
+        onEvents(buffer.splice(0).sort((a, b) => a.seq - b.seq));
       })();
       return repairing;
     };
 
-    const onEvent = (e: RunEvent): void => {
+    /** Applies the events that follow on in one update; at a gap, fetches what is missing first. */
+    const onEvents = (events: readonly RunEvent[]): void => {
       if (stopped) return;
       if (repairing !== undefined) {
-        buffer.push(e);
+        buffer.push(...events);
         return;
       }
-      const last = this.state.details[runId]?.lastSeq ?? 0;
-      if (e.seq <= last) return; // a duplicate or a replay
-      if (e.seq === last + 1) {
-        apply([e]);
-        return;
+      let last = this.state.details[runId]?.lastSeq ?? 0;
+      const next: RunEvent[] = [];
+      let gapAt = events.length;
+      for (const [i, e] of events.entries()) {
+        if (e.seq <= last) continue; // a duplicate or a replay
+        if (e.seq !== last + 1) {
+          gapAt = i;
+          break;
+        }
+        next.push(e);
+        last = e.seq;
       }
-      buffer.push(e); // a gap: fetch the missing events, then go on
+      if (next.length > 0) apply(next);
+      if (gapAt === events.length) return;
+      buffer.push(...events.slice(gapAt)); // a gap: fetch the missing events, then go on
       void repair();
     };
+    const frames = new Coalescer<RunEvent>(FEED_INTERVAL_MS, onEvents);
 
     const load = async (): Promise<void> => {
       let view: RunView | undefined;
@@ -332,7 +341,7 @@ export class OrchestratorStore {
         url: () => streamUrl(this.gateway, { runId, since: String(this.state.details[runId]?.lastSeq ?? 0) }),
         onState: (connection) => this.setDetail(runId, (d) => ({ ...d, connection })),
         onFrame: (frame) => {
-          if (isFrame(frame) && frame.runId === runId) onEvent(frame);
+          if (isFrame(frame) && frame.runId === runId) frames.push(frame);
         },
       });
     };
@@ -340,6 +349,7 @@ export class OrchestratorStore {
 
     return () => {
       stopped = true;
+      frames.clear();
       socket?.close();
       const details = { ...this.state.details };
       delete details[runId];

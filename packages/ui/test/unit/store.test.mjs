@@ -86,6 +86,7 @@ test('run stream: drops duplicates, repairs a gap from /events, resumes with sin
   serverLast = 7;
   ws.send(event(7));
   const seqs = () => store.getState().details[RUN].events.map((e) => e.seq);
+  await until(() => store.getState().details[RUN].lastSeq === 7, 'the live frames applied');
   assert.deepEqual(seqs(), [1, 2, 3, 4, 5, 6, 7]);
 
   ws.drop();
@@ -97,8 +98,20 @@ test('run stream: drops duplicates, repairs a gap from /events, resumes with sin
   ws2.send(event(7)); // the gateway may resend the boundary: still no double
   serverLast = 8;
   ws2.send(event(8));
+  await until(() => store.getState().details[RUN].lastSeq === 8, 'the frames after the reconnect applied');
   assert.deepEqual(seqs(), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.equal(store.getState().details[RUN].view.lastSeq, 8);
+
+  // A burst of a busy run's frames: applied in one or two updates, not one each.
+  let updates = 0;
+  const unsubscribe = store.subscribe(() => (updates += 1));
+  serverLast = 1008;
+  for (let seq = 9; seq <= 1008; seq++) ws2.send(event(seq));
+  assert.equal(updates, 0, 'frames wait for the next hand-over');
+  await until(() => store.getState().details[RUN].lastSeq === 1008, 'the burst applied');
+  assert.ok(updates <= 2, `${updates} state updates for 1,000 frames`);
+  assert.equal(store.getState().details[RUN].events.length, 1008);
+  unsubscribe();
   unwatch();
   assert.equal(ws2.closed, true, 'unwatching closes the socket');
 });
