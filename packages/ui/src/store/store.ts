@@ -7,7 +7,7 @@ import { ApiError, createApi, streamUrl } from '../api/client.ts';
 import type { Api } from '../api/client.ts';
 import { LiveSocket } from '../api/live-socket.ts';
 import type { ConnectionState } from '../api/live-socket.ts';
-import type { CountsFrame, RunEvent, RunSummary, RunView, StreamFrame, WorkflowSummary } from '../api/types.ts';
+import type { CountsFrame, RunEvent, RunStatus, RunSummary, RunView, StreamFrame, WorkflowSummary } from '../api/types.ts';
 import { Coalescer } from './coalesce.ts';
 import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents, applySummaryEvent, toSummary } from './run-reducer.ts';
 
@@ -34,6 +34,20 @@ export interface RunDetail {
   connection: ConnectionState;
 }
 
+/** A filter of the run list that the gateway applies (the list keeps only the newest runs). */
+export interface RunsFilter {
+  status?: RunStatus;
+  workflow?: string;
+}
+
+/** The newest runs that match a filter, read from the gateway and kept live by the feed. */
+export interface FilteredRuns {
+  filter: RunsFilter;
+  runs: Readonly<Record<string, RunSummary>>;
+  loaded: boolean;
+  error?: string;
+}
+
 export interface StoreState {
   connection: ConnectionState;
   runs: Readonly<Record<string, RunSummary>>;
@@ -41,6 +55,8 @@ export interface StoreState {
   counts?: CountsFrame['counts'];
   runsLoaded: boolean;
   runsError?: string;
+  /** Set while the list is filtered: the runs that match, whether or not they are among `runs`. */
+  filtered?: FilteredRuns;
   pending: readonly PendingTrigger[];
   workflows: readonly WorkflowSummary[];
   workflowsLoaded: boolean;
@@ -62,6 +78,21 @@ const MAX_LIST_RUNS = 2 * LIST_LIMIT;
 const FEED_INTERVAL_MS = 100;
 /** The feed asks only for the events a list row changes with. */
 const FEED_TYPES = SUMMARY_EVENT_TYPES.join(',');
+
+function matches(row: RunSummary, filter: RunsFilter): boolean {
+  return (filter.status === undefined || row.status === filter.status) && (filter.workflow === undefined || row.workflow === filter.workflow);
+}
+
+/** `runs` with the rows of a snapshot merged in, a row replacing one it is not older than. */
+function mergeRows(runs: Readonly<Record<string, RunSummary>>, items: readonly (RunSummary | RunView)[]): Record<string, RunSummary> {
+  const merged: Record<string, RunSummary> = { ...runs };
+  for (const item of items) {
+    const row = toSummary(item);
+    const cur = merged[row.runId];
+    if (cur === undefined || (row.lastSeq ?? 0) >= (cur.lastSeq ?? 0)) merged[row.runId] = row;
+  }
+  return merged;
+}
 
 /** The newest `max` runs by start, when there are over a quarter more; else the same object. */
 function trimRuns(runs: Record<string, RunSummary>, max: number): Record<string, RunSummary> {
@@ -186,13 +217,7 @@ export class OrchestratorStore {
   private async loadRuns(): Promise<void> {
     try {
       const res = await this.api.listRuns({ limit: LIST_LIMIT });
-      const runs: Record<string, RunSummary> = { ...this.state.runs };
-      for (const item of res.items) {
-        const row = toSummary(item);
-        const cur = runs[row.runId];
-        if (cur === undefined || (row.lastSeq ?? 0) >= (cur.lastSeq ?? 0)) runs[row.runId] = row;
-      }
-      this.set({ runs: trimRuns(runs, MAX_LIST_RUNS), runsLoaded: true, runsError: undefined });
+      this.set({ runs: trimRuns(mergeRows(this.state.runs, res.items), MAX_LIST_RUNS), runsLoaded: true, runsError: undefined });
     } catch (err) {
       if (this.needsToken(err)) return;
       this.set({ runsLoaded: true, runsError: errorMessage(err) });
@@ -200,6 +225,32 @@ export class OrchestratorStore {
     const buffered = this.feedBuffer ?? [];
     this.feedBuffer = undefined;
     this.applyFeed(buffered);
+  }
+
+  /**
+   * Shows only the runs that match `filter` (none: every run), read from the gateway: the newest
+   * that match, which the list may not hold. The feed keeps them live, and a run that comes to
+   * match joins them.
+   */
+  async filterRuns(filter: RunsFilter | undefined): Promise<void> {
+    if (filter === undefined || (filter.status === undefined && filter.workflow === undefined)) {
+      if (this.state.filtered !== undefined) this.set({ filtered: undefined });
+      return;
+    }
+    const same = (f: FilteredRuns | undefined): f is FilteredRuns => f !== undefined && f.filter.status === filter.status && f.filter.workflow === filter.workflow;
+    if (same(this.getState().filtered)) return;
+    this.set({ filtered: { filter, runs: {}, loaded: false } });
+    try {
+      const res = await this.api.listRuns({ limit: LIST_LIMIT, ...filter });
+      // The filter may have changed while the page was read.
+      const current = this.getState().filtered;
+      if (!same(current)) return;
+      this.set({ filtered: { ...current, runs: trimRuns(mergeRows(current.runs, res.items), MAX_LIST_RUNS), loaded: true } });
+    } catch (err) {
+      if (this.needsToken(err)) return;
+      const current = this.getState().filtered;
+      if (same(current)) this.set({ filtered: { ...current, loaded: true, error: errorMessage(err) } });
+    }
   }
 
   private applyFeed(frames: readonly StreamFrame[]): void {
@@ -214,7 +265,29 @@ export class OrchestratorStore {
         runs[f.runId] = next;
       }
     }
-    if (runs !== undefined) this.set({ runs: trimRuns(runs, MAX_LIST_RUNS) });
+    const filtered = this.applyFeedFiltered(frames, runs ?? this.state.runs);
+    if (runs !== undefined || filtered !== this.state.filtered) {
+      this.set({ ...(runs === undefined ? {} : { runs: trimRuns(runs, MAX_LIST_RUNS) }), filtered });
+    }
+  }
+
+  /** The filtered runs with the frames applied: a row that comes to match joins, one that no longer does leaves. */
+  private applyFeedFiltered(frames: readonly StreamFrame[], all: Readonly<Record<string, RunSummary>>): FilteredRuns | undefined {
+    const current = this.state.filtered;
+    if (current === undefined) return undefined;
+    let runs: Record<string, RunSummary> | undefined;
+    for (const f of frames) {
+      const map = runs ?? current.runs;
+      const cur = map[f.runId];
+      const next = cur !== undefined ? applySummaryEvent(cur, f) : all[f.runId];
+      if (next === cur || next === undefined) continue;
+      const match = matches(next, current.filter);
+      if (!match && cur === undefined) continue;
+      runs ??= { ...current.runs };
+      if (match) runs[f.runId] = next;
+      else delete runs[f.runId];
+    }
+    return runs === undefined ? current : { ...current, runs: trimRuns(runs, MAX_LIST_RUNS) };
   }
 
   async loadWorkflows(): Promise<void> {

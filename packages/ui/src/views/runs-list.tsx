@@ -2,7 +2,7 @@
  * The live run list: counts per status (which double as filters), a workflow filter, search by
  * id, and a virtualized table that stays smooth with thousands of rows.
  */
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { RUN_STATUSES } from '../api/types.ts';
 import type { RunStatus, RunSummary } from '../api/types.ts';
@@ -10,12 +10,14 @@ import { formatAgo, formatDuration } from '../components/format.ts';
 import { MetricsChart } from '../components/metrics-chart.tsx';
 import { STATUS_COLOR, STATUS_LABEL, StatusBadge } from '../components/status.tsx';
 import { useRouter } from '../router.tsx';
-import { useNow, useStore } from '../store/react.tsx';
+import { useNow, useOrchestrator, useStore } from '../store/react.tsx';
 
 const ROW_H = 44;
 
 export function RunsList() {
-  const runsMap = useStore((s) => s.runs);
+  const store = useOrchestrator();
+  const listed = useStore((s) => s.runs);
+  const filtered = useStore((s) => s.filtered);
   const gatewayCounts = useStore((s) => s.counts);
   const pending = useStore((s) => s.pending);
   const loaded = useStore((s) => s.runsLoaded);
@@ -25,10 +27,15 @@ export function RunsList() {
   const [workflow, setWorkflow] = useState('');
   const [search, setSearch] = useState('');
   const now = useNow(5000);
+  // A status or a workflow is filtered by the gateway: the list holds only the newest runs.
+  useEffect(() => {
+    void store.filterRuns(status === 'ALL' && workflow === '' ? undefined : { ...(status === 'ALL' ? {} : { status }), ...(workflow === '' ? {} : { workflow }) });
+  }, [store, status, workflow]);
+  const runsMap = filtered?.loaded === true ? filtered.runs : listed;
 
   const all = useMemo(() => Object.values(runsMap).sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1)), [runsMap]);
-  const counts = useMemo(() => statusCounts(all, gatewayCounts, workflow), [all, gatewayCounts, workflow]);
-  const workflows = useMemo(() => [...new Set([...all.map((r) => r.workflow), ...Object.keys(gatewayCounts ?? {})])].sort(), [all, gatewayCounts]);
+  const counts = useMemo(() => statusCounts(Object.values(listed), gatewayCounts, workflow), [listed, gatewayCounts, workflow]);
+  const workflows = useMemo(() => [...new Set([...Object.values(listed).map((r) => r.workflow), ...Object.keys(gatewayCounts ?? {})])].sort(), [listed, gatewayCounts]);
   const rows = useMemo(() => {
     const q = search.trim().toLowerCase();
     return all.filter((r) => (status === 'ALL' || r.status === status) && (workflow === '' || r.workflow === workflow) && (q === '' || r.runId.toLowerCase().includes(q)));
@@ -95,7 +102,7 @@ export function RunsList() {
         ))}
         <div ref={parent} className="ol-tbody" data-testid="runs-table">
           {loaded && rows.length === 0 && pending.length === 0 && (
-            <div className="ol-empty">{loadError !== undefined ? `Could not load runs: ${loadError}` : all.length === 0 ? 'No runs yet. Start one with “New run”.' : 'No run matches these filters.'}</div>
+            <div className="ol-empty">{emptyText(loadError ?? filtered?.error, Object.keys(listed).length === 0 && filtered === undefined)}</div>
           )}
           {!loaded && <div className="ol-empty">Loading runs…</div>}
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
@@ -109,6 +116,11 @@ export function RunsList() {
       </div>
     </div>
   );
+}
+
+function emptyText(error: string | undefined, noRuns: boolean): string {
+  if (error !== undefined) return `Could not load runs: ${error}`;
+  return noRuns ? 'No runs yet. Start one with “New run”.' : 'No run matches these filters.';
 }
 
 /**

@@ -224,3 +224,45 @@ test('all-runs feed: a burst of frames is applied in a few updates, and the list
   assert.equal(store.getState().runs.undefined, undefined, 'a counts frame is not a run');
   store.stop();
 });
+
+test('a filtered list is read from the gateway, and the feed keeps it live: a run that comes to match joins, one that stops leaves', async (t) => {
+  installBrowserGlobals(t);
+  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  const queries = [];
+  const row = (runId, status, createdAt) => ({ runId, workflow: 'w', version: 1, status, createdAt, updatedAt: createdAt, lastSeq: 2 });
+  const fakeApi = {
+    async listRuns(query) {
+      queries.push(query);
+      // The newest runs are all running; an old failed run is only in the filtered page.
+      if (query.status === 'FAILED') return { items: [row('old-failed', 'FAILED', 1)], nextCursor: null };
+      return { items: [row('live-1', 'RUNNING', 100), row('live-2', 'RUNNING', 101)], nextCursor: null };
+    },
+    async listWorkflows() {
+      return { items: [] };
+    },
+  };
+  const store = new OrchestratorStore('http://127.0.0.1:1', fakeApi);
+  store.start();
+  await until(() => ScriptedSocket.all.length === 1, 'the feed socket');
+  const ws = ScriptedSocket.all[0];
+  ws.open();
+  await until(() => store.getState().runsLoaded, 'the snapshot');
+
+  await store.filterRuns({ status: 'FAILED' });
+  assert.deepEqual(queries.at(-1), { limit: 1000, status: 'FAILED' });
+  const filteredIds = () => Object.keys(store.getState().filtered?.runs ?? {}).sort();
+  assert.equal(store.getState().filtered.loaded, true);
+  assert.deepEqual(filteredIds(), ['old-failed']);
+  assert.equal(store.getState().runs['old-failed'], undefined, 'the list itself is unchanged');
+
+  ws.send({ runId: 'live-1', seq: 3, type: 'RunFailed', at: 200, data: { error: { type: 'Boom', message: 'boom' }, failedSteps: ['a'] }, cursor: 'c1' });
+  await until(() => filteredIds().includes('live-1'), 'the run that failed joins');
+  assert.deepEqual(filteredIds(), ['live-1', 'old-failed']);
+  ws.send({ runId: 'old-failed', seq: 3, type: 'RunRetried', at: 201, data: {}, cursor: 'c2' });
+  await until(() => !filteredIds().includes('old-failed'), 'the retried run leaves');
+  assert.deepEqual(filteredIds(), ['live-1']);
+
+  await store.filterRuns(undefined);
+  assert.equal(store.getState().filtered, undefined);
+  store.stop();
+});
