@@ -45,6 +45,22 @@ async function until(cond, what, ms = 3000) {
   }
 }
 
+/** The store's modules, the store first. */
+const STORE_FILES = ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts'];
+
+/** A store whose all-runs feed is open and whose snapshot is `listRuns`'s answer; returns it and the feed's socket. */
+async function openFeed(t, listRuns) {
+  installBrowserGlobals(t);
+  const { OrchestratorStore } = await loadTs(t, STORE_FILES);
+  const store = new OrchestratorStore('http://127.0.0.1:1', { listRuns, listWorkflows: async () => ({ items: [] }) });
+  store.start();
+  await until(() => ScriptedSocket.all.length === 1, 'the feed socket');
+  const ws = ScriptedSocket.all[0];
+  ws.open();
+  await until(() => store.getState().runsLoaded, 'the snapshot');
+  return { store, ws };
+}
+
 const RUN = 'run-1';
 const definition = { name: 'w', steps: [{ id: 'a', task: 'demo.echo' }] };
 const event = (seq) =>
@@ -54,7 +70,7 @@ const event = (seq) =>
 
 test('run stream: drops duplicates, repairs a gap from /events, resumes with since after a drop', async (t) => {
   installBrowserGlobals(t);
-  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  const { OrchestratorStore } = await loadTs(t, STORE_FILES);
   let serverLast = 2;
   const calls = [];
   const fakeApi = {
@@ -118,7 +134,7 @@ test('run stream: drops duplicates, repairs a gap from /events, resumes with sin
 
 test('an optimistic start shows a pending row, then the run; a rejected one is rolled back with the message', async (t) => {
   installBrowserGlobals(t);
-  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  const { OrchestratorStore } = await loadTs(t, STORE_FILES);
   const { ApiError } = await loadTs(t, ['api/client.ts']);
   let answer;
   const fakeApi = {
@@ -147,7 +163,7 @@ test('an optimistic start shows a pending row, then the run; a rejected one is r
 
 test('all-runs feed: snapshot on first open, resume with the cursor, start over when the cursor is refused', async (t) => {
   installBrowserGlobals(t);
-  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
+  const { OrchestratorStore } = await loadTs(t, STORE_FILES);
   let listCalls = 0;
   const fakeApi = {
     async listRuns() {
@@ -191,22 +207,7 @@ test('all-runs feed: snapshot on first open, resume with the cursor, start over 
 });
 
 test('all-runs feed: a burst of frames is applied in a few updates, and the list keeps only the newest runs', async (t) => {
-  installBrowserGlobals(t);
-  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
-  const fakeApi = {
-    async listRuns() {
-      return { items: [], nextCursor: null };
-    },
-    async listWorkflows() {
-      return { items: [] };
-    },
-  };
-  const store = new OrchestratorStore('http://127.0.0.1:1', fakeApi);
-  store.start();
-  await until(() => ScriptedSocket.all.length === 1, 'the feed socket');
-  const ws = ScriptedSocket.all[0];
-  ws.open();
-  await until(() => store.getState().runsLoaded, 'the snapshot');
+  const { store, ws } = await openFeed(t, async () => ({ items: [], nextCursor: null }));
   let updates = 0;
   store.subscribe(() => (updates += 1));
   const burst = 6000;
@@ -226,27 +227,14 @@ test('all-runs feed: a burst of frames is applied in a few updates, and the list
 });
 
 test('a filtered list is read from the gateway, and the feed keeps it live: a run that comes to match joins, one that stops leaves', async (t) => {
-  installBrowserGlobals(t);
-  const { OrchestratorStore } = await loadTs(t, ['store/store.ts', 'store/run-reducer.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts']);
   const queries = [];
   const row = (runId, status, createdAt) => ({ runId, workflow: 'w', version: 1, status, createdAt, updatedAt: createdAt, lastSeq: 2 });
-  const fakeApi = {
-    async listRuns(query) {
-      queries.push(query);
-      // The newest runs are all running; an old failed run is only in the filtered page.
-      if (query.status === 'FAILED') return { items: [row('old-failed', 'FAILED', 1)], nextCursor: null };
-      return { items: [row('live-1', 'RUNNING', 100), row('live-2', 'RUNNING', 101)], nextCursor: null };
-    },
-    async listWorkflows() {
-      return { items: [] };
-    },
-  };
-  const store = new OrchestratorStore('http://127.0.0.1:1', fakeApi);
-  store.start();
-  await until(() => ScriptedSocket.all.length === 1, 'the feed socket');
-  const ws = ScriptedSocket.all[0];
-  ws.open();
-  await until(() => store.getState().runsLoaded, 'the snapshot');
+  const { store, ws } = await openFeed(t, async (query) => {
+    queries.push(query);
+    // The newest runs are all running; an old failed run is only in the filtered page.
+    if (query.status === 'FAILED') return { items: [row('old-failed', 'FAILED', 1)], nextCursor: null };
+    return { items: [row('live-1', 'RUNNING', 100), row('live-2', 'RUNNING', 101)], nextCursor: null };
+  });
 
   await store.filterRuns({ status: 'FAILED' });
   assert.deepEqual(queries.at(-1), { limit: 1000, status: 'FAILED' });
