@@ -7,9 +7,13 @@ import { ApiError, createApi, streamUrl } from '../api/client.ts';
 import type { Api } from '../api/client.ts';
 import { LiveSocket } from '../api/live-socket.ts';
 import type { ConnectionState } from '../api/live-socket.ts';
-import type { CountsFrame, RunEvent, RunStatus, RunSummary, RunView, StreamFrame, WorkflowSummary } from '../api/types.ts';
+import type { CountsFrame, RunEvent, RunSummary, RunView, StreamFrame, WorkflowSummary } from '../api/types.ts';
 import { Coalescer } from './coalesce.ts';
-import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents, applySummaryEvent, toSummary } from './run-reducer.ts';
+import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents } from './run-reducer.ts';
+import { foldFeed, foldFiltered, mergeRows, sameFilter } from './run-list.ts';
+import type { FilteredRuns, RunsFilter } from './run-list.ts';
+
+export type { FilteredRuns, RunsFilter } from './run-list.ts';
 
 export interface PendingTrigger {
   tempId: string;
@@ -34,20 +38,6 @@ export interface RunDetail {
   connection: ConnectionState;
 }
 
-/** A filter of the run list that the gateway applies (the list keeps only the newest runs). */
-export interface RunsFilter {
-  status?: RunStatus;
-  workflow?: string;
-}
-
-/** The newest runs that match a filter, read from the gateway and kept live by the feed. */
-export interface FilteredRuns {
-  filter: RunsFilter;
-  runs: Readonly<Record<string, RunSummary>>;
-  loaded: boolean;
-  error?: string;
-}
-
 export interface StoreState {
   connection: ConnectionState;
   runs: Readonly<Record<string, RunSummary>>;
@@ -69,38 +59,10 @@ export interface StoreState {
 /** The most events kept for one run in memory (log-heavy runs); the view itself is always complete. */
 const MAX_EVENTS_PER_RUN = 50_000;
 const LIST_LIMIT = 1000;
-/**
- * The most runs the list keeps: once the feed has brought a quarter more, the oldest (by start)
- * are dropped, so a tab left open on a busy engine holds the newest runs, not all it ever saw.
- */
-const MAX_LIST_RUNS = 2 * LIST_LIMIT;
 /** A stream's frames (the all-runs feed's, a run's) are applied together, at most once in this many ms. */
 const FEED_INTERVAL_MS = 100;
 /** The feed asks only for the events a list row changes with. */
 const FEED_TYPES = SUMMARY_EVENT_TYPES.join(',');
-
-function matches(row: RunSummary, filter: RunsFilter): boolean {
-  return (filter.status === undefined || row.status === filter.status) && (filter.workflow === undefined || row.workflow === filter.workflow);
-}
-
-/** `runs` with the rows of a snapshot merged in, a row replacing one it is not older than. */
-function mergeRows(runs: Readonly<Record<string, RunSummary>>, items: readonly (RunSummary | RunView)[]): Record<string, RunSummary> {
-  const merged: Record<string, RunSummary> = { ...runs };
-  for (const item of items) {
-    const row = toSummary(item);
-    const cur = merged[row.runId];
-    if (cur === undefined || (row.lastSeq ?? 0) >= (cur.lastSeq ?? 0)) merged[row.runId] = row;
-  }
-  return merged;
-}
-
-/** The newest `max` runs by start, when there are over a quarter more; else the same object. */
-function trimRuns(runs: Record<string, RunSummary>, max: number): Record<string, RunSummary> {
-  const all = Object.values(runs);
-  if (all.length <= max * 1.25) return runs;
-  all.sort((a, b) => b.createdAt - a.createdAt);
-  return Object.fromEntries(all.slice(0, max).map((r) => [r.runId, r]));
-}
 
 function isFrame(value: unknown): value is StreamFrame {
   if (typeof value !== 'object' || value === null) return false;
@@ -217,7 +179,7 @@ export class OrchestratorStore {
   private async loadRuns(): Promise<void> {
     try {
       const res = await this.api.listRuns({ limit: LIST_LIMIT });
-      this.set({ runs: trimRuns(mergeRows(this.state.runs, res.items), MAX_LIST_RUNS), runsLoaded: true, runsError: undefined });
+      this.set({ runs: mergeRows(this.state.runs, res.items), runsLoaded: true, runsError: undefined });
     } catch (err) {
       if (this.needsToken(err)) return;
       this.set({ runsLoaded: true, runsError: errorMessage(err) });
@@ -237,7 +199,7 @@ export class OrchestratorStore {
       if (this.state.filtered !== undefined) this.set({ filtered: undefined });
       return;
     }
-    const same = (f: FilteredRuns | undefined): f is FilteredRuns => f !== undefined && f.filter.status === filter.status && f.filter.workflow === filter.workflow;
+    const same = (f: FilteredRuns | undefined): f is FilteredRuns => f !== undefined && sameFilter(f.filter, filter);
     if (same(this.getState().filtered)) return;
     this.set({ filtered: { filter, runs: {}, loaded: false } });
     try {
@@ -245,7 +207,7 @@ export class OrchestratorStore {
       // The filter may have changed while the page was read.
       const current = this.getState().filtered;
       if (!same(current)) return;
-      this.set({ filtered: { ...current, runs: trimRuns(mergeRows(current.runs, res.items), MAX_LIST_RUNS), loaded: true } });
+      this.set({ filtered: { ...current, runs: mergeRows(current.runs, res.items), loaded: true } });
     } catch (err) {
       if (this.needsToken(err)) return;
       const current = this.getState().filtered;
@@ -255,39 +217,9 @@ export class OrchestratorStore {
 
   private applyFeed(frames: readonly StreamFrame[]): void {
     if (frames.length === 0) return;
-    let runs: Record<string, RunSummary> | undefined;
-    for (const f of frames) {
-      const map = runs ?? this.state.runs;
-      const cur = map[f.runId];
-      const next = applySummaryEvent(cur, f);
-      if (next !== cur && next !== undefined) {
-        runs ??= { ...this.state.runs };
-        runs[f.runId] = next;
-      }
-    }
-    const filtered = this.applyFeedFiltered(frames, runs ?? this.state.runs);
-    if (runs !== undefined || filtered !== this.state.filtered) {
-      this.set({ ...(runs === undefined ? {} : { runs: trimRuns(runs, MAX_LIST_RUNS) }), filtered });
-    }
-  }
-
-  /** The filtered runs with the frames applied: a row that comes to match joins, one that no longer does leaves. */
-  private applyFeedFiltered(frames: readonly StreamFrame[], all: Readonly<Record<string, RunSummary>>): FilteredRuns | undefined {
-    const current = this.state.filtered;
-    if (current === undefined) return undefined;
-    let runs: Record<string, RunSummary> | undefined;
-    for (const f of frames) {
-      const map = runs ?? current.runs;
-      const cur = map[f.runId];
-      const next = cur !== undefined ? applySummaryEvent(cur, f) : all[f.runId];
-      if (next === cur || next === undefined) continue;
-      const match = matches(next, current.filter);
-      if (!match && cur === undefined) continue;
-      runs ??= { ...current.runs };
-      if (match) runs[f.runId] = next;
-      else delete runs[f.runId];
-    }
-    return runs === undefined ? current : { ...current, runs: trimRuns(runs, MAX_LIST_RUNS) };
+    const runs = foldFeed(this.state.runs, frames);
+    const filtered = this.state.filtered === undefined ? undefined : foldFiltered(this.state.filtered, frames, runs);
+    if (runs !== this.state.runs || filtered !== this.state.filtered) this.set({ runs, filtered });
   }
 
   async loadWorkflows(): Promise<void> {
