@@ -1,14 +1,12 @@
 /**
  * Throughput (runs finished per bucket) and latency (p50 / p95 of run duration) over the last
- * few minutes, computed from the runs the event stream has projected, drawn as a small SVG.
+ * few minutes, from the runs' ends the store counts off the event stream, drawn as a small SVG.
  */
 import { useMemo } from 'react';
-import type { RunSummary } from '../api/types.ts';
-import { useNow } from '../store/react.tsx';
+import { BUCKETS, BUCKET_MS } from '../store/run-ends.ts';
+import type { RunEnds } from '../store/run-ends.ts';
+import { useNow, useStore } from '../store/react.tsx';
 import { formatDuration } from './format.ts';
-
-const BUCKET_MS = 10_000;
-const BUCKETS = 30;
 
 interface Bucket {
   count: number;
@@ -17,31 +15,26 @@ interface Bucket {
   p95: number | undefined;
 }
 
-function quantile(sorted: number[], q: number): number | undefined {
+function quantile(sorted: readonly number[], q: number): number | undefined {
   if (sorted.length === 0) return undefined;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-export function computeBuckets(runs: readonly RunSummary[], now: number): Bucket[] {
-  const end = Math.floor(now / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
-  const start = end - BUCKETS * BUCKET_MS;
-  const durations: number[][] = Array.from({ length: BUCKETS }, () => []);
-  const failed = new Array<number>(BUCKETS).fill(0);
-  for (const r of runs) {
-    if (r.endedAt === undefined || r.endedAt < start || r.endedAt >= end) continue;
-    const i = Math.floor((r.endedAt - start) / BUCKET_MS);
-    durations[i]?.push(Math.max(0, r.endedAt - r.createdAt));
-    if (r.status !== 'SUCCEEDED') failed[i] = (failed[i] ?? 0) + 1;
-  }
-  return durations.map((d, i) => {
-    d.sort((a, b) => a - b);
-    return { count: d.length, failed: failed[i] ?? 0, p50: quantile(d, 0.5), p95: quantile(d, 0.95) };
+/** The window's buckets ending with the one that holds `now`, oldest first, empty ones included. */
+export function computeBuckets(ends: RunEnds, now: number): Bucket[] {
+  const first = (Math.floor(now / BUCKET_MS) - BUCKETS + 1) * BUCKET_MS;
+  const byStart = new Map(ends.map((b) => [b.start, b]));
+  return Array.from({ length: BUCKETS }, (_, i) => {
+    const b = byStart.get(first + i * BUCKET_MS);
+    const sorted = [...(b?.durations ?? [])].sort((x, y) => x - y);
+    return { count: b?.count ?? 0, failed: b?.failed ?? 0, p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95) };
   });
 }
 
-export function MetricsChart({ runs }: { runs: readonly RunSummary[] }) {
+export function MetricsChart() {
+  const ends = useStore((s) => s.ends);
   const now = useNow(2000);
-  const buckets = useMemo(() => computeBuckets(runs, now), [runs, now]);
+  const buckets = useMemo(() => computeBuckets(ends, now), [ends, now]);
   const W = 300;
   const H = 74;
   const bw = W / BUCKETS;

@@ -9,8 +9,10 @@ import { LiveSocket } from '../api/live-socket.ts';
 import type { ConnectionState } from '../api/live-socket.ts';
 import type { CountsFrame, RunEvent, RunSummary, RunView, StreamFrame, WorkflowSummary } from '../api/types.ts';
 import { Coalescer } from './coalesce.ts';
-import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents } from './run-reducer.ts';
+import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents, toSummary } from './run-reducer.ts';
 import { foldFeed, foldFiltered, mergeRows, sameFilter } from './run-list.ts';
+import { recordEnds } from './run-ends.ts';
+import type { RunEnd, RunEnds } from './run-ends.ts';
 import type { FilteredRuns, RunsFilter } from './run-list.ts';
 
 export type { FilteredRuns, RunsFilter } from './run-list.ts';
@@ -47,6 +49,8 @@ export interface StoreState {
   runsError?: string;
   /** Set while the list is filtered: the runs that match, whether or not they are among `runs`. */
   filtered?: FilteredRuns;
+  /** The runs that ended lately, per bucket of time: the live chart's, every run counted. */
+  ends: RunEnds;
   pending: readonly PendingTrigger[];
   workflows: readonly WorkflowSummary[];
   workflowsLoaded: boolean;
@@ -63,6 +67,29 @@ const LIST_LIMIT = 1000;
 const FEED_INTERVAL_MS = 100;
 /** The feed asks only for the events a list row changes with. */
 const FEED_TYPES = SUMMARY_EVENT_TYPES.join(',');
+
+const ENDING: ReadonlySet<string> = new Set(['RunSucceeded', 'RunFailed', 'RunCancelled']);
+
+/** The ends among the frames, each with its run's duration when `runs` knows its start. */
+function endsOf(frames: readonly StreamFrame[], runs: Readonly<Record<string, RunSummary>>): RunEnd[] {
+  const ends: RunEnd[] = [];
+  for (const f of frames) {
+    if (!ENDING.has(f.type)) continue;
+    const createdAt = runs[f.runId]?.createdAt;
+    ends.push({ endedAt: f.at, failed: f.type !== 'RunSucceeded', ...(createdAt === undefined ? {} : { durationMs: Math.max(0, f.at - createdAt) }) });
+  }
+  return ends;
+}
+
+/** The ends of a snapshot's runs that have ended. */
+function snapshotEnds(items: readonly (RunSummary | RunView)[]): RunEnd[] {
+  const ends: RunEnd[] = [];
+  for (const item of items) {
+    const row = toSummary(item);
+    if (row.endedAt !== undefined) ends.push({ endedAt: row.endedAt, failed: row.status !== 'SUCCEEDED', durationMs: Math.max(0, row.endedAt - row.createdAt) });
+  }
+  return ends;
+}
 
 function isFrame(value: unknown): value is StreamFrame {
   if (typeof value !== 'object' || value === null) return false;
@@ -86,6 +113,7 @@ export class OrchestratorStore {
   private state: StoreState = {
     connection: 'connecting',
     runs: {},
+    ends: [],
     runsLoaded: false,
     pending: [],
     workflows: [],
@@ -179,7 +207,9 @@ export class OrchestratorStore {
   private async loadRuns(): Promise<void> {
     try {
       const res = await this.api.listRuns({ limit: LIST_LIMIT });
-      this.set({ runs: mergeRows(this.state.runs, res.items), runsLoaded: true, runsError: undefined });
+      // The first snapshot's ended runs start the chart; the feed counts every end after it.
+      const ends = this.state.runsLoaded ? this.state.ends : recordEnds(this.state.ends, snapshotEnds(res.items), Date.now());
+      this.set({ runs: mergeRows(this.state.runs, res.items), ends, runsLoaded: true, runsError: undefined });
     } catch (err) {
       if (this.needsToken(err)) return;
       this.set({ runsLoaded: true, runsError: errorMessage(err) });
@@ -219,7 +249,8 @@ export class OrchestratorStore {
     if (frames.length === 0) return;
     const runs = foldFeed(this.state.runs, frames);
     const filtered = this.state.filtered === undefined ? undefined : foldFiltered(this.state.filtered, frames, runs);
-    if (runs !== this.state.runs || filtered !== this.state.filtered) this.set({ runs, filtered });
+    const ends = recordEnds(this.state.ends, endsOf(frames, runs), Date.now());
+    if (runs !== this.state.runs || filtered !== this.state.filtered || ends !== this.state.ends) this.set({ runs, filtered, ends });
   }
 
   async loadWorkflows(): Promise<void> {

@@ -64,7 +64,7 @@ export function RunsList() {
             </button>
           ))}
         </div>
-        <MetricsChart runs={all} />
+        <MetricsChart />
       </div>
 
       <div className="ol-card ol-table-card">

@@ -110,6 +110,8 @@ test('the run list keeps up with a busy engine: counts from the gateway, the new
   await page.locator(`[data-testid="count-SUCCEEDED"]:has-text("${N}")`).waitFor({ timeout: 120_000 });
   console.log(`# the list counted all ${N} runs SUCCEEDED ${Date.now() - t0} ms after the first was started`);
   await page.locator(`[data-testid="count-ALL"]:has-text("${N}")`).waitFor();
+  // The live chart counted every run that ended (per minute over its 5 minutes), not only the kept ones.
+  await page.locator('[data-testid="metrics"] .ol-kpi', { hasText: `${(N / 5).toFixed(1)} runs/min` }).waitFor({ timeout: 10_000 });
   const kept = Number((await page.locator('[data-testid="row-count"]').innerText()).split(' of ')[1]);
   assert.ok(kept >= 1000 && kept <= 2500, `the list keeps the newest runs, not all ${N} (${kept} kept)`);
   // A status filter is the gateway's: the newest 1,000 that match, whether or not the list kept them.

@@ -46,7 +46,7 @@ async function until(cond, what, ms = 3000) {
 }
 
 /** The store's modules, the store first. */
-const STORE_FILES = ['store/store.ts', 'store/run-reducer.ts', 'store/run-list.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts'];
+const STORE_FILES = ['store/store.ts', 'store/run-reducer.ts', 'store/run-list.ts', 'store/run-ends.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts'];
 
 /** A store whose all-runs feed is open and whose snapshot is `listRuns`'s answer; returns it and the feed's socket. */
 async function openFeed(t, listRuns) {
@@ -243,12 +243,16 @@ test('a filtered list is read from the gateway, and the feed keeps it live: a ru
   assert.deepEqual(filteredIds(), ['old-failed']);
   assert.equal(store.getState().runs['old-failed'], undefined, 'the list itself is unchanged');
 
-  ws.send({ runId: 'live-1', seq: 3, type: 'RunFailed', at: 200, data: { error: { type: 'Boom', message: 'boom' }, failedSteps: ['a'] }, cursor: 'c1' });
+  const failedAt = Date.now();
+  ws.send({ runId: 'live-1', seq: 3, type: 'RunFailed', at: failedAt, data: { error: { type: 'Boom', message: 'boom' }, failedSteps: ['a'] }, cursor: 'c1' });
   await until(() => filteredIds().includes('live-1'), 'the run that failed joins');
   assert.deepEqual(filteredIds(), ['live-1', 'old-failed']);
-  ws.send({ runId: 'old-failed', seq: 3, type: 'RunRetried', at: 201, data: {}, cursor: 'c2' });
+  ws.send({ runId: 'old-failed', seq: 3, type: 'RunRetried', at: failedAt + 1, data: {}, cursor: 'c2' });
   await until(() => !filteredIds().includes('old-failed'), 'the retried run leaves');
   assert.deepEqual(filteredIds(), ['live-1']);
+  // The live chart counts the end the feed brought, with its run's duration (from its start at 100).
+  assert.equal(store.getState().ends.reduce((n, b) => n + b.failed, 0), 1);
+  assert.deepEqual(store.getState().ends.flatMap((b) => b.durations), [failedAt - 100]);
 
   await store.filterRuns(undefined);
   assert.equal(store.getState().filtered, undefined);
