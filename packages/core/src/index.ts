@@ -38,7 +38,7 @@ export {
   formatPath,
 } from './definition/schema.js';
 export * from './ids.js';
-export type { CountsFrame, RunResponse, StreamFrame, WorkflowResponse } from './api/rest.js';
+export type { CountsFrame, RunResponse, SchedulesFrame, StreamFrame, WorkflowResponse } from './api/rest.js';
 export * from './api/schemas/index.js';
 export * from './duration.js';
 export { ErrorInfoSchema, RunEventSchema, RunQueuedSchema, RunViewSchema } from './schemas.js';

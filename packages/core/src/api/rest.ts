@@ -59,3 +59,12 @@ export interface CountsFrame {
   at: number;
   counts: Record<string, Record<RunStatus, number>>;
 }
+
+/**
+ * A frame of the all-runs stream opened with `schedules=true`: the schedules changed (one was
+ * written, paused, deleted or fired), at most one a second; read them again (`GET /api/v1/schedules`).
+ */
+export interface SchedulesFrame {
+  type: 'schedules';
+  at: number;
+}

@@ -9,6 +9,8 @@
  *   events left out, so a resume does not send them again.
  * - `?counts=true` (no runId): also `{type: "counts", at, counts}` frames, the runs by workflow and
  *   status, on connecting and whenever they change (see RunCountsFeed).
+ * - `?schedules=true` (no runId): also `{type: "schedules", at}` frames when the schedules change,
+ *   at most one a second, for a page that shows them to read them again instead of polling.
  * - bad parameters close the socket with 1008 and a reason that names the parameter; so does an
  *   unknown runId, after an error frame `{type: "error", error: {code: "ORCH_NOT_FOUND"}}`.
  *
@@ -21,7 +23,7 @@
  * instead of letting its queue grow without bound.
  */
 import { ErrorCode, RUN_EVENT_TYPES } from '@orchestrator-lite/core';
-import type { RunEventType } from '@orchestrator-lite/core';
+import type { RunEventType, SchedulesFrame } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket, RawData } from 'ws';
 import type { GatewayContext } from '../context.js';
@@ -37,6 +39,7 @@ interface StreamParams {
   cursor?: readonly number[];
   types?: ReadonlySet<RunEventType>;
   counts?: boolean;
+  schedules?: boolean;
 }
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(RUN_EVENT_TYPES);
@@ -64,7 +67,8 @@ function parseParams(request: FastifyRequest, partitions: number): StreamParams 
   const sinceText = single(query, 'since');
   const cursorText = single(query, 'cursor');
   const typesText = single(query, 'types');
-  const countsText = single(query, 'counts');
+  const counts = flag(query, 'counts', runId);
+  const schedules = flag(query, 'schedules', runId);
   if (runId !== undefined && (runId.length === 0 || runId.length > 200)) throw new BadParam('runId: must be 1 to 200 characters');
   let since: number | undefined;
   if (sinceText !== undefined) {
@@ -79,16 +83,22 @@ function parseParams(request: FastifyRequest, partitions: number): StreamParams 
     if (cursor === undefined) throw new BadParam('cursor: is not a stream cursor this gateway issued');
   }
   const types = typesText === undefined ? undefined : parseTypes(typesText);
-  if (countsText !== undefined && countsText !== 'true' && countsText !== 'false') throw new BadParam('counts: must be true or false');
-  const counts = countsText === 'true';
-  if (counts && runId !== undefined) throw new BadParam('counts: not with runId; the counts are of every run');
   return {
     ...(runId === undefined ? {} : { runId }),
     ...(since === undefined ? {} : { since }),
     ...(cursor === undefined ? {} : { cursor }),
     ...(types === undefined ? {} : { types }),
     ...(counts ? { counts } : {}),
+    ...(schedules ? { schedules } : {}),
   };
+}
+
+/** A parameter that asks the all-runs stream for frames of another kind: true or false, never with runId. */
+function flag(query: Record<string, unknown>, name: 'counts' | 'schedules', runId: string | undefined): boolean {
+  const text = single(query, name);
+  if (text !== undefined && text !== 'true' && text !== 'false') throw new BadParam(`${name}: must be true or false`);
+  if (text === 'true' && runId !== undefined) throw new BadParam(`${name}: not with runId; it is of every run`);
+  return text === 'true';
 }
 
 function typesOf(params: StreamParams): { types?: ReadonlySet<RunEventType> } {
@@ -157,14 +167,14 @@ export function streamRoutes(ctx: GatewayContext) {
         let queuedLiveBytes = 0;
         let closed = false;
         let filling = false;
-        let stopCounts: (() => void) | undefined;
+        const stopFeeds: (() => void)[] = [];
 
         const shutdown = (code?: number, reason?: string): void => {
           if (closed) return;
           closed = true;
           source.close();
           stopPumping();
-          stopCounts?.();
+          for (const stop of stopFeeds.splice(0)) stop();
           metrics.wsClients.dec();
           queue.length = 0;
           if (code !== undefined && socket.readyState === socket.OPEN) socket.close(code, reason);
@@ -250,11 +260,9 @@ export function streamRoutes(ctx: GatewayContext) {
           }
         };
         pump();
-        if (params.counts === true) {
-          const unsubscribe = ctx.runCounts.subscribe((text) => pushFrame(text, true));
-          if (closed) unsubscribe();
-          else stopCounts = unsubscribe;
-        }
+        if (params.counts === true) stopFeeds.push(ctx.runCounts.subscribe((text) => pushFrame(text, true)));
+        if (params.schedules === true) stopFeeds.push(ctx.schedules.onChange(() => pushFrame(JSON.stringify({ type: 'schedules', at: ctx.now() } satisfies SchedulesFrame), true)));
+        if (closed) for (const stop of stopFeeds.splice(0)) stop();
 
         socket.on('message', (data: RawData) => {
           if (closed) return;

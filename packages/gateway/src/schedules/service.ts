@@ -23,12 +23,18 @@ export interface ScheduleServiceOptions {
   scheduler?: SchedulerOptions;
 }
 
+/** Listeners of schedule changes are told at most once in this many ms. */
+const CHANGE_INTERVAL_MS = 1_000;
+
 export class ScheduleService {
   readonly config: SchedulerConfig;
   store: ScheduleStore | undefined;
   private scheduler: Scheduler | undefined;
   private consumer: Consumer | undefined;
   private catchUp: CatchUp | undefined;
+  private readonly changeListeners = new Set<() => void>();
+  private lastToldAt = -Infinity;
+  private changeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: ScheduleServiceOptions) {
     this.config = resolveSchedulerConfig(options.scheduler);
@@ -49,6 +55,7 @@ export class ScheduleService {
       onBatch: async (records) => {
         for (const record of records) store.apply(record);
         for (const partition of new Set(records.map((r) => r.partition))) catchUp.reach(partition, store.position(partition));
+        this.changed();
       },
       onError: (error) => logger.warn({ err: error }, 'the schedules projection failed'),
     });
@@ -61,6 +68,28 @@ export class ScheduleService {
       ...runs,
     });
     await this.scheduler.start();
+  }
+
+  /**
+   * Hears that the schedules changed (one was written, paused, deleted or fired: its next firing
+   * moved), at most once a second; returns the unsubscribe.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Tells the listeners now, or once a second has passed since they were last told. */
+  private changed(): void {
+    if (this.changeListeners.size === 0 || this.changeTimer !== undefined) return;
+    const tell = (): void => {
+      this.changeTimer = undefined;
+      this.lastToldAt = Date.now();
+      for (const listener of this.changeListeners) listener();
+    };
+    const wait = this.lastToldAt + CHANGE_INTERVAL_MS - Date.now();
+    if (wait <= 0) tell();
+    else this.changeTimer = setTimeout(tell, wait);
   }
 
   /** Whether the projection has read every partition up to the end offsets measured at start. */
@@ -83,6 +112,9 @@ export class ScheduleService {
   }
 
   async close(): Promise<void> {
+    if (this.changeTimer !== undefined) clearTimeout(this.changeTimer);
+    this.changeTimer = undefined;
+    this.changeListeners.clear();
     await this.scheduler?.close();
     await this.consumer?.close();
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { RunEvent } from '@orchestrator-lite/core';
-import { http, openStream, produceEvents, runStarted, runSucceeded, startTestGateway, stepLog, waitFor } from '../helpers.js';
+import { DEFINITION, http, openStream, produceEvents, runStarted, runSucceeded, startTestGateway, stepLog, waitFor } from '../helpers.js';
 
 function ids(frames: Record<string, unknown>[]): string[] {
   return frames.map((f) => `${String(f.runId)}#${String(f.seq)}`);
@@ -187,6 +187,28 @@ void test('?counts=true: the runs by workflow and status on connecting, then aga
   assert.ok(plain.frames.every((f) => f.type !== 'counts'));
 });
 
+void test('?schedules=true: a frame when the schedules change, at most one a second', async (t) => {
+  const { url } = await startTestGateway(t, { scheduler: { tickMs: 0 } });
+  assert.equal((await http(url, 'PUT', '/api/v1/workflows/orders', DEFINITION)).status, 201);
+  const client = openStream(t, url, '?schedules=true&types=RunStarted');
+  const plain = openStream(t, url, '');
+  await Promise.all([client.opened, plain.opened]);
+  const schedulesFrames = (): Record<string, unknown>[] => client.frames.filter((f) => f.type === 'schedules');
+  assert.equal((await http(url, 'PUT', '/api/v1/schedules/nightly', { workflow: 'orders', cron: '0 9 * * *' })).status, 201);
+  await waitFor(async () => schedulesFrames().length === 1, 'the frame for the new schedule');
+  const first = schedulesFrames()[0];
+  assert.deepEqual(Object.keys(first ?? {}).sort(), ['at', 'type']);
+  // Two more changes at once: told once more, a second after the first.
+  assert.equal((await http(url, 'PUT', '/api/v1/schedules/nightly', { workflow: 'orders', cron: '0 10 * * *' })).status, 200);
+  assert.equal((await http(url, 'DELETE', '/api/v1/schedules/nightly')).status, 204);
+  await waitFor(async () => schedulesFrames().length === 2, 'the frame for the later changes', 5_000);
+  const gap = Number(schedulesFrames()[1]?.at) - Number(first?.at);
+  assert.ok(gap >= 990, `the second frame waited for the interval (${gap} ms)`);
+  await new Promise((resolve) => setTimeout(resolve, 1_300));
+  assert.equal(schedulesFrames().length, 2);
+  assert.ok(plain.frames.every((f) => f.type !== 'schedules'), 'a stream without schedules=true gets none');
+});
+
 void test('bad parameters close with 1008 and a reason naming the parameter', async (t) => {
   const { url } = await startTestGateway(t);
   const cases: [string, RegExp][] = [
@@ -202,6 +224,8 @@ void test('bad parameters close with 1008 and a reason naming the parameter', as
     ['?types=', /types/],
     ['?counts=yes', /counts: must be true or false/],
     ['?runId=r1&counts=true', /counts: not with runId/],
+    ['?schedules=1', /schedules: must be true or false/],
+    ['?runId=r1&schedules=true', /schedules: not with runId/],
   ];
   for (const [query, reason] of cases) {
     const client = openStream(t, url, query);

@@ -27,6 +27,7 @@ export type {
   StartRunBody,
   StartRunResponse,
   CountsFrame,
+  SchedulesFrame,
   StreamFrame,
   WorkflowListResponse,
   WorkflowResponse,

@@ -7,7 +7,7 @@ import { ApiError, createApi, streamUrl } from '../api/client.ts';
 import type { Api } from '../api/client.ts';
 import { LiveSocket } from '../api/live-socket.ts';
 import type { ConnectionState } from '../api/live-socket.ts';
-import type { CountsFrame, RunEvent, RunSummary, RunView, StreamFrame, WorkflowSummary } from '../api/types.ts';
+import type { CountsFrame, RunEvent, RunSummary, RunView, SchedulesFrame, StreamFrame, WorkflowSummary } from '../api/types.ts';
 import { Coalescer } from './coalesce.ts';
 import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents, toSummary } from './run-reducer.ts';
 import { foldFeed, foldFiltered, mergeRows, sameFilter } from './run-list.ts';
@@ -51,6 +51,8 @@ export interface StoreState {
   filtered?: FilteredRuns;
   /** The runs that ended lately, per bucket of time: the live chart's, every run counted. */
   ends: RunEnds;
+  /** When the gateway last said the schedules changed (its clock): the schedules page reads them again. */
+  schedulesChangedAt?: number;
   pending: readonly PendingTrigger[];
   workflows: readonly WorkflowSummary[];
   workflowsLoaded: boolean;
@@ -101,6 +103,10 @@ function isCountsFrame(value: unknown): value is CountsFrame {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return v.type === 'counts' && typeof v.counts === 'object' && v.counts !== null;
+}
+
+function isSchedulesFrame(value: unknown): value is SchedulesFrame {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>).type === 'schedules' && typeof (value as Record<string, unknown>).at === 'number';
 }
 
 function errorMessage(err: unknown): string {
@@ -163,7 +169,7 @@ export class OrchestratorStore {
     if (this.feed !== undefined) return;
     this.feedBuffer = [];
     this.feed = new LiveSocket({
-      url: () => streamUrl(this.gateway, { cursor: this.cursor, types: FEED_TYPES, counts: 'true' }),
+      url: () => streamUrl(this.gateway, { cursor: this.cursor, types: FEED_TYPES, counts: 'true', schedules: 'true' }),
       onState: (connection) => this.set({ connection }),
       // 1008: the gateway refused the cursor (say, its topics were re-created): start over from a snapshot.
       onClose: (code) => {
@@ -179,6 +185,7 @@ export class OrchestratorStore {
       },
       onFrame: (frame) => {
         if (isCountsFrame(frame)) this.set({ counts: frame.counts });
+        if (isSchedulesFrame(frame)) this.set({ schedulesChangedAt: frame.at });
         if (!isFrame(frame)) return;
         if (frame.cursor !== undefined) this.cursor = frame.cursor;
         if (this.feedBuffer !== undefined) this.feedBuffer.push(frame);

@@ -1,7 +1,8 @@
 /**
  * Every schedule: its workflow, cron and time zone, the next firing (counting down), its policies
  * and its last runs (live: a run's status follows the stream). Pause and resume (the same body with
- * `paused` toggled), fire now (then a link to the run) and delete (after a confirm).
+ * `paused` toggled), fire now (then a link to the run) and delete (after a confirm). The list is
+ * read again when the gateway's stream says the schedules changed, never on a timer.
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { RunStatus, ScheduleItem, ScheduleLastRun } from '../api/types.ts';
@@ -12,14 +13,12 @@ import { Link } from '../router.tsx';
 import { scheduleBody } from '../store/ops.ts';
 import { useNow, useOrchestrator, useStore } from '../store/react.tsx';
 
-/** How often the list is read again: next fire times move and firings happen without a run event here. */
-const REFRESH_MS = 10_000;
-
 export function SchedulesView() {
   const store = useOrchestrator();
   const [items, setItems] = useState<ScheduleItem[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
-  const runCount = useStore((s) => Object.keys(s.runs).length);
+  // The gateway says when the schedules change (written, paused, deleted, fired): read them again then.
+  const changedAt = useStore((s) => s.schedulesChangedAt);
 
   const load = useCallback(async () => {
     try {
@@ -33,13 +32,7 @@ export function SchedulesView() {
 
   useEffect(() => {
     void load();
-    const id = setInterval(() => void load(), REFRESH_MS);
-    return () => clearInterval(id);
-  }, [load]);
-  // A new run on the stream may be a firing: read the schedules again.
-  useEffect(() => {
-    if (runCount > 0) void load();
-  }, [runCount, load]);
+  }, [load, changedAt]);
 
   return (
     <div className="ol-page" data-testid="schedules-view">

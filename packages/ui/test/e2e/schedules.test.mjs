@@ -22,6 +22,11 @@ test('schedules page: list, pause and resume, trigger now with a link to the run
   await row.waitFor();
   const text = await row.innerText();
   for (const expected of ['new-year', 'diamond', '0 6 1 1 *', 'Europe/Paris', 'allow', 'last', 'no firings yet']) assert.ok(text.includes(expected), `the row shows ${expected}: ${text}`);
+  // A schedule written elsewhere shows up without a reload: the stream says the schedules changed.
+  await api(engine.url, '/api/v1/schedules/pushed', { method: 'PUT', body: JSON.stringify({ ...spec, cron: '0 7 1 1 *' }) });
+  await page.locator('[data-testid="schedule-row"][data-name="pushed"]').waitFor({ timeout: 5_000 });
+  assert.equal((await fetch(`${engine.url}/api/v1/schedules/pushed`, { method: 'DELETE' })).status, 204);
+  await page.locator('[data-testid="schedule-row"][data-name="pushed"]').waitFor({ state: 'detached', timeout: 5_000 });
   const next = await row.locator('[data-testid="schedule-next"]').innerText();
   assert.match(next, /^in \d+d \d+h\n\d{4}-01-01 \d\d:00:00$/, `next fire, relative and absolute: ${next}`);
 

@@ -223,6 +223,9 @@ test('all-runs feed: a burst of frames is applied in a few updates, and the list
   ws.send({ type: 'counts', at: 5, counts: { w: { PENDING: 0, RUNNING: burst, SUCCEEDED: 0, FAILED: 0, CANCELLED: 0 } } });
   assert.equal(store.getState().counts?.w?.RUNNING, burst);
   assert.equal(store.getState().runs.undefined, undefined, 'a counts frame is not a run');
+  assert.equal(new URL(ws.url).searchParams.get('schedules'), 'true');
+  ws.send({ type: 'schedules', at: 42 });
+  assert.equal(store.getState().schedulesChangedAt, 42, 'the schedules page hears that they changed');
   store.stop();
 });
 

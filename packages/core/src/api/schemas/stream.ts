@@ -12,4 +12,5 @@ export const StreamQuery = z.object({
   counts: queryString(
     'Without runId, true: also frames {type: "counts", at, counts: {workflow: {status: n}}}, the runs in the read store, on connecting and whenever they change (at most about once a second).',
   ),
+  schedules: queryString('Without runId, true: also frames {type: "schedules", at} when the schedules change (written, paused, deleted, fired), at most one a second.'),
 });
