@@ -80,6 +80,7 @@ export function RunsList() {
           </select>
           <span className="ol-muted ol-toolbar-count" data-testid="row-count">
             {rows.length} of {all.length}
+            {(counts[status] ?? 0) > all.length && ` · the newest of ${counts[status] ?? 0}`}
           </span>
         </div>
         <div className="ol-thead">
