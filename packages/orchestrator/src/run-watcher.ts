@@ -183,7 +183,9 @@ class RunEnds {
         },
       };
       const abort = (): void => {
-        this.#waiters.get(runId)?.delete(waiter);
+        const waiting = this.#waiters.get(runId);
+        waiting?.delete(waiter);
+        if (waiting?.size === 0) this.#waiters.delete(runId);
         waiter.reject(signal!.reason as Error);
       };
       signal?.addEventListener('abort', abort, { once: true });
