@@ -4,6 +4,9 @@
  * events as they come, so the live chart counts every run that ended, not only the runs the list
  * keeps; a bucket's sample is bounded, so a busy engine costs the page the same memory as an idle one.
  */
+import type { RunSummary, RunView, StreamFrame } from '../api/types.ts';
+import { toSummary } from './run-reducer.ts';
+
 export const BUCKET_MS = 10_000;
 export const BUCKETS = 30;
 /** Durations kept per bucket: the first ones, then a uniform sample of all (reservoir sampling). */
@@ -57,4 +60,27 @@ export function recordEnds(buckets: RunEnds, ends: readonly RunEnd[], now: numbe
   }
   if (ends.length === 0 && byStart.size === buckets.length) return buckets;
   return [...byStart.values()].sort((a, b) => a.start - b.start);
+}
+
+const ENDING: ReadonlySet<string> = new Set(['RunSucceeded', 'RunFailed', 'RunCancelled']);
+
+/** The ends among the frames, each with its run's duration when `runs` knows its start. */
+export function endsOf(frames: readonly StreamFrame[], runs: Readonly<Record<string, RunSummary>>): RunEnd[] {
+  const ends: RunEnd[] = [];
+  for (const f of frames) {
+    if (!ENDING.has(f.type)) continue;
+    const createdAt = runs[f.runId]?.createdAt;
+    ends.push({ endedAt: f.at, failed: f.type !== 'RunSucceeded', ...(createdAt === undefined ? {} : { durationMs: Math.max(0, f.at - createdAt) }) });
+  }
+  return ends;
+}
+
+/** The ends of a snapshot's runs that have ended. */
+export function snapshotEnds(items: readonly (RunSummary | RunView)[]): RunEnd[] {
+  const ends: RunEnd[] = [];
+  for (const item of items) {
+    const row = toSummary(item);
+    if (row.endedAt !== undefined) ends.push({ endedAt: row.endedAt, failed: row.status !== 'SUCCEEDED', durationMs: Math.max(0, row.endedAt - row.createdAt) });
+  }
+  return ends;
 }

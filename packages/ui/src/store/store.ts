@@ -9,10 +9,10 @@ import { LiveSocket } from '../api/live-socket.ts';
 import type { ConnectionState } from '../api/live-socket.ts';
 import type { CountsFrame, RunEvent, RunSummary, RunView, SchedulesFrame, StreamFrame, WorkflowSummary } from '../api/types.ts';
 import { Coalescer } from './coalesce.ts';
-import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents, toSummary } from './run-reducer.ts';
+import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents } from './run-reducer.ts';
 import { foldFeed, foldFiltered, mergeRows, sameFilter } from './run-list.ts';
-import { recordEnds } from './run-ends.ts';
-import type { RunEnd, RunEnds } from './run-ends.ts';
+import { endsOf, recordEnds, snapshotEnds } from './run-ends.ts';
+import type { RunEnds } from './run-ends.ts';
 import type { FilteredRuns, RunsFilter } from './run-list.ts';
 
 export type { FilteredRuns, RunsFilter } from './run-list.ts';
@@ -69,29 +69,6 @@ const LIST_LIMIT = 1000;
 const FEED_INTERVAL_MS = 100;
 /** The feed asks only for the events a list row changes with. */
 const FEED_TYPES = SUMMARY_EVENT_TYPES.join(',');
-
-const ENDING: ReadonlySet<string> = new Set(['RunSucceeded', 'RunFailed', 'RunCancelled']);
-
-/** The ends among the frames, each with its run's duration when `runs` knows its start. */
-function endsOf(frames: readonly StreamFrame[], runs: Readonly<Record<string, RunSummary>>): RunEnd[] {
-  const ends: RunEnd[] = [];
-  for (const f of frames) {
-    if (!ENDING.has(f.type)) continue;
-    const createdAt = runs[f.runId]?.createdAt;
-    ends.push({ endedAt: f.at, failed: f.type !== 'RunSucceeded', ...(createdAt === undefined ? {} : { durationMs: Math.max(0, f.at - createdAt) }) });
-  }
-  return ends;
-}
-
-/** The ends of a snapshot's runs that have ended. */
-function snapshotEnds(items: readonly (RunSummary | RunView)[]): RunEnd[] {
-  const ends: RunEnd[] = [];
-  for (const item of items) {
-    const row = toSummary(item);
-    if (row.endedAt !== undefined) ends.push({ endedAt: row.endedAt, failed: row.status !== 'SUCCEEDED', durationMs: Math.max(0, row.endedAt - row.createdAt) });
-  }
-  return ends;
-}
 
 function isFrame(value: unknown): value is StreamFrame {
   if (typeof value !== 'object' || value === null) return false;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { loadTs } from './load-ts.mjs';
 
 test('ends are counted in their 10-second bucket, failures apart, and buckets older than the window leave', async (t) => {
-  const { recordEnds, BUCKET_MS, BUCKETS } = await loadTs(t, ['store/run-ends.ts']);
+  const { recordEnds, BUCKET_MS, BUCKETS } = await loadTs(t, ['store/run-ends.ts', 'store/run-reducer.ts']);
   const now = 1_000 * BUCKET_MS + 3_000;
   let ends = recordEnds([], [
     { endedAt: now - 1_000, durationMs: 40, failed: false },
@@ -22,7 +22,7 @@ test('ends are counted in their 10-second bucket, failures apart, and buckets ol
 });
 
 test('a busy bucket keeps a bounded, uniform sample of its durations and counts every end', async (t) => {
-  const { recordEnds, BUCKET_MS } = await loadTs(t, ['store/run-ends.ts']);
+  const { recordEnds, BUCKET_MS } = await loadTs(t, ['store/run-ends.ts', 'store/run-reducer.ts']);
   const now = 50 * BUCKET_MS;
   let ends = [];
   let seed = 7;
