@@ -34,8 +34,9 @@ export function RunsList() {
   const runsMap = filtered?.loaded === true ? filtered.runs : listed;
 
   const all = useMemo(() => Object.values(runsMap).sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1)), [runsMap]);
-  const counts = useMemo(() => statusCounts(Object.values(listed), gatewayCounts, workflow), [listed, gatewayCounts, workflow]);
-  const workflows = useMemo(() => [...new Set([...Object.values(listed).map((r) => r.workflow), ...Object.keys(gatewayCounts ?? {})])].sort(), [listed, gatewayCounts]);
+  const listedRows = useMemo(() => Object.values(listed), [listed]);
+  const counts = useMemo(() => statusCounts(listedRows, gatewayCounts, workflow), [listedRows, gatewayCounts, workflow]);
+  const workflows = useMemo(() => [...new Set([...listedRows.map((r) => r.workflow), ...Object.keys(gatewayCounts ?? {})])].sort(), [listedRows, gatewayCounts]);
   const rows = useMemo(() => {
     const q = search.trim().toLowerCase();
     return all.filter((r) => (status === 'ALL' || r.status === status) && (workflow === '' || r.workflow === workflow) && (q === '' || r.runId.toLowerCase().includes(q)));
