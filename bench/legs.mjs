@@ -13,7 +13,7 @@
  *
  * by topic and reading group, mean, p50 and p90 in ms.
  *
- *   node bench/legs.mjs [--split] [--workload=chain10] [--load=saturation|fixed] [--seconds=6] [--warmup=3]
+ *   node bench/legs.mjs [--split] [--workload=chain10] [--load=saturation|fixed] [--window=N] [--seconds=6] [--warmup=3]
  *
  * Needs a broker (KAFKA_BROKERS, else 127.0.0.1:9092).
  */
@@ -23,9 +23,9 @@ import { join } from 'node:path';
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { engineToolArgs } from './lib/engine-tool-args.mjs';
 import { quantile } from './lib/stats.mjs';
-import { ENGINE_LOAD, MEASURED_WINDOWS } from './lib/workloads.mjs';
+import { ENGINE_LOAD } from './lib/workloads.mjs';
 
-const { split, workload, load, seconds, warmup } = engineToolArgs('legs', process.argv.slice(2), { buses: ['kafka'], workload: 'chain10' });
+const { split, workload, load, window: inFlight, seconds, warmup } = engineToolArgs('legs', process.argv.slice(2), { buses: ['kafka'], workload: 'chain10' });
 
 /** Every thread's messages: the produced records by place, and each group's reads of them. */
 function readLegs(from) {
@@ -89,12 +89,12 @@ function stats(values) {
 
 const dir = mkdtempSync(join(tmpdir(), 'orch-legs-'));
 try {
-  const shape = load === 'fixed' ? 'at half its saturated run rate (measured first)' : 'at saturation';
+  const shape = `${load === 'fixed' ? 'at half its saturated run rate (measured first)' : 'at saturation'} with ${inFlight} runs in flight`;
   process.stderr.write(`legs: the engine on kafka${split ? ', each role in its own process' : ''}, ${workload} ${shape}, ${warmup} s of warm-up, ${seconds} s measured\n`);
   // NODE_OPTIONS, not execArgv: the roles' own processes (--split) load the recorder too.
   const recorder = new URL('./lib/legs-recorder.mjs', import.meta.url).href;
   const env = { ...process.env, BENCH_LEGS_DIR: dir, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${recorder}`.trim() };
-  const options = { ...ENGINE_LOAD, bus: 'kafka', window: MEASURED_WINDOWS, workloads: [workload], warmupMs: warmup * 1000, measureMs: seconds * 1000, timeoutMs: 300_000, saturationOnly: load === 'saturation', timeline: true, split };
+  const options = { ...ENGINE_LOAD, bus: 'kafka', window: { [workload]: inFlight }, workloads: [workload], warmupMs: warmup * 1000, measureMs: seconds * 1000, timeoutMs: 300_000, saturationOnly: load === 'saturation', timeline: true, split };
   const result = await runPhaseProcess('engine', options, undefined, { env });
   const measured = result.workloads?.[workload]?.[load];
   if (measured?.window === undefined) throw new Error(`legs: the engine phase measured nothing: ${result.workloads?.[workload]?.error ?? 'no window'}`);

@@ -7,7 +7,7 @@
  * and p99 and its share of the run. With --load=fixed, the same at the bench's fixed load (half
  * the saturated run rate, started at a steady pace), where the latency targets are measured.
  *
- *   node bench/timeline.mjs [--bus=embedded|kafka] [--split] [--workload=flaky] [--load=saturation|fixed] [--seconds=6] [--warmup=3]
+ *   node bench/timeline.mjs [--bus=embedded|kafka] [--split] [--workload=flaky] [--load=saturation|fixed] [--window=N] [--seconds=6] [--warmup=3]
  *
  * A gap ends at an event's `at` (the engine's clock when it happened), except the first (the
  * bench's request) and the last (the frame's arrival). With parallel steps (fanout20) the
@@ -15,16 +15,16 @@
  */
 import { runPhaseProcess } from './lib/phase-process.mjs';
 import { engineToolArgs } from './lib/engine-tool-args.mjs';
-import { ENGINE_LOAD, MEASURED_WINDOWS } from './lib/workloads.mjs';
+import { ENGINE_LOAD } from './lib/workloads.mjs';
 
-const { bus, split, workload, load, seconds, warmup } = engineToolArgs('timeline', process.argv.slice(2), { buses: ['embedded', 'kafka'], workload: 'flaky' });
+const { bus, split, workload, load, window: inFlight, seconds, warmup } = engineToolArgs('timeline', process.argv.slice(2), { buses: ['embedded', 'kafka'], workload: 'flaky' });
 
-const shape = load === 'fixed' ? `at half its saturated run rate (measured first, ${MEASURED_WINDOWS[workload]} runs in flight)` : `at saturation (${MEASURED_WINDOWS[workload]} runs in flight)`;
+const shape = load === 'fixed' ? `at half its saturated run rate (measured first, ${inFlight} runs in flight)` : `at saturation (${inFlight} runs in flight)`;
 process.stderr.write(`timeline: the engine on ${bus}${split ? ', each role in its own process' : ''}, ${workload} ${shape}, ${warmup} s of warm-up, ${seconds} s measured\n`);
 const result = await runPhaseProcess('engine', {
   ...ENGINE_LOAD,
   bus,
-  window: MEASURED_WINDOWS,
+  window: { [workload]: inFlight },
   workloads: [workload],
   warmupMs: warmup * 1000,
   measureMs: seconds * 1000,
