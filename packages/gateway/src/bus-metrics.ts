@@ -21,7 +21,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { TopicNames } from '@orchestrator-lite/core';
-import { addWriteStats } from '@orchestrator-lite/transport';
+import { addWriteStats, withTimeout } from '@orchestrator-lite/transport';
 import type { Transport, WriteStats } from '@orchestrator-lite/transport';
 import type { WriteStatsSource } from './options.js';
 
@@ -45,15 +45,6 @@ export interface BusSnapshot {
   dlq: number | undefined;
   lag: ReadonlyMap<string, number>;
   ok: boolean;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Sum over partitions of end - committed; a partition with no commit (-1) lags by its whole log. */
