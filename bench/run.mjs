@@ -40,7 +40,8 @@ const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).
 
 const timing = quick ? { warmupMs: 500, measureMs: 3000, rawMeasureMs: 2000, memoryRuns: 1000, finishedRuns: 5000 } : { warmupMs: 1500, measureMs: 10_000, rawMeasureMs: 6000, memoryRuns: 4000, finishedRuns: 50_000 };
 // The engine runs at its bus's default partition count (transport's `defaultPartitions`), as a user gets it.
-const shared = { ...ENGINE_LOAD, workloads: WORKLOADS, warmupMs: timing.warmupMs, measureMs: timing.measureMs };
+// `alone`: after the loads, one run at a time, the latency a single workflow sees on an idle system.
+const shared = { ...ENGINE_LOAD, workloads: WORKLOADS, warmupMs: timing.warmupMs, measureMs: timing.measureMs, alone: true };
 const phaseBudgetMs = quick ? 150_000 : 300_000;
 
 const PHASES = [

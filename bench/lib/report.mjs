@@ -244,9 +244,11 @@ export function renderMarkdown(result) {
   for (const w of WORKLOADS) {
     for (const [name, phase] of [['engine (embedded)', p['engine-embedded']], ['engine (embedded, own process)', p['engine-embedded-own']], ['engine (kafka)', p['engine-kafka']], ['engine (kafka, roles split)', p['engine-kafka-split']], ['BullMQ', p.bullmq]]) {
       const r = ok(phase)?.workloads?.[w];
-      for (const load of ['fixed', 'saturation']) {
+      for (const load of ['alone', 'fixed', 'saturation']) {
         const x = r?.[load];
-        const label = load === 'fixed' ? `fixed ${fmt(x?.offeredRunsPerSec)} runs/s` : 'saturation';
+        // Results written before the one-at-a-time loop have no such row.
+        if (load === 'alone' && x === undefined) continue;
+        const label = load === 'alone' ? 'one at a time' : load === 'fixed' ? `fixed ${fmt(x?.offeredRunsPerSec)} runs/s` : 'saturation';
         out.push(`| ${w} | ${name} | ${label} | ${fmt(x?.runsPerSec)} | ${lat(x?.latency?.dispatch)} | ${lat(x?.latency?.taskToNext)} | ${lat(x?.latency?.handoff)} | ${lat(x?.latency?.wsLatency)} | ${lat(x?.latency?.runLatency)} |`);
       }
     }
@@ -297,7 +299,7 @@ export function renderMarkdown(result) {
   out.push('');
   out.push('## Definitions', '');
   out.push('- **steps/s**: StepSucceeded events (engine) or completed jobs (BullMQ) per second inside the measurement window; **runs/s**: runs that finished in the window.');
-  out.push('- **saturation**: a closed loop keeping a fixed number of runs in flight; **fixed**: an open loop starting runs at half the saturated rate.');
+  out.push('- **saturation**: a closed loop keeping a fixed number of runs in flight; **fixed**: an open loop starting runs at half the saturated rate; **one at a time**: a closed loop of one run, each started when the last ended: what a single workflow takes on an idle system.');
   out.push('- **dispatch**: StepScheduled.at → handler start (BullMQ: job added → handler start). **task-to-next (events)**: StepSucceeded.at of the last dependency → the step\'s start as its worker reported it (StepStarted, or with a short attempt the StepSucceeded that carries it). **hand-off (handlers)**: the last dependency\'s handler end → the step\'s handler start, both instrumented (comparable across engine and BullMQ).');
   out.push('- **event-to-WebSocket**: event `at` → receipt of its frame by a client of the gateway\'s `/api/v1/stream` (all runs). **run**: start request → terminal event received.');
   out.push('- The raw round trip uses our Transport (on @platformatic/kafka for Kafka): produce a request; a replier consumes it and, in one commit(offsets, produce), sends the reply; the requester consumes it. **The Kafka client alone** does the same with the client\'s own Producer and Consumer stream and no project code, the replier in a second process.');

@@ -146,7 +146,8 @@ export async function run(o) {
       const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
       const fixed = await measure((w) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...w }));
       const curve = o.curve ? await throughputCurve({ start, window: o.window[workload], saturation: sat, factors: o.curve, warmupMs: o.warmupMs, measureMs: o.measureMs, measure }) : undefined;
-      results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 }, ...(curve ? { curve } : {}) };
+      const alone = o.alone ? await measure((w) => closedLoop({ start, window: 1, warmupMs: o.warmupMs, measureMs: o.measureMs, ...w })) : undefined;
+      results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 }, ...(curve ? { curve } : {}), ...(alone ? { alone } : {}) };
       process.stderr.write(`  bullmq ${workload}: saturation ${sat.runsPerSec} runs/s ${sat.stepsPerSec} steps/s; at ${rate.toFixed(1)} runs/s hand-off p50 ${fixed.latency.handoff.p50} ms p99 ${fixed.latency.handoff.p99} ms\n`);
       if (curve) process.stderr.write(`  bullmq ${workload} by runs in flight: ${curve.map((c) => `${c.window}: ${c.stepsPerSec} steps/s`).join(', ')}\n`);
     }

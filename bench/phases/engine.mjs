@@ -3,7 +3,8 @@
  * through the public REST API and observed through the gateway's WebSocket stream.
  *
  * For each workload: a closed loop (saturation), then an open loop at `loadFraction` of the
- * saturated run rate (a fixed offered load). Handlers are instrumented to time their start and end.
+ * saturated run rate (a fixed offered load), and with `alone` a closed loop of one run at a time
+ * (what a single workflow takes on an idle engine). Handlers are instrumented to time their start and end.
  */
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -119,7 +120,8 @@ export async function run(o) {
         const rate = Math.max(1, sat.runsPerSec * o.loadFraction);
         const fixed = await measure(tracker, (window) => openLoop({ start, ratePerSec: rate, warmupMs: o.warmupMs, measureMs: o.measureMs, maxInFlight: o.window[workload] * 4, ...window }));
         const curve = o.curve ? await throughputCurve({ start, window: o.window[workload], saturation: sat, factors: o.curve, warmupMs: o.warmupMs, measureMs: o.measureMs, measure: (drive) => measure(tracker, drive) }) : undefined;
-        results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 }, ...(curve ? { curve } : {}) };
+        const alone = o.alone ? await measure(tracker, (window) => closedLoop({ start, window: 1, warmupMs: o.warmupMs, measureMs: o.measureMs, ...window })) : undefined;
+        results[workload] = { saturation: sat, fixed: { ...fixed, offeredRunsPerSec: Math.round(rate * 100) / 100 }, ...(curve ? { curve } : {}), ...(alone ? { alone } : {}) };
         process.stderr.write(`  engine/${o.bus}${shape} ${workload}: saturation ${f(sat.runsPerSec)} runs/s ${f(sat.stepsPerSec)} steps/s; at ${f(rate)} runs/s task-to-next p50 ${fixed.latency.taskToNext.p50} ms p99 ${fixed.latency.taskToNext.p99} ms\n`);
         if (curve) process.stderr.write(`  engine/${o.bus} ${workload} by runs in flight: ${curve.map((c) => `${c.window}: ${f(c.stepsPerSec)} steps/s`).join(', ')}\n`);
       } catch (error) {
