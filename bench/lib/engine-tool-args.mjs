@@ -1,7 +1,8 @@
 /**
  * The arguments of the tools that run the engine once on one workload and look inside the run
- * (`timeline.mjs`, `legs.mjs`): `--bus`, `--split`, `--workload`, `--load`, `--window` (runs in flight
- * in the closed loop, the bench's for the workload unless given), `--seconds`, `--warmup`, each checked, with the tool's name in every error and its usage line after an unknown argument.
+ * (`timeline.mjs`, `legs.mjs`): `--bus`, `--split`, `--workload`, `--load`, `--window` (runs in
+ * flight in the closed loop, the bench's for the workload unless given), `--seconds`, `--warmup`,
+ * each checked, with the tool's name in every error and its usage line after an unknown argument.
  */
 import { MEASURED_WINDOWS, MEASURED_WORKLOADS } from './workloads.mjs';
 
