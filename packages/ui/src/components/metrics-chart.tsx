@@ -3,7 +3,7 @@
  * few minutes, from the runs' ends the store counts off the event stream, drawn as a small SVG.
  */
 import { useMemo } from 'react';
-import { BUCKETS, BUCKET_MS } from '../store/run-ends.ts';
+import { BUCKETS, BUCKET_MS, windowStart } from '../store/run-ends.ts';
 import type { RunEnds } from '../store/run-ends.ts';
 import { useNow, useStore } from '../store/react.tsx';
 import { formatDuration } from './format.ts';
@@ -22,7 +22,7 @@ function quantile(sorted: readonly number[], q: number): number | undefined {
 
 /** The window's buckets ending with the one that holds `now`, oldest first, empty ones included. */
 export function computeBuckets(ends: RunEnds, now: number): Bucket[] {
-  const first = (Math.floor(now / BUCKET_MS) - BUCKETS + 1) * BUCKET_MS;
+  const first = windowStart(now);
   const byStart = new Map(ends.map((b) => [b.start, b]));
   return Array.from({ length: BUCKETS }, (_, i) => {
     const b = byStart.get(first + i * BUCKET_MS);

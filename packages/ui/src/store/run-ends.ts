@@ -43,9 +43,14 @@ function sampled(bucket: EndBucket, duration: number, random: () => number): Pic
   return { durations, timed };
 }
 
+/** The start of the window's oldest bucket: the window is BUCKETS buckets, the last holding `now`. */
+export function windowStart(now: number): number {
+  return (Math.floor(now / BUCKET_MS) - BUCKETS + 1) * BUCKET_MS;
+}
+
 /** `buckets` with `ends` counted in and the buckets that left the window dropped; the same object when nothing changed. */
 export function recordEnds(buckets: RunEnds, ends: readonly RunEnd[], now: number, random: () => number = Math.random): RunEnds {
-  const oldest = (Math.floor(now / BUCKET_MS) - BUCKETS + 1) * BUCKET_MS;
+  const oldest = windowStart(now);
   const byStart = new Map(buckets.filter((b) => b.start >= oldest).map((b) => [b.start, b]));
   for (const end of ends) {
     const start = Math.floor(end.endedAt / BUCKET_MS) * BUCKET_MS;
