@@ -15,8 +15,8 @@
  * targets beside them, met or not. A phase that fails is reported as failed, never as a pass.
  *
  * The machine's speed drifts within a run. So the client alone and our transport on Kafka, whose
- * ratio is a target, run twice each in the order A B B A, and each figure is the mean of its two
- * runs; and before each phase a fixed piece of JavaScript is timed (`speedProbe`), so that the
+ * ratio is a target, run twice each in the order A B B A (all four once more when a side's two
+ * runs came out far apart), and each figure is the mean of its two runs; and before each phase a fixed piece of JavaScript is timed (`speedProbe`), so that the
  * report says how far the phases saw the same machine.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -107,6 +107,49 @@ async function measurePhase(phase) {
   if (result.status !== 'ok') process.stderr.write(`phase ${phase.id} FAILED: ${result.error}\n`);
   return result;
 }
+/** How many times a pair may run when its sides are unsteady. */
+const PAIR_ATTEMPTS = quick ? 1 : 2;
+
+/**
+ * A pair of phases that ran in the order A B B A whose side made rates far apart saw the machine
+ * move unevenly under it: in a full run it runs once more, and the steadier attempt is kept.
+ * `once` runs the four and gives `{ engine, peer }`, each side's two rates, or `{ error }`;
+ * `names` says the sides in the progress line. The kept attempt, with `attempts`.
+ */
+async function steadierPair(label, names, once) {
+  let kept;
+  let attempts = 0;
+  while (attempts < PAIR_ATTEMPTS) {
+    attempts++;
+    const pair = await once(attempts);
+    if (pair.error) return pair;
+    const spread = pairSpread(pair);
+    const worst = Math.max(spread.engine, spread.peer);
+    if (kept === undefined || worst < kept.worst) kept = { pair, worst };
+    if (worst <= UNSTEADY_PAIR) break;
+    if (attempts < PAIR_ATTEMPTS) process.stderr.write(`${label} unsteady (${names.engine}'s runs ${spread.engine}x apart, ${names.peer}'s ${spread.peer}x): once more\n`);
+  }
+  return { ...kept.pair, attempts };
+}
+
+/**
+ * The rest of the client alone's (A) and our transport's (B) A B B A once A and B have run: B,
+ * then A again (all four again if unsteady), and each side the mean of its two runs.
+ */
+async function completePaired(first) {
+  const [a, b] = PAIRED.map((id) => PHASES.find((p) => p.id === id));
+  const once = async (attempt) => {
+    const results = { [a.id]: [attempt === 1 ? first[a.id] : await measurePhase(a)], [b.id]: [attempt === 1 ? first[b.id] : await measurePhase(b)] };
+    results[b.id].push(await measurePhase(b));
+    results[a.id].push(await measurePhase(a));
+    const rates = (id) => results[id].map((r) => r.saturation?.roundTripsPerSec);
+    const measured = [...rates(a.id), ...rates(b.id)].every((rate) => rate > 0);
+    return { results, ...(measured ? { engine: rates(b.id), peer: rates(a.id) } : { error: 'a run measured nothing' }) };
+  };
+  const kept = await steadierPair(`phases ${a.id}, ${b.id}`, { engine: 'our transport', peer: 'the client alone' }, once);
+  return Object.fromEntries(Object.entries(kept.results).map(([id, results]) => [id, { ...meanOfRuns(results), ...(kept.error ? {} : { attempts: kept.attempts }) }]));
+}
+
 /** A phase runs if --only names it, or warms what a phase it names measures. */
 const selected = (phase) => !only || only.includes(phase.id) || (phase.warms && PHASES.some((p) => p.kafka && !p.warms && only.includes(p.id)));
 for (const phase of PHASES) {
@@ -116,13 +159,7 @@ for (const phase of PHASES) {
     continue;
   }
   phases[phase.id] = await measurePhase(phase);
-  // The second half of A B B A, once the second of the pair has run.
-  if (phase.id === PAIRED[1] && phases[PAIRED[0]]?.status === 'ok' && phases[PAIRED[1]].status === 'ok') {
-    const [a, b] = PAIRED.map((id) => PHASES.find((p) => p.id === id));
-    const again = { [b.id]: await measurePhase(b) };
-    again[a.id] = await measurePhase(a);
-    for (const id of PAIRED) phases[id] = meanOfRuns([phases[id], again[id]]);
-  }
+  if (phase.id === PAIRED[1] && phases[PAIRED[0]]?.status === 'ok' && phases[PAIRED[1]].status === 'ok') Object.assign(phases, await completePaired(phases));
 }
 
 /**
@@ -130,12 +167,8 @@ for (const phase of PHASES) {
  * half within a run: the embedded engine against BullMQ (runs/s), and the engine on Kafka against
  * the Kafka client alone (steps/s ÷ round trips/s). So each such workload runs again, at
  * saturation only, in the order engine, peer, peer, engine, each in a fresh process, and the
- * target takes the ratio of the two means. Where one side's two runs are more than
- * UNSTEADY_PAIR apart, the machine did not drift evenly under them: the four run once more in a
- * full run, and the steadier attempt is kept.
+ * target takes the ratio of the two means; an unsteady pair runs once more (`steadierPair`).
  */
-/** How many times a pair may run when its sides are unsteady. */
-const PAIR_ATTEMPTS = quick ? 1 : 2;
 const VERSUS = [
   { id: 'versus-bullmq', engine: 'engine-embedded', peer: 'bullmq', workloads: WORKLOADS, peerRate: (r, w) => r.workloads?.[w]?.saturation?.runsPerSec, engineRate: (s) => s.runsPerSec },
   ...KAFKA_ENGINES.map(({ phase, pairing }) => ({ id: pairing, engine: phase, peer: 'client-alone', workloads: ['chain10', 'fanout20'], peerRate: (r) => r.saturation?.roundTripsPerSec, engineRate: (s) => s.stepsPerSec })),
@@ -144,21 +177,9 @@ async function versus(pairing) {
   const started = Date.now();
   const out = {};
   for (const workload of pairing.workloads) {
-    // A pair whose side made rates far apart saw the machine move unevenly under it: it runs
-    // again, and the steadier of the attempts is kept.
-    let kept;
-    let attempts = 0;
-    while (attempts < PAIR_ATTEMPTS) {
-      attempts++;
-      const runs = await pairOnce(pairing, workload);
-      if (runs.error) return { status: 'failed', error: runs.error };
-      const spread = pairSpread(runs);
-      const worst = Math.max(spread.engine, spread.peer);
-      if (kept === undefined || worst < kept.worst) kept = { runs, worst };
-      if (worst <= UNSTEADY_PAIR) break;
-      if (attempts < PAIR_ATTEMPTS) process.stderr.write(`phase ${pairing.id}: ${workload} unsteady (the engine's runs ${spread.engine}x apart, the peer's ${spread.peer}x): once more\n`);
-    }
-    out[workload] = { ...kept.runs, attempts };
+    const kept = await steadierPair(`phase ${pairing.id}: ${workload}`, { engine: 'the engine', peer: 'the peer' }, () => pairOnce(pairing, workload));
+    if (kept.error) return { status: 'failed', error: kept.error };
+    out[workload] = kept;
   }
   return { status: 'ok', seconds: Math.round((Date.now() - started) / 100) / 10, workloads: out };
 }
