@@ -114,7 +114,7 @@ const PAIR_ATTEMPTS = quick ? 1 : 2;
  * A pair of phases that ran in the order A B B A whose side made rates far apart saw the machine
  * move unevenly under it: in a full run it runs once more, and the steadier attempt is kept.
  * `once` runs the four and gives `{ engine, peer }`, each side's two rates, or `{ error }`;
- * `names` says the sides in the progress line. The kept attempt, with `attempts`.
+ * `names` says the sides in the progress line. The kept attempt, with `attempts` (how many ran).
  */
 async function steadierPair(label, names, once) {
   let kept;
@@ -122,7 +122,8 @@ async function steadierPair(label, names, once) {
   while (attempts < PAIR_ATTEMPTS) {
     attempts++;
     const pair = await once(attempts);
-    if (pair.error) return pair;
+    // A run that measured nothing ends the pair: with the attempt before it kept, if there was one.
+    if (pair.error) return kept === undefined ? pair : { ...kept.pair, attempts };
     const spread = pairSpread(pair);
     const worst = Math.max(spread.engine, spread.peer);
     if (kept === undefined || worst < kept.worst) kept = { pair, worst };
