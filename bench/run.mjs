@@ -16,8 +16,9 @@
  *
  * The machine's speed drifts within a run. So the client alone and our transport on Kafka, whose
  * ratio is a target, run twice each in the order A B B A (all four once more when a side's two
- * runs came out far apart), and each figure is the mean of its two runs; and before each phase a fixed piece of JavaScript is timed (`speedProbe`), so that the
- * report says how far the phases saw the same machine.
+ * runs came out far apart), and each figure is the mean of its two runs; and before each phase a
+ * fixed piece of JavaScript is timed (`speedProbe`), so that the report says how far the phases
+ * saw the same machine.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
