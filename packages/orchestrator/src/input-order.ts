@@ -1,5 +1,5 @@
 import type { InputStretch, OrderRecord } from '@orchestrator-lite/core';
-import type { ConsumedRecord } from '@orchestrator-lite/transport';
+import type { ConsumedRecord, TopicPartition } from '@orchestrator-lite/transport';
 
 /**
  * Why the order of a partition's inputs is written down.
@@ -25,6 +25,11 @@ import type { ConsumedRecord } from '@orchestrator-lite/transport';
 const MAX_STRETCHES = 1000;
 /** How long a replay waits for the inputs of another source before it gives up ordering. */
 const TURN_TIMEOUT_MS = 30_000;
+
+/** An input source: `commands/<p>` or `results/<p>`, as the `applied` watermarks and the order records name it. */
+export function inputSource(commandsTopic: string, tp: TopicPartition): string {
+  return `${tp.topic === commandsTopic ? 'commands' : 'results'}/${tp.partition}`;
+}
 
 /** The other input source of a partition: `commands/<p>` for `results/<p>` and back. */
 function otherSource(source: string): string {
