@@ -23,15 +23,14 @@
  * instead of letting its queue grow without bound.
  */
 import { ErrorCode, RUN_EVENT_TYPES } from '@orchestrator-lite/core';
-import type { RunEventType, SchedulesFrame } from '@orchestrator-lite/core';
+import type { RunEventType } from '@orchestrator-lite/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { WebSocket, RawData } from 'ws';
+import type { WebSocket } from 'ws';
 import type { GatewayContext } from '../context.js';
-import { StreamSource } from '../stream-source.js';
+import { errorFrame, StreamConnection, WS_CLOSE } from '../stream-connection.js';
+import type { StreamScope } from '../stream-source.js';
 import { decodeStreamCursor } from '../stream-cursor.js';
 import { streamSchemas } from '../schemas/stream.js';
-
-export const WS_CLOSE = { policyViolation: 1008, tooBig: 1009, internalError: 1011, tryAgainLater: 1013 } as const;
 
 interface StreamParams {
   runId?: string;
@@ -105,18 +104,18 @@ function typesOf(params: StreamParams): { types?: ReadonlySet<RunEventType> } {
   return params.types === undefined ? {} : { types: params.types };
 }
 
-function byteLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
-
-function errorFrame(code: string, message: string): string {
-  return JSON.stringify({ type: 'error', error: { code, message } });
+/** Whose events the client follows, from where, and of which types. */
+function scopeOf(params: StreamParams): StreamScope {
+  return params.runId !== undefined
+    ? { kind: 'run', runId: params.runId, ...(params.since === undefined ? {} : { since: params.since }), ...typesOf(params) }
+    : { kind: 'all', ...(params.cursor === undefined ? {} : { cursor: params.cursor }), ...typesOf(params) };
 }
 
 export function streamRoutes(ctx: GatewayContext) {
-  const { readModel, config, metrics } = ctx;
-  const highWater = Math.max(16 * 1024, Math.floor(config.wsMaxBufferedBytes / 4));
+  const { readModel } = ctx;
+  const follow = (socket: WebSocket, request: FastifyRequest, params: StreamParams): void => {
+    new StreamConnection(ctx, socket, request, scopeOf(params)).start(params);
+  };
 
   return async (app: FastifyInstance): Promise<void> => {
     app.route({
@@ -158,134 +157,4 @@ export function streamRoutes(ctx: GatewayContext) {
       },
     });
   };
-
-  /** Sends the client its backlog and then live events, until either side closes. */
-  function follow(socket: WebSocket, request: FastifyRequest, params: StreamParams): void {
-        metrics.wsClients.inc();
-        const queue: { text: string; live: boolean }[] = [];
-        let head = 0;
-        let queuedLiveBytes = 0;
-        let closed = false;
-        let filling = false;
-        const stopFeeds: (() => void)[] = [];
-
-        const shutdown = (code?: number, reason?: string): void => {
-          if (closed) return;
-          closed = true;
-          source.close();
-          stopPumping();
-          for (const stop of stopFeeds.splice(0)) stop();
-          metrics.wsClients.dec();
-          queue.length = 0;
-          if (code !== undefined && socket.readyState === socket.OPEN) socket.close(code, reason);
-        };
-        const tooSlow = (): void => shutdown(WS_CLOSE.tryAgainLater, 'client too slow: reconnect with the last seq or cursor');
-
-        // The frames of one pump leave in one write (a batch's events, a backlog page), not a
-        // write each: the connection's socket is corked while they are queued on it, and the
-        // live events of one batch, pushed one by one, are sent by one pump once the batch is
-        // published (before the store writes their rows, when it writes on this thread).
-        const tcp = request.raw.socket;
-        let pumpQueued = false;
-        // Only a source that is live queues live frames, and a live source reads no more backlog:
-        // this pump reads nothing from the store, which may be in the middle of its transaction.
-        const pumpQueuedFrames = (): void => {
-          if (!pumpQueued) return;
-          pumpQueued = false;
-          pump();
-        };
-        const pumpSoon = (): void => {
-          if (pumpQueued) return;
-          pumpQueued = true;
-          queueMicrotask(pumpQueuedFrames);
-        };
-        const stopPumping = readModel.onPublished(pumpQueuedFrames);
-        function pushFrame(text: string, live: boolean): void {
-          queue.push({ text, live });
-          if (!live) return;
-          queuedLiveBytes += text.length;
-          if (queuedLiveBytes + socket.bufferedAmount > config.wsMaxBufferedBytes) tooSlow();
-          else pumpSoon();
-        }
-        const source = new StreamSource(
-          readModel,
-          params.runId !== undefined
-            ? { kind: 'run', runId: params.runId, ...(params.since === undefined ? {} : { since: params.since }), ...typesOf(params) }
-            : { kind: 'all', ...(params.cursor === undefined ? {} : { cursor: params.cursor }), ...typesOf(params) },
-          { push: pushFrame },
-          config.wsMaxBufferedBytes,
-          tooSlow,
-        );
-
-        /** Reads the next backlog page once the queue has drained. */
-        const fill = (): void => {
-          if (filling || closed || !source.needsBacklog) return;
-          filling = true;
-          source.fill().then(
-            () => {
-              filling = false;
-              pump();
-            },
-            (error: unknown) => {
-              filling = false;
-              ctx.logger.error({ err: error }, 'could not read the stream backlog from the read store');
-              shutdown(WS_CLOSE.internalError, 'the read store failed; reconnect later');
-            },
-          );
-        };
-
-        const pump = (): void => {
-          tcp.cork();
-          try {
-            sendQueued();
-          } finally {
-            tcp.uncork();
-          }
-          if (head === queue.length) {
-            queue.length = 0;
-            head = 0;
-            queuedLiveBytes = 0;
-            fill();
-          }
-        };
-        const sendQueued = (): void => {
-          while (!closed && head < queue.length && socket.readyState === socket.OPEN && socket.bufferedAmount < highWater) {
-            const item = queue[head];
-            head += 1;
-            if (item === undefined) continue;
-            if (item.live) queuedLiveBytes -= item.text.length;
-            socket.send(item.text, (err) => {
-              if (err === undefined || err === null) pump();
-            });
-          }
-        };
-        pump();
-        if (params.counts === true) stopFeeds.push(ctx.runCounts.subscribe((text) => pushFrame(text, true)));
-        if (params.schedules === true) stopFeeds.push(ctx.schedules.onChange(() => pushFrame(JSON.stringify({ type: 'schedules', at: ctx.now() } satisfies SchedulesFrame), true)));
-        if (closed) for (const stop of stopFeeds.splice(0)) stop();
-
-        socket.on('message', (data: RawData) => {
-          if (closed) return;
-          if (byteLength(data) > config.wsMaxFrameBytes) {
-            request.log.warn({ bytes: byteLength(data), limit: config.wsMaxFrameBytes }, 'WebSocket frame over the limit: closed with 1009');
-            socket.send(errorFrame(ErrorCode.PayloadTooLarge, `frame exceeds ${config.wsMaxFrameBytes} bytes`));
-            shutdown(WS_CLOSE.tooBig, 'frame too large');
-            return;
-          }
-          let message: unknown;
-          try {
-            message = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
-          } catch {
-            socket.send(errorFrame(ErrorCode.BadRequest, 'frame is not valid JSON; the only accepted frame is {"type":"ping"}'));
-            return;
-          }
-          if (typeof message === 'object' && message !== null && !Array.isArray(message) && (message as { type?: unknown }).type === 'ping' && Object.keys(message).length === 1) {
-            socket.send(JSON.stringify({ type: 'pong' }));
-            return;
-          }
-          socket.send(errorFrame(ErrorCode.BadRequest, 'unsupported frame; the only accepted frame is {"type":"ping"}'));
-        });
-        socket.on('close', () => shutdown());
-        socket.on('error', () => shutdown());
-  }
 }
