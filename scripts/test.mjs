@@ -39,6 +39,11 @@ const isKafka = (f) => /kafka/i.test(relative(root, f));
 const isBrowser = (f) => /[\\/]ui[\\/]test[\\/]/.test(f);
 if (only === 'unit') files = files.filter((f) => !isKafka(f) && !isBrowser(f));
 if (filters.length > 0) files = files.filter((f) => filters.some((p) => f.includes(p)));
+if (files.length === 0) {
+  // node --test given no file would run whatever it finds under the folder.
+  console.error(`[test] no test file matches ${filters.map((p) => JSON.stringify(p)).join(', ') || 'the selection'}; filters match a built file's path, e.g. packages/gateway/dist/test/options`);
+  process.exit(2);
+}
 files.sort();
 
 const env = { ...process.env };

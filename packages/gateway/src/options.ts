@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Transport, WriteStats } from '@orchestrator-lite/transport';
-import { DEFAULT_RUN_RETENTION_MS, DEFAULT_TOPIC_PREFIX, ErrorCode, OrchError, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
-import { checkApiTokens, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
+import { z } from 'zod';
+import { DEFAULT_RUN_RETENTION_MS, DEFAULT_TOPIC_PREFIX, ErrorCode, formatPath, OrchError, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
+import { apiTokenIssues, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
 import type { ApiToken } from './tokens.js';
 import type { SchedulerOptions } from './schedules/options.js';
 
@@ -207,102 +208,127 @@ function isOrigin(value: string): boolean {
   }
 }
 
-function positiveInt(value: number, field: string, issues: { field: string; message: string }[], min = 1): void {
-  if (!Number.isInteger(value) || value < min) issues.push({ field, message: `must be an integer >= ${min}, got ${String(value)}` });
+/** An integer option of at least `min` (and at most `max`); its error names the value given. */
+function integer(min: number, max?: number) {
+  const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
+  const schema = z.number({ error: (issue) => `must be an integer ${range}, got ${String(issue.input)}` }).int().min(min);
+  return max === undefined ? schema : schema.max(max);
+}
+
+const origin = z.string().refine(isOrigin, {
+  error: (issue) => `must be an origin such as https://app.example.com (scheme://host[:port], no path) or *, got ${JSON.stringify(issue.input)}`,
+});
+const hostName = z.string().refine((host) => host === '*' || /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._:-]+)$/.test(host), {
+  error: (issue) => `must be a host name or address without scheme, port or path (or *), got ${JSON.stringify(issue.input)}`,
+});
+const metricsTokenMessage = `must be at least ${MIN_TOKEN_LENGTH} characters`;
+
+/** Each option of the gateway with its default and its check; `deploymentIssues` checks them together. */
+const gatewayOptionsSchema = z
+  .object({
+    transport: z.custom<Transport>((value) => typeof value === 'object' && value !== null, { error: 'is required' }),
+    topicPrefix: z.string().default(GATEWAY_DEFAULTS.topicPrefix),
+    host: z.string().min(1, { error: 'must not be empty' }).default(GATEWAY_DEFAULTS.host),
+    port: integer(0, 65535).default(GATEWAY_DEFAULTS.port),
+    bodyLimitBytes: integer(1).default(GATEWAY_DEFAULTS.bodyLimitBytes),
+    wsMaxFrameBytes: integer(1).default(GATEWAY_DEFAULTS.wsMaxFrameBytes),
+    wsMaxBufferedBytes: integer(1).default(GATEWAY_DEFAULTS.wsMaxBufferedBytes),
+    uiDir: z.string().optional(),
+    instanceId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, { error: 'may hold only letters, digits, ".", "_" and "-"' })
+      .default(() => `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`),
+    partitions: integer(1).optional(),
+    auth: z.object({ tokens: z.array(z.custom<ApiToken>(), { error: 'must be an array' }) }).optional(),
+    metricsToken: z.string({ error: metricsTokenMessage }).min(MIN_TOKEN_LENGTH, { error: metricsTokenMessage }).optional(),
+    allowInsecure: z.boolean().default(false),
+    corsOrigins: z.array(origin).default([]),
+    allowedHosts: z.array(hostName).default([]),
+    rateLimitPerMinute: integer(0).optional(),
+    maxInputBytes: integer(1).default(GATEWAY_DEFAULTS.maxInputBytes),
+    maxPayloadBytes: integer(1).default(GATEWAY_DEFAULTS.maxPayloadBytes),
+    inlinePayloadBytes: integer(1).default(GATEWAY_DEFAULTS.inlinePayloadBytes),
+    busMetricsCacheMs: integer(0).default(GATEWAY_DEFAULTS.busMetricsCacheMs),
+    trustProxy: z.union([z.boolean(), z.string()]).default(false),
+    dataDir: z.string().optional(),
+    readStore: z.string().min(1, { error: 'must not be empty' }).optional(),
+    readStoreSchema: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: 'must be a plain SQL identifier (letters, digits, "_"; at most 63)' })
+      .default('public'),
+    metricsFrom: z.array(z.custom<MetricsSource>()).default([]),
+    writesFrom: z.array(z.custom<WriteStatsSource>()).default([]),
+    readStoreWriter: z.boolean().default(true),
+    runRetentionMs: z
+      .number({ error: (issue) => `must be a duration of 0 ms or more, got ${String(issue.input)}` })
+      .min(0)
+      .default(GATEWAY_DEFAULTS.runRetentionMs),
+  })
+  // Checked even when a field failed its own check: every invalid field is listed at once.
+  .superRefine(deploymentIssues, { when: () => true });
+
+type ParsedGatewayOptions = z.output<typeof gatewayOptionsSchema>;
+
+/**
+ * The checks of several options together: the API tokens, a gateway that others can reach only
+ * with tokens (or told that it may run without), and a read store shared only when it can be.
+ * The options may be partly invalid here, each such field with its issue already.
+ */
+function deploymentIssues(options: ParsedGatewayOptions, ctx: z.RefinementCtx): void {
+  const tokens = Array.isArray(options.auth?.tokens) ? options.auth.tokens : [];
+  for (const issue of apiTokenIssues(tokens)) ctx.addIssue({ code: 'custom', path: ['auth', 'tokens', ...issue.path], message: issue.message });
+  const { host } = options;
+  if (tokens.length === 0 && typeof host === 'string' && host.length > 0 && !isLoopbackHost(host) && options.allowInsecure !== true) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['auth'],
+      message: `host ${host} is not loopback and no API tokens are configured: set auth.tokens (ORCH_API_TOKENS), or allowInsecure (ORCH_ALLOW_INSECURE=1) to run without authentication`,
+    });
+  }
+  if (options.readStoreWriter === false && !/^postgres(ql)?:\/\//i.test(String(options.readStore ?? ''))) {
+    ctx.addIssue({ code: 'custom', path: ['readStoreWriter'], message: 'may be false only with a shared (PostgreSQL) read store' });
+  }
 }
 
 /** Applies defaults and checks every field; throws ORCH_CONFIG listing all invalid fields. */
 export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
-  const config: { -readonly [K in keyof GatewayConfig]: GatewayConfig[K] } = {
-    topicPrefix: options.topicPrefix ?? GATEWAY_DEFAULTS.topicPrefix,
-    host: options.host ?? GATEWAY_DEFAULTS.host,
-    port: options.port ?? GATEWAY_DEFAULTS.port,
-    bodyLimitBytes: options.bodyLimitBytes ?? GATEWAY_DEFAULTS.bodyLimitBytes,
-    wsMaxFrameBytes: options.wsMaxFrameBytes ?? GATEWAY_DEFAULTS.wsMaxFrameBytes,
-    wsMaxBufferedBytes: options.wsMaxBufferedBytes ?? GATEWAY_DEFAULTS.wsMaxBufferedBytes,
-    uiDir: options.uiDir,
-    instanceId: options.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-    partitions: options.partitions,
-    tokens: Object.freeze((Array.isArray(options.auth?.tokens) ? options.auth.tokens : []).map((t) => Object.freeze({ ...t }))),
-    metricsToken: options.metricsToken,
-    allowInsecure: options.allowInsecure ?? false,
-    corsOrigins: Object.freeze([...(options.corsOrigins ?? [])]),
-    allowedHosts: Object.freeze([...(options.allowedHosts ?? [])]),
-    rateLimitPerMinute: 0,
-    maxInputBytes: options.maxInputBytes ?? GATEWAY_DEFAULTS.maxInputBytes,
-    maxPayloadBytes: options.maxPayloadBytes ?? GATEWAY_DEFAULTS.maxPayloadBytes,
-    inlinePayloadBytes: options.inlinePayloadBytes ?? GATEWAY_DEFAULTS.inlinePayloadBytes,
-    busMetricsCacheMs: options.busMetricsCacheMs ?? GATEWAY_DEFAULTS.busMetricsCacheMs,
-    trustProxy: options.trustProxy ?? false,
-    readStore: options.readStore ?? (options.dataDir === undefined ? ':memory:' : join(options.dataDir, 'read-model.sqlite')),
-    readStoreSchema: options.readStoreSchema ?? 'public',
-    metricsFrom: Object.freeze([...(options.metricsFrom ?? [])]),
-    writesFrom: Object.freeze([...(options.writesFrom ?? [])]),
-    readStoreWriter: options.readStoreWriter ?? true,
-    runRetentionMs: options.runRetentionMs ?? GATEWAY_DEFAULTS.runRetentionMs,
-    retentionSweepMs: 0,
-  };
-  config.retentionSweepMs = Math.min(60_000, Math.max(100, Math.floor(config.runRetentionMs / 4)));
-  const authOff = config.tokens.length === 0;
-  const loopback = isLoopbackHost(config.host);
-  // A local developer on loopback with auth off is not throttled unless they ask for it.
-  config.rateLimitPerMinute = options.rateLimitPerMinute ?? (authOff && loopback ? 0 : GATEWAY_DEFAULTS.rateLimitPerMinute);
-  const issues: { field: string; message: string }[] = [];
-  if (typeof options.transport !== 'object' || options.transport === null) {
-    issues.push({ field: 'transport', message: 'is required' });
+  const parsed = gatewayOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ field: formatPath(issue.path), message: issue.message }));
+    throw new OrchError(ErrorCode.Config, `invalid gateway options: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`, { issues });
   }
-  if (config.host.length === 0) issues.push({ field: 'host', message: 'must not be empty' });
-  positiveInt(config.port, 'port', issues, 0);
-  if (config.port > 65535) issues.push({ field: 'port', message: 'must be <= 65535' });
-  positiveInt(config.bodyLimitBytes, 'bodyLimitBytes', issues);
-  positiveInt(config.wsMaxFrameBytes, 'wsMaxFrameBytes', issues);
-  positiveInt(config.wsMaxBufferedBytes, 'wsMaxBufferedBytes', issues);
-  if (config.partitions !== undefined) positiveInt(config.partitions, 'partitions', issues);
-  positiveInt(config.rateLimitPerMinute, 'rateLimitPerMinute', issues, 0);
-  positiveInt(config.maxInputBytes, 'maxInputBytes', issues);
-  positiveInt(config.maxPayloadBytes, 'maxPayloadBytes', issues);
-  positiveInt(config.inlinePayloadBytes, 'inlinePayloadBytes', issues);
-  positiveInt(config.busMetricsCacheMs, 'busMetricsCacheMs', issues, 0);
-  if (options.auth !== undefined && !Array.isArray(options.auth.tokens)) issues.push({ field: 'auth.tokens', message: 'must be an array' });
-  else issues.push(...checkApiTokens(config.tokens));
-  if (config.metricsToken !== undefined && (typeof config.metricsToken !== 'string' || config.metricsToken.length < MIN_TOKEN_LENGTH)) {
-    issues.push({ field: 'metricsToken', message: `must be at least ${MIN_TOKEN_LENGTH} characters` });
-  }
-  config.corsOrigins.forEach((origin, i) => {
-    if (!isOrigin(origin)) issues.push({ field: `corsOrigins[${i}]`, message: `must be an origin such as https://app.example.com (scheme://host[:port], no path) or *, got ${JSON.stringify(origin)}` });
+  const o = parsed.data;
+  const tokens = Object.freeze((o.auth?.tokens ?? []).map((t) => Object.freeze({ ...t })));
+  return Object.freeze({
+    topicPrefix: o.topicPrefix,
+    host: o.host,
+    port: o.port,
+    bodyLimitBytes: o.bodyLimitBytes,
+    wsMaxFrameBytes: o.wsMaxFrameBytes,
+    wsMaxBufferedBytes: o.wsMaxBufferedBytes,
+    uiDir: o.uiDir,
+    instanceId: o.instanceId,
+    partitions: o.partitions,
+    tokens,
+    metricsToken: o.metricsToken,
+    allowInsecure: o.allowInsecure,
+    corsOrigins: Object.freeze(o.corsOrigins),
+    allowedHosts: Object.freeze(o.allowedHosts),
+    // A local developer on loopback with auth off is not throttled unless they ask for it.
+    rateLimitPerMinute: o.rateLimitPerMinute ?? (tokens.length === 0 && isLoopbackHost(o.host) ? 0 : GATEWAY_DEFAULTS.rateLimitPerMinute),
+    maxInputBytes: o.maxInputBytes,
+    maxPayloadBytes: o.maxPayloadBytes,
+    inlinePayloadBytes: o.inlinePayloadBytes,
+    busMetricsCacheMs: o.busMetricsCacheMs,
+    trustProxy: o.trustProxy,
+    readStore: o.readStore ?? (o.dataDir === undefined ? ':memory:' : join(o.dataDir, 'read-model.sqlite')),
+    metricsFrom: Object.freeze(o.metricsFrom),
+    writesFrom: Object.freeze(o.writesFrom),
+    readStoreSchema: o.readStoreSchema,
+    readStoreWriter: o.readStoreWriter,
+    runRetentionMs: o.runRetentionMs,
+    retentionSweepMs: Math.min(60_000, Math.max(100, Math.floor(o.runRetentionMs / 4))),
   });
-  config.allowedHosts.forEach((host, i) => {
-    if (host !== '*' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._:-]+)$/.test(host)) {
-      issues.push({ field: `allowedHosts[${i}]`, message: `must be a host name or address without scheme, port or path (or *), got ${JSON.stringify(host)}` });
-    }
-  });
-  if (authOff && !loopback && !config.allowInsecure && config.host.length > 0) {
-    issues.push({
-      field: 'auth',
-      message: `host ${config.host} is not loopback and no API tokens are configured: set auth.tokens (ORCH_API_TOKENS), or allowInsecure (ORCH_ALLOW_INSECURE=1) to run without authentication`,
-    });
-  }
-  if (typeof config.runRetentionMs !== 'number' || !Number.isFinite(config.runRetentionMs) || config.runRetentionMs < 0) {
-    issues.push({ field: 'runRetentionMs', message: `must be a duration of 0 ms or more, got ${String(config.runRetentionMs)}` });
-  }
-  if (config.readStore.length === 0) issues.push({ field: 'readStore', message: 'must not be empty' });
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(config.readStoreSchema)) {
-    issues.push({ field: 'readStoreSchema', message: 'must be a plain SQL identifier (letters, digits, "_"; at most 63)' });
-  }
-  if (!config.readStoreWriter && !/^postgres(ql)?:\/\//i.test(config.readStore)) {
-    issues.push({ field: 'readStoreWriter', message: 'may be false only with a shared (PostgreSQL) read store' });
-  }
-  if (!/^[A-Za-z0-9._-]+$/.test(config.instanceId)) {
-    issues.push({ field: 'instanceId', message: 'may hold only letters, digits, ".", "_" and "-"' });
-  }
-  if (issues.length > 0) {
-    throw new OrchError(
-      ErrorCode.Config,
-      `invalid gateway options: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`,
-      { issues },
-    );
-  }
-  return Object.freeze(config);
 }
 
 /** Whether requests must carry a token. */

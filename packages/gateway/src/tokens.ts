@@ -36,28 +36,38 @@ export interface TokenIssue {
   message: string;
 }
 
-/** Checks a token list; every problem is returned, each naming the entry's field. */
-export function checkApiTokens(tokens: readonly ApiToken[], field = 'auth.tokens'): TokenIssue[] {
-  const issues: TokenIssue[] = [];
+/** A problem of one entry of a token list: its position and field, and what is wrong. */
+export interface TokenEntryIssue {
+  path: [number, keyof ApiToken];
+  message: string;
+}
+
+/** Checks a token list; every problem is returned, each at its entry's field. Never echoes a secret. */
+export function apiTokenIssues(tokens: readonly ApiToken[]): TokenEntryIssue[] {
+  const issues: TokenEntryIssue[] = [];
   const names = new Set<string>();
   const secrets = new Set<string>();
   tokens.forEach((entry, i) => {
-    const at = `${field}[${i}]`;
     if (typeof entry.name !== 'string' || !NAME_PATTERN.test(entry.name)) {
-      issues.push({ field: `${at}.name`, message: 'must be 1 to 64 letters, digits, ".", "_" or "-"' });
+      issues.push({ path: [i, 'name'], message: 'must be 1 to 64 letters, digits, ".", "_" or "-"' });
     } else if (names.has(entry.name)) {
-      issues.push({ field: `${at}.name`, message: `duplicate token name ${JSON.stringify(entry.name)}` });
+      issues.push({ path: [i, 'name'], message: `duplicate token name ${JSON.stringify(entry.name)}` });
     } else names.add(entry.name);
     if (!(TOKEN_SCOPES as readonly string[]).includes(entry.scope)) {
-      issues.push({ field: `${at}.scope`, message: `must be one of ${TOKEN_SCOPES.join(', ')}` });
+      issues.push({ path: [i, 'scope'], message: `must be one of ${TOKEN_SCOPES.join(', ')}` });
     }
     if (typeof entry.token !== 'string' || entry.token.length < MIN_TOKEN_LENGTH || !TOKEN_PATTERN.test(entry.token)) {
-      issues.push({ field: `${at}.token`, message: `must be at least ${MIN_TOKEN_LENGTH} printable characters without spaces` });
+      issues.push({ path: [i, 'token'], message: `must be at least ${MIN_TOKEN_LENGTH} printable characters without spaces` });
     } else if (secrets.has(entry.token)) {
-      issues.push({ field: `${at}.token`, message: 'the same secret is configured twice' });
+      issues.push({ path: [i, 'token'], message: 'the same secret is configured twice' });
     } else secrets.add(entry.token);
   });
   return issues;
+}
+
+/** Checks a token list; every problem is returned, each naming the entry's field (`auth.tokens[0].scope`). */
+export function checkApiTokens(tokens: readonly ApiToken[], field = 'auth.tokens'): TokenIssue[] {
+  return apiTokenIssues(tokens).map(({ path: [i, key], message }) => ({ field: `${field}[${i}].${key}`, message }));
 }
 
 /**
