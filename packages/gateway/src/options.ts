@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Transport, WriteStats } from '@orchestrator-lite/transport';
 import { z } from 'zod';
-import { DEFAULT_RUN_RETENTION_MS, DEFAULT_TOPIC_PREFIX, ErrorCode, formatPath, OrchError, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
+import { DEFAULT_RUN_RETENTION_MS, DEFAULT_TOPIC_PREFIX, integerOption, parseOptions, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
 import { apiTokenIssues, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
 import type { ApiToken } from './tokens.js';
 import type { SchedulerOptions } from './schedules/options.js';
@@ -208,13 +208,6 @@ function isOrigin(value: string): boolean {
   }
 }
 
-/** An integer option of at least `min` (and at most `max`); its error names the value given. */
-function integer(min: number, max?: number) {
-  const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
-  const schema = z.number({ error: (issue) => `must be an integer ${range}, got ${String(issue.input)}` }).int().min(min);
-  return max === undefined ? schema : schema.max(max);
-}
-
 const origin = z.string().refine(isOrigin, {
   error: (issue) => `must be an origin such as https://app.example.com (scheme://host[:port], no path) or *, got ${JSON.stringify(issue.input)}`,
 });
@@ -229,26 +222,26 @@ const gatewayOptionsSchema = z
     transport: z.custom<Transport>((value) => typeof value === 'object' && value !== null, { error: 'is required' }),
     topicPrefix: z.string().default(GATEWAY_DEFAULTS.topicPrefix),
     host: z.string().min(1, { error: 'must not be empty' }).default(GATEWAY_DEFAULTS.host),
-    port: integer(0, 65535).default(GATEWAY_DEFAULTS.port),
-    bodyLimitBytes: integer(1).default(GATEWAY_DEFAULTS.bodyLimitBytes),
-    wsMaxFrameBytes: integer(1).default(GATEWAY_DEFAULTS.wsMaxFrameBytes),
-    wsMaxBufferedBytes: integer(1).default(GATEWAY_DEFAULTS.wsMaxBufferedBytes),
+    port: integerOption(0, 65535).default(GATEWAY_DEFAULTS.port),
+    bodyLimitBytes: integerOption(1).default(GATEWAY_DEFAULTS.bodyLimitBytes),
+    wsMaxFrameBytes: integerOption(1).default(GATEWAY_DEFAULTS.wsMaxFrameBytes),
+    wsMaxBufferedBytes: integerOption(1).default(GATEWAY_DEFAULTS.wsMaxBufferedBytes),
     uiDir: z.string().optional(),
     instanceId: z
       .string()
       .regex(/^[A-Za-z0-9._-]+$/, { error: 'may hold only letters, digits, ".", "_" and "-"' })
       .default(() => `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`),
-    partitions: integer(1).optional(),
+    partitions: integerOption(1).optional(),
     auth: z.object({ tokens: z.array(z.custom<ApiToken>(), { error: 'must be an array' }) }).optional(),
     metricsToken: z.string({ error: metricsTokenMessage }).min(MIN_TOKEN_LENGTH, { error: metricsTokenMessage }).optional(),
     allowInsecure: z.boolean().default(false),
     corsOrigins: z.array(origin).default([]),
     allowedHosts: z.array(hostName).default([]),
-    rateLimitPerMinute: integer(0).optional(),
-    maxInputBytes: integer(1).default(GATEWAY_DEFAULTS.maxInputBytes),
-    maxPayloadBytes: integer(1).default(GATEWAY_DEFAULTS.maxPayloadBytes),
-    inlinePayloadBytes: integer(1).default(GATEWAY_DEFAULTS.inlinePayloadBytes),
-    busMetricsCacheMs: integer(0).default(GATEWAY_DEFAULTS.busMetricsCacheMs),
+    rateLimitPerMinute: integerOption(0).optional(),
+    maxInputBytes: integerOption(1).default(GATEWAY_DEFAULTS.maxInputBytes),
+    maxPayloadBytes: integerOption(1).default(GATEWAY_DEFAULTS.maxPayloadBytes),
+    inlinePayloadBytes: integerOption(1).default(GATEWAY_DEFAULTS.inlinePayloadBytes),
+    busMetricsCacheMs: integerOption(0).default(GATEWAY_DEFAULTS.busMetricsCacheMs),
     trustProxy: z.union([z.boolean(), z.string()]).default(false),
     dataDir: z.string().optional(),
     readStore: z.string().min(1, { error: 'must not be empty' }).optional(),
@@ -292,12 +285,7 @@ function deploymentIssues(options: ParsedGatewayOptions, ctx: z.RefinementCtx): 
 
 /** Applies defaults and checks every field; throws ORCH_CONFIG listing all invalid fields. */
 export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
-  const parsed = gatewayOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ field: formatPath(issue.path), message: issue.message }));
-    throw new OrchError(ErrorCode.Config, `invalid gateway options: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`, { issues });
-  }
-  const o = parsed.data;
+  const o = parseOptions('gateway', gatewayOptionsSchema, options);
   const tokens = Object.freeze((o.auth?.tokens ?? []).map((t) => Object.freeze({ ...t })));
   return Object.freeze({
     topicPrefix: o.topicPrefix,

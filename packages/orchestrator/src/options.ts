@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Transport } from '@orchestrator-lite/transport';
-import { DEFAULT_RUN_RETENTION_MS } from '@orchestrator-lite/core';
+import { z } from 'zod';
+import { DEFAULT_RUN_RETENTION_MS, integerOption, parseOptions } from '@orchestrator-lite/core';
 
 export interface OrchestratorOptions {
   /** The bus. */
@@ -71,31 +72,32 @@ export interface CompiledOrchestratorOptions {
   retentionSweepMs: number;
 }
 
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+
+const orchestratorOptionsSchema = z.object({
+  transport: z.custom<Transport>((value) => typeof value === 'object' && value !== null, { error: 'is required' }),
+  topicPrefix: z.string().default('orch.'),
+  partitions: integerOption(1).optional(),
+  instanceId: z.string().min(1, { error: 'must not be empty' }).default(() => `orch-${Math.random().toString(36).slice(2, 10)}`),
+  logger: z.custom<Logger>().optional(),
+  clock: z.custom<() => number>(isFunction, { error: 'must be a function' }).default(() => Date.now),
+  random: z.custom<() => number>(isFunction, { error: 'must be a function' }).optional(),
+  maxBatch: integerOption(1).default(200),
+  snapshotIntervalMs: integerOption(0).default(DEFAULT_SNAPSHOT_INTERVAL_MS),
+  runRetentionMs: z
+    .number({ error: (issue) => `must be a duration of 0 ms or more, got ${String(issue.input)}` })
+    .min(0)
+    .default(DEFAULT_RUN_RETENTION_MS),
+  maxRecordBytes: integerOption(1024).default(1_000_000),
+});
+
 export function compileOrchestratorOptions(options: OrchestratorOptions): Readonly<CompiledOrchestratorOptions> {
-  const { partitions } = options;
-  const maxBatch = options.maxBatch ?? 200;
-  const problems: string[] = [];
-  if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 1)) problems.push(`partitions: must be a positive integer, got ${partitions}`);
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) problems.push(`maxBatch: must be a positive integer, got ${maxBatch}`);
-  const snapshotIntervalMs = options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
-  if (!Number.isInteger(snapshotIntervalMs) || snapshotIntervalMs < 0) problems.push(`snapshotIntervalMs: must be an integer of 0 or more, got ${snapshotIntervalMs}`);
-  const runRetentionMs = options.runRetentionMs ?? DEFAULT_RUN_RETENTION_MS;
-  const maxRecordBytes = options.maxRecordBytes ?? 1_000_000;
-  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1024) problems.push(`maxRecordBytes: must be an integer of 1024 or more, got ${maxRecordBytes}`);
-  if (!Number.isFinite(runRetentionMs) || runRetentionMs < 0) problems.push(`runRetentionMs: must be a duration of 0 ms or more, got ${runRetentionMs}`);
-  if (problems.length > 0) throw new Error(`invalid orchestrator options:\n  ${problems.join('\n  ')}`);
+  const o = parseOptions('orchestrator', orchestratorOptionsSchema, options);
   return Object.freeze({
-    transport: options.transport,
-    topicPrefix: options.topicPrefix ?? 'orch.',
-    partitions,
-    instanceId: options.instanceId ?? `orch-${Math.random().toString(36).slice(2, 10)}`,
-    logger: options.logger,
-    clock: options.clock ?? Date.now,
-    random: options.random,
-    maxBatch,
-    snapshotIntervalMs,
-    runRetentionMs,
-    maxRecordBytes,
-    retentionSweepMs: Math.min(60_000, Math.max(100, Math.floor(runRetentionMs / 4))),
+    ...o,
+    partitions: o.partitions,
+    logger: o.logger,
+    random: o.random,
+    retentionSweepMs: Math.min(60_000, Math.max(100, Math.floor(o.runRetentionMs / 4))),
   });
 }

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import { PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
+import { z } from 'zod';
+import { integerOption, parseOptions, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
 import type { TaskDefinition } from './task.js';
 
@@ -44,38 +45,31 @@ export interface WorkerOptions {
 
 export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'logger' | 'metricsRegistry' | 'partitions'>> & { logger: Logger | undefined; partitions: number | undefined };
 
+const workerOptionsSchema = z.object({
+  transport: z.custom<Transport>((value) => typeof value === 'object' && value !== null, { error: 'is required' }),
+  tasks: z
+    .array(z.custom<WorkerOptions['tasks'][number]>((value) => typeof value === 'object' && value !== null, { error: 'must be a task definition' }), { error: 'must be an array of task definitions' })
+    .min(1, { error: 'at least one task is needed' })
+    .superRefine((tasks, ctx) => {
+      const seen = new Set<string>();
+      tasks.forEach((task, i) => {
+        if (seen.has(task.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${task.name}" is defined twice` });
+        seen.add(task.name);
+      });
+    }),
+  topicPrefix: z.string().default('orch.'),
+  concurrency: integerOption(1).default(16),
+  workerId: z.string().min(1, { error: 'must not be empty' }).default(() => `worker-${Math.random().toString(36).slice(2, 10)}`),
+  partitions: integerOption(1).optional(),
+  heartbeatThrottleMs: integerOption(0).default(1000),
+  startReportDelayMs: integerOption(0).default(50),
+  maxOutputBytes: integerOption(1).default(PAYLOAD_DEFAULTS.maxBytes),
+  inlinePayloadBytes: integerOption(1).default(PAYLOAD_DEFAULTS.inlineBytes),
+  shutdownGraceMs: integerOption(0).default(10_000),
+  logger: z.custom<Logger>().optional(),
+});
+
 export function compileWorkerOptions(options: WorkerOptions): Readonly<CompiledWorkerOptions> {
-  const compiled = {
-    transport: options.transport,
-    tasks: options.tasks,
-    topicPrefix: options.topicPrefix ?? 'orch.',
-    concurrency: options.concurrency ?? 16,
-    workerId: options.workerId ?? `worker-${Math.random().toString(36).slice(2, 10)}`,
-    partitions: options.partitions,
-    heartbeatThrottleMs: options.heartbeatThrottleMs ?? 1000,
-    startReportDelayMs: options.startReportDelayMs ?? 50,
-    maxOutputBytes: options.maxOutputBytes ?? PAYLOAD_DEFAULTS.maxBytes,
-    inlinePayloadBytes: options.inlinePayloadBytes ?? PAYLOAD_DEFAULTS.inlineBytes,
-    shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
-    logger: options.logger,
-  };
-  const problems: string[] = [];
-  const positiveInt = (field: keyof typeof compiled, value: number): void => {
-    if (!Number.isInteger(value) || value < 1) problems.push(`${field}: must be a positive integer, got ${value}`);
-  };
-  positiveInt('concurrency', compiled.concurrency);
-  if (compiled.partitions !== undefined) positiveInt('partitions', compiled.partitions);
-  positiveInt('maxOutputBytes', compiled.maxOutputBytes);
-  positiveInt('inlinePayloadBytes', compiled.inlinePayloadBytes);
-  if (!Number.isInteger(compiled.startReportDelayMs) || compiled.startReportDelayMs < 0) {
-    problems.push(`startReportDelayMs: must be a non-negative integer, got ${compiled.startReportDelayMs}`);
-  }
-  if (compiled.tasks.length === 0) problems.push('tasks: at least one task is needed');
-  const seen = new Set<string>();
-  for (const task of compiled.tasks) {
-    if (seen.has(task.name)) problems.push(`tasks: "${task.name}" is defined twice`);
-    seen.add(task.name);
-  }
-  if (problems.length > 0) throw new Error(`invalid worker options:\n  ${problems.join('\n  ')}`);
-  return Object.freeze(compiled);
+  const o = parseOptions('worker', workerOptionsSchema, options);
+  return Object.freeze({ ...o, logger: o.logger, partitions: o.partitions });
 }

@@ -1,5 +1,6 @@
 /** Options of the schedule firing loop, with their defaults. */
-import { ErrorCode, OrchError } from '@orchestrator-lite/core';
+import { z } from 'zod';
+import { integerOption, parseOptions } from '@orchestrator-lite/core';
 
 export interface SchedulerOptions {
   /** How often owed firings are looked for, in ms; 0 turns the timer off (tests call `tick()`). @default 1000 */
@@ -25,17 +26,13 @@ export interface SchedulerConfig {
 
 export const SCHEDULER_DEFAULTS = Object.freeze({ tickMs: 1000, misfireGraceMs: 60_000, maxPerTick: 100 });
 
+const schedulerOptionsSchema = z.object({
+  tickMs: integerOption(0).default(SCHEDULER_DEFAULTS.tickMs),
+  misfireGraceMs: integerOption(0).default(SCHEDULER_DEFAULTS.misfireGraceMs),
+  maxPerTick: integerOption(1).default(SCHEDULER_DEFAULTS.maxPerTick),
+  now: z.custom<() => number>((value) => typeof value === 'function', { error: 'must be a function' }).default(() => Date.now),
+});
+
 export function resolveSchedulerConfig(options: SchedulerOptions = {}): SchedulerConfig {
-  const config = {
-    tickMs: options.tickMs ?? SCHEDULER_DEFAULTS.tickMs,
-    misfireGraceMs: options.misfireGraceMs ?? SCHEDULER_DEFAULTS.misfireGraceMs,
-    maxPerTick: options.maxPerTick ?? SCHEDULER_DEFAULTS.maxPerTick,
-    now: options.now ?? Date.now,
-  };
-  const bad = (['tickMs', 'misfireGraceMs', 'maxPerTick'] as const).filter((k) => !Number.isInteger(config[k]) || config[k] < (k === 'maxPerTick' ? 1 : 0));
-  if (bad.length > 0) {
-    const issues = bad.map((k) => ({ field: `scheduler.${k}`, message: `must be an integer >= ${k === 'maxPerTick' ? 1 : 0}` }));
-    throw new OrchError(ErrorCode.Config, `invalid gateway options: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`, { issues });
-  }
-  return Object.freeze(config);
+  return Object.freeze(parseOptions('scheduler', schedulerOptionsSchema, options));
 }

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { integerOption, parseOptions } from '@orchestrator-lite/core';
 import { isRetentionMs } from '../retention.js';
 
 /**
@@ -51,31 +53,17 @@ export const EMBEDDED_DEFAULTS = Object.freeze({
   retentionMs: 7 * 24 * 60 * 60 * 1000,
 } as const);
 
-/** Validates the options and fills in defaults; lists every invalid field in one error. */
+const embeddedOptionsSchema = z.object({
+  dataDir: z.string({ error: 'must be a non-empty string' }).refine((dir) => dir.trim() !== '', { error: 'must be a non-empty string' }),
+  synchronous: z.enum(['normal', 'full'], { error: (issue) => `must be 'normal' or 'full', got ${JSON.stringify(issue.input)}` }).default(EMBEDDED_DEFAULTS.synchronous),
+  pollIntervalMs: integerOption(1, 60_000).default(EMBEDDED_DEFAULTS.pollIntervalMs),
+  compactionIntervalMs: integerOption(0).default(EMBEDDED_DEFAULTS.compactionIntervalMs),
+  retentionMs: z
+    .custom<number>(isRetentionMs, { error: (issue) => `must be a positive integer, or -1 to keep records forever, got ${String(issue.input)}` })
+    .default(EMBEDDED_DEFAULTS.retentionMs),
+});
+
+/** Validates the options and fills in defaults; lists every invalid field in one ORCH_CONFIG error. */
 export function resolveEmbeddedOptions(options: EmbeddedTransportOptions): ResolvedEmbeddedOptions {
-  const problems: string[] = [];
-  const input = (options ?? {}) as Partial<EmbeddedTransportOptions>;
-  if (typeof input.dataDir !== 'string' || input.dataDir.trim() === '') {
-    problems.push('dataDir must be a non-empty string');
-  }
-  const synchronous = input.synchronous ?? EMBEDDED_DEFAULTS.synchronous;
-  if (synchronous !== 'normal' && synchronous !== 'full') {
-    problems.push(`synchronous must be 'normal' or 'full', got ${JSON.stringify(synchronous)}`);
-  }
-  const pollIntervalMs = input.pollIntervalMs ?? EMBEDDED_DEFAULTS.pollIntervalMs;
-  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 1 || pollIntervalMs > 60_000) {
-    problems.push(`pollIntervalMs must be an integer from 1 to 60000, got ${String(pollIntervalMs)}`);
-  }
-  const compactionIntervalMs = input.compactionIntervalMs ?? EMBEDDED_DEFAULTS.compactionIntervalMs;
-  if (!Number.isInteger(compactionIntervalMs) || compactionIntervalMs < 0) {
-    problems.push(`compactionIntervalMs must be a non-negative integer, got ${String(compactionIntervalMs)}`);
-  }
-  const retentionMs = input.retentionMs ?? EMBEDDED_DEFAULTS.retentionMs;
-  if (!isRetentionMs(retentionMs)) {
-    problems.push(`retentionMs must be a positive integer, or -1 to keep records forever, got ${String(retentionMs)}`);
-  }
-  if (problems.length > 0) {
-    throw new TypeError(`Invalid embedded transport options: ${problems.join('; ')}`);
-  }
-  return Object.freeze({ dataDir: input.dataDir as string, synchronous, pollIntervalMs, compactionIntervalMs, retentionMs });
+  return Object.freeze(parseOptions('embedded transport', embeddedOptionsSchema, options ?? {}));
 }

@@ -1,4 +1,6 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { z } from 'zod';
+import { integerOption, parseOptions } from '@orchestrator-lite/core';
 import { isRetentionMs } from '../retention.js';
 
 /** SASL credentials, passed through to the client. */
@@ -108,80 +110,75 @@ export const kafkaTransportDefaults = Object.freeze({
   compactedMinCleanableDirtyRatio: 0.01,
 });
 
-const numericFields = [
-  'sessionTimeoutMs',
-  'heartbeatIntervalMs',
-  'rebalanceTimeoutMs',
-  'replicationFactor',
-  'minInsyncReplicas',
-  'produceTimeoutMs',
-  'requestTimeoutMs',
-  'connectTimeoutMs',
-  'fetchMaxWaitMs',
-  'fetchMaxBytes',
-  'commitIntervalMs',
-  'compactedSegmentMs',
-] as const;
+/** A count or a duration in ms, at least 1; undefined when not given (its default is applied after the check). */
+const positive = integerOption(1).optional();
 
-const saslMechanisms = new Set(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
+const kafkaOptionsSchema = z
+  .object({
+    brokers: z
+      .array(z.string().regex(/^[^:\s]+:\d{1,5}$/, { error: (issue) => `must be "host:port", got ${JSON.stringify(issue.input)}` }), { error: 'must be an array of "host:port"' })
+      .min(1, { error: 'must name at least one broker, as "host:port"' }),
+    clientId: z.string().min(1, { error: 'must not be empty' }).default(kafkaTransportDefaults.clientId),
+    sasl: z
+      .object({
+        mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], { error: 'must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512' }),
+        username: z.string({ error: 'must be a string' }),
+        password: z.string({ error: 'must be a string' }),
+      })
+      .optional(),
+    tls: z.union([z.boolean(), z.custom<TlsConnectionOptions>((value) => typeof value === 'object' && value !== null)], { error: 'must be true, false or TLS options' }).optional(),
+    sessionTimeoutMs: positive,
+    heartbeatIntervalMs: positive,
+    rebalanceTimeoutMs: positive,
+    replicationFactor: positive,
+    minInsyncReplicas: positive,
+    produceTimeoutMs: positive,
+    requestTimeoutMs: positive,
+    connectTimeoutMs: positive,
+    fetchMaxWaitMs: positive,
+    fetchMaxBytes: positive,
+    commitIntervalMs: positive,
+    compactedSegmentMs: positive,
+    compactedMinCleanableDirtyRatio: z
+      .number({ error: (issue) => `must be a number in (0, 1], got ${String(issue.input)}` })
+      .gt(0)
+      .max(1)
+      .default(kafkaTransportDefaults.compactedMinCleanableDirtyRatio),
+    retentionMs: z.custom<number>(isRetentionMs, { error: (issue) => `must be a positive integer, or -1 to keep records forever, got ${String(issue.input)}` }).optional(),
+  })
+  .superRefine(
+    (options, ctx) => {
+      const session = options.sessionTimeoutMs ?? kafkaTransportDefaults.sessionTimeoutMs;
+      const heartbeat = options.heartbeatIntervalMs ?? kafkaTransportDefaults.heartbeatIntervalMs;
+      if (heartbeat >= session) ctx.addIssue({ code: 'custom', path: ['heartbeatIntervalMs'], message: `must be lower than sessionTimeoutMs (${heartbeat} against ${session})` });
+    },
+    // Checked even when a field failed its own check: every invalid field is listed at once.
+    { when: () => true },
+  );
 
-/** Applies defaults and validates; throws one error listing every invalid field. */
+/** Applies defaults and validates; throws one ORCH_CONFIG error listing every invalid field. */
 export function resolveKafkaTransportOptions(options: KafkaTransportOptions): ResolvedKafkaTransportOptions {
-  const problems: string[] = [];
-  if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
-    problems.push('brokers: expected a non-empty array of "host:port"');
-  } else {
-    options.brokers.forEach((b, i) => {
-      if (typeof b !== 'string' || !/^[^:\s]+:\d{1,5}$/.test(b)) problems.push(`brokers[${i}]: expected "host:port", got ${JSON.stringify(b)}`);
-    });
-  }
-  if (options.clientId !== undefined && (typeof options.clientId !== 'string' || options.clientId.length === 0)) {
-    problems.push('clientId: expected a non-empty string');
-  }
-  for (const field of numericFields) {
-    const value = options[field];
-    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)) {
-      problems.push(`${field}: expected a positive integer, got ${JSON.stringify(value)}`);
-    }
-  }
-  const ratio = options.compactedMinCleanableDirtyRatio;
-  if (ratio !== undefined && (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1))) {
-    problems.push(`compactedMinCleanableDirtyRatio: expected a number in (0, 1], got ${JSON.stringify(ratio)}`);
-  }
-  const retention = options.retentionMs;
-  if (retention !== undefined && !isRetentionMs(retention)) {
-    problems.push(`retentionMs: expected a positive integer, or -1 to keep records forever, got ${JSON.stringify(retention)}`);
-  }
-  if (options.sasl !== undefined) {
-    if (!saslMechanisms.has(options.sasl.mechanism)) problems.push(`sasl.mechanism: expected one of ${[...saslMechanisms].join(', ')}`);
-    if (typeof options.sasl.username !== 'string') problems.push('sasl.username: expected a string');
-    if (typeof options.sasl.password !== 'string') problems.push('sasl.password: expected a string');
-  }
-  const session = options.sessionTimeoutMs ?? kafkaTransportDefaults.sessionTimeoutMs;
-  const heartbeat = options.heartbeatIntervalMs ?? kafkaTransportDefaults.heartbeatIntervalMs;
-  if (heartbeat >= session) problems.push('heartbeatIntervalMs: must be lower than sessionTimeoutMs');
-  if (problems.length > 0) throw new TypeError(`Invalid Kafka transport options:\n  ${problems.join('\n  ')}`);
-
+  const o = parseOptions('Kafka transport', kafkaOptionsSchema, options);
   const d = kafkaTransportDefaults;
   return Object.freeze({
-    brokers: Object.freeze([...options.brokers]),
-    clientId: options.clientId ?? d.clientId,
-    sasl: options.sasl ? { ...options.sasl } : undefined,
-    tls: options.tls === true ? {} : options.tls === false || options.tls === undefined ? undefined : options.tls,
-    sessionTimeoutMs: session,
-    heartbeatIntervalMs: heartbeat,
-    rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs,
-    replicationFactor: options.replicationFactor,
-    minInsyncReplicas: options.minInsyncReplicas,
-    produceTimeoutMs: options.produceTimeoutMs ?? d.produceTimeoutMs,
-    requestTimeoutMs: options.requestTimeoutMs ?? d.requestTimeoutMs,
-    connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,
-    fetchMaxWaitMs: options.fetchMaxWaitMs ?? d.fetchMaxWaitMs,
-    fetchMaxBytes: options.fetchMaxBytes ?? d.fetchMaxBytes,
-    commitIntervalMs: options.commitIntervalMs ?? d.commitIntervalMs,
-    compactedSegmentMs: options.compactedSegmentMs ?? d.compactedSegmentMs,
-    compactedMinCleanableDirtyRatio: ratio ?? d.compactedMinCleanableDirtyRatio,
-    retentionMs: retention,
+    brokers: Object.freeze(o.brokers),
+    clientId: o.clientId,
+    sasl: o.sasl,
+    tls: o.tls === true ? {} : o.tls === false || o.tls === undefined ? undefined : o.tls,
+    sessionTimeoutMs: o.sessionTimeoutMs ?? d.sessionTimeoutMs,
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? d.heartbeatIntervalMs,
+    rebalanceTimeoutMs: o.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs,
+    replicationFactor: o.replicationFactor,
+    minInsyncReplicas: o.minInsyncReplicas,
+    produceTimeoutMs: o.produceTimeoutMs ?? d.produceTimeoutMs,
+    requestTimeoutMs: o.requestTimeoutMs ?? d.requestTimeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs ?? d.connectTimeoutMs,
+    fetchMaxWaitMs: o.fetchMaxWaitMs ?? d.fetchMaxWaitMs,
+    fetchMaxBytes: o.fetchMaxBytes ?? d.fetchMaxBytes,
+    commitIntervalMs: o.commitIntervalMs ?? d.commitIntervalMs,
+    compactedSegmentMs: o.compactedSegmentMs ?? d.compactedSegmentMs,
+    compactedMinCleanableDirtyRatio: o.compactedMinCleanableDirtyRatio,
+    retentionMs: o.retentionMs,
   });
 }
 

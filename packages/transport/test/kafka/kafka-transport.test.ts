@@ -54,7 +54,7 @@ void describe('kafka transport on a real broker', { skip: kafkaSkip(), timeout: 
       const retention = (d: typeof events) => d?.configs.find((c) => c.name === 'retention.ms');
       assert.equal(retention(events)?.value, '3600000');
       assert.notEqual(retention(state)?.value, '3600000', 'a compacted topic keeps the broker default');
-      assert.throws(() => createKafkaTransport({ brokers, retentionMs: 0 }), /retentionMs: expected a positive integer, or -1/);
+      assert.throws(() => createKafkaTransport({ brokers, retentionMs: 0 }), /retentionMs must be a positive integer, or -1/);
     } finally {
       await admin.close();
       await kept.close();

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { OrchError } from '@orchestrator-lite/core';
 import { kafkaTransportDefaults, resolveKafkaTransportOptions, toClientOptions } from '../../src/kafka/options.js';
 
 void test('defaults favour fast failover', () => {
@@ -14,12 +15,18 @@ void test('defaults favour fast failover', () => {
 
 void test('invalid options are all listed, each naming its field', () => {
   assert.throws(
-    () => resolveKafkaTransportOptions({ brokers: ['nope'], sessionTimeoutMs: -1, replicationFactor: 1.5, sasl: { mechanism: 'MD5' as 'PLAIN', username: 'u', password: 'p' } }),
-    (error: Error) =>
-      /brokers\[0\]/.test(error.message) && /sessionTimeoutMs/.test(error.message) && /replicationFactor/.test(error.message) && /sasl\.mechanism/.test(error.message),
+    () => resolveKafkaTransportOptions({ brokers: ['nope'], sessionTimeoutMs: -1, replicationFactor: 1.5, sasl: { mechanism: 'MD5' as 'PLAIN', username: 'u', password: 'p' }, heartbeatIntervalMs: 9000 }),
+    (error: unknown) => {
+      assert.ok(error instanceof OrchError);
+      assert.equal(error.code, 'ORCH_CONFIG');
+      // The check of two options together is listed beside the fields that failed their own.
+      const fields = (error.details as { issues: { field: string }[] }).issues.map((issue) => issue.field);
+      assert.deepEqual(fields.sort(), ['brokers[0]', 'heartbeatIntervalMs', 'replicationFactor', 'sasl.mechanism', 'sessionTimeoutMs']);
+      return /brokers\[0\] must be "host:port", got "nope"/.test(error.message);
+    },
   );
-  assert.throws(() => resolveKafkaTransportOptions({ brokers: [] }), /brokers: expected a non-empty array/);
-  assert.throws(() => resolveKafkaTransportOptions({ brokers: ['h:1'], heartbeatIntervalMs: 7000 }), /heartbeatIntervalMs: must be lower than sessionTimeoutMs/);
+  assert.throws(() => resolveKafkaTransportOptions({ brokers: [] }), /invalid Kafka transport options: brokers must name at least one broker/);
+  assert.throws(() => resolveKafkaTransportOptions({ brokers: ['h:1'], heartbeatIntervalMs: 7000 }), /heartbeatIntervalMs must be lower than sessionTimeoutMs/);
 });
 
 void test('SASL and TLS options pass through to the client options', () => {
