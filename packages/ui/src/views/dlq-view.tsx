@@ -4,6 +4,7 @@
  * reason contains a text; the gateway answers how many it redrives.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { Dispatch, SetStateAction } from 'react';
 import type { DeadLetterItem, RedriveBody } from '../api/types.ts';
 import { formatDateTime, formatRelative } from '../components/format-time.ts';
 import { describeValue } from '../store/ops.ts';
@@ -11,16 +12,13 @@ import { useNow, useOrchestrator } from '../store/react.tsx';
 
 const PAGE = 50;
 
-export function DlqView() {
-  const store = useOrchestrator();
-  const now = useNow(5000);
+type Orchestrator = ReturnType<typeof useOrchestrator>;
+
+/** The dead letters read so far, a page at a time along the gateway's cursor. */
+function useDeadLetters(store: Orchestrator) {
   const [items, setItems] = useState<DeadLetterItem[] | undefined>(undefined);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | undefined>(undefined);
-  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
-  const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<string | undefined>(undefined);
 
   const loadFirst = useCallback(async () => {
     try {
@@ -28,7 +26,6 @@ export function DlqView() {
       setItems(page.items);
       setCursor(page.nextCursor);
       setError(undefined);
-      setSelected((s) => new Set([...s].filter((id) => page.items.some((i) => i.id === id))));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
@@ -56,6 +53,21 @@ export function DlqView() {
     return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   }, [items]);
 
+  return { items, cursor, error, reasons, loadFirst, loadMore };
+}
+
+export function DlqView() {
+  const store = useOrchestrator();
+  const now = useNow(5000);
+  const { items, cursor, error, reasons, loadFirst, loadMore } = useDeadLetters(store);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<string | undefined>(undefined);
+
+  // A letter no longer listed (redriven, or expired) is no longer selected.
+  useEffect(() => setSelected((s) => new Set([...s].filter((id) => items?.some((i) => i.id === id)))), [items]);
+
   const redrive = async (body: RedriveBody, what: string): Promise<void> => {
     setBusy(true);
     setResult(undefined);
@@ -70,15 +82,6 @@ export function DlqView() {
     }
   };
 
-  const toggle = (id: string): void =>
-    setSelected((cur) => {
-      const next = new Set(cur);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
-  const allShown = items !== undefined && items.length > 0 && items.every((i) => selected.has(i.id));
-
   return (
     <div className="ol-page" data-testid="dlq-view">
       <div className="ol-card ol-ops-card">
@@ -91,51 +94,8 @@ export function DlqView() {
             ↻ Refresh
           </button>
         </div>
-        <div className="ol-toolbar ol-dlq-toolbar">
-          <button
-            type="button"
-            className="ol-btn ol-btn-primary"
-            disabled={busy || selected.size === 0}
-            data-testid="dlq-redrive-selected"
-            onClick={() => void redrive({ ids: [...selected] }, `${selected.size} selected`)}
-          >
-            ↪ Redrive selected ({selected.size})
-          </button>
-          <span className="ol-muted">or every letter whose reason contains</span>
-          <input
-            className="ol-input ol-dlq-reason"
-            list="ol-dlq-reasons"
-            placeholder="reason text…"
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-            data-testid="dlq-reason"
-            aria-label="redrive by reason"
-          />
-          <datalist id="ol-dlq-reasons">
-            {reasons.map(([r]) => (
-              <option key={r} value={r} />
-            ))}
-          </datalist>
-          <button
-            type="button"
-            className="ol-btn"
-            disabled={busy || reason.trim() === ''}
-            data-testid="dlq-redrive-reason"
-            onClick={() => void redrive({ reason: reason.trim() }, `reason contains “${reason.trim()}”`)}
-          >
-            ↪ Redrive all with this reason
-          </button>
-        </div>
-        {reasons.length > 1 && (
-          <div className="ol-reason-chips" data-testid="dlq-reasons">
-            <span className="ol-muted ol-small">By reason:</span>
-            {reasons.map(([r, n]) => (
-              <button key={r} type="button" className={`ol-chip${reason === r ? ' ol-chip-on' : ''}`} title={r} onClick={() => setReason(r)}>
-                {r.length > 60 ? `${r.slice(0, 60)}…` : r} <b>{n}</b>
-              </button>
-            ))}
-          </div>
-        )}
+        <RedriveBar selected={selected} reason={reason} reasons={reasons} busy={busy} onReason={setReason} onRedrive={(body, what) => void redrive(body, what)} />
+        {reasons.length > 1 && <ReasonChips reasons={reasons} reason={reason} onPick={setReason} />}
         {result !== undefined && (
           <div className="ol-ok-box" data-testid="dlq-redrive-result">
             {result}
@@ -144,31 +104,7 @@ export function DlqView() {
         {error !== undefined && <div className="ol-error-box">Could not load dead letters: {error}</div>}
         {items === undefined && error === undefined && <div className="ol-empty">Loading dead letters…</div>}
         {items !== undefined && items.length === 0 && <div className="ol-empty">No dead letters: every record was decoded and processed.</div>}
-        {items !== undefined && items.length > 0 && (
-          <table className="ol-table" data-testid="dlq-table">
-            <thead>
-              <tr>
-                <th>
-                  <input
-                    type="checkbox"
-                    aria-label="select all shown"
-                    checked={allShown}
-                    onChange={() => setSelected(allShown ? new Set() : new Set(items.map((i) => i.id)))}
-                  />
-                </th>
-                <th>Reason</th>
-                <th>Origin</th>
-                <th>Dead-lettered</th>
-                <th>Value</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((item) => (
-                <DeadLetterRow key={item.id} item={item} now={now} selected={selected.has(item.id)} onToggle={() => toggle(item.id)} />
-              ))}
-            </tbody>
-          </table>
-        )}
+        {items !== undefined && items.length > 0 && <DeadLetterTable items={items} now={now} selected={selected} onSelect={setSelected} />}
         {cursor !== null && items !== undefined && (
           <div className="ol-more">
             <button type="button" className="ol-btn" onClick={() => void loadMore()} data-testid="dlq-more">
@@ -178,6 +114,101 @@ export function DlqView() {
         )}
       </div>
     </div>
+  );
+}
+
+/** Redrive the selected letters, or every letter whose reason contains a text. */
+function RedriveBar(props: {
+  selected: ReadonlySet<string>;
+  reason: string;
+  reasons: readonly [string, number][];
+  busy: boolean;
+  onReason: (reason: string) => void;
+  onRedrive: (body: RedriveBody, what: string) => void;
+}) {
+  const { selected, reason, reasons, busy, onReason, onRedrive } = props;
+  return (
+    <div className="ol-toolbar ol-dlq-toolbar">
+      <button
+        type="button"
+        className="ol-btn ol-btn-primary"
+        disabled={busy || selected.size === 0}
+        data-testid="dlq-redrive-selected"
+        onClick={() => onRedrive({ ids: [...selected] }, `${selected.size} selected`)}
+      >
+        ↪ Redrive selected ({selected.size})
+      </button>
+      <span className="ol-muted">or every letter whose reason contains</span>
+      <input
+        className="ol-input ol-dlq-reason"
+        list="ol-dlq-reasons"
+        placeholder="reason text…"
+        value={reason}
+        onChange={(e) => onReason(e.target.value)}
+        data-testid="dlq-reason"
+        aria-label="redrive by reason"
+      />
+      <datalist id="ol-dlq-reasons">
+        {reasons.map(([r]) => (
+          <option key={r} value={r} />
+        ))}
+      </datalist>
+      <button
+        type="button"
+        className="ol-btn"
+        disabled={busy || reason.trim() === ''}
+        data-testid="dlq-redrive-reason"
+        onClick={() => onRedrive({ reason: reason.trim() }, `reason contains “${reason.trim()}”`)}
+      >
+        ↪ Redrive all with this reason
+      </button>
+    </div>
+  );
+}
+
+/** The reasons of the letters shown, with their counts: one click picks a reason to redrive by. */
+function ReasonChips({ reasons, reason, onPick }: { reasons: readonly [string, number][]; reason: string; onPick: (reason: string) => void }) {
+  return (
+    <div className="ol-reason-chips" data-testid="dlq-reasons">
+      <span className="ol-muted ol-small">By reason:</span>
+      {reasons.map(([r, n]) => (
+        <button key={r} type="button" className={`ol-chip${reason === r ? ' ol-chip-on' : ''}`} title={r} onClick={() => onPick(r)}>
+          {r.length > 60 ? `${r.slice(0, 60)}…` : r} <b>{n}</b>
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function DeadLetterTable(props: { items: DeadLetterItem[]; now: number; selected: ReadonlySet<string>; onSelect: Dispatch<SetStateAction<ReadonlySet<string>>> }) {
+  const { items, now, selected, onSelect } = props;
+  const allShown = items.every((i) => selected.has(i.id));
+  const toggle = (id: string): void =>
+    onSelect((cur) => {
+      const next = new Set(cur);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  return (
+    <table className="ol-table" data-testid="dlq-table">
+      <thead>
+        <tr>
+          <th>
+            <input type="checkbox" aria-label="select all shown" checked={allShown} onChange={() => onSelect(allShown ? new Set() : new Set(items.map((i) => i.id)))} />
+          </th>
+          <th>Reason</th>
+          <th>Origin</th>
+          <th>Dead-lettered</th>
+          <th>Value</th>
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((item) => (
+          <DeadLetterRow key={item.id} item={item} now={now} selected={selected.has(item.id)} onToggle={() => toggle(item.id)} />
+        ))}
+      </tbody>
+    </table>
   );
 }
 
