@@ -77,24 +77,8 @@ export function SchedulesView() {
 }
 
 function ScheduleRow({ item, onChanged }: { item: ScheduleItem; onChanged: () => Promise<void> }) {
-  const store = useOrchestrator();
   const now = useNow(1000);
-  const [busy, setBusy] = useState(false);
-  const [confirming, setConfirming] = useState(false);
   const [fired, setFired] = useState<string | undefined>(undefined);
-
-  const act = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
-    setBusy(true);
-    try {
-      await fn();
-    } catch (err) {
-      store.notify('error', `${what} ${item.name}: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      setBusy(false);
-    }
-    await onChanged();
-  };
-
   return (
     <tr data-testid="schedule-row" data-name={item.name} data-paused={item.paused}>
       <td>
@@ -109,18 +93,7 @@ function ScheduleRow({ item, onChanged }: { item: ScheduleItem; onChanged: () =>
         <div className="ol-small ol-muted">{item.timezone}</div>
       </td>
       <td data-testid="schedule-next">
-        {item.paused ? (
-          <span className="ol-pill ol-pill-paused">paused</span>
-        ) : item.nextFireAt === null ? (
-          <span className="ol-muted">never</span>
-        ) : (
-          <>
-            <div>{formatRelative(item.nextFireAt, now)}</div>
-            <div className="ol-small ol-muted ol-mono" title={new Date(item.nextFireAt).toISOString()}>
-              {formatDateTime(item.nextFireAt)}
-            </div>
-          </>
-        )}
+        <NextFire item={item} now={now} />
       </td>
       <td className="ol-small">
         <div>
@@ -139,47 +112,79 @@ function ScheduleRow({ item, onChanged }: { item: ScheduleItem; onChanged: () =>
         )}
       </td>
       <td className="ol-actions-cell">
-        <button
-          type="button"
-          className="ol-btn ol-btn-small"
-          disabled={busy}
-          data-testid="schedule-pause"
-          onClick={() => void act(item.paused ? 'Resume' : 'Pause', () => store.api.putSchedule(item.name, scheduleBody(item, !item.paused)))}
-        >
-          {item.paused ? '▶ Resume' : 'Pause'}
-        </button>
-        <button
-          type="button"
-          className="ol-btn ol-btn-small"
-          disabled={busy}
-          data-testid="schedule-trigger"
-          onClick={() =>
-            void act('Trigger', async () => {
-              const { runId } = await store.api.triggerSchedule(item.name);
-              setFired(runId);
-              store.notify('info', `Schedule ${item.name} fired: run ${runId}`);
-            })
-          }
-        >
-          ⚡ Trigger now
-        </button>
-        {confirming ? (
-          <span className="ol-confirm" data-testid="schedule-delete-confirm">
-            Delete?{' '}
-            <button type="button" className="ol-btn ol-btn-small ol-btn-danger" disabled={busy} data-testid="schedule-delete-yes" onClick={() => void act('Delete', () => store.api.deleteSchedule(item.name))}>
-              Yes
-            </button>
-            <button type="button" className="ol-btn ol-btn-small" onClick={() => setConfirming(false)}>
-              No
-            </button>
-          </span>
-        ) : (
-          <button type="button" className="ol-btn ol-btn-small ol-btn-danger" disabled={busy} data-testid="schedule-delete" onClick={() => setConfirming(true)}>
-            Delete
-          </button>
-        )}
+        <ScheduleActions item={item} onChanged={onChanged} onFired={setFired} />
       </td>
     </tr>
+  );
+}
+
+/** When a schedule fires next: paused, never, or when. */
+function NextFire({ item, now }: { item: ScheduleItem; now: number }) {
+  if (item.paused) return <span className="ol-pill ol-pill-paused">paused</span>;
+  if (item.nextFireAt === null) return <span className="ol-muted">never</span>;
+  return (
+    <>
+      <div>{formatRelative(item.nextFireAt, now)}</div>
+      <div className="ol-small ol-muted ol-mono" title={new Date(item.nextFireAt).toISOString()}>
+        {formatDateTime(item.nextFireAt)}
+      </div>
+    </>
+  );
+}
+
+/** Pause or resume a schedule, fire it now, or delete it (once confirmed). */
+function ScheduleActions({ item, onChanged, onFired }: { item: ScheduleItem; onChanged: () => Promise<void>; onFired: (runId: string) => void }) {
+  const store = useOrchestrator();
+  const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+
+  const act = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+    setBusy(true);
+    try {
+      await fn();
+    } catch (err) {
+      store.notify('error', `${what} ${item.name}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      setBusy(false);
+    }
+    await onChanged();
+  };
+  const trigger = async (): Promise<void> => {
+    const { runId } = await store.api.triggerSchedule(item.name);
+    onFired(runId);
+    store.notify('info', `Schedule ${item.name} fired: run ${runId}`);
+  };
+
+  return (
+    <>
+      <button
+        type="button"
+        className="ol-btn ol-btn-small"
+        disabled={busy}
+        data-testid="schedule-pause"
+        onClick={() => void act(item.paused ? 'Resume' : 'Pause', () => store.api.putSchedule(item.name, scheduleBody(item, !item.paused)))}
+      >
+        {item.paused ? '▶ Resume' : 'Pause'}
+      </button>
+      <button type="button" className="ol-btn ol-btn-small" disabled={busy} data-testid="schedule-trigger" onClick={() => void act('Trigger', trigger)}>
+        ⚡ Trigger now
+      </button>
+      {confirming ? (
+        <span className="ol-confirm" data-testid="schedule-delete-confirm">
+          Delete?{' '}
+          <button type="button" className="ol-btn ol-btn-small ol-btn-danger" disabled={busy} data-testid="schedule-delete-yes" onClick={() => void act('Delete', () => store.api.deleteSchedule(item.name))}>
+            Yes
+          </button>
+          <button type="button" className="ol-btn ol-btn-small" onClick={() => setConfirming(false)}>
+            No
+          </button>
+        </span>
+      ) : (
+        <button type="button" className="ol-btn ol-btn-small ol-btn-danger" disabled={busy} data-testid="schedule-delete" onClick={() => setConfirming(true)}>
+          Delete
+        </button>
+      )}
+    </>
   );
 }
 
