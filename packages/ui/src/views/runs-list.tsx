@@ -48,37 +48,14 @@ export function RunsList() {
   return (
     <div className="ol-page ol-runs">
       <div className="ol-runs-top">
-        <div className="ol-status-cards" role="tablist" aria-label="filter by status">
-          {(['ALL', ...RUN_STATUSES] as const).map((s) => (
-            <button
-              key={s}
-              type="button"
-              role="tab"
-              aria-selected={status === s}
-              className={`ol-stat${status === s ? ' ol-stat-on' : ''}`}
-              style={{ ['--c' as string]: s === 'ALL' ? '#8ea2ff' : STATUS_COLOR[s] }}
-              onClick={() => setStatus(s)}
-              data-testid={`count-${s}`}
-            >
-              <span className="ol-stat-label">{s === 'ALL' ? 'All runs' : STATUS_LABEL[s]}</span>
-              <span className="ol-stat-num">{counts[s] ?? 0}</span>
-            </button>
-          ))}
-        </div>
+        <StatusCards counts={counts} status={status} onStatus={setStatus} />
         <MetricsChart />
       </div>
 
       <div className="ol-card ol-table-card">
         <div className="ol-toolbar">
           <input className="ol-input ol-search" placeholder="Search run id…" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="search" aria-label="search by run id" />
-          <select className="ol-input" value={workflow} onChange={(e) => setWorkflow(e.target.value)} data-testid="filter-workflow" aria-label="filter by workflow">
-            <option value="">All workflows</option>
-            {workflows.map((w) => (
-              <option key={w} value={w}>
-                {w}
-              </option>
-            ))}
-          </select>
+          <WorkflowFilter workflows={workflows} workflow={workflow} onWorkflow={setWorkflow} />
           <span className="ol-muted ol-toolbar-count" data-testid="row-count">
             {rows.length} of {all.length}
             {(counts[status] ?? 0) > all.length && ` · the newest of ${counts[status] ?? 0}`}
@@ -92,15 +69,7 @@ export function RunsList() {
           <span>Duration</span>
         </div>
         {pending.map((p) => (
-          <div key={p.tempId} className="ol-row ol-row-pending" data-testid="pending-row">
-            <span>
-              <StatusBadge status="PENDING" />
-            </span>
-            <span className="ol-mono ol-muted">sending…</span>
-            <span>{p.workflow}</span>
-            <span className="ol-muted">{formatAgo(p.createdAt, now)}</span>
-            <span className="ol-muted">—</span>
-          </div>
+          <PendingRow key={p.tempId} workflow={p.workflow} createdAt={p.createdAt} now={now} />
         ))}
         <div ref={parent} className="ol-tbody" data-testid="runs-table">
           {loaded && rows.length === 0 && pending.length === 0 && (
@@ -116,6 +85,57 @@ export function RunsList() {
           </div>
         </div>
       </div>
+    </div>
+  );
+}
+
+/** A card per status with its count; a click filters the list by that status. */
+function StatusCards({ counts, status, onStatus }: { counts: Partial<Record<RunStatus | 'ALL', number>>; status: RunStatus | 'ALL'; onStatus: (status: RunStatus | 'ALL') => void }) {
+  return (
+    <div className="ol-status-cards" role="tablist" aria-label="filter by status">
+      {(['ALL', ...RUN_STATUSES] as const).map((s) => (
+        <button
+          key={s}
+          type="button"
+          role="tab"
+          aria-selected={status === s}
+          className={`ol-stat${status === s ? ' ol-stat-on' : ''}`}
+          style={{ ['--c' as string]: s === 'ALL' ? '#8ea2ff' : STATUS_COLOR[s] }}
+          onClick={() => onStatus(s)}
+          data-testid={`count-${s}`}
+        >
+          <span className="ol-stat-label">{s === 'ALL' ? 'All runs' : STATUS_LABEL[s]}</span>
+          <span className="ol-stat-num">{counts[s] ?? 0}</span>
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function WorkflowFilter({ workflows, workflow, onWorkflow }: { workflows: readonly string[]; workflow: string; onWorkflow: (workflow: string) => void }) {
+  return (
+    <select className="ol-input" value={workflow} onChange={(e) => onWorkflow(e.target.value)} data-testid="filter-workflow" aria-label="filter by workflow">
+      <option value="">All workflows</option>
+      {workflows.map((w) => (
+        <option key={w} value={w}>
+          {w}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** A run started here whose start the gateway has not acknowledged yet. */
+function PendingRow({ workflow, createdAt, now }: { workflow: string; createdAt: number; now: number }) {
+  return (
+    <div className="ol-row ol-row-pending" data-testid="pending-row">
+      <span>
+        <StatusBadge status="PENDING" />
+      </span>
+      <span className="ol-mono ol-muted">sending…</span>
+      <span>{workflow}</span>
+      <span className="ol-muted">{formatAgo(createdAt, now)}</span>
+      <span className="ol-muted">—</span>
     </div>
   );
 }
