@@ -7,15 +7,18 @@ import { ApiError, createApi, streamUrl } from '../api/client.ts';
 import type { Api } from '../api/client.ts';
 import { LiveSocket } from '../api/live-socket.ts';
 import type { ConnectionState } from '../api/live-socket.ts';
-import type { CountsFrame, RunEvent, RunSummary, RunView, SchedulesFrame, StreamFrame, WorkflowSummary } from '../api/types.ts';
+import type { CountsFrame, RunSummary, SchedulesFrame, StreamFrame, WorkflowSummary } from '../api/types.ts';
 import { Coalescer } from './coalesce.ts';
-import { SUMMARY_EVENT_TYPES, applyEvent, applyEvents } from './run-reducer.ts';
+import { errorMessage, FEED_INTERVAL_MS, isFrame, RunFeed } from './run-feed.ts';
+import type { RunDetail, RunFeedHost } from './run-feed.ts';
+import { SUMMARY_EVENT_TYPES } from './run-reducer.ts';
 import { foldFeed, foldFiltered, mergeRows, sameFilter } from './run-list.ts';
 import { endsOf, recordEnds, snapshotEnds } from './run-ends.ts';
 import type { RunEnds } from './run-ends.ts';
 import type { FilteredRuns, RunsFilter } from './run-list.ts';
 
 export type { FilteredRuns, RunsFilter } from './run-list.ts';
+export type { RunDetail } from './run-feed.ts';
 
 export interface PendingTrigger {
   tempId: string;
@@ -27,17 +30,6 @@ export interface Notice {
   id: number;
   kind: 'error' | 'info';
   message: string;
-}
-
-export interface RunDetail {
-  view?: RunView;
-  events: RunEvent[];
-  lastSeq: number;
-  loading: boolean;
-  error?: string;
-  /** The gateway answered 404 for this run: it does not exist (or no longer does). */
-  notFound?: boolean;
-  connection: ConnectionState;
 }
 
 export interface StoreState {
@@ -62,19 +54,9 @@ export interface StoreState {
   authRequired: boolean;
 }
 
-/** The most events kept for one run in memory (log-heavy runs); the view itself is always complete. */
-const MAX_EVENTS_PER_RUN = 50_000;
 const LIST_LIMIT = 1000;
-/** A stream's frames (the all-runs feed's, a run's) are applied together, at most once in this many ms. */
-const FEED_INTERVAL_MS = 100;
 /** The feed asks only for the events a list row changes with. */
 const FEED_TYPES = SUMMARY_EVENT_TYPES.join(',');
-
-function isFrame(value: unknown): value is StreamFrame {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.runId === 'string' && typeof v.seq === 'number' && typeof v.type === 'string' && typeof v.at === 'number';
-}
 
 function isCountsFrame(value: unknown): value is CountsFrame {
   if (typeof value !== 'object' || value === null) return false;
@@ -84,10 +66,6 @@ function isCountsFrame(value: unknown): value is CountsFrame {
 
 function isSchedulesFrame(value: unknown): value is SchedulesFrame {
   return typeof value === 'object' && value !== null && (value as Record<string, unknown>).type === 'schedules' && typeof (value as Record<string, unknown>).at === 'number';
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export class OrchestratorStore {
@@ -116,9 +94,19 @@ export class OrchestratorStore {
   private noticeSeq = 0;
   private tempSeq = 0;
 
+  /** What a watched run's feed reads and changes of this store. */
+  private readonly runFeedHost: RunFeedHost;
+
   constructor(gateway: string, api: Api = createApi(gateway)) {
     this.gateway = gateway;
     this.api = api;
+    this.runFeedHost = {
+      api,
+      gateway,
+      detail: (runId) => this.state.details[runId],
+      setDetail: (runId, update) => this.setDetail(runId, update),
+      needsToken: (err) => this.needsToken(err),
+    };
   }
 
   getState = (): StoreState => this.state;
@@ -273,104 +261,10 @@ export class OrchestratorStore {
 
   private openRun(runId: string): () => void {
     this.set({ details: { ...this.state.details, [runId]: { events: [], lastSeq: 0, loading: true, connection: 'connecting' } } });
-    let socket: LiveSocket | undefined;
-    let stopped = false;
-    let repairing: Promise<void> | undefined;
-    const buffer: RunEvent[] = [];
-
-    const apply = (events: readonly RunEvent[]): void => {
-      this.setDetail(runId, (d) => {
-        const fresh = events.filter((e, i) => e.seq > d.lastSeq && (i === 0 || e.seq > (events[i - 1] as RunEvent).seq));
-        if (fresh.length === 0) return d;
-        let all = d.events.concat(fresh);
-        if (all.length > MAX_EVENTS_PER_RUN) all = all.slice(all.length - MAX_EVENTS_PER_RUN);
-        return { ...d, events: all, view: applyEvents(d.view, fresh), lastSeq: (fresh[fresh.length - 1] as RunEvent).seq };
-      });
-    };
-
-    /** Fetches what is missing after the last applied seq, then drains frames that arrived meanwhile. */
-    const repair = (): Promise<void> => {
-      repairing ??= (async () => {
-        try {
-          const since = this.state.details[runId]?.lastSeq ?? 0;
-          const res = await this.api.getEvents(runId, since);
-          if (stopped) return;
-          apply(res.items);
-        } catch (err) {
-          this.setDetail(runId, (d) => ({ ...d, error: errorMessage(err) }));
-        } finally {
-          repairing = undefined;
-        }
-        onEvents(buffer.splice(0).sort((a, b) => a.seq - b.seq));
-      })();
-      return repairing;
-    };
-
-    /** Applies the events that follow on in one update; at a gap, fetches what is missing first. */
-    const onEvents = (events: readonly RunEvent[]): void => {
-      if (stopped) return;
-      if (repairing !== undefined) {
-        buffer.push(...events);
-        return;
-      }
-      let last = this.state.details[runId]?.lastSeq ?? 0;
-      const next: RunEvent[] = [];
-      let gapAt = events.length;
-      for (const [i, e] of events.entries()) {
-        if (e.seq <= last) continue; // a duplicate or a replay
-        if (e.seq !== last + 1) {
-          gapAt = i;
-          break;
-        }
-        next.push(e);
-        last = e.seq;
-      }
-      if (next.length > 0) apply(next);
-      if (gapAt === events.length) return;
-      buffer.push(...events.slice(gapAt)); // a gap: fetch the missing events, then go on
-      void repair();
-    };
-    const frames = new Coalescer<RunEvent>(FEED_INTERVAL_MS, onEvents);
-
-    const load = async (): Promise<void> => {
-      let view: RunView | undefined;
-      try {
-        view = await this.api.getRun(runId);
-      } catch (err) {
-        if (this.needsToken(err)) return;
-        // The gateway knows every run it accepted (a run just started here included), so a 404
-        // means there is no such run: say so rather than wait for it.
-        if (err instanceof ApiError && err.status === 404) {
-          this.setDetail(runId, (d) => ({ ...d, notFound: true, loading: false }));
-          return;
-        }
-        this.setDetail(runId, (d) => ({ ...d, error: errorMessage(err) }));
-      }
-      let events: RunEvent[] = [];
-      try {
-        events = (await this.api.getEvents(runId, 0)).items;
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 404)) this.setDetail(runId, (d) => ({ ...d, error: errorMessage(err) }));
-      }
-      if (stopped) return;
-      const lastEventSeq = events.length > 0 ? (events[events.length - 1] as RunEvent).seq : 0;
-      const base = view !== undefined && view.lastSeq <= lastEventSeq ? view : undefined;
-      const projected = base !== undefined ? applyEvents(base, events) : applyEvents(undefined, events);
-      this.setDetail(runId, (d) => ({ ...d, view: projected ?? view, events, lastSeq: lastEventSeq, loading: false }));
-      socket = new LiveSocket({
-        url: () => streamUrl(this.gateway, { runId, since: String(this.state.details[runId]?.lastSeq ?? 0) }),
-        onState: (connection) => this.setDetail(runId, (d) => ({ ...d, connection })),
-        onFrame: (frame) => {
-          if (isFrame(frame) && frame.runId === runId) frames.push(frame);
-        },
-      });
-    };
-    void load();
-
+    const feed = new RunFeed(runId, this.runFeedHost);
+    feed.start();
     return () => {
-      stopped = true;
-      frames.clear();
-      socket?.close();
+      feed.stop();
       const details = { ...this.state.details };
       delete details[runId];
       this.set({ details });

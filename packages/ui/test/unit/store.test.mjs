@@ -46,7 +46,7 @@ async function until(cond, what, ms = 3000) {
 }
 
 /** The store's modules, the store first. */
-const STORE_FILES = ['store/store.ts', 'store/run-reducer.ts', 'store/run-list.ts', 'store/run-ends.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts'];
+const STORE_FILES = ['store/store.ts', 'store/run-feed.ts', 'store/run-reducer.ts', 'store/run-list.ts', 'store/run-ends.ts', 'store/coalesce.ts', 'api/client.ts', 'api/live-socket.ts', 'api/backoff.ts'];
 
 /** A store whose all-runs feed is open and whose snapshot is `listRuns`'s answer; returns it and the feed's socket. */
 async function openFeed(t, listRuns) {
