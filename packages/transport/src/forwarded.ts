@@ -245,71 +245,47 @@ export type Extras = Record<string, () => Promise<unknown>>;
  * the reads it opened for the other side (`transport` itself stays open: other roles may share it).
  */
 export function serveTransport(port: MessagePort, transport: Transport, extras: Extras = {}): { close(): Promise<void> } {
-  /** The consumers of the other side: joining, then joined (`member`), so that a commit goes to the bus in its place among the calls of its turn. */
-  const consumers = new Map<number, { joining: Promise<Consumer>; member?: Consumer }>();
-  const readers = new Map<number, AsyncIterator<ConsumedRecord[]>>();
-  const link: Link = new Link(port, (part) => onPart(part), { send: () => transport.writeStats() });
+  const server = new TransportServer(port, transport, extras);
+  port.on('close', () => void server.close());
+  return { close: () => server.close() };
+}
 
-  const handOver = (callback: Callback): Promise<void> =>
-    link.request<void>((id) => ({ t: 'callback', id, callback }), callback.kind === 'batch' ? callback.records.values.data : undefined);
+/** A consumer of the other side: joining, then joined (`member`), so that a commit goes to the bus in its place among the calls of its turn. */
+interface ServedConsumer {
+  joining: Promise<Consumer>;
+  member?: Consumer;
+}
 
-  const subscribe = (call: Extract<Call, { op: 'subscribe' }>): Promise<void> => {
-    const consumer = call.consumer;
-    const joining = transport.subscribe({
-      groupId: call.groupId,
-      topics: call.topics,
-      ...(call.from === undefined ? {} : { from: call.from }),
-      ...(call.maxBatch === undefined ? {} : { maxBatch: call.maxBatch }),
-      onBatch: (records) => handOver({ kind: 'batch', consumer, records: pack(records) }),
-      onAssign: (partitions) => handOver({ kind: 'assign', consumer, partitions }),
-      onRevoke: (partitions) => handOver({ kind: 'revoke', consumer, partitions }),
-      onError: (error) => link.send({ t: 'consumerError', consumer, error: toWire(error) }),
-    });
-    const entry: { joining: Promise<Consumer>; member?: Consumer } = { joining };
-    consumers.set(consumer, entry);
-    return joining.then(
-      (member) => {
-        entry.member = member;
-      },
-      (error: unknown) => {
-        consumers.delete(consumer);
-        throw error;
-      },
-    );
-  };
+/** The bus's side of a port: runs the other side's calls on `transport` and hands it their answers and its consumers' callbacks. */
+class TransportServer {
+  readonly #consumers = new Map<number, ServedConsumer>();
+  readonly #readers = new Map<number, AsyncIterator<ConsumedRecord[]>>();
+  readonly #link: Link;
+  #closing: Promise<void> | undefined;
 
-  const commit = (call: Extract<Call, { op: 'commit' }>): Promise<void> => {
-    const produce = call.produce === undefined ? undefined : unpack(call.produce);
-    const entry = consumers.get(call.consumer);
-    if (entry === undefined) return Promise.reject(new TransportError(TransportErrorReason.Closed, `No consumer ${call.consumer} on this port: it left the group`));
-    if (entry.member !== undefined) return entry.member.commit(call.offsets, produce);
-    return entry.joining.then((member) => member.commit(call.offsets, produce));
-  };
+  constructor(
+    port: MessagePort,
+    private readonly transport: Transport,
+    private readonly extras: Extras,
+  ) {
+    this.#link = new Link(port, (part) => this.#onPart(part), { send: () => transport.writeStats() });
+  }
 
-  const leave = async (id: number): Promise<void> => {
-    const entry = consumers.get(id);
-    consumers.delete(id);
-    if (entry !== undefined) await (await entry.joining).close();
-  };
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled([...this.#consumers.keys()].map((id) => this.#leave(id)));
+      await Promise.allSettled([...this.#readers.keys()].map((id) => this.#readClose(id)));
+      this.#link.close();
+    })();
+    return this.#closing;
+  }
 
-  const readNext = async (id: number): Promise<ConsumedRecord[] | null> => {
-    const reader = readers.get(id);
-    if (reader === undefined) throw new TransportError(TransportErrorReason.Closed, `No read ${id} on this port`);
-    const next = await reader.next();
-    if (next.done) {
-      readers.delete(id);
-      return null;
-    }
-    return next.value;
-  };
+  #onPart(part: Part): void {
+    if (part.t === 'call') this.#link.answer(part.id, this.#run(part.call));
+  }
 
-  const readClose = async (id: number): Promise<void> => {
-    const reader = readers.get(id);
-    readers.delete(id);
-    await reader?.return?.();
-  };
-
-  const run = async (call: Call): Promise<unknown> => {
+  async #run(call: Call): Promise<unknown> {
+    const { transport } = this;
     switch (call.op) {
       case 'ensureTopics':
         return transport.ensureTopics(call.specs);
@@ -322,43 +298,88 @@ export function serveTransport(port: MessagePort, transport: Transport, extras: 
       case 'committedOffsets':
         return transport.committedOffsets(call.groupId, call.topic);
       case 'subscribe':
-        return subscribe(call);
+        return this.#subscribe(call);
       case 'commit':
-        return commit(call);
+        return this.#commit(call);
       case 'leave':
-        return leave(call.consumer);
+        return this.#leave(call.consumer);
       case 'readOpen':
-        readers.set(call.reader, transport.readPartition(call.topic, call.partition, call.options)[Symbol.asyncIterator]());
+        this.#readers.set(call.reader, transport.readPartition(call.topic, call.partition, call.options)[Symbol.asyncIterator]());
         return undefined;
       case 'readNext': {
-        const batch = await readNext(call.reader);
+        const batch = await this.#readNext(call.reader);
         return batch === null ? null : pack(batch);
       }
       case 'readClose':
-        return readClose(call.reader);
+        return this.#readClose(call.reader);
       case 'extra': {
-        const extra = extras[call.name];
+        const extra = this.extras[call.name];
         if (extra === undefined) throw new Error(`No call ${call.name} is served on this port`);
         return extra();
       }
     }
-  };
-
-  function onPart(part: Part): void {
-    if (part.t === 'call') link.answer(part.id, run(part.call));
   }
 
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      await Promise.allSettled([...consumers.keys()].map(leave));
-      await Promise.allSettled([...readers.keys()].map(readClose));
-      link.close();
-    })();
-    return closing;
-  };
-  port.on('close', () => void close());
-  return { close };
+  /** A consumer's callback, handed to the other side; settles when its handler has. */
+  #handOver(callback: Callback): Promise<void> {
+    return this.#link.request<void>((id) => ({ t: 'callback', id, callback }), callback.kind === 'batch' ? callback.records.values.data : undefined);
+  }
+
+  #subscribe(call: Extract<Call, { op: 'subscribe' }>): Promise<void> {
+    const consumer = call.consumer;
+    const joining = this.transport.subscribe({
+      groupId: call.groupId,
+      topics: call.topics,
+      ...(call.from === undefined ? {} : { from: call.from }),
+      ...(call.maxBatch === undefined ? {} : { maxBatch: call.maxBatch }),
+      onBatch: (records) => this.#handOver({ kind: 'batch', consumer, records: pack(records) }),
+      onAssign: (partitions) => this.#handOver({ kind: 'assign', consumer, partitions }),
+      onRevoke: (partitions) => this.#handOver({ kind: 'revoke', consumer, partitions }),
+      onError: (error) => this.#link.send({ t: 'consumerError', consumer, error: toWire(error) }),
+    });
+    const entry: ServedConsumer = { joining };
+    this.#consumers.set(consumer, entry);
+    return joining.then(
+      (member) => {
+        entry.member = member;
+      },
+      (error: unknown) => {
+        this.#consumers.delete(consumer);
+        throw error;
+      },
+    );
+  }
+
+  #commit(call: Extract<Call, { op: 'commit' }>): Promise<void> {
+    const produce = call.produce === undefined ? undefined : unpack(call.produce);
+    const entry = this.#consumers.get(call.consumer);
+    if (entry === undefined) return Promise.reject(new TransportError(TransportErrorReason.Closed, `No consumer ${call.consumer} on this port: it left the group`));
+    if (entry.member !== undefined) return entry.member.commit(call.offsets, produce);
+    return entry.joining.then((member) => member.commit(call.offsets, produce));
+  }
+
+  async #leave(id: number): Promise<void> {
+    const entry = this.#consumers.get(id);
+    this.#consumers.delete(id);
+    if (entry !== undefined) await (await entry.joining).close();
+  }
+
+  async #readNext(id: number): Promise<ConsumedRecord[] | null> {
+    const reader = this.#readers.get(id);
+    if (reader === undefined) throw new TransportError(TransportErrorReason.Closed, `No read ${id} on this port`);
+    const next = await reader.next();
+    if (next.done) {
+      this.#readers.delete(id);
+      return null;
+    }
+    return next.value;
+  }
+
+  async #readClose(id: number): Promise<void> {
+    const reader = this.#readers.get(id);
+    this.#readers.delete(id);
+    await reader?.return?.();
+  }
 }
 
 /** A consumer whose group membership is held on the bus's thread. */
