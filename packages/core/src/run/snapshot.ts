@@ -314,96 +314,162 @@ export interface SnapshotTransition {
  * write as records (`values`); a transition from an ended run writes them as records again.
  */
 export function snapshotWrites(prev: RunState | undefined, next: RunState, digest: string): SnapshotTransition {
-  const writes: SnapshotWrite[] = [];
-  const { runId } = next;
   const ended = TERMINAL_RUN_STATUSES.has(next.status);
   const wasEnded = prev !== undefined && TERMINAL_RUN_STATUSES.has(prev.status);
   // The values a run ending now writes go in its header, as many as HEADER_VALUES_MAX_CHARS
   // holds; a header written after it ended replaces one that may hold them, so they become
   // records again.
-  const values: HeaderValues | undefined = ended && !wasEnded ? {} : undefined;
-  let room = HEADER_VALUES_MAX_CHARS;
-  const embeds = (value: unknown): boolean => {
-    if (values === undefined) return false;
+  const values = new ValueWrites(next.runId, ended && !wasEnded);
+  if (prev === undefined || wasEnded) values.keepInput(next.input);
+  const { embedded, changed, nextTimers } = changedSteps(prev, next, values, ended, wasEnded);
+  const writes = values.writes;
+  // A run that ended again had its step records tombstoned: it starts with none.
+  let layout = wasEnded ? undefined : prev?.stateLayout;
+  const [host] = changed.keys();
+  if (host !== undefined) {
+    const hosted = hostRecord(next, host, changed, layout, nextTimers);
+    layout = hosted.layout;
+    writes.push(hosted.write);
+  }
+  if (ended && !wasEnded) {
+    // The header now holds every step: the step records are superseded.
+    for (const key of prev?.stateLayout?.keys ?? []) writes.push({ key: snapshotKeys.step(next.runId, key), value: null });
+    layout = undefined;
+  }
+  if (prev === undefined || ended || wasEnded || host === undefined || headerChanged(prev, next)) {
+    const h = header(next, digest);
+    if (ended) h.steps = embedded;
+    const held = values.held();
+    if (held !== undefined) h.values = held;
+    // The header goes last: a reader that sees it has seen every part written with it.
+    writes.push({ key: snapshotKeys.run(next.runId), value: h });
+  }
+  return { writes, layout };
+}
+
+/**
+ * The records of a run's input and step outputs, or, for a run that ends now, as many of them as
+ * its header holds (`held`) within HEADER_VALUES_MAX_CHARS; the rest are records all the same.
+ */
+class ValueWrites {
+  readonly writes: SnapshotWrite[] = [];
+  readonly #values: HeaderValues | undefined;
+  #room = HEADER_VALUES_MAX_CHARS;
+
+  constructor(
+    private readonly runId: string,
+    inHeader: boolean,
+  ) {
+    this.#values = inHeader ? {} : undefined;
+  }
+
+  keepInput(input: unknown): void {
+    if (this.#values !== undefined && this.#embeds(input)) this.#values.input = input;
+    else this.writes.push({ key: snapshotKeys.input(this.runId), value: { kind: 'input', input } });
+  }
+
+  keepOutput(stepId: string, output: unknown): void {
+    if (this.#values !== undefined && this.#embeds(output)) (this.#values.outputs ??= {})[stepId] = output;
+    else this.writes.push({ key: snapshotKeys.output(this.runId, stepId), value: { kind: 'output', output } });
+  }
+
+  /** What the header holds, if anything. */
+  held(): HeaderValues | undefined {
+    const values = this.#values;
+    return values !== undefined && (Object.hasOwn(values, 'input') || values.outputs !== undefined) ? values : undefined;
+  }
+
+  #embeds(value: unknown): boolean {
     const size = JSON.stringify(value ?? null).length;
-    if (size > room) return false;
-    room -= size;
+    if (size > this.#room) return false;
+    this.#room -= size;
     return true;
-  };
-  const keepInput = (input: unknown): void => {
-    if (embeds(input)) values!.input = input;
-    else writes.push({ key: snapshotKeys.input(runId), value: { kind: 'input', input } });
-  };
-  const keepOutput = (stepId: string, output: unknown): void => {
-    if (embeds(output)) (values!.outputs ??= {})[stepId] = output;
-    else writes.push({ key: snapshotKeys.output(runId, stepId), value: { kind: 'output', output } });
-  };
-  if (prev === undefined || wasEnded) keepInput(next.input);
+  }
+}
+
+/**
+ * Each step's control state in `next`, for an ended run (`embedded`, every step), else for the
+ * steps whose control state the transition changed (`changed`, in step order); the outputs of the
+ * steps that later templates read go to `values` as they change.
+ */
+function changedSteps(
+  prev: RunState | undefined,
+  next: RunState,
+  values: ValueWrites,
+  ended: boolean,
+  wasEnded: boolean,
+): { embedded: Record<string, StepControl>; changed: Map<string, StepControl>; nextTimers: Map<string, Timer[]> } {
   const prevTimers = timersByStep(prev);
   const nextTimers = timersByStep(next);
   const referenced = referencedOutputs(next.definition);
-  // The reducer keeps what a transition left alone: the same objects need no comparing, step by step.
-  const sameTimerList = prev !== undefined && prev.timers === next.timers;
-  const sameDelays = prev !== undefined && prev.lastDelayMs === next.lastDelayMs;
-  const sameBases = prev !== undefined && prev.attemptBase === next.attemptBase;
+  const touched = touchedStep(prev, next, prevTimers, nextTimers, wasEnded);
   const embedded: Record<string, StepControl> = {};
   const changed = new Map<string, StepControl>();
   for (const stepId of Object.keys(next.steps)) {
     const step = next.steps[stepId]!;
     const before = prev === undefined ? undefined : own(prev.steps, stepId);
     if (step.status === 'SUCCEEDED' && referenced.has(stepId) && (wasEnded || before?.status !== 'SUCCEEDED' || before.output !== step.output)) {
-      keepOutput(stepId, step.output);
+      values.keepOutput(stepId, step.output);
     }
-    const control = (): StepControl => stepControl(next, stepId, step, nextTimers.get(stepId));
     if (ended) {
-      embedded[stepId] = control();
+      embedded[stepId] = stepControl(next, stepId, step, nextTimers.get(stepId));
       continue;
     }
-    const touched =
-      wasEnded ||
-      before !== step ||
-      (!sameTimerList && !sameTimers(prevTimers.get(stepId), nextTimers.get(stepId))) ||
-      (!sameDelays && !sameEntries(entriesOf(prev?.lastDelayMs, stepId), entriesOf(next.lastDelayMs, stepId))) ||
-      (!sameBases && !sameEntries(entriesOf(prev?.attemptBase, stepId), entriesOf(next.attemptBase, stepId)));
-    if (!touched) continue;
-    const now = control();
+    if (!touched(stepId, before, step)) continue;
+    const now = stepControl(next, stepId, step, nextTimers.get(stepId));
     // A new run's steps that have not begun: `restoreRun` rebuilds them from the definition.
     if (prev === undefined && isUnbegun(now)) continue;
     // A change to view-only fields (progress, a worker id) writes nothing; a new status or attempt never is one.
     if (!wasEnded && before !== undefined && prev !== undefined && before.status === step.status && before.attempts.length === step.attempts.length && JSON.stringify(now) === JSON.stringify(stepControl(prev, stepId, before, prevTimers.get(stepId)))) continue;
     changed.set(stepId, now);
   }
-  // A run that ended again had its step records tombstoned: it starts with none.
-  let layout = wasEnded ? undefined : prev?.stateLayout;
-  const [host] = changed.keys();
-  if (host !== undefined) {
-    const homes: Record<string, string> = { ...layout?.homes };
-    const held = new Map<string, StepControl>();
-    for (const [stepId, control] of changed) if (stepId !== host) held.set(stepId, control);
-    // The host's previous record is replaced: the steps whose latest state it held move along.
-    for (const [stepId, home] of Object.entries(homes)) {
-      if (home === host && stepId !== host && !held.has(stepId)) held.set(stepId, stepControl(next, stepId, next.steps[stepId]!, nextTimers.get(stepId)));
-    }
-    delete homes[host];
-    for (const stepId of held.keys()) homes[stepId] = host;
-    const keys = layout === undefined || !layout.keys.includes(host) ? [...(layout?.keys ?? []), host] : layout.keys;
-    layout = { homes: sharedIfEmpty(homes), keys };
-    const record: StepRecord = { kind: 'step', ...changed.get(host)!, ...(held.size > 0 ? { with: Object.fromEntries(held) } : {}), ...watermarks(next) };
-    writes.push({ key: snapshotKeys.step(runId, host), value: record });
+  return { embedded, changed, nextTimers };
+}
+
+/** Whether the transition may have changed a step's control state: what it left alone is the same object. */
+function touchedStep(
+  prev: RunState | undefined,
+  next: RunState,
+  prevTimers: Map<string, Timer[]>,
+  nextTimers: Map<string, Timer[]>,
+  wasEnded: boolean,
+): (stepId: string, before: StepView | undefined, step: StepView) => boolean {
+  // The reducer keeps what a transition left alone: the same objects need no comparing, step by step.
+  const sameTimerList = prev !== undefined && prev.timers === next.timers;
+  const sameDelays = prev !== undefined && prev.lastDelayMs === next.lastDelayMs;
+  const sameBases = prev !== undefined && prev.attemptBase === next.attemptBase;
+  return (stepId, before, step) =>
+    wasEnded ||
+    before !== step ||
+    (!sameTimerList && !sameTimers(prevTimers.get(stepId), nextTimers.get(stepId))) ||
+    (!sameDelays && !sameEntries(entriesOf(prev?.lastDelayMs, stepId), entriesOf(next.lastDelayMs, stepId))) ||
+    (!sameBases && !sameEntries(entriesOf(prev?.attemptBase, stepId), entriesOf(next.attemptBase, stepId)));
+}
+
+/**
+ * The record of the changed steps, keyed by the first of them (`host`), with the steps whose latest
+ * state the host's previous record held, since the new record replaces it; and the run's layout
+ * after it.
+ */
+function hostRecord(
+  next: RunState,
+  host: string,
+  changed: ReadonlyMap<string, StepControl>,
+  layout: StateLayout | undefined,
+  nextTimers: Map<string, Timer[]>,
+): { write: SnapshotWrite; layout: StateLayout } {
+  const homes: Record<string, string> = { ...layout?.homes };
+  const held = new Map<string, StepControl>();
+  for (const [stepId, control] of changed) if (stepId !== host) held.set(stepId, control);
+  // The host's previous record is replaced: the steps whose latest state it held move along.
+  for (const [stepId, home] of Object.entries(homes)) {
+    if (home === host && stepId !== host && !held.has(stepId)) held.set(stepId, stepControl(next, stepId, next.steps[stepId]!, nextTimers.get(stepId)));
   }
-  if (ended && !wasEnded) {
-    // The header now holds every step: the step records are superseded.
-    for (const key of prev?.stateLayout?.keys ?? []) writes.push({ key: snapshotKeys.step(runId, key), value: null });
-    layout = undefined;
-  }
-  if (prev === undefined || ended || wasEnded || host === undefined || headerChanged(prev, next)) {
-    const h = header(next, digest);
-    if (ended) h.steps = embedded;
-    if (values !== undefined && (Object.hasOwn(values, 'input') || values.outputs !== undefined)) h.values = values;
-    // The header goes last: a reader that sees it has seen every part written with it.
-    writes.push({ key: snapshotKeys.run(runId), value: h });
-  }
-  return { writes, layout };
+  delete homes[host];
+  for (const stepId of held.keys()) homes[stepId] = host;
+  const keys = layout === undefined || !layout.keys.includes(host) ? [...(layout?.keys ?? []), host] : layout.keys;
+  const record: StepRecord = { kind: 'step', ...changed.get(host)!, ...(held.size > 0 ? { with: Object.fromEntries(held) } : {}), ...watermarks(next) };
+  return { write: { key: snapshotKeys.step(next.runId, host), value: record }, layout: { homes: sharedIfEmpty(homes), keys } };
 }
 
 /** `state` with `layout` as its stateLayout: the same object when it did not change. */
