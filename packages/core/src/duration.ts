@@ -13,3 +13,8 @@ export function parseDuration(text: string, field = 'duration'): number {
 
 /** How long an ended run is kept (`ORCH_RUN_RETENTION`) before the engine forgets it: 7 days. */
 export const DEFAULT_RUN_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** How often the runs that ended longer than `runRetentionMs` ago are looked for: a quarter of it, within 100 ms .. 1 min. */
+export function retentionSweepMs(runRetentionMs: number): number {
+  return Math.min(60_000, Math.max(100, Math.floor(runRetentionMs / 4)));
+}

@@ -38,7 +38,7 @@ export {
   formatPath,
 } from './definition/schema.js';
 export * from './ids.js';
-export { integerOption, parseOptions, type OptionIssue } from './options.js';
+export { durationOption, functionOption, integerOption, objectOption, parseOptions, type OptionIssue } from './options.js';
 export type { CountsFrame, RunResponse, SchedulesFrame, StreamFrame, WorkflowResponse } from './api/rest.js';
 export * from './api/schemas/index.js';
 export * from './duration.js';

@@ -25,6 +25,21 @@ export function parseOptions<S extends z.ZodType>(what: string, schema: S, optio
   throw new OrchError(ErrorCode.Config, `invalid ${what} options: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`, { issues });
 }
 
+/** An option that must be an object (a transport, say); `error` says what it is when it is not. */
+export function objectOption<T>(error: string) {
+  return z.custom<T>((value) => typeof value === 'object' && value !== null, { error });
+}
+
+/** An option that must be a function (a clock, say). */
+export function functionOption<T>() {
+  return z.custom<T>((value) => typeof value === 'function', { error: 'must be a function' });
+}
+
+/** A duration option in ms, 0 or more. */
+export function durationOption() {
+  return z.number({ error: (issue) => `must be a duration of 0 ms or more, got ${String(issue.input)}` }).min(0);
+}
+
 /** An integer option of at least `min` (and at most `max`); its error names the value given. */
 export function integerOption(min: number, max?: number) {
   const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;

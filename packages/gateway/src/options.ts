@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Transport, WriteStats } from '@orchestrator-lite/transport';
 import { z } from 'zod';
-import { DEFAULT_RUN_RETENTION_MS, DEFAULT_TOPIC_PREFIX, integerOption, parseOptions, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
+import { DEFAULT_RUN_RETENTION_MS, DEFAULT_TOPIC_PREFIX, durationOption, integerOption, objectOption, parseOptions, PAYLOAD_DEFAULTS, retentionSweepMs } from '@orchestrator-lite/core';
 import { apiTokenIssues, isLoopbackHost, MIN_TOKEN_LENGTH } from './tokens.js';
 import type { ApiToken } from './tokens.js';
 import type { SchedulerOptions } from './schedules/options.js';
@@ -219,7 +219,7 @@ const metricsTokenMessage = `must be at least ${MIN_TOKEN_LENGTH} characters`;
 /** Each option of the gateway with its default and its check; `deploymentIssues` checks them together. */
 const gatewayOptionsSchema = z
   .object({
-    transport: z.custom<Transport>((value) => typeof value === 'object' && value !== null, { error: 'is required' }),
+    transport: objectOption<Transport>('is required'),
     topicPrefix: z.string().default(GATEWAY_DEFAULTS.topicPrefix),
     host: z.string().min(1, { error: 'must not be empty' }).default(GATEWAY_DEFAULTS.host),
     port: integerOption(0, 65535).default(GATEWAY_DEFAULTS.port),
@@ -252,10 +252,7 @@ const gatewayOptionsSchema = z
     metricsFrom: z.array(z.custom<MetricsSource>()).default([]),
     writesFrom: z.array(z.custom<WriteStatsSource>()).default([]),
     readStoreWriter: z.boolean().default(true),
-    runRetentionMs: z
-      .number({ error: (issue) => `must be a duration of 0 ms or more, got ${String(issue.input)}` })
-      .min(0)
-      .default(GATEWAY_DEFAULTS.runRetentionMs),
+    runRetentionMs: durationOption().default(GATEWAY_DEFAULTS.runRetentionMs),
   })
   // Checked even when a field failed its own check: every invalid field is listed at once.
   .superRefine(deploymentIssues, { when: () => true });
@@ -315,7 +312,7 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     readStoreSchema: o.readStoreSchema,
     readStoreWriter: o.readStoreWriter,
     runRetentionMs: o.runRetentionMs,
-    retentionSweepMs: Math.min(60_000, Math.max(100, Math.floor(o.runRetentionMs / 4))),
+    retentionSweepMs: retentionSweepMs(o.runRetentionMs),
   });
 }
 

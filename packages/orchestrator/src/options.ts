@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Transport } from '@orchestrator-lite/transport';
 import { z } from 'zod';
-import { DEFAULT_RUN_RETENTION_MS, integerOption, parseOptions } from '@orchestrator-lite/core';
+import { DEFAULT_RUN_RETENTION_MS, durationOption, functionOption, integerOption, objectOption, parseOptions, retentionSweepMs } from '@orchestrator-lite/core';
 
 export interface OrchestratorOptions {
   /** The bus. */
@@ -72,22 +72,17 @@ export interface CompiledOrchestratorOptions {
   retentionSweepMs: number;
 }
 
-const isFunction = (value: unknown): boolean => typeof value === 'function';
-
 const orchestratorOptionsSchema = z.object({
-  transport: z.custom<Transport>((value) => typeof value === 'object' && value !== null, { error: 'is required' }),
+  transport: objectOption<Transport>('is required'),
   topicPrefix: z.string().default('orch.'),
   partitions: integerOption(1).optional(),
   instanceId: z.string().min(1, { error: 'must not be empty' }).default(() => `orch-${Math.random().toString(36).slice(2, 10)}`),
   logger: z.custom<Logger>().optional(),
-  clock: z.custom<() => number>(isFunction, { error: 'must be a function' }).default(() => Date.now),
-  random: z.custom<() => number>(isFunction, { error: 'must be a function' }).optional(),
+  clock: functionOption<() => number>().default(() => Date.now),
+  random: functionOption<() => number>().optional(),
   maxBatch: integerOption(1).default(200),
   snapshotIntervalMs: integerOption(0).default(DEFAULT_SNAPSHOT_INTERVAL_MS),
-  runRetentionMs: z
-    .number({ error: (issue) => `must be a duration of 0 ms or more, got ${String(issue.input)}` })
-    .min(0)
-    .default(DEFAULT_RUN_RETENTION_MS),
+  runRetentionMs: durationOption().default(DEFAULT_RUN_RETENTION_MS),
   maxRecordBytes: integerOption(1024).default(1_000_000),
 });
 
@@ -98,6 +93,6 @@ export function compileOrchestratorOptions(options: OrchestratorOptions): Readon
     partitions: o.partitions,
     logger: o.logger,
     random: o.random,
-    retentionSweepMs: Math.min(60_000, Math.max(100, Math.floor(o.runRetentionMs / 4))),
+    retentionSweepMs: retentionSweepMs(o.runRetentionMs),
   });
 }

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { integerOption, parseOptions, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
+import { integerOption, objectOption, parseOptions, PAYLOAD_DEFAULTS } from '@orchestrator-lite/core';
 import type { Transport } from '@orchestrator-lite/transport';
 import type { TaskDefinition } from './task.js';
 
@@ -46,9 +46,9 @@ export interface WorkerOptions {
 export type CompiledWorkerOptions = Required<Omit<WorkerOptions, 'logger' | 'metricsRegistry' | 'partitions'>> & { logger: Logger | undefined; partitions: number | undefined };
 
 const workerOptionsSchema = z.object({
-  transport: z.custom<Transport>((value) => typeof value === 'object' && value !== null, { error: 'is required' }),
+  transport: objectOption<Transport>('is required'),
   tasks: z
-    .array(z.custom<WorkerOptions['tasks'][number]>((value) => typeof value === 'object' && value !== null, { error: 'must be a task definition' }), { error: 'must be an array of task definitions' })
+    .array(objectOption<WorkerOptions['tasks'][number]>('must be a task definition'), { error: 'must be an array of task definitions' })
     .min(1, { error: 'at least one task is needed' })
     .superRefine((tasks, ctx) => {
       const seen = new Set<string>();

@@ -1,6 +1,6 @@
 /** Options of the schedule firing loop, with their defaults. */
 import { z } from 'zod';
-import { integerOption, parseOptions } from '@orchestrator-lite/core';
+import { functionOption, integerOption, parseOptions } from '@orchestrator-lite/core';
 
 export interface SchedulerOptions {
   /** How often owed firings are looked for, in ms; 0 turns the timer off (tests call `tick()`). @default 1000 */
@@ -30,7 +30,7 @@ const schedulerOptionsSchema = z.object({
   tickMs: integerOption(0).default(SCHEDULER_DEFAULTS.tickMs),
   misfireGraceMs: integerOption(0).default(SCHEDULER_DEFAULTS.misfireGraceMs),
   maxPerTick: integerOption(1).default(SCHEDULER_DEFAULTS.maxPerTick),
-  now: z.custom<() => number>((value) => typeof value === 'function', { error: 'must be a function' }).default(() => Date.now),
+  now: functionOption<() => number>().default(() => Date.now),
 });
 
 export function resolveSchedulerConfig(options: SchedulerOptions = {}): SchedulerConfig {
