@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { integerOption, parseOptions } from '@orchestrator-lite/core';
-import { isRetentionMs } from '../retention.js';
+import { retentionOption } from '../retention.js';
 
 /**
  * Options of the embedded transport: a durable, single-process log on SQLite.
@@ -58,9 +58,7 @@ const embeddedOptionsSchema = z.object({
   synchronous: z.enum(['normal', 'full'], { error: (issue) => `must be 'normal' or 'full', got ${JSON.stringify(issue.input)}` }).default(EMBEDDED_DEFAULTS.synchronous),
   pollIntervalMs: integerOption(1, 60_000).default(EMBEDDED_DEFAULTS.pollIntervalMs),
   compactionIntervalMs: integerOption(0).default(EMBEDDED_DEFAULTS.compactionIntervalMs),
-  retentionMs: z
-    .custom<number>(isRetentionMs, { error: (issue) => `must be a positive integer, or -1 to keep records forever, got ${String(issue.input)}` })
-    .default(EMBEDDED_DEFAULTS.retentionMs),
+  retentionMs: retentionOption().default(EMBEDDED_DEFAULTS.retentionMs),
 });
 
 /** Validates the options and fills in defaults; lists every invalid field in one ORCH_CONFIG error. */

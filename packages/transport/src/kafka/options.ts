@@ -1,7 +1,7 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { z } from 'zod';
 import { integerOption, parseOptions } from '@orchestrator-lite/core';
-import { isRetentionMs } from '../retention.js';
+import { retentionOption } from '../retention.js';
 
 /** SASL credentials, passed through to the client. */
 export interface KafkaSaslOptions {
@@ -144,7 +144,7 @@ const kafkaOptionsSchema = z
       .gt(0)
       .max(1)
       .default(kafkaTransportDefaults.compactedMinCleanableDirtyRatio),
-    retentionMs: z.custom<number>(isRetentionMs, { error: (issue) => `must be a positive integer, or -1 to keep records forever, got ${String(issue.input)}` }).optional(),
+    retentionMs: retentionOption().optional(),
   })
   .superRefine(
     (options, ctx) => {
