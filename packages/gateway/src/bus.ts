@@ -2,6 +2,7 @@
 import { ErrorCode, OrchError } from '@orchestrator-lite/core';
 import type { RunView } from '@orchestrator-lite/core';
 import type { ProduceRecord, RecordMetadata, Transport } from '@orchestrator-lite/transport';
+import { notFound } from './http-errors.js';
 
 /**
  * Produces and waits for the acknowledgement. A bus failure is the server's problem, not the
@@ -50,4 +51,11 @@ export async function findRunForWrite(
   if (ctx.isCaughtUp()) return undefined;
   await requireCaughtUp(ctx, 'all');
   return ctx.readModel.getRun(runId);
+}
+
+/** The run a write acts on (as `findRunForWrite`), or a 404 naming it. */
+export async function requireRunForWrite(ctx: Parameters<typeof findRunForWrite>[0], runId: string): Promise<RunView> {
+  const view = await findRunForWrite(ctx, runId);
+  if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
+  return view;
 }

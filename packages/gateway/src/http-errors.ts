@@ -68,6 +68,13 @@ export function badParameter(field: string, message: string): OrchError {
   return new OrchError(ErrorCode.BadRequest, `${field}: ${message}`, { field });
 }
 
+/** A request's body or query as its schema gives it, or a 400 naming the first field that failed. */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw fromZodError(parsed.error, where);
+  return parsed.data;
+}
+
 /** One zod failure as a 400 naming the field (and, for unknown fields, every unknown name). */
 export function fromZodError(error: z.ZodError, where: 'body' | 'query'): OrchError {
   const issues = error.issues.map((issue) => {

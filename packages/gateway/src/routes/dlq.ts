@@ -6,15 +6,13 @@ import { DEFAULT_REDRIVE_RATE, DlqListQuery, ErrorCode, OrchError, RedriveBody }
 import type { ConsumedRecord, ProduceRecord } from '@orchestrator-lite/transport';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
-import { badParameter, fromZodError } from '../http-errors.js';
+import { badParameter, parseRequest } from '../http-errors.js';
 import { decodeStreamCursor, encodeStreamCursor } from '../stream-cursor.js';
 import { readDeadLetters, redriveRecord, toItem } from '../dlq/dead-letters.js';
 import { Redriver } from '../dlq/redriver.js';
 import { dlqSchemas } from '../schemas/dlq.js';
-import { parseNonNegativeInt, principalOf } from './runs.js';
+import { parseLimit, principalOf } from './request.js';
 
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 1000;
 /** The most dead letters one redrive request selects. */
 export const MAX_REDRIVE = 10_000;
 const SCAN_PAGE = 1000;
@@ -55,24 +53,17 @@ export function dlqRoutes(ctx: GatewayContext) {
     app.addHook('onClose', async () => redriver.close());
 
     app.get('/api/v1/dlq', { schema: dlqSchemas.list }, async (request) => {
-      const parsed = DlqListQuery.safeParse(request.query);
-      if (!parsed.success) throw fromZodError(parsed.error, 'query');
-      let limit = DEFAULT_LIMIT;
-      if (parsed.data.limit !== undefined) {
-        limit = parseNonNegativeInt(parsed.data.limit, 'limit');
-        if (limit < 1 || limit > MAX_LIMIT) throw badParameter('limit', `must be between 1 and ${MAX_LIMIT}`);
-      }
+      const query = parseRequest(DlqListQuery, request.query, 'query');
+      const limit = parseLimit(query.limit);
       const partitions = await transport.partitionCount(topic);
-      const position = parsed.data.cursor === undefined ? [] : decodeStreamCursor(parsed.data.cursor, partitions);
+      const position = query.cursor === undefined ? [] : decodeStreamCursor(query.cursor, partitions);
       if (position === undefined) throw badParameter('cursor', 'is not a cursor this API issued');
       const page = await readDeadLetters(transport, topic, position, limit);
       return { items: page.records.map(toItem), nextCursor: page.more ? encodeStreamCursor(page.next) : null };
     });
 
     app.post('/api/v1/dlq/redrive', { schema: dlqSchemas.redrive }, async (request, reply) => {
-      const parsed = RedriveBody.safeParse(request.body);
-      if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      const { ids, reason, topic: origin, ratePerSec } = parsed.data;
+      const { ids, reason, topic: origin, ratePerSec } = parseRequest(RedriveBody, request.body, 'body');
       const matches = (record: ConsumedRecord): boolean => {
         const item = toItem(record);
         return (reason === undefined || item.reason.includes(reason)) && (origin === undefined || item.topic === origin);

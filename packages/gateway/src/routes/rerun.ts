@@ -3,28 +3,24 @@
  * of `fromStep` that had SUCCEEDED starts SUCCEEDED with its earlier output (a StepReused event
  * each), and `fromStep` and everything after it run again, with the new input if one is given.
  */
-import { ErrorCode, OrchError, RerunBody, RunIdParams, downstreamOf } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, RerunBody, downstreamOf } from '@orchestrator-lite/core';
 import type { RerunResponse, RunReuse } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
-import { findRunForWrite } from '../bus.js';
-import { badParameter, fromZodError, notFound } from '../http-errors.js';
+import { requireRunForWrite } from '../bus.js';
+import { badParameter, parseRequest } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { submitRun } from '../submit-run.js';
 import { traceHeaders } from '../tracing.js';
 import { rerunSchemas } from '../schemas/rerun.js';
-import { principalOf } from './runs.js';
+import { parseRunId, principalOf } from './request.js';
 
 export function rerunRoutes(ctx: GatewayContext) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post('/api/v1/runs/:runId/rerun', { schema: rerunSchemas.rerun }, async (request, reply) => {
-      const params = RunIdParams.safeParse(request.params);
-      if (!params.success) throw badParameter('runId', 'must be 1 to 200 characters');
-      const parsed = RerunBody.safeParse(request.body);
-      if (!parsed.success) throw fromZodError(parsed.error, 'body');
-      const { fromStep, input, priority } = parsed.data;
-      const view = await findRunForWrite(ctx, params.data.runId);
-      if (view === undefined) throw notFound(`run ${JSON.stringify(params.data.runId)} does not exist`);
+      const runId = parseRunId(request.params);
+      const { fromStep, input, priority } = parseRequest(RerunBody, request.body, 'body');
+      const view = await requireRunForWrite(ctx, runId);
       if (!isTerminal(view.status)) {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(view.runId)} is ${view.status}; only a finished run can be rerun`, { status: view.status });
       }

@@ -6,17 +6,17 @@
 import stringify from 'safe-stable-stringify';
 import { ErrorCode, OrchError, SCHEDULE_NAME_PATTERN, ScheduleBody, ScheduleNameParams, unregisteredMessage } from '@orchestrator-lite/core';
 import type { ScheduleItem, ScheduleTriggerResponse } from '@orchestrator-lite/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { produceForRequest, requireCaughtUp } from '../bus.js';
-import { badParameter, fromZodError, notFound } from '../http-errors.js';
+import { badParameter, notFound, parseRequest } from '../http-errors.js';
 import { checkInputSize, submitRun } from '../submit-run.js';
 import { RECENT_FIRINGS, compileCron, firingKey, withDefaults } from '../schedules/spec.js';
 import type { ScheduleSpec } from '../schedules/spec.js';
 import type { ScheduleStore } from '../schedules/store.js';
 import { OneAtATime } from '../schedules/one-at-a-time.js';
 import { scheduleSchemas } from '../schemas/schedules.js';
-import { principalOf } from './runs.js';
+import { principalOf } from './request.js';
 
 const LOAD_WAIT_MS = 10_000;
 
@@ -59,6 +59,32 @@ export function scheduleRoutes(ctx: GatewayContext) {
     };
   }
 
+  /** The schedule's body, checked: its input's size, and its workflow (and version) registered. */
+  async function wantedSpec(name: string, body: unknown): Promise<Omit<ScheduleSpec, 'createdAt' | 'updatedAt'>> {
+    const parsed = parseRequest(ScheduleBody, body, 'body');
+    checkInputSize(ctx, parsed.input);
+    await requireCaughtUp(ctx, 'definitions');
+    const { workflow, version } = parsed;
+    if ((version === undefined ? ctx.registry.latest(workflow) : ctx.registry.get(workflow, version)) === undefined) {
+      throw new OrchError(ErrorCode.NotFound, unregisteredMessage(workflow, version), { field: 'workflow' });
+    }
+    return withDefaults(name, parsed);
+  }
+
+  /** Creates or changes a schedule: 201 when new, 200 when changed or already as asked. */
+  async function putSchedule(request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
+    const wanted = await wantedSpec(name, request.body);
+    const store = await storeOf();
+    const existing = store.get(name);
+    if (existing !== undefined && sameSpec(existing, wanted)) return reply.code(200).send(await itemOf(store, existing));
+    const now = ctx.now();
+    const spec: ScheduleSpec = { ...wanted, createdAt: existing?.createdAt ?? now, updatedAt: now };
+    await produceForRequest(ctx.transport, [store.specRecord(spec)]);
+    store.setLocal('spec', spec);
+    request.log.info({ schedule: name, workflow: spec.workflow, cron: spec.cron, paused: spec.paused, ...principalOf(request) }, existing === undefined ? 'schedule created' : 'schedule changed');
+    return reply.code(existing === undefined ? 201 : 200).send(await itemOf(store, spec));
+  }
+
   function requireSchedule(store: ScheduleStore, name: string): ScheduleSpec {
     const spec = store.get(name);
     if (spec === undefined) throw notFound(`schedule ${JSON.stringify(name)} does not exist`);
@@ -68,26 +94,7 @@ export function scheduleRoutes(ctx: GatewayContext) {
   return async (app: FastifyInstance): Promise<void> => {
     app.put('/api/v1/schedules/:name', { schema: scheduleSchemas.put }, async (request, reply) => {
       const name = parseName(request.params);
-      return writes.run(name, async () => {
-        const parsed = ScheduleBody.safeParse(request.body);
-        if (!parsed.success) throw fromZodError(parsed.error, 'body');
-        checkInputSize(ctx, parsed.data.input);
-        await requireCaughtUp(ctx, 'definitions');
-        const { workflow, version } = parsed.data;
-        if ((version === undefined ? ctx.registry.latest(workflow) : ctx.registry.get(workflow, version)) === undefined) {
-          throw new OrchError(ErrorCode.NotFound, unregisteredMessage(workflow, version), { field: 'workflow' });
-        }
-        const store = await storeOf();
-        const existing = store.get(name);
-        const wanted = withDefaults(name, parsed.data);
-        if (existing !== undefined && sameSpec(existing, wanted)) return reply.code(200).send(await itemOf(store, existing));
-        const now = ctx.now();
-        const spec: ScheduleSpec = { ...wanted, createdAt: existing?.createdAt ?? now, updatedAt: now };
-        await produceForRequest(ctx.transport, [store.specRecord(spec)]);
-        store.setLocal('spec', spec);
-        request.log.info({ schedule: name, workflow, cron: spec.cron, paused: spec.paused, ...principalOf(request) }, existing === undefined ? 'schedule created' : 'schedule changed');
-        return reply.code(existing === undefined ? 201 : 200).send(await itemOf(store, spec));
-      });
+      return writes.run(name, () => putSchedule(request, reply, name));
     });
 
     app.get('/api/v1/schedules', { schema: scheduleSchemas.list }, async () => {

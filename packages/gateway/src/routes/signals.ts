@@ -7,11 +7,11 @@ import { ErrorCode, OrchError, SignalBody, SignalParams, checkPayloadSize, encod
 import type { Signal } from '@orchestrator-lite/core';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
-import { findRunForWrite, produceForRequest } from '../bus.js';
-import { badParameter, fromZodError, notFound } from '../http-errors.js';
+import { produceForRequest, requireRunForWrite } from '../bus.js';
+import { badParameter, parseRequest } from '../http-errors.js';
 import { isTerminal } from '../read-model.js';
 import { signalSchemas } from '../schemas/signals.js';
-import { principalOf } from './runs.js';
+import { principalOf } from './request.js';
 
 export function signalRoutes(ctx: GatewayContext) {
   const { transport, names } = ctx;
@@ -22,13 +22,10 @@ export function signalRoutes(ctx: GatewayContext) {
         const field = params.error.issues[0]?.path[0] === 'name' ? 'name' : 'runId';
         throw badParameter(field, field === 'name' ? 'must start with a letter and hold only letters, digits, ".", "_" and "-" (at most 64)' : 'must be 1 to 200 characters');
       }
-      const body = SignalBody.safeParse(request.body ?? undefined);
-      if (!body.success) throw fromZodError(body.error, 'body');
+      const payload = parseRequest(SignalBody, request.body ?? undefined, 'body')?.payload;
       const { runId, name } = params.data;
-      const payload = body.data?.payload;
       if (payload !== undefined) checkPayloadSize('payload', payload, ctx.config.maxInputBytes);
-      const view = await findRunForWrite(ctx, runId);
-      if (view === undefined) throw notFound(`run ${JSON.stringify(runId)} does not exist`);
+      const view = await requireRunForWrite(ctx, runId);
       if (isTerminal(view.status)) {
         throw new OrchError(ErrorCode.Conflict, `run ${JSON.stringify(runId)} is ${view.status}; a finished run takes no signals`, { status: view.status });
       }

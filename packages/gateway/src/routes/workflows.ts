@@ -13,8 +13,8 @@ import type { GatewayContext } from '../context.js';
 import { assertBodyDepth, MAX_BODY_DEPTH } from '../body-depth.js';
 import { requireCaughtUp } from '../bus.js';
 import { registerDefinition } from '../register.js';
-import { badParameter, fromZodError, notFound } from '../http-errors.js';
-import { principalOf } from './runs.js';
+import { badParameter, notFound, parseRequest } from '../http-errors.js';
+import { principalOf } from './request.js';
 import { workflowSchemas } from '../schemas/workflows.js';
 
 const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
@@ -88,9 +88,8 @@ export function workflowRoutes(ctx: GatewayContext) {
 
     app.get('/api/v1/workflows/:name', { schema: workflowSchemas.get }, async (request) => {
       const name = parseName(request.params);
-      const query = VersionQuery.safeParse(request.query);
-      if (!query.success) throw fromZodError(query.error, 'query');
-      const version = query.data.version === undefined ? undefined : Number(query.data.version);
+      const query = parseRequest(VersionQuery, request.query, 'query');
+      const version = query.version === undefined ? undefined : Number(query.version);
       const workflow = version === undefined ? ctx.registry.latest(name) : ctx.registry.get(name, version);
       if (workflow === undefined) {
         throw notFound(unregisteredMessage(name, version));
