@@ -36,17 +36,21 @@ function graphSteps(input: unknown): { index: number; step: StepDefinition }[] {
   return out;
 }
 
-function graphIssues(input: unknown): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const steps = graphSteps(input);
-  const firstIndex = new Map<string, number>();
-  for (const { index, step } of steps) {
-    const first = firstIndex.get(step.id);
-    if (first === undefined) firstIndex.set(step.id, index);
-    else issues.push({ path: `steps[${index}].id`, message: `duplicate step id "${step.id}" (first declared at steps[${first}])` });
-  }
-  const unique = steps.filter(({ index, step }) => firstIndex.get(step.id) === index).map((s) => s.step);
+/** The well-formed steps of a definition, each id's first declaration, and the steps that declare an id first. */
+interface Graph {
+  steps: { index: number; step: StepDefinition }[];
+  firstIndex: Map<string, number>;
+  unique: StepDefinition[];
+}
 
+function duplicateIdIssues(graph: Graph): ValidationIssue[] {
+  return graph.steps
+    .filter(({ index, step }) => graph.firstIndex.get(step.id) !== index)
+    .map(({ index, step }) => ({ path: `steps[${index}].id`, message: `duplicate step id "${step.id}" (first declared at steps[${graph.firstIndex.get(step.id)}])` }));
+}
+
+function dependencyIssues({ steps, firstIndex }: Graph): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
   for (const { index, step } of steps) {
     const seen = new Set<string>();
     (step.dependsOn ?? []).forEach((dep, k) => {
@@ -57,53 +61,64 @@ function graphIssues(input: unknown): ValidationIssue[] {
       seen.add(dep);
     });
   }
+  return issues;
+}
 
-  for (const cycle of findCycles({ steps: unique })) {
+function cycleIssues({ unique, firstIndex }: Graph): ValidationIssue[] {
+  return findCycles({ steps: unique }).map((cycle) => {
     const at = cycle[cycle.length - 1] ?? '';
-    issues.push({ path: `steps[${firstIndex.get(at) ?? 0}].dependsOn`, message: `cycle: ${cycle.join(' -> ')}` });
-  }
+    return { path: `steps[${firstIndex.get(at) ?? 0}].dependsOn`, message: `cycle: ${cycle.join(' -> ')}` };
+  });
+}
 
-  for (const { index, step } of steps) {
-    if (step.input === undefined) continue;
-    const prefix = `steps[${index}].input`;
-    const { references, errors } = scanTemplates(step.input);
-    for (const e of errors) issues.push({ path: joinTemplatePath(prefix, e.path), message: e.message });
-    const ancestors = ancestorsOf({ steps: unique }, step.id);
-    for (const ref of references) {
-      if ((ref.root === 'item' || ref.root === 'index') && step.forEach === undefined) {
-        issues.push({ path: joinTemplatePath(prefix, ref.path), message: `template "\${${ref.expr}}" is only defined in a step with forEach` });
-      }
-      if (ref.root !== 'steps' || ref.stepId === undefined) continue;
-      const path = joinTemplatePath(prefix, ref.path);
-      if (!firstIndex.has(ref.stepId)) {
-        issues.push({ path, message: `template "\${${ref.expr}}" references unknown step "${ref.stepId}"` });
-      } else if (!ancestors.has(ref.stepId) || ref.stepId === step.id) {
-        issues.push({
-          path,
-          message: `dangling reference: template "\${${ref.expr}}" uses step "${ref.stepId}", which is not a (transitive) dependency of "${step.id}"`,
-        });
-      }
+/** The step whose input holds templates, and the steps it depends on, transitively: the only ones it may read. */
+interface Reader {
+  id: string;
+  forEach: boolean;
+  ancestors: ReadonlySet<string>;
+}
+
+/**
+ * What is wrong with the templates of one value: its syntax, `item` and `index` outside a
+ * forEach, unknown steps and, in a step's input, steps it does not depend on.
+ */
+function templateIssues(value: unknown, prefix: string, firstIndex: ReadonlyMap<string, number>, reader?: Reader): ValidationIssue[] {
+  const { references, errors } = scanTemplates(value);
+  const issues: ValidationIssue[] = errors.map((e) => ({ path: joinTemplatePath(prefix, e.path), message: e.message }));
+  for (const ref of references) {
+    const path = joinTemplatePath(prefix, ref.path);
+    if ((ref.root === 'item' || ref.root === 'index') && reader?.forEach !== true) {
+      issues.push({ path, message: `template "\${${ref.expr}}" is only defined in a step with forEach` });
+    }
+    if (ref.root !== 'steps' || ref.stepId === undefined) continue;
+    if (!firstIndex.has(ref.stepId)) {
+      issues.push({ path, message: `template "\${${ref.expr}}" references unknown step "${ref.stepId}"` });
+    } else if (reader !== undefined && (!reader.ancestors.has(ref.stepId) || ref.stepId === reader.id)) {
+      issues.push({ path, message: `dangling reference: template "\${${ref.expr}}" uses step "${ref.stepId}", which is not a (transitive) dependency of "${reader.id}"` });
     }
   }
+  return issues;
+}
 
+function stepTemplateIssues({ steps, firstIndex, unique }: Graph): ValidationIssue[] {
+  return steps.flatMap(({ index, step }) => {
+    if (step.input === undefined) return [];
+    const reader: Reader = { id: step.id, forEach: step.forEach !== undefined, ancestors: ancestorsOf({ steps: unique }, step.id) };
+    return templateIssues(step.input, `steps[${index}].input`, firstIndex, reader);
+  });
+}
+
+function graphIssues(input: unknown): ValidationIssue[] {
+  const steps = graphSteps(input);
+  const firstIndex = new Map<string, number>();
+  for (const { index, step } of steps) if (!firstIndex.has(step.id)) firstIndex.set(step.id, index);
+  const graph: Graph = { steps, firstIndex, unique: steps.filter(({ index, step }) => firstIndex.get(step.id) === index).map((s) => s.step) };
+  const issues = [...duplicateIdIssues(graph), ...dependencyIssues(graph), ...cycleIssues(graph), ...stepTemplateIssues(graph)];
   for (const { index, step } of steps) {
-    issues.push(...expressionIssues(step, `steps[${index}]`, firstIndex, ancestorsOf({ steps: unique }, step.id)));
+    issues.push(...expressionIssues(step, `steps[${index}]`, firstIndex, ancestorsOf({ steps: graph.unique }, step.id)));
   }
-
   if (isRecord(input) && isRecord(input.concurrency)) issues.push(...concurrencyKeyIssues(input.concurrency.key));
-
-  if (isRecord(input) && input.output !== undefined) {
-    const { references, errors } = scanTemplates(input.output);
-    for (const e of errors) issues.push({ path: joinTemplatePath('output', e.path), message: e.message });
-    for (const ref of references) {
-      if (ref.root === 'item' || ref.root === 'index') {
-        issues.push({ path: joinTemplatePath('output', ref.path), message: `template "\${${ref.expr}}" is only defined in a step with forEach` });
-      }
-      if (ref.root === 'steps' && ref.stepId !== undefined && !firstIndex.has(ref.stepId)) {
-        issues.push({ path: joinTemplatePath('output', ref.path), message: `template "\${${ref.expr}}" references unknown step "${ref.stepId}"` });
-      }
-    }
-  }
+  if (isRecord(input) && input.output !== undefined) issues.push(...templateIssues(input.output, 'output', firstIndex));
   return issues;
 }
 

@@ -530,14 +530,43 @@ export function mergeWatermarks<T extends Partial<Watermarks>>(into: T, from: Pa
   return out;
 }
 
+/** The run's header, with the watermarks of its step records when it embeds no steps of its own. */
+function restoredHeader(parts: RunParts): RunHeader {
+  let header = parts.header;
+  if (header.steps === undefined) for (const record of parts.steps?.values() ?? []) header = mergeWatermarks(header, record);
+  return header;
+}
+
+/** A step's output, from an ending run's header or from the step's output record. */
+function restoredOutput(stepId: string, parts: RunParts, values: HeaderValues | undefined): { output: unknown } | undefined {
+  if (values?.outputs !== undefined && Object.hasOwn(values.outputs, stepId)) return { output: values.outputs[stepId] };
+  const record = parts.outputs?.get(stepId);
+  return record === undefined ? undefined : { output: record.output };
+}
+
+/** Times and workers are view-only: a restored attempt carries its number and status. */
+function restoredAttempts<A extends object>(attempts: readonly A[]): (A & { scheduledAt: number })[] {
+  return attempts.map((a) => ({ scheduledAt: 0, ...a }));
+}
+
+/** One step from its control record (PENDING without one), with its output where the parts hold it. */
+function restoredStep(def: WorkflowDefinition['steps'][number], record: StepControl | undefined, parts: RunParts, values: HeaderValues | undefined): StepView {
+  const base: StepView = { status: 'PENDING', task: stepLabel(def), dependsOn: [...(def.dependsOn ?? [])], attempts: [] };
+  if (record === undefined) return base;
+  const { timers: _t, lastDelayMs: _d, attemptBase: _b, attempts, items, ...view } = record;
+  const step: StepView = { ...base, ...(view as Partial<StepView>), attempts: restoredAttempts(attempts) };
+  if (items !== undefined) step.items = items.map((item) => ({ ...item, attempts: restoredAttempts(item.attempts) }));
+  const output = restoredOutput(def.id, parts, values);
+  if (output !== undefined) step.output = output.output;
+  return step;
+}
+
 /**
  * Rebuilds a run's in-memory state from its parts and its definition. Attempts come back with
  * their control fields only; outputs come back for the steps that later templates read.
  */
 export function restoreRun(parts: RunParts, definition: WorkflowDefinition): RunState {
-  let h = parts.header;
-  if (h.steps === undefined) for (const record of parts.steps?.values() ?? []) h = mergeWatermarks(h, record);
-  const { kind: _k, digest: _d, steps: embedded, values, ...rest } = h;
+  const { kind: _k, digest: _d, steps: embedded, values, ...rest } = restoredHeader(parts);
   const latest = embedded === undefined ? latestControls(parts.steps ?? new Map()) : undefined;
   const steps: Record<string, StepView> = {};
   const timers: Timer[] = [];
@@ -546,24 +575,10 @@ export function restoreRun(parts: RunParts, definition: WorkflowDefinition): Run
   for (const def of definition.steps) {
     if (Object.hasOwn(steps, def.id)) continue;
     const record: StepControl | undefined = embedded !== undefined ? own(embedded, def.id) : latest?.controls.get(def.id);
-    const base: StepView = { status: 'PENDING', task: stepLabel(def), dependsOn: [...(def.dependsOn ?? [])], attempts: [] };
-    if (record === undefined) {
-      steps[def.id] = base;
-      continue;
-    }
-    const { timers: stepTimers, lastDelayMs: delays, attemptBase: bases, attempts, items, ...view } = record;
-    // Times and workers are view-only: a restored attempt carries its number and status.
-    const step: StepView = { ...base, ...(view as Partial<StepView>), attempts: attempts.map((a) => ({ scheduledAt: 0, ...a })) };
-    if (items !== undefined) step.items = items.map((item) => ({ ...item, attempts: item.attempts.map((a) => ({ scheduledAt: 0, ...a })) }));
-    if (values?.outputs !== undefined && Object.hasOwn(values.outputs, def.id)) step.output = values.outputs[def.id];
-    else {
-      const output = parts.outputs?.get(def.id);
-      if (output !== undefined) step.output = output.output;
-    }
-    steps[def.id] = step;
-    for (const t of stepTimers ?? []) timers.push({ ...t });
-    Object.assign(lastDelayMs, delays);
-    Object.assign(attemptBase, bases);
+    steps[def.id] = restoredStep(def, record, parts, values);
+    for (const t of record?.timers ?? []) timers.push({ ...t });
+    Object.assign(lastDelayMs, record?.lastDelayMs);
+    Object.assign(attemptBase, record?.attemptBase);
   }
   return {
     ...rest,
