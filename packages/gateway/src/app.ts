@@ -3,8 +3,9 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import { ErrorCode } from '@orchestrator-lite/core';
@@ -12,6 +13,7 @@ import type { GatewayContext } from './context.js';
 import { assertBodyDepth } from './body-depth.js';
 import { makeErrorHandler, toErrorResponse } from './http-errors.js';
 import { runBodyLimit } from './options.js';
+import type { GatewayConfig } from './options.js';
 import { pathOf, redactUrl, registerSecurity } from './security.js';
 import { registerTracing } from './tracing.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
@@ -45,44 +47,37 @@ export function frameworkErrorMessage(error: { code?: string; message: string })
   }
 }
 
-export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
-  const { config, metrics } = ctx;
-  const app = Fastify({
-    loggerInstance: ctx.logger as FastifyBaseLogger,
-    bodyLimit: config.bodyLimitBytes,
-    // One line per request at info drowns what matters; requests are logged at debug below.
-    logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: config.trustProxy,
-    // Errors Fastify raises before routing (a malformed URL) get the same shape, as a 400.
-    frameworkErrors: (error, _request, reply) => {
-      void (reply as unknown as FastifyReply)
-        .code(400)
-        .type('application/json')
-        .send({ error: { code: ErrorCode.BadRequest, message: frameworkErrorMessage(error), details: { field: 'url' } } });
-    },
-    // Errors of the HTTP parser itself (bad framing, oversized headers) get the shape too.
-    clientErrorHandler: (error, socket) => {
-      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
-      const code = (error as NodeJS.ErrnoException).code;
-      const [status, message] =
-        code === 'HPE_HEADER_OVERFLOW'
-          ? [431, 'the request headers are too large']
-          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? [408, 'the request took too long to arrive']
-            : [400, 'the request is not valid HTTP'];
-      const body = JSON.stringify({ error: { code: ErrorCode.BadRequest, message } });
-      if (socket.writable) {
-        socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      }
-      socket.destroy(error);
-    },
-  });
+/** Errors Fastify raises before routing (a malformed URL) get the API's shape, as a 400. */
+function answerFrameworkError(error: FastifyError, _request: unknown, reply: unknown): void {
+  void (reply as FastifyReply)
+    .code(400)
+    .type('application/json')
+    .send({ error: { code: ErrorCode.BadRequest, message: frameworkErrorMessage(error), details: { field: 'url' } } });
+}
 
-  app.setErrorHandler(makeErrorHandler(config.bodyLimitBytes));
+/** Errors of the HTTP parser itself (bad framing, oversized headers) get the shape too, written to the socket. */
+function answerClientError(error: Error, socket: Duplex): void {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'the request headers are too large']
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request took too long to arrive']
+        : [400, 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code: ErrorCode.BadRequest, message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
 
-  // A client that asks before sending (`Expect: 100-continue`, as curl does for large uploads)
-  // learns of a body over the limit at once, and never sends it. Refusing after it was sent ends
-  // in a connection reset, which can swallow the answer.
+/**
+ * A client that asks before sending (`Expect: 100-continue`, as curl does for large uploads)
+ * learns of a body over the limit at once, and never sends it. Refusing after it was sent ends
+ * in a connection reset, which can swallow the answer.
+ */
+function refuseOversizeBeforeContinue(app: FastifyInstance, config: GatewayConfig): void {
   app.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
     const length = Number(request.headers['content-length']);
     const limit = request.method === 'POST' && START_PATHS.has(pathOf(request.url ?? '')) ? runBodyLimit(config) : config.bodyLimitBytes;
@@ -95,8 +90,10 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
     response.writeContinue();
     app.server.emit('request', request, response);
   });
+}
 
-  // An empty body with a JSON content type (common for POST …/cancel) means "no body".
+/** JSON bodies: an empty one with a JSON content type (common for POST …/cancel) means "no body"; a deep one is refused. */
+function registerJsonParser(app: FastifyInstance): void {
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -114,7 +111,10 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
       done(null, parsed);
     });
   });
+}
 
+/** Each request's duration in the metrics, and a line at debug. */
+function registerRequestMetrics(app: FastifyInstance, ctx: GatewayContext): void {
   app.addHook('onResponse', async (request, reply) => {
     if (ctx.logger.isLevelEnabled('debug')) {
       request.log.debug(
@@ -122,12 +122,14 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
         'request completed',
       );
     }
-    metrics.httpDuration.observe(
+    ctx.metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
   });
+}
 
+async function registerWebSocket(app: FastifyInstance, config: GatewayConfig): Promise<void> {
   await app.register(fastifyWebsocket, {
     // Frames up to this size reach our handler, which answers an oversize one (over wsMaxFrameBytes)
     // with an error frame and 1009; ws itself closes larger ones with 1009 before buffering them.
@@ -150,31 +152,25 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
       done();
     },
   });
+}
 
-  // After the WebSocket plugin: its onRequest hook must mark upgrade requests before ours may
-  // refuse one, or the refused upgrade's socket is never destroyed and holds shutdown open.
-  await registerSecurity(app, config);
-  registerTracing(app);
-
+async function registerRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   await registerOpenApi(app);
-  await app.register(opsRoutes(ctx));
-  await app.register(workflowRoutes(ctx));
-  await app.register(runRoutes(ctx));
-  await app.register(rerunRoutes(ctx));
-  await app.register(signalRoutes(ctx));
-  await app.register(streamRoutes(ctx));
-  await app.register(dlqRoutes(ctx));
-  await app.register(payloadRoutes(ctx));
-  await app.register(scheduleRoutes(ctx));
+  for (const routes of [opsRoutes, workflowRoutes, runRoutes, rerunRoutes, signalRoutes, streamRoutes, dlqRoutes, payloadRoutes, scheduleRoutes]) {
+    await app.register(routes(ctx));
+  }
   await app.register(openApiRoute(opsSchemas.openapi));
+}
 
-  const ui = uiAvailable(config.uiDir) ? config.uiDir : undefined;
+/** The UI's files when built, and the answer to any other path: the UI's page for its own paths, else a 404 in the API's shape. */
+async function registerUi(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  const { uiDir } = ctx.config;
+  const ui = uiAvailable(uiDir) ? uiDir : undefined;
   if (ui !== undefined) {
     await app.register(fastifyStatic, { root: ui, prefix: '/', index: ['index.html'], wildcard: true });
-  } else if (config.uiDir !== undefined) {
-    ctx.logger.warn({ uiDir: config.uiDir }, 'uiDir does not exist; the UI is not served');
+  } else if (uiDir !== undefined) {
+    ctx.logger.warn({ uiDir }, 'uiDir does not exist; the UI is not served');
   }
-
   app.setNotFoundHandler((request, reply) => {
     if (ui !== undefined && isSpaPath(request)) return sendSpaIndex(reply);
     const path = pathOf(request.url);
@@ -183,6 +179,29 @@ export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
       .type('application/json')
       .send({ error: { code: ErrorCode.NotFound, message: `no route for ${request.method} ${path.slice(0, 200)}` } });
   });
+}
 
+export async function buildApp(ctx: GatewayContext): Promise<FastifyInstance> {
+  const { config } = ctx;
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    // One line per request at info drowns what matters; requests are logged at debug below.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustProxy,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+  });
+  app.setErrorHandler(makeErrorHandler(config.bodyLimitBytes));
+  refuseOversizeBeforeContinue(app, config);
+  registerJsonParser(app);
+  registerRequestMetrics(app, ctx);
+  await registerWebSocket(app, config);
+  // After the WebSocket plugin: its onRequest hook must mark upgrade requests before ours may
+  // refuse one, or the refused upgrade's socket is never destroyed and holds shutdown open.
+  await registerSecurity(app, config);
+  registerTracing(app);
+  await registerRoutes(app, ctx);
+  await registerUi(app, ctx);
   return app;
 }
