@@ -108,6 +108,164 @@ function fromStarted(event: Extract<RunEvent, { type: 'RunStarted' }>): RunView 
   };
 }
 
+type EventOf<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
+/** The events that name a step, and so edit it. */
+type StepEvent = Extract<RunEvent, { data: { stepId: string } }>;
+type AttemptOf = (n: number) => AttemptView | undefined;
+
+/**
+ * What one type of event does to a view: it edits `next`, the view's copy with the event's seq
+ * and time, or returns a view of its own.
+ */
+type Applier<E extends RunEvent> = (next: RunView, event: E, view: RunView) => RunView | void;
+
+/** An applier that edits the event's step: `edit` gets its copy, and its attempt by number. */
+function onStep<E extends StepEvent>(edit: (step: StepView, event: E, attempt: AttemptOf) => void): Applier<E> {
+  return (next, event) => editStep(next, event.data.stepId, (step, attempt) => edit(step, event, attempt));
+}
+
+/** The step stops waiting: no retry due, no wake-up, no signal awaited. */
+function stopWaiting(step: StepView): void {
+  delete step.nextRetryAt;
+  delete step.wakeAt;
+  delete step.waitingFor;
+}
+
+function stepStarted(step: StepView, event: EventOf<'StepStarted'>, attempt: AttemptOf): void {
+  const at = event.at;
+  step.status = 'RUNNING';
+  delete step.nextRetryAt;
+  const a = attempt(event.data.attempt);
+  if (a === undefined) return;
+  const moved = event.data.redelivery;
+  if (moved !== undefined) {
+    a.redeliveries = [...(a.redeliveries ?? []), { at, fromWorkerId: moved.previousWorkerId, toWorkerId: event.data.workerId, previousStartedAt: a.startedAt ?? at }];
+  }
+  Object.assign(a, { status: 'RUNNING', startedAt: event.data.startedAt ?? at, workerId: event.data.workerId });
+}
+
+function stepSucceeded(step: StepView, event: EventOf<'StepSucceeded'>, attempt: AttemptOf): void {
+  step.status = 'SUCCEEDED';
+  step.output = event.data.output;
+  stopWaiting(step);
+  const a = attempt(event.data.attempt);
+  if (a) Object.assign(a, { status: 'SUCCEEDED', endedAt: event.at, output: event.data.output }, reportedStart(event.data));
+}
+
+function stepCancelled(step: StepView, event: EventOf<'StepCancelled'>, attempt: AttemptOf): void {
+  step.status = 'CANCELLED';
+  stopWaiting(step);
+  endItems(step);
+  const n = event.data.attempt;
+  const a = n === undefined ? undefined : attempt(n);
+  if (a) Object.assign(a, { status: 'CANCELLED', endedAt: event.at });
+}
+
+/** The run ends: it is no longer queued for a concurrency slot. */
+function runEnded(next: RunView, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED'): void {
+  delete next.queued;
+  next.status = status;
+}
+
+function runRetried(next: RunView, event: EventOf<'RunRetried'>): void {
+  next.status = 'RUNNING';
+  delete next.error;
+  delete next.output;
+  for (const id of event.data.steps) {
+    editStep(next, id, (step) => {
+      step.status = 'PENDING';
+      delete step.error;
+      delete step.nextRetryAt;
+      delete step.skip;
+    });
+  }
+}
+
+/** What each type of event does to a run's view, one applier a type. */
+const APPLIERS: { [T in RunEvent['type']]: Applier<EventOf<T>> } = {
+  RunStarted: (_next, event, view) => ({ ...fromStarted(event), createdAt: view.createdAt }),
+  RunQueued: (next, event, view) => {
+    const { key, limit, policy, reason } = event.data;
+    next.status = 'PENDING';
+    next.queued = { key, limit, policy, reason, since: view.queued?.since ?? event.at };
+  },
+  RunAdmitted: (next) => {
+    next.status = 'RUNNING';
+    delete next.queued;
+  },
+  StepScheduled: onStep((step, event) => {
+    step.status = 'SCHEDULED';
+    delete step.nextRetryAt;
+    step.attempts.push({ attempt: event.data.attempt, status: 'SCHEDULED', scheduledAt: event.at });
+  }),
+  StepStarted: onStep(stepStarted),
+  StepProgress: onStep((_step, event, attempt) => {
+    const a = attempt(event.data.attempt);
+    const { fraction, message } = event.data;
+    if (a) a.progress = message === undefined ? { fraction } : { fraction, message };
+  }),
+  StepLog: () => undefined,
+  StepReused: onStep((step, event) => {
+    step.status = 'SUCCEEDED';
+    step.output = event.data.output;
+  }),
+  StepSucceeded: onStep(stepSucceeded),
+  AttemptFailed: onStep((_step, event, attempt) => {
+    const a = attempt(event.data.attempt);
+    if (a) Object.assign(a, { status: event.data.reason === 'error' ? 'FAILED' : 'TIMED_OUT', error: event.data.error, endedAt: event.at }, reportedStart(event.data));
+  }),
+  RetryScheduled: onStep((step, event, attempt) => {
+    step.status = 'RETRY_WAIT';
+    step.nextRetryAt = event.data.dueAt;
+    const a = attempt(event.data.attempt);
+    if (a) a.retry = event.data;
+  }),
+  StepFailed: onStep((step, event) => {
+    step.status = 'FAILED';
+    step.error = event.data.error;
+    delete step.nextRetryAt;
+    delete step.waitingFor;
+    endItems(step);
+  }),
+  StepSkipped: onStep((step, event) => {
+    step.status = 'SKIPPED';
+    step.skip = { cause: event.data.cause ?? 'failure', reason: event.data.reason };
+  }),
+  ForEachExpanded: onStep((step, event) => {
+    step.status = 'RUNNING';
+    delete step.nextRetryAt;
+    step.items = expandItems(step.items, event.data.count, step.task);
+  }),
+  StepSleeping: onStep((step, event) => {
+    runAtOnce(step, event.data.attempt, event.at);
+    step.wakeAt = event.data.until;
+  }),
+  StepWaiting: onStep((step, event) => {
+    const { signal, timeoutAt } = event.data;
+    runAtOnce(step, event.data.attempt, event.at);
+    step.waitingFor = timeoutAt === undefined ? { signal } : { signal, timeoutAt };
+  }),
+  SignalReceived: () => undefined,
+  ChildRunStarted: onStep((step, event) => {
+    runAtOnce(step, event.data.attempt, event.at);
+    step.childRunId = event.data.childRunId;
+  }),
+  StepCancelled: onStep(stepCancelled),
+  RunSucceeded: (next, event) => {
+    runEnded(next, 'SUCCEEDED');
+    next.output = event.data.output;
+  },
+  RunFailed: (next, event) => {
+    runEnded(next, 'FAILED');
+    next.error = event.data.error;
+  },
+  RunCancelled: (next, event) => {
+    runEnded(next, 'CANCELLED');
+    next.error = { type: 'ORCH_CANCELLED', message: event.data.reason };
+  },
+  RunRetried: runRetried,
+};
+
 /**
  * Applies one event and returns a new view (the argument is not modified). Throws an OrchError
  * (ORCH_CONFLICT) for an event other than RunStarted when there is no view yet.
@@ -121,164 +279,10 @@ export function applyEvent(view: RunView | undefined, event: RunEvent): RunView 
   }
   if (event.seq <= view.lastSeq) return view;
   const next: RunView = { ...view, lastSeq: event.seq, updatedAt: event.at };
-  const at = event.at;
-  switch (event.type) {
-    case 'RunStarted':
-      return { ...fromStarted(event), createdAt: view.createdAt };
-    case 'RunQueued': {
-      const { key, limit, policy, reason } = event.data;
-      next.status = 'PENDING';
-      next.queued = { key, limit, policy, reason, since: view.queued?.since ?? at };
-      break;
-    }
-    case 'RunAdmitted':
-      next.status = 'RUNNING';
-      delete next.queued;
-      break;
-    case 'StepScheduled':
-      editStep(next, event.data.stepId, (step) => {
-        step.status = 'SCHEDULED';
-        delete step.nextRetryAt;
-        step.attempts.push({ attempt: event.data.attempt, status: 'SCHEDULED', scheduledAt: at });
-      });
-      break;
-    case 'StepStarted':
-      editStep(next, event.data.stepId, (step, attempt) => {
-        step.status = 'RUNNING';
-        delete step.nextRetryAt;
-        const a = attempt(event.data.attempt);
-        const moved = event.data.redelivery;
-        if (a && moved !== undefined) {
-          a.redeliveries = [...(a.redeliveries ?? []), { at, fromWorkerId: moved.previousWorkerId, toWorkerId: event.data.workerId, previousStartedAt: a.startedAt ?? at }];
-        }
-        if (a) Object.assign(a, { status: 'RUNNING', startedAt: event.data.startedAt ?? at, workerId: event.data.workerId });
-      });
-      break;
-    case 'StepProgress':
-      editStep(next, event.data.stepId, (_step, attempt) => {
-        const a = attempt(event.data.attempt);
-        const { fraction, message } = event.data;
-        if (a) a.progress = message === undefined ? { fraction } : { fraction, message };
-      });
-      break;
-    case 'StepLog':
-      break;
-    case 'StepReused':
-      editStep(next, event.data.stepId, (step) => {
-        step.status = 'SUCCEEDED';
-        step.output = event.data.output;
-      });
-      break;
-    case 'StepSucceeded':
-      editStep(next, event.data.stepId, (step, attempt) => {
-        step.status = 'SUCCEEDED';
-        step.output = event.data.output;
-        delete step.nextRetryAt;
-        delete step.wakeAt;
-        delete step.waitingFor;
-        const a = attempt(event.data.attempt);
-        if (a) Object.assign(a, { status: 'SUCCEEDED', endedAt: at, output: event.data.output }, reportedStart(event.data));
-      });
-      break;
-    case 'AttemptFailed':
-      editStep(next, event.data.stepId, (_step, attempt) => {
-        const a = attempt(event.data.attempt);
-        if (a) Object.assign(a, { status: event.data.reason === 'error' ? 'FAILED' : 'TIMED_OUT', error: event.data.error, endedAt: at }, reportedStart(event.data));
-      });
-      break;
-    case 'RetryScheduled':
-      editStep(next, event.data.stepId, (step, attempt) => {
-        step.status = 'RETRY_WAIT';
-        step.nextRetryAt = event.data.dueAt;
-        const a = attempt(event.data.attempt);
-        if (a) a.retry = event.data;
-      });
-      break;
-    case 'StepFailed':
-      editStep(next, event.data.stepId, (step) => {
-        step.status = 'FAILED';
-        step.error = event.data.error;
-        delete step.nextRetryAt;
-        delete step.waitingFor;
-        endItems(step);
-      });
-      break;
-    case 'StepSkipped':
-      editStep(next, event.data.stepId, (step) => {
-        step.status = 'SKIPPED';
-        step.skip = { cause: event.data.cause ?? 'failure', reason: event.data.reason };
-      });
-      break;
-    case 'ForEachExpanded':
-      editStep(next, event.data.stepId, (step) => {
-        step.status = 'RUNNING';
-        delete step.nextRetryAt;
-        step.items = expandItems(step.items, event.data.count, step.task);
-      });
-      break;
-    case 'StepSleeping':
-      editStep(next, event.data.stepId, (step) => {
-        runAtOnce(step, event.data.attempt, at);
-        step.wakeAt = event.data.until;
-      });
-      break;
-    case 'StepWaiting':
-      editStep(next, event.data.stepId, (step) => {
-        const { signal, timeoutAt } = event.data;
-        runAtOnce(step, event.data.attempt, at);
-        step.waitingFor = timeoutAt === undefined ? { signal } : { signal, timeoutAt };
-      });
-      break;
-    case 'SignalReceived':
-      break;
-    case 'ChildRunStarted':
-      editStep(next, event.data.stepId, (step) => {
-        runAtOnce(step, event.data.attempt, at);
-        step.childRunId = event.data.childRunId;
-      });
-      break;
-    case 'StepCancelled':
-      editStep(next, event.data.stepId, (step, attempt) => {
-        step.status = 'CANCELLED';
-        delete step.nextRetryAt;
-        delete step.wakeAt;
-        delete step.waitingFor;
-        endItems(step);
-        const n = event.data.attempt;
-        const a = n === undefined ? undefined : attempt(n);
-        if (a) Object.assign(a, { status: 'CANCELLED', endedAt: at });
-      });
-      break;
-    case 'RunSucceeded':
-      delete next.queued;
-      next.status = 'SUCCEEDED';
-      next.output = event.data.output;
-      break;
-    case 'RunFailed':
-      delete next.queued;
-      next.status = 'FAILED';
-      next.error = event.data.error;
-      break;
-    case 'RunCancelled':
-      delete next.queued;
-      next.status = 'CANCELLED';
-      next.error = { type: 'ORCH_CANCELLED', message: event.data.reason };
-      break;
-    case 'RunRetried':
-      next.status = 'RUNNING';
-      delete next.error;
-      delete next.output;
-      for (const id of event.data.steps) {
-        editStep(next, id, (step) => {
-          step.status = 'PENDING';
-          delete step.error;
-          delete step.nextRetryAt;
-          delete step.skip;
-        });
-      }
-      break;
-  }
-  return next;
+  // A type this build does not know (a newer writer's) changes nothing but the seq.
+  if (!Object.hasOwn(APPLIERS, event.type)) return next;
+  const apply = APPLIERS[event.type] as Applier<RunEvent>;
+  return apply(next, event, view) ?? next;
 }
 
 /** Folds a run's events, in any order of delivery with duplicates, into its view. */
