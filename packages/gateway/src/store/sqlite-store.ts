@@ -252,6 +252,17 @@ function addCounts(into: CountDelta, from: CountDelta): void {
   for (const [status, n] of from.steps) into.steps.set(status, (into.steps.get(status) ?? 0) + n);
 }
 
+/** What the store holds of the runs of one batch's events. */
+interface RunsOfBatch {
+  views: Map<string, RunView>;
+  loaded: Map<string, CachedRun>;
+  lastSeqs: Map<string, number>;
+  /** When each run the store has expired ended. */
+  expired: Map<string, number>;
+  /** Each run's number: null for a run that has none yet, absent for a loaded run whose number is not known. */
+  keys: Map<string, number | null>;
+}
+
 interface RunRow {
   run_id: string;
   workflow: string;
@@ -303,13 +314,70 @@ export interface SqliteReadStoreOptions {
   onNote?: (note: string) => void;
 }
 
+/** Every statement the store runs, prepared once. */
+function prepareStatements(db: Database.Database) {
+  return {
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)'),
+    checkpoint: db.prepare<[], { partition: number; next: number }>('SELECT partition, next FROM checkpoint'),
+    partitionNext: db.prepare<[number], { next: number }>('SELECT next FROM checkpoint WHERE partition = ?'),
+    setNext: db.prepare('INSERT INTO checkpoint (partition, next) VALUES (?, ?) ON CONFLICT (partition) DO UPDATE SET next = excluded.next'),
+    view: db.prepare<[string], { view: string; definition_id: number | null }>('SELECT view, definition_id FROM runs WHERE run_id = ?'),
+    // A lagging row brought up to date: no list index holds the watermarks (runs_ended only
+    // ended runs, whose rows never lag).
+    storeView: db.prepare('UPDATE runs SET view = ?, definition_id = ?, step_statuses = ?, updated_at = ?, last_seq = ? WHERE run_id = ? AND last_seq <= ?'),
+    eventsAfter: db.prepare<[string, number], EventRow>('SELECT * FROM events WHERE run_key = (SELECT key FROM run_keys WHERE run_id = ?) AND seq > ? ORDER BY seq'),
+    lastSeq: db.prepare<[number], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_key = ?'),
+    putRun: db.prepare(
+      `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, definition_id, step_statuses)
+       VALUES (@runId, @workflow, @version, @status, @createdAt, @updatedAt, @lastSeq, @error, @view, @definitionId, @stepStatuses)
+       ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, version = excluded.version, status = excluded.status,
+         created_at = excluded.created_at, updated_at = excluded.updated_at, last_seq = excluded.last_seq, error = excluded.error, view = excluded.view,
+         definition_id = excluded.definition_id, step_statuses = excluded.step_statuses`,
+    ),
+    putEvent: db.prepare('INSERT INTO events (run_id, seq, partition, offset, type, at, data, run_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    bumpRuns: db.prepare('INSERT INTO run_counts (workflow, status, n) VALUES (?, ?, ?) ON CONFLICT (workflow, status) DO UPDATE SET n = n + excluded.n'),
+    bumpSteps: db.prepare('INSERT INTO step_counts (status, n) VALUES (?, ?) ON CONFLICT (status) DO UPDATE SET n = n + excluded.n'),
+    runEvents: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE run_key = (SELECT key FROM run_keys WHERE run_id = ?) AND seq > ? ORDER BY seq LIMIT ?'),
+    partitionEvents: db.prepare<[number, number, number], EventRow>('SELECT * FROM events WHERE partition = ? AND offset >= ? ORDER BY offset LIMIT ?'),
+    countsAll: db.prepare<[], { status: RunStatus; n: number }>('SELECT status, sum(n) AS n FROM run_counts GROUP BY status'),
+    countsOf: db.prepare<[string], { status: RunStatus; n: number }>('SELECT status, n FROM run_counts WHERE workflow = ?'),
+    countsByWorkflow: db.prepare<[], { workflow: string; status: RunStatus; n: number }>('SELECT workflow, status, n FROM run_counts WHERE n <> 0 ORDER BY workflow, status'),
+    stepCounts: db.prepare<[], { status: StepStatus; n: number }>('SELECT status, n FROM step_counts'),
+    expiredAt: db.prepare<[string], { ended_at: number }>('SELECT ended_at FROM expired_runs WHERE run_id = ?'),
+    // Without statistics the planner prefers runs_status, which scans every ended run and
+    // sorts them: the partial index is named, and the predicate repeats its own.
+    endedBefore: db.prepare<[number, number], { run_id: string; workflow: string; status: RunStatus; updated_at: number }>(
+      `SELECT run_id, workflow, status, updated_at FROM runs INDEXED BY runs_ended WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND updated_at < ? ORDER BY updated_at LIMIT ?`,
+    ),
+    // The ids travel as one JSON array parameter.
+    stepsOf: db.prepare<[string, string], { status: StepStatus; n: number }>(
+      `SELECT s.key AS status, sum(s.value) AS n FROM runs r, json_each(r.step_statuses) s
+         WHERE r.run_id IN (SELECT value FROM json_each(?)) AND r.step_statuses IS NOT NULL GROUP BY 1
+       UNION ALL
+       SELECT json_extract(s.value, '$.status') AS status, count(*) AS n FROM runs r, json_each(r.view, '$.steps') s
+         WHERE r.run_id IN (SELECT value FROM json_each(?)) AND r.step_statuses IS NULL GROUP BY 1`,
+    ),
+    runKey: db.prepare<[string], { key: number }>('SELECT key FROM run_keys WHERE run_id = ?'),
+    newRunKey: db.prepare<[string], { key: number }>('INSERT INTO run_keys (run_id) VALUES (?) RETURNING key'),
+    deleteEvents: db.prepare<[string]>('DELETE FROM events WHERE run_key IN (SELECT key FROM run_keys WHERE run_id IN (SELECT value FROM json_each(?)))'),
+    deleteRunKeys: db.prepare<[string]>('DELETE FROM run_keys WHERE run_id IN (SELECT value FROM json_each(?))'),
+    deleteRuns: db.prepare<[string]>('DELETE FROM runs WHERE run_id IN (SELECT value FROM json_each(?))'),
+    rememberExpired: db.prepare<[string]>(
+      `INSERT INTO expired_runs (run_id, ended_at) SELECT run_id, updated_at FROM runs WHERE run_id IN (SELECT value FROM json_each(?))
+       ON CONFLICT (run_id) DO UPDATE SET ended_at = excluded.ended_at`,
+    ),
+    forgetExpired: db.prepare<[number, number]>('DELETE FROM expired_runs WHERE run_id IN (SELECT run_id FROM expired_runs WHERE ended_at < ? ORDER BY ended_at LIMIT ?)'),
+  };
+}
+
 export class SqliteReadStore implements ReadStore {
   readonly kind = 'sqlite';
   readonly publishesInTransaction = true;
   readonly id: string;
   private readonly db: Database.Database;
   private readonly cache: ViewCache<CachedRun>;
-  private readonly stmt;
+  private readonly stmt: ReturnType<typeof prepareStatements>;
   private readonly definitions: StoredDefinitions;
   /**
    * One statement per filter combination (8 at most), prepared once: a statement left to the
@@ -336,59 +404,7 @@ export class SqliteReadStore implements ReadStore {
     this.cache = new ViewCache<CachedRun>(options.cacheSize ?? 1000);
     this.definitions = new StoredDefinitions(this.db);
     const db = this.db;
-    this.stmt = {
-      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
-      putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)'),
-      checkpoint: db.prepare<[], { partition: number; next: number }>('SELECT partition, next FROM checkpoint'),
-      partitionNext: db.prepare<[number], { next: number }>('SELECT next FROM checkpoint WHERE partition = ?'),
-      setNext: db.prepare('INSERT INTO checkpoint (partition, next) VALUES (?, ?) ON CONFLICT (partition) DO UPDATE SET next = excluded.next'),
-      view: db.prepare<[string], { view: string; definition_id: number | null }>('SELECT view, definition_id FROM runs WHERE run_id = ?'),
-      // A lagging row brought up to date: no list index holds the watermarks (runs_ended only
-      // ended runs, whose rows never lag).
-      storeView: db.prepare('UPDATE runs SET view = ?, definition_id = ?, step_statuses = ?, updated_at = ?, last_seq = ? WHERE run_id = ? AND last_seq <= ?'),
-      eventsAfter: db.prepare<[string, number], EventRow>('SELECT * FROM events WHERE run_key = (SELECT key FROM run_keys WHERE run_id = ?) AND seq > ? ORDER BY seq'),
-      lastSeq: db.prepare<[number], { seq: number | null }>('SELECT max(seq) AS seq FROM events WHERE run_key = ?'),
-      putRun: db.prepare(
-        `INSERT INTO runs (run_id, workflow, version, status, created_at, updated_at, last_seq, error, view, definition_id, step_statuses)
-         VALUES (@runId, @workflow, @version, @status, @createdAt, @updatedAt, @lastSeq, @error, @view, @definitionId, @stepStatuses)
-         ON CONFLICT (run_id) DO UPDATE SET workflow = excluded.workflow, version = excluded.version, status = excluded.status,
-           created_at = excluded.created_at, updated_at = excluded.updated_at, last_seq = excluded.last_seq, error = excluded.error, view = excluded.view,
-           definition_id = excluded.definition_id, step_statuses = excluded.step_statuses`,
-      ),
-      putEvent: db.prepare('INSERT INTO events (run_id, seq, partition, offset, type, at, data, run_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      bumpRuns: db.prepare('INSERT INTO run_counts (workflow, status, n) VALUES (?, ?, ?) ON CONFLICT (workflow, status) DO UPDATE SET n = n + excluded.n'),
-      bumpSteps: db.prepare('INSERT INTO step_counts (status, n) VALUES (?, ?) ON CONFLICT (status) DO UPDATE SET n = n + excluded.n'),
-      runEvents: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE run_key = (SELECT key FROM run_keys WHERE run_id = ?) AND seq > ? ORDER BY seq LIMIT ?'),
-      partitionEvents: db.prepare<[number, number, number], EventRow>('SELECT * FROM events WHERE partition = ? AND offset >= ? ORDER BY offset LIMIT ?'),
-      countsAll: db.prepare<[], { status: RunStatus; n: number }>('SELECT status, sum(n) AS n FROM run_counts GROUP BY status'),
-      countsOf: db.prepare<[string], { status: RunStatus; n: number }>('SELECT status, n FROM run_counts WHERE workflow = ?'),
-      countsByWorkflow: db.prepare<[], { workflow: string; status: RunStatus; n: number }>('SELECT workflow, status, n FROM run_counts WHERE n <> 0 ORDER BY workflow, status'),
-      stepCounts: db.prepare<[], { status: StepStatus; n: number }>('SELECT status, n FROM step_counts'),
-      expiredAt: db.prepare<[string], { ended_at: number }>('SELECT ended_at FROM expired_runs WHERE run_id = ?'),
-      // Without statistics the planner prefers runs_status, which scans every ended run and
-      // sorts them: the partial index is named, and the predicate repeats its own.
-      endedBefore: db.prepare<[number, number], { run_id: string; workflow: string; status: RunStatus; updated_at: number }>(
-        `SELECT run_id, workflow, status, updated_at FROM runs INDEXED BY runs_ended WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND updated_at < ? ORDER BY updated_at LIMIT ?`,
-      ),
-      // The ids travel as one JSON array parameter.
-      stepsOf: db.prepare<[string, string], { status: StepStatus; n: number }>(
-        `SELECT s.key AS status, sum(s.value) AS n FROM runs r, json_each(r.step_statuses) s
-           WHERE r.run_id IN (SELECT value FROM json_each(?)) AND r.step_statuses IS NOT NULL GROUP BY 1
-         UNION ALL
-         SELECT json_extract(s.value, '$.status') AS status, count(*) AS n FROM runs r, json_each(r.view, '$.steps') s
-           WHERE r.run_id IN (SELECT value FROM json_each(?)) AND r.step_statuses IS NULL GROUP BY 1`,
-      ),
-      runKey: db.prepare<[string], { key: number }>('SELECT key FROM run_keys WHERE run_id = ?'),
-      newRunKey: db.prepare<[string], { key: number }>('INSERT INTO run_keys (run_id) VALUES (?) RETURNING key'),
-      deleteEvents: db.prepare<[string]>('DELETE FROM events WHERE run_key IN (SELECT key FROM run_keys WHERE run_id IN (SELECT value FROM json_each(?)))'),
-      deleteRunKeys: db.prepare<[string]>('DELETE FROM run_keys WHERE run_id IN (SELECT value FROM json_each(?))'),
-      deleteRuns: db.prepare<[string]>('DELETE FROM runs WHERE run_id IN (SELECT value FROM json_each(?))'),
-      rememberExpired: db.prepare<[string]>(
-        `INSERT INTO expired_runs (run_id, ended_at) SELECT run_id, updated_at FROM runs WHERE run_id IN (SELECT value FROM json_each(?))
-         ON CONFLICT (run_id) DO UPDATE SET ended_at = excluded.ended_at`,
-      ),
-      forgetExpired: db.prepare<[number, number]>('DELETE FROM expired_runs WHERE run_id IN (SELECT run_id FROM expired_runs WHERE ended_at < ? ORDER BY ended_at LIMIT ?)'),
-    };
+    this.stmt = prepareStatements(db);
     this.writeViews = db.transaction((lagging: readonly [string, CachedRun][]) => {
       for (const [runId, { view }] of lagging) {
         this.stmt.storeView.run(viewText(view), this.definitions.numberOf(view.definition), stepStatusesOf(view), view.updatedAt, view.lastSeq, runId, view.lastSeq);
@@ -397,12 +413,13 @@ export class SqliteReadStore implements ReadStore {
     this.writeGroup = db.transaction((group: readonly QueuedBatch[]) => this.groupWrite(group));
     // Called within writeGroup: a savepoint.
     this.writeBatch = db.transaction((batch: QueuedBatch) => this.batchWrite(batch));
-    let id = this.stmt.getMeta.get('store_id')?.value;
-    if (id === undefined) {
-      id = randomUUID();
-      this.stmt.putMeta.run('store_id', id);
-    }
-    this.id = id;
+    this.id = this.stmt.getMeta.get('store_id')?.value ?? this.newStoreId();
+  }
+
+  private newStoreId(): string {
+    const id = randomUUID();
+    this.stmt.putMeta.run('store_id', id);
+    return id;
   }
 
   checkpoint(): Promise<number[]> {
@@ -542,46 +559,56 @@ export class SqliteReadStore implements ReadStore {
     return (none ? undefined : this.stmt.runKey.get(runId)?.key) ?? this.stmt.newRunKey.get(runId)!.key;
   }
 
+  /**
+   * What the store holds of the runs a batch's events belong to: each one's view when the store
+   * has it, its last seq, when it ended if it expired, and its number (null when it has none).
+   */
+  private lookUpRuns(events: readonly { event: RunEvent }[]): RunsOfBatch {
+    const runs: RunsOfBatch = { views: new Map(), loaded: new Map(), lastSeqs: new Map(), expired: new Map(), keys: new Map() };
+    const looked = new Set<string>();
+    for (const { event } of events) {
+      const { runId } = event;
+      if (looked.has(runId)) continue;
+      looked.add(runId);
+      const current = this.loadRun(runId);
+      if (current !== undefined) {
+        runs.views.set(runId, current.view);
+        runs.loaded.set(runId, current);
+        if (current.key !== undefined) runs.keys.set(runId, current.key);
+      } else {
+        runs.keys.set(runId, this.stmt.runKey.get(runId)?.key ?? null);
+      }
+      const key = runs.keys.get(runId);
+      const seq = current?.view.lastSeq ?? (typeof key === 'number' ? this.stmt.lastSeq.get(key)?.seq : undefined);
+      if (seq !== undefined && seq !== null) runs.lastSeqs.set(runId, seq);
+      else {
+        const endedAt = this.stmt.expiredAt.get(runId)?.ended_at;
+        if (endedAt !== undefined) runs.expired.set(runId, endedAt);
+      }
+    }
+    return runs;
+  }
+
+  /** The accepted events' rows, each under its run's number (given now to a run that has none). */
+  private putEvents(partition: number, accepted: readonly { event: RunEvent; offset: number }[], keys: Map<string, number | null>): void {
+    for (const { event, offset } of accepted) {
+      let key = keys.get(event.runId);
+      if (typeof key !== 'number') keys.set(event.runId, (key = this.runKeyOf(event.runId, key === null)));
+      this.stmt.putEvent.run(event.runId, event.seq, partition, offset, event.type, event.at, JSON.stringify(event.data ?? null), key);
+    }
+  }
+
   /** One batch, within the group's transaction. */
   private batchWrite({ partition, records, nextOffset, onAccepted }: QueuedBatch): AppliedBatch {
     const none: CountDelta = { runs: new Map(), steps: new Map() };
     const from = this.stmt.partitionNext.get(partition)?.next ?? 0;
     if (nextOffset <= from) return { result: { accepted: [], duplicates: 0, expired: 0, projectionErrors: [], applied: false }, held: new Map(), counts: none };
     const fresh = records.filter((r): r is { offset: number; event: RunEvent } => r.offset >= from && r.event !== undefined);
-    const views = new Map<string, RunView>();
-    const loaded = new Map<string, CachedRun>();
-    const lastSeqs = new Map<string, number>();
-    const expired = new Map<string, number>();
-    const looked = new Set<string>();
-    // The runs' numbers the batch has looked up: null for a run that has none yet.
-    const keys = new Map<string, number | null>();
-    for (const { event } of fresh) {
-      if (looked.has(event.runId)) continue;
-      looked.add(event.runId);
-      const current = this.loadRun(event.runId);
-      if (current !== undefined) {
-        views.set(event.runId, current.view);
-        loaded.set(event.runId, current);
-        if (current.key !== undefined) keys.set(event.runId, current.key);
-      } else {
-        keys.set(event.runId, this.stmt.runKey.get(event.runId)?.key ?? null);
-      }
-      const key = keys.get(event.runId);
-      const seq = current?.view.lastSeq ?? (typeof key === 'number' ? this.stmt.lastSeq.get(key)?.seq : undefined);
-      if (seq !== undefined && seq !== null) lastSeqs.set(event.runId, seq);
-      else {
-        const endedAt = this.stmt.expiredAt.get(event.runId)?.ended_at;
-        if (endedAt !== undefined) expired.set(event.runId, endedAt);
-      }
-    }
+    const { views, loaded, lastSeqs, expired, keys } = this.lookUpRuns(fresh);
     const outcome = foldBatch({ partition, records: fresh, views, lastSeqs, expired });
     // Live frames leave now; the rows below and the commit follow before this thread runs anything else.
     onAccepted?.(outcome.accepted);
-    for (const { event, offset } of outcome.accepted) {
-      let key = keys.get(event.runId);
-      if (typeof key !== 'number') keys.set(event.runId, (key = this.runKeyOf(event.runId, key === null)));
-      this.stmt.putEvent.run(event.runId, event.seq, partition, offset, event.type, event.at, JSON.stringify(event.data ?? null), key);
-    }
+    this.putEvents(partition, outcome.accepted, keys);
     const held = new Map<string, CachedRun>();
     for (const [runId, view] of outcome.views) held.set(runId, this.writeRun(runId, loaded.get(runId), view, keys.get(runId) ?? undefined));
     this.stmt.setNext.run(partition, nextOffset);
