@@ -72,6 +72,21 @@ function unauthorized(reply: FastifyReply, presented: Presented, where: string):
   return new OrchError(ErrorCode.Unauthorized, message, { field: 'authorization' });
 }
 
+/** A guarded request's token names a principal whose scope allows the method, or a 401 or 403. */
+function requireScope(request: FastifyRequest, reply: FastifyReply, presented: Presented, path: string): void {
+  const principal = request.principal;
+  if (principal === null) {
+    throw unauthorized(reply, presented, path === STREAM_PATH ? ' (or ?access_token=<token> on the WebSocket)' : '');
+  }
+  const needed = scopeFor(request.method);
+  if (!allows(principal.scope, needed)) {
+    throw new OrchError(ErrorCode.Forbidden, `token ${JSON.stringify(principal.name)} has scope ${principal.scope}; ${request.method} ${path.slice(0, 200)} needs ${needed}`, {
+      scope: principal.scope,
+      required: needed,
+    });
+  }
+}
+
 /** GET and HEAD read; every other method changes something. */
 export function scopeFor(method: string): TokenScope {
   return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
@@ -139,18 +154,7 @@ export async function registerSecurity(app: FastifyInstance, config: GatewayConf
       if (presented.kind !== 'token' || !secretEquals(presented.token, metricsToken)) throw unauthorized(reply, presented, ' (the metrics token)');
       return;
     }
-    if (!guarded) return;
-    const principal = request.principal;
-    if (principal === null) {
-      throw unauthorized(reply, presented, path === STREAM_PATH ? ' (or ?access_token=<token> on the WebSocket)' : '');
-    }
-    const needed = scopeFor(request.method);
-    if (!allows(principal.scope, needed)) {
-      throw new OrchError(ErrorCode.Forbidden, `token ${JSON.stringify(principal.name)} has scope ${principal.scope}; ${request.method} ${path.slice(0, 200)} needs ${needed}`, {
-        scope: principal.scope,
-        required: needed,
-      });
-    }
+    if (guarded) requireScope(request, reply, presented, path);
   });
 }
 
