@@ -10,9 +10,10 @@ import { StatusBadge } from '../components/status.tsx';
 import { Link } from '../router.tsx';
 import { useOrchestrator, useStore } from '../store/react.tsx';
 import { compareRuns, reusedSteps } from '../store/run-diff.ts';
-import type { StepComparison, StepSide } from '../store/run-diff.ts';
+import type { RunComparison, StepComparison, StepSide } from '../store/run-diff.ts';
 
-export function CompareView({ baseRunId, runId }: { baseRunId: string; runId: string }) {
+/** Both runs, kept live, and their step-by-step comparison once both are loaded. */
+function useComparison(baseRunId: string, runId: string) {
   const store = useOrchestrator();
   useEffect(() => store.watchRun(baseRunId), [store, baseRunId]);
   useEffect(() => store.watchRun(runId), [store, runId]);
@@ -22,8 +23,12 @@ export function CompareView({ baseRunId, runId }: { baseRunId: string; runId: st
     () => (base?.view !== undefined && rerun?.view !== undefined ? compareRuns(base.view, rerun.view, reusedSteps(rerun.events)) : undefined),
     [base?.view, rerun?.view, rerun?.events],
   );
-
   const missing = [base, rerun].find((d) => d?.notFound === true) !== undefined;
+  return { base: base?.view, rerun: rerun?.view, comparison, missing };
+}
+
+export function CompareView({ baseRunId, runId }: { baseRunId: string; runId: string }) {
+  const { base, rerun, comparison, missing } = useComparison(baseRunId, runId);
   return (
     <div className="ol-page" data-testid="compare-view">
       <Link to={{ name: 'run', runId }} className="ol-back">
@@ -31,60 +36,76 @@ export function CompareView({ baseRunId, runId }: { baseRunId: string; runId: st
       </Link>
       <h1 className="ol-h1">Compare runs</h1>
       {missing && <div className="ol-error-box">One of the runs does not exist (any more).</div>}
-      {comparison === undefined || base?.view === undefined || rerun?.view === undefined ? (
+      {comparison === undefined || base === undefined || rerun === undefined ? (
         !missing && <div className="ol-empty">Loading both runs…</div>
       ) : (
         <>
           <div className="ol-compare-heads">
-            <RunHead label="Original" view={base.view} />
-            <RunHead label={rerun.view.rerunOf?.runId === baseRunId ? `Rerun from ${rerun.view.rerunOf.fromStep}` : 'Run'} view={rerun.view} />
+            <RunHead label="Original" view={base} />
+            <RunHead label={rerun.rerunOf?.runId === baseRunId ? `Rerun from ${rerun.rerunOf.fromStep}` : 'Run'} view={rerun} />
           </div>
-          <div className="ol-card">
-            <div className="ol-card-title">
-              Steps{' '}
-              <span className="ol-muted" data-testid="compare-summary">
-                · {comparison.changedSteps} of {comparison.steps.length} differ · {comparison.steps.filter((s) => s.reused).length} reused
-              </span>
-            </div>
-            <table className="ol-table ol-compare" data-testid="compare-table">
-              <thead>
-                <tr>
-                  <th>Step</th>
-                  <th>Original</th>
-                  <th>Rerun</th>
-                </tr>
-              </thead>
-              <tbody>
-                <tr className={comparison.inputChanged ? 'ol-diff' : undefined} data-testid="compare-input" data-changed={comparison.inputChanged}>
-                  <td>
-                    <b>run input</b>
-                    {comparison.inputChanged && <span className="ol-pill ol-pill-diff">changed</span>}
-                  </td>
-                  <td>
-                    <JsonView value={base.view.input} />
-                  </td>
-                  <td>
-                    <JsonView value={rerun.view.input} />
-                  </td>
-                </tr>
-                {comparison.steps.map((s) => (
-                  <StepRow key={s.stepId} row={s} />
-                ))}
-                <tr className={comparison.outputChanged ? 'ol-diff' : undefined} data-testid="compare-output" data-changed={comparison.outputChanged}>
-                  <td>
-                    <b>run output</b>
-                    {comparison.outputChanged && <span className="ol-pill ol-pill-diff">changed</span>}
-                  </td>
-                  <td>{base.view.error !== undefined ? <div className="ol-error-text">{base.view.error.message}</div> : <JsonView value={base.view.output} />}</td>
-                  <td>{rerun.view.error !== undefined ? <div className="ol-error-text">{rerun.view.error.message}</div> : <JsonView value={rerun.view.output} />}</td>
-                </tr>
-              </tbody>
-            </table>
-          </div>
+          <CompareTable comparison={comparison} base={base} rerun={rerun} />
         </>
       )}
     </div>
   );
+}
+
+/** The steps side by side, between a row for the run input and a row for the run output. */
+function CompareTable({ comparison, base, rerun }: { comparison: RunComparison; base: RunView; rerun: RunView }) {
+  return (
+    <div className="ol-card">
+      <div className="ol-card-title">
+        Steps{' '}
+        <span className="ol-muted" data-testid="compare-summary">
+          · {comparison.changedSteps} of {comparison.steps.length} differ · {comparison.steps.filter((s) => s.reused).length} reused
+        </span>
+      </div>
+      <table className="ol-table ol-compare" data-testid="compare-table">
+        <thead>
+          <tr>
+            <th>Step</th>
+            <th>Original</th>
+            <th>Rerun</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr className={comparison.inputChanged ? 'ol-diff' : undefined} data-testid="compare-input" data-changed={comparison.inputChanged}>
+            <td>
+              <b>run input</b>
+              {comparison.inputChanged && <span className="ol-pill ol-pill-diff">changed</span>}
+            </td>
+            <td>
+              <JsonView value={base.input} />
+            </td>
+            <td>
+              <JsonView value={rerun.input} />
+            </td>
+          </tr>
+          {comparison.steps.map((s) => (
+            <StepRow key={s.stepId} row={s} />
+          ))}
+          <tr className={comparison.outputChanged ? 'ol-diff' : undefined} data-testid="compare-output" data-changed={comparison.outputChanged}>
+            <td>
+              <b>run output</b>
+              {comparison.outputChanged && <span className="ol-pill ol-pill-diff">changed</span>}
+            </td>
+            <td>
+              <RunOutput view={base} />
+            </td>
+            <td>
+              <RunOutput view={rerun} />
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A run's output, or its error if it failed. */
+function RunOutput({ view }: { view: RunView }) {
+  return view.error !== undefined ? <div className="ol-error-text">{view.error.message}</div> : <JsonView value={view.output} />;
 }
 
 function RunHead({ label, view }: { label: string; view: RunView }) {

@@ -8,9 +8,10 @@ import type { RunView } from '../api/types.ts';
 import { useRouter } from '../router.tsx';
 import { useOrchestrator } from '../store/react.tsx';
 import { rerunPlan, sameJson } from '../store/run-diff.ts';
-import { parseInput } from './trigger-form.tsx';
+import { JsonInputField, parseInput } from './trigger-form.tsx';
 
-export function RerunForm({ view, stepId, onClose }: { view: RunView; stepId: string; onClose: () => void }) {
+/** The rerun's input as typed, and its submit: a new run from the step, then a jump to it. */
+function useRerun(view: RunView, stepId: string) {
   const store = useOrchestrator();
   const { navigate } = useRouter();
   const original = useMemo(() => (view.input === undefined ? '' : JSON.stringify(view.input, null, 2)), [view.input]);
@@ -18,7 +19,6 @@ export function RerunForm({ view, stepId, onClose }: { view: RunView; stepId: st
   const [busy, setBusy] = useState(false);
   const [serverError, setServerError] = useState<string | undefined>(undefined);
   const parsed = useMemo(() => parseInput(text), [text]);
-  const plan = useMemo(() => rerunPlan(view.definition, stepId), [view.definition, stepId]);
 
   const submit = async (): Promise<void> => {
     if (!parsed.ok) return;
@@ -36,6 +36,12 @@ export function RerunForm({ view, stepId, onClose }: { view: RunView; stepId: st
     }
   };
 
+  return { text, setText, parsed, busy, serverError, submit };
+}
+
+export function RerunForm({ view, stepId, onClose }: { view: RunView; stepId: string; onClose: () => void }) {
+  const { text, setText, parsed, busy, serverError, submit } = useRerun(view, stepId);
+  const plan = useMemo(() => rerunPlan(view.definition, stepId), [view.definition, stepId]);
   return (
     <form
       className="ol-rerun-form"
@@ -46,32 +52,8 @@ export function RerunForm({ view, stepId, onClose }: { view: RunView; stepId: st
       }}
     >
       <div className="ol-card-title">Rerun from {stepId}</div>
-      <div className="ol-small ol-muted" data-testid="rerun-plan">
-        runs again: <b>{plan.rerun.join(', ')}</b>
-        {plan.reuse.length > 0 && (
-          <>
-            {' '}
-            · reuses the outputs of: {plan.reuse.join(', ')}
-          </>
-        )}
-      </div>
-      <label className="ol-field">
-        <span>Run input (JSON)</span>
-        <textarea
-          className={`ol-input ol-code${parsed.ok ? '' : ' ol-invalid'}`}
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          rows={8}
-          spellCheck={false}
-          data-testid="rerun-input"
-          aria-invalid={!parsed.ok}
-        />
-      </label>
-      {!parsed.ok && (
-        <div className="ol-error-text" data-testid="rerun-input-error">
-          {parsed.error}
-        </div>
-      )}
+      <RerunPlan plan={plan} />
+      <JsonInputField label="Run input (JSON)" value={text} parsed={parsed} onChange={setText} rows={8} testId="rerun-input" />
       {serverError !== undefined && <div className="ol-error-box">{serverError}</div>}
       <div className="ol-form-actions">
         <button type="button" className="ol-btn ol-btn-small" onClick={onClose}>
@@ -82,5 +64,20 @@ export function RerunForm({ view, stepId, onClose }: { view: RunView; stepId: st
         </button>
       </div>
     </form>
+  );
+}
+
+/** Which steps run again and whose outputs are reused. */
+function RerunPlan({ plan }: { plan: ReturnType<typeof rerunPlan> }) {
+  return (
+    <div className="ol-small ol-muted" data-testid="rerun-plan">
+      runs again: <b>{plan.rerun.join(', ')}</b>
+      {plan.reuse.length > 0 && (
+        <>
+          {' '}
+          · reuses the outputs of: {plan.reuse.join(', ')}
+        </>
+      )}
+    </div>
   );
 }

@@ -3,6 +3,7 @@
  * submit. The start is optimistic: the pending row shows in the list at once.
  */
 import { useMemo, useState } from 'react';
+import type { WorkflowSummary } from '../api/types.ts';
 import { DagGraph } from '../components/dag-graph.tsx';
 import { useRouter } from '../router.tsx';
 import { useOrchestrator, useStore } from '../store/react.tsx';
@@ -34,7 +35,43 @@ export function inputSkeleton(definition: unknown): string {
   return `{\n${[...names].map((n) => `  ${JSON.stringify(n)}: ""`).join(',\n')}\n}`;
 }
 
-export function TriggerForm({ workflow: initial }: { workflow?: string }) {
+/** A JSON input box that marks itself invalid and names the problem below it. */
+export function JsonInputField(props: {
+  label: string;
+  value: string;
+  parsed: ReturnType<typeof parseInput>;
+  onChange: (text: string) => void;
+  rows: number;
+  name?: string;
+  testId: string;
+}) {
+  const { label, value, parsed, onChange, rows, name, testId } = props;
+  return (
+    <>
+      <label className="ol-field">
+        <span>{label}</span>
+        <textarea
+          className={`ol-input ol-code${parsed.ok ? '' : ' ol-invalid'}`}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          rows={rows}
+          spellCheck={false}
+          name={name}
+          data-testid={testId}
+          aria-invalid={!parsed.ok}
+        />
+      </label>
+      {!parsed.ok && (
+        <div className="ol-error-text" data-testid={`${testId}-error`}>
+          {parsed.error}
+        </div>
+      )}
+    </>
+  );
+}
+
+/** The new-run form's state: the chosen workflow, its input (typed, or a skeleton) and the submit. */
+function useTriggerForm(initial: string | undefined) {
   const store = useOrchestrator();
   const workflows = useStore((s) => s.workflows);
   const { navigate } = useRouter();
@@ -49,6 +86,11 @@ export function TriggerForm({ workflow: initial }: { workflow?: string }) {
   const shown = text ?? (definition !== undefined ? inputSkeleton(definition) : '{}');
   const parsed = useMemo(() => parseInput(shown), [shown]);
 
+  const pick = (name: string) => {
+    setWorkflow(name);
+    setText(undefined);
+  };
+
   const submit = () => {
     if (!parsed.ok || chosen === '') return;
     setServerError(undefined);
@@ -60,6 +102,11 @@ export function TriggerForm({ workflow: initial }: { workflow?: string }) {
     });
   };
 
+  return { workflows, chosen, definition, shown, parsed, open, serverError, pick, setText, setOpen, submit };
+}
+
+export function TriggerForm({ workflow: initial }: { workflow?: string }) {
+  const { workflows, chosen, definition, shown, parsed, open, serverError, pick, setText, setOpen, submit } = useTriggerForm(initial);
   return (
     <div className="ol-page ol-trigger">
       <form
@@ -71,37 +118,8 @@ export function TriggerForm({ workflow: initial }: { workflow?: string }) {
         data-testid="trigger-form"
       >
         <h1 className="ol-h1">New run</h1>
-        <label className="ol-field">
-          <span>Workflow</span>
-          <select className="ol-input" value={chosen} onChange={(e) => {
-              setWorkflow(e.target.value);
-              setText(undefined);
-            }} name="workflow" data-testid="trigger-workflow">
-            {workflows.map((w) => (
-              <option key={w.name} value={w.name}>
-                {w.name} (v{w.version})
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="ol-field">
-          <span>Input (JSON)</span>
-          <textarea
-            className={`ol-input ol-code${parsed.ok ? '' : ' ol-invalid'}`}
-            value={shown}
-            onChange={(e) => setText(e.target.value)}
-            rows={10}
-            spellCheck={false}
-            name="input"
-            data-testid="trigger-input"
-            aria-invalid={!parsed.ok}
-          />
-        </label>
-        {!parsed.ok && (
-          <div className="ol-error-text" data-testid="trigger-input-error">
-            {parsed.error}
-          </div>
-        )}
+        <WorkflowSelect workflows={workflows} value={chosen} onChange={pick} />
+        <JsonInputField label="Input (JSON)" value={shown} parsed={parsed} onChange={setText} rows={10} name="input" testId="trigger-input" />
         {serverError !== undefined && <div className="ol-error-box">{serverError}</div>}
         <label className="ol-check">
           <input type="checkbox" checked={open} onChange={(e) => setOpen(e.target.checked)} /> Open the run when it starts
@@ -119,5 +137,21 @@ export function TriggerForm({ workflow: initial }: { workflow?: string }) {
         </div>
       )}
     </div>
+  );
+}
+
+/** The workflow to start, by name and version. */
+function WorkflowSelect({ workflows, value, onChange }: { workflows: readonly WorkflowSummary[]; value: string; onChange: (name: string) => void }) {
+  return (
+    <label className="ol-field">
+      <span>Workflow</span>
+      <select className="ol-input" value={value} onChange={(e) => onChange(e.target.value)} name="workflow" data-testid="trigger-workflow">
+        {workflows.map((w) => (
+          <option key={w.name} value={w.name}>
+            {w.name} (v{w.version})
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
