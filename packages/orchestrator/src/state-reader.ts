@@ -264,18 +264,16 @@ function valuesIn(record: SnapshotRecord | undefined): unknown[] {
   return [...(input === undefined ? [] : [input]), ...Object.values(outputs ?? {})];
 }
 
-/** Folds one record of a single run (its latest parts, with the embedded steps of an ended header). */
-function foldOne(p: Pending, record: ConsumedRecord): void {
-  const kind = partKindOf(record.key);
-  const { stepId } = parseSnapshotKey(record.key, kind);
-  if (record.value === null) {
-    if (kind === 'step') p.steps?.delete(stepId!);
-    else if (kind === 'output') p.outputs?.delete(stepId!);
-    else if (kind === 'input') delete p.input;
-    else delete p.header;
-    return;
-  }
-  const value = tryDecode(record.value);
+/** A tombstone: the part it names is gone. */
+function dropPart(p: Pending, kind: ReturnType<typeof partKindOf>, stepId: string | undefined): void {
+  if (kind === 'step') p.steps?.delete(stepId!);
+  else if (kind === 'output') p.outputs?.delete(stepId!);
+  else if (kind === 'input') delete p.input;
+  else delete p.header;
+}
+
+/** A part's record: the header and step records keep their latest state version, the rest the last written. */
+function takePart(p: Pending, value: SnapshotRecord | undefined, stepId: string | undefined): void {
   if (value?.kind === 'run') {
     if (p.header && stateVersionOf(p.header) > stateVersionOf(value)) return;
     p.header = value;
@@ -287,4 +285,12 @@ function foldOne(p: Pending, record: ConsumedRecord): void {
   } else if (value?.kind === 'input') {
     p.input = value;
   }
+}
+
+/** Folds one record of a single run (its latest parts, with the embedded steps of an ended header). */
+function foldOne(p: Pending, record: ConsumedRecord): void {
+  const kind = partKindOf(record.key);
+  const { stepId } = parseSnapshotKey(record.key, kind);
+  if (record.value === null) dropPart(p, kind, stepId);
+  else takePart(p, tryDecode(record.value), stepId);
 }
