@@ -4,6 +4,7 @@
  * stay live, so a rerun still going fills in as it runs.
  */
 import { useEffect, useMemo } from 'react';
+import type { ReactNode } from 'react';
 import type { RunView } from '../api/types.ts';
 import { JsonView } from '../components/json-view.tsx';
 import { StatusBadge } from '../components/status.tsx';
@@ -70,36 +71,29 @@ function CompareTable({ comparison, base, rerun }: { comparison: RunComparison; 
           </tr>
         </thead>
         <tbody>
-          <tr className={comparison.inputChanged ? 'ol-diff' : undefined} data-testid="compare-input" data-changed={comparison.inputChanged}>
-            <td>
-              <b>run input</b>
-              {comparison.inputChanged && <span className="ol-pill ol-pill-diff">changed</span>}
-            </td>
-            <td>
-              <JsonView value={base.input} />
-            </td>
-            <td>
-              <JsonView value={rerun.input} />
-            </td>
-          </tr>
+          <RunRow label="run input" testId="compare-input" changed={comparison.inputChanged} original={<JsonView value={base.input} />} again={<JsonView value={rerun.input} />} />
           {comparison.steps.map((s) => (
             <StepRow key={s.stepId} row={s} />
           ))}
-          <tr className={comparison.outputChanged ? 'ol-diff' : undefined} data-testid="compare-output" data-changed={comparison.outputChanged}>
-            <td>
-              <b>run output</b>
-              {comparison.outputChanged && <span className="ol-pill ol-pill-diff">changed</span>}
-            </td>
-            <td>
-              <RunOutput view={base} />
-            </td>
-            <td>
-              <RunOutput view={rerun} />
-            </td>
-          </tr>
+          <RunRow label="run output" testId="compare-output" changed={comparison.outputChanged} original={<RunOutput view={base} />} again={<RunOutput view={rerun} />} />
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** A row of the run as a whole (its input or its output): the original's beside the rerun's, marked when they differ. */
+function RunRow(props: { label: string; testId: string; changed: boolean; original: ReactNode; again: ReactNode }) {
+  const { label, testId, changed, original, again } = props;
+  return (
+    <tr className={changed ? 'ol-diff' : undefined} data-testid={testId} data-changed={changed}>
+      <td>
+        <b>{label}</b>
+        {changed && <span className="ol-pill ol-pill-diff">changed</span>}
+      </td>
+      <td>{original}</td>
+      <td>{again}</td>
+    </tr>
   );
 }
 
