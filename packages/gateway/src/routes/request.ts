@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { badParameter } from '../http-errors.js';
 
 /** The most items one page of a list holds. */
-export const MAX_LIMIT = 1000;
+const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 50;
 
 /** A non-negative integer query parameter, or a 400 naming it. */
