@@ -84,6 +84,15 @@ function unchanged(state: RunState | undefined): ReduceResult {
   return { state, events: [], tasks: [], control: [], commands: [] };
 }
 
+/** Where a run comes from, as its state and its RunStarted hold it: a parent run's step, a priority other than the default, the run it reruns. */
+function originOf(cmd: StartRun) {
+  return {
+    parent: cmd.parentRunId !== undefined && cmd.parentStepId !== undefined ? { parentRunId: cmd.parentRunId, parentStepId: cmd.parentStepId } : {},
+    priority: cmd.priority === undefined || cmd.priority === DEFAULT_PRIORITY ? {} : { priority: cmd.priority },
+    rerunOf: cmd.reuse === undefined ? {} : { rerunOf: { runId: cmd.reuse.fromRunId, fromStep: cmd.reuse.fromStep } },
+  };
+}
+
 function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
   // The definition and the input are shared, never copied: the reducer never edits them.
   const definition = cmd.definition;
@@ -108,12 +117,8 @@ function startRun(cmd: StartRun, ctx: ReduceContext): ReduceResult {
     timers: [],
     lastDelayMs: {},
   };
-  const parent = cmd.parentRunId !== undefined && cmd.parentStepId !== undefined ? { parentRunId: cmd.parentRunId, parentStepId: cmd.parentStepId } : {};
-  Object.assign(state, parent);
-  const priority = cmd.priority === undefined || cmd.priority === DEFAULT_PRIORITY ? {} : { priority: cmd.priority };
-  Object.assign(state, priority);
-  const rerunOf = cmd.reuse === undefined ? {} : { rerunOf: { runId: cmd.reuse.fromRunId, fromStep: cmd.reuse.fromStep } };
-  Object.assign(state, rerunOf);
+  const { parent, priority, rerunOf } = originOf(cmd);
+  Object.assign(state, parent, priority, rerunOf);
   // A definition that slipped past validation must not leave a run that can never advance.
   const problem = checkRunnable(definition);
   const gate = definition.concurrency && !problem ? concurrencyKeyOf(definition.concurrency, input, { id: cmd.runId, workflow: cmd.workflow }) : undefined;
@@ -243,21 +248,24 @@ function timerFired(d: Draft, cmd: TimerFired): void {
   const current = step ? d.currentAttempt(timer.stepId) : undefined;
   if (!step || current?.attempt !== timer.attempt) return;
 
-  if (timer.kind === 'sleep' || timer.kind === 'signal') {
-    if (timer.kind === 'sleep') wakeUp(d, timer);
-    else waitTimedOut(d, timer, d.state.definition.steps.find((s) => s.id === timer.stepId)?.timeoutMs);
-    advance(d);
-    return;
-  }
-
   if (timer.kind === 'retry') {
     if (step.status !== 'RETRY_WAIT') return;
-    d.step(timer.stepId).status = 'PENDING';
     // Its dependencies have ended (the step ran), so advance() starts it again right away.
-    advance(d);
+    d.step(timer.stepId).status = 'PENDING';
+  } else if (timer.kind === 'sleep') {
+    wakeUp(d, timer);
+  } else if (timer.kind === 'signal') {
+    waitTimedOut(d, timer, d.state.definition.steps.find((s) => s.id === timer.stepId)?.timeoutMs);
+  } else if (isActive(d, timer.stepId, timer.attempt)) {
+    failOverdueAttempt(d, timer);
+  } else {
     return;
   }
-  if (!isActive(d, timer.stepId, timer.attempt)) return;
+  advance(d);
+}
+
+/** An attempt past its timeout, or its heartbeat's: it fails, naming the limit it broke. */
+function failOverdueAttempt(d: Draft, timer: Timer): void {
   const def = d.state.definition.steps.find((s) => s.id === timer.stepId.replace(/\[\d+\]$/, ''));
   const isTimeout = timer.kind === 'timeout';
   const limit = isTimeout ? def?.timeoutMs : def?.heartbeatTimeoutMs;
@@ -272,7 +280,6 @@ function timerFired(d: Draft, cmd: TimerFired): void {
     },
     isTimeout ? 'timeout' : 'heartbeat-timeout',
   );
-  advance(d);
 }
 
 function cancelRun(d: Draft, cmd: CancelRun): void {

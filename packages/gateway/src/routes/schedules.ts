@@ -33,19 +33,24 @@ function sameSpec(a: Omit<ScheduleSpec, 'createdAt' | 'updatedAt'>, b: Omit<Sche
   return stringify(strip(a)) === stringify(strip(b));
 }
 
-export function scheduleRoutes(ctx: GatewayContext) {
-  const writes = new OneAtATime();
-  async function storeOf(): Promise<ScheduleStore> {
-    const service = ctx.schedules;
+/** The schedules' handlers. A schedule's writes (put, delete, trigger) run one at a time by name. */
+class ScheduleRoutes {
+  readonly #writes = new OneAtATime();
+
+  constructor(private readonly ctx: GatewayContext) {}
+
+  async #store(): Promise<ScheduleStore> {
+    const service = this.ctx.schedules;
     if (service.store === undefined || !(await service.whenLoaded(LOAD_WAIT_MS))) {
       throw new OrchError(ErrorCode.Unavailable, 'the gateway is still loading schedules from the bus; retry shortly');
     }
     return service.store;
   }
 
-  async function itemOf(store: ScheduleStore, spec: ScheduleSpec): Promise<ScheduleItem> {
+  /** A schedule as the API shows it: its spec, its next and last firing, and its recent runs with their status. */
+  async #itemOf(store: ScheduleStore, spec: ScheduleSpec): Promise<ScheduleItem> {
     const state = store.firingState(spec.name);
-    const now = ctx.now();
+    const now = this.ctx.now();
     return {
       ...spec,
       nextFireAt: spec.paused ? null : compileCron(spec.cron, spec.timezone).next(Math.max(now, state?.lastFireAt ?? -Infinity)),
@@ -53,14 +58,15 @@ export function scheduleRoutes(ctx: GatewayContext) {
       lastRuns: await Promise.all(
         store.recentFirings(spec.name).map(async (firing) => ({
           ...firing,
-          ...(firing.runId === undefined ? {} : { status: (await ctx.readModel.getRun(firing.runId))?.status ?? null }),
+          ...(firing.runId === undefined ? {} : { status: (await this.ctx.readModel.getRun(firing.runId))?.status ?? null }),
         })),
       ),
     };
   }
 
   /** The schedule's body, checked: its input's size, and its workflow (and version) registered. */
-  async function wantedSpec(name: string, body: unknown): Promise<Omit<ScheduleSpec, 'createdAt' | 'updatedAt'>> {
+  async #wantedSpec(name: string, body: unknown): Promise<Omit<ScheduleSpec, 'createdAt' | 'updatedAt'>> {
+    const { ctx } = this;
     const parsed = parseRequest(ScheduleBody, body, 'body');
     checkInputSize(ctx, parsed.input);
     await requireCaughtUp(ctx, 'definitions');
@@ -71,68 +77,77 @@ export function scheduleRoutes(ctx: GatewayContext) {
     return withDefaults(name, parsed);
   }
 
-  /** Creates or changes a schedule: 201 when new, 200 when changed or already as asked. */
-  async function putSchedule(request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
-    const wanted = await wantedSpec(name, request.body);
-    const store = await storeOf();
-    const existing = store.get(name);
-    if (existing !== undefined && sameSpec(existing, wanted)) return reply.code(200).send(await itemOf(store, existing));
-    const now = ctx.now();
-    const spec: ScheduleSpec = { ...wanted, createdAt: existing?.createdAt ?? now, updatedAt: now };
-    await produceForRequest(ctx.transport, [store.specRecord(spec)]);
-    store.setLocal('spec', spec);
-    request.log.info({ schedule: name, workflow: spec.workflow, cron: spec.cron, paused: spec.paused, ...principalOf(request) }, existing === undefined ? 'schedule created' : 'schedule changed');
-    return reply.code(existing === undefined ? 201 : 200).send(await itemOf(store, spec));
-  }
-
-  function requireSchedule(store: ScheduleStore, name: string): ScheduleSpec {
+  #requireSchedule(store: ScheduleStore, name: string): ScheduleSpec {
     const spec = store.get(name);
     if (spec === undefined) throw notFound(`schedule ${JSON.stringify(name)} does not exist`);
     return spec;
   }
 
+  /** Creates or changes a schedule: 201 when new, 200 when changed or already as asked. */
+  async put(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const name = parseName(request.params);
+    return this.#writes.run(name, async () => {
+      const wanted = await this.#wantedSpec(name, request.body);
+      const store = await this.#store();
+      const existing = store.get(name);
+      if (existing !== undefined && sameSpec(existing, wanted)) return reply.code(200).send(await this.#itemOf(store, existing));
+      const now = this.ctx.now();
+      const spec: ScheduleSpec = { ...wanted, createdAt: existing?.createdAt ?? now, updatedAt: now };
+      await produceForRequest(this.ctx.transport, [store.specRecord(spec)]);
+      store.setLocal('spec', spec);
+      request.log.info({ schedule: name, workflow: spec.workflow, cron: spec.cron, paused: spec.paused, ...principalOf(request) }, existing === undefined ? 'schedule created' : 'schedule changed');
+      return reply.code(existing === undefined ? 201 : 200).send(await this.#itemOf(store, spec));
+    });
+  }
+
+  async list(): Promise<{ items: ScheduleItem[] }> {
+    const store = await this.#store();
+    return { items: await Promise.all(store.list().map((spec) => this.#itemOf(store, spec))) };
+  }
+
+  async get(request: FastifyRequest): Promise<ScheduleItem> {
+    const name = parseName(request.params);
+    const store = await this.#store();
+    return this.#itemOf(store, this.#requireSchedule(store, name));
+  }
+
+  async delete(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const name = parseName(request.params);
+    return this.#writes.run(name, async () => {
+      const store = await this.#store();
+      this.#requireSchedule(store, name);
+      await produceForRequest(this.ctx.transport, store.tombstones(name));
+      store.deleteLocal(name);
+      request.log.info({ schedule: name, ...principalOf(request) }, 'schedule deleted');
+      return reply.code(204).send();
+    });
+  }
+
+  /** Fires the schedule now: a run under the firing's idempotency key, kept among its recent manual firings. */
+  async trigger(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const name = parseName(request.params);
+    return this.#writes.run(name, async () => {
+      const { ctx } = this;
+      const store = await this.#store();
+      const spec = this.#requireSchedule(store, name);
+      const fireAt = ctx.now();
+      const { runId } = await submitRun(ctx, { workflow: spec.workflow, ...(spec.version === undefined ? {} : { version: spec.version }), input: spec.input, idempotencyKey: firingKey(name, fireAt) });
+      const recent = [{ fireAt, runId, manual: true }, ...store.recentFirings(name).filter((f) => f.manual === true)].slice(0, RECENT_FIRINGS);
+      await produceForRequest(ctx.transport, [store.manualRecord(name, recent)]);
+      store.setLocal('manual', { name, recent });
+      request.log.info({ schedule: name, runId, ...principalOf(request) }, 'schedule triggered');
+      return reply.code(202).send({ runId } satisfies ScheduleTriggerResponse);
+    });
+  }
+}
+
+export function scheduleRoutes(ctx: GatewayContext) {
+  const routes = new ScheduleRoutes(ctx);
   return async (app: FastifyInstance): Promise<void> => {
-    app.put('/api/v1/schedules/:name', { schema: scheduleSchemas.put }, async (request, reply) => {
-      const name = parseName(request.params);
-      return writes.run(name, () => putSchedule(request, reply, name));
-    });
-
-    app.get('/api/v1/schedules', { schema: scheduleSchemas.list }, async () => {
-      const store = await storeOf();
-      return { items: await Promise.all(store.list().map((spec) => itemOf(store, spec))) };
-    });
-
-    app.get('/api/v1/schedules/:name', { schema: scheduleSchemas.get }, async (request) => {
-      const name = parseName(request.params);
-      const store = await storeOf();
-      return itemOf(store, requireSchedule(store, name));
-    });
-
-    app.delete('/api/v1/schedules/:name', { schema: scheduleSchemas.delete }, async (request, reply) => {
-      const name = parseName(request.params);
-      return writes.run(name, async () => {
-        const store = await storeOf();
-        requireSchedule(store, name);
-        await produceForRequest(ctx.transport, store.tombstones(name));
-        store.deleteLocal(name);
-        request.log.info({ schedule: name, ...principalOf(request) }, 'schedule deleted');
-        return reply.code(204).send();
-      });
-    });
-
-    app.post('/api/v1/schedules/:name/trigger', { schema: scheduleSchemas.trigger }, async (request, reply) => {
-      const name = parseName(request.params);
-      return writes.run(name, async () => {
-        const store = await storeOf();
-        const spec = requireSchedule(store, name);
-        const fireAt = ctx.now();
-        const { runId } = await submitRun(ctx, { workflow: spec.workflow, ...(spec.version === undefined ? {} : { version: spec.version }), input: spec.input, idempotencyKey: firingKey(name, fireAt) });
-        const recent = [{ fireAt, runId, manual: true }, ...store.recentFirings(name).filter((f) => f.manual === true)].slice(0, RECENT_FIRINGS);
-        await produceForRequest(ctx.transport, [store.manualRecord(name, recent)]);
-        store.setLocal('manual', { name, recent });
-        request.log.info({ schedule: name, runId, ...principalOf(request) }, 'schedule triggered');
-        return reply.code(202).send({ runId } satisfies ScheduleTriggerResponse);
-      });
-    });
+    app.put('/api/v1/schedules/:name', { schema: scheduleSchemas.put }, (request, reply) => routes.put(request, reply));
+    app.get('/api/v1/schedules', { schema: scheduleSchemas.list }, () => routes.list());
+    app.get('/api/v1/schedules/:name', { schema: scheduleSchemas.get }, (request) => routes.get(request));
+    app.delete('/api/v1/schedules/:name', { schema: scheduleSchemas.delete }, (request, reply) => routes.delete(request, reply));
+    app.post('/api/v1/schedules/:name/trigger', { schema: scheduleSchemas.trigger }, (request, reply) => routes.trigger(request, reply));
   };
 }
