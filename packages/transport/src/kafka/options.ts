@@ -1,6 +1,6 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { z } from 'zod';
-import { integerOption, parseOptions } from '@orchestrator-lite/core';
+import { integerOption, objectOption, parseOptions } from '@orchestrator-lite/core';
 import { retentionOption } from '../retention.js';
 
 /** SASL credentials, passed through to the client. */
@@ -110,15 +110,16 @@ export const kafkaTransportDefaults = Object.freeze({
   compactedMinCleanableDirtyRatio: 0.01,
 });
 
-/** A count or a duration in ms, at least 1; undefined when not given (its default is applied after the check). */
-const positive = integerOption(1).optional();
+const d = kafkaTransportDefaults;
+/** A count or a duration in ms, at least 1, with its default. */
+const positive = (fallback: number) => integerOption(1).default(fallback);
 
 const kafkaOptionsSchema = z
   .object({
     brokers: z
       .array(z.string().regex(/^[^:\s]+:\d{1,5}$/, { error: (issue) => `must be "host:port", got ${JSON.stringify(issue.input)}` }), { error: 'must be an array of "host:port"' })
       .min(1, { error: 'must name at least one broker, as "host:port"' }),
-    clientId: z.string().min(1, { error: 'must not be empty' }).default(kafkaTransportDefaults.clientId),
+    clientId: z.string().min(1, { error: 'must not be empty' }).default(d.clientId),
     sasl: z
       .object({
         mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], { error: 'must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512' }),
@@ -126,30 +127,31 @@ const kafkaOptionsSchema = z
         password: z.string({ error: 'must be a string' }),
       })
       .optional(),
-    tls: z.union([z.boolean(), z.custom<TlsConnectionOptions>((value) => typeof value === 'object' && value !== null)], { error: 'must be true, false or TLS options' }).optional(),
-    sessionTimeoutMs: positive,
-    heartbeatIntervalMs: positive,
-    rebalanceTimeoutMs: positive,
-    replicationFactor: positive,
-    minInsyncReplicas: positive,
-    produceTimeoutMs: positive,
-    requestTimeoutMs: positive,
-    connectTimeoutMs: positive,
-    fetchMaxWaitMs: positive,
-    fetchMaxBytes: positive,
-    commitIntervalMs: positive,
-    compactedSegmentMs: positive,
+    tls: z.union([z.boolean(), objectOption<TlsConnectionOptions>('must be TLS options')], { error: 'must be true, false or TLS options' }).optional(),
+    sessionTimeoutMs: positive(d.sessionTimeoutMs),
+    heartbeatIntervalMs: positive(d.heartbeatIntervalMs),
+    rebalanceTimeoutMs: positive(d.rebalanceTimeoutMs),
+    replicationFactor: integerOption(1).optional(),
+    minInsyncReplicas: integerOption(1).optional(),
+    produceTimeoutMs: positive(d.produceTimeoutMs),
+    requestTimeoutMs: positive(d.requestTimeoutMs),
+    connectTimeoutMs: positive(d.connectTimeoutMs),
+    fetchMaxWaitMs: positive(d.fetchMaxWaitMs),
+    fetchMaxBytes: positive(d.fetchMaxBytes),
+    commitIntervalMs: positive(d.commitIntervalMs),
+    compactedSegmentMs: positive(d.compactedSegmentMs),
     compactedMinCleanableDirtyRatio: z
       .number({ error: (issue) => `must be a number in (0, 1], got ${String(issue.input)}` })
       .gt(0)
       .max(1)
-      .default(kafkaTransportDefaults.compactedMinCleanableDirtyRatio),
+      .default(d.compactedMinCleanableDirtyRatio),
     retentionMs: retentionOption().optional(),
   })
   .superRefine(
     (options, ctx) => {
-      const session = options.sessionTimeoutMs ?? kafkaTransportDefaults.sessionTimeoutMs;
-      const heartbeat = options.heartbeatIntervalMs ?? kafkaTransportDefaults.heartbeatIntervalMs;
+      // A field that failed its own check may hold what was given, or nothing.
+      const session = options.sessionTimeoutMs ?? d.sessionTimeoutMs;
+      const heartbeat = options.heartbeatIntervalMs ?? d.heartbeatIntervalMs;
       if (heartbeat >= session) ctx.addIssue({ code: 'custom', path: ['heartbeatIntervalMs'], message: `must be lower than sessionTimeoutMs (${heartbeat} against ${session})` });
     },
     // Checked even when a field failed its own check: every invalid field is listed at once.
@@ -159,25 +161,13 @@ const kafkaOptionsSchema = z
 /** Applies defaults and validates; throws one ORCH_CONFIG error listing every invalid field. */
 export function resolveKafkaTransportOptions(options: KafkaTransportOptions): ResolvedKafkaTransportOptions {
   const o = parseOptions('Kafka transport', kafkaOptionsSchema, options);
-  const d = kafkaTransportDefaults;
   return Object.freeze({
+    ...o,
     brokers: Object.freeze(o.brokers),
-    clientId: o.clientId,
     sasl: o.sasl,
     tls: o.tls === true ? {} : o.tls === false || o.tls === undefined ? undefined : o.tls,
-    sessionTimeoutMs: o.sessionTimeoutMs ?? d.sessionTimeoutMs,
-    heartbeatIntervalMs: o.heartbeatIntervalMs ?? d.heartbeatIntervalMs,
-    rebalanceTimeoutMs: o.rebalanceTimeoutMs ?? d.rebalanceTimeoutMs,
     replicationFactor: o.replicationFactor,
     minInsyncReplicas: o.minInsyncReplicas,
-    produceTimeoutMs: o.produceTimeoutMs ?? d.produceTimeoutMs,
-    requestTimeoutMs: o.requestTimeoutMs ?? d.requestTimeoutMs,
-    connectTimeoutMs: o.connectTimeoutMs ?? d.connectTimeoutMs,
-    fetchMaxWaitMs: o.fetchMaxWaitMs ?? d.fetchMaxWaitMs,
-    fetchMaxBytes: o.fetchMaxBytes ?? d.fetchMaxBytes,
-    commitIntervalMs: o.commitIntervalMs ?? d.commitIntervalMs,
-    compactedSegmentMs: o.compactedSegmentMs ?? d.compactedSegmentMs,
-    compactedMinCleanableDirtyRatio: o.compactedMinCleanableDirtyRatio,
     retentionMs: o.retentionMs,
   });
 }
