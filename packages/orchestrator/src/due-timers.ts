@@ -2,6 +2,7 @@ import { encodeMessage } from '@orchestrator-lite/core';
 import type { TimerFired } from '@orchestrator-lite/core';
 import type { ProduceRecord, Transport } from '@orchestrator-lite/transport';
 import type { Logger } from 'pino';
+import { firedKey } from './partition-owner.js';
 import type { PartitionOwner } from './partition-owner.js';
 
 /** How long a timer whose TimerFired could not be written waits before it fires again. */
@@ -69,8 +70,8 @@ export class DueTimers {
         const timer = owner.runs.get(runId)?.timers.find((t) => t.id === timerId);
         // Stale heap entries (cleared or re-armed timers) are dropped here.
         if (!timer || timer.dueAt > now) continue;
-        if (owner.fired.has(`${runId}|${timerId}`)) continue;
-        owner.fired.add(`${runId}|${timerId}`);
+        if (owner.fired.has(firedKey(runId, timerId))) continue;
+        owner.fired.add(firedKey(runId, timerId));
         const command: TimerFired = { v: 1, type: 'TimerFired', runId, timerId, ...(timer.armed === undefined ? {} : { armed: timer.armed }), at: now };
         due.push({ owner, runId, timerId, record: { topic: this.commandsTopic, key: runId, value: encodeMessage(command) } });
       }
@@ -82,7 +83,7 @@ export class DueTimers {
   private refire(due: readonly DueTimer[], error: unknown): void {
     this.log?.warn({ err: error, count: due.length }, 'producing TimerFired failed; re-arming');
     for (const { owner, runId, timerId } of due) {
-      if (owner.fired.delete(`${runId}|${timerId}`)) owner.timers.push({ dueAt: this.clock() + REFIRE_DELAY_MS, runId, timerId });
+      if (owner.fired.delete(firedKey(runId, timerId))) owner.timers.push({ dueAt: this.clock() + REFIRE_DELAY_MS, runId, timerId });
     }
     this.schedule();
   }

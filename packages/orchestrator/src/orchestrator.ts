@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { compileOrchestratorOptions } from './options.js';
 import type { CompiledOrchestratorOptions, OrchestratorOptions } from './options.js';
 import { DefinitionPool } from './definition-pool.js';
-import { PartitionOwner } from './partition-owner.js';
+import { firedKey, PartitionOwner } from './partition-owner.js';
 import { expiredPayloadWrites, expiredRunWrites } from './retention.js';
 import { DefinitionCatalog } from './definition-catalog.js';
 import { childStart } from './child-start.js';
@@ -265,7 +265,7 @@ class Orchestrator {
       out.produce.push(deadLetter(record, `record key ${record.key} does not match runId ${input.runId}`, this.names.dlq));
       return undefined;
     }
-    if (input.type === 'TimerFired') owner.fired.delete(`${input.runId}|${input.timerId}`);
+    if (input.type === 'TimerFired') owner.fired.delete(firedKey(input.runId, input.timerId));
     if (!isGateCommand(input)) return input;
     const commands = applyGateInput(owner, input, source, record.offset, this.o.clock());
     if (commands === undefined) return undefined;

@@ -17,6 +17,11 @@ import type { SnapshotBatch } from './snapshot-queue.js';
  * applies inputs of `commands/p` and `results/p` one batch at a time (the two topics are
  * delivered independently, but mutate the same runs).
  */
+/** A timer's entry in `PartitionOwner.fired`. */
+export function firedKey(runId: string, timerId: string): string {
+  return `${runId}|${timerId}`;
+}
+
 export class PartitionOwner {
   readonly runs = new Map<string, RunState>();
   /** Runs that have ended and are retained: reloaded from `orch.state` only to be retried. */
@@ -26,7 +31,7 @@ export class PartitionOwner {
   readonly timers = new TimerQueue();
   /** The concurrency gates whose ids hash to p and that hold or queue runs. */
   readonly gates = new Map<string, GateState>();
-  /** `runId|timerId` of timers whose TimerFired is on the bus but not yet applied. */
+  /** The `firedKey`s of timers whose TimerFired is on the bus but not yet applied. */
   readonly fired = new Set<string>();
   /** The trace spans of this partition's workflow steps whose child runs are in flight. */
   readonly childSpans = new ChildStepSpans();

@@ -10,6 +10,11 @@ interface PendingResults {
   settle(error?: unknown): void;
 }
 
+/** A task partition's key in the queues. */
+function partitionKey(tp: TopicPartition): string {
+  return `${tp.topic}/${tp.partition}`;
+}
+
 interface PartitionEntry {
   tracker: PartitionTracker;
   pending: PendingResults[];
@@ -55,7 +60,7 @@ export class ResultCommits {
 
   /** The partitions moved away: their queues are no longer this member's. */
   revoke(tps: TopicPartition[]): void {
-    for (const tp of tps) this.#trackers.delete(`${tp.topic}/${tp.partition}`);
+    for (const tp of tps) this.#trackers.delete(partitionKey(tp));
   }
 
   /** Settles once the flushes running now have ended. */
@@ -64,7 +69,7 @@ export class ResultCommits {
   }
 
   #entryOf(record: ConsumedRecord): PartitionEntry {
-    const key = `${record.topic}/${record.partition}`;
+    const key = partitionKey(record);
     let entry = this.#trackers.get(key);
     if (!entry) {
       entry = { tracker: new PartitionTracker(), pending: [], flushing: undefined };
@@ -127,7 +132,7 @@ export class ResultCommits {
       // retried (the bus may be restarting); once it moved or the worker closes, the new
       // owner (or the next start) redelivers them from the committed offset.
       for (const offset of offsets) entry.tracker.begin(offset);
-      const owned = !this.closing() && this.#trackers.get(`${topic}/${partition}`) === entry;
+      const owned = !this.closing() && this.#trackers.get(partitionKey({ topic, partition })) === entry;
       if (!owned) {
         this.log?.warn({ err: e, partition, offsets }, 'producing task results failed; the tasks will be redelivered');
         return 'done';
