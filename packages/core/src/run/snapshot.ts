@@ -319,7 +319,8 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
   // The values a run ending now writes go in its header, as many as HEADER_VALUES_MAX_CHARS
   // holds; a header written after it ended replaces one that may hold them, so they become
   // records again.
-  const values = new ValueWrites(next.runId, ended && !wasEnded);
+  const endsNow = ended && !wasEnded;
+  const values = new ValueWrites(next.runId, endsNow);
   if (prev === undefined || wasEnded) values.keepInput(next.input);
   const { embedded, changed, nextTimers } = changedSteps(prev, next, values, ended, wasEnded);
   const writes = values.writes;
@@ -331,7 +332,7 @@ export function snapshotWrites(prev: RunState | undefined, next: RunState, diges
     layout = hosted.layout;
     writes.push(hosted.write);
   }
-  if (ended && !wasEnded) {
+  if (endsNow) {
     // The header now holds every step: the step records are superseded.
     for (const key of prev?.stateLayout?.keys ?? []) writes.push({ key: snapshotKeys.step(next.runId, key), value: null });
     layout = undefined;
