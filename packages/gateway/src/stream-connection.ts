@@ -72,6 +72,8 @@ export class StreamConnection {
     this.#pump();
     if (feeds.counts === true) this.#stopFeeds.push(ctx.runCounts.subscribe((text) => this.push(text, true)));
     if (feeds.schedules === true) this.#stopFeeds.push(ctx.schedules.onChange(() => this.push(JSON.stringify({ type: 'schedules', at: ctx.now() } satisfies SchedulesFrame), true)));
+    // A feed may push at once, and a frame that makes the client too slow closes the stream
+    // before the feed's stop is held here: stopped now.
     if (this.#closed) for (const stop of this.#stopFeeds.splice(0)) stop();
     socket.on('message', (data: RawData) => this.#onMessage(data));
     socket.on('close', () => this.shutdown());
