@@ -27,6 +27,11 @@ import type {
   WorkflowResponse,
 } from './types.ts';
 
+/** What a thrown value says, for a message shown to the user. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -83,7 +88,7 @@ async function request<T, B = never>(gateway: string, method: string, path: stri
       },
     });
   } catch (err) {
-    throw new ApiError(0, 'NETWORK', `the gateway cannot be reached (${err instanceof Error ? err.message : String(err)})`);
+    throw new ApiError(0, 'NETWORK', `the gateway cannot be reached (${errorMessage(err)})`);
   }
   const text = await res.text();
   let parsed: unknown = undefined;

@@ -5,6 +5,7 @@
  */
 import { useState } from 'react';
 import { useOptionalOrchestrator } from '../store/react.tsx';
+import { errorMessage } from '../api/client.ts';
 
 interface PayloadRef {
   ref: string;
@@ -33,7 +34,7 @@ function Payload({ claim, depth }: { claim: PayloadRef; depth: number }) {
     setState({ loading: true });
     store.api.getPayload(claim.ref).then(
       (value) => setState({ value, loaded: true }),
-      (error: unknown) => setState({ error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => setState({ error: errorMessage(error) }),
     );
   };
   return (

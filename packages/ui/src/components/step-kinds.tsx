@@ -8,6 +8,7 @@ import type { StepStatus, StepView } from '../api/types.ts';
 import { Link } from '../router.tsx';
 import { useNow, useOrchestrator } from '../store/react.tsx';
 import { STATUS_COLOR, STATUS_LABEL, StatusBadge } from './status.tsx';
+import { errorMessage } from '../api/client.ts';
 
 /** Items per status, in a fixed order. */
 export function itemCounts(step: StepView): { status: StepStatus; count: number }[] {
@@ -69,7 +70,7 @@ export function SignalForm({ runId, stepId, signal }: { runId: string; stepId: s
   try {
     payload = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
   } catch (e) {
-    error = e instanceof Error ? e.message : String(e);
+    error = errorMessage(e);
   }
   return (
     <div className="ol-signal" data-testid={`signal-form-${stepId}`}>

@@ -2,7 +2,7 @@
  * One watched run: its view and events loaded from the gateway, then kept live from the run's
  * stream, a group of frames at a time, with a gap in the seqs filled from the gateway first.
  */
-import { ApiError, streamUrl } from '../api/client.ts';
+import { ApiError, errorMessage, streamUrl } from '../api/client.ts';
 import type { Api } from '../api/client.ts';
 import { LiveSocket } from '../api/live-socket.ts';
 import type { ConnectionState } from '../api/live-socket.ts';
@@ -30,10 +30,6 @@ export function isFrame(value: unknown): value is StreamFrame {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return typeof v.runId === 'string' && typeof v.seq === 'number' && typeof v.type === 'string' && typeof v.at === 'number';
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** What a run's feed needs of the store: its gateway, and the run's detail to read and change. */
@@ -106,7 +102,7 @@ export class RunFeed {
     if (this.#stopped) return;
     const lastEventSeq = events.length > 0 ? (events[events.length - 1] as RunEvent).seq : 0;
     const base = view !== undefined && view.lastSeq <= lastEventSeq ? view : undefined;
-    const projected = base !== undefined ? applyEvents(base, events) : applyEvents(undefined, events);
+    const projected = applyEvents(base, events);
     this.#setDetail((d) => ({ ...d, view: projected ?? view, events, lastSeq: lastEventSeq, loading: false }));
     this.#socket = new LiveSocket({
       url: () => streamUrl(this.host.gateway, { runId, since: String(this.#lastSeq()) }),

@@ -3,13 +3,13 @@
  * Nothing here polls. The all-runs feed keeps the run list live; each open run detail has its own
  * stream that resumes with `since=<last seq>` and repairs gaps from `/events?since=`.
  */
-import { ApiError, createApi, streamUrl } from '../api/client.ts';
+import { ApiError, createApi, errorMessage, streamUrl } from '../api/client.ts';
 import type { Api } from '../api/client.ts';
 import { LiveSocket } from '../api/live-socket.ts';
 import type { ConnectionState } from '../api/live-socket.ts';
 import type { CountsFrame, RunSummary, SchedulesFrame, StreamFrame, WorkflowSummary } from '../api/types.ts';
 import { Coalescer } from './coalesce.ts';
-import { errorMessage, FEED_INTERVAL_MS, isFrame, RunFeed } from './run-feed.ts';
+import { FEED_INTERVAL_MS, isFrame, RunFeed } from './run-feed.ts';
 import type { RunDetail, RunFeedHost } from './run-feed.ts';
 import { SUMMARY_EVENT_TYPES } from './run-reducer.ts';
 import { foldFeed, foldFiltered, mergeRows, sameFilter } from './run-list.ts';

@@ -9,6 +9,7 @@ import type { DeadLetterItem, RedriveBody } from '../api/types.ts';
 import { formatDateTime, formatRelative } from '../components/format-time.ts';
 import { describeValue } from '../store/ops.ts';
 import { useNow, useOrchestrator } from '../store/react.tsx';
+import { errorMessage } from '../api/client.ts';
 
 const PAGE = 50;
 
@@ -27,7 +28,7 @@ function useDeadLetters(store: Orchestrator) {
       setCursor(page.nextCursor);
       setError(undefined);
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorMessage(err));
     }
   }, [store]);
 
@@ -38,7 +39,7 @@ function useDeadLetters(store: Orchestrator) {
       setItems((cur) => [...(cur ?? []), ...page.items]);
       setCursor(page.nextCursor);
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorMessage(err));
     }
   };
 
@@ -76,7 +77,7 @@ export function DlqView() {
       setResult(`${redriven} dead letter${redriven === 1 ? '' : 's'} redriven (${what})`);
       setSelected(new Set());
     } catch (err) {
-      store.notify('error', `Redrive failed: ${err instanceof Error ? err.message : String(err)}`);
+      store.notify('error', `Redrive failed: ${errorMessage(err)}`);
     } finally {
       setBusy(false);
     }

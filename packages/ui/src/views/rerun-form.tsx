@@ -9,6 +9,7 @@ import { useRouter } from '../router.tsx';
 import { useOrchestrator } from '../store/react.tsx';
 import { rerunPlan, sameJson } from '../store/run-diff.ts';
 import { JsonInputField, parseInput } from './trigger-form.tsx';
+import { errorMessage } from '../api/client.ts';
 
 /** The rerun's input as typed, and its submit: a new run from the step, then a jump to it. */
 function useRerun(view: RunView, stepId: string) {
@@ -31,7 +32,7 @@ function useRerun(view: RunView, stepId: string) {
       store.notify('info', `Rerun of ${view.runId} from ${stepId} started: ${runId}`);
       navigate({ name: 'run', runId });
     } catch (err) {
-      setServerError(err instanceof Error ? err.message : String(err));
+      setServerError(errorMessage(err));
       setBusy(false);
     }
   };

@@ -12,6 +12,7 @@ import { STATUS_COLOR, STATUS_LABEL } from '../components/status.tsx';
 import { Link } from '../router.tsx';
 import { scheduleBody } from '../store/ops.ts';
 import { useNow, useOrchestrator, useStore } from '../store/react.tsx';
+import { errorMessage } from '../api/client.ts';
 
 export function SchedulesView() {
   const store = useOrchestrator();
@@ -26,7 +27,7 @@ export function SchedulesView() {
       setItems([...res.items].sort((a, b) => a.name.localeCompare(b.name)));
       setError(undefined);
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(errorMessage(err));
     }
   }, [store]);
 
@@ -143,7 +144,7 @@ function ScheduleActions({ item, onChanged, onFired }: { item: ScheduleItem; onC
     try {
       await fn();
     } catch (err) {
-      store.notify('error', `${what} ${item.name}: ${err instanceof Error ? err.message : String(err)}`);
+      store.notify('error', `${what} ${item.name}: ${errorMessage(err)}`);
     } finally {
       setBusy(false);
     }

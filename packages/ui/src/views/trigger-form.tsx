@@ -8,6 +8,7 @@ import { DagGraph } from '../components/dag-graph.tsx';
 import { useRouter } from '../router.tsx';
 import { useOrchestrator, useStore } from '../store/react.tsx';
 import { useDefinition } from './workflows-view.tsx';
+import { errorMessage } from '../api/client.ts';
 
 /** Parses the input box: an empty box means no input; otherwise it must be JSON. */
 export function parseInput(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
@@ -15,7 +16,7 @@ export function parseInput(text: string): { ok: true; value: unknown } | { ok: f
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errorMessage(err);
     const pos = /position (\d+)/.exec(msg);
     if (pos?.[1] !== undefined && !/line \d+/.test(msg)) {
       const before = text.slice(0, Number(pos[1]));

@@ -5,6 +5,7 @@ import { DagGraph } from '../components/dag-graph.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { Link, useRouter } from '../router.tsx';
 import { useOrchestrator, useStore } from '../store/react.tsx';
+import { errorMessage } from '../api/client.ts';
 
 /** GET /workflows/{name} may answer with a registered workflow or with the definition itself. */
 export function definitionOf(value: unknown): WorkflowDefinition | undefined {
@@ -24,7 +25,7 @@ export function useDefinition(summary: WorkflowSummary | undefined): { definitio
     let alive = true;
     store.api.getWorkflow(summary.name).then(
       (res) => alive && setState({ name: summary.name, definition: definitionOf(res) }),
-      (err: unknown) => alive && setState({ name: summary.name, error: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => alive && setState({ name: summary.name, error: errorMessage(err) }),
     );
     return () => {
       alive = false;
