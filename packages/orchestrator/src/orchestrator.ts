@@ -92,8 +92,7 @@ class Orchestrator {
   readonly #timers: DueTimers;
   readonly #retentionSweep: NodeJS.Timeout;
   /** Delivery may begin before subscribe() resolves: batches wait for the consumer handle. */
-  readonly #ready: Promise<Consumer>;
-  #resolveReady: (consumer: Consumer) => void = () => undefined;
+  readonly #ready = Promise.withResolvers<Consumer>();
   #consumer: Consumer | undefined;
   #sweeping = false;
   #closed = false;
@@ -111,7 +110,6 @@ class Orchestrator {
     this.#payloads = new PayloadCache(this.#payloadStore);
     this.#writer = new BatchWriter({ definitions: this.#definitions, commandsTopic: names.commands, stateTopic: names.state, log: o.logger, closed: () => this.#closed });
     this.#timers = new DueTimers(this.#owners, o.transport, names.commands, o.clock, o.logger);
-    this.#ready = new Promise<Consumer>((resolve) => (this.#resolveReady = resolve));
     this.#retentionSweep = setInterval(() => this.sweep(), o.retentionSweepMs);
     this.#retentionSweep.unref();
   }
@@ -126,7 +124,7 @@ class Orchestrator {
       onBatch: (records) => this.deliver(records),
       onError: (error) => this.#log?.error({ err: error }, 'orchestrator consumer failed'),
     });
-    this.#resolveReady(this.#consumer);
+    this.#ready.resolve(this.#consumer);
   }
 
   handle(): OrchestratorHandle {
@@ -189,7 +187,7 @@ class Orchestrator {
     if (!first) return;
     const owner = this.#owners.get(first.partition);
     if (!owner) return;
-    const consumer = await this.#ready;
+    const consumer = await this.#ready.promise;
     await this.applyInOrder(owner, consumer, records);
   }
 
@@ -409,7 +407,7 @@ class Orchestrator {
   }
 
   private async restorePartition(partition: number): Promise<void> {
-    const owner = new PartitionOwner(partition, this.#definitions, async (self, batch) => this.#writer.writeSnapshot(self, await this.#ready, batch), this.o.snapshotIntervalMs);
+    const owner = new PartitionOwner(partition, this.#definitions, async (self, batch) => this.#writer.writeSnapshot(self, await this.#ready.promise, batch), this.o.snapshotIntervalMs);
     const started = Date.now();
     const { read, orphans, order } = await owner.restore(this.#transport, this.names.state);
     if (order.length > 0) {

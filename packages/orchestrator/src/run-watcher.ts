@@ -121,8 +121,7 @@ function eventReader({ onEvent, onUndecodable }: RunWatcherOptions, ends: RunEnd
 /** A consumer group of its own on `topic`, reading from the end of each partition; resolves once it holds them all. */
 async function joinAtEnd(transport: Transport, topic: string, read: (record: ConsumedRecord) => void, onError: (error: Error) => void): Promise<Consumer> {
   const partitions = await transport.partitionCount(topic);
-  let whole: () => void = () => undefined;
-  const assigned = new Promise<void>((resolve) => (whole = resolve));
+  const { promise: assigned, resolve: whole } = Promise.withResolvers<void>();
   const consumer = await transport.subscribe({
     groupId: `orch-run-watcher-${randomUUID()}`,
     topics: [topic],

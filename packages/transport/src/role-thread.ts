@@ -51,8 +51,7 @@ export async function startRoleThread<Started>(options: RoleThreadOptions): Prom
     failed = true;
     options.onFailure?.(error);
   };
-  let markClosed: () => void = () => undefined;
-  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const { promise: closed, resolve: markClosed } = Promise.withResolvers<void>();
   const started = new Promise<Started>((resolve, reject) => {
     worker.on('message', (message: unknown) => {
       if (has(message, 'started')) resolve(message.started as Started);

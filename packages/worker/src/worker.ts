@@ -140,8 +140,7 @@ class Worker implements AttemptHost {
   async #subscribeQueue(queue: string): Promise<void> {
     const o = this.#o;
     // Delivery may begin before subscribe() resolves: batches wait for the consumer handle.
-    let resolveReady: (consumer: Consumer) => void = () => undefined;
-    const ready = new Promise<Consumer>((resolve) => (resolveReady = resolve));
+    const { promise: ready, resolve: resolveReady } = Promise.withResolvers<Consumer>();
     const consumer: Consumer = await o.transport.subscribe({
       groupId: `${o.topicPrefix}workers.${queue}`,
       // One group over the queue's three priority topics: each partition is delivered on its own,

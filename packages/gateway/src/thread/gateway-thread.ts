@@ -73,8 +73,7 @@ export async function startGatewayThread(options: GatewayThreadOptions): Promise
     ...(options.setup === undefined ? {} : { setup: options.setup }),
     logLevel: options.logLevel ?? 'info',
   };
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  const { promise: ready, resolve: markReady } = Promise.withResolvers<void>();
   const thread = await startRoleThread<GatewayStarted>({
     role: 'gateway',
     script: new URL('./gateway-thread-worker.js', import.meta.url),

@@ -173,8 +173,7 @@ export function registerGroupTests(ctx: SuiteContext): void {
     const transport = await ctx.transport(t);
     const topic = uniqueName('topic');
     await transport.ensureTopics([{ name: topic, partitions: 2 }]);
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { promise: gate, resolve: release } = Promise.withResolvers<void>();
     t.after(() => release());
     const inbox = new Inbox();
     const options = inbox.options(uniqueName('group'), [topic]);

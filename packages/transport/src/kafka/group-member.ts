@@ -41,7 +41,6 @@ export class KafkaGroupMember implements Consumer {
   #closing: Promise<void> | undefined;
   #lifecycle: Promise<void> = Promise.resolve();
   readonly #stop = new AbortController();
-  #joined!: () => void;
   /** When the coordinator last confirmed this membership (a heartbeat answered). */
   #confirmedAt = Date.now();
   /**
@@ -58,7 +57,7 @@ export class KafkaGroupMember implements Consumer {
    */
   #fenced = false;
   #rejoining: Promise<void> | undefined;
-  readonly #firstJoin = new Promise<void>((resolve) => (this.#joined = resolve));
+  readonly #firstJoin = Promise.withResolvers<void>();
 
   constructor(sub: SubscribeOptions, deps: GroupMemberDeps) {
     this.groupId = sub.groupId;
@@ -148,7 +147,7 @@ export class KafkaGroupMember implements Consumer {
   async start(): Promise<void> {
     this.#client.topics.trackAll(...this.#sub.topics);
     await this.#client.joinGroup({});
-    await this.#firstJoin;
+    await this.#firstJoin.promise;
     this.#fetcher.start();
   }
 
@@ -223,7 +222,7 @@ export class KafkaGroupMember implements Consumer {
   async #doClose(): Promise<void> {
     this.#closed = true;
     this.#stop.abort();
-    this.#joined();
+    this.#firstJoin.resolve();
     this.#enqueue(() => this.#revokeAll());
     await this.#lifecycle;
     await this.#fetcher.close();
@@ -285,7 +284,7 @@ export class KafkaGroupMember implements Consumer {
     this.#fenced = false;
     await this.#sub.onAssign?.(this.assignments());
     if (!this.#closed) this.#fetcher.assign(positions);
-    this.#joined();
+    this.#firstJoin.resolve();
   }
 
   #fail(error: unknown): void {
