@@ -11,17 +11,17 @@ import { AppliedOrder } from './input-order.js';
 import type { ReplayOrder } from './input-order.js';
 import type { SnapshotBatch } from './snapshot-queue.js';
 
+/** A timer's entry in `PartitionOwner.fired`. */
+export function firedKey(runId: string, timerId: string): string {
+  return `${runId}|${timerId}`;
+}
+
 /**
  * Everything the orchestrator holds for one owned partition p: the runs in flight hashed to p,
  * a few bytes per run that has ended (`finished`), their armed timers, and a promise chain that
  * applies inputs of `commands/p` and `results/p` one batch at a time (the two topics are
  * delivered independently, but mutate the same runs).
  */
-/** A timer's entry in `PartitionOwner.fired`. */
-export function firedKey(runId: string, timerId: string): string {
-  return `${runId}|${timerId}`;
-}
-
 export class PartitionOwner {
   readonly runs = new Map<string, RunState>();
   /** Runs that have ended and are retained: reloaded from `orch.state` only to be retried. */
