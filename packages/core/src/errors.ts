@@ -91,6 +91,11 @@ export class OrchError extends Error {
   }
 }
 
+/** What a thrown value says: an error's message, anything else as a string. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 export function isOrchError(err: unknown): err is OrchError {
   return err instanceof OrchError;
 }
@@ -110,7 +115,7 @@ export function toErrorBody(err: unknown): ErrorBody {
       },
     };
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return { error: { code: ErrorCode.Internal, message: message || 'internal error' } };
 }
 

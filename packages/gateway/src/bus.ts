@@ -1,5 +1,5 @@
 /** Writes to the bus on behalf of a request. */
-import { ErrorCode, OrchError } from '@orchestrator-lite/core';
+import { ErrorCode, OrchError, errorMessage } from '@orchestrator-lite/core';
 import type { RunView } from '@orchestrator-lite/core';
 import type { ProduceRecord, RecordMetadata, Transport } from '@orchestrator-lite/transport';
 import { notFound } from './http-errors.js';
@@ -13,7 +13,7 @@ export async function produceForRequest(transport: Transport, records: ProduceRe
     return await transport.produce(records);
   } catch (error) {
     throw new OrchError(ErrorCode.Transport, 'the message bus did not accept the write; retry later', {
-      reason: error instanceof Error ? error.message : String(error),
+      reason: errorMessage(error),
     });
   }
 }

@@ -19,7 +19,7 @@
  * store holds every event below them and the registry every definition. An undecodable record is
  * dead-lettered (with the reason and its origin in headers) and skipped.
  */
-import { decodeEvent, decodeRegistered } from '@orchestrator-lite/core';
+import { decodeEvent, decodeRegistered, errorMessage } from '@orchestrator-lite/core';
 import { deadLetter } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, Transport } from '@orchestrator-lite/transport';
 import type { Logger } from 'pino';
@@ -171,7 +171,7 @@ export class Projection {
         if (record.value === null) throw new Error('null value (tombstone) on the events topic');
         return { offset: record.offset, event: decodeEvent(record.value) };
       } catch (error) {
-        bad.push({ record, reason: reasonOf(error) });
+        bad.push({ record, reason: errorMessage(error) });
         return { offset: record.offset, event: undefined };
       }
     });
@@ -202,7 +202,7 @@ export class Projection {
           registry.put(decodeRegistered(record.value));
         }
       } catch (error) {
-        bad.push({ record, reason: reasonOf(error) });
+        bad.push({ record, reason: errorMessage(error) });
       }
       this.definitionsCatchUp?.reach(record.partition, record.offset + 1);
     }
@@ -238,8 +238,4 @@ export class Projection {
       logger.error({ err: error, records: out.length }, 'could not write to the dead-letter topic');
     }
   }
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,4 @@
-import { awaitsChild, decodeRunInput, encodeMessage, reduceRun, seededRandom, TASK_PRIORITIES, topicNames } from '@orchestrator-lite/core';
+import { awaitsChild, decodeRunInput, encodeMessage, errorMessage, reduceRun, seededRandom, TASK_PRIORITIES, topicNames } from '@orchestrator-lite/core';
 import type { InputStretch, ReduceResult, RunEvent, RunInput, RunState, RunStatus, StartChildRun, TopicNames } from '@orchestrator-lite/core';
 import { deadLetter, PayloadStore, provisionTopics } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, OffsetCommit, ProduceRecord, TopicPartition, Transport } from '@orchestrator-lite/transport';
@@ -254,7 +254,7 @@ class Orchestrator {
     try {
       input = decodeRunInput(record.value);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       this.#log?.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'undecodable input dead-lettered');
       out.produce.push(deadLetter(record, reason, this.names.dlq));
       return undefined;

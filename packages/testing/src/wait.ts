@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { errorMessage } from '@orchestrator-lite/core';
 
 /** A random topic prefix such as `t-3f9a1c2b.`, so tests never share topics or groups. */
 export function randomPrefix(label = 't'): string {
@@ -47,7 +48,7 @@ export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void
       last = `HTTP ${res.status}`;
       return res.ok;
     } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
+      last = errorMessage(error);
       return false;
     }
   }, { timeoutMs, intervalMs: 100, description: `${url} healthy` }).catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { DEFAULT_PRIORITY, TASK_PRIORITIES, containsClaimCheck, decodeControl, decodeDispatch, encodeMessage, isOrchError, payloadBytes, topicNames } from '@orchestrator-lite/core';
+import { DEFAULT_PRIORITY, TASK_PRIORITIES, containsClaimCheck, decodeControl, decodeDispatch, encodeMessage, errorMessage, isOrchError, payloadBytes, topicNames } from '@orchestrator-lite/core';
 import type { ErrorInfo, TaskDispatched, TopicNames } from '@orchestrator-lite/core';
 import { PayloadStore, deadLetter, defaultPartitions } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, Consumer, ProduceRecord } from '@orchestrator-lite/transport';
@@ -178,7 +178,7 @@ class Worker implements AttemptHost {
 
   /** An undecodable record goes to the dead-letter topic; resolves once it is there. */
   #deadLetter(consumer: Consumer, record: ConsumedRecord, error: unknown): Promise<void> {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     this.#log?.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'undecodable task dead-lettered');
     this.#commits.begin(record);
     return this.#commits.commit(consumer, record, [deadLetter(record, reason, this.#names.dlq)]);

@@ -7,6 +7,7 @@
  */
 import { celEnv, isCelError, isCelList, isCelMap, isCelUint, parse, plan } from '@bufbuild/cel';
 import type { CelValue } from '@bufbuild/cel';
+import { errorMessage } from '../errors.js';
 
 type ParsedExpr = ReturnType<typeof parse>;
 type Expr = ParsedExpr['expr'];
@@ -24,7 +25,7 @@ export function parseCel(source: string): CelParse {
   try {
     return { ok: true, expr: parse(source).expr };
   } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    return { ok: false, message: errorMessage(error) };
   }
 }
 
@@ -114,7 +115,7 @@ export function evaluateCel(source: string, variables: Record<string, unknown>):
   try {
     result = program(source)(variables as never);
   } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    return { ok: false, message: errorMessage(error) };
   }
   if (isCelError(result)) return { ok: false, message: result.message };
   return { ok: true, value: toJson(result) };

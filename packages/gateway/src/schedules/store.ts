@@ -8,7 +8,7 @@
  * - `<name>#manual`: the recent manual triggers, written by the gateway that took the trigger.
  */
 import { z } from 'zod';
-import { CATCHUP_POLICIES, OVERLAP_POLICIES, encodeMessage } from '@orchestrator-lite/core';
+import { CATCHUP_POLICIES, OVERLAP_POLICIES, encodeMessage, errorMessage } from '@orchestrator-lite/core';
 import { partitionFor } from '@orchestrator-lite/transport';
 import type { ConsumedRecord, ProduceRecord } from '@orchestrator-lite/transport';
 import { RECENT_FIRINGS } from './spec.js';
@@ -80,7 +80,7 @@ export class ScheduleStore {
     try {
       parsed = StoredRecord.parse(JSON.parse(record.value.toString('utf8')));
     } catch (error) {
-      this.onBadRecord(record, error instanceof Error ? error.message : String(error));
+      this.onBadRecord(record, errorMessage(error));
       return;
     }
     if (parsed.kind === 'spec') {
